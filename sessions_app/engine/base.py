@@ -1,0 +1,115 @@
+"""The engine interface: what a session actor needs from a browser running WhatsApp Web.
+
+`chromium.py` is the one production implementation (Selenium + Debian Chromium). Nothing
+outside this package imports Selenium; the rest of the app speaks in these types.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EngineError(Exception):
+    """A browser-side failure. `permanent` ones need the user (logged out, profile broken);
+    transient ones (a crashed or hung browser, a timeout) are fixed by a restart."""
+
+    def __init__(self, message: str, *, permanent: bool = False, step: str = ""):
+        super().__init__(message)
+        self.permanent = permanent
+        self.step = step
+
+
+class EngineCrashed(EngineError):
+    """The browser is gone or does not answer; the actor restarts it."""
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    """One wa-js event as the bridge queued it: `name` is the wa-js event name
+    (`conn.auth_code_change`, `chat.new_message`, ...), `data` its JSON payload."""
+
+    name: str
+    data: Any
+    at: float = 0.0  # page time (ms since epoch) when the event fired
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """The page's login state. Logged in and ready = `is_authenticated` and mode `MAIN`
+    (wa-js `conn.main_ready` also fires on the QR screen, so it is not used alone)."""
+
+    is_authenticated: bool
+    stream_mode: str  # WPP.conn.getStreamData().mode: QR, MAIN, SYNCING, OFFLINE, CONFLICT, ...
+    my_id: str = ""  # WPP.conn.getMyUserId()._serialized once logged in
+    push_name: str = ""
+    qr: str = ""  # fullCode from WPP.conn.getAuthCode() while waiting for a scan
+
+    @property
+    def is_ready(self) -> bool:
+        return self.is_authenticated and self.stream_mode == "MAIN"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What `WPP.chat.send*Message` answered: the WhatsApp message id and its ack (0 pending,
+    1 sent). `error` holds a `sendMsgResult` other than OK."""
+
+    wa_id: str
+    ack: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    data: bytes
+    mimetype: str
+    filename: str = ""
+    caption: str = ""
+    kind: str = "document"  # image | video | audio | document | sticker
+    extra: dict = field(default_factory=dict)
+
+
+class Engine(abc.ABC):
+    """One browser for one session. Not thread-safe: exactly one actor thread uses it."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Launches the browser and opens the page; returns once the page's WPP is there."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Closes the browser; safe to call twice or after a crash."""
+
+    @abc.abstractmethod
+    def is_alive(self, timeout: float = 5.0) -> bool:
+        """True when the browser answers a trivial script within `timeout` seconds."""
+
+    @abc.abstractmethod
+    def state(self) -> ConnectionState: ...
+
+    @abc.abstractmethod
+    def drain_events(self, wait: float) -> list[PageEvent]:
+        """Events queued in the page; waits up to `wait` seconds for the first one."""
+
+    @abc.abstractmethod
+    def logout(self) -> None: ...
+
+    @abc.abstractmethod
+    def pairing_code(self, phone_digits: str) -> str:
+        """WPP.conn.genLinkDeviceCodeForPhoneNumber: links by code instead of QR."""
+
+    @abc.abstractmethod
+    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult: ...
+
+    @abc.abstractmethod
+    def send_media(self, chat_id: str, media: MediaFile) -> SendResult: ...
+
+    @abc.abstractmethod
+    def download_media(self, wa_id: str) -> tuple[bytes, str]:
+        """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
+
+    @abc.abstractmethod
+    def memory_pids(self) -> list[int]:
+        """Process ids of the browser's process tree, for memory figures."""

@@ -1,0 +1,85 @@
+"""A WhatsApp session: one linked number, run by one Chromium on one engine node."""
+
+import uuid
+
+from django.db import models
+
+
+class SessionStatus(models.TextChoices):
+    """What the engine observes. Transitions go through `services.session_set_status`."""
+
+    STARTING = "starting", "Starting"
+    QR = "qr", "Waiting for a scan"
+    CONNECTED = "connected", "Connected"
+    DISCONNECTED = "disconnected", "Disconnected (reconnecting)"
+    STOPPED = "stopped", "Stopped"
+    FAILED = "failed", "Failed"
+
+
+class DesiredState(models.TextChoices):
+    """What the user asked for; engine nodes reconcile the observed status towards it."""
+
+    RUNNING = "running", "Running"
+    STOPPED = "stopped", "Stopped"
+
+
+# Which status may follow which. Anything may fail or stop; the rest follows the page.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    SessionStatus.STOPPED: {SessionStatus.STARTING},
+    SessionStatus.STARTING: {SessionStatus.QR, SessionStatus.CONNECTED, SessionStatus.DISCONNECTED},
+    SessionStatus.QR: {SessionStatus.CONNECTED, SessionStatus.STARTING, SessionStatus.DISCONNECTED},
+    SessionStatus.CONNECTED: {SessionStatus.DISCONNECTED, SessionStatus.QR, SessionStatus.STARTING},
+    SessionStatus.DISCONNECTED: {SessionStatus.CONNECTED, SessionStatus.QR, SessionStatus.STARTING},
+    SessionStatus.FAILED: {SessionStatus.STARTING},
+}
+for _targets in ALLOWED_TRANSITIONS.values():
+    _targets.update({SessionStatus.STOPPED, SessionStatus.FAILED})
+
+
+class Session(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    sandbox = models.BooleanField(default=False, help_text="Runs on the built-in sandbox instead of WhatsApp Web.")
+    status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.STOPPED)
+    desired_state = models.CharField(max_length=20, choices=DesiredState.choices, default=DesiredState.RUNNING)
+    phone = models.CharField(max_length=20, blank=True, help_text="Linked number, E.164, once known.")
+    wid = models.CharField(max_length=64, blank=True, help_text="WhatsApp id of the linked account.")
+    push_name = models.CharField(max_length=100, blank=True)
+    qr_raw = models.TextField(blank=True, help_text="Latest QR payload while waiting for a scan.")
+    qr_issued_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    engine_node = models.CharField(max_length=200, blank=True, help_text="Engine node that last ran it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    last_connected_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["desired_state"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_send(self) -> bool:
+        return self.status == SessionStatus.CONNECTED
+
+    def can_transition_to(self, status: str) -> bool:
+        return status == self.status or status in ALLOWED_TRANSITIONS.get(self.status, set())
+
+
+class SessionEvent(models.Model):
+    """One row per status change: the history behind `session.status` webhooks."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=SessionStatus.choices)
+    to_status = models.CharField(max_length=20, choices=SessionStatus.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,163 @@
+"""One error shape for the whole API: `{"error": {"code", "message", "details"}}`.
+
+Services raise `ServiceError` subclasses; DRF's own exceptions and anything unexpected are
+mapped here, in one handler, so every client sees the same shape for every failure.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A failure a client can act on. Subclasses set the HTTP status and a stable code."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        if code:
+            self.code = code
+
+
+class InvalidInput(ServiceError):
+    status_code = 400
+    code = "validation_error"
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The request is valid but not in the current state of the resource (409)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class TooManyRequests(ServiceError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(ServiceError):
+    """A dependency (Redis, the engine) is down; nothing was stored (503)."""
+
+    status_code = 503
+    code = "service_unavailable"
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
+    """A plain Django response in the API's error shape, for code outside DRF views."""
+    return JsonResponse(error_body(code, message, details), status=status)
+
+
+_DRF_CODES = {
+    drf_exceptions.ParseError: "malformed_request",
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.AuthenticationFailed: "authentication_failed",
+    drf_exceptions.PermissionDenied: "permission_denied",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.Throttled: "too_many_requests",
+}
+
+
+def _validation_message(detail: Any) -> str:
+    """The first human-readable message inside a DRF validation error, with its field."""
+    if isinstance(detail, dict):
+        for field, value in detail.items():
+            inner = _validation_message(value)
+            return inner if field == "non_field_errors" else f"{field}: {inner}"
+    if isinstance(detail, list) and detail:
+        return _validation_message(detail[0])
+    return str(detail) if detail else "Invalid input."
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: maps every exception to the one error shape."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, ServiceError):
+        status, code, message, details = exc.status_code, exc.code, exc.message, exc.details
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, drf_exceptions.ValidationError):
+        status, code = 400, "validation_error"
+        message = _validation_message(exc.detail)
+        details = exc.detail if isinstance(exc.detail, dict) else {"errors": exc.detail}
+    elif isinstance(exc, DjangoValidationError):
+        status, code, message = 400, "validation_error", " ".join(exc.messages)
+        details = {"errors": exc.messages}
+    elif isinstance(exc, drf_exceptions.APIException):
+        status = exc.status_code
+        code = _DRF_CODES.get(type(exc), exc.default_code)
+        message, details = str(exc.detail), {}
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait:
+            headers["Retry-After"] = str(int(exc.wait) + 1)
+        if isinstance(exc, drf_exceptions.ParseError):
+            message = f"The request body could not be parsed: {exc.detail}"
+        auth_header = getattr(exc, "auth_header", None)
+        if status == 401:
+            headers["WWW-Authenticate"] = auth_header or "X-API-Key"
+    elif isinstance(exc, Http404):
+        status, code, message, details = 404, "not_found", "Not found.", {}
+    elif isinstance(exc, PermissionDenied):
+        status, code, message, details = 403, "permission_denied", "Permission denied.", {}
+    elif isinstance(exc, RequestDataTooBig):
+        status, code, message, details = 413, "payload_too_large", "The request body is too large.", {}
+    else:
+        request = context.get("request")
+        logger.exception(
+            "Unhandled error in %s %s", getattr(request, "method", "?"), getattr(request, "path", "?")
+        )
+        status, code, message, details = 500, "internal_error", "Internal server error.", {}
+    return Response(error_body(code, message, details), status=status, headers=headers)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None):
+    if _wants_json(request):
+        return error_response(404, "not_found", f"No endpoint at {request.path}.")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest):
+    if _wants_json(request):
+        return error_response(500, "internal_error", "Internal server error.")
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None):
+    if _wants_json(request):
+        return error_response(400, "bad_request", "Bad request.")
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)

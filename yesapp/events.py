@@ -1,0 +1,22 @@
+"""Domain events (`session.status`, `message.received`, `message.status`).
+
+Services call `emit` inside their transaction; subscribers (the webhooks outbox) connect
+to `domain_event` and write in that same transaction, so an event is stored exactly when
+the change that caused it is.
+"""
+
+from typing import Any
+
+from django.dispatch import Signal
+
+# Sent with: event (str), session_id (UUID), payload (dict of JSON-ready values).
+domain_event = Signal()
+
+SESSION_STATUS = "session.status"
+MESSAGE_RECEIVED = "message.received"
+MESSAGE_STATUS = "message.status"
+ALL_EVENTS = (MESSAGE_RECEIVED, MESSAGE_STATUS, SESSION_STATUS)
+
+
+def emit(event: str, *, session_id, payload: dict[str, Any]) -> None:
+    domain_event.send(sender=event, event=event, session_id=session_id, payload=payload)

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from yesapp import health
+
+api_v1 = [
+    path("", include("sessions_app.api.urls")),
+    path("", include("messaging.api.urls")),
+    path("", include("webhooks.api.urls")),
+    path("", include("sandbox.api.urls")),
+]
+
+urlpatterns = [
+    path("health", health.health, name="health"),
+    path("ready", health.ready, name="ready"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin.site.urls),
+    path("sandbox/", include("sandbox.urls")),
+]
+
+handler400 = "yesapp.errors.handler400"
+handler404 = "yesapp.errors.handler404"
+handler500 = "yesapp.errors.handler500"
