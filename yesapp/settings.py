@@ -283,3 +283,8 @@ IDLE_TIMEOUT_SECONDS = env.int("IDLE_TIMEOUT_SECONDS", default=0)
 
 # --- Sandbox ------------------------------------------------------------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# Bounds on every browser call: one WebDriver command, and starting a page until WPP is ready.
+ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
+ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
+# How often an engine node renews leases and looks for sessions to take over, in seconds.
+ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)

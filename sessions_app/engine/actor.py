@@ -1,0 +1,330 @@
+"""A session actor: the one thread that owns a session's browser.
+
+It loops: drain page events (resolving as soon as there are any), run queued commands, send
+what is due, and re-read the page's login state every few seconds. A crashed or hung
+browser is restarted with backoff; a permanent failure marks the session `failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from messaging import pump
+from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed, EngineError, PageEvent
+from sessions_app.models import DesiredState, Session, SessionStatus
+from sessions_app.services import InvalidTransition, session_set_status, session_touch
+from yesapp.validators import phone_from_chat_id
+
+logger = logging.getLogger(__name__)
+
+DRAIN_WAIT = 0.25  # seconds the page may hold a drain call open waiting for events
+STATE_INTERVAL = 3.0  # seconds between login-state reads when no event asked for one
+SEND_INTERVAL = 2.0  # seconds between looks at the outbound queue without a nudge
+MAX_BACKOFF = 30.0
+# Modes in which WhatsApp Web is linked but not usable; a restart fixes those that last.
+DISCONNECTED_RESTART_AFTER = 60.0
+
+
+class StopActor(Exception):
+    pass
+
+
+class RestartBrowser(Exception):
+    pass
+
+
+@dataclass
+class Command:
+    name: str
+    args: dict = field(default_factory=dict)
+    future: Future = field(default_factory=Future)
+
+
+class SessionActor:
+    """Runs one session on this node. `engine_factory(session)` makes its browser."""
+
+    def __init__(self, *, session_id, node: str, engine_factory: Callable[[Session], Engine],
+                 on_exit: Callable[[SessionActor], None] | None = None):
+        self.session_id = session_id
+        self.node = node
+        self.engine_factory = engine_factory
+        self.on_exit = on_exit
+        self.commands: queue.Queue[Command] = queue.Queue()
+        self.stop_event = threading.Event()
+        self.stop_reason = ""
+        self.engine: Engine | None = None
+        self.status = ""
+        self.restarts = 0
+        self._wake = True
+        self._state_due = True
+        self._last_state = 0.0
+        self._last_send = 0.0
+        self._disconnected_since: float | None = None
+        self._qr = ""
+        self._stop_message = ""
+        self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
+
+    # --- called from other threads --------------------------------------------------------
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def request_stop(self, reason: str) -> None:
+        """`stop` (the user's), `shutdown` (the node's), `abandon` (lease lost), `delete`."""
+        if not self.stop_reason:
+            self.stop_reason = reason
+        self.stop_event.set()
+
+    def submit(self, name: str, args: dict | None = None) -> Future:
+        command = Command(name=name, args=args or {})
+        if name in ("stop", "delete"):
+            # Answered once the browser is closed, by _run's finally.
+            self.request_stop(name)
+        self.commands.put(command)
+        return command.future
+
+    def wake(self) -> None:
+        self._wake = True
+
+    def memory_pids(self) -> list[int]:
+        engine = self.engine
+        return engine.memory_pids() if engine else []
+
+    # --- the actor thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        backoff = 1.0
+        try:
+            pump.recover_interrupted(session_id=self.session_id)
+            while not self.stop_event.is_set():
+                session = Session.objects.filter(pk=self.session_id).first()
+                if session is None or session.desired_state != DesiredState.RUNNING:
+                    self.request_stop("stop" if session else "delete")
+                    break
+                self.status = session.status
+                try:
+                    self._run_browser(session)
+                    backoff = 1.0
+                except RestartBrowser:
+                    backoff = 1.0
+                except EngineCrashed as exc:
+                    self._crashed(exc, backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF)
+                except EngineError as exc:
+                    if not exc.permanent:
+                        self._crashed(exc, backoff)
+                        backoff = min(backoff * 2, MAX_BACKOFF)
+                        continue
+                    self._set(SessionStatus.FAILED, str(exc), last_error=str(exc))
+                    logger.error("Session %s failed: %s", self.session_id, exc,
+                                 extra={"session_id": str(self.session_id), "step": exc.step})
+                    break
+        except Exception as exc:
+            logger.exception("Session actor %s crashed", self.session_id, extra={"session_id": str(self.session_id)})
+            self._set(SessionStatus.FAILED, f"internal error: {exc}", last_error=f"internal error: {exc}")
+        finally:
+            self._finish()
+
+    def _crashed(self, exc: EngineError, backoff: float) -> None:
+        self.restarts += 1
+        message = f"browser problem at step '{exc.step}': {exc}; restarting in {backoff:.0f}s"
+        logger.warning("Session %s: %s", self.session_id, message, extra={"session_id": str(self.session_id)})
+        if self.status not in (SessionStatus.STARTING, SessionStatus.QR):
+            self._set(SessionStatus.DISCONNECTED, message, last_error=str(exc))
+        else:
+            self._set(self.status or SessionStatus.STARTING, "", last_error=str(exc))
+        self.stop_event.wait(backoff)
+
+    def _run_browser(self, session: Session) -> None:
+        engine = self.engine_factory(session)
+        self.engine = engine
+        try:
+            self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
+            engine.start()
+            self._state_due = self._wake = True
+            self._serve(engine)
+        finally:
+            self.engine = None
+            engine.stop()
+            if self.stop_reason == "delete":
+                delete_profile = getattr(engine, "delete_profile", None)
+                if delete_profile:
+                    delete_profile()
+
+    def _serve(self, engine: Engine) -> None:
+        while not self.stop_event.is_set():
+            for event in engine.drain_events(DRAIN_WAIT):
+                self._handle_event(engine, event)
+            self._run_commands(engine)
+            now = time.monotonic()
+            if self._state_due or now - self._last_state > STATE_INTERVAL:
+                self._sync_state(engine)
+                self._check_timeouts()
+                close_old_connections()
+            if self.status == SessionStatus.CONNECTED and (self._wake or now - self._last_send > SEND_INTERVAL):
+                self._wake = False
+                self._last_send = now
+                if pump.send_due(session_id=self.session_id, engine=engine):
+                    self._wake = True  # more may be due; look again next turn
+
+    def _handle_event(self, engine: Engine, event: PageEvent) -> None:
+        try:
+            if event.name == "conn.auth_code_change":
+                if event.data and event.data.get("fullCode"):
+                    self._set(SessionStatus.QR, "waiting for a scan", **self._qr_fields(event.data["fullCode"]))
+                else:
+                    self._state_due = True
+            elif event.name == "conn.qrcode_idle":
+                engine.refresh_qr()  # keep the QR alive until QR_TIMEOUT_SECONDS
+            elif event.name in ("conn.authenticated", "conn.main_ready", "conn.stream_mode_changed", "conn.logout"):
+                self._state_due = True
+                if event.name == "conn.logout":
+                    self._set(SessionStatus.QR, "logged out: link the device again", phone="", wid="")
+            elif event.name == "chat.new_message":
+                pump.handle_new_message(session_id=self.session_id, data=event.data, engine=engine)
+                session_touch(session_id=self.session_id)
+            elif event.name == "chat.msg_ack_change":
+                pump.handle_ack(session_id=self.session_id, data=event.data)
+            elif event.name == "bridge.error":
+                logger.warning("Bridge error in session %s: %s", self.session_id, event.data)
+        except EngineCrashed:
+            raise
+        except EngineError as exc:
+            logger.warning("Session %s: handling %s failed: %s", self.session_id, event.name, exc,
+                           extra={"session_id": str(self.session_id)})
+
+    def _sync_state(self, engine: Engine) -> None:
+        self._state_due = False
+        self._last_state = time.monotonic()
+        state = engine.state()
+        status, reason, fields = self._status_for(state)
+        if status == SessionStatus.DISCONNECTED:
+            self._disconnected_since = self._disconnected_since or time.monotonic()
+            if time.monotonic() - self._disconnected_since > DISCONNECTED_RESTART_AFTER:
+                self._disconnected_since = None
+                raise EngineCrashed(f"still {state.stream_mode} after {DISCONNECTED_RESTART_AFTER:.0f}s",
+                                    step="reconnect")
+        else:
+            self._disconnected_since = None
+        if status:
+            self._set(status, reason, **fields)
+
+    def _status_for(self, state: ConnectionState) -> tuple[str, str, dict[str, Any]]:
+        """Maps the page's login state to a session status (wa-js: logged in = authenticated
+        and stream mode MAIN; conn.main_ready alone also fires on the QR screen)."""
+        if state.is_ready:
+            return SessionStatus.CONNECTED, "linked and ready", {
+                "wid": state.my_id, "phone": phone_from_chat_id(state.my_id), "last_error": ""}
+        if state.is_authenticated:
+            if self.status in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED):
+                return SessionStatus.DISCONNECTED, f"stream mode {state.stream_mode}", {}
+            if self.status == SessionStatus.QR:
+                return SessionStatus.STARTING, f"scanned, syncing ({state.stream_mode})", {}
+            return "", "", {}
+        if state.qr:
+            return SessionStatus.QR, "waiting for a scan", self._qr_fields(state.qr)
+        return "", "", {}
+
+    def _qr_fields(self, code: str) -> dict[str, Any]:
+        """The QR to store; its issue time changes only when WhatsApp refreshed the code."""
+        fields: dict[str, Any] = {"qr_raw": code}
+        if code != self._qr:
+            self._qr = code
+            fields["qr_issued_at"] = timezone.now()
+        return fields
+
+    def _check_timeouts(self) -> None:
+        session = Session.objects.filter(pk=self.session_id).only(
+            "status", "status_changed_at", "last_activity_at", "desired_state").first()
+        if session is None or session.desired_state != DesiredState.RUNNING:
+            self.request_stop("stop" if session else "delete")
+            return
+        now = timezone.now()
+        if (session.status == SessionStatus.QR and session.status_changed_at
+                and (now - session.status_changed_at).total_seconds() > settings.QR_TIMEOUT_SECONDS):
+            self._stop_for(f"No scan within {settings.QR_TIMEOUT_SECONDS}s; start the session again for a new QR.")
+        elif (settings.IDLE_TIMEOUT_SECONDS and session.status == SessionStatus.CONNECTED and session.last_activity_at
+              and (now - session.last_activity_at).total_seconds() > settings.IDLE_TIMEOUT_SECONDS):
+            self._stop_for(f"No activity for {settings.IDLE_TIMEOUT_SECONDS}s (IDLE_TIMEOUT_SECONDS).")
+
+    def _stop_for(self, reason: str) -> None:
+        logger.info("Stopping session %s: %s", self.session_id, reason, extra={"session_id": str(self.session_id)})
+        Session.objects.filter(pk=self.session_id).update(desired_state=DesiredState.STOPPED, last_error=reason)
+        self.stop_reason = "stop"
+        self._stop_message = reason
+        self.stop_event.set()
+
+    def _run_commands(self, engine: Engine) -> None:
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            if command.name in ("stop", "delete"):
+                self.commands.put(command)  # answered in _finish, after the browser closed
+                return
+            try:
+                command.future.set_result(self._run_command(engine, command))
+            except (RestartBrowser, EngineCrashed) as exc:
+                command.future.set_result({"ok": True})
+                raise exc
+            except EngineError as exc:
+                command.future.set_result({"error": str(exc), "code": "engine_error"})
+
+    def _run_command(self, engine: Engine, command: Command) -> dict:
+        if command.name == "wake":
+            self._wake = True
+            return {"ok": True}
+        if command.name == "restart":
+            raise RestartBrowser()
+        if command.name == "logout":
+            engine.logout()
+            self._state_due = True
+            return {"ok": True}
+        if command.name == "pairing_code":
+            return {"code": engine.pairing_code(command.args["phone"])}
+        return {"error": f"unknown command {command.name}", "code": "unknown_command"}
+
+    def _finish(self) -> None:
+        reason = self.stop_reason
+        try:
+            if reason == "stop":
+                self._set(SessionStatus.STOPPED, self._stop_message or "stopped")
+            elif reason == "shutdown":
+                self._set(SessionStatus.DISCONNECTED if self.status == SessionStatus.CONNECTED else self.status,
+                          "engine node shut down; the session will be taken over")
+        except Exception:
+            logger.exception("Could not record the final status of session %s", self.session_id)
+        while True:
+            try:
+                self.commands.get_nowait().future.set_result({"ok": True})
+            except queue.Empty:
+                break
+        connection.close()
+        if self.on_exit:
+            self.on_exit(self)
+
+    def _set(self, status: str, reason: str, **fields) -> None:
+        if not status:
+            return
+        try:
+            session = session_set_status(session_id=self.session_id, status=status, reason=reason, **fields)
+        except InvalidTransition as exc:
+            logger.info("Session %s: ignored %s", self.session_id, exc.message)
+            return
+        if session is None:
+            self.request_stop("delete")
+            return
+        self.status = session.status

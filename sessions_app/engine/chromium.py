@@ -1,0 +1,380 @@
+"""The production engine: Selenium driving Debian's Chromium with a persistent profile.
+
+One instance per session, used by exactly one actor thread (WebDriver is not thread-safe).
+For a real session the page is WhatsApp Web with the pinned wa-js bundle injected before
+the page's own scripts; for a sandbox session it is the app's sandbox page, which provides
+`window.WPP` itself. Either way the bridge (bridge.js) queues the wa-js events.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from selenium import webdriver
+from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+
+from sessions_app.engine import wpp_contract
+from sessions_app.engine.base import (
+    ConnectionState,
+    Engine,
+    EngineCrashed,
+    EngineError,
+    MediaFile,
+    PageEvent,
+    SendResult,
+)
+
+logger = logging.getLogger(__name__)
+
+BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text()
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--mute-audio",
+    "--window-size=1280,900",
+)
+# Profile files Chromium uses to refuse a second browser on the same profile.
+SINGLETON_FILES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
+
+
+@cache
+def chromium_version() -> str:
+    out = subprocess.run([settings.CHROMIUM_PATH, "--version"], capture_output=True, text=True, timeout=20)
+    return next((part for part in out.stdout.split() if part[:1].isdigit()), "131.0.0.0")
+
+
+def user_agent() -> str:
+    """A normal desktop Chrome user agent: WhatsApp Web refuses `HeadlessChrome`."""
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{chromium_version()} Safari/537.36"
+    )
+
+
+def profile_dir_for(session_id) -> Path:
+    return Path(settings.SESSIONS_DIR) / str(session_id) / "profile"
+
+
+def clear_stale_profile_lock(profile_dir: Path) -> None:
+    """Removes Chromium's singleton lock left by a browser of ours that died with its worker.
+
+    Only called while this node holds the session's lease, so no live browser of ours may
+    use the profile: a Chromium still holding it here is an orphan of a killed worker.
+    """
+    lock = profile_dir / "SingletonLock"
+    try:
+        target = os.readlink(lock)  # "<hostname>-<pid>"
+    except OSError:
+        target = ""
+    host, _, pid = target.rpartition("-")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+            logger.warning("Killed orphaned Chromium %s holding %s", pid, profile_dir)
+            time.sleep(0.5)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            logger.warning("Chromium %s holds %s and cannot be killed", pid, profile_dir)
+    for name in SINGLETON_FILES:
+        try:
+            (profile_dir / name).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def process_tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        todo.extend(_children(current))
+    return pids
+
+
+class ChromiumEngine(Engine):
+    def __init__(self, *, session_id, page_url: str, inject_wajs: bool, device_name: str = "YesApp"):
+        self.session_id = session_id
+        self.page_url = page_url
+        self.inject_wajs = inject_wajs
+        self.device_name = device_name
+        self.profile_dir = profile_dir_for(session_id)
+        self.driver: webdriver.Remote | None = None
+        self.service: Service | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        if not (os.access(settings.CHROMIUM_PATH, os.X_OK) and os.access(settings.CHROMEDRIVER_PATH, os.X_OK)):
+            raise EngineError(
+                f"Chromium or ChromeDriver is missing ({settings.CHROMIUM_PATH}, {settings.CHROMEDRIVER_PATH}); "
+                "install them with scripts/install-browser.sh.",
+                permanent=True,
+                step="launch",
+            )
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        clear_stale_profile_lock(self.profile_dir)
+        options = webdriver.ChromeOptions()
+        options.binary_location = settings.CHROMIUM_PATH
+        for flag in CHROMIUM_FLAGS:
+            if flag == "--headless=new" and not settings.CHROMIUM_HEADLESS:
+                continue
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={self.profile_dir}")
+        options.add_argument(f"--user-agent={user_agent()}")
+        options.page_load_strategy = "eager"
+        # The explicit driver path keeps Selenium Manager from ever trying to download one.
+        self.service = Service(executable_path=settings.CHROMEDRIVER_PATH, log_output=subprocess.DEVNULL)
+        try:
+            self.driver = webdriver.Chrome(service=self.service, options=options)
+        except WebDriverException as exc:
+            self.stop()
+            raise EngineError(f"Chromium did not start: {_short(exc)}", step="launch") from exc
+        # Every WebDriver call is bounded: a hung browser must surface as an error, not a hang.
+        self.driver.command_executor.client_config.timeout = settings.ENGINE_COMMAND_TIMEOUT
+        self.driver.set_script_timeout(settings.ENGINE_COMMAND_TIMEOUT)
+        self.driver.set_page_load_timeout(settings.ENGINE_START_TIMEOUT)
+        try:
+            self._install_scripts()
+            self.driver.get(self.page_url)
+            self._wait_for_wpp()
+        except EngineError:
+            self.stop()
+            raise
+        except WebDriverException as exc:
+            self.stop()
+            raise EngineCrashed(f"Opening {self._page_name()} failed: {_short(exc)}", step="open page") from exc
+
+    def _page_name(self) -> str:
+        return "WhatsApp Web" if self.inject_wajs else "the sandbox page"
+
+    def _install_scripts(self) -> None:
+        """Registers our scripts to run before the page's own scripts on every navigation.
+
+        WhatsApp Web's CSP blocks inline script tags, so CDP is the only way in; the order of
+        registration is the order of execution: config, wa-js, then the bridge.
+        """
+        scripts = [f"window.__yesappEvents = {json.dumps(list(wpp_contract.EVENTS))};"]
+        if self.inject_wajs:
+            config = {"deviceName": self.device_name, "poweredBy": "YesApp", "disableGoogleAnalytics": True}
+            scripts.append(f"window.WPPConfig = {json.dumps(config)};")
+            try:
+                scripts.append(wpp_contract.wajs_bundle_path().read_text())
+            except OSError as exc:
+                raise EngineError(
+                    f"The wa-js bundle is missing at {wpp_contract.wajs_bundle_path()}; run `make install`.",
+                    permanent=True,
+                    step="inject wa-js",
+                ) from exc
+        scripts.append(BRIDGE_JS)
+        for source in scripts:
+            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
+
+    def _wait_for_wpp(self) -> None:
+        deadline = time.monotonic() + settings.ENGINE_START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                if self.driver.execute_script("return !!(window.WPP && window.WPP.isReady && window.__yesapp)"):
+                    return
+            except JavascriptException:
+                pass
+            time.sleep(0.2)
+        raise EngineCrashed(
+            f"WPP.isReady never became true on {self._page_name()} within {settings.ENGINE_START_TIMEOUT}s "
+            "(a WhatsApp Web update may have broken wa-js).",
+            step="wait for WPP.isReady",
+        )
+
+    def stop(self) -> None:
+        driver, service = self.driver, self.service
+        self.driver = self.service = None
+        browser_pids = self._pids(service) if service else []
+        if driver is not None:
+            try:
+                driver.quit()
+            except Exception as exc:  # a crashed browser can't be quit politely
+                logger.info("Quitting Chromium for %s failed: %s", self.session_id, _short(exc))
+        if service is not None:
+            try:
+                service.stop()
+            except Exception:
+                pass
+        # Whatever survived quit() (a hung renderer, a SIGSTOPped browser) is killed.
+        for pid in browser_pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _pids(self, service: Service) -> list[int]:
+        process = getattr(service, "process", None)
+        return process_tree(process.pid) if process else []
+
+    def memory_pids(self) -> list[int]:
+        return self._pids(self.service) if self.service else []
+
+    def delete_profile(self) -> None:
+        shutil.rmtree(self.profile_dir.parent, ignore_errors=True)
+
+    # --- page calls ---------------------------------------------------------------------
+    def _call(self, step: str, script: str, *args, is_async: bool = True):
+        """Runs a script in the page; a dead or hung browser becomes EngineCrashed."""
+        if self.driver is None:
+            raise EngineCrashed("The browser is not running.", step=step)
+        try:
+            if is_async:
+                return self.driver.execute_async_script(script, *args)
+            return self.driver.execute_script(script, *args)
+        except JavascriptException as exc:
+            raise EngineError(f"{step} failed in the page: {_short(exc)}", step=step) from exc
+        except TimeoutException as exc:
+            raise EngineCrashed(f"{step} timed out after {settings.ENGINE_COMMAND_TIMEOUT}s", step=step) from exc
+        except WebDriverException as exc:
+            raise EngineCrashed(f"{step}: the browser stopped answering ({_short(exc)})", step=step) from exc
+        except Exception as exc:  # urllib3 read timeouts when the browser hangs
+            raise EngineCrashed(f"{step}: no answer from the browser ({_short(exc)})", step=step) from exc
+
+    def _call_wpp(self, step: str, body: str, *args):
+        """Runs `body` (an async JS function body using `args`) and unwraps {ok, value|error}."""
+        script = (
+            "const done = arguments[arguments.length - 1];"
+            "const args = Array.prototype.slice.call(arguments, 0, -1);"
+            f"(async () => {{ {body} }})().then(v => done({{ok: true, value: v === undefined ? null : v}}),"
+            " e => done({ok: false, error: String((e && (e.message || e.code)) || e)}));"
+        )
+        answer = self._call(step, script, *args)
+        if not isinstance(answer, dict):
+            raise EngineError(f"{step}: unexpected answer from the page", step=step)
+        if not answer.get("ok"):
+            raise EngineError(f"{step} failed: {answer.get('error')}", step=step)
+        return answer.get("value")
+
+    def is_alive(self, timeout: float = 5.0) -> bool:
+        if self.driver is None:
+            return False
+        try:
+            return self._call("heartbeat", "return 1", is_async=False) == 1
+        except EngineError:
+            return False
+
+    def state(self) -> ConnectionState:
+        value = self._call_wpp(
+            "read state",
+            """
+            const c = WPP.conn;
+            const authenticated = !!(c.isAuthenticated() || c.isRegistered());
+            const stream = c.getStreamData() || {};
+            const me = c.getMyUserId();
+            const code = authenticated ? null : await c.getAuthCode();
+            return {authenticated, mode: String(stream.mode || ''),
+                    myId: me ? (me._serialized || String(me)) : '',
+                    qr: code ? (code.fullCode || '') : ''};
+            """,
+        )
+        return ConnectionState(
+            is_authenticated=value["authenticated"],
+            stream_mode=value["mode"],
+            my_id=value["myId"],
+            qr=value["qr"],
+        )
+
+    def drain_events(self, wait: float) -> list[PageEvent]:
+        answer = self._call(
+            "drain events",
+            "const done = arguments[arguments.length - 1];"
+            "if (!window.__yesapp) { done({events: [], dropped: 0, missing: true}); return; }"
+            "window.__yesapp.drain(arguments[0], done);",
+            int(wait * 1000),
+        )
+        if answer.get("missing"):
+            raise EngineCrashed("The bridge is gone from the page (it navigated away).", step="drain events")
+        if answer.get("dropped"):
+            logger.warning("Page dropped %s events for session %s", answer["dropped"], self.session_id)
+        return [PageEvent(name=e["name"], data=e.get("data"), at=e.get("at", 0)) for e in answer["events"]]
+
+    def refresh_qr(self) -> None:
+        self._call_wpp("refresh QR", "await WPP.conn.refreshQR();")
+
+    def logout(self) -> None:
+        self._call_wpp("logout", "return await WPP.conn.logout();")
+
+    def pairing_code(self, phone_digits: str) -> str:
+        return self._call_wpp(
+            "pairing code", "return await WPP.conn.genLinkDeviceCodeForPhoneNumber(args[0], true);", phone_digits
+        )
+
+    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
+        options = {"waitForAck": True}
+        if quoted_id:
+            options["quotedMsg"] = quoted_id
+        return self._send("send text", "return await WPP.chat.sendTextMessage(args[0], args[1], args[2]);",
+                          chat_id, text, options)
+
+    def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
+        data_url = f"data:{media.mimetype};base64,{base64.b64encode(media.data).decode()}"
+        options = {
+            "type": media.kind,
+            "caption": media.caption or None,
+            "filename": media.filename or None,
+            "mimetype": media.mimetype,
+            "waitForAck": True,
+            **media.extra,
+        }
+        return self._send("send media", "return await WPP.chat.sendFileMessage(args[0], args[1], args[2]);",
+                          chat_id, data_url, options)
+
+    def _send(self, step: str, body: str, *args) -> SendResult:
+        value = self._call_wpp(
+            step,
+            body.replace("return await", "const r = await", 1)
+            + " const res = r.sendMsgResult ? await r.sendMsgResult : null;"
+            " const id = r.id && (r.id._serialized || String(r.id));"
+            " return {id, ack: r.ack || 0, result: res && res.messageSendResult ? String(res.messageSendResult) : ''};",
+            *args,
+        )
+        result = value.get("result", "")
+        error = "" if result in ("", "OK") else result
+        return SendResult(wa_id=value.get("id") or "", ack=value.get("ack", 0), error=error)
+
+    def download_media(self, wa_id: str) -> tuple[bytes, str]:
+        data_url = self._call_wpp(
+            "download media",
+            "const blob = await WPP.chat.downloadMedia(args[0]); return await WPP.util.blobToBase64(blob);",
+            wa_id,
+        )
+        header, _, payload = (data_url or "").partition(",")
+        if not header.startswith("data:") or ";base64" not in header:
+            raise EngineError("download media: the page returned no data URL", step="download media")
+        mimetype = header[5:].split(";")[0] or "application/octet-stream"
+        return base64.b64decode(payload), mimetype
+
+
+def _short(exc: BaseException) -> str:
+    text = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+    return text.strip().splitlines()[0][:300]

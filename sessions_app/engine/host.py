@@ -1,0 +1,172 @@
+"""The session host: lives in each engine worker process and runs its sessions' actors.
+
+Every ENGINE_SCAN_INTERVAL seconds it announces the node, renews the leases of the sessions
+it runs, drops those it lost or that were stopped, and claims sessions whose desired state
+is running and whose lease is free. So a restart of everything brings every session back by
+itself, and a second node shares the load.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from sessions_app.engine.actor import SessionActor
+from sessions_app.engine.base import Engine
+from sessions_app.engine.lease import lease_acquire, lease_release, lease_renew
+from sessions_app.engine.nodes import node_gone, node_heartbeat
+from sessions_app.models import DesiredState, Session, SessionStatus
+
+logger = logging.getLogger(__name__)
+
+_current: SessionHost | None = None
+
+
+def current_host() -> SessionHost | None:
+    """The host of this process, when it is an engine worker."""
+    return _current
+
+
+def engine_for(session: Session) -> Engine:
+    """The browser for a session: the sandbox page, or WhatsApp Web with wa-js injected."""
+    from sessions_app.engine.chromium import ChromiumEngine
+
+    if session.sandbox:
+        from sandbox.services import sandbox_page_url
+
+        return ChromiumEngine(session_id=session.id, page_url=sandbox_page_url(session=session), inject_wajs=False)
+    return ChromiumEngine(session_id=session.id, page_url=settings.WHATSAPP_WEB_URL, inject_wajs=True)
+
+
+class SessionHost:
+    def __init__(self, node: str, *, engine_factory=engine_for, max_sessions: int | None = None):
+        self.node = node
+        self.engine_factory = engine_factory
+        self.max_sessions = max_sessions or settings.ENGINE_MAX_SESSIONS
+        self.actors: dict[str, SessionActor] = {}
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.wakeup = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="session-host", daemon=True)
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        global _current
+        _current = self
+        self.thread.start()
+        logger.info("Engine node %s started", self.node)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Closes every browser and releases the leases, so another node takes over at once."""
+        global _current
+        self.stopping.set()
+        self.wakeup.set()
+        with self.lock:
+            actors = list(self.actors.values())
+        for actor in actors:
+            actor.request_stop("shutdown")
+        for actor in actors:
+            actor.thread.join(timeout)
+        for actor in actors:
+            self._release(actor)
+        try:
+            node_gone(self.node)
+        except Exception as exc:
+            logger.warning("Could not unregister engine node %s: %s", self.node, exc)
+        self.thread.join(5)
+        if _current is self:
+            _current = None
+        logger.info("Engine node %s stopped", self.node)
+
+    # --- the scan loop ------------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.scan()
+            except Exception as exc:  # Redis or the database away: keep running, try again
+                logger.warning("Engine node %s scan failed: %s", self.node, exc)
+            finally:
+                close_old_connections()
+            self.wakeup.wait(settings.ENGINE_SCAN_INTERVAL)
+            self.wakeup.clear()
+        connection.close()
+
+    def scan(self) -> None:
+        node_heartbeat(self.node)
+        with self.lock:
+            actors = list(self.actors.items())
+        for session_id, actor in actors:
+            if not actor.is_alive():
+                self._forget(actor)
+            elif not lease_renew(session_id=session_id, node=self.node):
+                logger.error("Engine node %s lost the lease of session %s; closing its browser", self.node, session_id)
+                actor.request_stop("abandon")
+        wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(status=SessionStatus.FAILED)
+        wanted_ids = {str(pk) for pk in wanted.values_list("pk", flat=True)}
+        for session_id, actor in actors:
+            if session_id not in wanted_ids and actor.is_alive():
+                actor.request_stop("stop")
+        for session_id in sorted(wanted_ids):
+            self.claim(session_id)
+
+    def claim(self, session_id: str) -> SessionActor | None:
+        """Starts the session here when this node has room and the lease is free."""
+        with self.lock:
+            if self.stopping.is_set():
+                return None
+            if session_id in self.actors:
+                return self.actors[session_id]
+            if len(self.actors) >= self.max_sessions:
+                return None
+            if not lease_acquire(session_id=session_id, node=self.node):
+                return None
+            actor = SessionActor(
+                session_id=session_id, node=self.node, engine_factory=self.engine_factory, on_exit=self._forget
+            )
+            self.actors[session_id] = actor
+        logger.info("Engine node %s takes session %s", self.node, session_id, extra={"session_id": session_id})
+        actor.start()
+        return actor
+
+    def _forget(self, actor: SessionActor) -> None:
+        with self.lock:
+            if self.actors.get(str(actor.session_id)) is actor:
+                del self.actors[str(actor.session_id)]
+        if not self.stopping.is_set():
+            self._release(actor)
+
+    def _release(self, actor: SessionActor) -> None:
+        try:
+            lease_release(session_id=actor.session_id, node=self.node)
+        except Exception as exc:
+            logger.warning("Could not release the lease of %s: %s", actor.session_id, exc)
+
+    # --- commands -----------------------------------------------------------------------
+    def handle_command(self, session_id: str, command: str, args: dict) -> dict:
+        """Hands a command to the session's actor and waits for its answer (bounded)."""
+        with self.lock:
+            actor = self.actors.get(session_id)
+        if actor is None and command in ("wake", "restart"):
+            actor = self.claim(session_id)
+            if actor is not None:
+                return {"ok": True}
+            self.wakeup.set()
+        if actor is None or not actor.is_alive():
+            return {"error": "This session is not running on any engine node.", "code": "not_running"}
+        if command == "wake":
+            actor.wake()
+            return {"ok": True}
+        future = actor.submit(command, args)
+        try:
+            return future.result(timeout=settings.ENGINE_COMMAND_TIMEOUT)
+        except FutureTimeout:
+            return {"error": f"The session did not finish {command} within {settings.ENGINE_COMMAND_TIMEOUT}s.",
+                    "code": "engine_timeout"}
+
+    def stats(self) -> dict:
+        with self.lock:
+            return {sid: {"restarts": a.restarts, "pids": a.memory_pids()} for sid, a in self.actors.items()}

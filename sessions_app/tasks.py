@@ -1,0 +1,21 @@
+"""Engine commands: short tasks that hand a command to the session's actor and return."""
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="sessions_app.tasks.session_command", acks_late=False)
+def session_command(session_id: str, command: str, args: dict) -> dict:
+    """Runs on an engine node (its own `engine.<node>` queue, or the shared `engine` queue
+    when no node owns the session yet). Not acked late: a command is only a nudge, and
+    running `logout` twice after a redelivery would be worse than losing it."""
+    from sessions_app.engine.host import current_host
+
+    host = current_host()
+    if host is None:
+        return {"error": "This worker hosts no sessions (it does not consume the engine queue).",
+                "code": "no_engine"}
+    return host.handle_command(session_id, command, args)
