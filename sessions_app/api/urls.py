@@ -1,3 +1,15 @@
 from django.urls import path
 
-urlpatterns: list = []
+from sessions_app.api import views
+
+urlpatterns = [
+    path("sessions", views.SessionListCreateApi.as_view(), name="sessions"),
+    path("sessions/<uuid:session_id>", views.SessionDetailApi.as_view(), name="session-detail"),
+    path("sessions/<uuid:session_id>/start", views.SessionStartApi.as_view(), name="session-start"),
+    path("sessions/<uuid:session_id>/stop", views.SessionStopApi.as_view(), name="session-stop"),
+    path("sessions/<uuid:session_id>/restart", views.SessionRestartApi.as_view(), name="session-restart"),
+    path("sessions/<uuid:session_id>/logout", views.SessionLogoutApi.as_view(), name="session-logout"),
+    path("sessions/<uuid:session_id>/qr", views.SessionQrApi.as_view(), name="session-qr"),
+    path("sessions/<uuid:session_id>/pairing-code", views.SessionPairingCodeApi.as_view(), name="session-pairing"),
+    path("sessions/<uuid:session_id>/events", views.SessionEventsApi.as_view(), name="session-events"),
+]

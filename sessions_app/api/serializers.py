@@ -1,0 +1,75 @@
+from rest_framework import serializers
+
+from sessions_app.models import Session, SessionEvent, SessionStatus
+from yesapp.validators import PhoneNumberField
+
+
+class SessionOutputSerializer(serializers.ModelSerializer):
+    desiredState = serializers.CharField(source="desired_state")
+    pushName = serializers.CharField(source="push_name")
+    lastError = serializers.CharField(source="last_error")
+    engineNode = serializers.CharField(source="engine_node")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    statusChangedAt = serializers.DateTimeField(source="status_changed_at")
+    lastConnectedAt = serializers.DateTimeField(source="last_connected_at")
+    lastActivityAt = serializers.DateTimeField(source="last_activity_at")
+    status = serializers.ChoiceField(
+        choices=SessionStatus.choices,
+        help_text="starting · qr (waiting for a scan) · connected · disconnected (was linked, reconnecting) · "
+        "stopped · failed (see lastError)",
+    )
+
+    class Meta:
+        model = Session
+        fields = [
+            "id", "name", "sandbox", "status", "desiredState", "phone", "pushName", "lastError", "engineNode",
+            "createdAt", "updatedAt", "statusChangedAt", "lastConnectedAt", "lastActivityAt",
+        ]
+
+
+class WebhookInputSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=2000)
+    events = serializers.ListField(child=serializers.CharField(max_length=50), required=False, allow_empty=False)
+    secret = serializers.CharField(required=False, min_length=16, max_length=200)
+    headers = serializers.DictField(child=serializers.CharField(max_length=1000), required=False)
+
+
+class SessionCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    sandbox = serializers.BooleanField(default=False, help_text="Run on the built-in sandbox instead of WhatsApp Web.")
+    webhook = WebhookInputSerializer(required=False, help_text="Optional webhook, as PUT /sessions/{id}/webhook.")
+
+
+class SessionCreatedSerializer(SessionOutputSerializer):
+    webhookSecret = serializers.CharField(
+        required=False, help_text="The generated webhook secret, shown once, when a webhook without secret was given."
+    )
+
+    class Meta(SessionOutputSerializer.Meta):
+        fields = [*SessionOutputSerializer.Meta.fields, "webhookSecret"]
+
+
+class QrOutputSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    qr = serializers.CharField(help_text="The QR as a PNG data URL, ready for an <img src>.")
+    raw = serializers.CharField(help_text="The string inside the QR (wa-js fullCode).")
+    issuedAt = serializers.DateTimeField(allow_null=True)
+
+
+class PairingCodeInputSerializer(serializers.Serializer):
+    phone = PhoneNumberField(help_text="The number to link, in international format, e.g. +33612345678.")
+
+
+class PairingCodeOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Type it on the phone: WhatsApp → Linked devices → Link with phone number.")
+
+
+class SessionEventOutputSerializer(serializers.ModelSerializer):
+    fromStatus = serializers.CharField(source="from_status")
+    toStatus = serializers.CharField(source="to_status")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = SessionEvent
+        fields = ["fromStatus", "toStatus", "reason", "createdAt"]

@@ -1,0 +1,211 @@
+"""Session endpoints: thin views that validate, call one service and serialize."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import renderers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sessions_app import services
+from sessions_app.api.serializers import (
+    PairingCodeInputSerializer,
+    PairingCodeOutputSerializer,
+    QrOutputSerializer,
+    SessionCreatedSerializer,
+    SessionCreateInputSerializer,
+    SessionEventOutputSerializer,
+    SessionOutputSerializer,
+)
+from sessions_app.models import SessionStatus
+from sessions_app.qr import qr_data_url, qr_png
+from sessions_app.selectors import session_get_for_key, sessions_for_key
+from yesapp.authentication import IsAdminKey
+from yesapp.errors import Conflict, InvalidInput
+from yesapp.schema import error_responses
+
+TAG = ["Sessions"]
+SESSION_EXAMPLE = {
+    "id": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10", "name": "support", "sandbox": True, "status": "connected",
+    "desiredState": "running", "phone": "+33612345678", "pushName": "", "lastError": "",
+    "engineNode": "engine@host", "createdAt": "2026-11-27T10:00:00Z", "updatedAt": "2026-11-27T10:01:00Z",
+    "statusChangedAt": "2026-11-27T10:01:00Z", "lastConnectedAt": "2026-11-27T10:01:00Z",
+    "lastActivityAt": "2026-11-27T10:05:00Z",
+}
+
+
+class SessionListCreateApi(APIView):
+    def get_permissions(self):
+        # Any key lists the sessions it may see; only admin keys create sessions.
+        return [IsAdminKey()] if self.request.method == "POST" else super().get_permissions()
+
+    @extend_schema(
+        tags=TAG, summary="List sessions",
+        description="Every session this API key may see, oldest first, with its status.",
+        responses={200: SessionOutputSerializer(many=True), **error_responses()},
+    )
+    def get(self, request):
+        sessions = sessions_for_key(key=request.auth)
+        if wanted := request.query_params.get("status"):
+            if wanted not in SessionStatus.values:
+                raise InvalidInput(f"status must be one of {', '.join(SessionStatus.values)}.")
+            sessions = sessions.filter(status=wanted)
+        return Response(SessionOutputSerializer(sessions, many=True).data)
+
+    @extend_schema(
+        tags=TAG, summary="Create and start a session",
+        description=(
+            "Creates a session and starts its browser. Poll `GET /sessions/{id}` (or the `session.status` "
+            "webhook) until `status` is `qr`, then show `GET /sessions/{id}/qr` to the phone. With "
+            '`"sandbox": true` the session runs on the built-in sandbox: link it with '
+            "`POST /sandbox/sessions/{id}/link`, no phone needed. Admin keys only."
+        ),
+        request=SessionCreateInputSerializer,
+        responses={201: SessionCreatedSerializer, **error_responses(400, 403, 409)},
+        examples=[
+            OpenApiExample("Sandbox session", value={"name": "support", "sandbox": True}, request_only=True),
+            OpenApiExample("With a webhook", value={"name": "shop", "webhook": {"url": "https://example.com/hook"}},
+                           request_only=True),
+            OpenApiExample("Created", value={**SESSION_EXAMPLE, "status": "starting"}, response_only=True),
+        ],
+    )
+    def post(self, request):
+        data = SessionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session, secret = services.session_create(**data.validated_data)
+        body = SessionOutputSerializer(session).data
+        if secret:
+            body["webhookSecret"] = secret
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class SessionDetailApi(APIView):
+    def get_permissions(self):
+        return [IsAdminKey()] if self.request.method == "DELETE" else super().get_permissions()
+
+    @extend_schema(
+        tags=TAG, summary="Get a session", description="The session's status, linked number and last error.",
+        responses={200: SessionOutputSerializer, **error_responses(404)},
+        examples=[OpenApiExample("Connected", value=SESSION_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, session_id):
+        return Response(SessionOutputSerializer(session_get_for_key(key=request.auth, session_id=session_id)).data)
+
+    @extend_schema(
+        tags=TAG, summary="Delete a session",
+        description="Stops the browser, deletes its profile directory (the link to the phone) and all its data: "
+        "messages, media, webhook configuration. Admin keys only.",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(403, 404)},
+    )
+    def delete(self, request, session_id):
+        services.session_delete(session=session_get_for_key(key=request.auth, session_id=session_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _action_view(action: str, summary: str, description: str, errors: tuple[int, ...] = (404, 409)):
+    service = getattr(services, f"session_{action}")
+
+    class SessionActionApi(APIView):
+        @extend_schema(
+            tags=TAG, summary=summary, description=description, request=None,
+            responses={202: SessionOutputSerializer, **error_responses(*errors)},
+            operation_id=f"sessions_{action}",
+        )
+        def post(self, request, session_id):
+            session = service(session=session_get_for_key(key=request.auth, session_id=session_id))
+            return Response(SessionOutputSerializer(session).data, status=status.HTTP_202_ACCEPTED)
+
+    SessionActionApi.__name__ = f"Session{action.title()}Api"
+    return SessionActionApi
+
+
+SessionStartApi = _action_view(
+    "start", "Start a session", "Starts a stopped or failed session. 409 when it is already running."
+)
+SessionStopApi = _action_view(
+    "stop", "Stop a session",
+    "Closes the browser; the phone stays linked, so a later start needs no new scan. 409 when already stopped.",
+)
+SessionRestartApi = _action_view(
+    "restart", "Restart a session", "Restarts the browser (a fresh page, same profile: no new scan).", errors=(404,)
+)
+SessionLogoutApi = _action_view(
+    "logout", "Log out (unlink the phone)",
+    "Unlinks this device from the phone (WPP.conn.logout); the session then waits for a new scan. "
+    "409 unless the session is linked.",
+    errors=(404, 409, 503),
+)
+
+
+class PngRenderer(renderers.BaseRenderer):
+    media_type = "image/png"
+    format = "png"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class SessionQrApi(APIView):
+    renderer_classes = [renderers.JSONRenderer, PngRenderer]
+
+    @extend_schema(
+        tags=TAG, summary="Get the QR code to link a phone",
+        description=(
+            "While the session waits for a scan (`status` = `qr`): the QR as a PNG data URL plus the raw string. "
+            "Send `Accept: image/png` to get the PNG itself. On the phone: WhatsApp → Settings → Linked devices → "
+            "Link a device. The QR changes every ~20 s; poll this every few seconds. 409 when the session is not "
+            "waiting for a scan."
+        ),
+        responses={
+            (200, "application/json"): QrOutputSerializer,
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The QR code as a PNG image."),
+            **error_responses(404, 409),
+        },
+    )
+    def get(self, request, session_id):
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        if session.status != SessionStatus.QR or not session.qr_raw:
+            if request.accepted_renderer.format == "png":
+                request.accepted_renderer = renderers.JSONRenderer()
+                request.accepted_media_type = "application/json"
+            raise Conflict(
+                f"The session is not waiting for a scan (status: {session.status}).",
+                code="not_waiting_for_scan", details={"status": session.status},
+            )
+        if request.accepted_renderer.format == "png":
+            return HttpResponse(qr_png(session.qr_raw), content_type="image/png")
+        return Response(
+            {"status": session.status, "qr": qr_data_url(session.qr_raw), "raw": session.qr_raw,
+             "issuedAt": session.qr_issued_at}
+        )
+
+
+class SessionPairingCodeApi(APIView):
+    @extend_schema(
+        tags=TAG, summary="Link with a phone number instead of a QR",
+        description=(
+            "Asks WhatsApp for an 8-character pairing code for this number (wa-js "
+            "`WPP.conn.genLinkDeviceCodeForPhoneNumber`). On the phone: Linked devices → Link a device → "
+            "Link with phone number instead, then type the code. 409 unless the session waits for a scan."
+        ),
+        request=PairingCodeInputSerializer,
+        responses={200: PairingCodeOutputSerializer, **error_responses(400, 404, 409, 503)},
+        examples=[OpenApiExample("Request", value={"phone": "+33612345678"}, request_only=True),
+                  OpenApiExample("Code", value={"code": "K3ZP9QWA"}, response_only=True)],
+    )
+    def post(self, request, session_id):
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        data = PairingCodeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response({"code": services.session_pairing_code(session=session, **data.validated_data)})
+
+
+class SessionEventsApi(APIView):
+    @extend_schema(
+        tags=TAG, summary="Status history of a session",
+        description="The latest status changes with their reasons, newest first (at most 100).",
+        responses={200: SessionEventOutputSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request, session_id):
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        return Response(SessionEventOutputSerializer(session.events.all()[:100], many=True).data)

@@ -1,0 +1,21 @@
+"""Reads of sessions, always through the caller's API key scope."""
+
+from django.db.models import QuerySet
+
+from sessions_app.models import Session
+from yesapp.errors import NotFound
+from yesapp.models import ApiKey
+
+
+def sessions_for_key(*, key: ApiKey) -> QuerySet[Session]:
+    """The sessions a key may see: all for an admin key, its listed ones otherwise."""
+    sessions = Session.objects.all()
+    return sessions if key.is_admin else sessions.filter(api_keys=key)
+
+
+def session_get_for_key(*, key: ApiKey, session_id) -> Session:
+    """The session, or NotFound: also for sessions outside the key's scope, so ids don't leak."""
+    try:
+        return sessions_for_key(key=key).get(pk=session_id)
+    except (Session.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No session with this id.", details={"sessionId": str(session_id)}) from exc
