@@ -1,0 +1,46 @@
+"""`manage.py sessions list|start|stop|restart [NAME_OR_ID]`: sessions for operators."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sessions_app import services
+from sessions_app.models import Session
+from yesapp.errors import ServiceError
+
+
+def find_session(ref: str) -> Session:
+    session = Session.objects.filter(name=ref).first()
+    if session is None:
+        try:
+            session = Session.objects.filter(pk=ref).first()
+        except Exception:  # not a UUID
+            session = None
+    if session is None:
+        raise CommandError(f"No session named or with id {ref!r}.")
+    return session
+
+
+class Command(BaseCommand):
+    help = "Lists sessions with their status, or starts, stops or restarts one."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["list", "start", "stop", "restart"])
+        parser.add_argument("session", nargs="?", help="Session name or id (not for list).")
+
+    def handle(self, *args, action: str, session: str | None, **options):
+        if action == "list":
+            rows = Session.objects.order_by("name")
+            self.stdout.write(f"{'NAME':20} {'STATUS':13} {'WANTED':8} {'PHONE':16} {'SANDBOX':7} ID / LAST ERROR")
+            for s in rows:
+                self.stdout.write(
+                    f"{s.name[:20]:20} {s.status:13} {s.desired_state:8} {s.phone or '-':16} "
+                    f"{'yes' if s.sandbox else 'no':7} {s.id}{'  ' + s.last_error if s.last_error else ''}"
+                )
+            return
+        if not session:
+            raise CommandError(f"Which session? `manage.py sessions {action} NAME`")
+        target = find_session(session)
+        try:
+            result = getattr(services, f"session_{action}")(session=target)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"{result.name}: {result.status} (wanted: {result.desired_state})")
