@@ -104,10 +104,14 @@ def clear_stale_profile_lock(profile_dir: Path) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except (OSError, ValueError):
-        return []
+    # Chromium forks from several threads; each thread lists only its own children.
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children.extend(int(p) for p in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return children
 
 
 def process_tree(pid: int) -> list[int]:

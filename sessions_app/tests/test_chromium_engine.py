@@ -1,0 +1,128 @@
+"""The Selenium engine in real headless Chromium: wa-js injection, the bridge, bounded waits,
+stale profile locks. The full session flow on the sandbox is in test_engine_flow.py."""
+
+import http.server
+import os
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from sessions_app.engine.base import EngineCrashed, EngineError
+from sessions_app.engine.chromium import ChromiumEngine, clear_stale_profile_lock, profile_dir_for
+
+pytestmark = pytest.mark.browser
+
+BLANK_PAGE = b"""<!doctype html><html><head><title>blank</title>
+<script>window.__seenAtStart = typeof window.WPP + '/' + typeof window.__yesapp;</script>
+</head><body>blank</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def blank_page_url():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(BLANK_PAGE)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+@pytest.fixture
+def engine_factory():
+    engines = []
+
+    def make(url, inject_wajs=True):
+        engine = ChromiumEngine(session_id=uuid.uuid4(), page_url=url, inject_wajs=inject_wajs)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.stop()
+        engine.delete_profile()
+
+
+def test_wajs_and_the_bridge_run_before_the_page_and_the_user_agent_is_not_headless(
+    blank_page_url, engine_factory, monkeypatch
+):
+    engine = engine_factory(blank_page_url)
+    # On a blank page WPP.isReady stays false (no WhatsApp modules), so skip that wait here.
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine.start()
+    seen, functions, ua, config = engine.driver.execute_script(
+        "return [window.__seenAtStart, [typeof WPP.on, typeof WPP.conn.getAuthCode, "
+        "typeof WPP.chat.sendTextMessage], navigator.userAgent, window.WPPConfig]"
+    )
+    assert seen == "object/object"  # both existed before the page's first script ran
+    assert functions == ["function", "function", "function"]
+    assert "HeadlessChrome" not in ua and "Chrome/" in ua
+    assert config["disableGoogleAnalytics"] is True and config["poweredBy"] == "YesApp"
+    # The bridge subscribed and announced itself; draining returns at once when events exist.
+    start = time.monotonic()
+    events = engine.drain_events(wait=5)
+    assert [e.name for e in events] == ["bridge.ready"] and time.monotonic() - start < 2
+    assert engine.is_alive() and engine.memory_pids()
+
+
+def test_a_page_where_wpp_never_gets_ready_fails_with_the_step_that_hung(blank_page_url, engine_factory, settings):
+    settings.ENGINE_START_TIMEOUT = 3
+    engine = engine_factory(blank_page_url)
+    started = time.monotonic()
+    with pytest.raises(EngineCrashed) as info:
+        engine.start()
+    assert info.value.step == "wait for WPP.isReady"
+    assert time.monotonic() - started < 30
+    assert engine.driver is None  # the browser was closed
+
+
+def test_missing_chromium_is_a_permanent_error_with_a_hint(engine_factory, settings):
+    settings.CHROMIUM_PATH = "/nonexistent/chromium"
+    with pytest.raises(EngineError) as info:
+        engine_factory("http://127.0.0.1:9/").start()
+    assert info.value.permanent and "install-browser.sh" in str(info.value)
+
+
+def test_a_browser_killed_under_the_engine_surfaces_as_crashed(blank_page_url, engine_factory, monkeypatch):
+    engine = engine_factory(blank_page_url)
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine.start()
+    for pid in engine.memory_pids()[1:]:  # every Chromium process, not chromedriver
+        os.kill(pid, 9)
+    with pytest.raises(EngineCrashed):
+        for _ in range(3):
+            engine.drain_events(wait=0.1)
+    assert not engine.is_alive()
+
+
+def test_an_orphaned_browser_holding_the_profile_is_cleared(tmp_path, settings):
+    settings.SESSIONS_DIR = tmp_path
+    session_id = uuid.uuid4()
+    profile = profile_dir_for(session_id)
+    profile.mkdir(parents=True)
+    orphan = subprocess.Popen(
+        [settings.CHROMIUM_PATH, "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+         "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if (profile / "SingletonLock").is_symlink():
+                break
+            time.sleep(0.1)
+        assert (profile / "SingletonLock").is_symlink()
+        clear_stale_profile_lock(profile)
+        assert not (profile / "SingletonLock").is_symlink()
+        orphan.wait(10)  # it was killed
+    finally:
+        orphan.kill()
