@@ -1,0 +1,178 @@
+"""A private YesApp stack for benchmarks: its own data dir, SQLite file, Redis database and
+ports, so a benchmark never touches a developer's data. Started and stopped by each bench."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes that share them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo.extend(int(p) for p in (task / "children").read_text().split())
+            except (OSError, ValueError):
+                pass
+    return pids
+
+
+def browser_pids(data_dir: Path, session_id: str) -> list[int]:
+    marker = f"--user-data-dir={data_dir / 'sessions' / session_id / 'profile'}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
+
+
+class Stack:
+    def __init__(self, *, redis_db: int = 8, engine_workers: int = 1, env: dict | None = None):
+        self.tmp = Path(tempfile.mkdtemp(prefix="yesapp-bench-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update(
+            DATA_DIR=str(self.tmp),
+            REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}",
+            INTERNAL_BASE_URL=self.url,
+            PUBLIC_URL=self.url,
+            LOG_LEVEL="WARNING",
+            PYTHONUNBUFFERED="1",
+            ENGINE_SCAN_INTERVAL="0.5",
+        )
+        self.env.update(env or {})
+        self.engine_workers = engine_workers
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.key = ""
+
+    def manage(self, *args: str) -> str:
+        return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
+                              capture_output=True, text=True).stdout
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = (self.tmp / f"{name}.log").open("ab")
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def start(self) -> Stack:
+        import redis
+
+        redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
+        self.manage("migrate", "--noinput")
+        self.key = self.manage("createapikey", "--name", "bench").split("API Key:", 1)[1].split()[0]
+        self._spawn("web", [PYTHON, "-m", "gunicorn", "yesapp.wsgi:application", "--bind",
+                            f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "8", "--log-level", "warning"])
+        for i in range(self.engine_workers):
+            self.start_engine(f"engine{i}")
+        self._spawn("worker", [PYTHON, "-m", "celery", "-A", "yesapp", "worker", "-n", "worker@%h",
+                               "-Q", "default,webhooks", "-c", "4", "--loglevel=WARNING"])
+        self.wait(lambda: self.get("/health").ok, 30, "web server")
+        return self
+
+    def start_engine(self, name: str) -> subprocess.Popen:
+        return self._spawn(name, [PYTHON, "-m", "celery", "-A", "yesapp", "worker", "-n", f"{name}@%h",
+                                  "-Q", "engine", "-P", "threads", "-c", "8", "--loglevel=WARNING"])
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in self.procs.values():
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- HTTP --------------------------------------------------------------------------
+    def headers(self) -> dict:
+        return {"X-API-Key": self.key}
+
+    def get(self, path: str, **kw) -> requests.Response:
+        try:
+            return requests.get(self.url + path, headers=self.headers(), timeout=10, **kw)
+        except requests.RequestException as exc:
+            response = requests.Response()
+            response.status_code, response._content = 599, str(exc).encode()
+            return response
+
+    def post(self, path: str, body: dict | None = None) -> requests.Response:
+        return requests.post(self.url + path, json=body or {}, headers=self.headers(), timeout=30)
+
+    @staticmethod
+    def wait(predicate, timeout: float, what: str, interval: float = 0.05):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(interval)
+        raise TimeoutError(f"timed out waiting for {what}")
+
+    def status(self, session_id: str) -> str:
+        return self.get(f"/api/v1/sessions/{session_id}").json().get("status", "")
+
+
+def emit(result: dict, name: str) -> None:
+    """Prints the result as JSON and keeps it in bench/results/<name>.json."""
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2)
+    (out / f"{name}.json").write_text(text + "\n")
+    print(text)
