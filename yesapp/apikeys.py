@@ -10,12 +10,16 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from yesapp.errors import NotFound
+from yesapp.errors import Conflict, InvalidInput, NotFound
 from yesapp.models import ApiKey
+from yesapp.validators import parse_session_id
 
 logger = logging.getLogger(__name__)
 
 PREFIX_LENGTH = 8
+# Shortest prefix accepted for revoking, so a typo cannot revoke an unrelated key.
+MIN_REVOKE_PREFIX = 4
+NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length
 # last_used_at is written at most this often per key, so reads don't turn into writes.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
@@ -25,14 +29,32 @@ def hash_key(raw_key: str) -> str:
 
 
 def apikey_create(*, name: str, is_admin: bool = True, session_ids: Iterable = ()) -> tuple[ApiKey, str]:
-    """Makes a key of 32 random bytes; returns the row and the plain key, which is never stored."""
+    """Makes a key of 32 random bytes; returns the row and the plain key, which is never stored.
+
+    With `session_ids` the key is limited to those sessions (and never admin); every id must
+    name an existing session.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(
+            f"A key needs a name of 1 to {NAME_MAX_LENGTH} characters.", details={"name": name}
+        )
+    wanted = {parse_session_id(value) for value in session_ids}
+    if wanted:
+        is_admin = False
     raw_key = secrets.token_hex(32)
     with transaction.atomic():
+        if wanted:
+            from sessions_app.models import Session
+
+            known = set(Session.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+            if unknown := sorted(str(value) for value in wanted - known):
+                raise InvalidInput(f"No session with id {', '.join(unknown)}.", details={"sessions": unknown})
         key = ApiKey.objects.create(
             name=name, prefix=raw_key[:PREFIX_LENGTH], key_hash=hash_key(raw_key), is_admin=is_admin
         )
-        if session_ids:
-            key.sessions.set(list(session_ids))
+        if wanted:
+            key.sessions.set(list(wanted))
     logger.info("API key created", extra={"api_key_prefix": key.prefix, "api_key_name": name})
     return key, raw_key
 
@@ -54,15 +76,29 @@ def apikey_authenticate(raw_key: str) -> ApiKey | None:
 
 
 def apikey_revoke(*, prefix: str) -> ApiKey:
-    """Revokes the one active key whose prefix is `prefix`."""
-    matches = list(ApiKey.objects.filter(prefix__startswith=prefix, revoked_at__isnull=True)[:2])
-    if not prefix or not matches:
-        raise NotFound(f"No active API key starts with {prefix!r}.")
-    if len(matches) > 1:
-        raise NotFound(f"More than one active key starts with {prefix!r}; give more characters.")
-    key = matches[0]
-    key.revoked_at = timezone.now()
-    key.save(update_fields=["revoked_at"])
+    """Revokes the one active key whose visible prefix starts with `prefix`.
+
+    NotFound when none matches (or it is already revoked), Conflict when several do.
+    """
+    prefix = (prefix or "").strip()
+    if len(prefix) < MIN_REVOKE_PREFIX:
+        raise InvalidInput(
+            f"Give at least {MIN_REVOKE_PREFIX} characters of the key's prefix.", details={"prefix": prefix}
+        )
+    with transaction.atomic():
+        matches = list(
+            ApiKey.objects.select_for_update().filter(prefix__startswith=prefix, revoked_at__isnull=True)[:2]
+        )
+        if not matches:
+            raise NotFound(f"No active API key starts with {prefix!r}.", details={"prefix": prefix})
+        if len(matches) > 1:
+            raise Conflict(
+                f"More than one active key starts with {prefix!r}; give more characters.",
+                details={"prefix": prefix},
+            )
+        key = matches[0]
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
     logger.info("API key revoked", extra={"api_key_prefix": key.prefix})
     return key
 

@@ -1,11 +1,75 @@
-"""DRF authentication by the `X-API-Key` header, and the permission that requires it."""
+"""DRF authentication by the `X-API-Key` header, the permissions that use it, and the limit
+on failed attempts per client address."""
 
+import ipaddress
+import logging
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions, permissions
 
 from yesapp.apikeys import apikey_authenticate
 from yesapp.models import ApiKey
+from yesapp.redis import get_redis
+
+logger = logging.getLogger(__name__)
 
 HEADER = "X-API-Key"
+# Names people try when they put a key in the URL; refused with a hint instead of ignored.
+_QUERY_NAMES = ("api_key", "apikey", "key", "x-api-key", "x_api_key", "token")
+_FAILURES_KEY = "yesapp:authfail:{address}"
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP. Behind a reverse proxy, the last X-Forwarded-For hop (the one our
+    proxy appended) when TRUST_X_FORWARDED_FOR is on; otherwise the socket's peer."""
+    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            try:
+                return str(ipaddress.ip_address(hops[-1]))
+            except ValueError:
+                pass
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def auth_failures_retry_after(address: str) -> int | None:
+    """Seconds until `address` may try again, or None when it is under the limit.
+
+    Fails open: when Redis does not answer, nobody is blocked, so the API stays usable.
+    """
+    key = _FAILURES_KEY.format(address=address)
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.get(key)
+        pipe.ttl(key)
+        count, ttl = pipe.execute()
+    except (redis.RedisError, OSError):
+        return None
+    if count is None or int(count) < settings.AUTH_FAILURE_LIMIT:
+        return None
+    return max(int(ttl), 1)
+
+
+def record_auth_failure(address: str) -> None:
+    """Counts one failed attempt in a fixed window of AUTH_FAILURE_WINDOW seconds."""
+    key = _FAILURES_KEY.format(address=address)
+    try:
+        pipe = get_redis().pipeline(transaction=True)
+        pipe.set(key, 0, ex=settings.AUTH_FAILURE_WINDOW, nx=True)
+        pipe.incr(key)
+        _, count = pipe.execute()
+    except (redis.RedisError, OSError):
+        return
+    if count == settings.AUTH_FAILURE_LIMIT:
+        logger.warning(
+            "Too many failed API key attempts from %s; refusing it for up to %s s",
+            address,
+            settings.AUTH_FAILURE_WINDOW,
+            extra={"client_address": address, "failures": count},
+        )
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -14,9 +78,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         raw_key = request.headers.get(HEADER)
         if raw_key is None:
+            if any(name in request.query_params for name in _QUERY_NAMES):
+                raise exceptions.AuthenticationFailed(
+                    f"API keys are accepted only in the {HEADER} header, never in the URL."
+                )
             return None
+        address = client_address(request)
+        retry_after = auth_failures_retry_after(address)
+        if retry_after is not None:
+            raise exceptions.Throttled(
+                wait=retry_after, detail="Too many failed API key attempts from your address; wait and retry."
+            )
         key = apikey_authenticate(raw_key.strip())
         if key is None:
+            record_auth_failure(address)
+            logger.info("Rejected API key from %s", address, extra={"client_address": address})
             raise exceptions.AuthenticationFailed("The API key is wrong or revoked.")
         return key, key
 
@@ -32,7 +108,9 @@ class HasApiKey(permissions.BasePermission):
 
 
 class IsAdminKey(HasApiKey):
-    message = "This needs an admin API key."
+    """Admin keys only (key management, anything not tied to one session)."""
+
+    message = "This needs an admin API key; this key is limited to some sessions."
 
     def has_permission(self, request, view) -> bool:
         return super().has_permission(request, view) and request.auth.is_admin

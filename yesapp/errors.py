@@ -5,9 +5,17 @@ mapped here, in one handler, so every client sees the same shape for every failu
 """
 
 import logging
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError as DjangoValidationError
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -83,6 +91,19 @@ _DRF_CODES = {
     drf_exceptions.Throttled: "too_many_requests",
 }
 
+# Codes for error responses that were not raised as exceptions (Django's own 404/405 pages).
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
 
 def _validation_message(detail: Any) -> str:
     """The first human-readable message inside a DRF validation error, with its field."""
@@ -95,52 +116,78 @@ def _validation_message(detail: Any) -> str:
     return str(detail) if detail else "Invalid input."
 
 
+@dataclass
+class ErrorReply:
+    status: int
+    code: str
+    message: str
+    details: dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body(self) -> dict:
+        return error_body(self.code, self.message, self.details)
+
+
+def describe_exception(exc: Exception, request: HttpRequest | None = None) -> ErrorReply:
+    """Maps any exception to the API's error reply; unexpected ones are logged with traceback."""
+    if isinstance(exc, ServiceError):
+        reply = ErrorReply(exc.status_code, exc.code, exc.message, exc.details)
+        if isinstance(exc, TooManyRequests):
+            reply.headers["Retry-After"] = str(exc.retry_after)
+        return reply
+    if isinstance(exc, drf_exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"errors": exc.detail}
+        return ErrorReply(400, "validation_error", _validation_message(exc.detail), details)
+    if isinstance(exc, DjangoValidationError):
+        return ErrorReply(400, "validation_error", " ".join(exc.messages), {"errors": exc.messages})
+    if isinstance(exc, drf_exceptions.APIException):
+        reply = ErrorReply(exc.status_code, _DRF_CODES.get(type(exc), exc.default_code), str(exc.detail))
+        if isinstance(exc, drf_exceptions.NotAuthenticated):
+            reply.message = "An API key is required in the X-API-Key header."
+        elif isinstance(exc, drf_exceptions.ParseError):
+            reply.message = f"The request body could not be parsed: {exc.detail}"
+        elif isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
+            retry_after = max(1, math.ceil(exc.wait))
+            reply.headers["Retry-After"] = str(retry_after)
+            reply.details = {"retry_after": retry_after}
+        if reply.status == 401:
+            reply.headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or "X-API-Key"
+        return reply
+    if isinstance(exc, Http404):
+        return ErrorReply(404, "not_found", "Not found.")
+    if isinstance(exc, PermissionDenied):
+        return ErrorReply(403, "permission_denied", "Permission denied.")
+    if isinstance(exc, RequestDataTooBig):
+        return ErrorReply(413, "payload_too_large", "The request body is too large.")
+    if isinstance(exc, (BadRequest, SuspiciousOperation)):
+        return ErrorReply(400, "bad_request", "Bad request.")
+    # The traceback goes to the log (with the request id); the client sees none of it.
+    logger.error(
+        "Unhandled error in %s %s",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return ErrorReply(500, "internal_error", "Internal server error.")
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: maps every exception to the one error shape."""
-    headers: dict[str, str] = {}
-    if isinstance(exc, ServiceError):
-        status, code, message, details = exc.status_code, exc.code, exc.message, exc.details
-        if isinstance(exc, TooManyRequests):
-            headers["Retry-After"] = str(exc.retry_after)
-    elif isinstance(exc, drf_exceptions.ValidationError):
-        status, code = 400, "validation_error"
-        message = _validation_message(exc.detail)
-        details = exc.detail if isinstance(exc.detail, dict) else {"errors": exc.detail}
-    elif isinstance(exc, DjangoValidationError):
-        status, code, message = 400, "validation_error", " ".join(exc.messages)
-        details = {"errors": exc.messages}
-    elif isinstance(exc, drf_exceptions.APIException):
-        status = exc.status_code
-        code = _DRF_CODES.get(type(exc), exc.default_code)
-        message, details = str(exc.detail), {}
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
-        if isinstance(exc, drf_exceptions.ParseError):
-            message = f"The request body could not be parsed: {exc.detail}"
-        auth_header = getattr(exc, "auth_header", None)
-        if status == 401:
-            headers["WWW-Authenticate"] = auth_header or "X-API-Key"
-    elif isinstance(exc, Http404):
-        status, code, message, details = 404, "not_found", "Not found.", {}
-    elif isinstance(exc, PermissionDenied):
-        status, code, message, details = 403, "permission_denied", "Permission denied.", {}
-    elif isinstance(exc, RequestDataTooBig):
-        status, code, message, details = 413, "payload_too_large", "The request body is too large.", {}
-    else:
-        request = context.get("request")
-        logger.exception(
-            "Unhandled error in %s %s", getattr(request, "method", "?"), getattr(request, "path", "?")
-        )
-        status, code, message, details = 500, "internal_error", "Internal server error.", {}
-    return Response(error_body(code, message, details), status=status, headers=headers)
+    reply = describe_exception(exc, context.get("request"))
+    return Response(reply.body, status=reply.status, headers=reply.headers)
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+# Paths whose every answer is JSON, errors included (the probes live outside /api/).
+JSON_PATHS = ("/api/", "/health", "/ready")
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(JSON_PATHS) or "application/json" in request.headers.get("Accept", "")
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None):
-    if _wants_json(request):
+    if wants_json(request):
         return error_response(404, "not_found", f"No endpoint at {request.path}.")
     from django.views.defaults import page_not_found
 
@@ -148,7 +195,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None):
 
 
 def handler500(request: HttpRequest):
-    if _wants_json(request):
+    if wants_json(request):
         return error_response(500, "internal_error", "Internal server error.")
     from django.views.defaults import server_error
 
@@ -156,7 +203,7 @@ def handler500(request: HttpRequest):
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None):
-    if _wants_json(request):
+    if wants_json(request):
         return error_response(400, "bad_request", "Bad request.")
     from django.views.defaults import bad_request
 

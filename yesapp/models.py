@@ -11,7 +11,9 @@ class ApiKey(models.Model):
     """
 
     name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters of the key, to tell keys apart.")
+    prefix = models.CharField(
+        max_length=12, db_index=True, help_text="First characters of the key, to tell keys apart."
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     is_admin = models.BooleanField(default=True, help_text="Sees all sessions and manages keys.")
     sessions = models.ManyToManyField("sessions_app.Session", blank=True, related_name="api_keys")
@@ -36,3 +38,10 @@ class ApiKey(models.Model):
 
     def can_access_session(self, session_id) -> bool:
         return self.is_admin or self.sessions.filter(pk=session_id).exists()
+
+    def scope_sessions(self, queryset, *, field: str = "pk"):
+        """`queryset` narrowed to what this key may see: everything for an admin key, else
+        the rows whose `field` (a session or session id) is one of its sessions."""
+        if self.is_admin:
+            return queryset
+        return queryset.filter(**{f"{field}__in": self.sessions.values("pk")})

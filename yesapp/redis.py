@@ -6,11 +6,13 @@ import redis
 from django.conf import settings
 
 
-@cache
 def get_redis() -> redis.Redis:
+    """The shared client for REDIS_URL (one per URL, so a changed setting takes effect)."""
+    return _client(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT)
+
+
+@cache
+def _client(url: str, timeout: float) -> redis.Redis:
     return redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        health_check_interval=30,
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
     )

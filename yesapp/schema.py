@@ -1,6 +1,13 @@
-"""drf-spectacular extension: documents X-API-Key so Swagger UI's "Authorize" works."""
+"""drf-spectacular pieces shared by every app: the X-API-Key security scheme (so Swagger UI's
+"Authorize" works) and the documented error shape.
+
+Views document their failures with `error_responses(400, 404, ...)`, e.g.
+`@extend_schema(responses={200: OutputSerializer, **error_responses(400, 404)})`.
+"""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -8,4 +15,71 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "The key printed once on first start (`API Key: ...`) or made with "
+            "`python manage.py createapikey --name NAME`.",
+        }
+
+
+class ApiErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `validation_error`.")
+    message = serializers.CharField(help_text="What went wrong, for a person.")
+    details = serializers.DictField(help_text="Structured context: the fields at fault, limits, ids.")
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error shape of the API."""
+
+    error = ApiErrorBodySerializer()
+
+
+# One example per status, in the words the API really uses.
+_ERRORS: dict[int, tuple[str, str, str, dict]] = {
+    400: (
+        "Invalid input",
+        "validation_error",
+        "name: This field is required.",
+        {"name": ["This field is required."]},
+    ),
+    401: ("No or wrong API key", "authentication_failed", "The API key is wrong or revoked.", {}),
+    403: (
+        "Key not allowed",
+        "permission_denied",
+        "This needs an admin API key; this key is limited to some sessions.",
+        {},
+    ),
+    404: ("Not found", "not_found", "Not found.", {}),
+    409: ("Conflict with the current state", "conflict", "The request conflicts with the current state.", {}),
+    413: ("Body too large", "payload_too_large", "The request body is too large.", {"limit": 22434474}),
+    429: (
+        "Too many requests",
+        "too_many_requests",
+        "Too many requests; wait and retry.",
+        {"retry_after": 30},
+    ),
+    503: ("A dependency is down", "service_unavailable", "Redis does not answer.", {}),
+}
+
+
+def error_response(status: int, description: str | None = None) -> OpenApiResponse:
+    title, code, message, details = _ERRORS.get(status, ("Error", "error", "The request failed.", {}))
+    return OpenApiResponse(
+        response=ApiErrorSerializer,
+        description=description or title,
+        examples=[
+            OpenApiExample(
+                title,
+                value={"error": {"code": code, "message": message, "details": details}},
+                status_codes=[str(status)],
+                response_only=True,
+            )
+        ],
+    )
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The documented error replies for `statuses`; 401 is added to every authenticated call."""
+    return {status: error_response(status) for status in sorted({401, *statuses})}

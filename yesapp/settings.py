@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -58,7 +59,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "yesapp.middleware.RequestIdMiddleware",
+    "yesapp.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "yesapp.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,11 +149,16 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
 )
 if not DEBUG:
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if not SECURE_SSL_REDIRECT else 31536000)
+    # Django sends HSTS only on HTTPS requests, so this is inert on plain-HTTP installs.
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
     CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 # Cross-origin API calls are refused unless origins are listed here.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# django-cors-headers: only the API, and only the headers an API client sends.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("accept", "content-type", "x-api-key", "x-request-id", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
 
 # --- API ----------------------------------------------------------------------------------
 # Largest request body the API reads, in bytes; larger ones get 413 before they are parsed.
@@ -188,7 +196,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # No validatorUrl: Swagger UI would otherwise call validator.swagger.io (no internet here).
+    "SWAGGER_UI_SETTINGS": {
+        "persistAuthorization": True,
+        "validatorUrl": None,
+        "displayRequestDuration": True,
+    },
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -288,3 +301,11 @@ ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
 # How often an engine node renews leases and looks for sessions to take over, in seconds.
 ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)
+
+# --- Foundation: API key brute-force limit --------------------------------------------------
+# Failed API key attempts allowed per client address in each window; then 429 until it ends.
+AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=20)
+AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
+# Behind a reverse proxy every client has the proxy's address; with this on, the client is
+# the last X-Forwarded-For hop (the one your proxy appended). Leave off when exposed directly.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)

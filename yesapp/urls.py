@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from yesapp import health
 
 api_v1 = [
+    path("", include("yesapp.api.urls")),
     path("", include("sessions_app.api.urls")),
     path("", include("messaging.api.urls")),
     path("", include("webhooks.api.urls")),

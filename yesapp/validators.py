@@ -3,15 +3,20 @@
 import ipaddress
 import re
 import socket
+import uuid
 from urllib.parse import urlsplit
 
 import phonenumbers
+from django.conf import settings
 from rest_framework import serializers
 
 from yesapp.errors import InvalidInput
 
 # wa-js chat ids: users `<digits>@c.us`, hidden ids `<digits>@lid`, groups `<digits>[-<digits>]@g.us`.
 _CHAT_ID = re.compile(r"^(\d{5,20}@(c\.us|lid)|\d{5,20}(-\d{5,20})?@g\.us)$")
+# What people type around a phone number; letters (vanity numbers, "ext.") are refused.
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{5,40}$")
+URL_MAX_LENGTH = 2048
 
 
 def normalize_phone(value: str) -> str:
@@ -19,9 +24,16 @@ def normalize_phone(value: str) -> str:
 
     Numbers must carry their country code (a leading `+`, or digits that start with it).
     """
-    text = (value or "").strip()
+    text = (value or "").strip() if isinstance(value, str) else ""
     if not text:
         raise InvalidInput("A phone number is required.", details={"phone": value})
+    if not _PHONE_CHARS.match(text):
+        raise InvalidInput(
+            f"{value!r} is not a phone number; use international format like +33612345678.",
+            details={"phone": value},
+        )
+    if text.startswith("00"):  # the international dialling prefix used in most countries
+        text = "+" + text[2:]
     if not text.startswith("+"):
         text = "+" + text
     try:
@@ -34,6 +46,24 @@ def normalize_phone(value: str) -> str:
             details={"phone": value},
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_session_id(value) -> uuid.UUID:
+    """A session id from a request body or query string; InvalidInput (400) unless a UUID.
+
+    Ids in URL paths use Django's `<uuid:session_id>` converter instead, so a malformed id
+    there is simply a 404 like any unknown path.
+    """
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value).strip())
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise InvalidInput(
+            f"{value!r} is not a session id; session ids are UUIDs "
+            "like 3f1c2b9e-8d7a-4e62-9f0a-1b2c3d4e5f60.",
+            details={"session_id": str(value)},
+        ) from exc
 
 
 def phone_to_chat_id(e164: str) -> str:
@@ -58,7 +88,13 @@ def phone_from_chat_id(chat_id: str) -> str:
 
 
 def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
+    """True only for globally routable unicast addresses (not loopback, private, link-local...)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
     return ip.is_global and not ip.is_multicast
 
 
@@ -68,7 +104,15 @@ def validate_public_url(url: str, *, allow_private: bool) -> str:
     With `allow_private` the address check is skipped. Callers that fetch or post must call
     this again right before connecting: DNS can change between saving and sending.
     """
-    parts = urlsplit(url or "")
+    if not isinstance(url, str) or len(url) > URL_MAX_LENGTH:
+        raise InvalidInput(
+            f"The URL must be text of at most {URL_MAX_LENGTH} characters.", details={"url": url}
+        )
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidInput(f"{url!r} is not a valid URL: {exc}.", details={"url": url}) from exc
     if parts.scheme not in ("http", "https"):
         raise InvalidInput("The URL must start with http:// or https://.", details={"url": url})
     if not parts.hostname:
@@ -76,9 +120,9 @@ def validate_public_url(url: str, *, allow_private: bool) -> str:
     if parts.username or parts.password:
         raise InvalidInput("Credentials in the URL are not allowed; use headers.", details={"url": url})
     if allow_private:
-        return url
+        return url.strip()
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError) as exc:
         raise InvalidInput(f"The host {parts.hostname!r} does not resolve.", details={"url": url}) from exc
     for info in infos:
@@ -87,7 +131,7 @@ def validate_public_url(url: str, *, allow_private: bool) -> str:
                 f"The host {parts.hostname!r} resolves to a private address ({info[4][0]}).",
                 details={"url": url, "hint": "Set WEBHOOK_ALLOW_PRIVATE=true to allow it."},
             )
-    return url
+    return url.strip()
 
 
 class PhoneNumberField(serializers.CharField):
@@ -106,5 +150,22 @@ class ChatIdField(serializers.CharField):
     def to_internal_value(self, data):
         try:
             return normalize_chat_id(super().to_internal_value(data))
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message) from exc
+
+
+class PublicUrlField(serializers.CharField):
+    """A serializer field for a URL this server will call (webhooks): http(s), no credentials,
+    and, unless the setting named by `allow_private_setting` is true, only public addresses."""
+
+    def __init__(self, *, allow_private_setting: str = "WEBHOOK_ALLOW_PRIVATE", **kwargs):
+        kwargs.setdefault("max_length", URL_MAX_LENGTH)
+        super().__init__(**kwargs)
+        self.allow_private_setting = allow_private_setting
+
+    def to_internal_value(self, data):
+        allow_private = bool(getattr(settings, self.allow_private_setting, False))
+        try:
+            return validate_public_url(super().to_internal_value(data), allow_private=allow_private)
         except InvalidInput as exc:
             raise serializers.ValidationError(exc.message) from exc

@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from yesapp.apikeys import apikey_create
+from yesapp.errors import ServiceError
 
 
 class Command(BaseCommand):
@@ -17,6 +18,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, name: str, session: list[str], **options):
-        key, raw_key = apikey_create(name=name, is_admin=not session, session_ids=session)
+        try:
+            key, raw_key = apikey_create(name=name, is_admin=not session, session_ids=session)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(f"API Key: {raw_key}")
-        self.stderr.write(f"Prefix {key.prefix}; store the key now, it is not shown again.")
+        scope = "admin (all sessions)" if key.is_admin else f"limited to {len(session)} session(s)"
+        self.stderr.write(f"Prefix {key.prefix}, {scope}. Store the key now: it is not shown again.")

@@ -5,10 +5,12 @@ from yesapp.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Revokes the API key whose visible prefix is PREFIX."
+    help = "Revokes the API key whose visible prefix starts with PREFIX (at least 4 characters)."
 
     def add_arguments(self, parser):
-        parser.add_argument("prefix", help="The key's prefix, as shown in the admin or `createapikey`.")
+        parser.add_argument(
+            "prefix", help="The key's prefix, as shown in the admin, the API or `createapikey`."
+        )
 
     def handle(self, *args, prefix: str, **options):
         try:

@@ -1,0 +1,35 @@
+"""What the key endpoints read and write. The key hash never leaves the server."""
+
+from rest_framework import serializers
+
+from yesapp.apikeys import NAME_MAX_LENGTH
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    prefix = serializers.CharField(help_text="First characters of the key: how you tell keys apart.")
+    name = serializers.CharField()
+    is_admin = serializers.BooleanField(help_text="Admin keys see every session and manage keys.")
+    sessions = serializers.SerializerMethodField(help_text="Sessions a non-admin key is limited to.")
+    active = serializers.BooleanField(source="is_active", help_text="False once revoked.")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+    def get_sessions(self, key) -> list[str]:
+        # Sorted so the answer is stable; prefetch_related("sessions") keeps this to one query.
+        return sorted(str(session.pk) for session in key.sessions.all())
+
+
+class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
+    key = serializers.CharField(help_text="The key itself. Shown only in this response: store it now.")
+
+
+class ApiKeyCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH, help_text="What the key is for, e.g. `crm`.")
+    sessions = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        allow_empty=False,
+        max_length=1000,
+        help_text="Limit the key to these sessions. Leave it out for an admin key.",
+    )

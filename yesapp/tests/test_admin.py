@@ -1,0 +1,49 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from yesapp.apikeys import apikey_authenticate, apikey_create
+from yesapp.models import ApiKey
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "a-long-passphrase-42")
+    client.force_login(user)
+    return client
+
+
+def test_createsuperuser_works_non_interactively(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-passphrase-42")
+    call_command("createsuperuser", "--noinput", "--username", "ops", "--email", "ops@example.com")
+    assert get_user_model().objects.get(username="ops").is_superuser
+
+
+def test_admin_lists_keys_by_prefix_and_never_shows_the_hash(admin_client):
+    key, raw_key = apikey_create(name="crm")
+    changelist = admin_client.get("/admin/yesapp/apikey/").content.decode()
+    assert key.prefix in changelist and "crm" in changelist
+    change = admin_client.get(f"/admin/yesapp/apikey/{key.pk}/change/").content.decode()
+    for page in (changelist, change):
+        assert key.key_hash not in page and raw_key not in page
+
+
+def test_admin_cannot_add_keys_because_a_key_is_shown_only_once(admin_client):
+    assert admin_client.get("/admin/yesapp/apikey/add/").status_code == 403
+
+
+def test_admin_action_revokes_selected_keys(admin_client):
+    key, raw_key = apikey_create(name="crm")
+    response = admin_client.post(
+        "/admin/yesapp/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True
+    )
+    assert response.status_code == 200 and "Revoked 1 key" in response.content.decode()
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    assert apikey_authenticate(raw_key) is None
+
+
+def test_admin_needs_a_login(client):
+    response = client.get("/admin/yesapp/apikey/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,118 @@
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from yesapp.apikeys import apikey_create, apikey_revoke
+from yesapp.tests.helpers import assert_error_shape, closed_port
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/v1/me"
+
+
+def test_missing_key_is_401_with_a_hint(anon_api):
+    response = anon_api.get(ME)
+    error = assert_error_shape(response, 401, "not_authenticated")
+    assert "X-API-Key" in error["message"]
+    assert response["WWW-Authenticate"] == "X-API-Key"
+
+
+def test_wrong_key_is_401(anon_api):
+    apikey_create(name="real")
+    response = anon_api.get(ME, HTTP_X_API_KEY="0" * 64)
+    assert_error_shape(response, 401, "authentication_failed")
+
+
+def test_revoked_key_is_401(anon_api):
+    key, raw_key = apikey_create(name="old")
+    assert anon_api.get(ME, HTTP_X_API_KEY=raw_key).status_code == 200
+    apikey_revoke(prefix=key.prefix)
+    assert_error_shape(anon_api.get(ME, HTTP_X_API_KEY=raw_key), 401, "authentication_failed")
+
+
+@pytest.mark.parametrize("param", ["api_key", "apikey", "key", "X-API-Key"])
+def test_key_in_the_query_string_is_not_accepted(anon_api, raw_api_key, param):
+    error = assert_error_shape(anon_api.get(f"{ME}?{param}={raw_api_key}"), 401)
+    assert "header" in error["message"]
+
+
+def test_key_with_surrounding_spaces_still_works(anon_api, raw_api_key):
+    assert anon_api.get(ME, HTTP_X_API_KEY=f"  {raw_api_key} ").status_code == 200
+
+
+def test_probes_and_docs_need_no_key(anon_api):
+    assert anon_api.get("/health").status_code == 200
+    assert anon_api.get("/api/schema/").status_code == 200
+    assert anon_api.get("/api/docs/").status_code == 200
+
+
+def _client(address: str, key: str | None = None, **extra) -> APIClient:
+    client = APIClient(REMOTE_ADDR=address, **extra)
+    if key:
+        client.credentials(HTTP_X_API_KEY=key)
+    return client
+
+
+@override_settings(AUTH_FAILURE_LIMIT=3, AUTH_FAILURE_WINDOW=60)
+def test_too_many_failures_from_one_address_are_429_with_retry_after_and_logged(raw_api_key, caplog):
+    caplog.set_level("INFO", logger="yesapp.authentication")
+    guesser = _client("203.0.113.7", "f" * 64)
+    for _ in range(3):
+        assert guesser.get(ME).status_code == 401
+    response = guesser.get(ME)
+    error = assert_error_shape(response, 429, "too_many_requests")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert error["details"]["retry_after"] == int(response["Retry-After"])
+    # Even the right key is refused from that address until the window ends...
+    assert _client("203.0.113.7", raw_api_key).get(ME).status_code == 429
+    # ...while other addresses are not affected.
+    assert _client("198.51.100.2", raw_api_key).get(ME).status_code == 200
+    blocked = [r for r in caplog.records if "Too many failed API key attempts" in r.getMessage()]
+    assert len(blocked) == 1 and blocked[0].client_address == "203.0.113.7"
+
+
+@override_settings(AUTH_FAILURE_LIMIT=3, AUTH_FAILURE_WINDOW=1)
+def test_the_block_ends_with_the_window(raw_api_key):
+    import time
+
+    guesser = _client("203.0.113.8", "f" * 64)
+    for _ in range(3):
+        guesser.get(ME)
+    assert _client("203.0.113.8", raw_api_key).get(ME).status_code == 429
+    time.sleep(2.1)
+    assert _client("203.0.113.8", raw_api_key).get(ME).status_code == 200
+
+
+@override_settings(AUTH_FAILURE_LIMIT=3)
+def test_successful_and_missing_keys_do_not_count_as_failures(raw_api_key):
+    for _ in range(5):
+        assert _client("203.0.113.9", raw_api_key).get(ME).status_code == 200
+        assert _client("203.0.113.9").get(ME).status_code == 401
+    assert _client("203.0.113.9", raw_api_key).get(ME).status_code == 200
+
+
+@override_settings(AUTH_FAILURE_LIMIT=2, TRUST_X_FORWARDED_FOR=True)
+def test_behind_a_trusted_proxy_the_client_is_the_last_forwarded_hop(raw_api_key):
+    for _ in range(2):
+        _client("10.0.0.1", "f" * 64, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.10").get(ME)
+    blocked = _client("10.0.0.1", raw_api_key, HTTP_X_FORWARDED_FOR="203.0.113.10")
+    assert blocked.get(ME).status_code == 429
+    other = _client("10.0.0.1", raw_api_key, HTTP_X_FORWARDED_FOR="203.0.113.11")
+    assert other.get(ME).status_code == 200
+
+
+@override_settings(AUTH_FAILURE_LIMIT=2)
+def test_forwarded_for_is_ignored_unless_trusted(raw_api_key):
+    for hop in ("203.0.113.20", "203.0.113.21"):
+        _client("203.0.113.12", "f" * 64, HTTP_X_FORWARDED_FOR=hop).get(ME)
+    assert _client("203.0.113.12", raw_api_key).get(ME).status_code == 429
+
+
+def test_limit_fails_open_when_redis_is_down(raw_api_key, settings):
+    settings.AUTH_FAILURE_LIMIT = 2
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.REDIS_SOCKET_TIMEOUT = 0.5
+    guesser = _client("203.0.113.13", "f" * 64)
+    for _ in range(4):
+        assert guesser.get(ME).status_code == 401
+    assert _client("203.0.113.13", raw_api_key).get(ME).status_code == 200

@@ -1,0 +1,130 @@
+import io
+import json
+import logging
+import logging.handlers
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from yesapp.logging import JsonFormatter, RequestIdFilter, request_id_var
+from yesapp.tasks import ping
+from yesapp.tests.fixtures import ROOT, child_env
+
+
+@pytest.fixture
+def json_lines():
+    """Collects what the app's JSON formatter writes for every logger, as parsed dicts."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+    def read() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    yield read
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+def test_log_line_is_one_json_object_with_the_required_fields(json_lines):
+    logging.getLogger("yesapp.test").warning("hello %s", "world", extra={"session_id": "s1"})
+    (line,) = [line for line in json_lines() if line["logger"] == "yesapp.test"]
+    assert line["message"] == "hello world"
+    assert line["level"] == "WARNING"
+    assert line["request_id"] == "-"
+    assert line["session_id"] == "s1"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["timestamp"])
+    datetime.fromisoformat(line["timestamp"].replace("Z", "+00:00"))
+
+
+def test_exception_traceback_is_inside_the_json_line(json_lines):
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("yesapp.test").exception("failed")
+    (line,) = [line for line in json_lines() if line["logger"] == "yesapp.test"]
+    assert "ValueError: boom" in line["exc_info"]
+
+
+@pytest.mark.django_db
+def test_request_id_is_honoured_echoed_and_in_the_log_lines(anon_api, json_lines):
+    response = anon_api.get("/api/v1/me", HTTP_X_REQUEST_ID="abc-123.X_y")
+    assert response["X-Request-ID"] == "abc-123.X_y"
+    access = [line for line in json_lines() if line["logger"] == "yesapp.access"]
+    assert access and access[0]["request_id"] == "abc-123.X_y"
+    assert (access[0]["method"], access[0]["path"], access[0]["status"]) == ("GET", "/api/v1/me", 401)
+    assert request_id_var.get() == "-"  # reset once the request is over
+
+
+@pytest.mark.django_db
+def test_request_id_is_generated_when_missing(anon_api, json_lines):
+    first = anon_api.get("/health")["X-Request-ID"]
+    second = anon_api.get("/health")["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", first) and first != second
+    assert first in {line["request_id"] for line in json_lines()}
+
+
+@pytest.mark.parametrize("unsafe", ["has space", "x" * 65, "semi;colon", "new\tline"])
+@pytest.mark.django_db
+def test_unsafe_request_id_is_replaced(anon_api, unsafe):
+    assert re.fullmatch(r"[0-9a-f]{32}", anon_api.get("/health", HTTP_X_REQUEST_ID=unsafe)["X-Request-ID"])
+
+
+@pytest.mark.django_db
+def test_celery_task_log_lines_carry_the_task_id(json_lines):
+    result = ping.apply(task_id="task-42")
+    assert result.get()["pong"] is True
+    (line,) = [line for line in json_lines() if line["logger"] == "yesapp.tasks"]
+    assert line["message"] == "pong" and line["request_id"] == "task-42"
+    assert request_id_var.get() == "-"
+
+
+def test_logs_go_to_a_rotating_file_under_data_dir():
+    handler = next(
+        h for h in logging.getLogger().handlers if isinstance(h, logging.handlers.RotatingFileHandler)
+    )
+    assert Path(handler.baseFilename) == Path(settings.DATA_DIR) / "logs" / "yesapp.log"
+    assert handler.maxBytes > 0 and handler.backupCount > 0
+    logging.getLogger("yesapp.test").warning("to the file")
+    handler.flush()
+    last = Path(handler.baseFilename).read_text().splitlines()[-1]
+    assert json.loads(last)["message"] == "to the file"
+
+
+def test_log_level_comes_from_the_environment():
+    code = "import django, logging; django.setup(); print(logging.getLevelName(logging.getLogger().level))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=child_env(LOG_LEVEL="warning", DJANGO_SETTINGS_MODULE="yesapp.settings"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert out.strip() == "WARNING"
+
+
+@pytest.mark.slow
+def test_worker_log_lines_carry_the_task_id(start_worker):
+    worker = start_worker(queues="default", name="logids")
+    result = ping.apply_async(queue="default")
+    result.get(timeout=20)
+    task_id = result.id
+    lines = []
+    for raw in worker.log_path.read_text(errors="replace").splitlines():
+        if raw.startswith("{"):
+            lines.append(json.loads(raw))
+    mine = [line for line in lines if line.get("request_id") == task_id]
+    assert any(line["message"] == "pong" for line in mine), worker.tail()
+    assert any("succeeded" in line["message"] for line in mine), worker.tail()

@@ -1,0 +1,99 @@
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+YESAPP_DIR = str(Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture
+def schema(anon_api) -> dict:
+    response = anon_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate(schema)
+
+
+def test_schema_documents_the_api_key_so_authorize_works(schema):
+    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"],
+    }
+    me = schema["paths"]["/api/v1/me"]["get"]
+    assert me["security"] == [{"ApiKeyAuth": []}]
+    assert me["summary"] and "401" in me["responses"]
+
+
+def test_key_endpoints_are_documented_with_errors_and_examples(schema):
+    create = schema["paths"]["/api/v1/keys"]["post"]
+    assert {"201", "400", "401", "403"} <= set(create["responses"])
+    assert create["requestBody"]["content"]["application/json"]["examples"]
+    error = schema["components"]["schemas"]["ApiError"]
+    assert error["properties"]["error"]["$ref"].endswith("/ApiErrorBody")
+    revoke = schema["paths"]["/api/v1/keys/{prefix}"]["delete"]
+    assert {"204", "404", "409"} <= set(revoke["responses"])
+
+
+def test_probes_are_documented_without_auth(schema):
+    for path in ("/health", "/ready"):
+        operation = schema["paths"][path]["get"]
+        assert operation.get("security") in (None, [], [{}])
+    assert "503" in schema["paths"]["/ready"]["get"]["responses"]
+
+
+def test_yesapp_views_produce_no_schema_warnings():
+    GENERATOR_STATS.reset()
+    with GENERATOR_STATS.silence():
+        SchemaGenerator().get_schema(request=None, public=True)
+    problems = [
+        msg for msg in [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache] if YESAPP_DIR in msg
+    ]
+    GENERATOR_STATS.reset()
+    assert problems == []
+
+
+class _AssetCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+
+
+def test_swagger_ui_uses_only_local_assets_and_they_are_served(anon_api):
+    response = anon_api.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Nothing on another host: the docs must work with no internet.
+    for url in re.findall(r"https?://[^\s\"'<>)]+", html):
+        assert urlsplit(url).hostname in ("localhost", "127.0.0.1", "testserver"), url
+    collector = _AssetCollector()
+    collector.feed(html)
+    assets = [url for url in collector.urls if url.startswith("/static/")]
+    assert any(url.endswith(".js") for url in assets) and any(url.endswith(".css") for url in assets)
+    for url in assets:
+        asset = anon_api.get(url)
+        assert asset.status_code == 200, url
+        body = b"".join(asset.streaming_content) if asset.streaming else asset.content
+        assert len(body) > 100, url
+
+
+def test_swagger_ui_does_not_call_the_online_validator(anon_api):
+    html = anon_api.get("/api/docs/").content.decode()
+    assert '"validatorUrl": null' in html

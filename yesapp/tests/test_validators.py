@@ -1,0 +1,189 @@
+import uuid
+
+import pytest
+from rest_framework import serializers
+
+from yesapp.errors import InvalidInput
+from yesapp.validators import (
+    ChatIdField,
+    PhoneNumberField,
+    PublicUrlField,
+    is_public_address,
+    normalize_chat_id,
+    normalize_phone,
+    parse_session_id,
+    phone_from_chat_id,
+    validate_public_url,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("+33612345678", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("33612345678", "+33612345678"),
+        ("0033612345678", "+33612345678"),
+        ("+1 (650) 253-0000", "+16502530000"),
+        ("+44 20 7946 0958", "+442079460958"),
+        (" +49.30.901820 ", "+4930901820"),
+    ],
+)
+def test_phone_numbers_are_normalised_to_e164(raw, e164):
+    assert normalize_phone(raw) == e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "hello",
+        "+1 800 FLOWERS",
+        "+123",
+        "+33 6 12",
+        "06 12 34 56 78",
+        "+999 123456789",
+        None,
+        33612345678,
+    ],
+)
+def test_anything_else_is_a_clear_400(raw):
+    with pytest.raises(InvalidInput) as error:
+        normalize_phone(raw)
+    assert error.value.status_code == 400
+    assert "phone" in error.value.message.lower() or "number" in error.value.message.lower()
+    assert "phone" in error.value.details
+
+
+@pytest.mark.parametrize(
+    ("raw", "chat_id"),
+    [
+        ("+33612345678", "33612345678@c.us"),
+        ("33612345678@c.us", "33612345678@c.us"),
+        ("123456789012345@lid", "123456789012345@lid"),
+        ("120363025246125888@g.us", "120363025246125888@g.us"),
+        ("33612345678-1612345678@g.us", "33612345678-1612345678@g.us"),
+    ],
+)
+def test_chat_ids_from_numbers_or_raw_ids(raw, chat_id):
+    assert normalize_chat_id(raw) == chat_id
+
+
+@pytest.mark.parametrize("raw", ["abc@c.us", "33612345678@s.whatsapp.net", "@c.us", "1@c.us", "+336 12@g.us"])
+def test_malformed_chat_ids_are_refused(raw):
+    with pytest.raises(InvalidInput):
+        normalize_chat_id(raw)
+
+
+def test_phone_from_chat_id():
+    assert phone_from_chat_id("33612345678@c.us") == "+33612345678"
+    assert phone_from_chat_id("120363025246125888@g.us") == ""
+
+
+def test_session_ids_are_uuids():
+    value = uuid.uuid4()
+    assert parse_session_id(str(value)) == value
+    assert parse_session_id(value) is value
+    with pytest.raises(InvalidInput) as error:
+        parse_session_id("42")
+    assert error.value.status_code == 400 and "UUID" in error.value.message
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.1",
+        "172.16.5.4",
+        "169.254.169.254",
+        "::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "100.64.0.1",
+        "nonsense",
+    ],
+)
+def test_private_and_special_addresses_are_not_public(address):
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.216.34", "2606:4700:4700::1111"])
+def test_global_addresses_are_public(address):
+    assert is_public_address(address)
+
+
+def test_public_url_accepts_a_public_ip():
+    assert validate_public_url("https://93.184.216.34/hooks/wa?x=1", allow_private=False) == (
+        "https://93.184.216.34/hooks/wa?x=1"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8000/hook",  # a hostname that resolves to 127.0.0.1
+        "http://127.0.0.1/hook",
+        "http://127.1/hook",
+        "http://2130706433/hook",  # 127.0.0.1 as a decimal number
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/hook",
+    ],
+)
+def test_public_url_refuses_hosts_that_resolve_to_private_addresses(url):
+    with pytest.raises(InvalidInput) as error:
+        validate_public_url(url, allow_private=False)
+    assert "private" in error.value.message
+    assert "WEBHOOK_ALLOW_PRIVATE" in error.value.details["hint"]
+
+
+def test_private_hosts_are_allowed_when_the_setting_says_so():
+    assert (
+        validate_public_url("http://localhost:8000/hook", allow_private=True) == "http://localhost:8000/hook"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("ftp://93.184.216.34/x", "http"),
+        ("javascript:alert(1)", "http"),
+        ("https:///path", "no host"),
+        ("https://user:pw@93.184.216.34/x", "Credentials"),
+        ("https://93.184.216.34:99999/x", "not a valid URL"),
+        ("https://no-such-host.invalid/x", "does not resolve"),
+        ("https://93.184.216.34/" + "a" * 3000, "at most"),
+        ("", "http"),
+    ],
+)
+def test_malformed_urls_are_refused_with_a_reason(url, words):
+    with pytest.raises(InvalidInput, match=words):
+        validate_public_url(url, allow_private="invalid" not in url)
+
+
+class _Payload(serializers.Serializer):
+    phone = PhoneNumberField(required=False)
+    to = ChatIdField(required=False)
+    url = PublicUrlField(required=False)
+
+
+def test_serializer_fields_normalise_and_report_errors_per_field(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    good = _Payload(
+        data={"phone": "+33 6 12 34 56 78", "to": "+33612345678", "url": "https://93.184.216.34/h"}
+    )
+    assert good.is_valid(), good.errors
+    assert good.validated_data == {
+        "phone": "+33612345678",
+        "to": "33612345678@c.us",
+        "url": "https://93.184.216.34/h",
+    }
+    bad = _Payload(data={"phone": "nope", "to": "x@c.us", "url": "http://localhost/h"})
+    assert not bad.is_valid()
+    assert set(bad.errors) == {"phone", "to", "url"}
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    assert _Payload(data={"url": "http://localhost/h"}).is_valid()
