@@ -53,6 +53,8 @@ CHROMIUM_FLAGS = (
     "--mute-audio",
     "--window-size=1280,900",
 )
+# A drain that takes this much longer than its own wait means the browser hangs.
+HANG_GRACE_SECONDS = 5.0
 # Profile files Chromium uses to refuse a second browser on the same profile.
 SINGLETON_FILES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
 
@@ -132,6 +134,7 @@ class ChromiumEngine(Engine):
         self.profile_dir = profile_dir_for(session_id)
         self.driver: webdriver.Remote | None = None
         self.service: Service | None = None
+        self._broken = False  # set when the browser stopped answering
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -219,22 +222,23 @@ class ChromiumEngine(Engine):
         driver, service = self.driver, self.service
         self.driver = self.service = None
         browser_pids = self._pids(service) if service else []
-        if driver is not None:
+        if self._broken:
+            # A hung or crashed browser won't answer quit(); don't wait for it.
+            _kill(browser_pids)
+        if driver is not None and not self._broken:
             try:
+                driver.command_executor.client_config.timeout = 5
                 driver.quit()
-            except Exception as exc:  # a crashed browser can't be quit politely
+            except Exception as exc:
                 logger.info("Quitting Chromium for %s failed: %s", self.session_id, _short(exc))
         if service is not None:
             try:
                 service.stop()
             except Exception:
                 pass
-        # Whatever survived quit() (a hung renderer, a SIGSTOPped browser) is killed.
-        for pid in browser_pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        # Whatever survived quit() (a stray renderer) is killed.
+        _kill(browser_pids)
+        self._broken = False
 
     def _pids(self, service: Service) -> list[int]:
         process = getattr(service, "process", None)
@@ -247,10 +251,15 @@ class ChromiumEngine(Engine):
         shutil.rmtree(self.profile_dir.parent, ignore_errors=True)
 
     # --- page calls ---------------------------------------------------------------------
-    def _call(self, step: str, script: str, *args, is_async: bool = True):
-        """Runs a script in the page; a dead or hung browser becomes EngineCrashed."""
+    def _call(self, step: str, script: str, *args, is_async: bool = True, timeout: float | None = None):
+        """Runs a script in the page; a dead or hung browser becomes EngineCrashed.
+
+        `timeout` bounds the HTTP call to ChromeDriver: short for the frequent drains and
+        heartbeats (so a hung browser is noticed in seconds), longer for sends and downloads.
+        """
         if self.driver is None:
             raise EngineCrashed("The browser is not running.", step=step)
+        self.driver.command_executor.client_config.timeout = timeout or settings.ENGINE_COMMAND_TIMEOUT
         try:
             if is_async:
                 return self.driver.execute_async_script(script, *args)
@@ -258,10 +267,13 @@ class ChromiumEngine(Engine):
         except JavascriptException as exc:
             raise EngineError(f"{step} failed in the page: {_short(exc)}", step=step) from exc
         except TimeoutException as exc:
+            self._broken = True
             raise EngineCrashed(f"{step} timed out after {settings.ENGINE_COMMAND_TIMEOUT}s", step=step) from exc
         except WebDriverException as exc:
+            self._broken = True
             raise EngineCrashed(f"{step}: the browser stopped answering ({_short(exc)})", step=step) from exc
         except Exception as exc:  # urllib3 read timeouts when the browser hangs
+            self._broken = True
             raise EngineCrashed(f"{step}: no answer from the browser ({_short(exc)})", step=step) from exc
 
     def _call_wpp(self, step: str, body: str, *args):
@@ -283,7 +295,7 @@ class ChromiumEngine(Engine):
         if self.driver is None:
             return False
         try:
-            return self._call("heartbeat", "return 1", is_async=False) == 1
+            return self._call("heartbeat", "return 1", is_async=False, timeout=timeout) == 1
         except EngineError:
             return False
 
@@ -315,6 +327,7 @@ class ChromiumEngine(Engine):
             "if (!window.__yesapp) { done({events: [], dropped: 0, missing: true}); return; }"
             "window.__yesapp.drain(arguments[0], done);",
             int(wait * 1000),
+            timeout=wait + HANG_GRACE_SECONDS,
         )
         if answer.get("missing"):
             raise EngineCrashed("The bridge is gone from the page (it navigated away).", step="drain events")
@@ -377,6 +390,14 @@ class ChromiumEngine(Engine):
             raise EngineError("download media: the page returned no data URL", step="download media")
         mimetype = header[5:].split(";")[0] or "application/octet-stream"
         return base64.b64decode(payload), mimetype
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _short(exc: BaseException) -> str:

@@ -3,6 +3,7 @@ stale profile locks. The full session flow on the sandbox is in test_engine_flow
 
 import http.server
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -103,6 +104,25 @@ def test_a_browser_killed_under_the_engine_surfaces_as_crashed(blank_page_url, e
         for _ in range(3):
             engine.drain_events(wait=0.1)
     assert not engine.is_alive()
+
+
+def test_a_hung_browser_is_noticed_within_seconds_and_stop_cleans_up(blank_page_url, engine_factory, monkeypatch):
+    engine = engine_factory(blank_page_url)
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine.start()
+    engine.drain_events(wait=0.1)
+    pids = engine.memory_pids()
+    for pid in pids[1:]:
+        os.kill(pid, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(EngineCrashed):
+        engine.drain_events(wait=0.5)
+    assert time.monotonic() - started < 15
+    started = time.monotonic()
+    engine.stop()
+    assert time.monotonic() - started < 20
+    time.sleep(0.5)
+    assert not [pid for pid in pids if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
 
 
 def test_an_orphaned_browser_holding_the_profile_is_cleared(tmp_path, settings):

@@ -1,0 +1,99 @@
+"""The whole session path with real parts: API → Celery engine worker → Selenium → real
+headless Chromium on the sandbox page → bridge events → database."""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from sessions_app.engine.chromium import profile_dir_for
+from sessions_app.engine.lease import lease_owner
+from sessions_app.models import Session
+from sessions_app.tests.conftest import wait_for, wait_status
+from sessions_app.tests.test_api import decode_qr
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PHONE = "+33612345678"
+
+
+def browser_pids(session_id) -> list[int]:
+    """Chromium processes running on this session's profile."""
+    marker = f"--user-data-dir={profile_dir_for(session_id)}".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "cmdline").read_bytes():
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+def create_and_link(api, name="flow"):
+    response = api.post("/api/v1/sessions", {"name": name, "sandbox": True}, format="json")
+    assert response.status_code == 201, response.content
+    session_id = response.json()["id"]
+    session = wait_status(session_id, "qr")
+    png = api.get(f"/api/v1/sessions/{session_id}/qr", HTTP_ACCEPT="image/png")
+    assert png.status_code == 200 and decode_qr(png.content) == session.qr_raw
+    response = api.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": PHONE}, format="json")
+    assert response.status_code in (200, 201, 202), response.content
+    session = wait_status(session_id, "connected")
+    assert session.phone == PHONE and session.wid == PHONE.lstrip("+") + "@c.us"
+    return session
+
+
+def test_link_restart_worker_and_logout(api, engine_worker):
+    worker = engine_worker("engine-a")
+    session = create_and_link(api)
+    assert lease_owner(session.id) == f"engine-a@{os.uname().nodename}"
+
+    # A clean worker restart brings the session back from its profile: no new scan.
+    worker.stop()
+    assert not browser_pids(session.id), "shutdown must close the browser"
+    engine_worker("engine-b")
+    session = wait_status(session.id, "connected")
+    assert session.engine_node.startswith("engine-b@")
+    statuses = [e.to_status for e in session.events.order_by("id")]
+    assert statuses.count("qr") == 1, statuses  # linked once only
+
+    # Logout unlinks: the session waits for a new scan.
+    assert api.post(f"/api/v1/sessions/{session.id}/logout").status_code == 202
+    session = wait_status(session.id, "qr", timeout=30)
+    assert session.phone == "" and session.qr_raw
+
+
+def test_a_killed_browser_is_restarted_and_reconnects_by_itself(api, engine_worker):
+    engine_worker("engine-a")
+    session = create_and_link(api, name="crash")
+    pids = browser_pids(session.id)
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: session.events.filter(to_status="disconnected").exists(), 30, what="disconnected")
+    session = wait_status(session.id, "connected", timeout=60)
+    assert session.last_error == ""
+
+
+def test_a_sigkilled_worker_loses_its_lease_and_another_node_takes_the_session(api, engine_worker):
+    worker = engine_worker("engine-a")
+    session = create_and_link(api, name="takeover")
+    os.kill(worker.proc.pid, signal.SIGKILL)  # the worker only: its browser is orphaned
+    worker.proc.wait(10)
+    engine_worker("engine-b")
+    wait_for(lambda: (lease_owner(session.id) or "").startswith("engine-b@"), 30, what="lease moves to engine-b")
+    session = wait_status(session.id, "connected", timeout=60)
+    assert len(browser_pids(session.id)) > 0
+    assert Session.objects.filter(pk=session.id).exists()
+
+
+def test_stop_and_start_keep_the_link(api, engine_worker):
+    engine_worker("engine-a")
+    session = create_and_link(api, name="stopstart")
+    assert api.post(f"/api/v1/sessions/{session.id}/stop").status_code == 202
+    wait_status(session.id, "stopped", timeout=30)
+    wait_for(lambda: not browser_pids(session.id), 15, what="browser closed")
+    assert api.post(f"/api/v1/sessions/{session.id}/start").status_code == 202
+    wait_status(session.id, "connected")
