@@ -97,3 +97,24 @@ def test_stop_and_start_keep_the_link(api, engine_worker):
     wait_for(lambda: not browser_pids(session.id), 15, what="browser closed")
     assert api.post(f"/api/v1/sessions/{session.id}/start").status_code == 202
     wait_status(session.id, "connected")
+
+
+def test_missing_chromium_fails_the_session_with_a_readable_reason_and_the_api_still_answers(api, engine_worker):
+    engine_worker("engine-a", CHROMIUM_PATH="/nonexistent/chromium")
+    session_id = api.post("/api/v1/sessions", {"name": "nochrome", "sandbox": True}, format="json").json()["id"]
+    session = wait_status(session_id, "failed", timeout=30)
+    assert "install-browser.sh" in session.last_error
+    body = api.get(f"/api/v1/sessions/{session_id}").json()
+    assert body["status"] == "failed" and "Chromium" in body["lastError"]
+    # A failed session is not retried in a loop; start asks for a new try.
+    assert api.post(f"/api/v1/sessions/{session_id}/start").status_code == 202
+    wait_for(lambda: Session.objects.get(pk=session_id).events.filter(to_status="failed").count() == 2, 30,
+             what="second failure")
+
+
+def test_a_session_left_unscanned_stops_with_a_reason(api, engine_worker):
+    engine_worker("engine-a", QR_TIMEOUT_SECONDS="3")
+    session_id = api.post("/api/v1/sessions", {"name": "noscan", "sandbox": True}, format="json").json()["id"]
+    wait_status(session_id, "qr")
+    session = wait_status(session_id, "stopped", timeout=30)
+    assert "No scan within 3s" in session.last_error and session.desired_state == "stopped"
