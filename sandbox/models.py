@@ -1,1 +1,172 @@
-"""Models of the sandbox app."""
+"""The sandbox's simulated WhatsApp: one phone/device per session, contacts, and messages.
+
+The sandbox page (templates/sandbox/page.html + static/sandbox/wpp.js) stands in for
+WhatsApp Web; these rows are what WhatsApp's servers and the contacts' phones would hold.
+Everything the page must learn about (a new message, a receipt) is a `SandboxEvent` with a
+per-session cursor, so the page polls "everything after N" and nothing is skipped.
+"""
+
+from django.db import models
+
+from sessions_app.models import Session
+
+
+class SandboxDevice(models.Model):
+    """The simulated phone of a session and the browser linked to it (the "linked device").
+
+    `device_token` plays WhatsApp's stored credentials: the page keeps it in localStorage
+    (inside the session's Chromium profile) and is logged in only while it matches.
+    """
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="sandbox_device")
+    phone = models.CharField(max_length=20, blank=True, help_text="Linked phone number, E.164.")
+    push_name = models.CharField(max_length=100, blank=True)
+    device_token = models.CharField(max_length=64, blank=True, help_text="Empty when no browser is linked.")
+    linked_at = models.DateTimeField(null=True, blank=True)
+    # The QR the page shows now; a scan links only a fresh, non-idle one.
+    qr_ref = models.CharField(max_length=100, blank=True)
+    qr_code = models.TextField(blank=True, help_text="fullCode of the QR the page shows.")
+    qr_issued_at = models.DateTimeField(null=True, blank=True)
+    qr_idle = models.BooleanField(default=False, help_text="The page stopped refreshing its QR.")
+    pairing_code = models.CharField(max_length=8, blank=True)
+    pairing_phone = models.CharField(max_length=20, blank=True)
+    pairing_issued_at = models.DateTimeField(null=True, blank=True)
+    # The QR ref (or pairing code) that was scanned: the page presenting it gets the token.
+    link_ref = models.CharField(max_length=100, blank=True)
+    page_seen_at = models.DateTimeField(null=True, blank=True, help_text="Last poll from the page.")
+    page_logged_in = models.BooleanField(default=False, help_text="The last poll presented the valid token.")
+    offline_until = models.DateTimeField(null=True, blank=True)
+    last_cursor = models.BigIntegerField(default=0, help_text="Cursor of the newest event.")
+    delivered_cursor = models.BigIntegerField(
+        default=0, help_text="Events up to here reached the linked page."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"sandbox device of {self.session_id}"
+
+    @property
+    def is_linked(self) -> bool:
+        return bool(self.device_token)
+
+    @property
+    def wid(self) -> str:
+        return f"{self.phone.lstrip('+')}@c.us" if self.phone else ""
+
+
+class SandboxContact(models.Model):
+    """A simulated person who chats with the session; made on first use."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_contacts")
+    phone = models.CharField(max_length=20, help_text="E.164.")
+    name = models.CharField(max_length=100, blank=True, help_text="Their push name (notifyName).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "phone"], name="sandbox_contact_unique_phone")
+        ]
+        ordering = ["phone"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.phone}"
+
+    @property
+    def chat_id(self) -> str:
+        return f"{self.phone.lstrip('+')}@c.us"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", "Contact → session"
+    OUTBOUND = "out", "Session → contact"
+
+
+class Ack(models.IntegerChoices):
+    """WhatsApp's ack values (wa-js `ACK`)."""
+
+    FAILED = -1, "failed"
+    CLOCK = 0, "pending"
+    SENT = 1, "sent"
+    RECEIVED = 2, "delivered"
+    READ = 3, "read"
+    PLAYED = 4, "played"
+
+
+def _media_path(instance: "SandboxMessage", filename: str) -> str:
+    return f"sandbox/{instance.session_id}/{instance.key}"
+
+
+class SandboxMessage(models.Model):
+    """One message in either direction, with WhatsApp-style ids and receipts.
+
+    `wa_id` is the serialized MsgKey: `false_<chat>_<KEY>` for theirs, `true_<chat>_<KEY>`
+    for ours. For outbound messages `ack` moves 1 → 2 → 3 when the due times pass; for
+    inbound ones it records what the contact sees (2 once the page got it, 3 once read).
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_messages")
+    contact = models.ForeignKey(SandboxContact, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    wa_id = models.CharField(max_length=120)
+    key = models.CharField(max_length=40, help_text="The id part of the MsgKey.")
+    chat_id = models.CharField(max_length=40)
+    type = models.CharField(max_length=20, default="chat", help_text="wa-js type: chat, image, document, ...")
+    text = models.TextField(blank=True, help_text="Body of a text message, caption of a media one.")
+    media = models.FileField(upload_to=_media_path, blank=True, max_length=200)
+    mimetype = models.CharField(max_length=120, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    ack = models.SmallIntegerField(choices=Ack.choices, default=Ack.CLOCK)
+    cursor = models.BigIntegerField(default=0, help_text="Event cursor of its arrival (inbound).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Outbound receipts are due at fixed delays after sending (SANDBOX_*_DELAY_MS).
+    delivered_due_at = models.DateTimeField(null=True, blank=True)
+    read_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "wa_id"], name="sandbox_message_unique_id")]
+        indexes = [
+            models.Index(fields=["session", "direction", "ack"]),
+            models.Index(fields=["session", "direction", "-created_at"]),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.wa_id
+
+    @property
+    def is_media(self) -> bool:
+        return bool(self.media)
+
+    @property
+    def from_me(self) -> bool:
+        return self.direction == Direction.OUTBOUND
+
+
+class EventKind(models.TextChoices):
+    MESSAGE = "message", "New message (chat.new_message)"
+    ACK = "ack", "Receipt (chat.msg_ack_change)"
+
+
+class SandboxEvent(models.Model):
+    """Something the linked page must be told, in order: `cursor` grows by one per session."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_events")
+    cursor = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=EventKind.choices)
+    message = models.ForeignKey(SandboxMessage, on_delete=models.CASCADE, related_name="events")
+    ack = models.SmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "cursor"], name="sandbox_event_unique_cursor")
+        ]
+        ordering = ["session", "cursor"]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}#{self.cursor} {self.kind}"

@@ -1,3 +1,20 @@
+"""The sandbox page and its endpoints, under /sandbox/ (the REST API is in sandbox/api/)."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from sandbox import views
+
+app_name = "sandbox"
+
+urlpatterns = [
+    path("web/<uuid:session_id>/", views.page, name="page"),
+    path("web/<uuid:session_id>/hello", views.hello, name="hello"),
+    path("web/<uuid:session_id>/events", views.events, name="events"),
+    path("web/<uuid:session_id>/qr", views.qr, name="qr"),
+    path("web/<uuid:session_id>/pairing-code", views.pairing_code, name="pairing-code"),
+    path("web/<uuid:session_id>/send", views.send, name="send"),
+    path("web/<uuid:session_id>/media/<str:wa_id>", views.media, name="media"),
+    path("web/<uuid:session_id>/read", views.read, name="read"),
+    path("web/<uuid:session_id>/exists", views.exists, name="exists"),
+    path("web/<uuid:session_id>/logout", views.logout, name="logout"),
+]

@@ -309,3 +309,14 @@ AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
 # Behind a reverse proxy every client has the proxy's address; with this on, the client is
 # the last X-Forwarded-For hop (the one your proxy appended). Leave off when exposed directly.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
+# --- Sandbox: simulated WhatsApp timings ------------------------------------------------------
+# Receipts for a message the session sent, after it was sent: delivered (ack 2), then read
+# (ack 3). Fixed, not random, so tests and demos behave the same every time; -1 = never read.
+SANDBOX_DELIVERY_DELAY_MS = env.int("SANDBOX_DELIVERY_DELAY_MS", default=300)
+SANDBOX_READ_DELAY_MS = env.int("SANDBOX_READ_DELAY_MS", default=800)
+# The sandbox page's QR changes this often and goes idle (conn.qrcode_idle) after this many
+# refreshes without a scan, like WhatsApp Web; the page polls the app this often.
+SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
+SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
+SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)

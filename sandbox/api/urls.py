@@ -1,3 +1,26 @@
 from django.urls import path
 
-urlpatterns: list = []
+from sandbox.api import views
+
+urlpatterns = [
+    path("sandbox/sessions/<uuid:session_id>", views.SandboxStateApi.as_view(), name="sandbox-state"),
+    path("sandbox/sessions/<uuid:session_id>/link", views.SandboxLinkApi.as_view(), name="sandbox-link"),
+    path(
+        "sandbox/sessions/<uuid:session_id>/inbound",
+        views.SandboxInboundApi.as_view(),
+        name="sandbox-inbound",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/outbox", views.SandboxOutboxApi.as_view(), name="sandbox-outbox"
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/outbox/<str:msg_id>/media",
+        views.SandboxOutboxMediaApi.as_view(),
+        name="sandbox-outbox-media",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/disconnect",
+        views.SandboxDisconnectApi.as_view(),
+        name="sandbox-disconnect",
+    ),
+]

@@ -1,0 +1,259 @@
+"""The sandbox API: the simulated phone and its contacts, driven by a user or a test.
+
+Thin views: validate, call one service, serialize. Every endpoint answers 404 when the
+sandbox is turned off (SANDBOX_ENABLED=false) or the session is outside the key's scope.
+"""
+
+from django.conf import settings
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sandbox import selectors, services
+from sandbox.api.serializers import (
+    DisconnectInputSerializer,
+    InboundInputSerializer,
+    InboundOutputSerializer,
+    LinkInputSerializer,
+    OutboxMessageSerializer,
+    OutboxOutputSerializer,
+    OutboxQuerySerializer,
+    SandboxStateOutputSerializer,
+)
+from sessions_app.models import Session
+from yesapp.errors import NotFound
+from yesapp.schema import error_responses
+
+TAG = ["Sandbox"]
+SESSION_ID = OpenApiParameter(
+    "session_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The session id."
+)
+STATE_EXAMPLE = {
+    "linked": True,
+    "phone": "+33612345678",
+    "pushName": "Sandbox",
+    "linkedAt": "2026-11-27T10:00:00Z",
+    "page": "connected",
+    "pageSeenAt": "2026-11-27T10:05:00Z",
+    "qrIssuedAt": None,
+    "offlineUntil": None,
+}
+
+
+class SandboxApi(APIView):
+    """Base of the sandbox endpoints: the sandbox must be on and the session a sandbox one."""
+
+    def initial(self, request, *args, **kwargs):
+        if not settings.SANDBOX_ENABLED:
+            raise NotFound("The sandbox is turned off on this server (SANDBOX_ENABLED=false).")
+        super().initial(request, *args, **kwargs)
+
+    def get_session(self, request, session_id) -> Session:
+        if not request.auth.can_access_session(session_id):
+            raise NotFound("No session with this id.", details={"sessionId": str(session_id)})
+        return services.sandbox_session(session_id=session_id)
+
+
+class SandboxStateApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="Sandbox phone state",
+        parameters=[SESSION_ID],
+        description="Whether the sandbox phone is linked, and what the sandbox page shows now.",
+        responses={200: SandboxStateOutputSerializer, **error_responses(400, 404)},
+        examples=[OpenApiExample("Linked", value=STATE_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, session_id):
+        session = self.get_session(request, session_id)
+        return Response(services.sandbox_state(device=services.sandbox_device(session=session)))
+
+
+class SandboxLinkApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="Scan the QR with the sandbox phone",
+        parameters=[SESSION_ID],
+        request=LinkInputSerializer,
+        description=(
+            "Links the session's browser as if a phone with this number scanned the QR the sandbox page "
+            "shows now (or typed the pairing code given in `code`). The session then connects within "
+            "about a second. 409 (with the current state in `details`) when the page is not showing a "
+            "scannable QR: not started yet, already linked, or the QR expired."
+        ),
+        responses={200: SandboxStateOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[
+            OpenApiExample(
+                "Scan", value={"phone": "+33612345678", "name": "Support phone"}, request_only=True
+            ),
+            OpenApiExample("Linked", value=STATE_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request, session_id):
+        session = self.get_session(request, session_id)
+        data = LinkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = services.sandbox_link(session=session, **data.validated_data)
+        return Response(services.sandbox_state(device=device))
+
+
+class SandboxInboundApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="A contact sends the session a message",
+        parameters=[SESSION_ID],
+        request={"application/json": InboundInputSerializer, "multipart/form-data": InboundInputSerializer},
+        description=(
+            "A simulated contact (made on first use) sends text, media or both; the session receives it "
+            "like a WhatsApp message (and your webhook gets `message.received`). Media as base64 in "
+            "`media` (JSON) or as `file` (multipart). 409 when the sandbox phone is not linked; 413 past "
+            "MEDIA_MAX_BYTES."
+        ),
+        responses={202: InboundOutputSerializer, **error_responses(400, 404, 409, 413)},
+        examples=[
+            OpenApiExample(
+                "Text", value={"from": "+4915112345678", "name": "Anna", "text": "Hi!"}, request_only=True
+            ),
+            OpenApiExample(
+                "Image",
+                value={
+                    "from": "+4915112345678",
+                    "text": "Look",
+                    "media": {"data": "iVBORw0KGgo...", "filename": "cat.png", "mimetype": "image/png"},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Accepted",
+                value={
+                    "id": "false_4915112345678@c.us_3A1F09C2B44D7E8A91C3",
+                    "chatId": "4915112345678@c.us",
+                    "type": "chat",
+                    "cursor": 12,
+                    "createdAt": "2026-11-27T10:05:00Z",
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request, session_id):
+        session = self.get_session(request, session_id)
+        data = InboundInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = data.validated_data
+        file = None
+        if media := params.get("media"):
+            file = services.OutgoingFile(
+                data=services.decode_base64(media["data"]),
+                mimetype=media["mimetype"],
+                filename=media["filename"],
+                type=media["type"],
+            )
+        elif upload := params.get("file"):
+            if upload.size > settings.MEDIA_MAX_BYTES:
+                raise services.MediaTooLarge(
+                    f"The file is {upload.size} bytes; the limit is {settings.MEDIA_MAX_BYTES}.",
+                    details={"size": upload.size, "limit": settings.MEDIA_MAX_BYTES},
+                )
+            file = services.OutgoingFile(
+                data=upload.read(),
+                mimetype=params["mimetype"] or upload.content_type or "",
+                filename=upload.name or "",
+                type=params["type"],
+            )
+        message = services.sandbox_inbound(
+            session=session, from_phone=params["from"], text=params["text"], name=params["name"], file=file
+        )
+        body = {
+            "id": message.wa_id,
+            "chatId": message.chat_id,
+            "type": message.type,
+            "cursor": message.cursor,
+            "createdAt": message.created_at,
+        }
+        return Response(InboundOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SandboxOutboxApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="What contacts received",
+        parameters=[SESSION_ID, OutboxQuerySerializer],
+        description=(
+            "Messages the session sent, as the contacts' phones got them, newest first, with receipts "
+            "(ack 1 sent → 2 delivered → 3 read, after SANDBOX_DELIVERY_DELAY_MS / SANDBOX_READ_DELAY_MS) "
+            "and, for media, the size and SHA-256 of the bytes received."
+        ),
+        responses={200: OutboxOutputSerializer, **error_responses(400, 404)},
+    )
+    def get(self, request, session_id):
+        session = self.get_session(request, session_id)
+        query = OutboxQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
+        services.sandbox_settle_receipts(session=session)
+        messages = selectors.outbox(session=session)
+        return Response(
+            {
+                "messages": OutboxMessageSerializer(messages[offset : offset + limit], many=True).data,
+                "total": messages.count(),
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+
+class SandboxOutboxMediaApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="Download a file a contact received",
+        parameters=[
+            SESSION_ID,
+            OpenApiParameter(
+                "msg_id",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The WhatsApp message id from the outbox.",
+            ),
+        ],
+        description="The exact bytes the contact received, with their mimetype.",
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **error_responses(400, 404),
+        },
+    )
+    def get(self, request, session_id, msg_id):
+        session = self.get_session(request, session_id)
+        message = selectors.outbox_message(session=session, wa_id=msg_id)
+        if message is None or not message.is_media:
+            raise NotFound("No media message with this id in the outbox.", details={"id": msg_id})
+        return FileResponse(
+            message.media.open("rb"),
+            content_type=message.mimetype or "application/octet-stream",
+            as_attachment=True,
+            filename=message.filename or "file",
+        )
+
+
+class SandboxDisconnectApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="Unlink the device or drop the connection",
+        parameters=[SESSION_ID],
+        request=DisconnectInputSerializer,
+        description=(
+            "`unlink`: the phone removes the linked device; the session logs out (`conn.logout`) and shows "
+            "a new QR. `offline`: the connection drops for `seconds` (the session goes `disconnected`) and "
+            "comes back by itself. 409 when the sandbox phone is not linked."
+        ),
+        responses={200: SandboxStateOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[OpenApiExample("Offline 5 s", value={"mode": "offline", "seconds": 5}, request_only=True)],
+    )
+    def post(self, request, session_id):
+        session = self.get_session(request, session_id)
+        data = DisconnectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = services.sandbox_disconnect(session=session, **data.validated_data)
+        return Response(services.sandbox_state(device=device))

@@ -1,0 +1,71 @@
+"""Reads of the sandbox: wa-js shaped payloads for the page, and the outbox for the API."""
+
+from __future__ import annotations
+
+import base64
+
+from django.db.models import QuerySet
+
+from sandbox.models import Direction, EventKind, SandboxEvent, SandboxMessage
+from sessions_app.models import Session
+
+
+def message_model(message: SandboxMessage, *, me: str) -> dict:
+    """The message as wa-js's `chat.new_message` hands it over (a MsgModel's fields), with
+    Wids as strings; the page turns them into Wid-like objects.
+
+    Like WhatsApp Web, a media message's text is its `caption` and `body` is not the text
+    (WhatsApp puts a thumbnail there; the sandbox leaves it empty).
+    """
+    contact = message.contact
+    ours = message.from_me
+    model = {
+        "id": {"fromMe": ours, "remote": message.chat_id, "id": message.key, "_serialized": message.wa_id},
+        "from": me if ours else message.chat_id,
+        "to": message.chat_id if ours else me,
+        "author": None,
+        "type": message.type,
+        "body": "" if message.is_media else message.text,
+        "t": int(message.created_at.timestamp()),
+        "notifyName": "" if ours else contact.name,
+        "ack": message.ack,
+        "self": "out" if ours else "in",
+        "isNewMsg": True,
+    }
+    if message.is_media:
+        model.update(
+            caption=message.text or None,
+            mimetype=message.mimetype,
+            filename=message.filename,
+            size=message.size,
+            # WhatsApp's filehash is the base64 SHA-256 of the plain file.
+            filehash=base64.b64encode(bytes.fromhex(message.sha256)).decode() if message.sha256 else None,
+        )
+    return model
+
+
+def page_event(event: SandboxEvent, *, me: str) -> dict:
+    """One event for the page: `{cursor, name, data}` with `name` the wa-js event it fires."""
+    message = event.message
+    if event.kind == EventKind.MESSAGE:
+        return {"cursor": event.cursor, "name": "chat.new_message", "data": message_model(message, me=me)}
+    # wa-js builds receipts' keys from the receipt's sender: remote = the contact.
+    key = {"fromMe": True, "remote": message.chat_id, "id": message.key, "_serialized": message.wa_id}
+    return {
+        "cursor": event.cursor,
+        "name": "chat.msg_ack_change",
+        "data": {"ack": event.ack, "chat": message.chat_id, "sender": None, "ids": [key]},
+    }
+
+
+def outbox(*, session: Session) -> QuerySet[SandboxMessage]:
+    """What contacts received from the session, newest first."""
+    return (
+        SandboxMessage.objects.filter(session=session, direction=Direction.OUTBOUND)
+        .select_related("contact")
+        .order_by("-created_at", "-id")
+    )
+
+
+def outbox_message(*, session: Session, wa_id: str) -> SandboxMessage | None:
+    return outbox(session=session).filter(wa_id=wa_id).first()

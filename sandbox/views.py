@@ -1,0 +1,207 @@
+"""The sandbox page and the JSON endpoints its script (static/sandbox/wpp.js) calls.
+
+These stand in for WhatsApp Web and WhatsApp's servers. They are authenticated by the
+signed page token in `?token=` (bound to the session id), not by an API key: the engine's
+browser opens the page with nothing else. The page's logged-in state travels in the
+`X-Sandbox-Device` header (the device token it keeps in localStorage).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from sandbox import selectors, services
+from yesapp.errors import InvalidInput, ServiceError, error_response
+
+DEVICE_HEADER = "X-Sandbox-Device"
+LINK_REFS_HEADER = "X-Sandbox-Link-Refs"
+
+
+def _device_token(request: HttpRequest) -> str:
+    return request.headers.get(DEVICE_HEADER, "").strip()
+
+
+def _json_body(request: HttpRequest) -> dict:
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("The body is not JSON.") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    return data
+
+
+def page_endpoint(methods: tuple[str, ...]) -> Callable:
+    """Wraps a page endpoint: sandbox switched on, the page token checked, the method
+    allowed, and every ServiceError answered in the API's one error shape."""
+
+    def decorate(view: Callable) -> Callable:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, session_id, **kwargs) -> HttpResponse:
+            if not settings.SANDBOX_ENABLED:
+                return error_response(404, "not_found", "The sandbox is turned off (SANDBOX_ENABLED=false).")
+            if request.method not in methods:
+                return error_response(405, "method_not_allowed", f"Use {' or '.join(methods)}.")
+            try:
+                session = services.sandbox_page_session(
+                    session_id=session_id, token=request.GET.get("token", "")
+                )
+                return view(request, session, **kwargs)
+            except ServiceError as exc:
+                return error_response(exc.status_code, exc.code, exc.message, exc.details)
+
+        return wrapper
+
+    return decorate
+
+
+@require_GET
+def page(request: HttpRequest, session_id) -> HttpResponse:
+    """The WhatsApp Web stand-in itself: defines `window.WPP` and shows the QR or the chat state."""
+    if not settings.SANDBOX_ENABLED:
+        raise Http404("The sandbox is turned off.")
+    token = request.GET.get("token", "")
+    try:
+        session = services.sandbox_page_session(session_id=session_id, token=token)
+    except ServiceError as exc:
+        return render(request, "sandbox/denied.html", {"message": exc.message}, status=exc.status_code)
+    config = {
+        "sessionId": str(session.id),
+        "sessionName": session.name,
+        "token": token,
+        "pollMs": settings.SANDBOX_POLL_MS,
+        "qrRefreshMs": settings.SANDBOX_QR_REFRESH_MS,
+        "qrMaxRefreshes": settings.SANDBOX_QR_MAX_REFRESHES,
+        "mediaMaxBytes": settings.MEDIA_MAX_BYTES,
+        "deviceHeader": DEVICE_HEADER,
+        "linkRefsHeader": LINK_REFS_HEADER,
+    }
+    return render(request, "sandbox/page.html", {"config": config, "session": session})
+
+
+@page_endpoint(("POST",))
+def hello(request: HttpRequest, session) -> HttpResponse:
+    data = _json_body(request)
+    return JsonResponse(
+        services.sandbox_page_hello(session=session, device_token=str(data.get("deviceToken") or ""))
+    )
+
+
+@page_endpoint(("GET",))
+def events(request: HttpRequest, session) -> HttpResponse:
+    try:
+        after = int(request.GET.get("after", "0"))
+    except ValueError as exc:
+        raise InvalidInput("after must be a number.") from exc
+    refs = tuple(ref.strip() for ref in request.headers.get(LINK_REFS_HEADER, "").split(",") if ref.strip())
+    result = services.sandbox_page_poll(
+        session=session, after=after, device_token=_device_token(request), link_refs=refs[:4]
+    )
+    return JsonResponse(
+        {
+            "auth": result.auth,
+            "link": result.link,
+            "offline": result.offline,
+            "cursor": result.cursor,
+            "events": [selectors.page_event(event, me=result.me) for event in result.events],
+        }
+    )
+
+
+@page_endpoint(("POST",))
+def qr(request: HttpRequest, session) -> HttpResponse:
+    if _json_body(request).get("idle"):
+        services.sandbox_page_qr_idle(session=session)
+        return JsonResponse({"idle": True})
+    return JsonResponse(services.sandbox_page_issue_qr(session=session, device_token=_device_token(request)))
+
+
+@page_endpoint(("POST",))
+def pairing_code(request: HttpRequest, session) -> HttpResponse:
+    phone = str(_json_body(request).get("phone") or "")
+    code = services.sandbox_page_pairing_code(
+        session=session, device_token=_device_token(request), phone=phone
+    )
+    return JsonResponse({"code": code})
+
+
+@page_endpoint(("POST",))
+def send(request: HttpRequest, session) -> HttpResponse:
+    """A text (JSON) or a file (multipart: `file` plus the wa-js options as fields)."""
+    if request.content_type == "multipart/form-data":
+        fields = request.POST
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidInput("A multipart send needs a `file` part.")
+        file = services.OutgoingFile(
+            data=upload.read(),
+            mimetype=fields.get("mimetype", ""),
+            filename=fields.get("filename", ""),
+            type=fields.get("type", "auto-detect"),
+            is_ptt=fields.get("isPtt") == "true",
+        )
+        chat_id, text, mark_read = (
+            fields.get("chatId", ""),
+            fields.get("caption", ""),
+            fields.get("markIsRead"),
+        )
+        mark_read = mark_read != "false"
+    else:
+        data = _json_body(request)
+        file = None
+        chat_id, text = str(data.get("chatId") or ""), str(data.get("text") or "")
+        mark_read = data.get("markIsRead", True) is not False
+    message = services.sandbox_page_send(
+        session=session,
+        device_token=_device_token(request),
+        chat_id=chat_id,
+        text=text,
+        file=file,
+        mark_read=mark_read,
+    )
+    return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
+
+
+@page_endpoint(("GET",))
+def media(request: HttpRequest, session, wa_id: str) -> HttpResponse:
+    """`WPP.chat.downloadMedia`: the bytes of a message's file, either direction."""
+    message = services.sandbox_page_media(session=session, device_token=_device_token(request), wa_id=wa_id)
+    response = FileResponse(
+        message.media.open("rb"), content_type=message.mimetype or "application/octet-stream"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@page_endpoint(("POST",))
+def read(request: HttpRequest, session) -> HttpResponse:
+    chat_id = str(_json_body(request).get("chatId") or "")
+    unread = services.sandbox_page_mark_read(
+        session=session, device_token=_device_token(request), chat_id=chat_id
+    )
+    return JsonResponse({"wid": chat_id, "unreadCount": unread})
+
+
+@page_endpoint(("POST",))
+def exists(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.contact.queryWidExists`: every plausible phone number is on the sandbox's WhatsApp."""
+    chat_id = str(_json_body(request).get("id") or "")
+    return JsonResponse({"wid": chat_id if services.chat_phone(chat_id) else None})
+
+
+@page_endpoint(("POST",))
+def logout(request: HttpRequest, session) -> HttpResponse:
+    return JsonResponse(
+        {"loggedOut": services.sandbox_page_logout(session=session, device_token=_device_token(request))}
+    )

@@ -1,0 +1,623 @@
+// YesApp sandbox: a stand-in for WhatsApp Web + wa-js. It defines `window.WPP` with exactly
+// the functions and events the engine uses (sessions_app/engine/wpp_contract.py), with the
+// names, arguments and payload shapes of wa-js 4.6.0, and talks to the app (sandbox/views.py)
+// through short polls instead of WhatsApp's servers. No framework and no network beyond
+// this app: the page must work on a machine without internet.
+(function () {
+  'use strict';
+
+  var config = JSON.parse(document.getElementById('sandbox-config').textContent);
+  var base = '/sandbox/web/' + config.sessionId + '/';
+  var storageKey = 'yesapp.sandbox.' + config.sessionId + '.device';
+  // Mode → StreamInfo, as WhatsApp Web reports them together.
+  var STREAM_INFO = { MAIN: 'NORMAL', SYNCING: 'SYNCING', OFFLINE: 'OFFLINE' };
+  var SEND_DEFAULTS = { markIsRead: true, waitForAck: true, delay: 0 };
+  var SYNC_MS = 300; // how long "Loading your chats" lasts after a link or a reload
+  var OFFLINE_AFTER_MS = 3000; // the app unreachable this long = WhatsApp unreachable
+
+  var state = {
+    booted: false,
+    loggedIn: false,
+    mode: undefined, // StreamMode: QR, SYNCING, MAIN, OFFLINE
+    me: null, // {wid, phone, pushName}
+    authCode: null,
+    qrImage: '',
+    qrRefreshes: 0,
+    idle: false,
+    pairingCode: '',
+    cursor: 0,
+    mainReadyFired: false,
+    lastPollOk: Date.now(),
+  };
+  var listeners = {};
+  var qrTimer = null;
+  var bootDone;
+  var booted = new Promise(function (resolve) { bootDone = resolve; });
+
+  // --- events (wa-js uses eventemitter2: on/off by name, listeners called with the payload) ---
+  function on(name, listener) {
+    (listeners[name] = listeners[name] || []).push(listener);
+    return WPP;
+  }
+
+  function off(name, listener) {
+    listeners[name] = (listeners[name] || []).filter(function (fn) { return fn !== listener; });
+    return WPP;
+  }
+
+  function emit(name, payload) {
+    (listeners[name] || []).slice().forEach(function (listener) {
+      try {
+        listener(payload);
+      } catch (err) {
+        // One broken listener must not keep the others (the engine's bridge) from an event.
+        console.error('WPP listener for ' + name + ' failed', err);
+      }
+    });
+  }
+
+  // --- wa-js value shapes ---------------------------------------------------------------------
+  // wa-js errors are Errors with a `code` (WPPError), plus extra fields.
+  function wppError(code, message, extra) {
+    var err = new Error(message || code);
+    err.code = code;
+    Object.keys(extra || {}).forEach(function (key) { err[key] = extra[key]; });
+    return err;
+  }
+
+  function hidden(obj, name, fn) {
+    Object.defineProperty(obj, name, { value: fn, enumerable: false });
+  }
+
+  // A Wid: enumerable {server, user, _serialized} like WhatsApp's, so JSON keeps those fields,
+  // and its methods hidden so they don't end up in JSON.
+  function wid(serialized) {
+    if (!serialized) return undefined;
+    var at = serialized.indexOf('@');
+    var obj = { server: serialized.slice(at + 1), user: serialized.slice(0, at), _serialized: serialized };
+    hidden(obj, 'toString', function () { return serialized; });
+    hidden(obj, 'equals', function (other) { return !!other && String(other._serialized || other) === serialized; });
+    hidden(obj, 'isUser', function () { return obj.server === 'c.us'; });
+    hidden(obj, 'isGroup', function () { return obj.server === 'g.us'; });
+    hidden(obj, 'isLid', function () { return obj.server === 'lid'; });
+    return obj;
+  }
+
+  function msgKey(key) {
+    var obj = { fromMe: key.fromMe, remote: wid(key.remote), id: key.id, _serialized: key._serialized };
+    hidden(obj, 'toString', function () { return key._serialized; });
+    return obj;
+  }
+
+  // The server sends Wids as strings; a MsgModel carries Wid objects.
+  function msgModel(data) {
+    var msg = Object.assign({}, data, {
+      id: msgKey(data.id),
+      from: wid(data.from),
+      to: wid(data.to),
+      author: wid(data.author),
+    });
+    Object.keys(msg).forEach(function (key) { if (msg[key] === null) delete msg[key]; });
+    return msg;
+  }
+
+  function ackPayload(data) {
+    var payload = { ack: data.ack, chat: wid(data.chat), ids: data.ids.map(msgKey) };
+    if (data.sender) payload.sender = wid(data.sender);
+    return payload;
+  }
+
+  // WPP's createWid for chat ids: digits alone are a user; anything else must look like a Wid.
+  function chatId(value) {
+    var text = value && typeof value === 'object' ? value._serialized || String(value) : value;
+    if (typeof text === 'string') {
+      text = text.trim();
+      if (/^\d+$/.test(text)) return text + '@c.us';
+      if (/^[\w.:-]+@(c\.us|g\.us|lid|broadcast|newsletter)$/.test(text)) return text;
+    }
+    throw wppError('invalid_wid', 'Invalid WID value for ' + value, { id: value });
+  }
+
+  function localKey() {
+    var bytes = new Uint8Array(8);
+    crypto.getRandomValues(bytes);
+    return '3EB0' + Array.prototype.map.call(bytes, function (b) {
+      return ('0' + b.toString(16)).slice(-2);
+    }).join('').toUpperCase();
+  }
+
+  // --- talking to the app ---------------------------------------------------------------------
+  function storedToken() {
+    try {
+      return localStorage.getItem(storageKey) || '';
+    } catch (err) {
+      return '';
+    }
+  }
+
+  function linkRefs() {
+    var refs = [];
+    if (state.authCode) refs.push(state.authCode.ref);
+    if (state.pairingCode) refs.push('code:' + state.pairingCode);
+    return refs.join(',');
+  }
+
+  // Every call is bounded: a hung server must surface as an error, not a stuck promise.
+  function call(method, path, body, timeoutMs) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 15000);
+    var headers = {};
+    headers[config.deviceHeader] = state.loggedIn ? storedToken() : '';
+    headers[config.linkRefsHeader] = linkRefs();
+    var init = { method: method, headers: headers, signal: controller.signal, cache: 'no-store' };
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    var sep = path.indexOf('?') < 0 ? '?' : '&';
+    var url = base + path + sep + 'token=' + encodeURIComponent(config.token);
+    return fetch(url, init).then(function (response) {
+      clearTimeout(timer);
+      return response;
+    }, function (err) {
+      clearTimeout(timer);
+      throw wppError('network_error', 'The sandbox server did not answer: ' + err, {});
+    });
+  }
+
+  function callJson(method, path, body, timeoutMs) {
+    return call(method, path, body, timeoutMs).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.ok) return data;
+        var error = data.error || {};
+        throw wppError(error.code || 'http_' + response.status, error.message || response.statusText,
+                       Object.assign({ status: response.status }, error.details || {}));
+      });
+    });
+  }
+
+  function sleep(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  // --- login state ----------------------------------------------------------------------------
+  function setMode(mode) {
+    if (state.mode === mode) return;
+    state.mode = mode;
+    render();
+    emit('conn.stream_mode_changed', mode);
+    // wa-js fires conn.main_ready once per page load, on the first MAIN *or* QR mode.
+    if (!state.mainReadyFired && (mode === 'MAIN' || mode === 'QR')) {
+      state.mainReadyFired = true;
+      emit('conn.main_ready');
+    }
+  }
+
+  function newQr() {
+    return callJson('POST', 'qr', {}).then(function (data) {
+      if (state.loggedIn) return null;
+      state.authCode = data.authCode;
+      state.qrImage = data.image;
+      state.idle = false;
+      render();
+      emit('conn.auth_code_change', Object.assign({}, data.authCode));
+      return Object.assign({}, data.authCode);
+    });
+  }
+
+  // WhatsApp Web changes the QR every ~20 s and stops after a few codes nobody scanned.
+  function scheduleQrRefresh() {
+    clearTimeout(qrTimer);
+    qrTimer = setTimeout(function () {
+      if (state.loggedIn || state.idle) return;
+      if (state.qrRefreshes >= config.qrMaxRefreshes) {
+        state.idle = true;
+        render();
+        callJson('POST', 'qr', { idle: true }).catch(function () {});
+        emit('conn.qrcode_idle');
+        return;
+      }
+      state.qrRefreshes += 1;
+      newQr().then(scheduleQrRefresh, scheduleQrRefresh);
+    }, config.qrRefreshMs);
+  }
+
+  function showQr() {
+    state.qrRefreshes = 0;
+    return newQr().then(function (code) {
+      setMode('QR');
+      scheduleQrRefresh();
+      return code;
+    });
+  }
+
+  function linked(link) {
+    try {
+      localStorage.setItem(storageKey, link.deviceToken);
+    } catch (err) {
+      console.error('localStorage is not available; the link will not survive a reload', err);
+    }
+    clearTimeout(qrTimer);
+    state.loggedIn = true;
+    state.me = link.me;
+    state.cursor = link.cursor;
+    state.authCode = null;
+    state.pairingCode = '';
+    state.idle = false;
+    render();
+    emit('conn.auth_code_change', null);
+    emit('conn.authenticated');
+    syncThenMain();
+  }
+
+  function syncThenMain() {
+    setMode('SYNCING');
+    setTimeout(function () {
+      if (state.loggedIn && state.mode === 'SYNCING') setMode('MAIN');
+    }, SYNC_MS);
+  }
+
+  function loggedOut() {
+    try {
+      localStorage.removeItem(storageKey);
+    } catch (err) { /* nothing stored then */ }
+    state.loggedIn = false;
+    state.me = null;
+    render();
+    emit('conn.logout');
+    return showQr().catch(function (err) { console.error('no QR after logout', err); });
+  }
+
+  // --- the poll loop ----------------------------------------------------------------------------
+  function dispatch(event) {
+    if (event.name === 'chat.new_message') {
+      var msg = msgModel(event.data);
+      logLine('← ' + (msg.notifyName || msg.from.user) + ': ' + describe(msg));
+      emit('chat.new_message', msg);
+    } else if (event.name === 'chat.msg_ack_change') {
+      logLine('✓ ' + ackName(event.data.ack) + ' ' + event.data.ids[0].id);
+      emit('chat.msg_ack_change', ackPayload(event.data));
+    }
+  }
+
+  function pollOnce() {
+    return callJson('GET', 'events?after=' + state.cursor).then(function (reply) {
+      state.lastPollOk = Date.now();
+      if (!state.loggedIn) {
+        if (reply.link) linked(reply.link);
+        return;
+      }
+      if (reply.auth === 'invalid') return loggedOut(); // the phone removed this device
+      if (reply.offline) {
+        setMode('OFFLINE');
+      } else if (state.mode === 'OFFLINE') {
+        setMode('MAIN');
+      }
+      reply.events.forEach(function (event) {
+        state.cursor = event.cursor;
+        dispatch(event);
+      });
+      state.cursor = Math.max(state.cursor, reply.cursor);
+    }, function (err) {
+      // The app is down (a restart): for the page that is WhatsApp being unreachable.
+      if (state.loggedIn && Date.now() - state.lastPollOk > OFFLINE_AFTER_MS) setMode('OFFLINE');
+      throw err;
+    });
+  }
+
+  function pollLoop() {
+    pollOnce().catch(function (err) {
+      if (err && err.code !== 'network_error') console.error('sandbox poll failed', err);
+    }).then(function () {
+      setTimeout(pollLoop, config.pollMs);
+    });
+  }
+
+  function boot() {
+    return callJson('POST', 'hello', { deviceToken: storedToken() }).then(function (hello) {
+      state.cursor = hello.cursor;
+      WPP.isInjected = WPP.isReady = WPP.isFullReady = true;
+      state.booted = true;
+      bootDone();
+      if (hello.loggedIn) {
+        // Like wa-js on a reload with a linked profile: no conn.authenticated, just the stream.
+        state.loggedIn = true;
+        state.me = hello.me;
+        if (hello.offline) setMode('OFFLINE');
+        else syncThenMain();
+        return;
+      }
+      if (storedToken()) localStorage.removeItem(storageKey); // unlinked while the browser was closed
+      return showQr();
+    }).then(pollLoop, function (err) {
+      console.error('sandbox boot failed; retrying', err);
+      setTimeout(boot, 1000);
+    });
+  }
+
+  // --- the WPP functions -------------------------------------------------------------------------
+  function requireLogin() {
+    return booted.then(function () {
+      if (!state.loggedIn) throw wppError('not_authenticated', 'The sandbox page is not logged in');
+    });
+  }
+
+  function untilOnline() {
+    // WhatsApp keeps a message on the clock until the connection is back.
+    return state.mode === 'OFFLINE' ? sleep(100).then(untilOnline) : Promise.resolve();
+  }
+
+  // What wa-js does around one send: chat.new_message (ack 0) as the message is added, then
+  // msg_ack_change to 1 when the server has it, then the result.
+  function finishSend(data, options, to, withFromTo) {
+    var msg = msgModel(data.msg);
+    var id = msg.id._serialized;
+    logLine('→ ' + msg.to.user + ': ' + describe(msg));
+    emit('chat.new_message', Object.assign({}, msg, { ack: 0 }));
+    emit('chat.msg_ack_change', { ack: 1, chat: wid(to), ids: [msgKey(data.msg.id)] });
+    var result = { id: id, ack: 1 };
+    if (withFromTo) {
+      result.from = msg.from._serialized;
+      result.to = to;
+    }
+    result.sendMsgResult = options.waitForAck ? { messageSendResult: 'OK', t: msg.t } : null;
+    return result;
+  }
+
+  function failedSend(err, options, to) {
+    // WhatsApp reports an undeliverable message in the send result, not as an exception.
+    if (err.code !== 'invalid_recipient') throw err;
+    return {
+      id: 'true_' + to + '_' + localKey(),
+      ack: -1,
+      sendMsgResult: options.waitForAck ? { messageSendResult: 'ERROR_UNKNOWN' } : null,
+    };
+  }
+
+  function sendTextMessage(chat, content, options) {
+    options = Object.assign({}, SEND_DEFAULTS, options || {});
+    var to;
+    return Promise.resolve().then(function () {
+      to = chatId(chat);
+      return requireLogin();
+    }).then(function () {
+      return sleep(options.delay || 0);
+    }).then(untilOnline).then(function () {
+      return callJson('POST', 'send', { chatId: to, text: String(content), markIsRead: !!options.markIsRead });
+    }).then(function (data) {
+      return finishSend(data, options, to, true);
+    }, function (err) {
+      return failedSend(err, options, to);
+    });
+  }
+
+  function parseDataUrl(text) {
+    var match = /^data:([^;,]*)((?:;[^;,]*)*?),(.*)$/s.exec(text);
+    if (!match) return null;
+    var isBase64 = /;base64/.test(match[2]);
+    var raw = isBase64 ? atob(match[3]) : decodeURIComponent(match[3]);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return { mimetype: match[1], bytes: bytes };
+  }
+
+  // wa-js convertToFile: a Blob/File as is, a URL fetched, a data URL or bare base64 decoded.
+  function toBlob(content, mimetype) {
+    if (content instanceof Blob) return Promise.resolve(content);
+    if (typeof content !== 'string') return Promise.reject(wppError('invalid_data_url', 'invalid_data_url'));
+    if (/^https?:\/\//.test(content)) {
+      return fetch(content).then(function (response) { return response.blob(); });
+    }
+    var parsed = null;
+    try {
+      parsed = parseDataUrl(content) ||
+        (/^[A-Za-z0-9+/=\s]+$/.test(content) ? parseDataUrl('data:;base64,' + content.replace(/\s/g, '')) : null);
+    } catch (err) {
+      parsed = null; // atob refused it: not base64 after all
+    }
+    if (!parsed) return Promise.reject(wppError('invalid_data_url', 'invalid_data_url'));
+    return Promise.resolve(new Blob([parsed.bytes], { type: mimetype || parsed.mimetype || '' }));
+  }
+
+  function sendFileMessage(chat, content, options) {
+    options = Object.assign({}, SEND_DEFAULTS, { type: 'auto-detect' }, options || {});
+    var to;
+    return Promise.resolve().then(function () {
+      to = chatId(chat);
+      return requireLogin();
+    }).then(function () {
+      return toBlob(content, options.mimetype);
+    }).then(function (blob) {
+      if (blob.size > config.mediaMaxBytes) {
+        throw wppError('file_too_large', 'File size ' + blob.size + ' exceeds the upload limit of ' +
+                       config.mediaMaxBytes, { fileSize: blob.size, limit: config.mediaMaxBytes,
+                                               mediaType: options.type });
+      }
+      var form = new FormData();
+      form.append('chatId', to);
+      form.append('type', options.type || 'auto-detect');
+      form.append('caption', options.caption || '');
+      form.append('filename', options.filename || (blob instanceof File ? blob.name : ''));
+      form.append('mimetype', options.mimetype || blob.type || '');
+      form.append('isPtt', options.isPtt ? 'true' : 'false');
+      form.append('markIsRead', options.markIsRead ? 'true' : 'false');
+      form.append('file', blob, 'upload');
+      return sleep(options.delay || 0).then(untilOnline).then(function () {
+        return callJson('POST', 'send', form, 120000);
+      });
+    }).then(function (data) {
+      return finishSend(data, options, to, false);
+    }, function (err) {
+      if (err.code === 'payload_too_large') {
+        throw wppError('file_too_large', err.message, { fileSize: err.size, limit: err.limit,
+                                                         mediaType: options.type });
+      }
+      return failedSend(err, options, to);
+    });
+  }
+
+  function downloadMedia(id) {
+    var serialized = id && typeof id === 'object' ? id._serialized || String(id) : String(id);
+    return requireLogin().then(function () {
+      return call('GET', 'media/' + encodeURIComponent(serialized), undefined, 120000);
+    }).then(function (response) {
+      if (response.ok) return response.blob();
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        var error = data.error || {};
+        throw wppError(error.code || 'msg_not_found', error.message || 'Message ' + serialized + ' not found',
+                       { id: serialized });
+      });
+    });
+  }
+
+  function markIsRead(chat) {
+    var to;
+    return Promise.resolve().then(function () {
+      to = chatId(chat);
+      return requireLogin();
+    }).then(function () {
+      return callJson('POST', 'read', { chatId: to });
+    }).then(function (data) {
+      return { wid: wid(to), unreadCount: data.unreadCount };
+    });
+  }
+
+  function queryWidExists(id) {
+    var value;
+    return Promise.resolve().then(function () {
+      value = chatId(id);
+      return booted;
+    }).then(function () {
+      return callJson('POST', 'exists', { id: value });
+    }).then(function (data) {
+      return data.wid ? { wid: wid(data.wid), biz: false } : null;
+    });
+  }
+
+  function blobToBase64(blob) {
+    return new Promise(function (resolve, reject) {
+      var reader = new FileReader();
+      reader.onloadend = function () { resolve(reader.result); };
+      reader.onabort = reject;
+      reader.onerror = reject;
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  var WPP = {
+    version: '4.6.0-yesapp-sandbox',
+    isInjected: false,
+    isReady: false,
+    isFullReady: false,
+    on: on,
+    off: off,
+    conn: {
+      getAuthCode: function () {
+        return booted.then(function () {
+          return state.loggedIn || !state.authCode ? null : Object.assign({}, state.authCode);
+        });
+      },
+      refreshQR: function () {
+        return booted.then(function () {
+          return state.loggedIn ? null : showQr();
+        });
+      },
+      isAuthenticated: function () { return state.loggedIn; },
+      isRegistered: function () { return state.loggedIn; },
+      isMainReady: function () { return state.mainReadyFired; },
+      getStreamData: function () { return { mode: state.mode, info: STREAM_INFO[state.mode] }; },
+      getMyUserId: function () { return state.loggedIn && state.me ? wid(state.me.wid) : undefined; },
+      logout: function () {
+        return booted.then(function () {
+          if (!state.loggedIn) return false;
+          return callJson('POST', 'logout', {}).then(function () {
+            return loggedOut();
+          }).then(function () { return true; });
+        });
+      },
+      genLinkDeviceCodeForPhoneNumber: function (phone, sendPushNotification) {
+        if (!phone || typeof phone !== 'string') {
+          return Promise.reject(wppError('send_the_phone_number_to_connect',
+                                         "Can't get code for without phone number param"));
+        }
+        return booted.then(function () {
+          if (state.loggedIn) {
+            throw wppError('cannot_get_code_for_already_authenticated',
+                           "Can't get code for already authenticated user");
+          }
+          return callJson('POST', 'pairing-code', { phone: phone });
+        }).then(function (data) {
+          state.pairingCode = data.code;
+          render();
+          return data.code;
+        });
+      },
+    },
+    chat: {
+      sendTextMessage: sendTextMessage,
+      sendFileMessage: sendFileMessage,
+      downloadMedia: downloadMedia,
+      markIsRead: markIsRead,
+    },
+    contact: { queryWidExists: queryWidExists },
+    util: { blobToBase64: blobToBase64 },
+  };
+  window.WPP = WPP;
+
+  // --- what a person sees ---------------------------------------------------------------------------
+  function describe(msg) {
+    if (msg.type === 'chat') return msg.body;
+    return '[' + msg.type + (msg.filename ? ' ' + msg.filename : '') + ']' + (msg.caption ? ' ' + msg.caption : '');
+  }
+
+  function ackName(ack) {
+    return { 1: 'sent', 2: 'delivered', 3: 'read', 4: 'played' }[ack] || String(ack);
+  }
+
+  function logLine(text) {
+    var list = document.getElementById('log');
+    if (!list) return;
+    var item = document.createElement('li');
+    item.textContent = new Date().toLocaleTimeString() + '  ' + text;
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > 30) list.removeChild(list.lastChild);
+  }
+
+  function render() {
+    var status = document.getElementById('status');
+    if (!status) return;
+    var qr = document.getElementById('qr');
+    var reload = document.getElementById('qr-reload');
+    var pairing = document.getElementById('pairing');
+    var hint = document.getElementById('hint');
+    var showingQr = !state.loggedIn && !!state.authCode;
+    qr.hidden = !showingQr || state.idle;
+    if (showingQr && qr.src !== state.qrImage) qr.src = state.qrImage;
+    reload.hidden = state.loggedIn || !state.idle;
+    pairing.hidden = state.loggedIn || !state.pairingCode;
+    pairing.textContent = state.pairingCode.replace(/^(.{4})/, '$1-');
+    hint.textContent = state.loggedIn ? '' :
+      'Scan it with the sandbox phone: POST /api/v1/sandbox/sessions/' + config.sessionId + '/link';
+    var me = state.me ? state.me.phone + (state.me.pushName ? ' (' + state.me.pushName + ')' : '') : '';
+    var text;
+    if (!state.booted) text = 'Loading…';
+    else if (!state.loggedIn) text = state.idle ? 'The QR code expired' : 'Waiting for a scan';
+    else if (state.mode === 'OFFLINE') text = 'Offline: the phone is not reachable · ' + me;
+    else if (state.mode === 'SYNCING') text = 'Loading your chats… · ' + me;
+    else text = 'Connected as ' + me;
+    status.textContent = text;
+    document.title = 'YesApp sandbox · ' + text;
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.getElementById('qr-reload').addEventListener('click', function () {
+      WPP.conn.refreshQR();
+    });
+    render();
+    // Real wa-js needs seconds to inject; a short pause gives scripts that wait for
+    // window.WPP (the engine's bridge polls for it) time to subscribe before the first events.
+    setTimeout(boot, 150);
+  });
+})();
