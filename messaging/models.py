@@ -1,1 +1,137 @@
-"""Models of the messaging app."""
+"""Messages sent and received through a session. The database is the source of truth: a row
+exists before anything is handed to a worker or a browser, and every status change is a write."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class MessageStatus(models.TextChoices):
+    """Transitions go through `services.message_transition`, which never moves backwards."""
+
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    FAILED = "failed", "Failed"
+    RECEIVED = "received", "Received"
+
+
+# Outbound progress, in order. `failed` sits outside it: see services.message_transition.
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.READ: 4,
+}
+
+# Messages that still wait for (or are in) a send: what the queue depth counts.
+BACKLOG_STATUSES = (MessageStatus.QUEUED, MessageStatus.SENDING)
+
+
+class MediaStatus(models.TextChoices):
+    """Where an inbound message's media stands. Outbound media is stored before queueing."""
+
+    NONE = "", "No media"
+    PENDING = "pending", "Waiting for download"
+    STORED = "stored", "Stored"
+    FAILED = "failed", "Download failed"
+
+
+# Types a client may send; anything WhatsApp delivers is stored under its wa-js type
+# (`chat` becomes `text`; `ptt`, `sticker`, `location`, `vcard`, `ciphertext`, ... stay as is).
+SENDABLE_MEDIA_TYPES = ("image", "video", "audio", "document")
+
+
+class Message(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey("sessions_app.Session", on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    wa_id = models.CharField(
+        "WhatsApp id", max_length=200, blank=True, help_text="WhatsApp's message id once known."
+    )
+    chat_id = models.CharField(max_length=100, help_text="The chat (JID): `...@c.us`, `...@g.us`, `...@lid`.")
+    phone = models.CharField(
+        max_length=20, blank=True, help_text="The other party's number in E.164, when the chat id shows it."
+    )
+    author = models.CharField(max_length=100, blank=True, help_text="Who wrote it, in a group chat.")
+    contact_name = models.CharField(max_length=200, blank=True, help_text="The sender's push name.")
+    from_phone = models.BooleanField(
+        default=False, help_text="Sent from the linked phone itself, not through the API."
+    )
+    type = models.CharField(max_length=40, default="text")
+    text = models.TextField(blank=True, help_text="The text, or the caption of a media message.")
+
+    media_name = models.CharField(max_length=255, blank=True, help_text="File name under DATA_DIR/media/.")
+    media_mimetype = models.CharField(max_length=255, blank=True)
+    media_size = models.BigIntegerField(null=True, blank=True)
+    media_filename = models.CharField(max_length=255, blank=True, help_text="The file name shown to people.")
+    media_status = models.CharField(
+        max_length=10, choices=MediaStatus.choices, default=MediaStatus.NONE, blank=True
+    )
+    media_attempts = models.PositiveIntegerField(default=0)
+    media_error = models.TextField(blank=True)
+    media_retry_at = models.DateTimeField(null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=MessageStatus.choices)
+    error_code = models.CharField(max_length=50, blank=True)
+    error = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When the engine was asked to send it; the rate limiter counts these.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    wa_timestamp = models.DateTimeField(
+        "WhatsApp timestamp", null=True, blank=True, help_text="WhatsApp's own time of the message (`t`)."
+    )
+    # When `message.received` was emitted; null means still owed (see pump.retry_media).
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["session", "-created_at"], name="msg_session_created"),
+            models.Index(fields=["session", "direction", "-created_at"], name="msg_session_direction"),
+            models.Index(fields=["wa_id"], name="msg_wa_id"),
+            models.Index(fields=["session", "status", "created_at"], name="msg_session_queue"),
+            models.Index(fields=["session", "dispatched_at"], name="msg_session_dispatched"),
+            models.Index(fields=["session", "chat_id", "-created_at"], name="msg_session_chat"),
+        ]
+        constraints = [
+            # One row per WhatsApp message per session: replayed page events find it.
+            models.UniqueConstraint(
+                fields=["session", "wa_id"], condition=~Q(wa_id=""), name="msg_unique_wa_id"
+            ),
+            models.UniqueConstraint(
+                fields=["session", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="msg_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.type} {self.chat_id} ({self.status})"
+
+    @property
+    def has_media(self) -> bool:
+        return self.media_status != MediaStatus.NONE
+
+    @property
+    def media_path(self) -> Path | None:
+        return Path(settings.MEDIA_ROOT) / self.media_name if self.media_name else None

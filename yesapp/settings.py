@@ -320,3 +320,30 @@ SANDBOX_READ_DELAY_MS = env.int("SANDBOX_READ_DELAY_MS", default=800)
 SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
 SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
 SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)
+
+# --- Messaging (messaging app; docs/MESSAGING.md) -------------------------------------------
+# Messages each session hands to WhatsApp per rolling minute; 0 = no limit.
+RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=50)
+# How many of those may go out back to back after a quiet spell.
+RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=5)
+# Messages waiting per session (queued or sending) before the API answers 429.
+QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
+# Media URLs may point at private, loopback and link-local addresses (checked after DNS).
+MEDIA_URL_ALLOW_PRIVATE = env.bool("MEDIA_URL_ALLOW_PRIVATE", default=False)
+# Seconds a media URL fetch may take in all.
+MEDIA_URL_TIMEOUT = env.float("MEDIA_URL_TIMEOUT", default=15.0)
+# Download attempts for a received message's media before it is marked failed for good.
+MEDIA_DOWNLOAD_MAX_ATTEMPTS = env.int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", default=5)
+# Received media larger than this is not downloaded (it travels through the browser in memory).
+MEDIA_DOWNLOAD_MAX_BYTES = env.int("MEDIA_DOWNLOAD_MAX_BYTES", default=64 * 1024 * 1024)
+# Contacts' status stories (status@broadcast) are not stored as messages.
+MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST", default=True)
+# Stable names in the OpenAPI schema for the messaging enums.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "SendableMediaTypeEnum": "messaging.models.SENDABLE_MEDIA_TYPES",
+        "MessageStatusEnum": "messaging.models.MessageStatus",
+        "MessageDirectionEnum": "messaging.models.Direction",
+    }
+)
+# --- end Messaging --------------------------------------------------------------------------

@@ -1,0 +1,185 @@
+"""Input and output shapes of the messaging API."""
+
+from rest_framework import serializers
+
+from messaging.models import SENDABLE_MEDIA_TYPES, Direction, Message, MessageStatus
+from messaging.services import TEXT_MAX_CHARS, message_event_payload
+from yesapp.errors import InvalidInput
+from yesapp.validators import PhoneNumberField, normalize_chat_id
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's CharField would quietly turn a number into a string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"Expected a string, got {type(data).__name__}.")
+        return super().to_internal_value(data)
+
+
+class RecipientField(StrictCharField):
+    """An E.164 number (`+33612345678`) or a raw chat id (`...@c.us`, `...@g.us`, `...@lid`)."""
+
+    def to_internal_value(self, data):
+        try:
+            return normalize_chat_id(super().to_internal_value(data))
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message) from exc
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true/false in JSON; form posts may also say "true"/"false"/"1"/"0"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or data in ("true", "false", "True", "False", "1", "0"):
+            return super().to_internal_value(data)
+        raise serializers.ValidationError("Must be true or false.")
+
+
+def _text_field(**kwargs):
+    return StrictCharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=TEXT_MAX_CHARS, **kwargs
+    )
+
+
+class MediaInputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=SENDABLE_MEDIA_TYPES,
+        required=False,
+        help_text="What to send it as; decided from the bytes when left out.",
+    )
+    data = StrictCharField(
+        required=False, trim_whitespace=False, help_text="The file in base64 (a `data:` URL is fine too)."
+    )
+    url = StrictCharField(required=False, max_length=2048, help_text="An http(s) URL to fetch the file from.")
+    filename = StrictCharField(required=False, allow_blank=True, max_length=255)
+    mimetype = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="Used only for formats without a signature (plain text, CSV); "
+        "otherwise sniffed from the bytes.",
+    )
+    caption = _text_field()
+
+    def validate(self, attrs):
+        if ("data" in attrs) == ("url" in attrs):
+            raise serializers.ValidationError("Give exactly one of media.data (base64) and media.url.")
+        return attrs
+
+
+class MessageSendInputSerializer(serializers.Serializer):
+    """JSON body of `POST /sessions/{id}/messages`."""
+
+    to = RecipientField(help_text="E.164 number (`+33612345678`) or chat id (`...@c.us`, `...@g.us`).")
+    text = _text_field(help_text="The message; with media, the caption when `caption` is not given.")
+    caption = _text_field(help_text="Caption of the media.")
+    media = MediaInputSerializer(required=False)
+    queue = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Queue the message if the session is not connected, instead of answering 409.",
+    )
+
+    def validate(self, attrs):
+        if "media" not in attrs and not attrs.get("text", "").strip():
+            raise serializers.ValidationError({"text": ["text must not be empty (or send media)."]})
+        return attrs
+
+
+class MessageSendMultipartSerializer(serializers.Serializer):
+    """`multipart/form-data` body of `POST /sessions/{id}/messages`: a `file` and form fields."""
+
+    to = RecipientField()
+    file = serializers.FileField(required=False, help_text="The media file.")
+    type = serializers.ChoiceField(choices=SENDABLE_MEDIA_TYPES, required=False)
+    filename = StrictCharField(required=False, allow_blank=True, max_length=255)
+    text = _text_field()
+    caption = _text_field()
+    queue = StrictBooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if "file" not in attrs and not attrs.get("text", "").strip():
+            raise serializers.ValidationError({"text": ["text must not be empty (or send a file)."]})
+        return attrs
+
+
+class MessageListQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000_000)
+    direction = serializers.ChoiceField(choices=["all", *Direction.values], required=False, default="all")
+    chat = RecipientField(required=False, help_text="Only this chat: a chat id or an E.164 number.")
+    phone = PhoneNumberField(required=False, help_text="Only messages with this number (E.164).")
+    status = serializers.ChoiceField(choices=MessageStatus.choices, required=False)
+    since = serializers.DateTimeField(required=False, help_text="ISO 8601; stored at or after.")
+    until = serializers.DateTimeField(required=False, help_text="ISO 8601; stored before.")
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
+            raise serializers.ValidationError({"until": ["until must be after since."]})
+        return attrs
+
+
+class MessageMediaOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending", "stored", "failed"])
+    mimetype = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True)
+    filename = serializers.CharField()
+    error = serializers.CharField()
+
+
+class MessageErrorOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    """A message as the API and the `message.*` webhooks show it (services.message_event_payload)."""
+
+    messageId = serializers.UUIDField()
+    sessionId = serializers.UUIDField()
+    direction = serializers.ChoiceField(choices=Direction.choices)
+    status = serializers.ChoiceField(choices=MessageStatus.choices)
+    type = serializers.CharField(help_text="text, image, video, audio, document, or the wa-js type received.")
+    chatId = serializers.CharField()
+    to = serializers.CharField()
+    phone = serializers.CharField(help_text="The other party's number (E.164) when known.")
+    author = serializers.CharField(help_text="The group member who wrote it, in a group.")
+    contactName = serializers.CharField()
+    fromPhone = serializers.BooleanField(help_text="Sent from the phone itself, not through the API.")
+    text = serializers.CharField()
+    waMessageId = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    mediaUrl = serializers.URLField(allow_null=True)
+    media = MessageMediaOutputSerializer(allow_null=True)
+    error = MessageErrorOutputSerializer(allow_null=True)
+    idempotencyKey = serializers.CharField(allow_null=True)
+    createdAt = serializers.DateTimeField()
+    sentAt = serializers.DateTimeField(allow_null=True)
+    deliveredAt = serializers.DateTimeField(allow_null=True)
+    readAt = serializers.DateTimeField(allow_null=True)
+    failedAt = serializers.DateTimeField(allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword, so it is added by name.
+        fields["from"] = serializers.CharField()
+        return fields
+
+    def to_representation(self, instance: Message) -> dict:
+        return message_event_payload(instance)
+
+
+class MessageListOutputSerializer(serializers.Serializer):
+    messages = MessageOutputSerializer(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class StatsOutputSerializer(serializers.Serializer):
+    sessions = serializers.DictField(help_text="`total` and `byStatus` (status → count).")
+    messages = serializers.DictField(help_text="`sentLast24h`, `receivedLast24h`, `failedLast24h`.")
+    queues = serializers.DictField(help_text="`total` waiting, and per session `queued` and `sending`.")
+    uptimeSeconds = serializers.IntegerField()
+    startedAt = serializers.DateTimeField()

@@ -1,0 +1,296 @@
+"""Messaging endpoints: thin views that validate, call one service or selector, and serialize."""
+
+import re
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from messaging import selectors, services
+from messaging.api.serializers import (
+    MessageListOutputSerializer,
+    MessageListQuerySerializer,
+    MessageOutputSerializer,
+    MessageSendInputSerializer,
+    MessageSendMultipartSerializer,
+    StatsOutputSerializer,
+)
+from messaging.models import MediaStatus
+from yesapp.errors import InvalidInput, NotFound
+from yesapp.schema import error_responses
+
+TAG = ["Messages"]
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+MESSAGE_EXAMPLE = {
+    "messageId": "9b2f3c1a-5d6e-4f70-8a91-b2c3d4e5f601",
+    "sessionId": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10",
+    "direction": "outbound",
+    "status": "queued",
+    "type": "text",
+    "chatId": "33612345678@c.us",
+    "from": "33700000000@c.us",
+    "to": "33612345678@c.us",
+    "phone": "+33612345678",
+    "author": "",
+    "contactName": "",
+    "fromPhone": False,
+    "text": "Hello from YesApp",
+    "waMessageId": "",
+    "timestamp": "2026-11-27T10:00:00Z",
+    "mediaUrl": None,
+    "media": None,
+    "error": None,
+    "idempotencyKey": "order-1234-confirmation",
+    "createdAt": "2026-11-27T10:00:00Z",
+    "sentAt": None,
+    "deliveredAt": None,
+    "readAt": None,
+    "failedAt": None,
+}
+SESSION_ID_PARAM = OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+MESSAGE_ID_PARAM = OpenApiParameter("message_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+def _idempotency_key(request) -> str:
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return ""
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise InvalidInput(
+            f"The {IDEMPOTENCY_HEADER} header must be 1 to 255 printable ASCII characters without spaces.",
+            code="invalid_idempotency_key",
+        )
+    return value
+
+
+def _media_source(data: dict, *, multipart: bool) -> services.MediaSource | None:
+    if multipart:
+        if "file" not in data:
+            return None
+        return services.MediaSource(
+            kind=data.get("type", ""), upload=data["file"], filename=data.get("filename", "")
+        )
+    media = data.get("media")
+    if media is None:
+        return None
+    return services.MediaSource(
+        kind=media.get("type", ""),
+        data=media.get("data"),
+        url=media.get("url"),
+        filename=media.get("filename", ""),
+        mimetype=media.get("mimetype", ""),
+    )
+
+
+class MessageListSendApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Send a message",
+        operation_id="messages_send",
+        parameters=[
+            SESSION_ID_PARAM,
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string (up to 255 characters). Sending again with the same key "
+                "on the same session returns the first message and sends nothing twice.",
+            ),
+        ],
+        description=(
+            "Queues a text or media message and answers **202** with its `messageId` and `status` "
+            "(`queued`). The session's worker sends queued messages in order, within the per-session "
+            "rate limit (`RATE_LIMIT_PER_MINUTE`); follow the status with `GET .../messages/{messageId}` "
+            "or the `message.status` webhook.\n\n"
+            "`to` is an E.164 number (`+33612345678`) or a chat id (`...@c.us`, `...@g.us`).\n\n"
+            "Media (up to `MEDIA_MAX_BYTES`, 16 MB by default; larger → 413): JSON "
+            '`"media": {"type", "data": "<base64>"}` or `"media": {"type", "url": "https://..."}` '
+            "(fetched with a timeout and a size cap, public addresses only unless "
+            "`MEDIA_URL_ALLOW_PRIVATE`), or `multipart/form-data` with a `file` field. The content type "
+            "is sniffed from the bytes.\n\n"
+            'A session that is not connected answers 409 unless the body says `"queue": true`; a '
+            "session with `QUEUE_MAX` messages waiting answers 429 with `Retry-After`."
+        ),
+        request={
+            "application/json": MessageSendInputSerializer,
+            "multipart/form-data": MessageSendMultipartSerializer,
+        },
+        responses={
+            202: OpenApiResponse(
+                MessageOutputSerializer,
+                description="Queued (or the first answer, for a repeated Idempotency-Key).",
+            ),
+            **error_responses(400, 404, 409, 413, 429),
+        },
+        examples=[
+            OpenApiExample(
+                "Text", value={"to": "+33612345678", "text": "Hello from YesApp"}, request_only=True
+            ),
+            OpenApiExample(
+                "Image from a URL",
+                value={
+                    "to": "+33612345678",
+                    "caption": "Your invoice",
+                    "media": {"type": "image", "url": "https://example.com/invoice.png"},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Document in base64",
+                value={
+                    "to": "33612345678@c.us",
+                    "media": {"type": "document", "data": "JVBERi0xLjQK...", "filename": "invoice.pdf"},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Queue while disconnected",
+                value={"to": "+33612345678", "text": "See you tomorrow", "queue": True},
+                request_only=True,
+            ),
+            OpenApiExample("Queued", value=MESSAGE_EXAMPLE, response_only=True, status_codes=["202"]),
+        ],
+    )
+    def post(self, request, session_id):
+        session = selectors.session_for_key(key=request.auth, session_id=session_id)
+        multipart = (request.content_type or "").startswith("multipart/")
+        serializer_class = MessageSendMultipartSerializer if multipart else MessageSendInputSerializer
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        media = _media_source(data, multipart=multipart)
+        caption = data.get("caption") or (data.get("media") or {}).get("caption") or ""
+        message, created = services.message_send(
+            session=session,
+            to=data["to"],
+            text=(caption or data.get("text", "")) if media else data.get("text", ""),
+            media=media,
+            queue=data["queue"],
+            idempotency_key=_idempotency_key(request),
+        )
+        headers = {"Location": f"/api/v1/sessions/{session.pk}/messages/{message.pk}"}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(
+            MessageOutputSerializer(message).data, status=status.HTTP_202_ACCEPTED, headers=headers
+        )
+
+    @extend_schema(
+        tags=TAG,
+        summary="List messages",
+        operation_id="messages_list",
+        parameters=[SESSION_ID_PARAM, MessageListQuerySerializer],
+        description=(
+            "The session's messages, newest first: `{messages, total, limit, offset}`. Filter by "
+            "`direction` (all, inbound, outbound), `chat` (chat id or number), `phone`, `status`, and a "
+            "time range `since`/`until` (ISO 8601)."
+        ),
+        responses={200: MessageListOutputSerializer, **error_responses(400, 404)},
+    )
+    def get(self, request, session_id):
+        session = selectors.session_for_key(key=request.auth, session_id=session_id)
+        query = MessageListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        messages, total = selectors.message_list(
+            session=session,
+            direction=params["direction"],
+            chat_id=params.get("chat", ""),
+            phone=params.get("phone", ""),
+            status=params.get("status", ""),
+            since=params.get("since"),
+            until=params.get("until"),
+            limit=params["limit"],
+            offset=params["offset"],
+        )
+        return Response(
+            {
+                "messages": MessageOutputSerializer(messages, many=True).data,
+                "total": total,
+                "limit": params["limit"],
+                "offset": params["offset"],
+            }
+        )
+
+
+class MessageDetailApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Get a message",
+        operation_id="messages_get",
+        parameters=[SESSION_ID_PARAM, MESSAGE_ID_PARAM],
+        description="One message with its status, timestamps, error and media details.",
+        responses={200: MessageOutputSerializer, **error_responses(404)},
+        examples=[
+            OpenApiExample("Delivered", value={**MESSAGE_EXAMPLE, "status": "delivered"}, response_only=True)
+        ],
+    )
+    def get(self, request, session_id, message_id):
+        session = selectors.session_for_key(key=request.auth, session_id=session_id)
+        message = selectors.message_for_key(key=request.auth, message_id=message_id, session=session)
+        return Response(MessageOutputSerializer(message).data)
+
+
+class MediaDownloadApi(APIView):
+    def perform_content_negotiation(self, request, force=False):
+        # Clients ask for `image/*` and the like; errors still answer in JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Download a message's media",
+        operation_id="media_download",
+        parameters=[MESSAGE_ID_PARAM],
+        description=(
+            "Streams the file with its content type (`Content-Disposition: attachment` for documents). "
+            "404 when the message has no media, or (code `media_not_available`) while an inbound "
+            "file is not downloaded yet or could not be."
+        ),
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **error_responses(404),
+        },
+    )
+    def get(self, request, message_id):
+        message = selectors.message_for_key(key=request.auth, message_id=message_id)
+        if not message.has_media:
+            raise NotFound("This message has no media.", code="no_media")
+        path = message.media_path
+        if message.media_status != MediaStatus.STORED or path is None or not path.is_file():
+            raise NotFound(
+                "The media of this message is not available"
+                + (f": {message.media_error}" if message.media_error else " yet."),
+                code="media_not_available",
+                details={"mediaStatus": message.media_status},
+            )
+        is_document = message.type == "document"
+        response = FileResponse(
+            path.open("rb"),
+            content_type=message.media_mimetype or "application/octet-stream",
+            as_attachment=is_document,
+            filename=message.media_filename or (path.name if is_document else ""),
+        )
+        # Files come from strangers: never let a browser run them as a page of this origin.
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class StatsApi(APIView):
+    @extend_schema(
+        tags=["Stats"],
+        summary="Server statistics",
+        operation_id="stats",
+        description=(
+            "Sessions by status, messages sent and received in the last 24 h, queue depths per session, "
+            "and how long this server process has been up. A key limited to some sessions sees only those."
+        ),
+        responses={200: StatsOutputSerializer, **error_responses()},
+    )
+    def get(self, request):
+        return Response(selectors.stats_for_key(key=request.auth))

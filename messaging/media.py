@@ -1,0 +1,332 @@
+"""Media files: taking them in from a client (base64, upload, URL), sniffing what they really
+are, and storing them under DATA_DIR/media/<messageId>.<ext>.
+
+The content type always comes from the bytes (`filetype`), never from the client: a client's
+`mimetype` is used only for formats that carry no signature (plain text, CSV, ...), and never
+to claim an image, video or audio.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import filetype
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
+
+from yesapp.errors import InvalidInput, ServiceError
+from yesapp.validators import is_public_address, validate_public_url
+
+MEDIA_URL_MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+# Families a declared media type accepts. Audio recorded by browsers and phones is often
+# stored in a video container (webm, mp4), which sniffing reports as video.
+_TYPE_ACCEPTS = {
+    "image": ("image/",),
+    "video": ("video/",),
+    "audio": ("audio/", "video/mp4", "video/webm", "application/ogg"),
+}
+# A client-given mimetype is believed only for these signature-less formats; anything else
+# that sniffing cannot identify is stored as application/octet-stream.
+_SIGNATURELESS_TYPES = re.compile(r"^(text/[a-z0-9.+-]+|application/(json|xml|csv|rtf|x-vcard)|text/vcard)$")
+_SAFE_EXT = re.compile(r"^[a-z0-9]{1,8}$")
+
+
+class MediaTooLarge(ServiceError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class MediaFetchFailed(InvalidInput):
+    code = "media_fetch_failed"
+
+
+@dataclass(frozen=True)
+class MediaBlob:
+    """Bytes a client gave us, with what sniffing says they are."""
+
+    data: bytes
+    mimetype: str
+    extension: str
+    kind: str  # image | video | audio | document
+    filename: str
+
+
+def max_bytes() -> int:
+    return settings.MEDIA_MAX_BYTES
+
+
+def too_large(size: int) -> MediaTooLarge:
+    limit = max_bytes()
+    return MediaTooLarge(
+        f"The media is {size} bytes; the limit is {limit} bytes (MEDIA_MAX_BYTES).",
+        details={"size": size, "limit": limit},
+    )
+
+
+def decode_base64(data: str) -> bytes:
+    """Bytes from base64, with or without a `data:<type>;base64,` prefix; checks the size first."""
+    text = data.strip()
+    if text.startswith("data:"):
+        header, _, text = text.partition(",")
+        if ";base64" not in header:
+            raise InvalidInput("media.data must be base64 (a data URL needs `;base64,`).")
+    text = re.sub(r"\s+", "", text)
+    # 4 base64 characters carry 3 bytes: refuse before decoding anything too big.
+    estimated = len(text) * 3 // 4 - text[-2:].count("=")
+    if estimated > max_bytes():
+        raise too_large(estimated)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(f"media.data is not valid base64: {exc}.") from exc
+    if not raw:
+        raise InvalidInput("media.data is empty.")
+    return raw
+
+
+def clean_filename(name: str) -> str:
+    """A file name safe to show and to put in Content-Disposition: no path, no control characters."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?')
+    return base.strip(" .")[:200]
+
+
+def sniff(data: bytes, *, claimed_mimetype: str = "", filename: str = "") -> tuple[str, str]:
+    """(mimetype, extension) from the bytes; a claimed type only for signature-less formats."""
+    kind = filetype.guess(data)
+    if kind is not None:
+        return kind.mime, kind.extension
+    claimed = (claimed_mimetype or "").split(";")[0].strip().lower()
+    if not _SIGNATURELESS_TYPES.match(claimed):
+        guessed, _ = mimetypes.guess_type(filename or "")
+        claimed = guessed if guessed and _SIGNATURELESS_TYPES.match(guessed) else ""
+    if claimed:
+        ext = (mimetypes.guess_extension(claimed) or ".txt").lstrip(".")
+        return claimed, ext if _SAFE_EXT.match(ext) else "bin"
+    return "application/octet-stream", "bin"
+
+
+def kind_for(mimetype: str) -> str:
+    for kind in ("image", "video", "audio"):
+        if mimetype.startswith(kind + "/"):
+            return kind
+    return "document"
+
+
+def build_blob(data: bytes, *, kind: str = "", claimed_mimetype: str = "", filename: str = "") -> MediaBlob:
+    """Checks size and declared type against the bytes; `kind` empty means decide from them."""
+    if not data:
+        raise InvalidInput("The media file is empty.")
+    if len(data) > max_bytes():
+        raise too_large(len(data))
+    mimetype, extension = sniff(data, claimed_mimetype=claimed_mimetype, filename=filename)
+    if not kind:
+        kind = kind_for(mimetype)
+    elif kind in _TYPE_ACCEPTS and not mimetype.startswith(_TYPE_ACCEPTS[kind]):
+        raise InvalidInput(
+            f"media.type is {kind!r} but the file is {mimetype}; send it as a document or fix the type.",
+            details={"type": kind, "detected": mimetype},
+            code="media_type_mismatch",
+        )
+    name = clean_filename(filename)
+    if not name and kind == "document":
+        name = f"file.{extension}"
+    return MediaBlob(data=data, mimetype=mimetype, extension=extension, kind=kind, filename=name)
+
+
+def store_file(*, message_id, data: bytes, extension: str) -> str:
+    """Writes DATA_DIR/media/<messageId>.<ext> atomically; returns the name relative to MEDIA_ROOT."""
+    root = Path(settings.MEDIA_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    ext = extension if _SAFE_EXT.match(extension or "") else "bin"
+    name = f"{message_id}.{ext}"
+    partial = root / f".{name}.part"
+    partial.write_bytes(data)
+    os.replace(partial, root / name)
+    return name
+
+
+def remove_file(name: str) -> None:
+    if name:
+        (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
+
+
+def extension_for_mimetype(mimetype: str, data: bytes = b"") -> str:
+    """Extension for media WhatsApp gave us: sniffed first, then the mimetype it reported."""
+    kind = filetype.guess(data) if data else None
+    if kind is not None:
+        return kind.extension
+    ext = (mimetypes.guess_extension((mimetype or "").split(";")[0].strip()) or "").lstrip(".")
+    return ext if _SAFE_EXT.match(ext) else "bin"
+
+
+# --- Fetching media from a URL ---------------------------------------------------------------
+
+
+class PrivateAddressRefused(Exception):
+    """Raised at connect time (after DNS) when the host resolves to a refused address."""
+
+    def __init__(self, host: str, address: str):
+        super().__init__(f"{host} resolves to {address}")
+        self.host, self.address = host, address
+
+
+def address_allowed(address: str) -> bool:
+    """Whether a fetch may connect to `address`; a seam the tests use to mark loopback aliases."""
+    return settings.MEDIA_URL_ALLOW_PRIVATE or is_public_address(address)
+
+
+class _PublicOnlyMixin:
+    """Resolves the host itself, refuses any non-public address, then connects to exactly the
+    address it checked, so DNS cannot change between the check and the connection."""
+
+    def _new_conn(self):
+        try:
+            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        for info in infos:
+            if not address_allowed(info[4][0]):
+                raise PrivateAddressRefused(self.host, info[4][0])
+        last_error: OSError | None = None
+        for info in infos:
+            try:
+                return urllib3_connection.create_connection(
+                    (info[4][0], self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
+            except OSError as exc:
+                last_error = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+
+
+class _PublicHTTPConnection(_PublicOnlyMixin, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicOnlyMixin, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+
+
+def _check_url(url: str) -> None:
+    """Scheme, host and no credentials; the address check happens at connect time, per hop."""
+    try:
+        validate_public_url(url, allow_private=True)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"media.url: {exc.message}", details={"url": url}, code="media_url_refused"
+        ) from exc
+
+
+def fetch_url(url: str) -> tuple[bytes, str, str]:
+    """GETs `url` → (bytes, Content-Type, file name from the path).
+
+    Bounded in time (MEDIA_URL_TIMEOUT for the whole fetch) and size (MEDIA_MAX_BYTES);
+    redirects are followed by hand so every hop is checked; connections only go to public
+    addresses unless MEDIA_URL_ALLOW_PRIVATE is set, checked after DNS resolution.
+    """
+    timeout = settings.MEDIA_URL_TIMEOUT
+    deadline = time.monotonic() + timeout
+    http = requests.Session()
+    http.trust_env = False  # an environment proxy would connect for us and skip the address check
+    http.mount("http://", _PublicOnlyAdapter())
+    http.mount("https://", _PublicOnlyAdapter())
+    try:
+        for _ in range(MEDIA_URL_MAX_REDIRECTS + 1):
+            _check_url(url)
+            try:
+                response = http.get(
+                    url,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(min(5.0, timeout), timeout),
+                    headers={"User-Agent": "YesApp media fetch", "Accept": "*/*"},
+                )
+            except PrivateAddressRefused as exc:
+                raise InvalidInput(
+                    f"media.url refused: {exc.host} resolves to a private address ({exc.address}).",
+                    details={
+                        "url": url,
+                        "hint": "Set MEDIA_URL_ALLOW_PRIVATE=true to allow private addresses.",
+                    },
+                    code="media_url_refused",
+                ) from exc
+            except requests.RequestException as exc:
+                raise MediaFetchFailed(f"Could not fetch media.url: {exc}", details={"url": url}) from exc
+            with response:
+                if response.is_redirect:
+                    location = response.headers.get("Location", "")
+                    url = urljoin(url, location)
+                    continue
+                if response.status_code != 200:
+                    raise MediaFetchFailed(
+                        f"Fetching media.url answered HTTP {response.status_code}.",
+                        details={"url": url, "status": response.status_code},
+                    )
+                data = _read_capped(response, deadline=deadline, url=url)
+                name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+                return data, response.headers.get("Content-Type", ""), name
+        raise MediaFetchFailed(
+            f"media.url redirected more than {MEDIA_URL_MAX_REDIRECTS} times.", details={"url": url}
+        )
+    finally:
+        http.close()
+
+
+def _read_capped(response: requests.Response, *, deadline: float, url: str) -> bytes:
+    limit = max_bytes()
+    try:
+        declared = int(response.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large(declared)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise too_large(size)
+            if time.monotonic() > deadline:
+                raise MediaFetchFailed(
+                    f"Fetching media.url took longer than {settings.MEDIA_URL_TIMEOUT} s.",
+                    details={"url": url},
+                )
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise MediaFetchFailed(f"Could not fetch media.url: {exc}", details={"url": url}) from exc
+    return b"".join(chunks)

@@ -1,0 +1,392 @@
+"""Writes of the messaging app: queueing messages, status transitions, the event payload.
+
+The API only ever writes `queued` rows; the session actor (messaging.pump) moves them on.
+Every status change goes through `message_transition`, which never moves a message backwards
+and emits `message.status` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from messaging import media as media_store
+from messaging.models import (
+    BACKLOG_STATUSES,
+    STATUS_RANK,
+    Direction,
+    MediaStatus,
+    Message,
+    MessageStatus,
+)
+from sessions_app.models import Session
+from yesapp import events
+from yesapp.errors import Conflict, InvalidInput, TooManyRequests
+from yesapp.validators import normalize_chat_id, phone_from_chat_id
+
+logger = logging.getLogger(__name__)
+
+# WhatsApp refuses longer texts; a clear 400 beats a send that fails later.
+TEXT_MAX_CHARS = 65536
+# Statuses that are bookkeeping, not news: no `message.status` event for them.
+_SILENT_STATUSES = (MessageStatus.QUEUED, MessageStatus.SENDING)
+
+
+class SessionNotConnected(Conflict):
+    code = "session_not_connected"
+
+
+class QueueFull(TooManyRequests):
+    code = "queue_full"
+
+
+# --- The payload shared by events and the API --------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def media_url(message: Message) -> str:
+    return f"{settings.PUBLIC_URL}/api/v1/media/{message.id}"
+
+
+def message_event_payload(message: Message) -> dict[str, Any]:
+    """The one JSON-ready picture of a message: API responses and `message.*` events use it.
+
+    `from`/`to` are WhatsApp ids: for an inbound message `from` is the sender (the group
+    member in a group) and `to` is the linked account; for an outbound one the reverse.
+    """
+    me = message.session.wid if message.session_id else ""
+    if message.direction == Direction.INBOUND:
+        sender, recipient = message.author or message.chat_id, me
+    else:
+        sender, recipient = me, message.chat_id
+    has_media = message.has_media
+    return {
+        "messageId": str(message.id),
+        "sessionId": str(message.session_id),
+        "direction": message.direction,
+        "status": message.status,
+        "type": message.type,
+        "chatId": message.chat_id,
+        "from": sender,
+        "to": recipient,
+        "phone": message.phone,
+        "author": message.author,
+        "contactName": message.contact_name,
+        "fromPhone": message.from_phone,
+        "text": message.text,
+        "waMessageId": message.wa_id,
+        "timestamp": _iso(message.wa_timestamp or message.created_at),
+        "mediaUrl": media_url(message) if has_media else None,
+        "media": (
+            {
+                "status": message.media_status,
+                "mimetype": message.media_mimetype,
+                "size": message.media_size,
+                "filename": message.media_filename,
+                "error": message.media_error,
+            }
+            if has_media
+            else None
+        ),
+        "error": {"code": message.error_code, "message": message.error} if message.error_code else None,
+        "idempotencyKey": message.idempotency_key or None,
+        "createdAt": _iso(message.created_at),
+        "sentAt": _iso(message.sent_at),
+        "deliveredAt": _iso(message.delivered_at),
+        "readAt": _iso(message.read_at),
+        "failedAt": _iso(message.failed_at),
+    }
+
+
+# --- Status transitions ------------------------------------------------------------------------
+
+
+def _may_move(current: str, target: str) -> bool:
+    if target == current:
+        return False
+    if target == MessageStatus.FAILED:
+        # A message WhatsApp confirmed as delivered or read cannot fail afterwards.
+        return current in (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
+    if target not in STATUS_RANK:
+        return False
+    if current == MessageStatus.FAILED:
+        # An ack for a message we marked failed (e.g. send_uncertain) proves it went out.
+        return target in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
+    return current in STATUS_RANK and STATUS_RANK[target] > STATUS_RANK[current]
+
+
+def message_transition(
+    *,
+    message: Message,
+    status: str,
+    at: datetime | None = None,
+    error_code: str = "",
+    error: str = "",
+    wa_id: str | None = None,
+) -> bool:
+    """Moves `message` to `status` if that is forward; records the timestamps; emits
+    `message.status` (except for queued/sending). Returns whether anything changed.
+
+    Forward means queued → sending → sent → delivered → read; `failed` only before
+    delivery; a failed message moves on only when WhatsApp acks it (it did go out).
+    A jump (sent → read) fills the skipped timestamps with the same time.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("session").get(pk=message.pk)
+        previous = message.status
+        if not _may_move(previous, status):
+            if wa_id and not message.wa_id:
+                message.wa_id = wa_id
+                message.save(update_fields=["wa_id", "updated_at"])
+            return False
+        fields = {"status", "updated_at"}
+        message.status = status
+        if wa_id:
+            message.wa_id = wa_id
+            fields.add("wa_id")
+        if status == MessageStatus.FAILED:
+            message.failed_at, message.error_code, message.error = at, error_code or "send_failed", error
+            fields |= {"failed_at", "error_code", "error"}
+        elif status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ):
+            if previous == MessageStatus.FAILED:
+                message.error_code = message.error = ""
+                message.failed_at = None
+                fields |= {"error_code", "error", "failed_at"}
+            message.sent_at = message.sent_at or at
+            fields.add("sent_at")
+            if status in (MessageStatus.DELIVERED, MessageStatus.READ):
+                message.delivered_at = message.delivered_at or at
+                fields.add("delivered_at")
+            if status == MessageStatus.READ:
+                message.read_at = message.read_at or at
+                fields.add("read_at")
+        message.save(update_fields=sorted(fields))
+        if status not in _SILENT_STATUSES:
+            payload = message_event_payload(message)
+            payload["previousStatus"] = previous
+            events.emit(events.MESSAGE_STATUS, session_id=message.session_id, payload=payload)
+    return True
+
+
+# --- Queueing (the API side) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """Where a client's media comes from: exactly one of `data` (base64), `url`, `upload`."""
+
+    kind: str = ""
+    data: str | None = None
+    url: str | None = None
+    upload: UploadedFile | None = None
+    filename: str = ""
+    mimetype: str = ""
+
+    def load(self) -> media_store.MediaBlob:
+        filename, claimed = self.filename, self.mimetype
+        if self.upload is not None:
+            if self.upload.size > media_store.max_bytes():
+                raise media_store.too_large(self.upload.size)
+            raw = self.upload.read()
+            filename = filename or self.upload.name or ""
+            claimed = claimed or (self.upload.content_type or "")
+        elif self.url:
+            raw, content_type, url_name = media_store.fetch_url(self.url)
+            filename, claimed = filename or url_name, claimed or content_type
+        elif self.data is not None:
+            raw = media_store.decode_base64(self.data)
+        else:
+            raise InvalidInput("media needs `data` (base64) or `url`.")
+        return media_store.build_blob(raw, kind=self.kind, claimed_mimetype=claimed, filename=filename)
+
+
+def queue_depth(session_id) -> int:
+    return Message.objects.filter(
+        session_id=session_id, direction=Direction.OUTBOUND, status__in=BACKLOG_STATUSES
+    ).count()
+
+
+def _retry_after_seconds() -> int:
+    """Roughly how long until the rate limit lets one more message out."""
+    per_minute = settings.RATE_LIMIT_PER_MINUTE
+    return max(1, math.ceil(60 / per_minute)) if per_minute > 0 else 1
+
+
+def _check_can_accept(session: Session, *, queue: bool) -> None:
+    if not session.can_send() and not queue:
+        raise SessionNotConnected(
+            f"Session {session.name!r} is {session.status}, not connected. Send with "
+            '"queue": true to keep the message queued until it connects.',
+            details={"sessionStatus": session.status},
+        )
+    depth = queue_depth(session.pk)
+    if depth >= settings.QUEUE_MAX:
+        raise QueueFull(
+            f"Session {session.name!r} already has {depth} messages waiting "
+            f"(QUEUE_MAX={settings.QUEUE_MAX}); retry later.",
+            retry_after=_retry_after_seconds(),
+            details={"queued": depth, "queueMax": settings.QUEUE_MAX},
+        )
+
+
+def message_find_by_idempotency_key(*, session: Session, idempotency_key: str) -> Message | None:
+    if not idempotency_key:
+        return None
+    return (
+        Message.objects.select_related("session")
+        .filter(session=session, idempotency_key=idempotency_key)
+        .first()
+    )
+
+
+def message_send(
+    *,
+    session: Session,
+    to: str,
+    text: str = "",
+    media: MediaSource | None = None,
+    queue: bool = False,
+    idempotency_key: str = "",
+) -> tuple[Message, bool]:
+    """Queues a message for `session`; returns (message, created).
+
+    With an `idempotency_key` already used on this session, returns the first message and
+    sends nothing (created is False; the rest of the request is not looked at). Refuses with
+    409 when the session is not connected unless `queue`, and with 429 + Retry-After when
+    QUEUE_MAX messages already wait. Media is checked, sniffed and written to
+    DATA_DIR/media/<id>.<ext> before the row is committed; if anything fails, the file is
+    removed and nothing is stored. After commit, the session's engine node is nudged.
+    """
+    chat_id = normalize_chat_id(to)
+    existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
+    if existing is not None:
+        return existing, False
+    if media is None and not text.strip():
+        raise InvalidInput("text must not be empty.", details={"text": text})
+    if len(text) > TEXT_MAX_CHARS:
+        raise InvalidInput(f"text is longer than {TEXT_MAX_CHARS} characters.")
+    # Cheap checks before reading or fetching any media; repeated under the lock below.
+    _check_can_accept(session, queue=queue)
+    blob = media.load() if media is not None else None
+
+    message_id = uuid.uuid4()
+    stored_name = ""
+    try:
+        if blob is not None:
+            stored_name = media_store.store_file(
+                message_id=message_id, data=blob.data, extension=blob.extension
+            )
+        with transaction.atomic():
+            # The row lock makes the QUEUE_MAX check and the insert one step per session.
+            locked = Session.objects.select_for_update().get(pk=session.pk)
+            _check_can_accept(locked, queue=queue)
+            message = Message.objects.create(
+                id=message_id,
+                session=locked,
+                direction=Direction.OUTBOUND,
+                chat_id=chat_id,
+                phone=phone_from_chat_id(chat_id),
+                type=blob.kind if blob else "text",
+                text=text,
+                status=MessageStatus.QUEUED,
+                idempotency_key=idempotency_key,
+                media_name=stored_name,
+                media_mimetype=blob.mimetype if blob else "",
+                media_size=len(blob.data) if blob else None,
+                media_filename=blob.filename if blob else "",
+                media_status=MediaStatus.STORED if blob else MediaStatus.NONE,
+            )
+            session_id = locked.pk
+            transaction.on_commit(lambda: nudge_session(session_id))
+    except IntegrityError:
+        media_store.remove_file(stored_name)
+        # Two requests raced with the same key: the first one's message is the answer.
+        existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
+        if existing is not None:
+            return existing, False
+        raise
+    except BaseException:
+        media_store.remove_file(stored_name)
+        raise
+    logger.info(
+        "Message queued",
+        extra={"session_id": str(session.pk), "message_id": str(message.id), "type": message.type},
+    )
+    return message, True
+
+
+def nudge_session(session_id) -> None:
+    """Asks the engine node that owns the session to send now. Best effort: the actor also
+    polls the database for queued messages, so a lost nudge only delays the send."""
+    try:
+        from sessions_app.services import session_nudge
+    except ImportError:
+        return
+    try:
+        session_nudge(session_id)
+    except Exception:  # the message is committed; a failed nudge must not fail the request
+        logger.warning("Could not nudge the engine for session %s", session_id, exc_info=True)
+
+
+# --- The engine side (called by messaging.pump in the actor's thread) --------------------------
+
+
+def message_claim_for_send(*, message: Message, at: datetime) -> bool:
+    """queued → sending, committed before the engine call, so a crash mid-send is visible."""
+    claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.SENDING, dispatched_at=at, send_attempts=message.send_attempts + 1, updated_at=at
+    )
+    return claimed == 1
+
+
+def message_recover_interrupted(*, session_id) -> int:
+    """Marks this session's `sending` messages `failed` with `send_uncertain`; see pump."""
+    count = 0
+    stuck = Message.objects.filter(
+        session_id=session_id, direction=Direction.OUTBOUND, status=MessageStatus.SENDING
+    ).order_by("created_at")
+    for message in stuck:
+        changed = message_transition(
+            message=message,
+            status=MessageStatus.FAILED,
+            error_code="send_uncertain",
+            error=(
+                "The engine stopped while this message was being sent, so it may or may not have "
+                "reached WhatsApp. It was not resent automatically to avoid a duplicate; if the "
+                "recipient did not get it, send it again."
+            ),
+        )
+        count += int(changed)
+    if count:
+        logger.warning(
+            "Marked %s interrupted send(s) as send_uncertain", count, extra={"session_id": str(session_id)}
+        )
+    return count
+
+
+def message_emit_received(*, message: Message) -> None:
+    """Emits `message.received` once for an inbound message and records that it did."""
+    with transaction.atomic():
+        updated = Message.objects.filter(pk=message.pk, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+        if updated:
+            message.refresh_from_db()
+            events.emit(
+                events.MESSAGE_RECEIVED, session_id=message.session_id, payload=message_event_payload(message)
+            )

@@ -1,0 +1,91 @@
+"""A recording Engine: the one stand-in allowed at the unit level. It takes the place of the
+browser so the pump can be tested alone; the real path through Chromium is the engine's tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from messaging.models import Message
+from sessions_app.engine.base import ConnectionState, Engine, MediaFile, PageEvent, SendResult
+
+
+@dataclass
+class Call:
+    method: str
+    chat_id: str = ""
+    text: str = ""
+    media: MediaFile | None = None
+    wa_id: str = ""
+    status_at_call: str = ""
+
+
+@dataclass
+class RecordingEngine(Engine):
+    """Records every send and download. `fail_with` maps a text (or caption) to an exception to
+    raise, or a SendResult to return; `media` maps a wa id to (bytes, mimetype) or an exception."""
+
+    calls: list[Call] = field(default_factory=list)
+    fail_with: dict = field(default_factory=dict)
+    media: dict = field(default_factory=dict)
+    counter: int = 0
+
+    def _status_of(self, chat_id: str, text: str) -> str:
+        message = Message.objects.filter(chat_id=chat_id, text=text).order_by("-created_at").first()
+        return message.status if message else ""
+
+    def _answer(self, chat_id: str, text: str) -> SendResult:
+        outcome = self.fail_with.get(text)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, SendResult):
+            return outcome
+        self.counter += 1
+        return SendResult(wa_id=f"true_{chat_id}_3EB0{self.counter:08d}", ack=1)
+
+    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
+        self.calls.append(Call("send_text", chat_id, text, status_at_call=self._status_of(chat_id, text)))
+        return self._answer(chat_id, text)
+
+    def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
+        self.calls.append(
+            Call(
+                "send_media",
+                chat_id,
+                media.caption,
+                media=media,
+                status_at_call=self._status_of(chat_id, media.caption),
+            )
+        )
+        return self._answer(chat_id, media.caption)
+
+    def download_media(self, wa_id: str) -> tuple[bytes, str]:
+        self.calls.append(Call("download_media", wa_id=wa_id))
+        outcome = self.media.get(wa_id)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if outcome is None:
+            raise AssertionError(f"unexpected download of {wa_id}")
+        return outcome
+
+    @property
+    def sent(self) -> list[Call]:
+        return [call for call in self.calls if call.method.startswith("send_")]
+
+    # The rest of the interface is not used by the pump.
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def is_alive(self, timeout: float = 5.0) -> bool:
+        return True
+
+    def state(self) -> ConnectionState:
+        return ConnectionState(is_authenticated=True, stream_mode="MAIN")
+
+    def drain_events(self, wait: float) -> list[PageEvent]:
+        return []
+
+    def logout(self) -> None: ...
+    def pairing_code(self, phone_digits: str) -> str:
+        return ""
+
+    def memory_pids(self) -> list[int]:
+        return []
