@@ -1,6 +1,27 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from webhooks.receivers import store_event_for_webhooks
+        from yesapp.events import domain_event
+
+        domain_event.connect(store_event_for_webhooks, dispatch_uid="webhooks.outbox")
+        checks.register(check_webhook_settings)
+
+
+def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A bad WEBHOOK_RETRY_DELAYS would otherwise surface only when a delivery fails."""
+    from django.conf import settings
+
+    from webhooks.policy import parse_delays
+
+    try:
+        parse_delays(settings.WEBHOOK_RETRY_DELAYS)
+    except ValueError as exc:
+        return [checks.Error(str(exc), id="webhooks.E001")]
+    return []

@@ -321,6 +321,44 @@ SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
 SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
 SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)
 
+# --- Webhooks (webhooks app; docs/WEBHOOKS.md) ----------------------------------------------
+# The default endpoint for every session that has no webhook of its own; empty = none.
+WEBHOOK_URL = env.str("WEBHOOK_URL", default="")
+# Its signing secret; when empty one is generated once and kept in DATA_DIR/webhook_secret.
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+# Events the default endpoint gets (comma-separated); empty = all.
+WEBHOOK_EVENTS = env.list("WEBHOOK_EVENTS", default=[])
+# Refuse targets in private, loopback and link-local ranges (checked on save and on every
+# connect). Turn on when the receiver runs on this machine or your LAN.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds one attempt may take in all (connect + response).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+# Wait before each attempt, in seconds: "0,1,2" = three attempts, at once, 1 s later, 2 s later.
+WEBHOOK_RETRY_DELAYS = env.str("WEBHOOK_RETRY_DELAYS", default="0,1,2")
+# Deliver each session's events one at a time, in order (per-session webhooks can override).
+WEBHOOK_ORDERED = env.bool("WEBHOOK_ORDERED", default=True)
+# Bytes of the receiver's response kept per attempt.
+WEBHOOK_RESPONSE_EXCERPT_BYTES = env.int("WEBHOOK_RESPONSE_EXCERPT_BYTES", default=1024)
+# Deliveries (and their attempts) older than this many days are pruned; 0 keeps them forever.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=7)
+# The sweep re-sends deliveries whose Celery nudge was lost (Redis or worker down).
+WEBHOOK_SWEEP_INTERVAL = env.float("WEBHOOK_SWEEP_INTERVAL", default=10.0)
+# How long past due a delivery must be before the sweep treats its nudge as lost.
+WEBHOOK_SWEEP_GRACE = env.float("WEBHOOK_SWEEP_GRACE", default=10.0)
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "webhooks-sweep": {
+            "task": "webhooks.tasks.sweep_webhook_deliveries",
+            "schedule": WEBHOOK_SWEEP_INTERVAL,
+            # While no worker runs, sweeps must not pile up in the queue.
+            "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
+        },
+        "webhooks-prune": {"task": "webhooks.tasks.prune_webhook_deliveries", "schedule": 3600.0},
+    }
+)
+# --- end Webhooks ---------------------------------------------------------------------------
+
 # --- Messaging (messaging app; docs/MESSAGING.md) -------------------------------------------
 # Messages each session hands to WhatsApp per rolling minute; 0 = no limit.
 RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=50)

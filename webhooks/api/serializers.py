@@ -1,0 +1,168 @@
+"""What the webhook endpoints return. Secrets never leave the server after creation."""
+
+import json
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery, WebhookDeliveryAttempt
+from webhooks.selectors import webhook_deliveries_for_session
+from yesapp.events import ALL_EVENTS
+
+LAST_DELIVERIES = 10
+_STATUS_HELP = "pending (waiting for an attempt) · sending · succeeded · failed (retry it by hand)"
+
+
+class WebhookAttemptOutputSerializer(serializers.ModelSerializer):
+    startedAt = serializers.DateTimeField(source="started_at")
+    durationMs = serializers.IntegerField(source="duration_ms")
+    statusCode = serializers.IntegerField(source="status_code", allow_null=True)
+    responseExcerpt = serializers.CharField(
+        source="response_excerpt", help_text="The start of the receiver's answer (bounded)."
+    )
+    outcome = serializers.CharField(help_text="success · retry (failed, will retry) · failed")
+
+    class Meta:
+        model = WebhookDeliveryAttempt
+        fields = [
+            "number",
+            "url",
+            "startedAt",
+            "durationMs",
+            "statusCode",
+            "error",
+            "responseExcerpt",
+            "outcome",
+        ]
+
+
+class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(
+        source="uuid", help_text="Sent as `X-YesApp-Delivery`; receivers dedupe on it."
+    )
+    sessionId = serializers.UUIDField(source="session_id")
+    status = serializers.CharField(help_text=_STATUS_HELP)
+    url = serializers.CharField(source="config.url")
+    attemptCount = serializers.IntegerField(source="attempts")
+    nextAttemptAt = serializers.SerializerMethodField()
+    lastStatusCode = serializers.IntegerField(source="last_status_code", allow_null=True)
+    lastError = serializers.CharField(source="last_error")
+    createdAt = serializers.DateTimeField(source="created_at")
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+    payload = serializers.SerializerMethodField(help_text="The JSON body sent to the receiver.")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id", "sessionId", "event", "status", "url", "attemptCount", "nextAttemptAt",
+            "lastStatusCode", "lastError", "createdAt", "finishedAt", "payload",
+        ]  # fmt: skip
+
+    def get_nextAttemptAt(self, delivery) -> str | None:  # noqa: N802 (the API's field name)
+        if delivery.status != DeliveryStatus.PENDING:
+            return None
+        return serializers.DateTimeField().to_representation(delivery.next_attempt_at)
+
+    def get_payload(self, delivery) -> dict:
+        return json.loads(delivery.body)
+
+
+class WebhookDeliveryDetailOutputSerializer(WebhookDeliveryOutputSerializer):
+    attempts = WebhookAttemptOutputSerializer(
+        source="attempt_log", many=True, help_text="Every attempt, oldest first."
+    )
+
+    class Meta(WebhookDeliveryOutputSerializer.Meta):
+        fields = [*WebhookDeliveryOutputSerializer.Meta.fields, "attempts"]
+
+
+class WebhookConfigOutputSerializer(serializers.ModelSerializer):
+    sessionId = serializers.UUIDField(source="session_id")
+    events = serializers.ListField(source="event_list", child=serializers.CharField())
+    headers = serializers.SerializerMethodField(
+        help_text="Your extra headers; values are hidden because they usually carry credentials."
+    )
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    class Meta:
+        model = WebhookConfig
+        fields = ["sessionId", "url", "events", "headers", "ordered", "createdAt", "updatedAt"]
+
+    def get_headers(self, config) -> dict[str, str]:
+        return {name: "***" for name in config.headers}
+
+
+class WebhookConfigInputSerializer(serializers.Serializer):
+    url = serializers.CharField(
+        max_length=2048,
+        help_text="http(s) URL that receives a POST per event. No credentials in the URL (use `headers`). "
+        "Private, loopback and link-local targets are refused unless the server sets "
+        "WEBHOOK_ALLOW_PRIVATE=true.",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=[*ALL_EVENTS, "*"]),
+        required=False,
+        allow_empty=False,
+        help_text='Events to send; leave out (or `["*"]`) for all.',
+    )
+    secret = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="HMAC-SHA256 signing secret, 16 to 200 characters. Left out on a new webhook, one is "
+        "generated and returned once; left out when replacing, the current one is kept.",
+    )
+    headers = serializers.DictField(
+        child=serializers.CharField(trim_whitespace=False, allow_blank=True),
+        required=False,
+        help_text='Extra static headers for your receiver\'s own auth, e.g. `{"Authorization": "Bearer …"}`.',
+    )
+    ordered = serializers.BooleanField(
+        required=False,
+        help_text="Deliver this session's events one at a time, in order (default true). Turn off to "
+        "deliver in parallel when your receiver doesn't care about order.",
+    )
+
+
+class WebhookConfigDetailOutputSerializer(WebhookConfigOutputSerializer):
+    lastDeliveries = serializers.SerializerMethodField(help_text=f"The {LAST_DELIVERIES} newest deliveries.")
+
+    class Meta(WebhookConfigOutputSerializer.Meta):
+        fields = [*WebhookConfigOutputSerializer.Meta.fields, "lastDeliveries"]
+
+    @extend_schema_field(WebhookDeliveryOutputSerializer(many=True))
+    def get_lastDeliveries(self, config) -> list[dict]:  # noqa: N802 (the API's field name)
+        deliveries = webhook_deliveries_for_session(session=config.session).select_related("config")
+        return WebhookDeliveryOutputSerializer(deliveries[:LAST_DELIVERIES], many=True).data
+
+
+class WebhookConfigSavedOutputSerializer(WebhookConfigOutputSerializer):
+    # Never the stored secret: only the one just generated, passed in the context.
+    secret = serializers.SerializerMethodField(
+        help_text="Only when it was generated: the signing secret, shown this once. Absent otherwise."
+    )
+
+    class Meta(WebhookConfigOutputSerializer.Meta):
+        fields = [*WebhookConfigOutputSerializer.Meta.fields, "secret"]
+
+    def get_secret(self, config) -> str:
+        return self.context.get("generated_secret", "")
+
+    def to_representation(self, config) -> dict:
+        data = super().to_representation(config)
+        if not data["secret"]:
+            del data["secret"]
+        return data
+
+
+class WebhookDeliveryListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+    offset = serializers.IntegerField(min_value=0, default=0)
+
+
+class WebhookDeliveryListOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Deliveries matching the filter, in all.")
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    results = WebhookDeliveryOutputSerializer(many=True)

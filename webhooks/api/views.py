@@ -1,0 +1,281 @@
+"""Webhook endpoints: a session's webhook, its delivery log, and manual retries."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sessions_app.selectors import session_get_for_key
+from webhooks.api.serializers import (
+    LAST_DELIVERIES,
+    WebhookConfigDetailOutputSerializer,
+    WebhookConfigInputSerializer,
+    WebhookConfigSavedOutputSerializer,
+    WebhookDeliveryDetailOutputSerializer,
+    WebhookDeliveryListOutputSerializer,
+    WebhookDeliveryListQuerySerializer,
+    WebhookDeliveryOutputSerializer,
+)
+from webhooks.models import DeliveryStatus
+from webhooks.selectors import (
+    webhook_config_for_session,
+    webhook_deliveries_for_session,
+    webhook_delivery_get_for_key,
+)
+from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry
+from yesapp.errors import NotFound
+from yesapp.schema import error_responses
+
+_SESSION_ID = "3f1c2b9e-8d7a-4e62-9f0a-1b2c3d4e5f60"
+_DELIVERY_EXAMPLE = {
+    "id": "8d0f2a4c-5b1e-4f3a-9c6d-7e8f9a0b1c2d",
+    "sessionId": _SESSION_ID,
+    "event": "message.received",
+    "status": "succeeded",
+    "url": "https://example.com/whatsapp/hook",
+    "attemptCount": 1,
+    "nextAttemptAt": None,
+    "lastStatusCode": 200,
+    "lastError": "",
+    "createdAt": "2026-01-05T10:02:41.120Z",
+    "finishedAt": "2026-01-05T10:02:41.164Z",
+    "payload": {
+        "event": "message.received",
+        "sessionId": _SESSION_ID,
+        "messageId": "5c9e6f1a-0b7d-4d1e-8a39-2f4b6c8d0e12",
+        "from": "33612345678@c.us",
+        "to": "33698765432@c.us",
+        "text": "Hello!",
+        "type": "chat",
+        "timestamp": "2026-01-05T10:02:41Z",
+        "mediaUrl": None,
+    },
+}
+_CONFIG_EXAMPLE = {
+    "sessionId": _SESSION_ID,
+    "url": "https://example.com/whatsapp/hook",
+    "events": ["message.received", "message.status"],
+    "headers": {"Authorization": "***"},
+    "ordered": True,
+    "createdAt": "2026-01-05T09:30:00Z",
+    "updatedAt": "2026-01-05T09:30:00Z",
+}
+
+
+class SessionWebhookApi(APIView):
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="session_webhook_get",
+        summary="Get a session's webhook",
+        description="The webhook of this session (never its secret; header values hidden) and its "
+        f"{LAST_DELIVERIES} newest deliveries. 404 when the session has no webhook of its own.",
+        responses={
+            200: OpenApiResponse(
+                WebhookConfigDetailOutputSerializer,
+                examples=[
+                    OpenApiExample(
+                        "A webhook", value={**_CONFIG_EXAMPLE, "lastDeliveries": [_DELIVERY_EXAMPLE]}
+                    )
+                ],
+            ),
+            **error_responses(404),
+        },
+    )
+    def get(self, request: Request, session_id) -> Response:
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        config = webhook_config_for_session(session=session)
+        if config is None:
+            raise NotFound("This session has no webhook.", details={"sessionId": str(session.pk)})
+        return Response(WebhookConfigDetailOutputSerializer(config).data)
+
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="session_webhook_set",
+        summary="Set a session's webhook",
+        description=(
+            "Creates or replaces the webhook that receives this session's events "
+            "(`message.received`, `message.status`, `session.status`) as signed JSON POSTs. "
+            "Without `secret` a new webhook gets a generated one, returned **once** in this response: "
+            "store it to verify `X-YesApp-Signature` (see docs/WEBHOOKS.md). Events are stored first "
+            "and then delivered, retried on 5xx, 408, 429, timeouts and network errors "
+            "(WEBHOOK_RETRY_DELAYS, by default 3 attempts at 0 s, 1 s, 2 s)."
+        ),
+        request=WebhookConfigInputSerializer,
+        examples=[
+            OpenApiExample(
+                "All events, generated secret",
+                value={"url": "https://example.com/whatsapp/hook"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Chosen events, own secret, receiver auth",
+                value={
+                    "url": "https://example.com/whatsapp/hook",
+                    "events": ["message.received", "message.status"],
+                    "secret": "a-long-random-secret-of-yours",
+                    "headers": {"Authorization": "Bearer my-receiver-token"},
+                },
+                request_only=True,
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                WebhookConfigSavedOutputSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Saved, with generated secret",
+                        value={
+                            **_CONFIG_EXAMPLE,
+                            "secret": "whsec_Zt3q8v6yq0d1mS4c0pX8mF0b2R5nK7wQe9uJ1aL3hY",
+                        },
+                        response_only=True,
+                    )
+                ],
+            ),
+            **error_responses(400, 404),
+        },
+    )
+    def put(self, request: Request, session_id) -> Response:
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        data = WebhookConfigInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        config, secret = webhook_configure(session=session, **data.validated_data)
+        return Response(WebhookConfigSavedOutputSerializer(config, context={"generated_secret": secret}).data)
+
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="session_webhook_delete",
+        summary="Remove a session's webhook",
+        description="Stops sending this session's events to its webhook and deletes its delivery log. "
+        "Answers 204 also when there was none. The default webhook (WEBHOOK_URL) then applies, if set.",
+        responses={204: None, **error_responses(404)},
+    )
+    def delete(self, request: Request, session_id) -> Response:
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        webhook_delete(session=session)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionWebhookDeliveriesApi(APIView):
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="session_webhook_deliveries",
+        summary="List a session's webhook deliveries",
+        description="Newest first: every event sent (or being sent) to this session's webhook or to the "
+        "default one, with its status, attempts, last error and the exact payload. Use "
+        "`GET /webhooks/deliveries/{id}` for each attempt's status code, duration and response.",
+        parameters=[
+            OpenApiParameter("status", str, enum=DeliveryStatus.values, description="Only this status."),
+            OpenApiParameter("limit", int, description="Page size, 1 to 200 (default 50)."),
+            OpenApiParameter("offset", int, description="Deliveries to skip (default 0)."),
+        ],
+        responses={
+            200: OpenApiResponse(
+                WebhookDeliveryListOutputSerializer,
+                examples=[
+                    OpenApiExample(
+                        "One page",
+                        value={"count": 1, "limit": 50, "offset": 0, "results": [_DELIVERY_EXAMPLE]},
+                    )
+                ],
+            ),
+            **error_responses(400, 404),
+        },
+    )
+    def get(self, request: Request, session_id) -> Response:
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        filters = WebhookDeliveryListQuerySerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        limit, offset = filters.validated_data["limit"], filters.validated_data["offset"]
+        deliveries = webhook_deliveries_for_session(
+            session=session, status=filters.validated_data.get("status")
+        )
+        page = deliveries.select_related("config")[offset : offset + limit]
+        return Response(
+            {
+                "count": deliveries.count(),
+                "limit": limit,
+                "offset": offset,
+                "results": WebhookDeliveryOutputSerializer(page, many=True).data,
+            }
+        )
+
+
+class WebhookDeliveryApi(APIView):
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="webhook_delivery_get",
+        summary="Get a webhook delivery with its attempts",
+        description="One delivery and every attempt: URL, status code, duration, error and the start "
+        "of the receiver's response. Use it to see why a receiver refused an event.",
+        responses={
+            200: OpenApiResponse(
+                WebhookDeliveryDetailOutputSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Succeeded on the second attempt",
+                        value={
+                            **_DELIVERY_EXAMPLE,
+                            "attemptCount": 2,
+                            "attempts": [
+                                {
+                                    "number": 1,
+                                    "url": "https://example.com/whatsapp/hook",
+                                    "startedAt": "2026-01-05T10:02:41.120Z",
+                                    "durationMs": 31,
+                                    "statusCode": 503,
+                                    "error": "HTTP 503",
+                                    "responseExcerpt": "upstream unavailable",
+                                    "outcome": "retry",
+                                },
+                                {
+                                    "number": 2,
+                                    "url": "https://example.com/whatsapp/hook",
+                                    "startedAt": "2026-01-05T10:02:42.160Z",
+                                    "durationMs": 12,
+                                    "statusCode": 200,
+                                    "error": "",
+                                    "responseExcerpt": "ok",
+                                    "outcome": "success",
+                                },
+                            ],
+                        },
+                    )
+                ],
+            ),
+            **error_responses(404),
+        },
+    )
+    def get(self, request: Request, delivery_id) -> Response:
+        delivery = webhook_delivery_get_for_key(key=request.auth, delivery_id=delivery_id)
+        return Response(WebhookDeliveryDetailOutputSerializer(delivery).data)
+
+
+class WebhookDeliveryRetryApi(APIView):
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="webhook_delivery_retry",
+        summary="Retry a webhook delivery",
+        description="Sends a finished delivery again, at once, with a fresh retry schedule: a failed one "
+        "once your receiver is fixed, or a succeeded one to replay it. The body and the delivery id "
+        "(`X-YesApp-Delivery`) are the same as before, the signature is new. 409 while it is still "
+        "pending or being sent.",
+        request=None,
+        responses={
+            202: OpenApiResponse(
+                WebhookDeliveryOutputSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Queued again",
+                        value={**_DELIVERY_EXAMPLE, "status": "pending", "finishedAt": None},
+                    )
+                ],
+            ),
+            **error_responses(404, 409),
+        },
+    )
+    def post(self, request: Request, delivery_id) -> Response:
+        delivery = webhook_delivery_get_for_key(key=request.auth, delivery_id=delivery_id)
+        delivery = webhook_delivery_retry(delivery=delivery)
+        return Response(WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
