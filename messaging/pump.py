@@ -407,6 +407,8 @@ def send_due(*, session_id: UUID, engine: Engine) -> int:
     When nothing was sent, also retries one due media download. If the browser crashes
     mid-send, that message is marked `send_uncertain` and the EngineCrashed is re-raised.
     """
+    if not Session.objects.filter(pk=session_id, status=SessionStatus.CONNECTED).exists():
+        return 0
     sent = 0
     queued = list(
         Message.objects.filter(
@@ -415,7 +417,7 @@ def send_due(*, session_id: UUID, engine: Engine) -> int:
         .select_related("session")
         .order_by("created_at", "id")[:SEND_BATCH_MAX]
     )
-    if queued and Session.objects.filter(pk=session_id, status=SessionStatus.CONNECTED).exists():
+    if queued:
         allowed = send_allowance(session_id=session_id)
         for message in queued[:allowed]:
             if not message_claim_for_send(message=message, at=timezone.now()):

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from messaging import media as media_store
@@ -147,7 +148,8 @@ def message_transition(
     """
     at = at or timezone.now()
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("session").get(pk=message.pk)
+        # Lock only the message row: the session row is what message_send locks.
+        message = Message.objects.select_for_update(of=("self",)).select_related("session").get(pk=message.pk)
         previous = message.status
         if not _may_move(previous, status):
             if wa_id and not message.wa_id:
@@ -349,7 +351,7 @@ def nudge_session(session_id) -> None:
 def message_claim_for_send(*, message: Message, at: datetime) -> bool:
     """queued → sending, committed before the engine call, so a crash mid-send is visible."""
     claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENDING, dispatched_at=at, send_attempts=message.send_attempts + 1, updated_at=at
+        status=MessageStatus.SENDING, dispatched_at=at, send_attempts=F("send_attempts") + 1, updated_at=at
     )
     return claimed == 1
 

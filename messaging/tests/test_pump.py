@@ -590,3 +590,17 @@ def test_whatsapps_echo_of_an_uncertain_send_settles_it_as_sent(session, engine,
     assert statuses(emitted) == ["failed", "sent"]
     ack(session, caught, 2)
     assert caught.status == "delivered"
+
+
+def test_nothing_is_sent_or_downloaded_while_disconnected(session, engine, unlimited):
+    engine.media[IMG_ID] = EngineError("offline")
+    pump.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
+    Message.objects.update(media_retry_at=None)
+    queue(session, "later")
+    session.status = "disconnected"
+    session.save()
+    calls_before = len(engine.calls)
+
+    assert pump.send_due(session_id=session.pk, engine=engine) == 0
+
+    assert len(engine.calls) == calls_before
