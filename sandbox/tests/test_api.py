@@ -43,7 +43,7 @@ def link(api, session, phone: str = PHONE) -> str:
     return poll.link["deviceToken"]
 
 
-# --- link -----------------------------------------------------------------------------------------
+# --- link ---
 
 
 def test_link_links_the_page_showing_a_qr(api, sandbox_session):
@@ -161,7 +161,7 @@ def test_state_reports_the_page(api, sandbox_session):
     assert state["page"] == "connected" and state["linked"] is True
 
 
-# --- inbound -------------------------------------------------------------------------------------------
+# --- inbound ---
 
 
 def test_inbound_text_is_202_and_becomes_a_page_event(api, sandbox_session):
@@ -278,7 +278,7 @@ def test_inbound_media_without_mimetype_is_sniffed(api, sandbox_session):
     assert (message.type, message.mimetype, message.filename) == ("image", "image/png", "image.png")
 
 
-# --- outbox and receipts -----------------------------------------------------------------------------------
+# --- outbox and receipts ---
 
 
 def test_outbox_shows_receipts_when_they_are_due(api, sandbox_session, settings):
@@ -360,7 +360,7 @@ def test_send_marks_the_chat_read_like_wa_js(api, sandbox_session):
     assert inbound.read_at is not None and inbound.ack == 3
 
 
-# --- disconnect ------------------------------------------------------------------------------------------------
+# --- disconnect ---
 
 
 def test_unlink_revokes_the_device_token(api, sandbox_session):
@@ -404,7 +404,7 @@ def test_disconnect_with_a_bad_mode_or_duration_is_400(api, sandbox_session):
     assert bad.status_code == 400
 
 
-# --- the page's endpoints ----------------------------------------------------------------------------------------
+# --- the page's endpoints ---
 
 
 def test_page_url_carries_a_token_bound_to_the_session(sandbox_session, settings):
