@@ -37,7 +37,9 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute base URL clients use to reach this server (webhook mediaUrl, printed links).
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://localhost:3000").rstrip("/")
+# The port `make run` serves on; the URL defaults below follow it.
+PORT = env.int("PORT", default=3000)
+PUBLIC_URL = env.str("PUBLIC_URL", default=f"http://localhost:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -286,7 +288,7 @@ CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
 CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
 CHROMIUM_HEADLESS = env.bool("CHROMIUM_HEADLESS", default=True)
 # How engine browsers reach this app (the sandbox page is served by the app itself).
-INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default="http://127.0.0.1:3000").rstrip("/")
+INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 # Sessions one engine node runs at most; more nodes share the rest.
 ENGINE_MAX_SESSIONS = env.int("ENGINE_MAX_SESSIONS", default=20)
 # A session waiting for a scan this long stops with a reason instead of burning CPU.

@@ -157,7 +157,13 @@ class ChromiumEngine(Engine):
         options.add_argument(f"--user-agent={user_agent()}")
         options.page_load_strategy = "eager"
         # The explicit driver path keeps Selenium Manager from ever trying to download one.
-        self.service = Service(executable_path=settings.CHROMEDRIVER_PATH, log_output=subprocess.DEVNULL)
+        # A session of its own keeps Ctrl-C and process-group signals meant for the worker away
+        # from the browser: the worker closes it politely, so the profile is flushed to disk.
+        self.service = Service(
+            executable_path=settings.CHROMEDRIVER_PATH,
+            log_output=subprocess.DEVNULL,
+            popen_kw={"start_new_session": True},
+        )
         try:
             self.driver = webdriver.Chrome(service=self.service, options=options)
         except WebDriverException as exc:

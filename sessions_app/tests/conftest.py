@@ -1,6 +1,10 @@
+import os
+import signal
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from sessions_app.models import Session
 
@@ -15,7 +19,20 @@ def engine_worker(start_worker, live_server):
         env.setdefault("ENGINE_LEASE_TTL", "6")
         return start_worker(queues="engine", name=name, INTERNAL_BASE_URL=live_server.url, **env)
 
-    return start
+    yield start
+    kill_browsers_under(Path(settings.SESSIONS_DIR))
+
+
+def kill_browsers_under(sessions_dir: Path) -> None:
+    """Kills browsers left on this run's profiles (orphans of SIGKILLed workers)."""
+    marker = f"--user-data-dir={sessions_dir}".encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except OSError:
+                continue
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2, what: str = "condition"):
