@@ -604,3 +604,23 @@ def test_nothing_is_sent_or_downloaded_while_disconnected(session, engine, unlim
     assert pump.send_due(session_id=session.pk, engine=engine) == 0
 
     assert len(engine.calls) == calls_before
+
+
+def test_unexpected_error_mid_send_is_uncertain_and_reraised(session, engine, unlimited):
+    engine.fail_with["boom"] = RuntimeError("webdriver exploded")
+    queue(session, "boom")
+
+    with pytest.raises(RuntimeError):
+        pump.send_due(session_id=session.pk, engine=engine)
+
+    assert Message.objects.get().error_code == "send_uncertain"
+
+
+def test_empty_download_is_a_failed_attempt(session, engine):
+    engine.media[IMG_ID] = (b"", "image/png")
+
+    pump.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
+
+    message = Message.objects.get()
+    assert (message.media_status, message.media_attempts) == (MediaStatus.PENDING, 1)
+    assert "empty" in message.media_error

@@ -505,3 +505,28 @@ def test_failing_nudge_does_not_fail_the_request(
 
     assert response.status_code == 202
     assert Message.objects.get().status == "queued"
+
+
+def test_idempotency_race_returns_the_winner_and_removes_the_losers_file(session, monkeypatch, media_root):
+    """Two requests with one key, both past the first lookup: the insert that loses answers
+    with the winner's message, and its own media file is removed."""
+    from messaging import services
+
+    winner, _ = services.message_send(session=session, to="+33612345678", text="w", idempotency_key="race")
+    real_find = services.message_find_by_idempotency_key
+    lookups = []
+
+    def find_late(**kwargs):
+        lookups.append(kwargs)
+        return None if len(lookups) == 1 else real_find(**kwargs)
+
+    monkeypatch.setattr(services, "message_find_by_idempotency_key", find_late)
+    media = services.MediaSource(kind="image", data=base64.b64encode(PNG).decode())
+
+    message, created = services.message_send(
+        session=session, to="+33612345678", media=media, idempotency_key="race"
+    )
+
+    assert (message.pk, created) == (winner.pk, False)
+    assert Message.objects.count() == 1
+    assert media_files(media_root) == []
