@@ -5,9 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 3000
+# The app reads PORT too (its printed URLs and the sandbox's internal URL follow it).
+export PORT
 WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
-.PHONY: help install install-dev browser assets migrate bootstrap run test test-fast lint format bench clean
+.PHONY: help install install-dev browser assets migrate bootstrap check-port run test test-fast lint format bench clean
 
 help:
 	@echo "make run        install, migrate, start web + workers on :$(PORT)"
@@ -47,9 +49,17 @@ migrate: $(VENV)/.installed
 bootstrap: migrate
 	$(PY) manage.py bootstrap
 
-run: install bootstrap
+# Fails early with a clear message instead of gunicorn's "Connection in use" mid-start.
+check-port:
+	@python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', $(PORT)))" 2>/dev/null \
+		|| { echo "Port $(PORT) is in use. Stop what runs there, or pick another: PORT=3001 make run"; exit 1; }
+
+# One foreground command: web, workers and beat under honcho; Ctrl-C stops them all.
+run: check-port install bootstrap
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	PORT=$(PORT) $(VENV)/bin/honcho start --no-prefix -f Procfile
+	@echo "Starting web on :$(PORT) and the workers. Press Ctrl-C to stop them all."
+	@# setpriv --pdeathsig: if make itself is killed, honcho gets SIGTERM and stops everything too.
+	exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
 
 test: install-dev
 	$(VENV)/bin/pytest

@@ -67,7 +67,7 @@ class _ProbeView(APIView):
 @method_decorator(never_cache, name="dispatch")
 class HealthView(_ProbeView):
     @extend_schema(
-        tags=["health"],
+        tags=["Health"],
         operation_id="health",
         summary="Liveness: is the web process up?",
         description="Always 200 while the web process answers. Checks nothing else; see `/ready`.",
@@ -86,7 +86,7 @@ class HealthView(_ProbeView):
 @method_decorator(never_cache, name="dispatch")
 class ReadyView(_ProbeView):
     @extend_schema(
-        tags=["health"],
+        tags=["Health"],
         operation_id="ready",
         summary="Readiness: can this server do its work?",
         description=(

@@ -40,7 +40,7 @@ class MeView(APIView):
     permission_classes = [HasApiKey]
 
     @extend_schema(
-        tags=["keys"],
+        tags=["API keys"],
         operation_id="me",
         summary="Which key am I using?",
         description=(
@@ -68,7 +68,7 @@ class KeyListCreateView(APIView):
     permission_classes = [IsAdminKey]
 
     @extend_schema(
-        tags=["keys"],
+        tags=["API keys"],
         operation_id="keys_list",
         summary="List API keys",
         description=(
@@ -88,7 +88,7 @@ class KeyListCreateView(APIView):
         return Response(ApiKeyOutputSerializer(keys, many=True).data)
 
     @extend_schema(
-        tags=["keys"],
+        tags=["API keys"],
         operation_id="keys_create",
         summary="Create an API key",
         description=(
@@ -135,7 +135,7 @@ class KeyRevokeView(APIView):
     permission_classes = [IsAdminKey]
 
     @extend_schema(
-        tags=["keys"],
+        tags=["API keys"],
         operation_id="keys_revoke",
         summary="Revoke an API key",
         description=(

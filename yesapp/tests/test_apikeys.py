@@ -177,3 +177,17 @@ def test_revokeapikey_refuses_ambiguous_and_unknown_prefixes():
     with pytest.raises(CommandError, match="No active API key"):
         _run("revokeapikey", "0000aaaa")
     assert not ApiKey.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_bootstrap_warns_when_redis_does_not_answer(settings):
+    from yesapp.tests.helpers import closed_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.REDIS_SOCKET_TIMEOUT = 0.5
+    out, _ = _run("bootstrap")
+    assert "WARNING:" in out and "redis" in out.lower()
+
+
+def test_bootstrap_is_quiet_about_redis_when_it_answers():
+    out, _ = _run("bootstrap")
+    assert "WARNING:" not in out

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from yesapp.apikeys import apikey_ensure_initial
+from yesapp.health import check_redis
 
 logger = logging.getLogger("yesapp.apikeys")
 
@@ -28,6 +29,12 @@ class Command(BaseCommand):
                 ]
             )
         )
+        if problem := check_redis():
+            self.stdout.write(
+                f"  WARNING:    {problem}\n"
+                f"              Workers cannot start without Redis at {settings.REDIS_URL}; "
+                "start it (README: Troubleshooting).\n"
+            )
         self.stdout.flush()
         # The key is written once, by the logger, to the console and to the log file; it is
         # never stored in plain text and never printed again.
