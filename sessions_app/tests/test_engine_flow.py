@@ -118,3 +118,40 @@ def test_a_session_left_unscanned_stops_with_a_reason(api, engine_worker):
     wait_status(session_id, "qr")
     session = wait_status(session_id, "stopped", timeout=30)
     assert "No scan within 3s" in session.last_error and session.desired_state == "stopped"
+
+
+def test_pairing_code_links_without_a_qr_through_the_engine(api, engine_worker):
+    engine_worker("engine-a")
+    session_id = api.post("/api/v1/sessions", {"name": "pair", "sandbox": True}, format="json").json()["id"]
+    wait_status(session_id, "qr")
+    response = api.post(f"/api/v1/sessions/{session_id}/pairing-code", {"phone": PHONE}, format="json")
+    assert response.status_code == 200, response.content
+    code = response.json()["code"]
+    assert len(code) == 8 and code.isalnum()
+
+
+def test_the_phone_going_offline_shows_disconnected_then_reconnects_by_itself(api, engine_worker):
+    engine_worker("engine-a")
+    session = create_and_link(api, name="offline")
+    response = api.post(f"/api/v1/sandbox/sessions/{session.id}/disconnect", {"mode": "offline", "seconds": 2},
+                        format="json")
+    assert response.status_code in (200, 202), response.content
+    wait_status(session.id, "disconnected", timeout=20)
+    session = wait_status(session.id, "connected", timeout=30)
+    assert session.phone == PHONE
+
+
+def test_the_phone_unlinking_the_device_sends_the_session_back_to_qr(api, engine_worker):
+    engine_worker("engine-a")
+    session = create_and_link(api, name="unlink")
+    response = api.post(f"/api/v1/sandbox/sessions/{session.id}/disconnect", {"mode": "unlink"}, format="json")
+    assert response.status_code in (200, 202), response.content
+    session = wait_status(session.id, "qr", timeout=20)
+    assert session.phone == ""
+
+
+def test_an_idle_session_is_stopped_when_the_idle_timeout_is_on(api, engine_worker):
+    engine_worker("engine-a", IDLE_TIMEOUT_SECONDS="2")
+    session = create_and_link(api, name="idle")
+    session = wait_status(session.id, "stopped", timeout=30)
+    assert "No activity" in session.last_error
