@@ -53,7 +53,7 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
     ),
     404: ("Not found", "not_found", "Not found.", {}),
     409: ("Conflict with the current state", "conflict", "The request conflicts with the current state.", {}),
-    413: ("Body too large", "payload_too_large", "The request body is too large.", {"limit": 22434474}),
+    413: ("Body too large", "payload_too_large", "The request body is too large.", {"limit": 22435157}),
     429: (
         "Too many requests",
         "too_many_requests",
