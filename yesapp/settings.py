@@ -387,3 +387,9 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     }
 )
 # --- end Messaging --------------------------------------------------------------------------
+
+# --- Dashboard (dashboard app; issue #6) ----------------------------------------------------
+INSTALLED_APPS += ["dashboard"]
+# The strict Content-Security-Policy on the dashboard's pages (dashboard/middleware.py).
+MIDDLEWARE += ["dashboard.middleware.DashboardSecurityHeadersMiddleware"]
+# --- end Dashboard --------------------------------------------------------------------------

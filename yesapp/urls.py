@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("messaging.api.urls")),
     path("", include("webhooks.api.urls")),
     path("", include("sandbox.api.urls")),
+    path("", include("dashboard.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
     path("sandbox/", include("sandbox.urls")),
+    # Last: the dashboard lives at the site root.
+    path("", include("dashboard.urls")),
 ]
 
 handler400 = "yesapp.errors.handler400"

@@ -1,0 +1,63 @@
+"""Small presentation filters: badge colours and short labels. No HTML is built here, so
+everything the templates print stays auto-escaped."""
+
+from django import template
+
+from dashboard.media import media_kind
+
+register = template.Library()
+
+_SESSION_CSS = {
+    "connected": "ok",
+    "starting": "warn",
+    "qr": "warn",
+    "disconnected": "bad",
+    "failed": "bad",
+    "stopped": "idle",
+}
+_SESSION_LABELS = {"qr": "waiting for scan"}
+_MESSAGE_CSS = {
+    "queued": "idle",
+    "sending": "warn",
+    "sent": "info",
+    "delivered": "info",
+    "read": "ok",
+    "received": "ok",
+    "failed": "bad",
+}
+_DELIVERY_CSS = {"pending": "warn", "sending": "warn", "succeeded": "ok", "failed": "bad"}
+_LEVEL_CSS = {"DEBUG": "idle", "INFO": "info", "WARNING": "warn", "ERROR": "bad", "CRITICAL": "bad"}
+_ACK_CSS = {-1: "bad", 0: "idle", 1: "idle", 2: "info", 3: "ok", 4: "ok"}
+
+
+@register.filter
+def session_css(status: str) -> str:
+    return _SESSION_CSS.get(status, "idle")
+
+
+@register.filter
+def session_label(status: str) -> str:
+    return _SESSION_LABELS.get(status, status)
+
+
+@register.filter
+def message_css(status: str) -> str:
+    return _MESSAGE_CSS.get(status, "idle")
+
+
+@register.filter
+def delivery_css(status: str) -> str:
+    return _DELIVERY_CSS.get(status, "idle")
+
+
+@register.filter
+def level_css(level: str) -> str:
+    return _LEVEL_CSS.get(level, "idle")
+
+
+@register.filter
+def ack_css(ack: int) -> str:
+    return _ACK_CSS.get(ack, "idle")
+
+
+register.filter("media_kind", media_kind)

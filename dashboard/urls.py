@@ -1,0 +1,45 @@
+"""Dashboard pages and the fragments their scripts poll. Mounted at the site root, after
+every other URL, so it never shadows the API, the admin or the sandbox page."""
+
+from django.urls import path
+
+from dashboard.views import auth, logs, messages, sandbox, session_page, sessions, stats, webhooks
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("login/", auth.login, name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("", sessions.sessions_home, name="sessions"),
+    path("sessions/table", sessions.sessions_table, name="sessions-table"),
+    path("sessions/new", sessions.session_create, name="session-create"),
+    path("sessions/<uuid:session_id>/", session_page.session_detail, name="session"),
+    path("sessions/<uuid:session_id>/header", session_page.session_header, name="session-header"),
+    path("sessions/<uuid:session_id>/link", session_page.session_link_panel, name="session-link"),
+    path(
+        "sessions/<uuid:session_id>/pairing-code", session_page.session_pairing_code, name="session-pairing"
+    ),
+    path("sessions/<uuid:session_id>/actions/<str:action>", sessions.session_action, name="session-action"),
+    path("sessions/<uuid:session_id>/messages", messages.message_log, name="message-log"),
+    path("sessions/<uuid:session_id>/send", messages.message_send, name="message-send"),
+    path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
+    path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),
+    path(
+        "sessions/<uuid:session_id>/webhook/deliveries",
+        webhooks.webhook_deliveries,
+        name="webhook-deliveries",
+    ),
+    path("deliveries/<uuid:delivery_id>/retry", webhooks.webhook_delivery_retry, name="delivery-retry"),
+    path("sessions/<uuid:session_id>/phone/", sandbox.sandbox_phone, name="sandbox"),
+    path("sessions/<uuid:session_id>/phone/state", sandbox.sandbox_state, name="sandbox-state"),
+    path("sessions/<uuid:session_id>/phone/outbox", sandbox.sandbox_outbox, name="sandbox-outbox"),
+    path("sessions/<uuid:session_id>/phone/scan", sandbox.sandbox_scan, name="sandbox-scan"),
+    path("sessions/<uuid:session_id>/phone/unlink", sandbox.sandbox_unlink, name="sandbox-unlink"),
+    path("sessions/<uuid:session_id>/phone/write", sandbox.sandbox_write, name="sandbox-write"),
+    path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
+    path("media/<uuid:message_id>", messages.media_download, name="media"),
+    path("stats/", stats.stats_page, name="stats"),
+    path("stats/panel", stats.stats_panel, name="stats-panel"),
+    path("logs/", logs.logs_page, name="logs"),
+    path("logs/table", logs.logs_table, name="logs-table"),
+]

@@ -1,0 +1,84 @@
+"""The session page's message log and send form, and media files for previews and downloads."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.auth import viewer_required
+from dashboard.forms import SendForm
+from dashboard.media import media_response
+from dashboard.replies import form_error_message, form_errors, reply
+from dashboard.scope import session_for_viewer
+from messaging import selectors, services
+from messaging.models import MediaStatus
+from sessions_app.models import Session
+from yesapp.errors import NotFound, ServiceError
+
+LOG_LIMIT = 50
+
+
+def message_log_context(session: Session, *, direction: str) -> dict:
+    direction = direction if direction in ("inbound", "outbound") else "all"
+    messages, total = selectors.message_list(session=session, direction=direction, limit=LOG_LIMIT)
+    return {"session": session, "messages": messages, "total": total, "direction": direction}
+
+
+@require_GET
+@viewer_required
+def message_log(request: HttpRequest, session_id) -> HttpResponse:
+    session = session_for_viewer(request, session_id)
+    context = message_log_context(session, direction=request.GET.get("direction", "all"))
+    return render(request, "partials/message_log.html", context)
+
+
+@require_POST
+@viewer_required
+def message_send(request: HttpRequest, session_id) -> HttpResponse:
+    session = session_for_viewer(request, session_id)
+    here = reverse("dashboard:session", args=[session.pk])
+    form = SendForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return reply(
+            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
+        )
+    upload = form.cleaned_data.get("file")
+    media = services.MediaSource(upload=upload, filename=upload.name) if upload else None
+    try:
+        message, _ = services.message_send(
+            session=session,
+            to=form.cleaned_data["to"],
+            text=form.cleaned_data.get("text") or "",
+            media=media,
+            queue=form.cleaned_data.get("queue", False),
+        )
+    except ServiceError as exc:
+        return reply(
+            request, ok=False, message=exc.message, redirect_to=here, status=exc.status_code, code=exc.code
+        )
+    return reply(
+        request,
+        ok=True,
+        message=f"Message to {form.cleaned_data['to']} queued.",
+        redirect_to=here,
+        messageId=str(message.pk),
+        status=202,
+    )
+
+
+@require_GET
+@viewer_required
+def media_download(request: HttpRequest, message_id) -> HttpResponse:
+    try:
+        message = selectors.message_for_key(key=request.viewer.key, message_id=message_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    path = message.media_path
+    if message.media_status != MediaStatus.STORED or path is None or not path.is_file():
+        raise Http404("This message has no stored media.")
+    return media_response(
+        request,
+        path.open("rb"),
+        mimetype=message.media_mimetype,
+        filename=message.media_filename or path.name,
+    )

@@ -1,0 +1,155 @@
+"""The sandbox phone: "scan" the QR, write to the session as a contact, and see what contacts
+received with their receipts. The same sandbox services as the sandbox API."""
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.auth import viewer_required
+from dashboard.forms import SandboxInboundForm, SandboxLinkForm
+from dashboard.media import media_response
+from dashboard.replies import form_error_message, form_errors, reply, run_service
+from dashboard.scope import session_for_viewer
+from sandbox import selectors, services
+from sessions_app.models import Session, SessionStatus
+from sessions_app.qr import qr_data_url
+
+OUTBOX_SHOWN = 30
+# wa-js ack values as a contact's phone shows them.
+ACK_LABELS = {-1: "failed", 0: "pending", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
+
+
+def _sandbox_session(request: HttpRequest, session_id) -> Session:
+    session = session_for_viewer(request, session_id)
+    if not settings.SANDBOX_ENABLED or not session.sandbox:
+        raise Http404("This session does not run on the sandbox.")
+    return session
+
+
+def _state_context(session: Session) -> dict:
+    state = services.sandbox_state(device=services.sandbox_device(session=session))
+    waiting = session.status == SessionStatus.QR and bool(session.qr_raw)
+    return {
+        "session": session,
+        "state": state,
+        "qr_image": qr_data_url(session.qr_raw) if waiting else "",
+    }
+
+
+@require_GET
+@viewer_required
+def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
+    session = _sandbox_session(request, session_id)
+    context = {
+        **_state_context(session),
+        "link_form": SandboxLinkForm(),
+        "inbound_form": SandboxInboundForm(),
+        "nav": "sessions",
+    }
+    return render(request, "dashboard/sandbox_phone.html", context)
+
+
+@require_GET
+@viewer_required
+def sandbox_state(request: HttpRequest, session_id) -> HttpResponse:
+    session = _sandbox_session(request, session_id)
+    return render(request, "partials/sandbox_state.html", _state_context(session))
+
+
+@require_GET
+@viewer_required
+def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
+    session = _sandbox_session(request, session_id)
+    # Receipts are applied when someone looks, as the sandbox API's outbox does.
+    services.sandbox_settle_receipts(session=session)
+    messages = list(selectors.outbox(session=session)[:OUTBOX_SHOWN])
+    for message in messages:
+        message.ack_label = ACK_LABELS.get(message.ack, str(message.ack))
+    return render(request, "partials/sandbox_outbox.html", {"session": session, "messages": messages})
+
+
+@require_POST
+@viewer_required
+def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
+    session = _sandbox_session(request, session_id)
+    here = reverse("dashboard:sandbox", args=[session.pk])
+    form = SandboxLinkForm(request.POST)
+    if not form.is_valid():
+        return reply(
+            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
+        )
+    return run_service(
+        request,
+        lambda: services.sandbox_link(
+            session=session, phone=form.cleaned_data["phone"], name=form.cleaned_data["name"]
+        ),
+        success="Scanned. The session connects in a moment.",
+        redirect_to=here,
+    )
+
+
+@require_POST
+@viewer_required
+def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
+    session = _sandbox_session(request, session_id)
+    return run_service(
+        request,
+        lambda: services.sandbox_disconnect(session=session, mode="unlink"),
+        success="The sandbox phone removed the linked device; the session shows a new QR.",
+        redirect_to=reverse("dashboard:sandbox", args=[session.pk]),
+    )
+
+
+@require_POST
+@viewer_required
+def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
+    session = _sandbox_session(request, session_id)
+    here = reverse("dashboard:sandbox", args=[session.pk])
+    form = SandboxInboundForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return reply(
+            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
+        )
+    data = form.cleaned_data
+    upload = data.get("file")
+    if upload is not None and upload.size > settings.MEDIA_MAX_BYTES:
+        return reply(
+            request,
+            ok=False,
+            redirect_to=here,
+            status=413,
+            message=f"The file is {upload.size} bytes; the limit is {settings.MEDIA_MAX_BYTES}.",
+        )
+    file = (
+        services.OutgoingFile(
+            data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or ""
+        )
+        if upload is not None
+        else None
+    )
+    return run_service(
+        request,
+        lambda: services.sandbox_inbound(
+            session=session,
+            from_phone=data["from_phone"],
+            name=data["name"],
+            text=data["text"] or "",
+            file=file,
+        ),
+        success=f"{data['name'] or data['from_phone']} sent the message.",
+        redirect_to=here,
+    )
+
+
+@require_GET
+@viewer_required
+def sandbox_media(request: HttpRequest, session_id, wa_id: str) -> HttpResponse:
+    session = _sandbox_session(request, session_id)
+    message = selectors.outbox_message(session=session, wa_id=wa_id)
+    if message is None or not message.is_media:
+        raise Http404("No file with this id in the outbox.")
+    return media_response(
+        request, message.media.open("rb"), mimetype=message.mimetype, filename=message.filename or "file"
+    )

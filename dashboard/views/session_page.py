@@ -1,0 +1,91 @@
+"""The session page: status header, the "link a phone" panel (QR, pairing code), and the
+context of its send form, message log and webhook card."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.auth import viewer_required
+from dashboard.forms import PairingCodeForm, SendForm, WebhookForm
+from dashboard.replies import form_error_message, form_errors, reply
+from dashboard.scope import session_for_viewer
+from dashboard.views.messages import message_log_context
+from dashboard.views.sessions import available_actions
+from sessions_app import services
+from sessions_app.models import Session, SessionStatus
+from sessions_app.qr import qr_data_url
+from webhooks.selectors import webhook_config_for_session
+from yesapp.errors import ServiceError
+
+DIRECTIONS = [("all", "All"), ("inbound", "Inbound"), ("outbound", "Outbound")]
+
+
+def link_context(session: Session) -> dict:
+    waiting = session.status == SessionStatus.QR and bool(session.qr_raw)
+    return {
+        "session": session,
+        "waiting_for_scan": waiting,
+        "qr_image": qr_data_url(session.qr_raw) if waiting else "",
+    }
+
+
+def webhook_context(session: Session) -> dict:
+    config = webhook_config_for_session(session=session)
+    initial = {"url": config.url, "events": list(config.events)} if config else {}
+    return {"webhook": config, "webhook_form": WebhookForm(initial=initial)}
+
+
+def session_detail_context(request: HttpRequest, session: Session) -> dict:
+    return {
+        "session": session,
+        "actions": available_actions(session, is_admin=request.viewer.is_admin),
+        "send_form": SendForm(),
+        "pairing_form": PairingCodeForm(),
+        "directions": DIRECTIONS,
+        "nav": "sessions",
+        **link_context(session),
+        **message_log_context(session, direction=request.GET.get("direction", "all")),
+        **webhook_context(session),
+    }
+
+
+@require_GET
+@viewer_required
+def session_detail(request: HttpRequest, session_id) -> HttpResponse:
+    session = session_for_viewer(request, session_id)
+    return render(request, "dashboard/session_detail.html", session_detail_context(request, session))
+
+
+@require_GET
+@viewer_required
+def session_header(request: HttpRequest, session_id) -> HttpResponse:
+    session = session_for_viewer(request, session_id)
+    context = {"session": session, "actions": available_actions(session, is_admin=request.viewer.is_admin)}
+    return render(request, "partials/session_header.html", context)
+
+
+@require_GET
+@viewer_required
+def session_link_panel(request: HttpRequest, session_id) -> HttpResponse:
+    session = session_for_viewer(request, session_id)
+    return render(request, "partials/link_panel.html", link_context(session))
+
+
+@require_POST
+@viewer_required
+def session_pairing_code(request: HttpRequest, session_id) -> HttpResponse:
+    session = session_for_viewer(request, session_id)
+    here = reverse("dashboard:session", args=[session.pk])
+    form = PairingCodeForm(request.POST)
+    if not form.is_valid():
+        return reply(
+            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
+        )
+    try:
+        code = services.session_pairing_code(session=session, phone=form.cleaned_data["phone"])
+    except ServiceError as exc:
+        return reply(request, ok=False, message=exc.message, redirect_to=here, status=exc.status_code)
+    return reply(
+        request, ok=True, message=f"Pairing code: {code}. Type it on the phone.", redirect_to=here, code=code
+    )
