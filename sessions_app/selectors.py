@@ -1,5 +1,6 @@
 """Reads of sessions, always through the caller's API key scope."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from sessions_app.models import Session
@@ -17,5 +18,5 @@ def session_get_for_key(*, key: ApiKey, session_id) -> Session:
     """The session, or NotFound: also for sessions outside the key's scope, so ids don't leak."""
     try:
         return sessions_for_key(key=key).get(pk=session_id)
-    except (Session.DoesNotExist, ValueError, TypeError) as exc:
+    except (Session.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise NotFound("No session with this id.", details={"sessionId": str(session_id)}) from exc

@@ -185,9 +185,10 @@ def session_delete(*, session: Session) -> None:
             _call_owner(session, "stop", {}, timeout=settings.ENGINE_COMMAND_TIMEOUT)
         except ServiceUnavailable:
             logger.warning("Deleting session %s while its engine did not confirm the stop", session.id)
+    session_id = session.id  # Django clears the pk on delete
     session.delete()
-    shutil.rmtree(Path(settings.SESSIONS_DIR) / str(session.id), ignore_errors=True)
-    logger.info("Session %s deleted", session.name, extra={"session_id": str(session.id)})
+    shutil.rmtree(Path(settings.SESSIONS_DIR) / str(session_id), ignore_errors=True)
+    logger.info("Session %s deleted", session.name, extra={"session_id": str(session_id)})
 
 
 # --- commands to engine nodes -----------------------------------------------------------------
