@@ -1,3 +1,7 @@
+import stat
+import subprocess
+import sys
+
 import pytest
 from django.test import Client, override_settings
 
@@ -36,3 +40,29 @@ def test_cors_allows_only_the_configured_origins(anon_api, raw_api_key):
     assert "x-api-key" in preflight["Access-Control-Allow-Headers"]
     other = anon_api.get("/api/v1/me", HTTP_ORIGIN="https://evil.example.com", HTTP_X_API_KEY=raw_api_key)
     assert "Access-Control-Allow-Origin" not in other
+
+
+def _secret_key_in(data_dir) -> str:
+    from yesapp.tests.fixtures import ROOT, child_env
+
+    env = child_env(DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="yesapp.settings")
+    env.pop("SECRET_KEY", None)
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+
+
+def test_secret_key_is_generated_once_and_kept_private_in_data_dir(tmp_path):
+    first = _secret_key_in(tmp_path)
+    stored = tmp_path / "secret_key"
+    assert len(first) >= 50 and stored.read_text().strip() == first
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert _secret_key_in(tmp_path) == first
+    assert _secret_key_in(tmp_path / "other") != first
