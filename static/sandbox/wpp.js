@@ -8,7 +8,6 @@
 
   var config = JSON.parse(document.getElementById('sandbox-config').textContent);
   var base = '/sandbox/web/' + config.sessionId + '/';
-  var storageKey = 'yesapp.sandbox.' + config.sessionId + '.device';
   // Mode → StreamInfo, as WhatsApp Web reports them together.
   var STREAM_INFO = { MAIN: 'NORMAL', SYNCING: 'SYNCING', OFFLINE: 'OFFLINE' };
   var SEND_DEFAULTS = { markIsRead: true, waitForAck: true, delay: 0 };
@@ -26,6 +25,7 @@
     idle: false,
     pairingCode: '',
     cursor: 0,
+    deviceToken: '', // the link's credentials, kept in the profile's IndexedDB
     mainReadyFired: false,
     lastPollOk: Date.now(),
   };
@@ -126,14 +126,50 @@
     }).join('').toUpperCase();
   }
 
-  // --- talking to the app ---------------------------------------------------------------------
-  function storedToken() {
-    try {
-      return localStorage.getItem(storageKey) || '';
-    } catch (err) {
-      return '';
-    }
+  // --- the device token, stored like WhatsApp Web stores its credentials -------------------------
+  // IndexedDB, not localStorage: Chromium writes localStorage to disk seconds later, so a
+  // browser killed right after the scan would forget the link. A 'strict' transaction
+  // completes only once the token is on disk.
+  var tokenStore = {
+    db: null,
+    open: function () {
+      if (this.db) return Promise.resolve(this.db);
+      var self = this;
+      return new Promise(function (resolve, reject) {
+        var request = indexedDB.open('yesapp-sandbox', 1);
+        request.onupgradeneeded = function () { request.result.createObjectStore('device'); };
+        request.onsuccess = function () { self.db = request.result; resolve(self.db); };
+        request.onerror = function () { reject(request.error); };
+      });
+    },
+    run: function (mode, action) {
+      return this.open().then(function (db) {
+        return new Promise(function (resolve, reject) {
+          var tx = db.transaction('device', mode, { durability: 'strict' });
+          var request = action(tx.objectStore('device'));
+          tx.oncomplete = function () { resolve(request.result); };
+          tx.onerror = tx.onabort = function () { reject(tx.error); };
+        });
+      });
+    },
+    get: function () {
+      return this.run('readonly', function (store) { return store.get(config.sessionId); })
+        .then(function (value) { return value || ''; });
+    },
+    set: function (token) {
+      return this.run('readwrite', function (store) { return store.put(token, config.sessionId); });
+    },
+    clear: function () {
+      return this.run('readwrite', function (store) { return store.delete(config.sessionId); });
+    },
+  };
+
+  function forgetToken() {
+    state.deviceToken = '';
+    return tokenStore.clear().catch(function (err) { console.error('could not clear the device token', err); });
   }
+
+  // --- talking to the app ---------------------------------------------------------------------
 
   function linkRefs() {
     var refs = [];
@@ -147,7 +183,7 @@
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 15000);
     var headers = {};
-    headers[config.deviceHeader] = state.loggedIn ? storedToken() : '';
+    headers[config.deviceHeader] = state.loggedIn ? state.deviceToken : '';
     headers[config.linkRefsHeader] = linkRefs();
     var init = { method: method, headers: headers, signal: controller.signal, cache: 'no-store' };
     if (body instanceof FormData) {
@@ -234,12 +270,8 @@
   }
 
   function linked(link) {
-    try {
-      localStorage.setItem(storageKey, link.deviceToken);
-    } catch (err) {
-      console.error('localStorage is not available; the link will not survive a reload', err);
-    }
     clearTimeout(qrTimer);
+    state.deviceToken = link.deviceToken;
     state.loggedIn = true;
     state.me = link.me;
     state.cursor = link.cursor;
@@ -260,9 +292,7 @@
   }
 
   function loggedOut() {
-    try {
-      localStorage.removeItem(storageKey);
-    } catch (err) { /* nothing stored then */ }
+    forgetToken();
     state.loggedIn = false;
     state.me = null;
     render();
@@ -286,7 +316,12 @@
     return callJson('GET', 'events?after=' + state.cursor).then(function (reply) {
       state.lastPollOk = Date.now();
       if (!state.loggedIn) {
-        if (reply.link) linked(reply.link);
+        // Logged in only once the token is stored: "connected" must survive a browser crash.
+        if (reply.link) {
+          return tokenStore.set(reply.link.deviceToken).catch(function (err) {
+            console.error('could not store the device token; the link will not survive a restart', err);
+          }).then(function () { linked(reply.link); });
+        }
         return;
       }
       if (reply.auth === 'invalid') return loggedOut(); // the phone removed this device
@@ -316,7 +351,13 @@
   }
 
   function boot() {
-    return callJson('POST', 'hello', { deviceToken: storedToken() }).then(function (hello) {
+    return tokenStore.get().catch(function (err) {
+      console.error('IndexedDB is not available; links will not survive a reload', err);
+      return '';
+    }).then(function (stored) {
+      state.deviceToken = stored;
+      return callJson('POST', 'hello', { deviceToken: stored });
+    }).then(function (hello) {
       state.cursor = hello.cursor;
       WPP.isInjected = WPP.isReady = WPP.isFullReady = true;
       state.booted = true;
@@ -329,7 +370,7 @@
         else syncThenMain();
         return;
       }
-      if (storedToken()) localStorage.removeItem(storageKey); // unlinked while the browser was closed
+      if (state.deviceToken) forgetToken(); // unlinked while the browser was closed
       return showQr();
     }).then(pollLoop, function (err) {
       console.error('sandbox boot failed; retrying', err);
