@@ -92,13 +92,15 @@ class Stack:
         self.key = ""
 
     def manage(self, *args: str) -> str:
-        return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
+        ).stdout
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = (self.tmp / f"{name}.log").open("ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs[name] = proc
         return proc
 
@@ -108,18 +110,67 @@ class Stack:
         redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
         self.manage("migrate", "--noinput")
         self.key = self.manage("createapikey", "--name", "bench").split("API Key:", 1)[1].split()[0]
-        self._spawn("web", [PYTHON, "-m", "gunicorn", "yesapp.wsgi:application", "--bind",
-                            f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "8", "--log-level", "warning"])
+        self._spawn(
+            "web",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "yesapp.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "8",
+                "--log-level",
+                "warning",
+            ],
+        )
         for i in range(self.engine_workers):
             self.start_engine(f"engine{i}")
-        self._spawn("worker", [PYTHON, "-m", "celery", "-A", "yesapp", "worker", "-n", "worker@%h",
-                               "-Q", "default,webhooks", "-c", "4", "--loglevel=WARNING"])
+        self._spawn(
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "yesapp",
+                "worker",
+                "-n",
+                "worker@%h",
+                "-Q",
+                "default,webhooks",
+                "-c",
+                "4",
+                "--loglevel=WARNING",
+            ],
+        )
         self.wait(lambda: self.get("/health").ok, 30, "web server")
         return self
 
     def start_engine(self, name: str) -> subprocess.Popen:
-        return self._spawn(name, [PYTHON, "-m", "celery", "-A", "yesapp", "worker", "-n", f"{name}@%h",
-                                  "-Q", "engine", "-P", "threads", "-c", "8", "--loglevel=WARNING"])
+        return self._spawn(
+            name,
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "yesapp",
+                "worker",
+                "-n",
+                f"{name}@%h",
+                "-Q",
+                "engine",
+                "-P",
+                "threads",
+                "-c",
+                "8",
+                "--loglevel=WARNING",
+            ],
+        )
 
     def stop(self) -> None:
         for proc in self.procs.values():

@@ -68,9 +68,13 @@ def run(n: int) -> dict:
             "sessions": n,
             "time_to_qr_s": {"p50": percentile(qr_times, 50), "max": round(max(qr_times), 3)},
             "time_to_connected_after_link_s": {
-                "p50": percentile(to_connected, 50), "max": round(max(to_connected), 3)},
+                "p50": percentile(to_connected, 50),
+                "max": round(max(to_connected), 3),
+            },
             "memory_per_session_mb": {
-                "mean": round(statistics.mean(per_session_mb), 1), "max": round(max(per_session_mb), 1)},
+                "mean": round(statistics.mean(per_session_mb), 1),
+                "max": round(max(per_session_mb), 1),
+            },
             "engine_worker_mb": round(worker_mb, 1),
             "idle_cpu_percent_of_one_core": round(idle_cpu_pct, 1),
             "browser_kill": {"noticed_s": round(noticed, 3), "connected_again_s": round(recovered, 3)},

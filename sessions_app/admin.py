@@ -23,8 +23,21 @@ class SessionAdmin(admin.ModelAdmin):
     search_fields = ("name", "phone", "id")
     # Status and link details are the engine's to write; editing them would lie about the browser.
     readonly_fields = (
-        "id", "status", "desired_state", "phone", "wid", "push_name", "qr_raw", "qr_issued_at", "last_error",
-        "engine_node", "created_at", "updated_at", "status_changed_at", "last_connected_at", "last_activity_at",
+        "id",
+        "status",
+        "desired_state",
+        "phone",
+        "wid",
+        "push_name",
+        "qr_raw",
+        "qr_issued_at",
+        "last_error",
+        "engine_node",
+        "created_at",
+        "updated_at",
+        "status_changed_at",
+        "last_connected_at",
+        "last_activity_at",
     )
     inlines = [SessionEventInline]
     actions = ["start_sessions", "stop_sessions", "restart_sessions"]

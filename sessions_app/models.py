@@ -39,9 +39,13 @@ for _targets in ALLOWED_TRANSITIONS.values():
 class Session(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
-    sandbox = models.BooleanField(default=False, help_text="Runs on the built-in sandbox instead of WhatsApp Web.")
+    sandbox = models.BooleanField(
+        default=False, help_text="Runs on the built-in sandbox instead of WhatsApp Web."
+    )
     status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.STOPPED)
-    desired_state = models.CharField(max_length=20, choices=DesiredState.choices, default=DesiredState.RUNNING)
+    desired_state = models.CharField(
+        max_length=20, choices=DesiredState.choices, default=DesiredState.RUNNING
+    )
     phone = models.CharField(max_length=20, blank=True, help_text="Linked number, E.164, once known.")
     wid = models.CharField(max_length=64, blank=True, help_text="WhatsApp id of the linked account.")
     push_name = models.CharField(max_length=100, blank=True)

@@ -27,9 +27,23 @@ from yesapp.validators import normalize_phone
 
 logger = logging.getLogger(__name__)
 
-RUNNING_STATUSES = {SessionStatus.STARTING, SessionStatus.QR, SessionStatus.CONNECTED, SessionStatus.DISCONNECTED}
+RUNNING_STATUSES = {
+    SessionStatus.STARTING,
+    SessionStatus.QR,
+    SessionStatus.CONNECTED,
+    SessionStatus.DISCONNECTED,
+}
 # Fields the engine may set along with a status change.
-STATE_FIELDS = {"qr_raw", "qr_issued_at", "phone", "wid", "push_name", "last_error", "engine_node", "desired_state"}
+STATE_FIELDS = {
+    "qr_raw",
+    "qr_issued_at",
+    "phone",
+    "wid",
+    "push_name",
+    "last_error",
+    "engine_node",
+    "desired_state",
+}
 
 
 class InvalidTransition(Conflict):
@@ -72,14 +86,20 @@ def session_set_status(*, session_id: UUID, status: str, reason: str = "", **fie
             return session
         session.save(update_fields=sorted(set(changed)) + ["updated_at"])
         if status != previous:
-            SessionEvent.objects.create(session=session, from_status=previous, to_status=status, reason=reason)
+            SessionEvent.objects.create(
+                session=session, from_status=previous, to_status=status, reason=reason
+            )
             events.emit(
                 events.SESSION_STATUS,
                 session_id=session.id,
                 payload={"status": status, "previousStatus": previous, "reason": reason},
             )
             logger.info(
-                "Session %s: %s -> %s%s", session.name, previous, status, f" ({reason})" if reason else "",
+                "Session %s: %s -> %s%s",
+                session.name,
+                previous,
+                status,
+                f" ({reason})" if reason else "",
                 extra={"session_id": str(session.id), "status": status},
             )
     return session
@@ -88,15 +108,17 @@ def session_set_status(*, session_id: UUID, status: str, reason: str = "", **fie
 def session_touch(*, session_id: UUID) -> None:
     """Records activity (a message in or out), at most once a minute per session."""
     now = timezone.now()
-    Session.objects.filter(pk=session_id).exclude(last_activity_at__gt=now - timezone.timedelta(minutes=1)).update(
-        last_activity_at=now
-    )
+    Session.objects.filter(pk=session_id).exclude(
+        last_activity_at__gt=now - timezone.timedelta(minutes=1)
+    ).update(last_activity_at=now)
 
 
 # --- user actions ---------------------------------------------------------------------------
 
 
-def session_create(*, name: str, sandbox: bool = False, webhook: dict | None = None) -> tuple[Session, str | None]:
+def session_create(
+    *, name: str, sandbox: bool = False, webhook: dict | None = None
+) -> tuple[Session, str | None]:
     """Creates a session and starts it. Returns the session and, when a webhook was given
     without a secret, the generated secret (shown once)."""
     name = (name or "").strip()
@@ -111,7 +133,10 @@ def session_create(*, name: str, sandbox: bool = False, webhook: dict | None = N
                 name=name, sandbox=sandbox, status=SessionStatus.STARTING, desired_state=DesiredState.RUNNING
             )
             SessionEvent.objects.create(
-                session=session, from_status=SessionStatus.STOPPED, to_status=SessionStatus.STARTING, reason="created"
+                session=session,
+                from_status=SessionStatus.STOPPED,
+                to_status=SessionStatus.STARTING,
+                reason="created",
             )
             if webhook:
                 from webhooks.services import webhook_configure
@@ -119,24 +144,34 @@ def session_create(*, name: str, sandbox: bool = False, webhook: dict | None = N
                 _, secret = webhook_configure(session=session, **webhook)
             transaction.on_commit(lambda: session_nudge(session.id))
     except IntegrityError as exc:
-        raise Conflict(f"A session named {name!r} already exists.", code="name_taken", details={"name": name}) from exc
+        raise Conflict(
+            f"A session named {name!r} already exists.", code="name_taken", details={"name": name}
+        ) from exc
     logger.info("Session %s created", name, extra={"session_id": str(session.id)})
     return session, secret
 
 
 def session_start(*, session: Session) -> Session:
     if session.desired_state == DesiredState.RUNNING and session.status in RUNNING_STATUSES:
-        raise Conflict(f"The session is already running ({session.status}).", details={"status": session.status})
+        raise Conflict(
+            f"The session is already running ({session.status}).", details={"status": session.status}
+        )
     session = session_set_status(
-        session_id=session.id, status=SessionStatus.STARTING, reason="start requested",
-        desired_state=DesiredState.RUNNING, last_error="",
+        session_id=session.id,
+        status=SessionStatus.STARTING,
+        reason="start requested",
+        desired_state=DesiredState.RUNNING,
+        last_error="",
     )
     transaction.on_commit(lambda: session_nudge(session.id))
     return session
 
 
 def session_stop(*, session: Session) -> Session:
-    if session.desired_state == DesiredState.STOPPED and session.status in (SessionStatus.STOPPED, SessionStatus.FAILED):
+    if session.desired_state == DesiredState.STOPPED and session.status in (
+        SessionStatus.STOPPED,
+        SessionStatus.FAILED,
+    ):
         raise Conflict("The session is already stopped.", details={"status": session.status})
     Session.objects.filter(pk=session.id).update(desired_state=DesiredState.STOPPED)
     if not _send_command(session.id, "stop"):
@@ -159,7 +194,8 @@ def session_logout(*, session: Session) -> Session:
     """Unlinks the device (WPP.conn.logout); the session then waits for a new scan."""
     if session.status not in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED):
         raise Conflict(
-            f"Only a linked session can log out; this one is {session.status}.", details={"status": session.status}
+            f"Only a linked session can log out; this one is {session.status}.",
+            details={"status": session.status},
         )
     _call_owner(session, "logout", {})
     session.refresh_from_db()
@@ -239,5 +275,7 @@ def _call_owner(session: Session, command: str, args: dict, timeout: float | Non
     if not isinstance(result, dict):
         raise ServiceUnavailable(f"The engine failed to run {command}: {result}")
     if result.get("error"):
-        raise Conflict(result["error"], code=result.get("code", "engine_error"), details={"status": session.status})
+        raise Conflict(
+            result["error"], code=result.get("code", "engine_error"), details={"status": session.status}
+        )
     return result

@@ -16,6 +16,8 @@ def session_command(session_id: str, command: str, args: dict) -> dict:
 
     host = current_host()
     if host is None:
-        return {"error": "This worker hosts no sessions (it does not consume the engine queue).",
-                "code": "no_engine"}
+        return {
+            "error": "This worker hosts no sessions (it does not consume the engine queue).",
+            "code": "no_engine",
+        }
     return host.handle_command(session_id, command, args)

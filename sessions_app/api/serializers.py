@@ -23,27 +23,46 @@ class SessionOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Session
         fields = [
-            "id", "name", "sandbox", "status", "desiredState", "phone", "pushName", "lastError", "engineNode",
-            "createdAt", "updatedAt", "statusChangedAt", "lastConnectedAt", "lastActivityAt",
+            "id",
+            "name",
+            "sandbox",
+            "status",
+            "desiredState",
+            "phone",
+            "pushName",
+            "lastError",
+            "engineNode",
+            "createdAt",
+            "updatedAt",
+            "statusChangedAt",
+            "lastConnectedAt",
+            "lastActivityAt",
         ]
 
 
 class WebhookInputSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=2000)
-    events = serializers.ListField(child=serializers.CharField(max_length=50), required=False, allow_empty=False)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, allow_empty=False
+    )
     secret = serializers.CharField(required=False, min_length=16, max_length=200)
     headers = serializers.DictField(child=serializers.CharField(max_length=1000), required=False)
 
 
 class SessionCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    sandbox = serializers.BooleanField(default=False, help_text="Run on the built-in sandbox instead of WhatsApp Web.")
-    webhook = WebhookInputSerializer(required=False, help_text="Optional webhook, as PUT /sessions/{id}/webhook.")
+    sandbox = serializers.BooleanField(
+        default=False, help_text="Run on the built-in sandbox instead of WhatsApp Web."
+    )
+    webhook = WebhookInputSerializer(
+        required=False, help_text="Optional webhook, as PUT /sessions/{id}/webhook."
+    )
 
 
 class SessionCreatedSerializer(SessionOutputSerializer):
     webhookSecret = serializers.CharField(
-        required=False, help_text="The generated webhook secret, shown once, when a webhook without secret was given."
+        required=False,
+        help_text="The generated webhook secret, shown once, when a webhook without secret was given.",
     )
 
     class Meta(SessionOutputSerializer.Meta):
@@ -62,7 +81,9 @@ class PairingCodeInputSerializer(serializers.Serializer):
 
 
 class PairingCodeOutputSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Type it on the phone: WhatsApp → Linked devices → Link with phone number.")
+    code = serializers.CharField(
+        help_text="Type it on the phone: WhatsApp → Linked devices → Link with phone number."
+    )
 
 
 class SessionEventOutputSerializer(serializers.ModelSerializer):

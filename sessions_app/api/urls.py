@@ -10,6 +10,10 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/restart", views.SessionRestartApi.as_view(), name="session-restart"),
     path("sessions/<uuid:session_id>/logout", views.SessionLogoutApi.as_view(), name="session-logout"),
     path("sessions/<uuid:session_id>/qr", views.SessionQrApi.as_view(), name="session-qr"),
-    path("sessions/<uuid:session_id>/pairing-code", views.SessionPairingCodeApi.as_view(), name="session-pairing"),
+    path(
+        "sessions/<uuid:session_id>/pairing-code",
+        views.SessionPairingCodeApi.as_view(),
+        name="session-pairing",
+    ),
     path("sessions/<uuid:session_id>/events", views.SessionEventsApi.as_view(), name="session-events"),
 ]

@@ -26,10 +26,19 @@ from yesapp.schema import error_responses
 
 TAG = ["Sessions"]
 SESSION_EXAMPLE = {
-    "id": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10", "name": "support", "sandbox": True, "status": "connected",
-    "desiredState": "running", "phone": "+33612345678", "pushName": "", "lastError": "",
-    "engineNode": "engine@host", "createdAt": "2026-11-27T10:00:00Z", "updatedAt": "2026-11-27T10:01:00Z",
-    "statusChangedAt": "2026-11-27T10:01:00Z", "lastConnectedAt": "2026-11-27T10:01:00Z",
+    "id": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10",
+    "name": "support",
+    "sandbox": True,
+    "status": "connected",
+    "desiredState": "running",
+    "phone": "+33612345678",
+    "pushName": "",
+    "lastError": "",
+    "engineNode": "engine@host",
+    "createdAt": "2026-11-27T10:00:00Z",
+    "updatedAt": "2026-11-27T10:01:00Z",
+    "statusChangedAt": "2026-11-27T10:01:00Z",
+    "lastConnectedAt": "2026-11-27T10:01:00Z",
     "lastActivityAt": "2026-11-27T10:05:00Z",
 }
 
@@ -40,7 +49,8 @@ class SessionListCreateApi(APIView):
         return [IsAdminKey()] if self.request.method == "POST" else super().get_permissions()
 
     @extend_schema(
-        tags=TAG, summary="List sessions",
+        tags=TAG,
+        summary="List sessions",
         description="Every session this API key may see, oldest first, with its status.",
         responses={200: SessionOutputSerializer(many=True), **error_responses()},
     )
@@ -53,7 +63,8 @@ class SessionListCreateApi(APIView):
         return Response(SessionOutputSerializer(sessions, many=True).data)
 
     @extend_schema(
-        tags=TAG, summary="Create and start a session",
+        tags=TAG,
+        summary="Create and start a session",
         description=(
             "Creates a session and starts its browser. Poll `GET /sessions/{id}` (or the `session.status` "
             "webhook) until `status` is `qr`, then show `GET /sessions/{id}/qr` to the phone. With "
@@ -64,8 +75,11 @@ class SessionListCreateApi(APIView):
         responses={201: SessionCreatedSerializer, **error_responses(400, 403, 409)},
         examples=[
             OpenApiExample("Sandbox session", value={"name": "support", "sandbox": True}, request_only=True),
-            OpenApiExample("With a webhook", value={"name": "shop", "webhook": {"url": "https://example.com/hook"}},
-                           request_only=True),
+            OpenApiExample(
+                "With a webhook",
+                value={"name": "shop", "webhook": {"url": "https://example.com/hook"}},
+                request_only=True,
+            ),
             OpenApiExample("Created", value={**SESSION_EXAMPLE, "status": "starting"}, response_only=True),
         ],
     )
@@ -84,15 +98,20 @@ class SessionDetailApi(APIView):
         return [IsAdminKey()] if self.request.method == "DELETE" else super().get_permissions()
 
     @extend_schema(
-        tags=TAG, summary="Get a session", description="The session's status, linked number and last error.",
+        tags=TAG,
+        summary="Get a session",
+        description="The session's status, linked number and last error.",
         responses={200: SessionOutputSerializer, **error_responses(404)},
         examples=[OpenApiExample("Connected", value=SESSION_EXAMPLE, response_only=True)],
     )
     def get(self, request, session_id):
-        return Response(SessionOutputSerializer(session_get_for_key(key=request.auth, session_id=session_id)).data)
+        return Response(
+            SessionOutputSerializer(session_get_for_key(key=request.auth, session_id=session_id)).data
+        )
 
     @extend_schema(
-        tags=TAG, summary="Delete a session",
+        tags=TAG,
+        summary="Delete a session",
         description="Stops the browser, deletes its profile directory (the link to the phone) and all its data: "
         "messages, media, webhook configuration. Admin keys only.",
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(403, 404)},
@@ -107,7 +126,10 @@ def _action_view(action: str, summary: str, description: str, errors: tuple[int,
 
     class SessionActionApi(APIView):
         @extend_schema(
-            tags=TAG, summary=summary, description=description, request=None,
+            tags=TAG,
+            summary=summary,
+            description=description,
+            request=None,
             responses={202: SessionOutputSerializer, **error_responses(*errors)},
             operation_id=f"sessions_{action}",
         )
@@ -123,14 +145,19 @@ SessionStartApi = _action_view(
     "start", "Start a session", "Starts a stopped or failed session. 409 when it is already running."
 )
 SessionStopApi = _action_view(
-    "stop", "Stop a session",
+    "stop",
+    "Stop a session",
     "Closes the browser; the phone stays linked, so a later start needs no new scan. 409 when already stopped.",
 )
 SessionRestartApi = _action_view(
-    "restart", "Restart a session", "Restarts the browser (a fresh page, same profile: no new scan).", errors=(404,)
+    "restart",
+    "Restart a session",
+    "Restarts the browser (a fresh page, same profile: no new scan).",
+    errors=(404,),
 )
 SessionLogoutApi = _action_view(
-    "logout", "Log out (unlink the phone)",
+    "logout",
+    "Log out (unlink the phone)",
     "Unlinks this device from the phone (WPP.conn.logout); the session then waits for a new scan. "
     "409 unless the session is linked.",
     errors=(404, 409, 503),
@@ -149,7 +176,8 @@ class SessionQrApi(APIView):
     renderer_classes = [renderers.JSONRenderer, PngRenderer]
 
     @extend_schema(
-        tags=TAG, summary="Get the QR code to link a phone",
+        tags=TAG,
+        summary="Get the QR code to link a phone",
         description=(
             "While the session waits for a scan (`status` = `qr`): the QR as a PNG data URL plus the raw string. "
             "Send `Accept: image/png` to get the PNG itself. On the phone: WhatsApp → Settings → Linked devices → "
@@ -158,7 +186,9 @@ class SessionQrApi(APIView):
         ),
         responses={
             (200, "application/json"): QrOutputSerializer,
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The QR code as a PNG image."),
+            (200, "image/png"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The QR code as a PNG image."
+            ),
             **error_responses(404, 409),
         },
     )
@@ -170,19 +200,25 @@ class SessionQrApi(APIView):
                 request.accepted_media_type = "application/json"
             raise Conflict(
                 f"The session is not waiting for a scan (status: {session.status}).",
-                code="not_waiting_for_scan", details={"status": session.status},
+                code="not_waiting_for_scan",
+                details={"status": session.status},
             )
         if request.accepted_renderer.format == "png":
             return HttpResponse(qr_png(session.qr_raw), content_type="image/png")
         return Response(
-            {"status": session.status, "qr": qr_data_url(session.qr_raw), "raw": session.qr_raw,
-             "issuedAt": session.qr_issued_at}
+            {
+                "status": session.status,
+                "qr": qr_data_url(session.qr_raw),
+                "raw": session.qr_raw,
+                "issuedAt": session.qr_issued_at,
+            }
         )
 
 
 class SessionPairingCodeApi(APIView):
     @extend_schema(
-        tags=TAG, summary="Link with a phone number instead of a QR",
+        tags=TAG,
+        summary="Link with a phone number instead of a QR",
         description=(
             "Asks WhatsApp for an 8-character pairing code for this number (wa-js "
             "`WPP.conn.genLinkDeviceCodeForPhoneNumber`). On the phone: Linked devices → Link a device → "
@@ -190,8 +226,10 @@ class SessionPairingCodeApi(APIView):
         ),
         request=PairingCodeInputSerializer,
         responses={200: PairingCodeOutputSerializer, **error_responses(400, 404, 409, 503)},
-        examples=[OpenApiExample("Request", value={"phone": "+33612345678"}, request_only=True),
-                  OpenApiExample("Code", value={"code": "K3ZP9QWA"}, response_only=True)],
+        examples=[
+            OpenApiExample("Request", value={"phone": "+33612345678"}, request_only=True),
+            OpenApiExample("Code", value={"code": "K3ZP9QWA"}, response_only=True),
+        ],
     )
     def post(self, request, session_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
@@ -202,7 +240,8 @@ class SessionPairingCodeApi(APIView):
 
 class SessionEventsApi(APIView):
     @extend_schema(
-        tags=TAG, summary="Status history of a session",
+        tags=TAG,
+        summary="Status history of a session",
         description="The latest status changes with their reasons, newest first (at most 100).",
         responses={200: SessionEventOutputSerializer(many=True), **error_responses(404)},
     )

@@ -54,8 +54,14 @@ class Command:
 class SessionActor:
     """Runs one session on this node. `engine_factory(session)` makes its browser."""
 
-    def __init__(self, *, session_id, node: str, engine_factory: Callable[[Session], Engine],
-                 on_exit: Callable[[SessionActor], None] | None = None):
+    def __init__(
+        self,
+        *,
+        session_id,
+        node: str,
+        engine_factory: Callable[[Session], Engine],
+        on_exit: Callable[[SessionActor], None] | None = None,
+    ):
         self.session_id = session_id
         self.node = node
         self.engine_factory = engine_factory
@@ -128,11 +134,17 @@ class SessionActor:
                         backoff = min(backoff * 2, MAX_BACKOFF)
                         continue
                     self._set(SessionStatus.FAILED, str(exc), last_error=str(exc))
-                    logger.error("Session %s failed: %s", self.session_id, exc,
-                                 extra={"session_id": str(self.session_id), "step": exc.step})
+                    logger.error(
+                        "Session %s failed: %s",
+                        self.session_id,
+                        exc,
+                        extra={"session_id": str(self.session_id), "step": exc.step},
+                    )
                     break
         except Exception as exc:
-            logger.exception("Session actor %s crashed", self.session_id, extra={"session_id": str(self.session_id)})
+            logger.exception(
+                "Session actor %s crashed", self.session_id, extra={"session_id": str(self.session_id)}
+            )
             self._set(SessionStatus.FAILED, f"internal error: {exc}", last_error=f"internal error: {exc}")
         finally:
             self._finish()
@@ -173,7 +185,9 @@ class SessionActor:
                 self._sync_state(engine)
                 self._check_timeouts()
                 close_old_connections()
-            if self.status == SessionStatus.CONNECTED and (self._wake or now - self._last_send > SEND_INTERVAL):
+            if self.status == SessionStatus.CONNECTED and (
+                self._wake or now - self._last_send > SEND_INTERVAL
+            ):
                 self._wake = False
                 self._last_send = now
                 if pump.send_due(session_id=self.session_id, engine=engine):
@@ -183,12 +197,19 @@ class SessionActor:
         try:
             if event.name == "conn.auth_code_change":
                 if event.data and event.data.get("fullCode"):
-                    self._set(SessionStatus.QR, "waiting for a scan", **self._qr_fields(event.data["fullCode"]))
+                    self._set(
+                        SessionStatus.QR, "waiting for a scan", **self._qr_fields(event.data["fullCode"])
+                    )
                 else:
                     self._state_due = True
             elif event.name == "conn.qrcode_idle":
                 engine.refresh_qr()  # keep the QR alive until QR_TIMEOUT_SECONDS
-            elif event.name in ("conn.authenticated", "conn.main_ready", "conn.stream_mode_changed", "conn.logout"):
+            elif event.name in (
+                "conn.authenticated",
+                "conn.main_ready",
+                "conn.stream_mode_changed",
+                "conn.logout",
+            ):
                 self._state_due = True
                 if event.name == "conn.logout":
                     self._set(SessionStatus.QR, "logged out: link the device again", phone="", wid="")
@@ -202,8 +223,13 @@ class SessionActor:
         except EngineCrashed:
             raise
         except EngineError as exc:
-            logger.warning("Session %s: handling %s failed: %s", self.session_id, event.name, exc,
-                           extra={"session_id": str(self.session_id)})
+            logger.warning(
+                "Session %s: handling %s failed: %s",
+                self.session_id,
+                event.name,
+                exc,
+                extra={"session_id": str(self.session_id)},
+            )
 
     def _sync_state(self, engine: Engine) -> None:
         self._state_due = False
@@ -214,8 +240,9 @@ class SessionActor:
             self._disconnected_since = self._disconnected_since or time.monotonic()
             if time.monotonic() - self._disconnected_since > DISCONNECTED_RESTART_AFTER:
                 self._disconnected_since = None
-                raise EngineCrashed(f"still {state.stream_mode} after {DISCONNECTED_RESTART_AFTER:.0f}s",
-                                    step="reconnect")
+                raise EngineCrashed(
+                    f"still {state.stream_mode} after {DISCONNECTED_RESTART_AFTER:.0f}s", step="reconnect"
+                )
         else:
             self._disconnected_since = None
         if status:
@@ -225,8 +252,11 @@ class SessionActor:
         """Maps the page's login state to a session status (wa-js: logged in = authenticated
         and stream mode MAIN; conn.main_ready alone also fires on the QR screen)."""
         if state.is_ready:
-            return SessionStatus.CONNECTED, "linked and ready", {
-                "wid": state.my_id, "phone": phone_from_chat_id(state.my_id), "last_error": ""}
+            return (
+                SessionStatus.CONNECTED,
+                "linked and ready",
+                {"wid": state.my_id, "phone": phone_from_chat_id(state.my_id), "last_error": ""},
+            )
         if state.is_authenticated:
             if self.status in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED):
                 return SessionStatus.DISCONNECTED, f"stream mode {state.stream_mode}", {}
@@ -234,7 +264,8 @@ class SessionActor:
                 return SessionStatus.STARTING, f"scanned, syncing ({state.stream_mode})", {}
             return "", "", {}
         if state.qr:
-            return SessionStatus.QR, "waiting for a scan", self._qr_fields(state.qr)
+            # A QR on screen means no phone is linked, whatever event we may have missed.
+            return SessionStatus.QR, "waiting for a scan", {**self._qr_fields(state.qr), "phone": "", "wid": ""}
         return "", "", {}
 
     def _qr_fields(self, code: str) -> dict[str, Any]:
@@ -246,22 +277,38 @@ class SessionActor:
         return fields
 
     def _check_timeouts(self) -> None:
-        session = Session.objects.filter(pk=self.session_id).only(
-            "status", "status_changed_at", "last_activity_at", "desired_state").first()
+        session = (
+            Session.objects.filter(pk=self.session_id)
+            .only("status", "status_changed_at", "last_activity_at", "desired_state")
+            .first()
+        )
         if session is None or session.desired_state != DesiredState.RUNNING:
             self.request_stop("stop" if session else "delete")
             return
         now = timezone.now()
-        if (session.status == SessionStatus.QR and session.status_changed_at
-                and (now - session.status_changed_at).total_seconds() > settings.QR_TIMEOUT_SECONDS):
-            self._stop_for(f"No scan within {settings.QR_TIMEOUT_SECONDS}s; start the session again for a new QR.")
-        elif (settings.IDLE_TIMEOUT_SECONDS and session.status == SessionStatus.CONNECTED and session.last_activity_at
-              and (now - session.last_activity_at).total_seconds() > settings.IDLE_TIMEOUT_SECONDS):
+        if (
+            session.status == SessionStatus.QR
+            and session.status_changed_at
+            and (now - session.status_changed_at).total_seconds() > settings.QR_TIMEOUT_SECONDS
+        ):
+            self._stop_for(
+                f"No scan within {settings.QR_TIMEOUT_SECONDS}s; start the session again for a new QR."
+            )
+        elif (
+            settings.IDLE_TIMEOUT_SECONDS
+            and session.status == SessionStatus.CONNECTED
+            and session.last_activity_at
+            and (now - session.last_activity_at).total_seconds() > settings.IDLE_TIMEOUT_SECONDS
+        ):
             self._stop_for(f"No activity for {settings.IDLE_TIMEOUT_SECONDS}s (IDLE_TIMEOUT_SECONDS).")
 
     def _stop_for(self, reason: str) -> None:
-        logger.info("Stopping session %s: %s", self.session_id, reason, extra={"session_id": str(self.session_id)})
-        Session.objects.filter(pk=self.session_id).update(desired_state=DesiredState.STOPPED, last_error=reason)
+        logger.info(
+            "Stopping session %s: %s", self.session_id, reason, extra={"session_id": str(self.session_id)}
+        )
+        Session.objects.filter(pk=self.session_id).update(
+            desired_state=DesiredState.STOPPED, last_error=reason
+        )
         self.stop_reason = "stop"
         self._stop_message = reason
         self.stop_event.set()
@@ -303,8 +350,10 @@ class SessionActor:
             if reason == "stop":
                 self._set(SessionStatus.STOPPED, self._stop_message or "stopped")
             elif reason == "shutdown":
-                self._set(SessionStatus.DISCONNECTED if self.status == SessionStatus.CONNECTED else self.status,
-                          "engine node shut down; the session will be taken over")
+                self._set(
+                    SessionStatus.DISCONNECTED if self.status == SessionStatus.CONNECTED else self.status,
+                    "engine node shut down; the session will be taken over",
+                )
         except Exception:
             logger.exception("Could not record the final status of session %s", self.session_id)
         while True:

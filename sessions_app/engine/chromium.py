@@ -138,7 +138,9 @@ class ChromiumEngine(Engine):
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
-        if not (os.access(settings.CHROMIUM_PATH, os.X_OK) and os.access(settings.CHROMEDRIVER_PATH, os.X_OK)):
+        if not (
+            os.access(settings.CHROMIUM_PATH, os.X_OK) and os.access(settings.CHROMEDRIVER_PATH, os.X_OK)
+        ):
             raise EngineError(
                 f"Chromium or ChromeDriver is missing ({settings.CHROMIUM_PATH}, {settings.CHROMEDRIVER_PATH}); "
                 "install them with scripts/install-browser.sh.",
@@ -182,7 +184,9 @@ class ChromiumEngine(Engine):
             raise
         except WebDriverException as exc:
             self.stop()
-            raise EngineCrashed(f"Opening {self._page_name()} failed: {_short(exc)}", step="open page") from exc
+            raise EngineCrashed(
+                f"Opening {self._page_name()} failed: {_short(exc)}", step="open page"
+            ) from exc
 
     def _page_name(self) -> str:
         return "WhatsApp Web" if self.inject_wajs else "the sandbox page"
@@ -213,7 +217,9 @@ class ChromiumEngine(Engine):
         deadline = time.monotonic() + settings.ENGINE_START_TIMEOUT
         while time.monotonic() < deadline:
             try:
-                if self.driver.execute_script("return !!(window.WPP && window.WPP.isReady && window.__yesapp)"):
+                if self.driver.execute_script(
+                    "return !!(window.WPP && window.WPP.isReady && window.__yesapp)"
+                ):
                     return
             except JavascriptException:
                 pass
@@ -274,7 +280,9 @@ class ChromiumEngine(Engine):
             raise EngineError(f"{step} failed in the page: {_short(exc)}", step=step) from exc
         except TimeoutException as exc:
             self._broken = True
-            raise EngineCrashed(f"{step} timed out after {settings.ENGINE_COMMAND_TIMEOUT}s", step=step) from exc
+            raise EngineCrashed(
+                f"{step} timed out after {settings.ENGINE_COMMAND_TIMEOUT}s", step=step
+            ) from exc
         except WebDriverException as exc:
             self._broken = True
             raise EngineCrashed(f"{step}: the browser stopped answering ({_short(exc)})", step=step) from exc
@@ -349,15 +357,22 @@ class ChromiumEngine(Engine):
 
     def pairing_code(self, phone_digits: str) -> str:
         return self._call_wpp(
-            "pairing code", "return await WPP.conn.genLinkDeviceCodeForPhoneNumber(args[0], true);", phone_digits
+            "pairing code",
+            "return await WPP.conn.genLinkDeviceCodeForPhoneNumber(args[0], true);",
+            phone_digits,
         )
 
     def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
         options = {"waitForAck": True}
         if quoted_id:
             options["quotedMsg"] = quoted_id
-        return self._send("send text", "return await WPP.chat.sendTextMessage(args[0], args[1], args[2]);",
-                          chat_id, text, options)
+        return self._send(
+            "send text",
+            "return await WPP.chat.sendTextMessage(args[0], args[1], args[2]);",
+            chat_id,
+            text,
+            options,
+        )
 
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
         data_url = f"data:{media.mimetype};base64,{base64.b64encode(media.data).decode()}"
@@ -369,8 +384,13 @@ class ChromiumEngine(Engine):
             "waitForAck": True,
             **media.extra,
         }
-        return self._send("send media", "return await WPP.chat.sendFileMessage(args[0], args[1], args[2]);",
-                          chat_id, data_url, options)
+        return self._send(
+            "send media",
+            "return await WPP.chat.sendFileMessage(args[0], args[1], args[2]);",
+            chat_id,
+            data_url,
+            options,
+        )
 
     def _send(self, step: str, body: str, *args) -> SendResult:
         value = self._call_wpp(

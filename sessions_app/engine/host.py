@@ -38,7 +38,9 @@ def engine_for(session: Session) -> Engine:
     if session.sandbox:
         from sandbox.services import sandbox_page_url
 
-        return ChromiumEngine(session_id=session.id, page_url=sandbox_page_url(session=session), inject_wajs=False)
+        return ChromiumEngine(
+            session_id=session.id, page_url=sandbox_page_url(session=session), inject_wajs=False
+        )
     return ChromiumEngine(session_id=session.id, page_url=settings.WHATSAPP_WEB_URL, inject_wajs=True)
 
 
@@ -103,9 +105,13 @@ class SessionHost:
             if not actor.is_alive():
                 self._forget(actor)
             elif not lease_renew(session_id=session_id, node=self.node):
-                logger.error("Engine node %s lost the lease of session %s; closing its browser", self.node, session_id)
+                logger.error(
+                    "Engine node %s lost the lease of session %s; closing its browser", self.node, session_id
+                )
                 actor.request_stop("abandon")
-        wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(status=SessionStatus.FAILED)
+        wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(
+            status=SessionStatus.FAILED
+        )
         wanted_ids = {str(pk) for pk in wanted.values_list("pk", flat=True)}
         for session_id, actor in actors:
             if session_id not in wanted_ids and actor.is_alive():
@@ -125,10 +131,15 @@ class SessionHost:
             if not lease_acquire(session_id=session_id, node=self.node):
                 return None
             actor = SessionActor(
-                session_id=session_id, node=self.node, engine_factory=self.engine_factory, on_exit=self._forget
+                session_id=session_id,
+                node=self.node,
+                engine_factory=self.engine_factory,
+                on_exit=self._forget,
             )
             self.actors[session_id] = actor
-        logger.info("Engine node %s takes session %s", self.node, session_id, extra={"session_id": session_id})
+        logger.info(
+            "Engine node %s takes session %s", self.node, session_id, extra={"session_id": session_id}
+        )
         actor.start()
         return actor
 
@@ -164,8 +175,10 @@ class SessionHost:
         try:
             return future.result(timeout=settings.ENGINE_COMMAND_TIMEOUT)
         except FutureTimeout:
-            return {"error": f"The session did not finish {command} within {settings.ENGINE_COMMAND_TIMEOUT}s.",
-                    "code": "engine_timeout"}
+            return {
+                "error": f"The session did not finish {command} within {settings.ENGINE_COMMAND_TIMEOUT}s.",
+                "code": "engine_timeout",
+            }
 
     def stats(self) -> dict:
         with self.lock:

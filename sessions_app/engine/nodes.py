@@ -17,4 +17,4 @@ def node_gone(name: str) -> None:
 
 def live_nodes() -> list[str]:
     prefix = NODE_KEY.format(name="")
-    return sorted(key.decode()[len(prefix):] for key in get_redis().scan_iter(match=prefix + "*", count=100))
+    return sorted(key.decode()[len(prefix) :] for key in get_redis().scan_iter(match=prefix + "*", count=100))

@@ -123,9 +123,14 @@ def test_stop_without_an_engine_node_stops_at_once_and_start_brings_it_back(api)
 
 
 def test_logout_and_pairing_code_need_the_right_state(api):
-    session = Session.objects.create(name="s", status=SessionStatus.STOPPED, desired_state=DesiredState.STOPPED)
+    session = Session.objects.create(
+        name="s", status=SessionStatus.STOPPED, desired_state=DesiredState.STOPPED
+    )
     assert api.post(f"{URL}/{session.id}/logout").status_code == 409
-    assert api.post(f"{URL}/{session.id}/pairing-code", {"phone": "+33612345678"}, format="json").status_code == 409
+    assert (
+        api.post(f"{URL}/{session.id}/pairing-code", {"phone": "+33612345678"}, format="json").status_code
+        == 409
+    )
     response = api.post(f"{URL}/{session.id}/pairing-code", {"phone": "12"}, format="json")
     assert response.status_code == 400 and "phone" in response.json()["error"]["message"]
 
@@ -145,4 +150,7 @@ def test_events_list_the_history_newest_first(api):
     session = Session.objects.get()
     api.post(f"{URL}/{session.id}/stop")
     history = api.get(f"{URL}/{session.id}/events").json()
-    assert [(e["fromStatus"], e["toStatus"]) for e in history] == [("starting", "stopped"), ("stopped", "starting")]
+    assert [(e["fromStatus"], e["toStatus"]) for e in history] == [
+        ("starting", "stopped"),
+        ("stopped", "starting"),
+    ]

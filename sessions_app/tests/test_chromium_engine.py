@@ -76,14 +76,16 @@ def test_wajs_and_the_bridge_run_before_the_page_and_the_user_agent_is_not_headl
     assert engine.is_alive() and engine.memory_pids()
 
 
-def test_a_page_where_wpp_never_gets_ready_fails_with_the_step_that_hung(blank_page_url, engine_factory, settings):
-    settings.ENGINE_START_TIMEOUT = 3
+def test_a_page_where_wpp_never_gets_ready_fails_with_the_step_that_hung(
+    blank_page_url, engine_factory, settings
+):
+    settings.ENGINE_START_TIMEOUT = 10
     engine = engine_factory(blank_page_url)
     started = time.monotonic()
     with pytest.raises(EngineCrashed) as info:
         engine.start()
     assert info.value.step == "wait for WPP.isReady"
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 40
     assert engine.driver is None  # the browser was closed
 
 
@@ -106,7 +108,9 @@ def test_a_browser_killed_under_the_engine_surfaces_as_crashed(blank_page_url, e
     assert not engine.is_alive()
 
 
-def test_a_hung_browser_is_noticed_within_seconds_and_stop_cleans_up(blank_page_url, engine_factory, monkeypatch):
+def test_a_hung_browser_is_noticed_within_seconds_and_stop_cleans_up(
+    blank_page_url, engine_factory, monkeypatch
+):
     engine = engine_factory(blank_page_url)
     monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
     engine.start()
@@ -122,7 +126,11 @@ def test_a_hung_browser_is_noticed_within_seconds_and_stop_cleans_up(blank_page_
     engine.stop()
     assert time.monotonic() - started < 20
     time.sleep(0.5)
-    assert not [pid for pid in pids if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
+    assert not [
+        pid
+        for pid in pids
+        if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]
+    ]
 
 
 def test_an_orphaned_browser_holding_the_profile_is_cleared(tmp_path, settings):
@@ -131,9 +139,16 @@ def test_an_orphaned_browser_holding_the_profile_is_cleared(tmp_path, settings):
     profile = profile_dir_for(session_id)
     profile.mkdir(parents=True)
     orphan = subprocess.Popen(
-        [settings.CHROMIUM_PATH, "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
-         "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            settings.CHROMIUM_PATH,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):

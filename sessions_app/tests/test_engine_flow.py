@@ -3,46 +3,14 @@ headless Chromium on the sandbox page → bridge events → database."""
 
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
-from sessions_app.engine.chromium import profile_dir_for
 from sessions_app.engine.lease import lease_owner
 from sessions_app.models import Session
-from sessions_app.tests.conftest import wait_for, wait_status
-from sessions_app.tests.test_api import decode_qr
+from sessions_app.tests.helpers import PHONE, browser_pids, create_and_link, wait_for, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-PHONE = "+33612345678"
-
-
-def browser_pids(session_id) -> list[int]:
-    """Chromium processes running on this session's profile."""
-    marker = f"--user-data-dir={profile_dir_for(session_id)}".encode()
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if marker in (proc / "cmdline").read_bytes():
-                    pids.append(int(proc.name))
-            except OSError:
-                continue
-    return pids
-
-
-def create_and_link(api, name="flow"):
-    response = api.post("/api/v1/sessions", {"name": name, "sandbox": True}, format="json")
-    assert response.status_code == 201, response.content
-    session_id = response.json()["id"]
-    session = wait_status(session_id, "qr")
-    png = api.get(f"/api/v1/sessions/{session_id}/qr", HTTP_ACCEPT="image/png")
-    assert png.status_code == 200 and decode_qr(png.content) == session.qr_raw
-    response = api.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": PHONE}, format="json")
-    assert response.status_code in (200, 201, 202), response.content
-    session = wait_status(session_id, "connected")
-    assert session.phone == PHONE and session.wid == PHONE.lstrip("+") + "@c.us"
-    return session
 
 
 def test_link_restart_worker_and_logout(api, engine_worker):
@@ -83,7 +51,9 @@ def test_a_sigkilled_worker_loses_its_lease_and_another_node_takes_the_session(a
     os.kill(worker.proc.pid, signal.SIGKILL)  # the worker only: its browser is orphaned
     worker.proc.wait(10)
     engine_worker("engine-b")
-    wait_for(lambda: (lease_owner(session.id) or "").startswith("engine-b@"), 30, what="lease moves to engine-b")
+    wait_for(
+        lambda: (lease_owner(session.id) or "").startswith("engine-b@"), 30, what="lease moves to engine-b"
+    )
     session = wait_status(session.id, "connected", timeout=60)
     assert len(browser_pids(session.id)) > 0
     assert Session.objects.filter(pk=session.id).exists()
@@ -99,17 +69,24 @@ def test_stop_and_start_keep_the_link(api, engine_worker):
     wait_status(session.id, "connected")
 
 
-def test_missing_chromium_fails_the_session_with_a_readable_reason_and_the_api_still_answers(api, engine_worker):
+def test_missing_chromium_fails_the_session_with_a_readable_reason_and_the_api_still_answers(
+    api, engine_worker
+):
     engine_worker("engine-a", CHROMIUM_PATH="/nonexistent/chromium")
-    session_id = api.post("/api/v1/sessions", {"name": "nochrome", "sandbox": True}, format="json").json()["id"]
+    session_id = api.post("/api/v1/sessions", {"name": "nochrome", "sandbox": True}, format="json").json()[
+        "id"
+    ]
     session = wait_status(session_id, "failed", timeout=30)
     assert "install-browser.sh" in session.last_error
     body = api.get(f"/api/v1/sessions/{session_id}").json()
     assert body["status"] == "failed" and "Chromium" in body["lastError"]
     # A failed session is not retried in a loop; start asks for a new try.
     assert api.post(f"/api/v1/sessions/{session_id}/start").status_code == 202
-    wait_for(lambda: Session.objects.get(pk=session_id).events.filter(to_status="failed").count() == 2, 30,
-             what="second failure")
+    wait_for(
+        lambda: Session.objects.get(pk=session_id).events.filter(to_status="failed").count() == 2,
+        30,
+        what="second failure",
+    )
 
 
 def test_a_session_left_unscanned_stops_with_a_reason(api, engine_worker):
@@ -133,8 +110,9 @@ def test_pairing_code_links_without_a_qr_through_the_engine(api, engine_worker):
 def test_the_phone_going_offline_shows_disconnected_then_reconnects_by_itself(api, engine_worker):
     engine_worker("engine-a")
     session = create_and_link(api, name="offline")
-    response = api.post(f"/api/v1/sandbox/sessions/{session.id}/disconnect", {"mode": "offline", "seconds": 2},
-                        format="json")
+    response = api.post(
+        f"/api/v1/sandbox/sessions/{session.id}/disconnect", {"mode": "offline", "seconds": 2}, format="json"
+    )
     assert response.status_code in (200, 202), response.content
     wait_status(session.id, "disconnected", timeout=20)
     session = wait_status(session.id, "connected", timeout=30)
@@ -144,7 +122,9 @@ def test_the_phone_going_offline_shows_disconnected_then_reconnects_by_itself(ap
 def test_the_phone_unlinking_the_device_sends_the_session_back_to_qr(api, engine_worker):
     engine_worker("engine-a")
     session = create_and_link(api, name="unlink")
-    response = api.post(f"/api/v1/sandbox/sessions/{session.id}/disconnect", {"mode": "unlink"}, format="json")
+    response = api.post(
+        f"/api/v1/sandbox/sessions/{session.id}/disconnect", {"mode": "unlink"}, format="json"
+    )
     assert response.status_code in (200, 202), response.content
     session = wait_status(session.id, "qr", timeout=20)
     assert session.phone == ""

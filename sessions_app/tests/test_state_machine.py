@@ -30,7 +30,9 @@ def test_a_change_records_an_event_and_emits_session_status(emitted):
     assert session.status == SessionStatus.QR and session.qr_raw == "2@abc"
     event = SessionEvent.objects.get(session=session)
     assert (event.from_status, event.to_status, event.reason) == ("starting", "qr", "waiting")
-    assert emitted == [("session.status", session.id, {"status": "qr", "previousStatus": "starting", "reason": "waiting"})]
+    assert emitted == [
+        ("session.status", session.id, {"status": "qr", "previousStatus": "starting", "reason": "waiting"})
+    ]
 
 
 def test_same_status_updates_fields_without_an_event(emitted):

@@ -136,3 +136,18 @@ def start_worker(transactional_db) -> Iterator:
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def engine_worker(start_worker, live_server):
+    """Starts real engine workers (Celery + session host) whose browsers reach this test's
+    live server, where the sandbox page is served: `engine_worker("engine-a", **env)`."""
+    from sessions_app.tests.helpers import kill_browsers_under
+
+    def start(name: str = "engine-a", **env):
+        env.setdefault("ENGINE_SCAN_INTERVAL", "0.5")
+        env.setdefault("ENGINE_LEASE_TTL", "6")
+        return start_worker(queues="engine", name=name, INTERNAL_BASE_URL=live_server.url, **env)
+
+    yield start
+    kill_browsers_under(Path(settings.SESSIONS_DIR))

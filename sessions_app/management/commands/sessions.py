@@ -29,7 +29,9 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, session: str | None, **options):
         if action == "list":
             rows = Session.objects.order_by("name")
-            self.stdout.write(f"{'NAME':20} {'STATUS':13} {'WANTED':8} {'PHONE':16} {'SANDBOX':7} ID / LAST ERROR")
+            self.stdout.write(
+                f"{'NAME':20} {'STATUS':13} {'WANTED':8} {'PHONE':16} {'SANDBOX':7} ID / LAST ERROR"
+            )
             for s in rows:
                 self.stdout.write(
                     f"{s.name[:20]:20} {s.status:13} {s.desired_state:8} {s.phone or '-':16} "
