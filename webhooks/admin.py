@@ -1,3 +1,5 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 
 from webhooks.models import (
@@ -8,16 +10,32 @@ from webhooks.models import (
     WebhookSource,
 )
 from webhooks.services import webhook_delivery_retry
-from yesapp.errors import ServiceError
+from yesapp.errors import InvalidInput, ServiceError
+from yesapp.validators import validate_public_url
+
+
+class WebhookConfigForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+    class Meta:
+        model = WebhookConfig
+        # Never the secret: it is shown once, by the API, when it is generated.
+        fields = ("session", "url", "events", "headers", "ordered", "is_active")
+
+    def clean_url(self) -> str:
+        # The same rule as the API: an admin edit must not point a webhook at a private address.
+        try:
+            return validate_public_url(self.cleaned_data["url"], allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 @admin.register(WebhookConfig)
 class WebhookConfigAdmin(admin.ModelAdmin):
+    form = WebhookConfigForm
     list_display = ("__str__", "session", "source", "url", "event_list", "ordered", "is_active", "updated_at")
     list_filter = ("source", "ordered", "is_active")
     search_fields = ("url", "session__name")
-    # The secret is shown once, by the API, when it is generated; the admin never shows it.
-    exclude = ("secret",)
     readonly_fields = ("source", "created_at", "updated_at")
     raw_id_fields = ("session",)
 

@@ -256,3 +256,29 @@ def test_admin_retry_selected_requeues_finished_deliveries_through_the_service(
     assert failed.status == DeliveryStatus.PENDING and failed.round_attempts == 0
     page = admin_client.get(f"/admin/webhooks/webhookdelivery/{failed.pk}/change/")
     assert page.status_code == 200 and "HTTP 404" in page.content.decode()
+    assert admin_client.get("/admin/webhooks/webhookdelivery/?status__exact=pending").status_code == 200
+    config = WebhookConfig.objects.get()
+    listing = admin_client.get("/admin/webhooks/webhookconfig/")
+    assert listing.status_code == 200 and receiver.url() in listing.content.decode()
+    change = admin_client.get(f"/admin/webhooks/webhookconfig/{config.pk}/change/").content.decode()
+    assert config.secret not in change  # the admin never shows the secret
+
+
+def test_admin_refuses_to_point_a_webhook_at_a_private_address(
+    admin_client, make_session, receiver, settings
+):
+    webhook_configure(session=make_session(), url="https://93.184.215.14/hook")
+    config = WebhookConfig.objects.get()
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    form = {
+        "session": config.session_id,
+        "url": receiver.url(),
+        "events": "[]",
+        "headers": "{}",
+        "ordered": "on",
+    }
+    form["is_active"] = "on"
+    response = admin_client.post(f"/admin/webhooks/webhookconfig/{config.pk}/change/", form)
+    assert response.status_code == 200 and "private address" in response.content.decode()
+    config.refresh_from_db()
+    assert config.url == "https://93.184.215.14/hook"

@@ -77,3 +77,60 @@ def test_a_closed_port_is_a_transient_connection_error(settings):
         port = sock.getsockname()[1]
     result = _post(f"http://127.0.0.1:{port}/hook")
     assert result.status_code is None and "refused" in result.error.lower() and not result.permanent_error
+
+
+@pytest.fixture
+def https_receiver(tmp_path):
+    """An HTTPS server with a self-signed certificate for `localhost`."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield server.server_address[1], cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_connects_to_the_checked_address_and_still_verifies_the_certificate(settings, https_receiver):
+    from webhooks import transport
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    port, cert = https_receiver
+    untrusted = _post(f"https://localhost:{port}/hook")
+    assert untrusted.status_code is None and "CERTIFICATE_VERIFY_FAILED" in untrusted.error
+    session = transport._session()
+    session.verify = str(cert)  # trust the test certificate, for this thread only
+    try:
+        assert _post(f"https://localhost:{port}/hook").succeeded
+        # Connecting by address doesn't loosen hostname checks: the name must match the certificate.
+        mismatch = _post(f"https://127.0.0.1:{port}/hook")
+        assert mismatch.status_code is None and "mismatch" in mismatch.error
+    finally:
+        session.verify = True
