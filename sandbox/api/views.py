@@ -61,6 +61,7 @@ class SandboxStateApi(SandboxApi):
     @extend_schema(
         tags=TAG,
         summary="Sandbox phone state",
+        operation_id="sandbox_state",
         parameters=[SESSION_ID],
         description="Whether the sandbox phone is linked, and what the sandbox page shows now.",
         responses={200: SandboxStateOutputSerializer, **error_responses(400, 404)},
@@ -75,6 +76,7 @@ class SandboxLinkApi(SandboxApi):
     @extend_schema(
         tags=TAG,
         summary="Scan the QR with the sandbox phone",
+        operation_id="sandbox_link",
         parameters=[SESSION_ID],
         request=LinkInputSerializer,
         description=(
@@ -103,6 +105,7 @@ class SandboxInboundApi(SandboxApi):
     @extend_schema(
         tags=TAG,
         summary="A contact sends the session a message",
+        operation_id="sandbox_inbound",
         parameters=[SESSION_ID],
         request={"application/json": InboundInputSerializer, "multipart/form-data": InboundInputSerializer},
         description=(
@@ -180,6 +183,7 @@ class SandboxOutboxApi(SandboxApi):
     @extend_schema(
         tags=TAG,
         summary="What contacts received",
+        operation_id="sandbox_outbox",
         parameters=[SESSION_ID, OutboxQuerySerializer],
         description=(
             "Messages the session sent, as the contacts' phones got them, newest first, with receipts "
@@ -209,6 +213,7 @@ class SandboxOutboxMediaApi(SandboxApi):
     @extend_schema(
         tags=TAG,
         summary="Download a file a contact received",
+        operation_id="sandbox_outbox_media",
         parameters=[
             SESSION_ID,
             OpenApiParameter(
@@ -241,6 +246,7 @@ class SandboxDisconnectApi(SandboxApi):
     @extend_schema(
         tags=TAG,
         summary="Unlink the device or drop the connection",
+        operation_id="sandbox_disconnect",
         parameters=[SESSION_ID],
         request=DisconnectInputSerializer,
         description=(

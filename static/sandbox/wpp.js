@@ -370,7 +370,11 @@
         else syncThenMain();
         return;
       }
-      if (state.deviceToken) forgetToken(); // unlinked while the browser was closed
+      if (state.deviceToken) {
+        // Unlinked while the browser was closed: WhatsApp tells the device it is logged out.
+        forgetToken();
+        emit('conn.logout');
+      }
       return showQr();
     }).then(pollLoop, function (err) {
       console.error('sandbox boot failed; retrying', err);
