@@ -80,7 +80,7 @@ class HourlyBars:
     total_received: int
 
     @classmethod
-    def build(cls, rows: list[dict], *, width: int = 720, height: int = 200) -> HourlyBars:
+    def build(cls, rows: list[dict], *, width: int = 960, height: int = 220) -> HourlyBars:
         left, right, top, bottom = 40, 8, 10, 24
         plot_w, plot_h = width - left - right, height - top - bottom
         peak = nice_max(max((max(r["sent"], r["received"]) for r in rows), default=0))
@@ -106,8 +106,11 @@ class HourlyBars:
                 )
             if i % 3 == 0:
                 labels.append({"x": round(left + i * slot + slot / 2, 1), "text": hour})
+        # Whole numbers only: the middle of an axis up to 5 would read "2.5 messages".
         ticks = [
-            {"y": round(top + plot_h - plot_h * frac, 1), "text": f"{peak * frac:g}"} for frac in (0, 0.5, 1)
+            {"y": round(top + plot_h - plot_h * frac, 1), "text": f"{peak * frac:g}"}
+            for frac in (0, 0.5, 1)
+            if float(peak * frac).is_integer()
         ]
         return cls(
             rects=rects,

@@ -21,7 +21,8 @@ LOG_LIMIT = 50
 def message_log_context(session: Session, *, direction: str) -> dict:
     direction = direction if direction in ("inbound", "outbound") else "all"
     messages, total = selectors.message_list(session=session, direction=direction, limit=LOG_LIMIT)
-    return {"session": session, "messages": messages, "total": total, "direction": direction}
+    # Not "messages": that name belongs to Django's flash messages in every template.
+    return {"session": session, "log_messages": messages, "total": total, "direction": direction}
 
 
 @require_GET

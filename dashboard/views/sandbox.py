@@ -64,10 +64,10 @@ def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     # Receipts are applied when someone looks, as the sandbox API's outbox does.
     services.sandbox_settle_receipts(session=session)
-    messages = list(selectors.outbox(session=session)[:OUTBOX_SHOWN])
-    for message in messages:
+    outbox = list(selectors.outbox(session=session)[:OUTBOX_SHOWN])
+    for message in outbox:
         message.ack_label = ACK_LABELS.get(message.ack, str(message.ack))
-    return render(request, "partials/sandbox_outbox.html", {"session": session, "messages": messages})
+    return render(request, "partials/sandbox_outbox.html", {"session": session, "outbox": outbox})
 
 
 @require_POST

@@ -34,11 +34,11 @@ RUNNING = {SessionStatus.STARTING, SessionStatus.QR, SessionStatus.CONNECTED, Se
 def available_actions(session: Session, *, is_admin: bool) -> list[dict]:
     """The buttons that make sense in the session's current state (the services decide for real)."""
     names = []
-    if session.status in (SessionStatus.STOPPED, SessionStatus.FAILED) or session.desired_state == "stopped":
+    running = session.status in RUNNING and session.desired_state != "stopped"
+    if not running:
         names.append("start")
-    if session.status in RUNNING:
-        names.append("stop")
-    names.append("restart")
+    else:
+        names += ["stop", "restart"]
     if session.status in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED):
         names.append("logout")
     if is_admin:

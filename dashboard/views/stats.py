@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from dashboard import selectors
 from dashboard.auth import viewer_required
 from dashboard.charts import HorizontalBars, HourlyBars
+from dashboard.templatetags.dashboard_tags import session_label
 from messaging.selectors import stats_for_key
 from sessions_app.models import SessionStatus
 
@@ -28,7 +29,7 @@ def _duration(seconds: int) -> str:
         return f"{days} d {hours} h"
     if hours:
         return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds} s"
+    return f"{minutes} min" if minutes else f"{seconds} s"
 
 
 def stats_context(request: HttpRequest) -> dict:
@@ -36,7 +37,7 @@ def stats_context(request: HttpRequest) -> dict:
     stats = stats_for_key(key=key)
     by_status = stats["sessions"]["byStatus"]
     status_bars = HorizontalBars.build(
-        [(label, by_status.get(value, 0), STATUS_CSS[value]) for value, label in SessionStatus.choices]
+        [(session_label(value), by_status.get(value, 0), STATUS_CSS[value]) for value in SessionStatus.values]
     )
     webhooks = selectors.webhook_outcomes(key=key)
     webhook_bars = HorizontalBars.build(

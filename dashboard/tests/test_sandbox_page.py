@@ -1,0 +1,115 @@
+import io
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from sandbox.models import Direction, SandboxContact, SandboxDevice, SandboxMessage
+
+FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def link(session, phone="+14155550123") -> SandboxDevice:
+    device, _ = SandboxDevice.objects.get_or_create(session=session)
+    device.device_token, device.phone, device.linked_at = "t" * 64, phone, timezone.now()
+    device.save()
+    return device
+
+
+def test_sandbox_page_is_only_for_sandbox_sessions(admin_client, make_session):
+    real = make_session("real", sandbox=False)
+    assert admin_client.get(reverse("dashboard:sandbox", args=[real.pk])).status_code == 404
+    sandbox = make_session("play", status="qr", qr_raw="2@x,y,z,w")
+    page = admin_client.get(reverse("dashboard:sandbox", args=[sandbox.pk]))
+    assert page.status_code == 200
+    assert b"Scan the QR with this phone" in page.content and b"data:image/png;base64," in page.content
+
+
+def test_scanning_when_no_page_shows_a_qr_gives_the_services_reason(admin_client, make_session):
+    session = make_session("play", status="starting")
+    response = admin_client.post(
+        reverse("dashboard:sandbox-scan", args=[session.pk]),
+        {"phone": "+14155550123", "name": "Phone"},
+        **FETCH,
+    )
+    assert response.status_code == 409
+    assert "not showing a QR" in response.json()["message"]
+
+
+def test_writing_as_a_contact_needs_a_linked_phone_then_reaches_the_session(admin_client, make_session):
+    session = make_session("play", status="connected")
+    url = reverse("dashboard:sandbox-write", args=[session.pk])
+    data = {"from_phone": "+14155550142", "name": "Alice", "text": "Hi there"}
+    refused = admin_client.post(url, data, **FETCH)
+    assert refused.status_code == 409 and "not linked" in refused.json()["message"]
+    link(session)
+    accepted = admin_client.post(url, data, **FETCH)
+    assert accepted.json()["ok"] is True
+    message = SandboxMessage.objects.get(direction=Direction.INBOUND)
+    assert (message.text, message.contact.phone, message.contact.name) == (
+        "Hi there",
+        "+14155550142",
+        "Alice",
+    )
+
+
+def test_writing_a_file_as_a_contact(admin_client, make_session):
+    session = make_session("play", status="connected")
+    link(session)
+    upload = io.BytesIO(PNG)
+    upload.name = "dot.png"
+    response = admin_client.post(
+        reverse("dashboard:sandbox-write", args=[session.pk]),
+        {"from_phone": "+14155550142", "text": "", "file": upload},
+        **FETCH,
+    )
+    assert response.json()["ok"] is True, response.json()
+    message = SandboxMessage.objects.get()
+    assert message.type == "image" and message.mimetype == "image/png"
+
+
+def test_outbox_shows_what_contacts_received_with_receipts_and_previews(admin_client, make_session):
+    session = make_session("play", status="connected")
+    link(session)
+    contact = SandboxContact.objects.create(session=session, phone="+14155550142", name="Alice")
+    past = timezone.now() - timedelta(seconds=10)
+    SandboxMessage.objects.create(
+        session=session,
+        contact=contact,
+        direction=Direction.OUTBOUND,
+        wa_id="true_14155550142@c.us_3EB0AA",
+        key="3EB0AA",
+        chat_id=contact.chat_id,
+        text="<b>hello</b>",
+        ack=1,
+        delivered_due_at=past,
+        read_due_at=past,
+    )
+    image = SandboxMessage(
+        session=session,
+        contact=contact,
+        direction=Direction.OUTBOUND,
+        wa_id="true_14155550142@c.us_3EB0BB",
+        key="3EB0BB",
+        chat_id=contact.chat_id,
+        type="image",
+        mimetype="image/png",
+        filename="dot.png",
+        size=len(PNG),
+        ack=1,
+    )
+    image.media.save("dot.png", ContentFile(PNG), save=True)
+    html = admin_client.get(reverse("dashboard:sandbox-outbox", args=[session.pk])).content.decode()
+    assert "&lt;b&gt;hello&lt;/b&gt;" in html
+    assert 'data-ack="read"' in html  # receipts due in the past were applied
+    media_url = reverse("dashboard:sandbox-media", args=[session.pk, image.wa_id])
+    assert f'href="{media_url}" data-lightbox' in html
+    preview = admin_client.get(media_url)
+    assert preview["Content-Type"] == "image/png" and b"".join(preview.streaming_content) == PNG
+    download = admin_client.get(media_url + "?download")
+    assert download["Content-Disposition"].startswith("attachment")
