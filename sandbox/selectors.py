@@ -6,7 +6,7 @@ import base64
 
 from django.db.models import QuerySet
 
-from sandbox.models import Direction, EventKind, SandboxEvent, SandboxMessage
+from sandbox.models import Ack, Direction, EventKind, SandboxEvent, SandboxMessage
 from sessions_app.models import Session
 
 
@@ -28,7 +28,8 @@ def message_model(message: SandboxMessage, *, me: str) -> dict:
         "body": "" if message.is_media else message.text,
         "t": int(message.created_at.timestamp()),
         "notifyName": "" if ours else contact.name,
-        "ack": message.ack,
+        # As the message was when it arrived; receipts later come as chat.msg_ack_change.
+        "ack": Ack.SENT,
         "self": "out" if ours else "in",
         "isNewMsg": True,
     }

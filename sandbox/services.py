@@ -499,12 +499,14 @@ def sandbox_page_send(
     text: str = "",
     file: OutgoingFile | None = None,
     mark_read: bool = True,
+    seen: int = 0,
 ) -> SandboxMessage:
     """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
     ack 1 (the server has it); receipts follow at the configured delays.
 
     A recipient that is not a plausible phone (`<digits>@c.us`) fails with
-    `invalid_recipient`, which the page reports as a failed `sendMsgResult`.
+    `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
+    `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
     """
     phone = chat_phone(chat_id)
     if phone is None:
@@ -527,7 +529,7 @@ def sandbox_page_send(
             raise Conflict("The page is not logged in.", code="not_logged_in")
         contact = _contact(session, phone)
         if mark_read:
-            _mark_read(contact, now)
+            _mark_read(contact, now, seen=seen)
         key = _new_key(ours=True)
         message = SandboxMessage(
             session=session,
@@ -548,15 +550,20 @@ def sandbox_page_send(
     return message
 
 
-def _mark_read(contact: SandboxContact, now) -> int:
-    return SandboxMessage.objects.filter(
-        contact=contact, direction=Direction.INBOUND, read_at__isnull=True
-    ).update(read_at=now, ack=Ack.READ)
+def _mark_read(contact: SandboxContact, now, *, seen: int) -> int:
+    """Reads the contact's messages the page has received (event cursor up to `seen`): a
+    message still on its way can't have been read."""
+    unread = SandboxMessage.objects.filter(
+        contact=contact, direction=Direction.INBOUND, read_at__isnull=True, cursor__lte=seen
+    )
+    unread.filter(delivered_at__isnull=True).update(delivered_at=now)
+    return unread.update(read_at=now, ack=Ack.READ)
 
 
-def sandbox_page_mark_read(*, session: Session, device_token: str, chat_id: str) -> int:
-    """`WPP.chat.markIsRead`: the contact's messages are read (blue ticks on their phone).
-    Returns how many were unread; an unknown chat is `chat_not_found`, as in wa-js."""
+def sandbox_page_mark_read(*, session: Session, device_token: str, chat_id: str, seen: int) -> int:
+    """`WPP.chat.markIsRead`: the contact's messages the page has received (up to its cursor
+    `seen`) are read: blue ticks on their phone. Returns how many were unread; an unknown
+    chat is `chat_not_found`, as in wa-js."""
     phone = chat_phone(chat_id)
     contact = SandboxContact.objects.filter(session=session, phone=phone).first() if phone else None
     if contact is None:
@@ -565,7 +572,7 @@ def sandbox_page_mark_read(*, session: Session, device_token: str, chat_id: str)
         device = _locked_device(session)
         if not _token_ok(device, device_token):
             raise Conflict("The page is not logged in.", code="not_logged_in")
-        return _mark_read(contact, timezone.now())
+        return _mark_read(contact, timezone.now(), seen=seen)
 
 
 def sandbox_page_media(*, session: Session, device_token: str, wa_id: str) -> SandboxMessage:

@@ -29,6 +29,14 @@ def _device_token(request: HttpRequest) -> str:
     return request.headers.get(DEVICE_HEADER, "").strip()
 
 
+def _cursor(value) -> int:
+    """The page's event cursor (what it has received), sent with reads and sends."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("cursor must be a number.") from exc
+
+
 def _json_body(request: HttpRequest) -> dict:
     if not request.body:
         return {}
@@ -157,11 +165,13 @@ def send(request: HttpRequest, session) -> HttpResponse:
             fields.get("markIsRead"),
         )
         mark_read = mark_read != "false"
+        seen = _cursor(fields.get("cursor"))
     else:
         data = _json_body(request)
         file = None
         chat_id, text = str(data.get("chatId") or ""), str(data.get("text") or "")
         mark_read = data.get("markIsRead", True) is not False
+        seen = _cursor(data.get("cursor"))
     message = services.sandbox_page_send(
         session=session,
         device_token=_device_token(request),
@@ -169,6 +179,7 @@ def send(request: HttpRequest, session) -> HttpResponse:
         text=text,
         file=file,
         mark_read=mark_read,
+        seen=seen,
     )
     return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
 
@@ -186,11 +197,14 @@ def media(request: HttpRequest, session, wa_id: str) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def read(request: HttpRequest, session) -> HttpResponse:
-    chat_id = str(_json_body(request).get("chatId") or "")
+    data = _json_body(request)
     unread = services.sandbox_page_mark_read(
-        session=session, device_token=_device_token(request), chat_id=chat_id
+        session=session,
+        device_token=_device_token(request),
+        chat_id=str(data.get("chatId") or ""),
+        seen=_cursor(data.get("cursor")),
     )
-    return JsonResponse({"wid": chat_id, "unreadCount": unread})
+    return JsonResponse({"unreadCount": unread})
 
 
 @page_endpoint(("POST",))

@@ -350,14 +350,43 @@ def test_send_to_an_implausible_number_stores_nothing(api, sandbox_session):
     assert not SandboxMessage.objects.exists()
 
 
-def test_send_marks_the_chat_read_like_wa_js(api, sandbox_session):
+def test_send_marks_what_the_page_received_as_read_like_wa_js(api, sandbox_session):
     token = link(api, sandbox_session)
-    api.post(api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": "Hi"}, format="json")
+    seen = api.post(
+        api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": "Hi"}, format="json"
+    ).json()
+    api.post(api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": "on its way"}, format="json")
     services.sandbox_page_send(
-        session=sandbox_session, device_token=token, chat_id="4915112345678@c.us", text="Yo"
+        session=sandbox_session,
+        device_token=token,
+        chat_id="4915112345678@c.us",
+        text="Yo",
+        seen=seen["cursor"],
     )
-    inbound = SandboxMessage.objects.get(direction="in")
-    assert inbound.read_at is not None and inbound.ack == 3
+    read = SandboxMessage.objects.get(text="Hi")
+    assert read.read_at is not None and read.delivered_at is not None and read.ack == 3
+    # The page had not received the second one yet: it can't have been read.
+    assert SandboxMessage.objects.get(text="on its way").read_at is None
+
+
+def test_mark_read_counts_what_was_unread(api, sandbox_session):
+    token = link(api, sandbox_session)
+    last = None
+    for text in ("a", "b"):
+        last = api.post(
+            api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": text}, format="json"
+        ).json()
+    mark = services.sandbox_page_mark_read
+    assert (
+        mark(session=sandbox_session, device_token=token, chat_id="4915112345678@c.us", seen=last["cursor"])
+        == 2
+    )
+    assert (
+        mark(session=sandbox_session, device_token=token, chat_id="4915112345678@c.us", seen=last["cursor"])
+        == 0
+    )
+    with pytest.raises(services.NotFound):
+        mark(session=sandbox_session, device_token=token, chat_id="33699999999@c.us", seen=last["cursor"])
 
 
 # --- disconnect ---

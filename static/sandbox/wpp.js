@@ -430,7 +430,8 @@
     }).then(function () {
       return sleep(options.delay || 0);
     }).then(untilOnline).then(function () {
-      return callJson('POST', 'send', { chatId: to, text: String(content), markIsRead: !!options.markIsRead });
+      return callJson('POST', 'send', { chatId: to, text: String(content), markIsRead: !!options.markIsRead,
+                                        cursor: state.cursor });
     }).then(function (data) {
       return finishSend(data, options, to, true);
     }, function (err) {
@@ -488,6 +489,7 @@
       form.append('mimetype', options.mimetype || blob.type || '');
       form.append('isPtt', options.isPtt ? 'true' : 'false');
       form.append('markIsRead', options.markIsRead ? 'true' : 'false');
+      form.append('cursor', String(state.cursor)); // what this page has received, for markIsRead
       form.append('file', blob, 'upload');
       return sleep(options.delay || 0).then(untilOnline).then(function () {
         return callJson('POST', 'send', form, 120000);
@@ -523,7 +525,7 @@
       to = chatId(chat);
       return requireLogin();
     }).then(function () {
-      return callJson('POST', 'read', { chatId: to });
+      return callJson('POST', 'read', { chatId: to, cursor: state.cursor });
     }).then(function (data) {
       return { wid: wid(to), unreadCount: data.unreadCount };
     });
