@@ -46,7 +46,13 @@ class Receiver:
                 now = time.monotonic()
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with receiver.lock:
-                    receiver.arrived.setdefault(body.get("messageId") or body.get("text", ""), now)
+                    # Benchmark events carry their key as messageId; sandbox messages in their text.
+                    key = (
+                        body.get("text")
+                        if str(body.get("text", "")).startswith("sandbox-")
+                        else body.get("messageId")
+                    )
+                    receiver.arrived.setdefault(str(key), now)
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
