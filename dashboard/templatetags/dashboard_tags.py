@@ -1,7 +1,11 @@
 """Small presentation filters: badge colours and short labels. No HTML is built here, so
 everything the templates print stays auto-escaped."""
 
+from datetime import datetime, timedelta
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from dashboard.media import media_kind
 
@@ -61,3 +65,13 @@ def ack_css(ack: int) -> str:
 
 
 register.filter("media_kind", media_kind)
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """ "just now", "5 minutes ago", or "—" when there is no time."""
+    if moment is None:
+        return "—"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"

@@ -9,8 +9,10 @@ Screenshots go to test-artifacts/dashboard/ (gitignored) for a person to look at
 import time
 
 import pytest
+from PIL import Image
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -173,7 +175,12 @@ def test_pages_poll_and_validate_in_the_browser(browser, live_server, printed_ke
 
 
 @pytest.mark.slow
-def test_full_sandbox_flow_in_the_browser(browser, live_server, printed_key, engine_worker, screenshot):
+def test_full_sandbox_flow_in_the_browser(
+    browser, live_server, printed_key, engine_worker, screenshot, tmp_path
+):
+    photo, invoice = tmp_path / "parcel.png", tmp_path / "invoice.pdf"
+    Image.new("RGB", (320, 200), (18, 140, 94)).save(photo)
+    invoice.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     engine_worker("engine-dash")
     sign_in(browser, live_server, printed_key)
 
@@ -240,16 +247,58 @@ def test_full_sandbox_flow_in_the_browser(browser, live_server, printed_key, eng
         )
     )
 
-    # The contact replies; the reply shows in the session's log.
+    # The contact replies, with text and then a photo; both show in the session's log.
     browser.find_element(By.NAME, "text").send_keys("Thanks, got it!")
     browser.find_element(By.CSS_SELECTOR, "#write-form button[type=submit]").click()
     wait(browser).until(lambda b: any("sent the message" in t for t in toast_texts(b)))
+    browser.find_element(By.NAME, "text").send_keys("Here is the parcel")
+    browser.find_element(By.NAME, "file").send_keys(str(photo))
+    browser.find_element(By.CSS_SELECTOR, "#write-form button[type=submit]").click()
+    wait(browser).until(lambda b: len([t for t in toast_texts(b) if "sent the message" in t]) >= 2)
     screenshot("12-flow-sandbox-phone")
+
     browser.get(f"{live_server.url}/sessions/{session.pk}/")
     wait(browser, 20).until(
         EC.presence_of_element_located((By.XPATH, "//*[@id='message-log']//p[text()='Thanks, got it!']"))
     )
     reply = Message.objects.get(text="Thanks, got it!")
     assert reply.direction == Direction.INBOUND and reply.phone == CONTACT
-    screenshot("13-flow-session-conversation")
+    # The photo is downloaded from the page by the engine, then previewed; a click opens the lightbox.
+    thumb = wait(browser, 30).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "#message-log a[data-lightbox] img"))
+    )
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", thumb) == 320
+    thumb.click()
+    big = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#lightbox img")))
+    assert "/media/" in big.get_attribute("src")
+    screenshot("13-flow-lightbox")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    wait(browser).until(EC.invisibility_of_element_located((By.ID, "lightbox")))
+
+    # A document from the form reaches the contact, who gets a download link.
+    browser.find_element(By.NAME, "to").send_keys(CONTACT)
+    browser.find_element(By.NAME, "text").send_keys("Your invoice")
+    browser.find_element(By.NAME, "file").send_keys(str(invoice))
+    browser.find_element(By.CSS_SELECTOR, "#send-form button[type=submit]").click()
+    wait(browser, 20).until(
+        EC.presence_of_element_located((By.XPATH, "//*[@id='message-log']//a[contains(., 'invoice.pdf')]"))
+    )
+    screenshot("14-flow-session-conversation")
+    browser.get(f"{live_server.url}/sessions/{session.pk}/phone/")
+    wait(browser, 20).until(
+        EC.presence_of_element_located((By.XPATH, "//*[@id='sandbox-outbox']//a[contains(., 'invoice.pdf')]"))
+    )
+    screenshot("15-flow-sandbox-outbox")
+
+    # Log out is destructive: it asks first; dismissing changes nothing, accepting unlinks.
+    browser.get(f"{live_server.url}/sessions/{session.pk}/")
+    logout = '#session-header button[data-action="logout"]'
+    wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, logout))).click()
+    wait(browser).until(EC.alert_is_present()).dismiss()
+    time.sleep(0.5)
+    assert Session.objects.get(pk=session.pk).status == "connected"
+    wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, logout))).click()
+    wait(browser).until(EC.alert_is_present()).accept()
+    wait(browser, 30).until(lambda b: badge_status(b, "#session-header .badge") == "qr")
+    wait(browser, 10).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#link-panel img.qr")))
     assert csp_violations(browser) == []

@@ -86,14 +86,19 @@
     });
   }
 
-  // Elements with data-show-when="qr starting" are shown only while the session has one of
-  // those statuses; the status comes from the polled header (data-session-status).
+  // Elements with data-show-when="qr starting" are shown only while one of those words is
+  // among the current states, which polled fragments announce in data-state (the session's
+  // status; "linked"/"unlinked" for the sandbox phone).
   function afterSwap() {
-    var source = document.querySelector("[data-session-status]");
-    if (!source) return;
-    var status = source.getAttribute("data-session-status");
+    var states = [];
+    document.querySelectorAll("[data-state]").forEach(function (el) {
+      states = states.concat(el.getAttribute("data-state").split(/\s+/));
+    });
+    if (!states.length) return;
     document.querySelectorAll("[data-show-when]").forEach(function (el) {
-      el.hidden = el.getAttribute("data-show-when").split(/\s+/).indexOf(status) === -1;
+      el.hidden = !el.getAttribute("data-show-when").split(/\s+/).some(function (word) {
+        return states.indexOf(word) !== -1;
+      });
     });
   }
 
