@@ -127,12 +127,14 @@ def webhook_configure(
 
     `events` None means all; `headers` are extra static headers for the receiver's own auth.
     Returns the config and, only when a new webhook got no `secret`, the generated secret:
-    it is shown once. Replacing a webhook without a `secret` keeps the current one.
+    it is shown once. Replacing a webhook keeps its `secret`, `headers` and `ordered` when
+    they are not given (so a form that edits the URL doesn't drop the receiver's auth).
     The URL must be http(s) without credentials, and public unless WEBHOOK_ALLOW_PRIVATE.
     """
     url = validate_public_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
     events = _clean_events(events)
-    headers = _clean_headers(headers)
+    if headers is not None:
+        headers = _clean_headers(headers)
     if secret is not None:
         secret = _clean_secret(secret)
     if ordered is not None and not isinstance(ordered, bool):
@@ -148,11 +150,13 @@ def webhook_configure(
                 url=url,
                 events=events,
                 secret=secret,
-                headers=headers,
+                headers=headers or {},
                 ordered=settings.WEBHOOK_ORDERED if ordered is None else ordered,
             )
         else:
-            config.url, config.events, config.headers = url, events, headers
+            config.url, config.events = url, events
+            if headers is not None:
+                config.headers = headers
             if secret is not None:
                 config.secret = secret
             if ordered is not None:

@@ -115,12 +115,13 @@ class WebhookConfigInputSerializer(serializers.Serializer):
     headers = serializers.DictField(
         child=serializers.CharField(trim_whitespace=False, allow_blank=True),
         required=False,
-        help_text='Extra static headers for your receiver\'s own auth, e.g. `{"Authorization": "Bearer …"}`.',
+        help_text='Extra static headers for your receiver\'s own auth, e.g. `{"Authorization": "Bearer …"}`. '
+        "Left out when replacing, the current ones are kept; `{}` removes them.",
     )
     ordered = serializers.BooleanField(
         required=False,
-        help_text="Deliver this session's events one at a time, in order (default true). Turn off to "
-        "deliver in parallel when your receiver doesn't care about order.",
+        help_text="Deliver this session's events one at a time, in order (default true; kept when left "
+        "out on a replace). Turn off to deliver in parallel when your receiver doesn't care about order.",
     )
 
 

@@ -40,11 +40,14 @@ def test_put_creates_a_webhook_and_returns_the_generated_secret_once(api, make_s
     assert "secret" not in shown and shown["headers"] == {"Authorization": "***"}
     assert shown["lastDeliveries"] == []
 
-    # Replacing without a secret keeps it and doesn't show it again.
+    # Replacing without a secret or headers keeps them; the secret isn't shown again.
     again = api.put(hook_url(session), {"url": receiver.url("/v2"), "ordered": False}, format="json").json()
     assert "secret" not in again and again["url"] == receiver.url("/v2") and again["ordered"] is False
     assert again["events"] == ["message.received", "message.status", "session.status"]
-    assert WebhookConfig.objects.get(session=session).secret == body["secret"]
+    config = WebhookConfig.objects.get(session=session)
+    assert config.secret == body["secret"] and config.headers == {"Authorization": "Bearer t0k"}
+    cleared = api.put(hook_url(session), {"url": receiver.url("/v2"), "headers": {}}, format="json").json()
+    assert cleared["headers"] == {} and cleared["ordered"] is False
 
 
 def test_put_with_own_secret_does_not_echo_it(api, make_session, settings, receiver):

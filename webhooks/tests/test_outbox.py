@@ -282,3 +282,22 @@ def test_admin_refuses_to_point_a_webhook_at_a_private_address(
     assert response.status_code == 200 and "private address" in response.content.decode()
     config.refresh_from_db()
     assert config.url == "https://93.184.215.14/hook"
+
+
+def test_without_webhook_secret_the_default_webhook_gets_one_generated_and_kept(
+    settings, tmp_path, make_session, receiver
+):
+    settings.DATA_DIR = tmp_path
+    settings.WEBHOOK_URL = receiver.url()
+    settings.WEBHOOK_SECRET = ""
+    session = make_session()
+    emit_message(session, "m1")
+    emit_message(session, "m2")
+    for delivery in WebhookDelivery.objects.order_by("id"):
+        webhook_delivery_attempt(delivery_id=delivery.pk)
+    path = tmp_path / "webhook_secret"
+    secret = path.read_text().strip()
+    assert secret.startswith("whsec_") and oct(path.stat().st_mode & 0o777) == "0o600"
+    first, second = receiver.received()
+    assert first.headers["X-YesApp-Signature"] == _signature(secret, first)
+    assert second.headers["X-YesApp-Signature"] == _signature(secret, second)

@@ -101,3 +101,12 @@ def test_session_status_body_gets_a_timestamp_and_no_media_url():
     assert data["status"] == "connected" and data["previousStatus"] == "qr"
     assert data["timestamp"].endswith("Z")
     assert "mediaUrl" not in data
+
+
+def test_a_bad_retry_schedule_is_reported_by_the_system_check(settings):
+    from webhooks.apps import check_webhook_settings
+
+    assert check_webhook_settings() == []
+    settings.WEBHOOK_RETRY_DELAYS = "0,soon"
+    [error] = check_webhook_settings()
+    assert error.id == "webhooks.E001" and "WEBHOOK_RETRY_DELAYS" in error.msg
