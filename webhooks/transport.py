@@ -125,7 +125,8 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str], timeout: flo
         with _session().post(
             url,
             data=body,
-            headers={"User-Agent": USER_AGENT, **headers},
+            # identity: a compressed answer could inflate far past the bytes we mean to read.
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers},
             timeout=Timeout(total=timeout),
             allow_redirects=False,
             stream=True,
