@@ -128,6 +128,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -205,6 +206,7 @@ SPECTACULAR_SETTINGS = {
         "displayRequestDuration": True,
     },
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"SessionStatusEnum": "sessions_app.models.SessionStatus"},
 }
 
 # --- Redis and Celery -----------------------------------------------------------------------
@@ -301,6 +303,8 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 # Bounds on every browser call: one WebDriver command, and starting a page until WPP is ready.
 ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
+# Keep ChromeDriver's and Chromium's logs in DATA_DIR/sessions/<id>/chromedriver.log.
+ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
 # How often an engine node renews leases and looks for sessions to take over, in seconds.
 ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)
 
@@ -339,6 +343,8 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 WEBHOOK_RETRY_DELAYS = env.str("WEBHOOK_RETRY_DELAYS", default="0,1,2")
 # Deliver each session's events one at a time, in order (per-session webhooks can override).
 WEBHOOK_ORDERED = env.bool("WEBHOOK_ORDERED", default=True)
+# With ordering off, attempts one session may have in flight at once (keeps workers for others).
+WEBHOOK_UNORDERED_CONCURRENCY = env.int("WEBHOOK_UNORDERED_CONCURRENCY", default=2)
 # Bytes of the receiver's response kept per attempt.
 WEBHOOK_RESPONSE_EXCERPT_BYTES = env.int("WEBHOOK_RESPONSE_EXCERPT_BYTES", default=1024)
 # Deliveries (and their attempts) older than this many days are pruned; 0 keeps them forever.

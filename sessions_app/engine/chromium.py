@@ -161,9 +161,16 @@ class ChromiumEngine(Engine):
         # The explicit driver path keeps Selenium Manager from ever trying to download one.
         # A session of its own keeps Ctrl-C and process-group signals meant for the worker away
         # from the browser: the worker closes it politely, so the profile is flushed to disk.
+        log_output = subprocess.DEVNULL
+        service_args = []
+        if settings.ENGINE_BROWSER_LOGS:
+            # ChromeDriver's and Chromium's own logs, for diagnosing browser crashes.
+            log_output = open(self.profile_dir.parent / "chromedriver.log", "a")  # noqa: SIM115
+            service_args = ["--enable-chrome-logs"]
         self.service = Service(
             executable_path=settings.CHROMEDRIVER_PATH,
-            log_output=subprocess.DEVNULL,
+            log_output=log_output,
+            service_args=service_args,
             popen_kw={"start_new_session": True},
         )
         try:

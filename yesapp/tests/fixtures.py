@@ -144,10 +144,15 @@ def engine_worker(start_worker, live_server):
     live server, where the sandbox page is served: `engine_worker("engine-a", **env)`."""
     from sessions_app.tests.helpers import kill_browsers_under
 
+    workers = []
+
     def start(name: str = "engine-a", **env):
         env.setdefault("ENGINE_SCAN_INTERVAL", "0.5")
         env.setdefault("ENGINE_LEASE_TTL", "6")
-        return start_worker(queues="engine", name=name, INTERNAL_BASE_URL=live_server.url, **env)
+        workers.append(start_worker(queues="engine", name=name, INTERNAL_BASE_URL=live_server.url, **env))
+        return workers[-1]
 
     yield start
+    for worker in workers:  # workers close their browsers first; then any orphans go
+        worker.stop()
     kill_browsers_under(Path(settings.SESSIONS_DIR))
