@@ -265,7 +265,11 @@ class SessionActor:
             return "", "", {}
         if state.qr:
             # A QR on screen means no phone is linked, whatever event we may have missed.
-            return SessionStatus.QR, "waiting for a scan", {**self._qr_fields(state.qr), "phone": "", "wid": ""}
+            return (
+                SessionStatus.QR,
+                "waiting for a scan",
+                {**self._qr_fields(state.qr), "phone": "", "wid": ""},
+            )
         return "", "", {}
 
     def _qr_fields(self, code: str) -> dict[str, Any]:
