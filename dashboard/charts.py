@@ -91,7 +91,9 @@ class HourlyBars:
         for i, row in enumerate(rows):
             start: datetime = row["start"]
             hour = start.strftime("%H:00")
-            for j, (field, css) in enumerate((("sent", "bar-sent"), ("received", "bar-received"))):
+            for j, (field, css, word) in enumerate(
+                (("sent", "bar-sent", "out"), ("received", "bar-received", "in"))
+            ):
                 value = row[field]
                 h = round(plot_h * value / peak, 1)
                 rects.append(
@@ -101,7 +103,7 @@ class HourlyBars:
                         width=round(bar_w, 1),
                         height=h,
                         css=css,
-                        title=f"{hour}: {value} {field}",
+                        title=f"{hour}: {value} {word}",
                     )
                 )
             if i % 3 == 0:

@@ -104,11 +104,16 @@ def log_records(*, level: str = "", limit: int = 100, log_dir: Path | None = Non
     """Up to `limit` records at `level` or above (all levels when empty), newest first."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     minimum = level_number(level) if level else logging.NOTSET
+    # A cheap bytes test before parsing: most lines of a busy log are INFO access lines, and
+    # json.loads on each would dominate the read. False positives are parsed and dropped.
+    wanted = [f'"{name}"'.encode() for name in LEVELS if level_number(name) >= minimum] if minimum else []
     directory = Path(log_dir or settings.LOG_DIR)
     budget = [READ_BUDGET_BYTES]
     found: list[LogRecord] = []
     for path in (directory / LOG_FILE_NAME, directory / f"{LOG_FILE_NAME}.1"):
         for line in _lines_backwards(path, budget):
+            if wanted and not any(tag in line for tag in wanted):
+                continue
             record = _parse(line)
             if record is None or level_number(record.level) < minimum:
                 continue

