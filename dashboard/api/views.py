@@ -28,7 +28,7 @@ class LogListApi(APIView):
     permission_classes = [IsAdminKey]
 
     @extend_schema(
-        tags=["logs"],
+        tags=["Logs"],
         operation_id="logs_list",
         summary="Recent log records",
         description=(

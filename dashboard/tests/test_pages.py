@@ -235,3 +235,51 @@ def test_send_to_a_session_that_is_not_connected_shows_the_services_error(admin_
     assert response.status_code == 409
     assert "not connected" in response.json()["message"]
     assert not Message.objects.exists()
+
+
+def stored_media(session, *, data: bytes, mimetype: str, filename: str, ext: str) -> Message:
+    from messaging.media import store_file
+
+    message = Message.objects.create(
+        session=session,
+        direction=Direction.INBOUND,
+        chat_id="4915112345678@c.us",
+        type="document",
+        status=MessageStatus.RECEIVED,
+        media_mimetype=mimetype,
+        media_filename=filename,
+        media_size=len(data),
+        media_status="stored",
+    )
+    message.media_name = store_file(message_id=message.pk, data=data, extension=ext)
+    message.save(update_fields=["media_name"])
+    return message
+
+
+def test_media_previews_inline_but_documents_only_download(admin_client, make_session):
+    session = make_session("media", status="connected")
+    image = stored_media(
+        session, data=b"\x89PNG\r\n\x1a\nxx", mimetype="image/png", filename="a.png", ext="png"
+    )
+    page = stored_media(
+        session, data=b"<script>alert(1)</script>", mimetype="text/html", filename="x.html", ext="html"
+    )
+    log = admin_client.get(reverse("dashboard:message-log", args=[session.pk])).content.decode()
+    assert f'<a href="/media/{image.pk}" data-lightbox' in log
+    assert f'href="/media/{page.pk}?download"' in log and f'<img src="/media/{page.pk}"' not in log
+    inline = admin_client.get(reverse("dashboard:media", args=[image.pk]))
+    assert inline["Content-Type"] == "image/png" and "attachment" not in inline.get("Content-Disposition", "")
+    html = admin_client.get(reverse("dashboard:media", args=[page.pk]))
+    assert html["Content-Type"] == "application/octet-stream"
+    assert html["Content-Disposition"].startswith("attachment")
+    assert html["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_media_of_sessions_outside_the_keys_scope_is_404(scoped_key):
+    raw, mine, other = scoped_key
+    message = stored_media(
+        other, data=b"\x89PNG\r\n\x1a\nxx", mimetype="image/png", filename="a.png", ext="png"
+    )
+    client = Client()
+    sign_in_with_key(client, raw)
+    assert client.get(reverse("dashboard:media", args=[message.pk])).status_code == 404
