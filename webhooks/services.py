@@ -315,20 +315,40 @@ def _lane_blocked() -> Exists:
 
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
-    now = timezone.now()
-    claimed_until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT) + CLAIM_MARGIN
-    claimed = (
-        WebhookDelivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        )
-        .filter(Q(config__ordered=False) | ~_lane_blocked())
-        .update(
-            status=DeliveryStatus.SENDING,
-            claimed_until=claimed_until,
-            attempts=F("attempts") + 1,
-            round_attempts=F("round_attempts") + 1,
-        )
+    """Marks the delivery as being sent, if it is due and its lane lets it go now.
+
+    Ordered lanes send only their oldest open delivery; unordered ones at most
+    WEBHOOK_UNORDERED_CONCURRENCY at once, so a slow receiver never holds every worker.
+    The conditional UPDATE makes sure only one caller sends a given delivery.
+    """
+    lane = (
+        WebhookDelivery.objects.filter(pk=delivery_id)
+        .values("config_id", "session_id", "config__ordered")
+        .first()
     )
+    if lane is None:
+        return None
+    now = timezone.now()
+    candidates = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
+    claim = {
+        "status": DeliveryStatus.SENDING,
+        "claimed_until": now + timedelta(seconds=settings.WEBHOOK_TIMEOUT) + CLAIM_MARGIN,
+        "attempts": F("attempts") + 1,
+        "round_attempts": F("round_attempts") + 1,
+    }
+    if lane["config__ordered"]:
+        claimed = candidates.filter(~_lane_blocked()).update(**claim)
+    else:
+        with transaction.atomic():
+            # Count and claim under the endpoint's row lock (SQLite: the write lock its
+            # IMMEDIATE transactions take), so a burst cannot overshoot the cap.
+            list(WebhookConfig.objects.select_for_update().filter(pk=lane["config_id"]).values_list("pk"))
+            in_flight = WebhookDelivery.objects.filter(
+                config_id=lane["config_id"], session_id=lane["session_id"], status=DeliveryStatus.SENDING
+            ).count()
+            claimed = candidates.update(**claim) if in_flight < settings.WEBHOOK_UNORDERED_CONCURRENCY else 0
     if not claimed:
         return None
     return WebhookDelivery.objects.select_related("config").get(pk=delivery_id)
@@ -409,9 +429,16 @@ def _record_attempt(delivery: WebhookDelivery, result: AttemptResult, *, started
         )
         if status == DeliveryStatus.PENDING:
             transaction.on_commit(partial(_nudge, delivery.pk, countdown=retry_in))
-        elif delivery.config.ordered:
+        # The lane has room again: whatever waited for it may go (an ordered lane only
+        # moves on once its head has finished).
+        if status != DeliveryStatus.PENDING or not delivery.config.ordered:
             transaction.on_commit(
-                partial(_nudge_lane, config_id=delivery.config_id, session_id=delivery.session_id)
+                partial(
+                    _nudge_lane,
+                    config_id=delivery.config_id,
+                    session_id=delivery.session_id,
+                    ordered=delivery.config.ordered,
+                )
             )
     for name, value in fields.items():
         setattr(delivery, name, value)
@@ -432,14 +459,23 @@ def _record_attempt(delivery: WebhookDelivery, result: AttemptResult, *, started
     return delivery
 
 
-def _nudge_lane(*, config_id: int, session_id: Any) -> None:
-    """After a lane's head finished: queue the next delivery of that lane, when it is due."""
-    head = (
-        WebhookDelivery.objects.filter(config_id=config_id, session_id=session_id, status__in=OPEN_STATUSES)
-        .order_by("id")
-        .values("id", "status", "next_attempt_at")
-        .first()
-    )
+def _nudge_lane(*, config_id: int, session_id: Any, ordered: bool) -> None:
+    """After an attempt freed the lane: queue the delivery that waited for it, if any."""
+    lane = WebhookDelivery.objects.filter(config_id=config_id, session_id=session_id)
+    if ordered:
+        head = (
+            lane.filter(status__in=OPEN_STATUSES)
+            .order_by("id")
+            .values("id", "status", "next_attempt_at")
+            .first()
+        )
+    else:
+        head = (
+            lane.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+            .order_by("id")
+            .values("id", "status", "next_attempt_at")
+            .first()
+        )
     if head and head["status"] == DeliveryStatus.PENDING:
         wait = (head["next_attempt_at"] - timezone.now()).total_seconds()
         _nudge(head["id"], countdown=max(0.0, wait))

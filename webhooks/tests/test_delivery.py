@@ -300,3 +300,23 @@ def test_the_default_webhook_from_the_environment_delivers_signed(
     emit_message(make_session(), "m1")
     request = receiver.wait_for(1, path="/default")[0]
     assert verify_yesapp_webhook("env-secret-0123456789abc", request.headers, request.body)
+
+
+def test_an_unordered_slow_receiver_uses_at_most_its_share_of_the_workers(
+    webhook_worker, make_session, receiver
+):
+    webhook_worker(WEBHOOK_UNORDERED_CONCURRENCY="2")  # 4 worker threads
+    slow, fast = make_session("slow"), make_session("fast")
+    webhook_configure(session=slow, url=receiver.url("/slow"), ordered=False)
+    webhook_configure(session=fast, url=receiver.url("/fast"))
+    receiver.script("/slow", *[Answer(200, delay=2)] * 6)
+    for n in range(6):
+        emit_message(slow, f"s{n}")
+    receiver.wait_for(2, path="/slow")
+    emitted = time.monotonic()
+    emit_message(fast, "f1")
+    fast_request = receiver.wait_for(1, path="/fast", timeout=10)[0]
+    assert fast_request.at - emitted < 1.0
+    assert len(receiver.received("/slow")) == 2  # two in flight, the rest wait their turn
+    # All of them still arrive, in waves of two.
+    receiver.wait_for(6, path="/slow", timeout=20)

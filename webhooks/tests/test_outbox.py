@@ -139,6 +139,22 @@ def test_an_unordered_webhook_sends_deliveries_independently(make_session, recei
     assert [r.json["messageId"] for r in receiver.received()] == ["m2"]
 
 
+def test_an_unordered_webhook_has_at_most_the_configured_attempts_in_flight(make_session, receiver, settings):
+    settings.WEBHOOK_UNORDERED_CONCURRENCY = 2
+    session = make_session()
+    webhook_configure(session=session, url=receiver.url(), ordered=False)
+    for n in range(3):
+        emit_message(session, f"m{n}")
+    first, second, third = WebhookDelivery.objects.order_by("id")
+    # Two attempts are under way (their workers are still waiting for the receiver).
+    WebhookDelivery.objects.filter(pk__in=[first.pk, second.pk]).update(
+        status=DeliveryStatus.SENDING, claimed_until=timezone.now() + timedelta(minutes=1)
+    )
+    assert webhook_delivery_attempt(delivery_id=third.pk) is None
+    WebhookDelivery.objects.filter(pk=first.pk).update(status=DeliveryStatus.SUCCEEDED)
+    assert webhook_delivery_attempt(delivery_id=third.pk).status == DeliveryStatus.SUCCEEDED
+
+
 def test_transient_failures_follow_the_schedule_then_fail_and_every_attempt_is_logged(make_session, receiver):
     session = make_session()
     webhook_configure(session=session, url=receiver.url())
