@@ -13,7 +13,8 @@ from yesapp.logging import request_id_var
 
 # A client-chosen id is echoed back only when it is short and harmless in a log line.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_QUIET_PATHS = ("/health", "/ready", "/static/")
+# Probes, static files and the sandbox page's 4-per-second polls would drown the access log.
+_QUIET_PATHS = ("/health", "/ready", "/static/", "/sandbox/web/")
 access_logger = logging.getLogger("yesapp.access")
 
 
