@@ -116,6 +116,17 @@ class WebhookForm(forms.Form):
 class SandboxLinkForm(forms.Form):
     phone = E164Field(label="The sandbox phone's number", initial="+14155550123")
     name = forms.CharField(max_length=100, required=False, initial="Sandbox phone")
+    code = forms.CharField(
+        max_length=9,
+        required=False,
+        label="Pairing code (instead of the QR)",
+        widget=forms.TextInput(
+            attrs={"placeholder": "K3ZP9QWA", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].replace("-", "").replace(" ", "").upper()
 
 
 class SandboxInboundForm(forms.Form):

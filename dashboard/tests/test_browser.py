@@ -301,4 +301,27 @@ def test_full_sandbox_flow_in_the_browser(
     wait(browser).until(EC.alert_is_present()).accept()
     wait(browser, 30).until(lambda b: badge_status(b, "#session-header .badge") == "qr")
     wait(browser, 10).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#link-panel img.qr")))
+
+    # Linking again, with the pairing code instead of the QR.
+    browser.find_element(By.CSS_SELECTOR, "#pairing-form input[name=phone]").send_keys("+14155550199")
+    browser.find_element(By.CSS_SELECTOR, "#pairing-form button[type=submit]").click()
+    code = (
+        wait(browser, 30)
+        .until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-pairing-code]")))
+        .text
+    )
+    assert len(code) == 8
+    screenshot("16-flow-pairing-code")
+    browser.get(f"{live_server.url}/sessions/{session.pk}/phone/")
+    phone = wait(browser).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#scan-form input[name=phone]"))
+    )
+    phone.clear()
+    phone.send_keys("+14155550199")
+    browser.find_element(By.CSS_SELECTOR, "#scan-form input[name=code]").send_keys(code)
+    browser.find_element(By.CSS_SELECTOR, "#scan-form button[type=submit]").click()
+    wait(browser).until(lambda b: any("Code accepted" in t for t in toast_texts(b)))
+    wait(browser, 30).until(lambda b: "linked to +14155550199" in b.find_element(By.ID, "sandbox-state").text)
+    wait(browser, 30).until(lambda b: Session.objects.get(pk=session.pk).phone == "+14155550199")
+    wait(browser, 5).until(lambda b: "connected" in b.find_element(By.ID, "sandbox-state").text)
     assert csp_violations(browser) == []

@@ -283,3 +283,16 @@ def test_media_of_sessions_outside_the_keys_scope_is_404(scoped_key):
     client = Client()
     sign_in_with_key(client, raw)
     assert client.get(reverse("dashboard:media", args=[message.pk])).status_code == 404
+
+
+def test_templates_never_turn_off_escaping():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    for path in [
+        *(root / "dashboard").glob("*.html"),
+        *(root / "partials").glob("*.html"),
+        root / "base.html",
+    ]:
+        text = path.read_text()
+        assert "|safe" not in text and "autoescape off" not in text and "mark_safe" not in text, path

@@ -113,3 +113,14 @@ def test_outbox_shows_what_contacts_received_with_receipts_and_previews(admin_cl
     assert preview["Content-Type"] == "image/png" and b"".join(preview.streaming_content) == PNG
     download = admin_client.get(media_url + "?download")
     assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_a_pairing_code_typed_on_the_sandbox_phone_goes_to_the_service(admin_client, make_session):
+    session = make_session("play", status="qr")
+    response = admin_client.post(
+        reverse("dashboard:sandbox-scan", args=[session.pk]),
+        {"phone": "+14155550123", "name": "Phone", "code": "k3zp-9qwa"},
+        **FETCH,
+    )
+    assert response.status_code == 409
+    assert "No page is waiting for this pairing code" in response.json()["message"]

@@ -80,12 +80,13 @@ def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
         return reply(
             request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
         )
+    data = form.cleaned_data
     return run_service(
         request,
         lambda: services.sandbox_link(
-            session=session, phone=form.cleaned_data["phone"], name=form.cleaned_data["name"]
+            session=session, phone=data["phone"], name=data["name"], code=data["code"]
         ),
-        success="Scanned. The session connects in a moment.",
+        success=("Code accepted." if data["code"] else "Scanned.") + " The session connects in a moment.",
         redirect_to=here,
     )
 
