@@ -325,3 +325,47 @@ def test_full_sandbox_flow_in_the_browser(
     wait(browser, 30).until(lambda b: Session.objects.get(pk=session.pk).phone == "+14155550199")
     wait(browser, 5).until(lambda b: "connected" in b.find_element(By.ID, "sandbox-state").text)
     assert csp_violations(browser) == []
+
+
+def test_webhook_card_in_the_browser(browser, live_server, printed_key, screenshot, settings):
+    from django.utils import timezone
+
+    from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    session = Session.objects.create(name="shop", sandbox=True, status="connected", phone="+33612345678")
+    sign_in(browser, live_server, printed_key)
+    browser.get(f"{live_server.url}/sessions/{session.pk}/")
+    browser.find_element(By.NAME, "url").send_keys("http://127.0.0.1:9/whatsapp")
+    browser.find_element(By.CSS_SELECTOR, 'input[name=events][value="message.received"]').click()
+    browser.find_element(By.CSS_SELECTOR, "#webhook-form button[type=submit]").click()
+    secret = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-secret]"))).text
+    assert secret == WebhookConfig.objects.get(session=session).secret
+    config = WebhookConfig.objects.get(session=session)
+    now = timezone.now()
+    for status, code, error in [
+        (DeliveryStatus.SUCCEEDED, 200, ""),
+        (DeliveryStatus.FAILED, 500, "HTTP 500 from the receiver"),
+        (DeliveryStatus.PENDING, None, ""),
+    ]:
+        WebhookDelivery.objects.create(
+            config=config,
+            session=session,
+            event="message.received",
+            body="{}",
+            status=status,
+            attempts=3,
+            last_status_code=code,
+            last_error=error,
+            next_attempt_at=now + timezone.timedelta(hours=1),
+        )
+    retry = wait(browser, 8).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "#webhook-deliveries button"))
+    )
+    screenshot("09-webhook-card")
+    retry.click()
+    wait(browser).until(lambda b: any("queued again" in t for t in toast_texts(b)))
+    # The secret is shown once: a reload does not show it again.
+    browser.refresh()
+    assert secret not in browser.page_source
+    assert csp_violations(browser) == []
