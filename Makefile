@@ -7,6 +7,9 @@ PIP := $(VENV)/bin/pip
 PORT ?= 3000
 # The app reads PORT too (its printed URLs and the sandbox's internal URL follow it).
 export PORT
+# honcho gives each Procfile process a PORT of its own (3000, 3100, ...); scripts/serve.sh
+# puts this one back so the workers' PUBLIC_URL and INTERNAL_BASE_URL point at the web server.
+export SERVE_PORT := $(PORT)
 WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
 .PHONY: help install install-dev browser assets migrate bootstrap check-port run test test-fast lint format bench clean

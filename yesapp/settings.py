@@ -207,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"SessionStatusEnum": "sessions_app.models.SessionStatus"},
+    # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "yesapp.schema.document_universal_errors",
+    ],
 }
 
 # --- Redis and Celery -----------------------------------------------------------------------
@@ -399,3 +404,13 @@ INSTALLED_APPS += ["dashboard"]
 # The strict Content-Security-Policy on the dashboard's pages (dashboard/middleware.py).
 MIDDLEWARE += ["dashboard.middleware.DashboardSecurityHeadersMiddleware"]
 # --- end Dashboard --------------------------------------------------------------------------
+
+# --- Operations (docker/, /metrics; issue #7, docs/DEPLOYMENT.md) ---------------------------
+# Where `collectstatic` puts the static files; the Docker image keeps them outside the data volume.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT))).resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# GET /metrics (Prometheus text format) is off unless enabled; with a token it needs
+# `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# --- end Operations -------------------------------------------------------------------------

@@ -8,7 +8,10 @@ from yesapp.tests.fixtures import ROOT
 def _settings_read_from_the_environment() -> set[str]:
     source = (ROOT / "yesapp" / "settings.py").read_text()
     names = set(re.findall(r"""env\.\w+\(\s*["']([A-Z][A-Z0-9_]*)["']""", source))
-    names |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", (ROOT / "Procfile").read_text()))
+    # The process command lines (scripts/serve.sh, used by the Procfile and the Docker image)
+    # and the compose file read settings too.
+    for path in ("Procfile", "scripts/serve.sh", "docker/docker-compose.yml"):
+        names |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", (ROOT / path).read_text()))
     return names
 
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs one YesApp process in the foreground: web, engine, worker or beat.
+# The one definition of these command lines: the Procfile (`make run`) and the Docker
+# entrypoint (docker/entrypoint.sh) both call this script, so they cannot drift apart.
+#
+#   scripts/serve.sh web      gunicorn on 0.0.0.0:$PORT
+#   scripts/serve.sh engine   Celery worker on the `engine` queue: hosts the WhatsApp sessions
+#   scripts/serve.sh worker   Celery worker on `default` and `webhooks`
+#   scripts/serve.sh beat     Celery beat: the periodic tasks (webhook sweep, pruning)
+#
+# SERVE_DRY_RUN=1 prints the command instead of running it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The project's virtualenv when there is one (make install, and the Docker image's /app/.venv);
+# otherwise whatever is on PATH.
+: "${VENV:=.venv}"
+BIN=""
+if [ -x "$VENV/bin/python" ]; then
+  BIN="$VENV/bin/"
+fi
+
+# honcho (make run) hands each process a PORT of its own: 3000, 3100, ... The app derives
+# PUBLIC_URL and INTERNAL_BASE_URL from PORT, so every role must see the web server's port.
+if [ -n "${SERVE_PORT:+set}" ]; then
+  export PORT="$SERVE_PORT"
+fi
+
+role=${1:-}
+case "$role" in
+  web)
+    cmd=("${BIN}gunicorn" yesapp.wsgi:application --bind "0.0.0.0:${PORT:-3000}"
+      --workers "${WEB_WORKERS:-2}" --threads 4 --timeout 60 --log-level warning)
+    ;;
+  engine)
+    # Threads, not prefork: the session host (a worker bootstep) and its actor threads live
+    # in the worker process itself, and commands are short tasks handed to those threads.
+    cmd=("${BIN}celery" -A yesapp worker -n "engine@%h" -Q engine -P threads -c 8 --loglevel=INFO -E)
+    ;;
+  worker)
+    cmd=("${BIN}celery" -A yesapp worker -n "worker@%h" -Q default,webhooks
+      -c "${WORKER_CONCURRENCY:-4}" --loglevel=INFO)
+    ;;
+  beat)
+    cmd=("${BIN}celery" -A yesapp beat --loglevel=INFO -s "${DATA_DIR:-data}/celerybeat-schedule")
+    ;;
+  *)
+    echo "usage: $0 web|engine|worker|beat" >&2
+    exit 2
+    ;;
+esac
+
+if [ -n "${SERVE_DRY_RUN:+set}" ]; then
+  echo "${cmd[*]}"
+  exit 0
+fi
+exec "${cmd[@]}"
