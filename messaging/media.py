@@ -13,7 +13,6 @@ import binascii
 import mimetypes
 import os
 import re
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +21,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 import filetype
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.util import connection as urllib3_connection
 
 from yesapp.errors import InvalidInput, ServiceError
+from yesapp.outbound_http import PrivateAddressRefused, guarded_session
 from yesapp.validators import is_public_address, validate_public_url
 
 MEDIA_URL_MAX_REDIRECTS = 5
@@ -178,67 +173,9 @@ def extension_for_mimetype(mimetype: str, data: bytes = b"") -> str:
 # --- Fetching media from a URL ---------------------------------------------------------------
 
 
-class PrivateAddressRefused(Exception):
-    """Raised at connect time (after DNS) when the host resolves to a refused address."""
-
-    def __init__(self, host: str, address: str):
-        super().__init__(f"{host} resolves to {address}")
-        self.host, self.address = host, address
-
-
 def address_allowed(address: str) -> bool:
     """Whether a fetch may connect to `address`; a seam the tests use to mark loopback aliases."""
     return settings.MEDIA_URL_ALLOW_PRIVATE or is_public_address(address)
-
-
-class _PublicOnlyMixin:
-    """Resolves the host itself, refuses any non-public address, then connects to exactly the
-    address it checked, so DNS cannot change between the check and the connection."""
-
-    def _new_conn(self):
-        try:
-            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc
-        for info in infos:
-            if not address_allowed(info[4][0]):
-                raise PrivateAddressRefused(self.host, info[4][0])
-        last_error: OSError | None = None
-        for info in infos:
-            try:
-                return urllib3_connection.create_connection(
-                    (info[4][0], self.port),
-                    self.timeout,
-                    source_address=self.source_address,
-                    socket_options=self.socket_options,
-                )
-            except TimeoutError as exc:
-                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
-            except OSError as exc:
-                last_error = exc
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
-
-
-class _PublicHTTPConnection(_PublicOnlyMixin, HTTPConnection):
-    pass
-
-
-class _PublicHTTPSConnection(_PublicOnlyMixin, HTTPSConnection):
-    pass
-
-
-class _PublicHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PublicHTTPConnection
-
-
-class _PublicHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PublicHTTPSConnection
-
-
-class _PublicOnlyAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
 
 
 def _check_url(url: str) -> None:
@@ -260,10 +197,8 @@ def fetch_url(url: str) -> tuple[bytes, str, str]:
     """
     timeout = settings.MEDIA_URL_TIMEOUT
     deadline = time.monotonic() + timeout
-    http = requests.Session()
-    http.trust_env = False  # an environment proxy would connect for us and skip the address check
-    http.mount("http://", _PublicOnlyAdapter())
-    http.mount("https://", _PublicOnlyAdapter())
+    # The lambda looks the policy up at connect time, so tests can replace `address_allowed`.
+    http = guarded_session(address_allowed=lambda a: address_allowed(a), setting="MEDIA_URL_ALLOW_PRIVATE")
     try:
         for _ in range(MEDIA_URL_MAX_REDIRECTS + 1):
             _check_url(url)
@@ -277,7 +212,8 @@ def fetch_url(url: str) -> tuple[bytes, str, str]:
                 )
             except PrivateAddressRefused as exc:
                 raise InvalidInput(
-                    f"media.url refused: {exc.host} resolves to a private address ({exc.address}).",
+                    f"media.url refused: {exc.host} resolves to a private address "
+                    f"({', '.join(exc.addresses)}).",
                     details={
                         "url": url,
                         "hint": "Set MEDIA_URL_ALLOW_PRIVATE=true to allow private addresses.",

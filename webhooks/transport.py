@@ -1,91 +1,27 @@
 """Outbound HTTP for webhooks: one POST, bounded in time and size, never raising.
 
-The private-address rule is enforced where the socket is opened: the host is resolved,
-every address is checked, and the socket connects to an address that passed. Checking a
-URL and then letting the HTTP library resolve it again would let DNS rebinding swap the
-address in between. Redirects are not followed and environment proxies are ignored, so
-the request goes nowhere else.
+Connections go only to public addresses unless WEBHOOK_ALLOW_PRIVATE is set, checked
+after DNS resolution where the socket opens (yesapp.outbound_http). Redirects are not
+followed, so the request goes nowhere else.
 """
 
 import logging
-import socket
 import threading
 import time
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from urllib3 import Timeout
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.util.connection import create_connection
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from webhooks.policy import AttemptResult
+from yesapp.outbound_http import PrivateAddressRefused, guarded_session
 from yesapp.validators import is_public_address
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "YesApp-Webhooks/1.0"
-
-
-class PrivateAddressRefused(NewConnectionError):
-    """The host resolved only to private, loopback or link-local addresses."""
-
-
-class _CheckedConnectMixin:
-    """Resolves the host once, refuses private addresses, connects to an address it checked."""
-
-    def _new_conn(self) -> socket.socket:
-        try:
-            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-        allowed = [a for a in addresses if settings.WEBHOOK_ALLOW_PRIVATE or is_public_address(a)]
-        if not allowed:
-            raise PrivateAddressRefused(
-                self,
-                f"{self.host} resolves to {', '.join(addresses)}: private addresses are refused "
-                "(set WEBHOOK_ALLOW_PRIVATE=true to allow them)",
-            )
-        error: Exception | None = None
-        for address in allowed:
-            try:
-                return create_connection(
-                    (address, self.port),
-                    self.timeout,
-                    source_address=self.source_address,
-                    socket_options=self.socket_options,
-                )
-            except TimeoutError:
-                error = ConnectTimeoutError(self, f"Connection to {self.host} ({address}) timed out")
-            except OSError as exc:
-                error = NewConnectionError(self, f"Failed to connect to {self.host} ({address}): {exc}")
-        raise error
-
-
-class _CheckedHTTPConnection(_CheckedConnectMixin, HTTPConnection):
-    pass
-
-
-class _CheckedHTTPSConnection(_CheckedConnectMixin, HTTPSConnection):
-    pass
-
-
-class _CheckedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _CheckedHTTPConnection
-
-
-class _CheckedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _CheckedHTTPSConnection
-
-
-class _CheckedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
 
 
 _local = threading.local()
@@ -95,13 +31,13 @@ def _session() -> requests.Session:
     """One Session per worker thread: keep-alive to busy receivers without sharing state."""
     session = getattr(_local, "session", None)
     if session is None:
-        session = requests.Session()
-        session.trust_env = False  # no proxies or .netrc from the environment
-        adapter = _CheckedAdapter(max_retries=0, pool_connections=20, pool_maxsize=4)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+        session = guarded_session(address_allowed=_address_allowed, setting="WEBHOOK_ALLOW_PRIVATE")
         _local.session = session
     return session
+
+
+def _address_allowed(address: str) -> bool:
+    return settings.WEBHOOK_ALLOW_PRIVATE or is_public_address(address)
 
 
 def safe_url(url: str) -> str:
@@ -138,10 +74,10 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str], timeout: flo
                 error = f"Redirect to {response.headers.get('Location', '?')!r} not followed"
             elif not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
+    except PrivateAddressRefused as exc:
+        return _result(started, error=str(exc), permanent_error=True)
     except requests.exceptions.ConnectionError as exc:
         cause = _root_cause(exc)
-        if isinstance(cause, PrivateAddressRefused):
-            return _result(started, error=cause._message, permanent_error=True)
         if isinstance(cause, NameResolutionError):
             return _result(started, error=f"Could not resolve the host of {safe_url(url)}")
         return _result(started, error=_connection_error_text(cause))
