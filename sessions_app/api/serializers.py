@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from sessions_app.models import Session, SessionEvent, SessionStatus
+from webhooks.api.serializers import WebhookConfigInputSerializer
 from yesapp.validators import PhoneNumberField
 
 
@@ -11,9 +12,9 @@ class SessionOutputSerializer(serializers.ModelSerializer):
     engineNode = serializers.CharField(source="engine_node")
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
-    statusChangedAt = serializers.DateTimeField(source="status_changed_at")
-    lastConnectedAt = serializers.DateTimeField(source="last_connected_at")
-    lastActivityAt = serializers.DateTimeField(source="last_activity_at")
+    statusChangedAt = serializers.DateTimeField(source="status_changed_at", allow_null=True)
+    lastConnectedAt = serializers.DateTimeField(source="last_connected_at", allow_null=True)
+    lastActivityAt = serializers.DateTimeField(source="last_activity_at", allow_null=True)
     status = serializers.ChoiceField(
         choices=SessionStatus.choices,
         help_text="starting · qr (waiting for a scan) · connected · disconnected (was linked, reconnecting) · "
@@ -40,21 +41,12 @@ class SessionOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class WebhookInputSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=2000)
-    events = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, allow_empty=False
-    )
-    secret = serializers.CharField(required=False, min_length=16, max_length=200)
-    headers = serializers.DictField(child=serializers.CharField(max_length=1000), required=False)
-
-
 class SessionCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     sandbox = serializers.BooleanField(
         default=False, help_text="Run on the built-in sandbox instead of WhatsApp Web."
     )
-    webhook = WebhookInputSerializer(
+    webhook = WebhookConfigInputSerializer(
         required=False, help_text="Optional webhook, as PUT /sessions/{id}/webhook."
     )
 

@@ -154,3 +154,21 @@ def test_events_list_the_history_newest_first(api):
         ("starting", "stopped"),
         ("stopped", "starting"),
     ]
+
+
+def test_a_webhook_given_at_creation_is_configured_and_its_generated_secret_shown_once(api, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    response = api.post(URL, {"name": "hooked", "webhook": {"url": "http://127.0.0.1:9/hook"}}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert len(body["webhookSecret"]) >= 16
+    config = api.get(f"{URL}/{body['id']}/webhook").json()
+    assert config["url"] == "http://127.0.0.1:9/hook" and "secret" not in config
+    assert "webhookSecret" not in api.get(f"{URL}/{body['id']}").json()
+
+
+def test_a_bad_webhook_at_creation_is_400_and_creates_no_session(api, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    response = api.post(URL, {"name": "hooked", "webhook": {"url": "http://127.0.0.1:9/hook"}}, format="json")
+    assert response.status_code == 400
+    assert not Session.objects.exists()
