@@ -8,12 +8,12 @@ from yesapp.apikeys import NAME_MAX_LENGTH
 class ApiKeyOutputSerializer(serializers.Serializer):
     prefix = serializers.CharField(help_text="First characters of the key: how you tell keys apart.")
     name = serializers.CharField()
-    is_admin = serializers.BooleanField(help_text="Admin keys see every session and manage keys.")
+    isAdmin = serializers.BooleanField(source="is_admin", help_text="Admin keys see every session and manage keys.")
     sessions = serializers.SerializerMethodField(help_text="Sessions a non-admin key is limited to.")
     active = serializers.BooleanField(source="is_active", help_text="False once revoked.")
-    created_at = serializers.DateTimeField()
-    last_used_at = serializers.DateTimeField(allow_null=True)
-    revoked_at = serializers.DateTimeField(allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", allow_null=True)
+    revokedAt = serializers.DateTimeField(source="revoked_at", allow_null=True)
 
     def get_sessions(self, key) -> list[str]:
         # Sorted so the answer is stable; prefetch_related("sessions") keeps this to one query.

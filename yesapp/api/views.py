@@ -19,20 +19,20 @@ from yesapp.schema import error_responses
 _KEY_EXAMPLE = {
     "prefix": "9f86d081",
     "name": "crm",
-    "is_admin": True,
+    "isAdmin": True,
     "sessions": [],
     "active": True,
-    "created_at": "2026-01-05T09:30:00Z",
-    "last_used_at": "2026-01-05T10:02:41Z",
-    "revoked_at": None,
+    "createdAt": "2026-01-05T09:30:00Z",
+    "lastUsedAt": "2026-01-05T10:02:41Z",
+    "revokedAt": None,
 }
 _SCOPED_EXAMPLE = {
     **_KEY_EXAMPLE,
     "prefix": "4e07408a",
     "name": "shop-bot",
-    "is_admin": False,
+    "isAdmin": False,
     "sessions": ["3f1c2b9e-8d7a-4e62-9f0a-1b2c3d4e5f60"],
-    "last_used_at": None,
+    "lastUsedAt": None,
 }
 
 
@@ -112,7 +112,7 @@ class KeyListCreateView(APIView):
                 examples=[
                     OpenApiExample(
                         "Created",
-                        value={**_KEY_EXAMPLE, "last_used_at": None, "key": "9f86d081" + "0" * 56},
+                        value={**_KEY_EXAMPLE, "lastUsedAt": None, "key": "9f86d081" + "0" * 56},
                     )
                 ],
             ),

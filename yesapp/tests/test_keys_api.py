@@ -11,7 +11,7 @@ from yesapp.tests.helpers import assert_error_shape
 
 pytestmark = pytest.mark.django_db
 
-KEY_FIELDS = {"prefix", "name", "is_admin", "sessions", "active", "created_at", "last_used_at", "revoked_at"}
+KEY_FIELDS = {"prefix", "name", "isAdmin", "sessions", "active", "createdAt", "lastUsedAt", "revokedAt"}
 
 
 @pytest.fixture
@@ -31,12 +31,12 @@ def test_me_describes_the_admin_key(api, raw_api_key):
     body = api.get("/api/v1/me").json()
     assert set(body) == KEY_FIELDS
     assert body["prefix"] == raw_api_key[:8]
-    assert body["is_admin"] is True and body["sessions"] == [] and body["active"] is True
+    assert body["isAdmin"] is True and body["sessions"] == [] and body["active"] is True
 
 
 def test_me_lists_the_sessions_of_a_scoped_key(scoped_api, session):
     body = scoped_api.get("/api/v1/me").json()
-    assert body["is_admin"] is False and body["sessions"] == [str(session.pk)]
+    assert body["isAdmin"] is False and body["sessions"] == [str(session.pk)]
 
 
 def test_list_shows_every_key_without_hash_or_key(api, session):
@@ -48,7 +48,7 @@ def test_list_shows_every_key_without_hash_or_key(api, session):
     keys = {k["name"]: k for k in response.json()}
     assert set(keys) == {"test", "old", "bot"}
     assert all(set(k) == KEY_FIELDS for k in keys.values())
-    assert keys["old"]["active"] is False and keys["old"]["revoked_at"].startswith("2026-01-01")
+    assert keys["old"]["active"] is False and keys["old"]["revokedAt"].startswith("2026-01-01")
     assert keys["bot"]["sessions"] == [str(session.pk)]
     for key in ApiKey.objects.all():
         assert key.key_hash not in response.content.decode()
@@ -60,7 +60,7 @@ def test_create_returns_the_key_once_and_it_works(api):
     body = response.json()
     assert set(body) == KEY_FIELDS | {"key"}
     assert re.fullmatch(r"[0-9a-f]{64}", body["key"]) and body["key"].startswith(body["prefix"])
-    assert body["is_admin"] is True
+    assert body["isAdmin"] is True
     assert apikey_authenticate(body["key"]).name == "crm"
     listed = api.get("/api/v1/keys").content.decode()
     assert body["key"] not in listed
@@ -70,7 +70,7 @@ def test_create_with_sessions_makes_a_scoped_key(api, session):
     response = api.post("/api/v1/keys", {"name": "bot", "sessions": [str(session.pk)]}, format="json")
     assert response.status_code == 201
     body = response.json()
-    assert body["is_admin"] is False and body["sessions"] == [str(session.pk)]
+    assert body["isAdmin"] is False and body["sessions"] == [str(session.pk)]
 
 
 @pytest.mark.parametrize(
