@@ -29,15 +29,6 @@ def _uuid_or_none(value) -> uuid.UUID | None:
         return None
 
 
-def session_for_key(*, key: ApiKey, session_id) -> Session:
-    """The session `session_id` if `key` may use it; NotFound otherwise (also for a bad UUID)."""
-    pk = _uuid_or_none(session_id)
-    session = Session.objects.filter(pk=pk).first() if pk else None
-    if session is None or not key.can_access_session(session.pk):
-        raise NotFound(f"No session with id {session_id!s}.", code="session_not_found")
-    return session
-
-
 def message_for_key(*, key: ApiKey, message_id, session: Session | None = None) -> Message:
     """The message `message_id` (in `session`, when given) if `key` may see its session."""
     pk = _uuid_or_none(message_id)

@@ -592,16 +592,13 @@ def sandbox_page_media(*, session: Session, device_token: str, wa_id: str) -> Sa
 # --- The API: the "phone" side ----------------------------------------------------------------------
 
 
-def sandbox_session(*, session_id) -> Session:
-    """The session for a sandbox API call: 404 when unknown, 400 when not a sandbox session."""
-    session = Session.objects.filter(pk=session_id).first()
-    if session is None:
-        raise NotFound("No session with this id.", details={"sessionId": str(session_id)})
+def sandbox_session(*, session: Session) -> Session:
+    """The session for a sandbox API call; 400 when it is not a sandbox session."""
     if not session.sandbox:
         raise InvalidInput(
             "This session runs on WhatsApp Web, not on the sandbox.",
             code="not_a_sandbox_session",
-            details={"sessionId": str(session_id)},
+            details={"sessionId": str(session.id)},
         )
     return session
 

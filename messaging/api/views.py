@@ -19,6 +19,7 @@ from messaging.api.serializers import (
     StatsOutputSerializer,
 )
 from messaging.models import MediaStatus
+from sessions_app.selectors import session_get_for_key
 from yesapp.errors import InvalidInput, NotFound
 from yesapp.schema import error_responses
 
@@ -157,7 +158,7 @@ class MessageListSendApi(APIView):
         ],
     )
     def post(self, request, session_id):
-        session = selectors.session_for_key(key=request.auth, session_id=session_id)
+        session = session_get_for_key(key=request.auth, session_id=session_id)
         multipart = (request.content_type or "").startswith("multipart/")
         serializer_class = MessageSendMultipartSerializer if multipart else MessageSendInputSerializer
         serializer = serializer_class(data=request.data)
@@ -193,7 +194,7 @@ class MessageListSendApi(APIView):
         responses={200: MessageListOutputSerializer, **error_responses(400, 404)},
     )
     def get(self, request, session_id):
-        session = selectors.session_for_key(key=request.auth, session_id=session_id)
+        session = session_get_for_key(key=request.auth, session_id=session_id)
         query = MessageListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
@@ -231,7 +232,7 @@ class MessageDetailApi(APIView):
         ],
     )
     def get(self, request, session_id, message_id):
-        session = selectors.session_for_key(key=request.auth, session_id=session_id)
+        session = session_get_for_key(key=request.auth, session_id=session_id)
         message = selectors.message_for_key(key=request.auth, message_id=message_id, session=session)
         return Response(MessageOutputSerializer(message).data)
 
@@ -252,7 +253,8 @@ class MediaDownloadApi(APIView):
             "file is not downloaded yet or could not be."
         ),
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            # Whatever type the file has (image/png, application/pdf...): the bytes were sniffed.
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file, with its own type."),
             **error_responses(404),
         },
     )

@@ -24,6 +24,7 @@ from sandbox.api.serializers import (
     SandboxStateOutputSerializer,
 )
 from sessions_app.models import Session
+from sessions_app.selectors import session_get_for_key
 from yesapp.errors import NotFound
 from yesapp.schema import error_responses
 
@@ -52,9 +53,8 @@ class SandboxApi(APIView):
         super().initial(request, *args, **kwargs)
 
     def get_session(self, request, session_id) -> Session:
-        if not request.auth.can_access_session(session_id):
-            raise NotFound("No session with this id.", details={"sessionId": str(session_id)})
-        return services.sandbox_session(session_id=session_id)
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        return services.sandbox_session(session=session)
 
 
 class SandboxStateApi(SandboxApi):
