@@ -54,6 +54,12 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
     404: ("Not found", "not_found", "Not found.", {}),
     409: ("Conflict with the current state", "conflict", "The request conflicts with the current state.", {}),
     413: ("Body too large", "payload_too_large", "The request body is too large.", {"limit": 22435157}),
+    415: (
+        "Unsupported body type",
+        "unsupported_media_type",
+        'Unsupported media type "text/plain" in request.',
+        {},
+    ),
     429: (
         "Too many requests",
         "too_many_requests",
@@ -83,3 +89,33 @@ def error_response(status: int, description: str | None = None) -> OpenApiRespon
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """The documented error replies for `statuses`; 401 is added to every authenticated call."""
     return {status: error_response(status) for status in sorted({401, *statuses})}
+
+
+# Failures any operation can meet whatever its view does, added to every operation by
+# `document_universal_errors`: the failed-key limit (429) on keyed calls, and a body that is
+# malformed (400), too large (413, BodySizeLimitMiddleware) or of a type no parser reads (415).
+_KEYED_ERRORS = (401, 429)
+_BODY_ERRORS = (400, 413, 415)
+
+
+def document_universal_errors(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
+    `ApiError` is always a component: every keyed operation documents its 401 with it."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            statuses = [
+                *(_KEYED_ERRORS if operation.get("security") else ()),
+                *(_BODY_ERRORS if "requestBody" in operation else ()),
+            ]
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(
+                    str(status),
+                    {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}
+                        },
+                        "description": _ERRORS[status][0],
+                    },
+                )
+    return result
