@@ -294,6 +294,8 @@ WHATSAPP_WEB_URL = env.str("WHATSAPP_WEB_URL", default="https://web.whatsapp.com
 CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
 CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
 CHROMIUM_HEADLESS = env.bool("CHROMIUM_HEADLESS", default=True)
+# More Chromium flags for every session browser, comma-separated (e.g. a proxy).
+CHROMIUM_EXTRA_FLAGS = env.list("CHROMIUM_EXTRA_FLAGS", default=[])
 # How engine browsers reach this app (the sandbox page is served by the app itself).
 INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 # Sessions one engine node runs at most; more nodes share the rest.

@@ -155,6 +155,8 @@ class ChromiumEngine(Engine):
             if flag == "--headless=new" and not settings.CHROMIUM_HEADLESS:
                 continue
             options.add_argument(flag)
+        for flag in settings.CHROMIUM_EXTRA_FLAGS:
+            options.add_argument(flag)
         options.add_argument(f"--user-data-dir={self.profile_dir}")
         options.add_argument(f"--user-agent={user_agent()}")
         options.page_load_strategy = "eager"
