@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 role=${1:-$(cat "${TMPDIR:-/tmp}/yesapp.role" 2>/dev/null || echo web)}
+# Docker runs health checks as root: probe as the app user, so nothing it writes (a log line)
+# ends up owned by root in the data volume.
+if [ "$(id -u)" = "0" ] && [ -n "${YESAPP_RUN_AS:-}" ]; then
+  exec setpriv --reuid="$YESAPP_RUN_AS" --regid="$YESAPP_RUN_AS" --init-groups env HOME=/app "$0" "$role"
+fi
 PY=python
 if [ -x .venv/bin/python ]; then
   PY=.venv/bin/python
