@@ -1,9 +1,20 @@
+import re
 import stat
 import subprocess
 import sys
+import uuid
 
 import pytest
+from django.contrib.admindocs.views import extract_views_from_urlpatterns, simplify_regex
 from django.test import Client, override_settings
+from django.urls import get_resolver
+from rest_framework.test import APIClient
+
+from messaging.models import Direction, MediaStatus, Message, MessageStatus
+from sandbox.models import SandboxContact, SandboxMessage
+from sessions_app.models import Session, SessionStatus
+from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
+from yesapp.apikeys import apikey_create
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +77,219 @@ def test_secret_key_is_generated_once_and_kept_private_in_data_dir(tmp_path):
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert _secret_key_in(tmp_path) == first
     assert _secret_key_in(tmp_path / "other") != first
+
+
+# --- Every URL, derived from the resolver: who may call it ----------------------------------
+
+# Pages anyone may open: the probes, the API's own documentation, and the sign-in forms.
+# The sandbox page needs its signed token (checked below), so it is not in this list.
+PUBLIC_PATHS = {"/health", "/ready", "/api/schema/", "/api/docs/", "/login/", "/admin/login/"}
+METHODS = ("get", "post", "put", "patch", "delete")
+_PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def every_route() -> list[tuple[str, object]]:
+    """(path template, view) for every URL pattern the project serves."""
+    return [
+        (simplify_regex(regex), func)
+        for func, regex, _namespace, _name in extract_views_from_urlpatterns(get_resolver().url_patterns)
+    ]
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), "x"), template)
+
+
+def call(client, method: str, path: str):
+    if method == "get":
+        return client.get(path)
+    return getattr(client, method)(path, data="{}", content_type="application/json")
+
+
+def make_session_with_everything(name: str) -> dict[str, str]:
+    """A sandbox session with a stored message with media, a webhook delivery and a sandbox
+    outbox message: every kind of id a URL can carry, all real."""
+    session = Session.objects.create(
+        name=name, sandbox=True, status=SessionStatus.CONNECTED, wid="33611111111@c.us"
+    )
+    message = Message.objects.create(
+        session=session,
+        direction=Direction.INBOUND,
+        chat_id="33622222222@c.us",
+        type="image",
+        status=MessageStatus.RECEIVED,
+        media_status=MediaStatus.STORED,
+        media_name="x.png",
+        media_mimetype="image/png",
+    )
+    config = WebhookConfig.objects.create(
+        session=session, url="https://hooks.example.com/in", secret="s" * 32
+    )
+    delivery = WebhookDelivery.objects.create(
+        config=config,
+        session=session,
+        event="message.received",
+        body="{}",
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=message.created_at,
+    )
+    contact = SandboxContact.objects.create(session=session, phone="+33622222222")
+    outbox = SandboxMessage.objects.create(
+        session=session,
+        contact=contact,
+        direction="out",
+        wa_id=f"true_33622222222@c.us_{name.upper()}",
+        key=name.upper(),
+        chat_id="33622222222@c.us",
+    )
+    return {
+        "session_id": str(session.pk),
+        "message_id": str(message.pk),
+        "delivery_id": str(delivery.uuid),
+        "msg_id": outbox.wa_id,
+        "wa_id": outbox.wa_id,
+        "object_id": str(session.pk),
+        "content_type_id": "1",
+        "app_label": "sessions_app",
+        "action": "stop",
+        "url": "sessions_app/session/",
+        "id": "1",
+    }
+
+
+def snapshot() -> dict:
+    return {
+        "sessions": sorted(Session.objects.values_list("pk", "status", "desired_state", "name")),
+        "messages": Message.objects.count(),
+        "webhooks": sorted(WebhookConfig.objects.values_list("pk", "url", "secret")),
+        "deliveries": sorted(WebhookDelivery.objects.values_list("pk", "status", "attempts")),
+        "sandbox": SandboxMessage.objects.count(),
+    }
+
+
+def test_no_url_answers_without_a_key_except_probes_docs_and_sign_in(db, settings):
+    settings.READY_REQUIRES_ENGINE = False
+    ids = make_session_with_everything("victim")
+    _, key = apikey_create(name="existing")
+    ids["prefix"] = key[:8]
+    before = snapshot()
+    client = Client()  # no key, no cookie
+    answered, tried = [], 0
+    for template, _view in every_route():
+        path = fill(template, ids)
+        for method in METHODS:
+            tried += 1
+            response = call(client, method, path)
+            status = response.status_code
+            if path in PUBLIC_PATHS or status in (401, 403, 404, 405):
+                continue
+            location = response.get("Location", "")
+            if 300 <= status < 400 and location.startswith("/"):  # to a sign-in form, never elsewhere
+                continue
+            answered.append(f"{method.upper()} {template} -> {status}")
+    assert tried > 400  # every route was really tried
+    assert not answered, "answered without credentials:\n" + "\n".join(answered)
+    assert snapshot() == before
+
+
+def test_every_api_call_without_a_key_is_401_even_for_ids_that_exist(db):
+    ids = make_session_with_everything("victim")
+    ids["prefix"] = apikey_create(name="existing")[1][:8]
+    client = Client()
+    wrong = []
+    for template, _view in every_route():
+        if not template.startswith("/api/v1/"):
+            continue
+        for method in METHODS:
+            response = call(client, method, fill(template, ids))
+            if response.status_code != 401 or response.json()["error"]["code"] != "not_authenticated":
+                wrong.append(f"{method.upper()} {template} -> {response.status_code}")
+    assert not wrong, wrong
+
+
+def test_the_sandbox_page_and_its_endpoints_need_the_signed_token(db):
+    from sandbox.services import sandbox_page_token
+
+    ids = make_session_with_everything("phone")
+    other = make_session_with_everything("other")
+    client = Client()
+    good = sandbox_page_token(session_id=ids["session_id"])
+    # The token of another session is a wrong token here.
+    for token in ("", "wrong", sandbox_page_token(session_id=other["session_id"])):
+        for template, _view in every_route():
+            if template.startswith("/sandbox/"):
+                response = client.get(fill(template, ids) + f"?token={token}")
+                assert response.status_code in (403, 405), (template, token, response.status_code)
+    assert client.get(fill("/sandbox/web/<session_id>/", ids) + f"?token={good}").status_code == 200
+
+
+# --- A key limited to some sessions -----------------------------------------------------------
+
+# A body that passes validation everywhere, so only the scope decides the answer.
+_PLAUSIBLE_BODY = {
+    "to": "+33612345678",
+    "text": "hi",
+    "from": "+33698765432",
+    "phone": "+33698765432",
+    "url": "https://93.184.216.34/hook",
+    "mode": "offline",
+    "name": "x",
+}
+
+
+def test_a_scoped_key_gets_the_same_404_for_other_sessions_ids_as_for_ids_that_do_not_exist(db, settings):
+    """Every URL that names a session, message, delivery or sandbox message, with every method
+    its view has: another session's ids answer exactly like made-up ones, 404 (403 where the
+    operation is for admin keys only), and nothing of that session changes."""
+    settings.MEDIA_URL_ALLOW_PRIVATE = False
+    mine = make_session_with_everything("mine")
+    other = make_session_with_everything("other")
+    missing = {
+        **other,
+        "session_id": str(uuid.uuid4()),
+        "message_id": str(uuid.uuid4()),
+        "delivery_id": str(uuid.uuid4()),
+        "msg_id": "true_1@c.us_NOPE",
+    }
+    _, raw = apikey_create(name="scoped", is_admin=False, session_ids=[mine["session_id"]])
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    before = snapshot()
+    checked, leaks = 0, []
+    for template, view in every_route():
+        names = set(_PLACEHOLDER.findall(template))
+        if not template.startswith("/api/v1/") or not names & {"session_id", "message_id", "delivery_id"}:
+            continue
+        for method in METHODS:
+            if not hasattr(view.view_class, method):
+                continue
+            replies = [
+                getattr(client, method)(fill(template, ids), _PLAUSIBLE_BODY, format="json")
+                for ids in (other, missing)
+            ]
+            statuses = [r.status_code for r in replies]
+            codes = [r.json()["error"]["code"] if r.status_code >= 400 else None for r in replies]
+            checked += 1
+            if statuses[0] != statuses[1] or codes[0] != codes[1] or statuses[0] not in (403, 404):
+                leaks.append(f"{method.upper()} {template}: other={statuses[0]} missing={statuses[1]}")
+    assert checked >= 25
+    assert not leaks, "\n".join(leaks)
+    assert snapshot() == before
+
+
+def test_a_scoped_key_lists_counts_and_manages_only_inside_its_scope(db):
+    mine = make_session_with_everything("mine")
+    make_session_with_everything("other")
+    _, raw = apikey_create(name="scoped", is_admin=False, session_ids=[mine["session_id"]])
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    before = snapshot()
+    assert [s["id"] for s in client.get("/api/v1/sessions").json()] == [mine["session_id"]]
+    assert client.get("/api/v1/stats").json()["sessions"]["total"] == 1
+    assert client.get("/api/v1/me").json()["sessions"] == [mine["session_id"]]
+    # Making sessions or keys, reading logs: admin keys only.
+    assert client.post("/api/v1/sessions", {"name": "new"}, format="json").status_code == 403
+    assert client.post("/api/v1/keys", {"name": "escalate"}, format="json").status_code == 403
+    assert client.get("/api/v1/keys").status_code == 403
+    assert client.get("/api/v1/logs").status_code == 403
+    assert snapshot() == before

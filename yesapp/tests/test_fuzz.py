@@ -1,0 +1,206 @@
+"""Property-based fuzzing of the whole API from its own OpenAPI schema (schemathesis).
+
+Every operation in `/api/schema/` gets generated requests, valid and invalid, through the
+real WSGI stack: no answer may be a 5xx, and every answer must be documented (status code,
+content type, body shape, headers). One pass without a key, one with an admin key. In the
+keyed pass, path ids are often swapped for ids that exist (a sandbox session with a message,
+media and a webhook delivery), so the fuzzer reaches past the 404s.
+
+Budget: FUZZ_EXAMPLES examples per operation (small by default, for `make test`);
+`make fuzz` raises it for a long run.
+"""
+
+import base64
+import hashlib
+import os
+
+import hypothesis
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from schemathesis.core.mutations import OperatorKind
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import CoverageScenario
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from messaging.models import Direction, MediaStatus, Message, MessageStatus
+from sessions_app.models import Session, SessionStatus
+from yesapp.apikeys import apikey_create
+from yesapp.wsgi import application
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+FUZZ_SETTINGS = hypothesis.settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("FUZZ_RANDOM") != "1",
+    database=None,
+    suppress_health_check=list(hypothesis.HealthCheck),
+    phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate, hypothesis.Phase.shrink],
+)
+
+
+# A schema cannot say "a phone number WhatsApp accepts" or "a session that exists": a valid-looking
+# request may still be refused with a documented 400/404/409. Everything else is checked.
+EXCLUDED_CHECKS = [positive_data_acceptance]
+
+
+@pytest.fixture(autouse=True)
+def no_engine_needed(settings):
+    settings.READY_REQUIRES_ENGINE = False  # no engine worker runs here; /ready is otherwise 503
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """As Django's test client does: a request must not close the test's database connection
+    (the requests run in this thread, inside the test's transaction)."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db, settings, tmp_path):
+    """Real rows for the fuzzer to hit: a connected sandbox session, a stored inbound photo,
+    a webhook with one failed delivery."""
+    from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    session = Session.objects.create(
+        name="fuzz",
+        sandbox=True,
+        status=SessionStatus.CONNECTED,
+        wid="33611111111@c.us",
+        phone="+33611111111",
+    )
+    message = Message.objects.create(
+        session=session,
+        direction=Direction.INBOUND,
+        chat_id="33622222222@c.us",
+        phone="+33622222222",
+        type="image",
+        status=MessageStatus.RECEIVED,
+        wa_id="false_33622222222@c.us_3A00",
+        media_status=MediaStatus.STORED,
+        media_mimetype="image/png",
+        media_size=len(PNG),
+    )
+    message.media_name = f"{message.pk}.png"
+    message.save()
+    (settings.MEDIA_ROOT / message.media_name).write_bytes(PNG)
+    config = WebhookConfig.objects.create(
+        session=session, url="https://hooks.example.com/in", secret="s" * 32
+    )
+    delivery = WebhookDelivery.objects.create(
+        config=config,
+        session=session,
+        event="message.received",
+        body="{}",
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=message.created_at,
+    )
+    return {
+        "session_id": str(session.pk),
+        "message_id": str(message.pk),
+        "delivery_id": str(delivery.uuid),
+    }
+
+
+# Loaded from the app's own endpoint when this module is collected (no database needed).
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_every_operation_without_a_key_answers_documented_4xx_never_5xx(case, world):
+    _skip_known_issues(case)
+    _use_known_ids(case, world)
+    case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "x-api-key"}
+    response = case.call_and_validate(excluded_checks=_excluded_checks(case))
+    if case.path not in ("/health", "/ready"):
+        assert response.status_code in (401, 404, 405, 406, 413, 415), response.status_code
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_every_operation_with_an_admin_key_answers_as_documented_never_5xx(case, world, settings):
+    # The fuzzer must not trip the brute-force limit with the keys it makes up.
+    settings.AUTH_FAILURE_LIMIT = 10**6
+    _skip_known_issues(case)
+    _use_known_ids(case, world)
+    headers = {}
+    if not _negative_at(case, ParameterLocation.HEADER):  # else the fuzzer's own (bad) key stays
+        headers["X-API-Key"] = _admin_key()[1]
+    response = case.call_and_validate(headers=headers, excluded_checks=_excluded_checks(case))
+    assert response.status_code < 500
+
+
+_KEY: dict = {}
+
+
+def _admin_key():
+    from yesapp.models import ApiKey
+
+    # One key per test (the database is rolled back between tests, the dict is not).
+    if not _KEY or not ApiKey.objects.filter(prefix=_KEY["key"][0].prefix, revoked_at=None).exists():
+        _KEY["key"] = apikey_create(name="fuzz")
+    return _KEY["key"]
+
+
+# Findings reported to the owning app's engineer and not fixed yet: the precise inputs are
+# left out (hypothesis.assume), the rest of the operation is still fuzzed. Remove when fixed.
+KNOWN_ISSUES = {
+    # webhooks/api/serializers.py: `offset` has no max_value; past SQLite's 64-bit integers it is a 500.
+    ("GET", "/api/v1/sessions/{session_id}/webhook/deliveries"): lambda case: _huge_int(case, "offset"),
+}
+
+
+def _huge_int(case, name: str) -> bool:
+    value = str((case.query or {}).get(name, "")).strip().lstrip("+-")
+    return value.isdigit() and int(value) >= 2**63
+
+
+def _skip_known_issues(case) -> None:
+    known = KNOWN_ISSUES.get((case.method.upper(), case.path))
+    hypothesis.assume(not (known and known(case)))
+
+
+def _excluded_checks(case) -> list:
+    """Checks that cannot judge this case. Invalid data must be refused, except where the wire
+    format cannot carry the invalidity or DRF is lenient by design: a form or multipart body
+    flattens lists, nulls and objects into strings; DRF reads an empty optional query value
+    (`?limit=`) as absent (the HTML-form convention) and a number given for a text field as
+    its text (`{"name": 0}` is the name "0"). Wrong types DRF does refuse still get 400."""
+    checks = list(EXCLUDED_CHECKS)
+    form_body = case.media_type is not None and "json" not in case.media_type
+    empty_query = _negative_at(case, ParameterLocation.QUERY) and "" in (case.query or {}).values()
+    phase = case.meta.phase.data if case.meta else None
+    mutations = getattr(phase, "mutations", None)
+    type_only = getattr(phase, "scenario", None) == CoverageScenario.INCORRECT_TYPE or (
+        bool(mutations) and all(m.operator == OperatorKind.CHANGE_TYPE for m in mutations)
+    )
+    if (form_body and _negative_at(case, ParameterLocation.BODY)) or empty_query or type_only:
+        checks.append(negative_data_rejection)
+    return checks
+
+
+def _negative_at(case, location) -> bool:
+    return case.meta is not None and case.meta.is_negative_at(location)
+
+
+def _use_known_ids(case, world) -> None:
+    """Two valid cases in three get ids that exist, so the operation's real work is fuzzed too.
+    The choice is a function of the generated case, so Hypothesis can still shrink failures."""
+    params = case.path_parameters or {}
+    if _negative_at(case, ParameterLocation.PATH):
+        return
+    if int(hashlib.sha256(repr(sorted(params.items())).encode()).hexdigest(), 16) % 3:
+        case.path_parameters = {**params, **{name: world[name] for name in params if name in world}}
