@@ -12,12 +12,13 @@ export PORT
 export SERVE_PORT := $(PORT)
 WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
-.PHONY: help install install-dev browser assets migrate bootstrap check-port run test test-fast lint format bench clean
+.PHONY: help install install-dev browser assets migrate bootstrap check-port run test test-fast fuzz lint format bench clean
 
 help:
 	@echo "make run        install, migrate, start web + workers on :$(PORT)"
 	@echo "make test       install and run the whole test suite with coverage"
 	@echo "make test-fast  only the tests that need no browser and no worker"
+	@echo "make fuzz       a long randomised fuzzing run of the whole API (FUZZ_EXAMPLES=500)"
 	@echo "make lint       ruff check + format check"
 	@echo "make bench      run the benchmarks in bench/ (JSON to bench/results/)"
 
@@ -69,6 +70,11 @@ test: install-dev
 
 test-fast: install-dev
 	$(VENV)/bin/pytest -m "not browser and not slow"
+
+# The schema fuzzing of `make test`, longer and with a new random seed each run.
+FUZZ_EXAMPLES ?= 500
+fuzz: install-dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(VENV)/bin/pytest yesapp/tests/test_fuzz.py --no-cov -p no:cacheprovider
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
