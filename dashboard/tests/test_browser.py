@@ -10,7 +10,7 @@ import time
 
 import pytest
 from PIL import Image
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -27,9 +27,16 @@ CONTACT = "+14155550142"
 
 def sign_in(browser, live_server, raw_key: str) -> None:
     browser.get(live_server.url + "/login/")
-    field = browser.find_element(By.NAME, "key-api_key")
+    try:
+        field = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.NAME, "key-api_key")))
+    except TimeoutException:
+        raise AssertionError(
+            f"no sign-in form at {browser.current_url}:\n{browser.page_source[:2000]}"
+        ) from None
     field.send_keys(raw_key)
-    browser.find_element(By.CSS_SELECTOR, "#key-login button[type=submit]").click()
+    button = browser.find_element(By.CSS_SELECTOR, "#key-login button[type=submit]")
+    button.click()
+    WebDriverWait(browser, 10).until(EC.staleness_of(button))  # the answer page has loaded
 
 
 def wait(browser, timeout: float = 10):
@@ -267,7 +274,9 @@ def test_full_sandbox_flow_in_the_browser(
     thumb = wait(browser, 30).until(
         EC.element_to_be_clickable((By.CSS_SELECTOR, "#message-log a[data-lightbox] img"))
     )
-    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", thumb) == 320
+    wait(browser).until(
+        lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth", thumb) == 320
+    )
     thumb.click()
     big = wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#lightbox img")))
     assert "/media/" in big.get_attribute("src")
