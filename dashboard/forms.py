@@ -79,19 +79,23 @@ class SessionCreateForm(forms.Form):
             self.fields["kind"].initial = "whatsapp"
 
 
-class SendForm(forms.Form):
-    to = E164Field(label="To")
-    text = forms.CharField(
-        required=False, max_length=65536, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Message"})
-    )
-    file = forms.FileField(required=False, label="File (optional)")
-    queue = forms.BooleanField(required=False, label="Keep it queued if the session is not connected")
+class TextOrFileForm(forms.Form):
+    """A message: text, a file, or both (the text is then the caption)."""
 
     def clean(self):
         data = super().clean()
         if not (data.get("text") or "").strip() and not data.get("file"):
             raise forms.ValidationError("Write a message or attach a file.")
         return data
+
+
+class SendForm(TextOrFileForm):
+    to = E164Field(label="To")
+    text = forms.CharField(
+        required=False, max_length=65536, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Message"})
+    )
+    file = forms.FileField(required=False, label="File (optional)")
+    queue = forms.BooleanField(required=False, label="Keep it queued if the session is not connected")
 
 
 class PairingCodeForm(forms.Form):
@@ -129,16 +133,10 @@ class SandboxLinkForm(forms.Form):
         return self.cleaned_data["code"].replace("-", "").replace(" ", "").upper()
 
 
-class SandboxInboundForm(forms.Form):
+class SandboxInboundForm(TextOrFileForm):
     from_phone = E164Field(label="Contact's number", initial="+14155550142")
     name = forms.CharField(max_length=100, required=False, initial="Alice", label="Contact's name")
     text = forms.CharField(
         required=False, max_length=65536, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Message"})
     )
     file = forms.FileField(required=False, label="File (optional)")
-
-    def clean(self):
-        data = super().clean()
-        if not (data.get("text") or "").strip() and not data.get("file"):
-            raise forms.ValidationError("Write a message or attach a file.")
-        return data

@@ -48,6 +48,13 @@ def form_errors(form: forms.Form) -> dict[str, list[str]]:
     return {name: list(errors) for name, errors in form.errors.items()}
 
 
+def invalid_form(request: HttpRequest, form: forms.Form, *, redirect_to: str) -> HttpResponse:
+    """400 with the first error as the toast and every field's errors for the form."""
+    return reply(
+        request, ok=False, message=form_error_message(form), redirect_to=redirect_to, errors=form_errors(form)
+    )
+
+
 def run_service(
     request: HttpRequest,
     call: Callable[[], Any],

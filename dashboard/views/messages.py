@@ -8,12 +8,12 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.auth import viewer_required
 from dashboard.forms import SendForm
 from dashboard.media import media_response
-from dashboard.replies import form_error_message, form_errors, reply
-from dashboard.scope import session_for_viewer
+from dashboard.replies import invalid_form, reply
+from dashboard.scope import found_or_404, session_for_viewer
 from messaging import selectors, services
 from messaging.models import MediaStatus
 from sessions_app.models import Session
-from yesapp.errors import NotFound, ServiceError
+from yesapp.errors import ServiceError
 
 LOG_LIMIT = 50
 
@@ -40,9 +40,7 @@ def message_send(request: HttpRequest, session_id) -> HttpResponse:
     here = reverse("dashboard:session", args=[session.pk])
     form = SendForm(request.POST, request.FILES)
     if not form.is_valid():
-        return reply(
-            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
-        )
+        return invalid_form(request, form, redirect_to=here)
     upload = form.cleaned_data.get("file")
     media = services.MediaSource(upload=upload, filename=upload.name) if upload else None
     try:
@@ -70,10 +68,7 @@ def message_send(request: HttpRequest, session_id) -> HttpResponse:
 @require_GET
 @viewer_required
 def media_download(request: HttpRequest, message_id) -> HttpResponse:
-    try:
-        message = selectors.message_for_key(key=request.viewer.key, message_id=message_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    message = found_or_404(selectors.message_for_key, key=request.viewer.key, message_id=message_id)
     path = message.media_path
     if message.media_status != MediaStatus.STORED or path is None or not path.is_file():
         raise Http404("This message has no stored media.")

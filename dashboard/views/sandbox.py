@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.auth import viewer_required
 from dashboard.forms import SandboxInboundForm, SandboxLinkForm
 from dashboard.media import media_response
-from dashboard.replies import form_error_message, form_errors, reply, run_service
+from dashboard.replies import invalid_form, reply, run_service
 from dashboard.scope import session_for_viewer
 from sandbox import selectors, services
 from sessions_app.models import Session, SessionStatus
@@ -77,9 +77,7 @@ def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxLinkForm(request.POST)
     if not form.is_valid():
-        return reply(
-            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
-        )
+        return invalid_form(request, form, redirect_to=here)
     data = form.cleaned_data
     return run_service(
         request,
@@ -110,9 +108,7 @@ def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxInboundForm(request.POST, request.FILES)
     if not form.is_valid():
-        return reply(
-            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
-        )
+        return invalid_form(request, form, redirect_to=here)
     data = form.cleaned_data
     upload = data.get("file")
     if upload is not None and upload.size > settings.MEDIA_MAX_BYTES:

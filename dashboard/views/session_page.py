@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import viewer_required
 from dashboard.forms import PairingCodeForm, SendForm, WebhookForm
-from dashboard.replies import form_error_message, form_errors, reply
+from dashboard.replies import invalid_form, reply
 from dashboard.scope import session_for_viewer
 from dashboard.views.messages import message_log_context
 from dashboard.views.sessions import available_actions
@@ -79,9 +79,7 @@ def session_pairing_code(request: HttpRequest, session_id) -> HttpResponse:
     here = reverse("dashboard:session", args=[session.pk])
     form = PairingCodeForm(request.POST)
     if not form.is_valid():
-        return reply(
-            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
-        )
+        return invalid_form(request, form, redirect_to=here)
     try:
         code = services.session_pairing_code(session=session, phone=form.cleaned_data["phone"])
     except ServiceError as exc:

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import viewer_required
 from dashboard.forms import SessionCreateForm
-from dashboard.replies import form_error_message, form_errors, reply, run_service
+from dashboard.replies import invalid_form, reply, run_service
 from dashboard.scope import session_for_viewer
 from sessions_app import services
 from sessions_app.models import Session, SessionStatus
@@ -73,9 +73,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
     home = reverse("dashboard:sessions")
     form = SessionCreateForm(request.POST)
     if not form.is_valid():
-        return reply(
-            request, ok=False, message=form_error_message(form), redirect_to=home, errors=form_errors(form)
-        )
+        return invalid_form(request, form, redirect_to=home)
 
     try:
         session, _ = services.session_create(

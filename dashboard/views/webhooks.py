@@ -1,18 +1,18 @@
 """The session page's webhook card: configure, delete, recent deliveries, retry by hand."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import is_fetch, viewer_required
 from dashboard.forms import WebhookForm
-from dashboard.replies import form_error_message, form_errors, reply, run_service
-from dashboard.scope import session_for_viewer
+from dashboard.replies import invalid_form, reply, run_service
+from dashboard.scope import found_or_404, session_for_viewer
 from dashboard.views.session_page import session_detail_context
 from webhooks import selectors, services
 from webhooks.models import DeliveryStatus
-from yesapp.errors import NotFound, ServiceError
+from yesapp.errors import ServiceError
 
 DELIVERIES_SHOWN = 10
 
@@ -24,9 +24,7 @@ def webhook_save(request: HttpRequest, session_id) -> HttpResponse:
     here = reverse("dashboard:session", args=[session.pk]) + "#webhook"
     form = WebhookForm(request.POST)
     if not form.is_valid():
-        return reply(
-            request, ok=False, message=form_error_message(form), redirect_to=here, errors=form_errors(form)
-        )
+        return invalid_form(request, form, redirect_to=here)
     try:
         _, secret = services.webhook_configure(
             session=session, url=form.cleaned_data["url"], events=form.cleaned_data["events"] or None
@@ -78,10 +76,9 @@ def webhook_deliveries(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required
 def webhook_delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
-    try:
-        delivery = selectors.webhook_delivery_get_for_key(key=request.viewer.key, delivery_id=delivery_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    delivery = found_or_404(
+        selectors.webhook_delivery_get_for_key, key=request.viewer.key, delivery_id=delivery_id
+    )
     here = reverse("dashboard:session", args=[delivery.session_id]) + "#webhook"
     return run_service(
         request,
