@@ -60,8 +60,10 @@
     var url = this.url;
     fetch(url, { headers: HEADERS, credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
-        if (response.status === 401 || response.redirected) {
-          window.location.reload(); // signed out or key revoked: the page shows the sign-in form
+        if (response.status === 401 || response.status === 404 || response.redirected) {
+          // Signed out, key revoked, or the session was deleted elsewhere: the reloaded page
+          // shows the sign-in form or the "not found" page.
+          window.location.reload();
           return null;
         }
         if (!response.ok) throw new Error("HTTP " + response.status);
