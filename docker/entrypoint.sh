@@ -17,9 +17,8 @@ shift || true
 # owned the host directory, then drop to that user for everything else.
 if [ "$(id -u)" = "0" ] && [ -n "${YESAPP_RUN_AS:-}" ]; then
   mkdir -p "${DATA_DIR:-/app/data}"
-  if [ "$(stat -c %U "${DATA_DIR:-/app/data}")" != "$YESAPP_RUN_AS" ]; then
-    chown -R "$YESAPP_RUN_AS:$YESAPP_RUN_AS" "${DATA_DIR:-/app/data}"
-  fi
+  # Only what is not the app user's already (a new host directory, files made by `exec` as root).
+  find "${DATA_DIR:-/app/data}" ! -user "$YESAPP_RUN_AS" -exec chown "$YESAPP_RUN_AS:$YESAPP_RUN_AS" {} +
   exec setpriv --reuid="$YESAPP_RUN_AS" --regid="$YESAPP_RUN_AS" --init-groups \
     env HOME="/app" "$0" "$role" "$@"
 fi
