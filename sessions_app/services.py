@@ -220,7 +220,11 @@ def session_delete(*, session: Session) -> None:
         try:
             _call_owner(session, "stop", {}, timeout=settings.ENGINE_COMMAND_TIMEOUT)
         except ServiceUnavailable:
-            logger.warning("Deleting session %s while its engine did not confirm the stop", session.id)
+            logger.warning(
+                "Deleting session %s while its engine did not confirm the stop",
+                session.id,
+                extra={"session_id": str(session.id)},
+            )
     session_id = session.id  # Django clears the pk on delete
     session.delete()
     shutil.rmtree(Path(settings.SESSIONS_DIR) / str(session_id), ignore_errors=True)
@@ -236,7 +240,12 @@ def session_nudge(session_id: UUID) -> None:
     try:
         _route_command(session_id, "wake", {})
     except Exception as exc:  # Redis down: the periodic scan picks it up later
-        logger.warning("Could not nudge the engine for session %s: %s", session_id, exc)
+        logger.warning(
+            "Could not nudge the engine for session %s: %s",
+            session_id,
+            exc,
+            extra={"session_id": str(session_id)},
+        )
 
 
 def _route_command(session_id: UUID, command: str, args: dict):
@@ -255,7 +264,13 @@ def _send_command(session_id: UUID, command: str) -> bool:
         _route_command(session_id, command, {})
         return True
     except Exception as exc:
-        logger.warning("Could not send %s to session %s: %s", command, session_id, exc)
+        logger.warning(
+            "Could not send %s to session %s: %s",
+            command,
+            session_id,
+            exc,
+            extra={"session_id": str(session_id)},
+        )
         return False
 
 

@@ -10,6 +10,10 @@ from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 # task runs; "-" outside both.
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
+# Set for the life of a session's actor thread, so every line written on its behalf (engine,
+# messaging, webhooks) carries the session id without each call passing it.
+session_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("session_id", default=None)
+
 # One token per running task id, so postrun restores what prerun replaced (threads pool included).
 _task_tokens: dict[str, contextvars.Token] = {}
 
@@ -23,6 +27,8 @@ class RequestIdFilter(logging.Filter):
             # carries the request, which carries the id.
             request_id = getattr(getattr(record, "request", None), "request_id", None)
             record.request_id = request_id or request_id_var.get()
+        if not hasattr(record, "session_id") and (session_id := session_id_var.get()):
+            record.session_id = session_id
         return True
 
 

@@ -24,6 +24,7 @@ from messaging import pump
 from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed, EngineError, PageEvent
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status, session_touch
+from yesapp.logging import session_id_var
 from yesapp.validators import phone_from_chat_id
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class SessionActor:
 
     # --- the actor thread -----------------------------------------------------------------
     def _run(self) -> None:
+        session_id_var.set(str(self.session_id))  # this thread's log lines name the session
         backoff = 1.0
         try:
             pump.recover_interrupted(session_id=self.session_id)

@@ -106,7 +106,10 @@ class SessionHost:
                 self._forget(actor)
             elif not lease_renew(session_id=session_id, node=self.node):
                 logger.error(
-                    "Engine node %s lost the lease of session %s; closing its browser", self.node, session_id
+                    "Engine node %s lost the lease of session %s; closing its browser",
+                    self.node,
+                    session_id,
+                    extra={"session_id": session_id},
                 )
                 actor.request_stop("abandon")
         wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(
@@ -154,7 +157,12 @@ class SessionHost:
         try:
             lease_release(session_id=actor.session_id, node=self.node)
         except Exception as exc:
-            logger.warning("Could not release the lease of %s: %s", actor.session_id, exc)
+            logger.warning(
+                "Could not release the lease of %s: %s",
+                actor.session_id,
+                exc,
+                extra={"session_id": str(actor.session_id)},
+            )
 
     # --- commands -----------------------------------------------------------------------
     def handle_command(self, session_id: str, command: str, args: dict) -> dict:

@@ -1,5 +1,6 @@
 import io
 import json
+import time
 import logging
 import logging.handlers
 import re
@@ -121,10 +122,17 @@ def test_worker_log_lines_carry_the_task_id(start_worker):
     result = ping.apply_async(queue="default")
     result.get(timeout=20)
     task_id = result.id
-    lines = []
-    for raw in worker.log_path.read_text(errors="replace").splitlines():
-        if raw.startswith("{"):
-            lines.append(json.loads(raw))
-    mine = [line for line in lines if line.get("request_id") == task_id]
+
+    def lines_of_this_task() -> list[dict]:
+        lines = [json.loads(raw) for raw in worker.log_path.read_text(errors="replace").splitlines()
+                 if raw.startswith("{")]
+        return [line for line in lines if line.get("request_id") == task_id]
+
+    # The result reaches Redis a moment before the worker writes its "succeeded" line.
+    deadline = time.monotonic() + 10
+    while not any("succeeded" in line["message"] for line in (mine := lines_of_this_task())):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert any(line["message"] == "pong" for line in mine), worker.tail()
     assert any("succeeded" in line["message"] for line in mine), worker.tail()
