@@ -130,9 +130,9 @@ def test_worker_log_lines_carry_the_task_id(start_worker):
 
     # The result reaches Redis a moment before the worker writes its "succeeded" line.
     deadline = time.monotonic() + 10
-    while not any("succeeded" in line["message"] for line in (mine := lines_of_this_task())):
-        if time.monotonic() > deadline:
-            break
+    mine = lines_of_this_task()
+    while not any("succeeded" in line["message"] for line in mine) and time.monotonic() < deadline:
         time.sleep(0.1)
+        mine = lines_of_this_task()
     assert any(line["message"] == "pong" for line in mine), worker.tail()
     assert any("succeeded" in line["message"] for line in mine), worker.tail()
