@@ -24,6 +24,7 @@ class SessionAdmin(admin.ModelAdmin):
     # Status and link details are the engine's to write; editing them would lie about the browser.
     readonly_fields = (
         "id",
+        "sandbox",
         "status",
         "desired_state",
         "phone",
@@ -40,7 +41,11 @@ class SessionAdmin(admin.ModelAdmin):
         "last_activity_at",
     )
     inlines = [SessionEventInline]
-    actions = ["start_sessions", "stop_sessions", "restart_sessions"]
+    actions = ["start_sessions", "stop_sessions", "restart_sessions", "logout_sessions"]
+
+    def has_add_permission(self, request) -> bool:
+        # Sessions are created through the API or the dashboard, which start them properly.
+        return False
 
     def _run(self, request, queryset, action: str) -> None:
         done, failed = 0, []
@@ -66,6 +71,10 @@ class SessionAdmin(admin.ModelAdmin):
     @admin.action(description="Restart the selected sessions")
     def restart_sessions(self, request, queryset):
         self._run(request, queryset, "restart")
+
+    @admin.action(description="Log out (unlink the phone of) the selected sessions")
+    def logout_sessions(self, request, queryset):
+        self._run(request, queryset, "logout")
 
     def delete_model(self, request, obj):
         services.session_delete(session=obj)

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 
+from yesapp.apikeys import apikey_revoke_key
 from yesapp.models import ApiKey
 
 
@@ -20,5 +20,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for key in keys:
+            apikey_revoke_key(key=key)
+        self.message_user(request, f"Revoked {len(keys)} key(s).", messages.SUCCESS)

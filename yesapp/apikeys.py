@@ -96,10 +96,15 @@ def apikey_revoke(*, prefix: str) -> ApiKey:
                 f"More than one active key starts with {prefix!r}; give more characters.",
                 details={"prefix": prefix},
             )
-        key = matches[0]
+        return apikey_revoke_key(key=matches[0])
+
+
+def apikey_revoke_key(*, key: ApiKey) -> ApiKey:
+    """Revokes `key` (no-op when already revoked); its next request gets 401."""
+    if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-    logger.info("API key revoked", extra={"api_key_prefix": key.prefix})
+        logger.info("API key revoked", extra={"api_key_prefix": key.prefix})
     return key
 
 

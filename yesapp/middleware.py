@@ -37,8 +37,12 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             duration_ms = round((time.monotonic() - started) * 1000, 1)
-            # Probes and static files are frequent and dull: logged only at DEBUG.
-            level = logging.DEBUG if request.path.startswith(_QUIET_PATHS) else logging.INFO
+            # Probes, static files and the dashboard's own polling are frequent and dull:
+            # logged only at DEBUG (errors are still logged at INFO).
+            quiet = request.path.startswith(_QUIET_PATHS) or (
+                request.method == "GET" and request.headers.get("X-Requested-With") == "fetch"
+            )
+            level = logging.DEBUG if quiet and response.status_code < 500 else logging.INFO
             access_logger.log(
                 level,
                 "%s %s %s %.1fms",
