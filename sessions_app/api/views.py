@@ -43,6 +43,37 @@ SESSION_EXAMPLE = {
 }
 
 
+QR_EXAMPLE = OpenApiExample(
+    "Waiting for a scan",
+    value={
+        "status": "qr",
+        "qr": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...",
+        "raw": "2@Zm9vYmFy,c2VjcmV0a2V5,aWRlbnRpdHk=,YWR2",
+        "issuedAt": "2026-11-27T10:00:03Z",
+    },
+    response_only=True,
+    media_type="application/json",
+)
+EVENTS_EXAMPLE = OpenApiExample(
+    "Linked, then a browser crash",
+    value=[
+        {
+            "fromStatus": "disconnected",
+            "toStatus": "connected",
+            "reason": "linked and ready",
+            "createdAt": "2026-11-27T10:02:04Z",
+        },
+        {
+            "fromStatus": "connected",
+            "toStatus": "disconnected",
+            "reason": "browser problem at step 'drain events': ...; restarting in 1s",
+            "createdAt": "2026-11-27T10:02:00Z",
+        },
+    ],
+    response_only=True,
+)
+
+
 class SessionListCreateApi(APIView):
     def get_permissions(self):
         # Any key lists the sessions it may see; only admin keys create sessions.
@@ -50,6 +81,8 @@ class SessionListCreateApi(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="sessions_list",
+        examples=[OpenApiExample("Two sessions", value=[SESSION_EXAMPLE], response_only=True)],
         summary="List sessions",
         description="Every session this API key may see, oldest first, with its status.",
         responses={200: SessionOutputSerializer(many=True), **error_responses()},
@@ -64,6 +97,7 @@ class SessionListCreateApi(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="sessions_create",
         summary="Create and start a session",
         description=(
             "Creates a session and starts its browser. Poll `GET /sessions/{id}` (or the `session.status` "
@@ -99,6 +133,7 @@ class SessionDetailApi(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="sessions_get",
         summary="Get a session",
         description="The session's status, linked number and last error.",
         responses={200: SessionOutputSerializer, **error_responses(404)},
@@ -111,6 +146,7 @@ class SessionDetailApi(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="sessions_delete",
         summary="Delete a session",
         description="Stops the browser, deletes its profile directory (the link to the phone) and all its data: "
         "messages, media, webhook configuration. Admin keys only.",
@@ -132,6 +168,9 @@ def _action_view(action: str, summary: str, description: str, errors: tuple[int,
             request=None,
             responses={202: SessionOutputSerializer, **error_responses(*errors)},
             operation_id=f"sessions_{action}",
+            examples=[
+                OpenApiExample("Accepted", value=SESSION_EXAMPLE, response_only=True, status_codes=["202"])
+            ],
         )
         def post(self, request, session_id):
             session = service(session=session_get_for_key(key=request.auth, session_id=session_id))
@@ -177,6 +216,8 @@ class SessionQrApi(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="sessions_qr",
+        examples=[QR_EXAMPLE],
         summary="Get the QR code to link a phone",
         description=(
             "While the session waits for a scan (`status` = `qr`): the QR as a PNG data URL plus the raw string. "
@@ -218,6 +259,7 @@ class SessionQrApi(APIView):
 class SessionPairingCodeApi(APIView):
     @extend_schema(
         tags=TAG,
+        operation_id="sessions_pairing_code",
         summary="Link with a phone number instead of a QR",
         description=(
             "Asks WhatsApp for an 8-character pairing code for this number (wa-js "
@@ -241,6 +283,8 @@ class SessionPairingCodeApi(APIView):
 class SessionEventsApi(APIView):
     @extend_schema(
         tags=TAG,
+        operation_id="sessions_events",
+        examples=[EVENTS_EXAMPLE],
         summary="Status history of a session",
         description="The latest status changes with their reasons, newest first (at most 100).",
         responses={200: SessionEventOutputSerializer(many=True), **error_responses(404)},
