@@ -206,7 +206,10 @@ SPECTACULAR_SETTINGS = {
         "displayRequestDuration": True,
     },
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SessionStatusEnum": "sessions_app.models.SessionStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "sessions_app.models.SessionStatus",
+        "SandboxMediaTypeEnum": "sandbox.api.serializers.SANDBOX_MEDIA_TYPES",
+    },
     # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -9,6 +9,9 @@ from sandbox.services import MEDIA_TYPES
 PAGE_MODES = ["absent", "qr", "qr_idle", "connected", "offline", "logged_out"]
 
 
+# What a contact may send as; named so the OpenAPI enum gets a stable name.
+SANDBOX_MEDIA_TYPES = ["auto-detect", *MEDIA_TYPES]
+
 class SandboxStateOutputSerializer(serializers.Serializer):
     linked = serializers.BooleanField(help_text="A browser is linked to the sandbox phone.")
     phone = serializers.CharField(help_text="The linked number, E.164; empty when not linked.")
@@ -68,7 +71,7 @@ class InboundMediaSerializer(serializers.Serializer):
         help_text="Sniffed from the bytes when left out.",
     )
     type = serializers.ChoiceField(
-        choices=["auto-detect", *MEDIA_TYPES],
+        choices=SANDBOX_MEDIA_TYPES,
         required=False,
         default="auto-detect",
         help_text="wa-js type; auto-detect picks image/video/audio/document from the mimetype.",
@@ -93,7 +96,7 @@ class InboundInputSerializer(serializers.Serializer):
     media = InboundMediaSerializer(required=False, help_text="JSON uploads: the file as base64.")
     file = serializers.FileField(required=False, help_text="Multipart uploads: the file itself.")
     type = serializers.ChoiceField(
-        choices=["auto-detect", *MEDIA_TYPES],
+        choices=SANDBOX_MEDIA_TYPES,
         required=False,
         default="auto-detect",
         help_text="Multipart uploads: the wa-js type of `file`.",
