@@ -151,8 +151,12 @@ def store_file(*, message_id, data: bytes, extension: str) -> str:
     ext = extension if _SAFE_EXT.match(extension or "") else "bin"
     name = f"{message_id}.{ext}"
     partial = root / f".{name}.part"
-    partial.write_bytes(data)
-    os.replace(partial, root / name)
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, root / name)
+    except OSError:
+        partial.unlink(missing_ok=True)  # a full disk must not keep half a file
+        raise
     return name
 
 

@@ -274,7 +274,11 @@ def download_media(*, message: Message, engine: Engine) -> bool:
         return False
     sniffed = media_store.sniff(data, claimed_mimetype=mimetype or message.media_mimetype)[0]
     extension = media_store.extension_for_mimetype(mimetype or message.media_mimetype, data)
-    name = media_store.store_file(message_id=message.pk, data=data, extension=extension)
+    try:
+        name = media_store.store_file(message_id=message.pk, data=data, extension=extension)
+    except OSError as exc:  # disk full, media folder not writable: retried like a failed download
+        _record_media_failure(message, f"Could not save the file in DATA_DIR/media: {exc}")
+        return False
     message.media_name = name
     message.media_mimetype = (sniffed if sniffed != "application/octet-stream" else mimetype or sniffed)[:255]
     message.media_size = len(data)

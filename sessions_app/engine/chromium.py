@@ -352,7 +352,8 @@ class ChromiumEngine(Engine):
             int(wait * 1000),
             timeout=wait + HANG_GRACE_SECONDS,
         )
-        if answer.get("missing"):
+        if not isinstance(answer, dict) or answer.get("missing"):
+            # null when the page was replaced under the script: the bridge is gone either way.
             raise EngineCrashed("The bridge is gone from the page (it navigated away).", step="drain events")
         if answer.get("dropped"):
             logger.warning("Page dropped %s events for session %s", answer["dropped"], self.session_id)

@@ -140,10 +140,12 @@ class SessionHost:
                 on_exit=self._forget,
             )
             self.actors[session_id] = actor
+            # Started under the lock: a scan that saw it in `actors` before its thread ran would
+            # take it for dead, release the lease and let a second actor claim the session.
+            actor.start()
         logger.info(
             "Engine node %s takes session %s", self.node, session_id, extra={"session_id": session_id}
         )
-        actor.start()
         return actor
 
     def _forget(self, actor: SessionActor) -> None:

@@ -1,0 +1,360 @@
+"""Messaging under faults, with every real part: engine workers killed with SIGKILL, Redis
+restarted, the media disk full, SQLite written by the web and a worker at once. The promise
+each time: nothing accepted is lost, nothing is sent twice, and what cannot be done is
+recorded with a readable reason while everything else keeps working."""
+
+import base64
+import collections
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connection
+
+from messaging.models import Direction, MediaStatus, Message, MessageStatus
+from sandbox.models import SandboxMessage
+from sessions_app.tests.helpers import browser_pids, create_and_link, wait_for, wait_status
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CONTACT = "+33698765432"
+DONE = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
+
+
+def send_text(api, session_id, text: str):
+    return api.post(f"/api/v1/sessions/{session_id}/messages", {"to": CONTACT, "text": text}, format="json")
+
+
+def outbox_texts(session) -> list[str]:
+    """What the simulated contact received: the sandbox's own record, one row per send."""
+    return list(
+        SandboxMessage.objects.filter(session=session, direction="out").values_list("text", flat=True)
+    )
+
+
+def settled(ids) -> bool:
+    """Every message sent, or failed: nothing still queued or mid-send."""
+    return not Message.objects.filter(
+        pk__in=ids, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]
+    ).exists()
+
+
+def assert_each_sent_once_or_uncertain(session, texts: list[str], ids: list) -> None:
+    messages = list(Message.objects.filter(pk__in=ids))
+    sent = [m.text for m in messages if m.status in DONE]
+    uncertain = [
+        m.text for m in messages if m.status == MessageStatus.FAILED and m.error_code == "send_uncertain"
+    ]
+    other = [(m.text, m.status, m.error_code) for m in messages if m.text not in sent + uncertain]
+    assert not other, f"neither sent nor send_uncertain: {other}"
+    assert sorted(sent + uncertain) == sorted(texts)
+    received = collections.Counter(outbox_texts(session))
+    twice = [text for text, count in received.items() if count > 1]
+    assert not twice, f"sent twice: {twice}"
+    assert set(sent) <= set(received), f"marked sent but never arrived: {set(sent) - set(received)}"
+    assert set(received) <= set(texts)
+    print(f"\n{len(sent)} sent once, {len(uncertain)} send_uncertain (never resent)")
+
+
+def inbound_texts(session) -> list[str]:
+    return list(
+        Message.objects.filter(session=session, direction=Direction.INBOUND).values_list("text", flat=True)
+    )
+
+
+def send_inbound(api, session, count: int) -> list[str]:
+    texts = [f"in-{i}" for i in range(count)]
+    for text in texts:
+        response = api.post(
+            f"/api/v1/sandbox/sessions/{session.id}/inbound", {"from": CONTACT, "text": text}, format="json"
+        )
+        assert response.status_code == 202, response.content
+    return texts
+
+
+def test_sigkill_of_the_engine_node_with_100_queued_and_10_arriving_loses_nothing_and_sends_nothing_twice(
+    api, engine_worker
+):
+    """The engine worker and its browser die with SIGKILL mid-traffic (a crashed machine or
+    container); ten messages arrive while nothing runs; another node takes over."""
+    worker = engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0")
+    session = create_and_link(api, name="kill9")
+    texts = [f"out-{i:03}" for i in range(100)]
+    ids = []
+    for text in texts:
+        response = send_text(api, session.id, text)
+        assert response.status_code == 202, response.content
+        ids.append(response.json()["messageId"])
+    # Mid-traffic: some sent, maybe one in the browser's hands, most still queued.
+    wait_for(
+        lambda: Message.objects.filter(pk__in=ids).exclude(status="queued").count() >= 10, 60, what="sending"
+    )
+    for pid in [worker.proc.pid, *browser_pids(session.id)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.proc.wait(10)
+    assert Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).exists()
+    arrived = send_inbound(api, session, 10)
+
+    engine_worker("engine-b", RATE_LIMIT_PER_MINUTE="0")
+    wait_for(lambda: settled(ids), 120, what="all 100 settled after the restart")
+    assert_each_sent_once_or_uncertain(session, texts, ids)
+    wait_for(lambda: len(inbound_texts(session)) >= 10, 60, what="the 10 inbound stored")
+    time.sleep(2)  # a duplicate would show up now
+    assert sorted(inbound_texts(session)) == sorted(arrived)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known gap (reported): the orphaned browser of a SIGKILLed worker keeps receiving and "
+    "acknowledging messages that no process drains; the new node's page starts after them. Needs a "
+    "catch-up of recent messages on (re)connect (WPP.chat.getMessages) or the browser dying with its worker.",
+)
+def test_messages_arriving_while_only_the_engine_worker_is_sigkilled_are_stored_once(api, engine_worker):
+    worker = engine_worker("engine-a")
+    session = create_and_link(api, name="orphan")
+    os.kill(worker.proc.pid, signal.SIGKILL)  # its Chromium lives on, orphaned, until the takeover
+    worker.proc.wait(10)
+    arrived = send_inbound(api, session, 10)
+    engine_worker("engine-b")
+    wait_status(session.id, "connected", timeout=60)
+    wait_for(lambda: len(inbound_texts(session)) >= 10, 30, what="the 10 inbound stored")
+    assert sorted(inbound_texts(session)) == sorted(arrived)
+
+
+# --- Redis restarted mid-traffic ----------------------------------------------------------------
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a spare port, to stop and start at will."""
+
+    def __init__(self, tmp: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.dir, self.proc = tmp, None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: _answers(self.port), 10, what="redis-server up")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def _answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(16).startswith(b"+PONG")
+    return False
+
+
+@pytest.fixture
+def private_redis(tmp_path, settings):
+    """The test process (API, Celery producer) and every worker it starts use this Redis."""
+    from yesapp.celery import app
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+    old_broker = app.conf.broker_url
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
+    app.conf.broker_url = app.conf.result_backend = server.url
+    app.pool.force_close_all()
+    yield server
+    server.stop()
+    app.conf.broker_url = app.conf.result_backend = old_broker
+    app.pool.force_close_all()
+
+
+def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, engine_worker):
+    # private_redis comes first so that it is torn down last, after the workers stopped.
+    engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0", REDIS_URL=private_redis.url)
+    session = create_and_link(api, name="redis-restart")
+    texts, ids, refused = [], [], 0
+
+    def send_batch(prefix: str, count: int) -> None:
+        nonlocal refused
+        for i in range(count):
+            text = f"{prefix}-{i:02}"
+            response = send_text(api, session.id, text)
+            if response.status_code == 202:
+                texts.append(text)
+                ids.append(response.json()["messageId"])
+            else:  # refusing is allowed, half-storing is not
+                assert response.status_code == 503, response.content
+                assert set(response.json()) == {"error"}
+                assert not Message.objects.filter(session=session, text=text).exists()
+                refused += 1
+
+    send_batch("before", 20)
+    private_redis.stop()
+    send_batch("during", 20)
+    assert len(texts) > 20, "the API must keep accepting while Redis is down (the database decides)"
+    time.sleep(3)
+    private_redis.start()
+    send_batch("after", 20)
+    wait_for(lambda: settled(ids), 120, what="everything accepted settled after Redis came back")
+    assert_each_sent_once_or_uncertain(session, texts, ids)
+    assert wait_status(session.id, "connected", timeout=60)
+    print(f"{len(texts)} accepted, {refused} refused with 503 while Redis was down")
+
+
+# --- The media disk is full ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_media_disk(settings, tmp_path):
+    """DATA_DIR/media on a 1 MiB tmpfs, nearly full: the engine worker writes there. This
+    process (the sandbox phone's own copy of the file) keeps its media elsewhere."""
+    media = Path(settings.DATA_DIR) / "media"
+    settings.MEDIA_ROOT = tmp_path / "sandbox-media"
+    media.mkdir(parents=True, exist_ok=True)
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(media)], capture_output=True
+        ).returncode
+        == 0
+    )
+    if not mounted:
+        pytest.skip("mounting a tmpfs needs root (CI and the dev machines run as root)")
+    try:
+        (media / "filler").write_bytes(b"\0" * (1024 * 1024 - 64 * 1024))
+        yield media
+    finally:
+        subprocess.run(["umount", "-l", str(media)], check=False)
+
+
+def test_inbound_media_on_a_full_disk_is_stored_with_a_clear_error_and_the_worker_keeps_going(
+    api, engine_worker, full_media_disk
+):
+    worker = engine_worker("engine-a")
+    session = create_and_link(api, name="disk-full")
+    photo = b"\x89PNG\r\n\x1a\n" + b"\0" * (300 * 1024)  # larger than what is left
+    inbound = f"/api/v1/sandbox/sessions/{session.id}/inbound"
+    response = api.post(
+        inbound,
+        {
+            "from": CONTACT,
+            "text": "big photo",
+            "media": {"data": base64.b64encode(photo).decode(), "filename": "a.png"},
+        },
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    message = wait_for(
+        lambda: Message.objects.filter(session=session, text="big photo").exclude(media_error="").first(),
+        30,
+        what="the photo stored with a media error",
+    )
+    assert message.media_status in (MediaStatus.PENDING, MediaStatus.FAILED)
+    assert "No space left on device" in message.media_error, message.media_error
+    body = api.get(f"/api/v1/sessions/{session.id}/messages/{message.pk}").json()
+    assert body["text"] == "big photo" and "No space left" in str(body["media"])
+    assert not [p.name for p in full_media_disk.iterdir() if p.name != "filler"]  # no partial file left
+
+    # The worker is alive and the session still works both ways.
+    assert worker.proc.poll() is None
+    api.post(inbound, {"from": CONTACT, "text": "still there?"}, format="json")
+    response = send_text(api, session.id, "yes")
+    wait_for(
+        lambda: Message.objects.filter(session=session, text="still there?").exists(), 30, what="text in"
+    )
+    wait_for(
+        lambda: Message.objects.filter(pk=response.json()["messageId"], status__in=DONE).exists(),
+        30,
+        what="sent",
+    )
+    assert wait_status(session.id, "connected", timeout=5)
+
+
+# --- SQLite with concurrent writers ---------------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's single-writer lock")
+def test_sqlite_under_api_threads_and_a_busy_worker_never_says_database_is_locked(
+    api, engine_worker, live_server, raw_api_key
+):
+    """Eight client threads hammer the web server while the engine worker writes every send,
+    ack and inbound message to the same SQLite file (WAL, busy timeout, IMMEDIATE)."""
+    worker = engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0")
+    session = create_and_link(api, name="sqlite")
+    url = f"{live_server.url}/api/v1/sessions/{session.id}/messages"
+    inbound_url = f"{live_server.url}/api/v1/sandbox/sessions/{session.id}/inbound"
+    headers = {"X-API-Key": raw_api_key}
+    answers: collections.Counter = collections.Counter()
+    errors: list[str] = []
+    ids: list[str] = []
+
+    def client(n: int) -> None:
+        with requests.Session() as http:
+            for i in range(25):
+                try:
+                    if i % 5 == 4:  # the contact writes too: inbound rows for the worker to store
+                        r = http.post(
+                            inbound_url,
+                            json={"from": CONTACT, "text": f"in-{n}-{i}"},
+                            headers=headers,
+                            timeout=60,
+                        )
+                    else:
+                        r = http.post(
+                            url, json={"to": CONTACT, "text": f"t-{n}-{i}"}, headers=headers, timeout=60
+                        )
+                        if r.status_code == 202:
+                            ids.append(r.json()["messageId"])
+                    http.get(url, params={"limit": 20}, headers=headers, timeout=60).raise_for_status()
+                    answers[r.status_code] += 1
+                    if r.status_code >= 500 or "locked" in r.text:
+                        errors.append(r.text[:300])
+                except requests.RequestException as exc:
+                    errors.append(repr(exc))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    elapsed = time.monotonic() - started
+    assert not errors, errors[:5]
+    assert answers == {202: 200}, answers
+    wait_for(lambda: settled(ids), 120, what="every accepted message sent")
+    assert Message.objects.filter(pk__in=ids, status__in=DONE).count() == 160
+    wait_for(
+        lambda: Message.objects.filter(session=session, direction=Direction.INBOUND).count() == 40,
+        60,
+        what="inbound",
+    )
+    log = worker.log_path.read_text(errors="replace")
+    assert "database is locked" not in log
+    print(f"\n200 writes from 8 threads in {elapsed:.1f}s beside the worker; no lock errors")

@@ -1,0 +1,137 @@
+"""Sessions under faults: a hung browser, and the engine host's own races."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from messaging.models import Message, MessageStatus
+from sessions_app.engine import host as host_module
+from sessions_app.engine.actor import SessionActor
+from sessions_app.engine.base import EngineError
+from sessions_app.engine.lease import lease_owner
+from sessions_app.models import DesiredState, Session, SessionStatus
+from sessions_app.tests.helpers import browser_pids, create_and_link, wait_for
+
+CONTACT = "+33698765432"
+
+
+class IdleEngine:
+    """Stands in for Chromium: starts, then fails its first drain so the actor backs off."""
+
+    def __init__(self, session):
+        self.session_id = session.pk
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise EngineError("idle engine", permanent=True, step=name)
+
+        return fail
+
+
+@pytest.mark.slow
+def test_a_scan_racing_a_claim_never_runs_two_actors_for_one_session(transactional_db, monkeypatch):
+    """The host's scan thread may look at its actors while a command's claim has just added
+    one whose thread is not started yet. It must not take it for dead, release the lease and
+    let a second actor (a second browser on the same profile) claim the session."""
+    session = Session.objects.create(
+        name="race", status=SessionStatus.STARTING, desired_state=DesiredState.RUNNING
+    )
+    node = host_module.SessionHost("race-node@test", engine_factory=IdleEngine)
+    started: list[SessionActor] = []
+    real_start = SessionActor.start
+
+    def start_after_a_scan(actor):
+        started.append(actor)
+        if len(started) == 1:
+            # A scan from another thread lands exactly here, between the claim and the thread start.
+            scan = threading.Thread(target=node.scan)
+            scan.start()
+            scan.join(0.5)
+        real_start(actor)
+
+    monkeypatch.setattr(SessionActor, "start", start_after_a_scan)
+    try:
+        node.claim(str(session.pk))
+        time.sleep(1)
+    finally:
+        node.stopping.set()
+        for actor in list(node.actors.values()):
+            actor.request_stop("shutdown")
+    assert len(started) == 1, f"{len(started)} actors were started for one session"
+    assert lease_owner(session.pk) in (None, "race-node@test")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_hung_browser_is_detected_restarted_and_the_queued_messages_go_out(api, engine_worker):
+    """SIGSTOP freezes every Chromium process of the session under traffic. The engine must
+    notice (bounded browser calls), kill it, start a new one on the same profile, reconnect
+    without a scan and send what waited. Prints the measured recovery time."""
+    engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0")
+    session = create_and_link(api, name="hung")
+    ids = []
+
+    def send(text):
+        response = api.post(
+            f"/api/v1/sessions/{session.id}/messages", {"to": CONTACT, "text": text}, format="json"
+        )
+        assert response.status_code == 202, response.content
+        ids.append(response.json()["messageId"])
+
+    for i in range(10):
+        send(f"before-{i}")
+    frozen = browser_pids(session.id)
+    assert frozen
+    hung_at = time.monotonic()
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        for i in range(10):
+            send(f"during-{i}")
+        wait_for(
+            lambda: session.events.filter(to_status="disconnected").exists(), 60, what="the hang detected"
+        )
+        detected = time.monotonic() - hung_at
+        wait_for(
+            lambda: (
+                Session.objects.get(pk=session.id).status == "connected"
+                and session.events.filter(to_status="connected").count() >= 2
+            ),
+            90,
+            what="connected again",
+        )
+        reconnected = time.monotonic() - hung_at
+    finally:
+        for pid in frozen:  # never leave stopped processes behind
+            try:
+                os.kill(pid, signal.SIGCONT)
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    wait_for(
+        lambda: not Message.objects.filter(pk__in=ids, status__in=["queued", "sending"]).exists(),
+        60,
+        what="the queued messages sent",
+    )
+    drained = time.monotonic() - hung_at
+    done = Message.objects.filter(pk__in=ids, status__in=["sent", "delivered", "read"]).count()
+    uncertain = Message.objects.filter(
+        pk__in=ids, status=MessageStatus.FAILED, error_code="send_uncertain"
+    ).count()
+    assert done + uncertain == len(ids) and uncertain <= 1
+    assert not set(frozen) & set(browser_pids(session.id)), "the hung browser must be replaced"
+    statuses = [e.to_status for e in session.events.order_by("id")]
+    assert statuses.count("qr") == 1, statuses  # came back from its profile, no new scan
+    print(
+        f"\nhung browser: detected after {detected:.1f}s, connected again after {reconnected:.1f}s, "
+        f"all {len(ids)} messages settled after {drained:.1f}s ({uncertain} send_uncertain)"
+    )
