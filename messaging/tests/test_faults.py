@@ -28,8 +28,9 @@ CONTACT = "+33698765432"
 DONE = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 
 
-def send_text(api, session_id, text: str):
-    return api.post(f"/api/v1/sessions/{session_id}/messages", {"to": CONTACT, "text": text}, format="json")
+def send_text(api, session_id, text: str, **extra):
+    body = {"to": CONTACT, "text": text, **extra}
+    return api.post(f"/api/v1/sessions/{session_id}/messages", body, format="json")
 
 
 def outbox_texts(session) -> list[str]:
@@ -179,6 +180,19 @@ def _answers(port: int) -> bool:
     return False
 
 
+def point_celery_at(url: str) -> None:
+    """This process's Celery producer, control and results follow `url` (their pools and the
+    cached backend are dropped; they are made again on first use)."""
+    from yesapp.celery import app
+
+    app.conf.broker_url = app.conf.result_backend = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
+
+
 @pytest.fixture
 def private_redis(tmp_path, settings):
     """The test process (API, Celery producer) and every worker it starts use this Redis."""
@@ -186,14 +200,12 @@ def private_redis(tmp_path, settings):
 
     server = PrivateRedis(tmp_path)
     server.start()
-    old_broker = app.conf.broker_url
-    settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
-    app.conf.broker_url = app.conf.result_backend = server.url
-    app.pool.force_close_all()
+    old_url = app.conf.broker_url
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = server.url
+    point_celery_at(server.url)
     yield server
     server.stop()
-    app.conf.broker_url = app.conf.result_backend = old_broker
-    app.pool.force_close_all()
+    point_celery_at(old_url)
 
 
 def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, engine_worker):
@@ -206,7 +218,9 @@ def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, 
         nonlocal refused
         for i in range(count):
             text = f"{prefix}-{i:02}"
-            response = send_text(api, session.id, text)
+            # Without Redis a node cannot renew its lease, so it closes the browser (never two
+            # owners): the session shows disconnected, and `queue` keeps messages for later.
+            response = send_text(api, session.id, text, queue=True)
             if response.status_code == 202:
                 texts.append(text)
                 ids.append(response.json()["messageId"])
