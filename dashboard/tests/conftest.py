@@ -3,7 +3,6 @@ directly in the database, and a real headless Chromium."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,27 +68,9 @@ def scoped_key(db, make_session):
 @pytest.fixture
 def browser() -> Iterator:
     """A real headless Chromium driven by Selenium, with a phone-friendly default size."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from yesapp.tests.browser import new_test_driver
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-        "--lang=en-US",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(30)
+    driver = new_test_driver(extra_flags=("--lang=en-US",), console_logs=True)
     try:
         yield driver
     finally:

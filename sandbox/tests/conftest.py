@@ -9,22 +9,11 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from sandbox import services
 from sessions_app.engine import wpp_contract
 from sessions_app.models import Session
-
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
+from yesapp.tests.browser import new_test_driver
 
 # Subscribes to every contract event as soon as window.WPP exists (the way the engine's
 # bridge does) and records each payload as JSON, plus whether its Wids have a toString.
@@ -67,15 +56,7 @@ def real_session(db) -> Session:
 
 
 def new_driver(profile_dir) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = settings.CHROMIUM_PATH
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile_dir}")
-    driver = webdriver.Chrome(service=Service(executable_path=settings.CHROMEDRIVER_PATH), options=options)
-    driver.set_script_timeout(30)
-    driver.set_page_load_timeout(30)
-    return driver
+    return new_test_driver(profile_dir=profile_dir)
 
 
 @pytest.fixture
