@@ -186,9 +186,8 @@ def point_celery_at(url: str) -> None:
     from yesapp.celery import app
 
     app.conf.broker_url = app.conf.result_backend = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # Not closed: app.pool is kombu's shared pool for that URL, which must stay usable.
+    app._pool = None
     app.amqp._producer_pool = None
     app._local.__dict__.pop("backend", None)
 
