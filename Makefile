@@ -65,8 +65,13 @@ run: check-port install bootstrap
 	@# setpriv --pdeathsig: if make itself is killed, honcho gets SIGTERM and stops everything too.
 	exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
 
+# The whole suite on SQLite with coverage (it fails below COVERAGE_MIN per cent), then the
+# fast tests again on PostgreSQL (Django makes test_yesapp_ci; no coverage: it is the same code).
+COVERAGE_MIN ?= 85
+TEST_DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/yesapp_ci
 test: install-dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --cov-fail-under=$(COVERAGE_MIN)
+	DATABASE_URL=$(TEST_DATABASE_URL_PG) $(VENV)/bin/pytest -m "not browser and not slow" --no-cov -p no:cacheprovider
 
 test-fast: install-dev
 	$(VENV)/bin/pytest -m "not browser and not slow"
