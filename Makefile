@@ -7,9 +7,6 @@ PIP := $(VENV)/bin/pip
 PORT ?= 3000
 # The app reads PORT too (its printed URLs and the sandbox's internal URL follow it).
 export PORT
-# honcho gives each Procfile process a PORT of its own (3000, 3100, ...); scripts/serve.sh
-# puts this one back so the workers' PUBLIC_URL and INTERNAL_BASE_URL point at the web server.
-export SERVE_PORT := $(PORT)
 WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
 .PHONY: help install install-dev browser assets migrate bootstrap check-port run test test-fast fuzz lint format bench clean
@@ -63,7 +60,9 @@ run: check-port install bootstrap
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Starting web on :$(PORT) and the workers. Press Ctrl-C to stop them all."
 	@# setpriv --pdeathsig: if make itself is killed, honcho gets SIGTERM and stops everything too.
-	exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
+	@# SERVE_PORT: honcho gives each Procfile process a PORT of its own (3000, 3100, ...);
+	@# scripts/serve.sh puts this one back so PUBLIC_URL and INTERNAL_BASE_URL reach the web server.
+	SERVE_PORT=$(PORT) exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
 
 # The whole suite on SQLite with coverage (it fails below COVERAGE_MIN per cent), then the
 # fast tests again on PostgreSQL (Django makes test_yesapp_ci; no coverage: it is the same code).

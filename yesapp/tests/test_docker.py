@@ -29,6 +29,11 @@ SERVE = ROOT / "scripts" / "serve.sh"
 ROLES = ("web", "engine", "worker", "beat")
 
 
+
+def _clean_environ() -> dict[str, str]:
+    """This process's environment without SERVE_PORT, which `make run` sets for its children."""
+    return {k: v for k, v in os.environ.items() if k != "SERVE_PORT"}
+
 def _compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
@@ -42,7 +47,7 @@ def _serve(role: str, **env: str) -> str:
     """The command line scripts/serve.sh runs for `role`."""
     result = subprocess.run(
         [str(SERVE), role],
-        env={**os.environ, "SERVE_DRY_RUN": "1", **env},
+        env={**_clean_environ(), "SERVE_DRY_RUN": "1", **env},
         capture_output=True,
         text=True,
         timeout=10,
@@ -275,7 +280,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def test_entrypoint_web_migrates_prints_the_key_and_serves_then_engine_makes_it_ready(tmp_path):
     port = _free_port()
     env = {
-        **os.environ,
+        **_clean_environ(),
         "DATA_DIR": str(tmp_path / "data"),
         "REDIS_URL": settings.REDIS_URL,
         "PORT": str(port),
