@@ -513,14 +513,9 @@ def sandbox_page_send(
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )
-    if file is not None:
-        _check_size(len(file.data))
-        mimetype, filename = _describe_file(file.data, mimetype=file.mimetype, filename=file.filename)
-        kind = media_type_for(requested=file.type, mimetype=mimetype, is_ptt=file.is_ptt)
-    elif not text:
+    if file is None and not text:
         raise InvalidInput("The message has no text.", code="empty_message")
-    else:
-        mimetype, filename, kind = "", "", "chat"
+    mimetype, filename, kind = _file_fields(file)
     now = timezone.now()
     read_delay = settings.SANDBOX_READ_DELAY_MS
     with transaction.atomic():
@@ -530,24 +525,43 @@ def sandbox_page_send(
         contact = _contact(session, phone)
         if mark_read:
             _mark_read(contact, now, seen=seen)
-        key = _new_key(ours=True)
-        message = SandboxMessage(
-            session=session,
-            contact=contact,
-            direction=Direction.OUTBOUND,
-            key=key,
-            wa_id=f"true_{contact.chat_id}_{key}",
-            chat_id=contact.chat_id,
+        message = _new_message(
+            contact,
+            Direction.OUTBOUND,
             type=kind,
             text=text,
             mimetype=mimetype,
             filename=filename,
-            ack=Ack.SENT,
             delivered_due_at=now + timedelta(milliseconds=settings.SANDBOX_DELIVERY_DELAY_MS),
             read_due_at=now + timedelta(milliseconds=read_delay) if read_delay >= 0 else None,
         )
         _save_message(message, file.data if file else None)
     return message
+
+
+def _file_fields(file) -> tuple[str, str, str]:
+    """(mimetype, filename, wa-js type) of an attached file, or of a text message."""
+    if file is None:
+        return "", "", "chat"
+    _check_size(len(file.data))
+    mimetype, filename = _describe_file(file.data, mimetype=file.mimetype, filename=file.filename)
+    return mimetype, filename, media_type_for(requested=file.type, mimetype=mimetype, is_ptt=file.is_ptt)
+
+
+def _new_message(contact: SandboxContact, direction: str, **fields) -> SandboxMessage:
+    """An unsaved message with a WhatsApp-style id: `true_` for ours, `false_` for theirs."""
+    ours = direction == Direction.OUTBOUND
+    key = _new_key(ours=ours)
+    return SandboxMessage(
+        session=contact.session,
+        contact=contact,
+        direction=direction,
+        key=key,
+        wa_id=f"{'true' if ours else 'false'}_{contact.chat_id}_{key}",
+        chat_id=contact.chat_id,
+        ack=Ack.SENT,
+        **fields,
+    )
 
 
 def _mark_read(contact: SandboxContact, now, *, seen: int) -> int:
@@ -701,14 +715,9 @@ def sandbox_inbound(
     """A contact sends the session a message (text, or media with `text` as caption). The
     contact is made on first use; the page gets it as `chat.new_message`."""
     e164 = normalize_phone(from_phone)
-    if file is not None:
-        _check_size(len(file.data))
-        mimetype, filename = _describe_file(file.data, mimetype=file.mimetype, filename=file.filename)
-        kind = media_type_for(requested=file.type, mimetype=mimetype, is_ptt=file.is_ptt)
-    elif not text:
+    if file is None and not text:
         raise InvalidInput("Send text, media, or both.", details={"text": ""})
-    else:
-        mimetype, filename, kind = "", "", "chat"
+    mimetype, filename, kind = _file_fields(file)
     with transaction.atomic():
         device = _locked_device(session)
         if not device.is_linked:
@@ -720,19 +729,8 @@ def sandbox_inbound(
         if e164 == device.phone:
             raise InvalidInput("The sender is the session's own number.", details={"from": from_phone})
         contact = _contact(session, e164, name)
-        key = _new_key(ours=False)
-        message = SandboxMessage(
-            session=session,
-            contact=contact,
-            direction=Direction.INBOUND,
-            key=key,
-            wa_id=f"false_{contact.chat_id}_{key}",
-            chat_id=contact.chat_id,
-            type=kind,
-            text=text,
-            mimetype=mimetype,
-            filename=filename,
-            ack=Ack.SENT,
+        message = _new_message(
+            contact, Direction.INBOUND, type=kind, text=text, mimetype=mimetype, filename=filename
         )
         _save_message(message, file.data if file else None)
         message.cursor = _append_event(device, kind=EventKind.MESSAGE, message=message)
