@@ -17,7 +17,9 @@ import time
 from bench.harness import Stack, browser_pids, cpu_seconds, emit, pss_kb, tree
 
 
-def percentile(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 3)
 
