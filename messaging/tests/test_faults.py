@@ -13,6 +13,7 @@ import socket
 import subprocess
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -209,7 +210,7 @@ def private_redis(tmp_path, settings):
 
 def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, engine_worker):
     # private_redis comes first so that it is torn down last, after the workers stopped.
-    engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0", REDIS_URL=private_redis.url)
+    worker = engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0", REDIS_URL=private_redis.url)
     session = create_and_link(api, name="redis-restart")
     texts, ids, refused = [], [], 0
 
@@ -235,6 +236,12 @@ def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, 
     assert len(texts) > 20, "the API must keep accepting while Redis is down (the database decides)"
     time.sleep(3)
     private_redis.start()
+    if worker.proc.poll() is not None:
+        # Known (reported): kombu may crash the worker when the broker drops while a message is
+        # unacked ("Unrecoverable error: ... 'NoneType' object has no attribute 'hostname'").
+        # Deployments restart it (compose: restart unless-stopped); so does this test.
+        warnings.warn("the engine worker exited when Redis went away; restarted as a supervisor would")
+        engine_worker("engine-b", RATE_LIMIT_PER_MINUTE="0", REDIS_URL=private_redis.url)
     send_batch("after", 20)
     wait_for(lambda: settled(ids), 120, what="everything accepted settled after Redis came back")
     assert_each_sent_once_or_uncertain(session, texts, ids)
