@@ -64,9 +64,9 @@ run: check-port install bootstrap
 	@# scripts/serve.sh puts this one back so PUBLIC_URL and INTERNAL_BASE_URL reach the web server.
 	SERVE_PORT=$(PORT) exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
 
-# The whole suite on SQLite with coverage (it fails below COVERAGE_MIN per cent; the suite
-# reached 90.9-91.3 % when this was set), then the
-# fast tests again on PostgreSQL (Django makes test_yesapp_ci; no coverage: it is the same code).
+# The whole suite on SQLite with coverage, failing below COVERAGE_MIN per cent (the suite
+# reached 90.9-91.3 % when this was set); then the fast tests again on PostgreSQL (Django
+# makes test_yesapp_ci; no coverage there: it is the same code).
 COVERAGE_MIN ?= 90
 TEST_DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/yesapp_ci
 test: install-dev
