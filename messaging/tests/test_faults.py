@@ -6,6 +6,7 @@ recorded with a readable reason while everything else keeps working."""
 import base64
 import collections
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -20,11 +21,13 @@ import pytest
 import requests
 from django.db import connection
 
+from messaging import pump
 from messaging.models import Direction, MediaStatus, Message, MessageStatus
+from messaging.tests.conftest import PNG
+from messaging.tests.test_pump import IMG_ID, image_message
 from sandbox.models import SandboxMessage
 from sessions_app.tests.helpers import browser_pids, create_and_link, wait_for, wait_status
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CONTACT = "+33698765432"
 DONE = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 
@@ -81,6 +84,35 @@ def send_inbound(api, session, count: int) -> list[str]:
     return texts
 
 
+@pytest.mark.django_db
+def test_a_download_onto_a_full_disk_keeps_the_message_with_the_error_and_no_partial_file(
+    session, engine, emitted, media_root, monkeypatch
+):
+    """The same promise as the real full-disk test below, in milliseconds: the write fails
+    half-way, the message is kept, the error is readable, the download is retried later."""
+    engine.media[IMG_ID] = (PNG, "image/png")
+    real_write = Path.write_bytes
+
+    def disk_full(path, data):
+        if path.parent == media_root:
+            real_write(path, data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    pump.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
+
+    message = Message.objects.get()
+    assert (message.text, message.media_status) == ("a photo", MediaStatus.PENDING)
+    assert "No space left on device" in message.media_error and message.media_retry_at
+    assert list(media_root.iterdir()) == []
+    assert [(event, payload["media"]["status"]) for event, _, payload in emitted] == [
+        ("message.received", "pending")
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 def test_sigkill_of_the_engine_node_with_100_queued_and_10_arriving_loses_nothing_and_sends_nothing_twice(
     api, engine_worker
 ):
@@ -119,6 +151,8 @@ def test_sigkill_of_the_engine_node_with_100_queued_and_10_arriving_loses_nothin
     "acknowledging messages that no process drains; the new node's page starts after them. Needs a "
     "catch-up of recent messages on (re)connect (WPP.chat.getMessages) or the browser dying with its worker.",
 )
+@pytest.mark.browser
+@pytest.mark.slow
 def test_messages_arriving_while_only_the_engine_worker_is_sigkilled_are_stored_once(api, engine_worker):
     worker = engine_worker("engine-a")
     session = create_and_link(api, name="orphan")
@@ -208,6 +242,8 @@ def private_redis(tmp_path, settings):
     point_celery_at(old_url)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, engine_worker):
     # private_redis comes first so that it is torn down last, after the workers stopped.
     worker = engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0", REDIS_URL=private_redis.url)
@@ -274,6 +310,8 @@ def full_media_disk(settings, tmp_path):
         subprocess.run(["umount", "-l", str(media)], check=False)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_inbound_media_on_a_full_disk_is_stored_with_a_clear_error_and_the_worker_keeps_going(
     api, engine_worker, full_media_disk
 ):
@@ -321,6 +359,8 @@ def test_inbound_media_on_a_full_disk_is_stored_with_a_clear_error_and_the_worke
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's single-writer lock")
+@pytest.mark.browser
+@pytest.mark.slow
 def test_sqlite_under_api_threads_and_a_busy_worker_never_says_database_is_locked(
     api, engine_worker, live_server, raw_api_key
 ):
