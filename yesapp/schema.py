@@ -52,6 +52,12 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
         {},
     ),
     404: ("Not found", "not_found", "Not found.", {}),
+    406: (
+        "No acceptable answer type",
+        "not_acceptable",
+        "Could not satisfy the request Accept header.",
+        {},
+    ),
     409: ("Conflict with the current state", "conflict", "The request conflicts with the current state.", {}),
     413: ("Body too large", "payload_too_large", "The request body is too large.", {"limit": 22435157}),
     415: (
@@ -92,10 +98,12 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 # Failures any operation can meet whatever its view does, added to every operation by
-# `document_universal_errors`: the failed-key limit (429) on keyed calls, and a body that is
-# malformed (400), too large (413, BodySizeLimitMiddleware) or of a type no parser reads (415).
+# `document_universal_errors`: the failed-key limit (429) on keyed calls; a body that is
+# malformed (400), too large (413, BodySizeLimitMiddleware) or of a type no parser reads (415);
+# an Accept header no renderer satisfies (406).
 _KEYED_ERRORS = (401, 429)
 _BODY_ERRORS = (400, 413, 415)
+_NEGOTIATION_ERRORS = (406,)
 
 
 def document_universal_errors(result: dict, generator, request, public) -> dict:
@@ -103,11 +111,18 @@ def document_universal_errors(result: dict, generator, request, public) -> dict:
     `ApiError` is always a component: every keyed operation documents its 401 with it."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            # Only a view that serves whatever type (`*/*`, media downloads) skips negotiation.
+            negotiates = not any(
+                "*/*" in answer.get("content", {})
+                for status, answer in responses.items()
+                if status.startswith("2")
+            )
             statuses = [
                 *(_KEYED_ERRORS if operation.get("security") else ()),
                 *(_BODY_ERRORS if "requestBody" in operation else ()),
+                *(_NEGOTIATION_ERRORS if negotiates else ()),
             ]
-            responses = operation.setdefault("responses", {})
             for status in statuses:
                 responses.setdefault(
                     str(status),

@@ -210,6 +210,10 @@ class SandboxOutboxApi(SandboxApi):
 
 
 class SandboxOutboxMediaApi(SandboxApi):
+    def perform_content_negotiation(self, request, force=False):
+        # A file of any type: `Accept: image/*` must not be 406 (errors still answer in JSON).
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(
         tags=TAG,
         summary="Download a file a contact received",
