@@ -17,6 +17,7 @@ import time
 import warnings
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import requests
 from django.db import connection
@@ -217,11 +218,12 @@ def _answers(port: int) -> bool:
 
 def point_celery_at(url: str) -> None:
     """This process's Celery producer, control and results follow `url` (their pools and the
-    cached backend are dropped; they are made again on first use)."""
+    cached backend are dropped; they are made again on first use). Also after a Redis restart:
+    pooled connections to the old server are dead."""
     from yesapp.celery import app
 
     app.conf.broker_url = app.conf.result_backend = url
-    # Not closed: app.pool is kombu's shared pool for that URL, which must stay usable.
+    kombu.pools.reset()  # closes kombu's shared pools and forgets them: the next use connects anew
     app._pool = None
     app.amqp._producer_pool = None
     app._local.__dict__.pop("backend", None)
@@ -272,6 +274,7 @@ def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, 
     assert len(texts) > 20, "the API must keep accepting while Redis is down (the database decides)"
     time.sleep(3)
     private_redis.start()
+    point_celery_at(private_redis.url)
     if worker.proc.poll() is not None:
         # Known (reported): kombu may crash the worker when the broker drops while a message is
         # unacked ("Unrecoverable error: ... 'NoneType' object has no attribute 'hostname'").
