@@ -57,6 +57,8 @@ CHROMIUM_FLAGS = (
 HANG_GRACE_SECONDS = 5.0
 # Profile files Chromium uses to refuse a second browser on the same profile.
 SINGLETON_FILES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
+# Wrappers that make ChromeDriver and Chromium die with their parent (bin/chromedriver explains).
+WRAPPERS_DIR = Path(__file__).parent / "bin"
 
 
 @cache
@@ -150,7 +152,7 @@ class ChromiumEngine(Engine):
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         clear_stale_profile_lock(self.profile_dir)
         options = webdriver.ChromeOptions()
-        options.binary_location = settings.CHROMIUM_PATH
+        options.binary_location = str(WRAPPERS_DIR / "chromium")
         for flag in CHROMIUM_FLAGS:
             if flag == "--headless=new" and not settings.CHROMIUM_HEADLESS:
                 continue
@@ -163,6 +165,8 @@ class ChromiumEngine(Engine):
         # The explicit driver path keeps Selenium Manager from ever trying to download one.
         # A session of its own keeps Ctrl-C and process-group signals meant for the worker away
         # from the browser: the worker closes it politely, so the profile is flushed to disk.
+        # The wrappers kill the browser if the worker dies without closing it (SIGKILL, OOM):
+        # an orphaned page would go on receiving, and acknowledging, messages no one stores.
         log_output = subprocess.DEVNULL
         service_args = []
         if settings.ENGINE_BROWSER_LOGS:
@@ -170,9 +174,14 @@ class ChromiumEngine(Engine):
             log_output = open(self.profile_dir.parent / "chromedriver.log", "a")  # noqa: SIM115
             service_args = ["--enable-chrome-logs"]
         self.service = Service(
-            executable_path=settings.CHROMEDRIVER_PATH,
+            executable_path=str(WRAPPERS_DIR / "chromedriver"),
             log_output=log_output,
             service_args=service_args,
+            env={
+                **os.environ,
+                "YESAPP_CHROMEDRIVER": settings.CHROMEDRIVER_PATH,
+                "YESAPP_CHROMIUM": settings.CHROMIUM_PATH,
+            },
             popen_kw={"start_new_session": True},
         )
         try:
