@@ -169,3 +169,15 @@ class PublicUrlField(serializers.CharField):
             return validate_public_url(super().to_internal_value(data), allow_private=allow_private)
         except InvalidInput as exc:
             raise serializers.ValidationError(exc.message) from exc
+
+
+class OffsetField(serializers.IntegerField):
+    """A list's `offset` query parameter. Bounded: past the database's 64-bit integers an
+    unbounded one would fail in the query instead of being refused as input."""
+
+    MAX_OFFSET = 10_000_000
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", 0)
+        super().__init__(min_value=0, max_value=self.MAX_OFFSET, **kwargs)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from messaging.models import SENDABLE_MEDIA_TYPES, Direction, Message, MessageStatus
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.errors import InvalidInput
-from yesapp.validators import PhoneNumberField, normalize_chat_id
+from yesapp.validators import OffsetField, PhoneNumberField, normalize_chat_id
 
 
 class StrictCharField(serializers.CharField):
@@ -106,7 +106,7 @@ class MessageSendMultipartSerializer(serializers.Serializer):
 
 class MessageListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000_000)
+    offset = OffsetField()
     direction = serializers.ChoiceField(choices=["all", *Direction.values], required=False, default="all")
     chat = RecipientField(required=False, help_text="Only this chat: a chat id or an E.164 number.")
     phone = PhoneNumberField(required=False, help_text="Only messages with this number (E.164).")

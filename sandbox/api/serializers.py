@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from sandbox.models import SandboxMessage
 from sandbox.services import MEDIA_TYPES
+from yesapp.validators import OffsetField
 
 PAGE_MODES = ["absent", "qr", "qr_idle", "connected", "offline", "logged_out"]
 
@@ -144,7 +145,7 @@ class DisconnectInputSerializer(serializers.Serializer):
 
 class OutboxQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000_000)
+    offset = OffsetField()
 
 
 class OutboxMediaSerializer(serializers.Serializer):

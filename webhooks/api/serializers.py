@@ -8,6 +8,7 @@ from rest_framework import serializers
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery, WebhookDeliveryAttempt
 from webhooks.selectors import webhook_deliveries_for_session
 from yesapp.events import ALL_EVENTS
+from yesapp.validators import OffsetField
 
 LAST_DELIVERIES = 10
 _STATUS_HELP = "pending (waiting for an attempt) · sending · succeeded · failed (retry it by hand)"
@@ -159,7 +160,7 @@ class WebhookConfigSavedOutputSerializer(WebhookConfigOutputSerializer):
 class WebhookDeliveryListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = OffsetField()
 
 
 class WebhookDeliveryListOutputSerializer(serializers.Serializer):
