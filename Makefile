@@ -62,7 +62,8 @@ run: check-port install bootstrap
 	@# setpriv --pdeathsig: if make itself is killed, honcho gets SIGTERM and stops everything too.
 	@# SERVE_PORT: honcho gives each Procfile process a PORT of its own (3000, 3100, ...);
 	@# scripts/serve.sh puts this one back so PUBLIC_URL and INTERNAL_BASE_URL reach the web server.
-	SERVE_PORT=$(PORT) exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
+	@# SERVE_RESTART: serve.sh starts a Celery role again if it exits on its own (honcho would stop all).
+	SERVE_PORT=$(PORT) SERVE_RESTART=1 exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
 
 # The whole suite on SQLite with coverage, failing below COVERAGE_MIN per cent (the suite
 # reached 90.9-91.3 %; the floor leaves room for a skipped environment-dependent test); then the fast tests again on PostgreSQL (Django

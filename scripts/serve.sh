@@ -9,6 +9,8 @@
 #   scripts/serve.sh beat     Celery beat: the periodic tasks (webhook sweep, pruning)
 #
 # SERVE_DRY_RUN=1 prints the command instead of running it.
+# SERVE_RESTART=1 (set by `make run`, which has no supervisor) starts a Celery role again when it
+# exits on its own, as Compose's restart policy does for the containers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,4 +56,35 @@ if [ -n "${SERVE_DRY_RUN:+set}" ]; then
   echo "${cmd[*]}"
   exit 0
 fi
-exec "${cmd[@]}"
+if [ -z "${SERVE_RESTART:+set}" ] || [ "$role" = web ]; then
+  exec "${cmd[@]}"
+fi
+
+# A Celery worker can exit on its own: kombu sometimes gives up with "Unrecoverable error" when
+# Redis goes away mid-task. Unsupervised, that would stop everything under honcho. A stop asked
+# for (SIGTERM or SIGINT, which honcho sends to the whole process group) is never restarted.
+stopping=""
+trap 'stopping=1; [ -n "${child:-}" ] && kill -TERM "$child" 2>/dev/null' TERM INT
+delay=1
+while :; do
+  started=$SECONDS
+  "${cmd[@]}" &
+  child=$!
+  # `wait` returns early when a trapped signal arrives; bash keeps each child's exit status,
+  # so the last `wait` gives the child's own.
+  while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
+  status=0
+  wait "$child" || status=$?
+  child=""
+  if [ -n "$stopping" ]; then
+    exit "$status"
+  fi
+  # A worker that ran a while is restarted at once; one that keeps failing, less and less often.
+  if [ $((SECONDS - started)) -ge 60 ]; then delay=1; fi
+  echo "serve.sh: $role exited with status $status; starting it again in ${delay}s" >&2
+  sleep "$delay" & wait $! || true
+  if [ -n "$stopping" ]; then
+    exit "$status"
+  fi
+  delay=$((delay < 30 ? delay * 2 : 30))
+done

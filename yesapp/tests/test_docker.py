@@ -6,6 +6,7 @@ files when the compose plugin is installed; the rest reads the files, and the en
 rehearsed outside a container (same script, same commands, a real server and engine).
 """
 
+import contextlib
 import json
 import os
 import re
@@ -14,13 +15,15 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
 import yaml
 from django.conf import settings
 
-from yesapp.tests.fixtures import ROOT
+from sessions_app.tests.helpers import wait_for
+from yesapp.tests.fixtures import ROOT, child_env
 
 COMPOSE = ROOT / "docker" / "docker-compose.yml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -29,10 +32,10 @@ SERVE = ROOT / "scripts" / "serve.sh"
 ROLES = ("web", "engine", "worker", "beat")
 
 
-
 def _clean_environ() -> dict[str, str]:
     """This process's environment without SERVE_PORT, which `make run` sets for its children."""
     return {k: v for k, v in os.environ.items() if k != "SERVE_PORT"}
+
 
 def _compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
@@ -255,6 +258,64 @@ def test_every_role_sees_the_web_port_under_honcho():
 def test_serve_sh_refuses_an_unknown_role():
     result = subprocess.run([str(SERVE), "nope"], capture_output=True, text=True, timeout=10)
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                children = [int(child) for child in (task / "children").read_text().split()]
+                found.extend(children)
+                todo.extend(children)
+    return found
+
+
+def _celery_pid(serve: subprocess.Popen) -> int | None:
+    for pid in _descendants(serve.pid):
+        with contextlib.suppress(OSError):
+            if b"celery" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+    return None
+
+
+def _answers_ping(name: str) -> bool:
+    from yesapp.celery import app
+
+    return any(name in list(reply)[0] for reply in app.control.ping(timeout=0.5) or [])
+
+
+@pytest.mark.slow
+def test_under_make_run_a_worker_that_exits_on_its_own_is_started_again_and_a_stop_is_final(
+    transactional_db, tmp_path
+):
+    # The Makefile's run recipe sets SERVE_RESTART=1: honcho stops every process when one exits.
+    assert "SERVE_RESTART=1" in "\n".join(_recipe_lines("run"))
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen(
+        [str(SERVE), "worker"],
+        env=child_env(SERVE_RESTART="1"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # as honcho starts it: a process group of its own
+    )
+    try:
+        name = f"worker@{socket.gethostname()}"
+        wait_for(lambda: _celery_pid(serve) and _answers_ping(name), 60, what="the worker up")
+        first = _celery_pid(serve)
+        os.kill(first, signal.SIGKILL)  # as kombu's "Unrecoverable error" would end it
+        wait_for(lambda: _celery_pid(serve) not in (None, first), 30, what="a new worker")
+        wait_for(lambda: _answers_ping(name), 60, what="the new worker answering")
+        assert b"worker exited with status 137; starting it again" in (tmp_path / "serve.log").read_bytes()
+
+        os.killpg(serve.pid, signal.SIGTERM)  # honcho's stop: the whole group
+        assert serve.wait(60) == 0, "a warm shutdown, not a crash"
+        assert not _descendants(serve.pid)
+        assert not any(_answers_ping(name) for _ in range(3))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(serve.pid, signal.SIGKILL)
+        serve.wait(10)
 
 
 # --- The entrypoint, rehearsed outside a container -------------------------------------------
