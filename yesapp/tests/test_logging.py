@@ -1,11 +1,11 @@
 import io
 import json
-import time
 import logging
 import logging.handlers
 import re
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
