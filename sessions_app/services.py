@@ -50,10 +50,13 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-def session_set_status(*, session_id: UUID, status: str, reason: str = "", **fields: Any) -> Session | None:
+def session_set_status(
+    *, session_id: UUID, status: str, reason: str = "", record_same: bool = False, **fields: Any
+) -> Session | None:
     """The one place a session's status changes: checks the transition, records a
     SessionEvent and emits `session.status`, all in one transaction. Returns None when the
-    session no longer exists."""
+    session no longer exists. `record_same` records an event even when the status stays (a
+    browser restarted while still starting); no `session.status` is emitted for it."""
     unknown = set(fields) - STATE_FIELDS
     if unknown:
         raise ValueError(f"not a session state field: {sorted(unknown)}")
@@ -82,13 +85,15 @@ def session_set_status(*, session_id: UUID, status: str, reason: str = "", **fie
             if status != SessionStatus.QR and session.qr_raw:
                 session.qr_raw, session.qr_issued_at = "", None
                 changed += ["qr_raw", "qr_issued_at"]
-        if not changed:
+        if not changed and not record_same:
             return session
-        session.save(update_fields=sorted(set(changed)) + ["updated_at"])
-        if status != previous:
+        if changed:
+            session.save(update_fields=sorted(set(changed)) + ["updated_at"])
+        if status != previous or record_same:
             SessionEvent.objects.create(
                 session=session, from_status=previous, to_status=status, reason=reason
             )
+        if status != previous:
             events.emit(
                 events.SESSION_STATUS,
                 session_id=session.id,

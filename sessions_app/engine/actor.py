@@ -158,7 +158,9 @@ class SessionActor:
         if self.status not in (SessionStatus.STARTING, SessionStatus.QR):
             self._set(SessionStatus.DISCONNECTED, message, last_error=str(exc))
         else:
-            self._set(self.status or SessionStatus.STARTING, "", last_error=str(exc))
+            # Still starting: the status stays, but the restart goes into the session's history
+            # (and the yesapp_engine_restarts metric, which counts these events).
+            self._set(self.status or SessionStatus.STARTING, message, last_error=str(exc), record_same=True)
         self.stop_event.wait(backoff)
 
     def _run_browser(self, session: Session) -> None:

@@ -10,10 +10,11 @@ import pytest
 from messaging.models import Message, MessageStatus
 from sessions_app.engine import host as host_module
 from sessions_app.engine.actor import SessionActor
-from sessions_app.engine.base import EngineError
+from sessions_app.engine.base import EngineCrashed, EngineError
 from sessions_app.engine.lease import lease_owner
-from sessions_app.models import DesiredState, Session, SessionStatus
+from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
 from sessions_app.tests.helpers import browser_pids, create_and_link, wait_for
+from yesapp.metrics import RESTART_REASON
 
 CONTACT = "+33698765432"
 
@@ -68,6 +69,34 @@ def test_a_scan_racing_a_claim_never_runs_two_actors_for_one_session(transaction
             actor.request_stop("shutdown")
     assert len(started) == 1, f"{len(started)} actors were started for one session"
     assert lease_owner(session.pk) in (None, "race-node@test")
+
+
+class CrashingEngine(IdleEngine):
+    """Stands in for a Chromium that crashes while it starts."""
+
+    def start(self):
+        raise EngineCrashed("the browser died at launch", step="launch")
+
+
+@pytest.mark.slow
+def test_browser_restarts_while_starting_go_into_the_history_and_the_metric(transactional_db):
+    session = Session.objects.create(
+        name="crashy", status=SessionStatus.STARTING, desired_state=DesiredState.RUNNING
+    )
+    actor = SessionActor(session_id=session.pk, node="test-node", engine_factory=CrashingEngine)
+    actor.start()
+    try:
+        # Backoff 1 s, then 2 s: two restarts within a few seconds.
+        wait_for(lambda: actor.restarts >= 2, 15, what="two restarts")
+    finally:
+        actor.request_stop("shutdown")
+        actor.thread.join(15)
+    events = SessionEvent.objects.filter(session=session, reason__contains=RESTART_REASON)
+    assert events.count() >= 2
+    assert {(e.from_status, e.to_status) for e in events} == {("starting", "starting")}
+    assert "the browser died at launch" in events.first().reason
+    session.refresh_from_db()
+    assert session.status == SessionStatus.STARTING and "died at launch" in session.last_error
 
 
 @pytest.mark.browser

@@ -43,6 +43,16 @@ def test_same_status_updates_fields_without_an_event(emitted):
     assert not SessionEvent.objects.exists() and emitted == []
 
 
+def test_a_restart_in_the_same_status_is_recorded_but_not_emitted(emitted):
+    session = make_session(status=SessionStatus.STARTING)
+    session_set_status(
+        session_id=session.id, status=SessionStatus.STARTING, reason="browser problem", record_same=True
+    )
+    event = SessionEvent.objects.get(session=session)
+    assert (event.from_status, event.to_status, event.reason) == ("starting", "starting", "browser problem")
+    assert emitted == []
+
+
 def test_connecting_clears_the_qr_and_stamps_the_connection_time():
     session = make_session(status=SessionStatus.QR, qr_raw="2@abc")
     session_set_status(session_id=session.id, status=SessionStatus.CONNECTED, phone="+33612345678")
