@@ -65,12 +65,13 @@ run: check-port install bootstrap
 	@# SERVE_RESTART: serve.sh starts a Celery role again if it exits on its own (honcho would stop all).
 	SERVE_PORT=$(PORT) SERVE_RESTART=1 exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
 
-# The whole suite on SQLite with coverage, failing below COVERAGE_MIN per cent (the suite
-# reached 90.9-91.3 %; the floor leaves room for a skipped environment-dependent test); then the fast tests again on PostgreSQL (Django
-# makes test_yesapp_ci; no coverage there: it is the same code).
+# Lint first (seconds; style drifts otherwise). Then the whole suite on SQLite with coverage,
+# failing below COVERAGE_MIN per cent (the suite reached 90.9-91.3 %; the floor leaves room for
+# a skipped environment-dependent test); then the fast tests again on PostgreSQL (Django makes
+# test_yesapp_ci; no coverage there: it is the same code).
 COVERAGE_MIN ?= 88
 TEST_DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/yesapp_ci
-test: install-dev
+test: install-dev lint
 	$(VENV)/bin/pytest --cov-fail-under=$(COVERAGE_MIN)
 	DATABASE_URL=$(TEST_DATABASE_URL_PG) $(VENV)/bin/pytest -m "not browser and not slow" --no-cov -p no:cacheprovider
 

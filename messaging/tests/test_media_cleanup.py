@@ -10,8 +10,14 @@ def make_media_message(session, media_root, name):
     media_root.mkdir(parents=True, exist_ok=True)
     (media_root / name).write_bytes(b"data")
     return Message.objects.create(
-        session=session, direction="inbound", status="received", chat_id="33698765432@c.us", type="image",
-        media_name=name, media_mimetype="image/png", media_size=4,
+        session=session,
+        direction="inbound",
+        status="received",
+        chat_id="33698765432@c.us",
+        type="image",
+        media_name=name,
+        media_mimetype="image/png",
+        media_size=4,
     )
 
 

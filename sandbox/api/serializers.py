@@ -13,6 +13,7 @@ PAGE_MODES = ["absent", "qr", "qr_idle", "connected", "offline", "logged_out"]
 # What a contact may send as; named so the OpenAPI enum gets a stable name.
 SANDBOX_MEDIA_TYPES = ["auto-detect", *MEDIA_TYPES]
 
+
 class SandboxStateOutputSerializer(serializers.Serializer):
     linked = serializers.BooleanField(help_text="A browser is linked to the sandbox phone.")
     phone = serializers.CharField(help_text="The linked number, E.164; empty when not linked.")

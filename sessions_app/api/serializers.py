@@ -17,8 +17,8 @@ class SessionOutputSerializer(serializers.ModelSerializer):
     lastActivityAt = serializers.DateTimeField(source="last_activity_at", allow_null=True)
     status = serializers.ChoiceField(
         choices=SessionStatus.choices,
-        help_text="starting · qr (waiting for a scan) · connected · disconnected (was linked, reconnecting) · "
-        "stopped · failed (see lastError)",
+        help_text="starting · qr (waiting for a scan) · connected · "
+        "disconnected (was linked, reconnecting) · stopped · failed (see lastError)",
     )
 
     class Meta:

@@ -148,8 +148,8 @@ class SessionDetailApi(APIView):
         tags=TAG,
         operation_id="sessions_delete",
         summary="Delete a session",
-        description="Stops the browser, deletes its profile directory (the link to the phone) and all its data: "
-        "messages, media, webhook configuration. Admin keys only.",
+        description="Stops the browser, deletes its profile directory (the link to the phone) and all "
+        "its data: messages, media, webhook configuration. Admin keys only.",
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(403, 404)},
     )
     def delete(self, request, session_id):
@@ -186,7 +186,8 @@ SessionStartApi = _action_view(
 SessionStopApi = _action_view(
     "stop",
     "Stop a session",
-    "Closes the browser; the phone stays linked, so a later start needs no new scan. 409 when already stopped.",
+    "Closes the browser; the phone stays linked, so a later start needs no new scan. "
+    "409 when already stopped.",
 )
 SessionRestartApi = _action_view(
     "restart",
@@ -220,10 +221,10 @@ class SessionQrApi(APIView):
         examples=[QR_EXAMPLE],
         summary="Get the QR code to link a phone",
         description=(
-            "While the session waits for a scan (`status` = `qr`): the QR as a PNG data URL plus the raw string. "
-            "Send `Accept: image/png` to get the PNG itself. On the phone: WhatsApp → Settings → Linked devices → "
-            "Link a device. The QR changes every ~20 s; poll this every few seconds. 409 when the session is not "
-            "waiting for a scan."
+            "While the session waits for a scan (`status` = `qr`): the QR as a PNG data URL plus the "
+            "raw string. Send `Accept: image/png` to get the PNG itself. On the phone: WhatsApp → "
+            "Settings → Linked devices → Link a device. The QR changes every ~20 s; poll this every "
+            "few seconds. 409 when the session is not waiting for a scan."
         ),
         responses={
             (200, "application/json"): QrOutputSerializer,

@@ -144,8 +144,8 @@ class ChromiumEngine(Engine):
             os.access(settings.CHROMIUM_PATH, os.X_OK) and os.access(settings.CHROMEDRIVER_PATH, os.X_OK)
         ):
             raise EngineError(
-                f"Chromium or ChromeDriver is missing ({settings.CHROMIUM_PATH}, {settings.CHROMEDRIVER_PATH}); "
-                "install them with scripts/install-browser.sh.",
+                f"Chromium or ChromeDriver is missing ({settings.CHROMIUM_PATH}, "
+                f"{settings.CHROMEDRIVER_PATH}); install them with scripts/install-browser.sh.",
                 permanent=True,
                 step="launch",
             )
@@ -264,8 +264,8 @@ class ChromiumEngine(Engine):
         if service is not None:
             try:
                 service.stop()
-            except Exception:
-                pass
+            except Exception as exc:  # the kill below is what matters
+                logger.debug("Stopping ChromeDriver for %s failed: %s", self.session_id, _short(exc))
         # Whatever survived quit() (a stray renderer) is killed.
         _kill(browser_pids)
         self._broken = False
@@ -417,7 +417,8 @@ class ChromiumEngine(Engine):
             body.replace("return await", "const r = await", 1)
             + " const res = r.sendMsgResult ? await r.sendMsgResult : null;"
             " const id = r.id && (r.id._serialized || String(r.id));"
-            " return {id, ack: r.ack || 0, result: res && res.messageSendResult ? String(res.messageSendResult) : ''};",
+            " return {id, ack: r.ack || 0,"
+            " result: res && res.messageSendResult ? String(res.messageSendResult) : ''};",
             *args,
         )
         result = value.get("result", "")

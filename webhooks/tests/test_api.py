@@ -164,7 +164,14 @@ def test_deliveries_list_filters_and_pages(api, make_session, settings, receiver
         "finishedAt": None,
         "payload": failed["results"][0]["payload"],
     }
-    for bad in ({"status": "lost"}, {"limit": 0}, {"limit": 500}, {"offset": -1}, {"offset": 2**63}, {"limit": "x"}):
+    for bad in (
+        {"status": "lost"},
+        {"limit": 0},
+        {"limit": 500},
+        {"offset": -1},
+        {"offset": 2**63},
+        {"limit": "x"},
+    ):
         response = api.get(hook_url(session) + "/deliveries", bad)
         assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
 

@@ -8,7 +8,9 @@ from yesapp.apikeys import NAME_MAX_LENGTH
 class ApiKeyOutputSerializer(serializers.Serializer):
     prefix = serializers.CharField(help_text="First characters of the key: how you tell keys apart.")
     name = serializers.CharField()
-    isAdmin = serializers.BooleanField(source="is_admin", help_text="Admin keys see every session and manage keys.")
+    isAdmin = serializers.BooleanField(
+        source="is_admin", help_text="Admin keys see every session and manage keys."
+    )
     sessions = serializers.SerializerMethodField(help_text="Sessions a non-admin key is limited to.")
     active = serializers.BooleanField(source="is_active", help_text="False once revoked.")
     createdAt = serializers.DateTimeField(source="created_at")

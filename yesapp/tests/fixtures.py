@@ -81,11 +81,28 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "yesapp", "worker",
-                "-n", f"{self.name}@%h", "-Q", self.queues, "-P", self.pool,
-                "-c", str(self.concurrency), "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "yesapp",
+                "worker",
+                "-n",
+                f"{self.name}@%h",
+                "-Q",
+                self.queues,
+                "-P",
+                self.pool,
+                "-c",
+                str(self.concurrency),
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
             ],
-            cwd=ROOT, env=child_env(**self.env), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=child_env(**self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         return self
