@@ -10,7 +10,7 @@ import time
 
 import pytest
 from PIL import Image
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -36,7 +36,17 @@ def sign_in(browser, live_server, raw_key: str) -> None:
     field.send_keys(raw_key)
     button = browser.find_element(By.CSS_SELECTOR, "#key-login button[type=submit]")
     button.click()
-    WebDriverWait(browser, 10).until(EC.staleness_of(button))  # the answer page has loaded
+    WebDriverWait(browser, 10).until(lambda _: _replaced(button))  # the answer page has loaded
+
+
+def _replaced(element) -> bool:
+    # Not EC.staleness_of: ChromeDriver may answer a look at a node of the old page with "Node
+    # with given id does not belong to the document" rather than a stale-element error.
+    try:
+        element.is_enabled()
+    except WebDriverException:
+        return True
+    return False
 
 
 def wait(browser, timeout: float = 10):

@@ -48,13 +48,21 @@ def test_a_killed_browser_is_restarted_and_reconnects_by_itself(api, engine_work
 def test_a_sigkilled_worker_loses_its_lease_and_another_node_takes_the_session(api, engine_worker):
     worker = engine_worker("engine-a")
     session = create_and_link(api, name="takeover")
-    os.kill(worker.proc.pid, signal.SIGKILL)  # the worker only: its browser is orphaned
+    os.kill(worker.proc.pid, signal.SIGKILL)  # the worker only: the kernel takes its browser
     worker.proc.wait(10)
+    wait_for(lambda: not browser_pids(session.id), 10, what="the browser to die with its worker")
     engine_worker("engine-b")
     wait_for(
         lambda: (lease_owner(session.id) or "").startswith("engine-b@"), 30, what="lease moves to engine-b"
     )
-    session = wait_status(session.id, "connected", timeout=60)
+    # The row still says connected (engine-a died without a word): wait for engine-b's own.
+    wait_for(
+        lambda: Session.objects.filter(
+            pk=session.id, status="connected", engine_node__startswith="engine-b@"
+        ).exists(),
+        60,
+        what="connected again on engine-b",
+    )
     assert len(browser_pids(session.id)) > 0
     assert Session.objects.filter(pk=session.id).exists()
 
