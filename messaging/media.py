@@ -23,7 +23,7 @@ import requests
 from django.conf import settings
 
 from yesapp.errors import InvalidInput, ServiceError
-from yesapp.outbound_http import PrivateAddressRefused, guarded_session
+from yesapp.outbound_http import PrivateAddressRefused, guarded_session, total_deadline
 from yesapp.validators import is_public_address, validate_public_url
 
 MEDIA_URL_MAX_REDIRECTS = 5
@@ -203,47 +203,62 @@ def fetch_url(url: str) -> tuple[bytes, str, str]:
     deadline = time.monotonic() + timeout
     # The lambda looks the policy up at connect time, so tests can replace `address_allowed`.
     http = guarded_session(address_allowed=lambda a: address_allowed(a), setting="MEDIA_URL_ALLOW_PRIVATE")
-    try:
-        for _ in range(MEDIA_URL_MAX_REDIRECTS + 1):
-            _check_url(url)
-            try:
-                response = http.get(
-                    url,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=(min(5.0, timeout), timeout),
-                    headers={"User-Agent": "YesApp media fetch", "Accept": "*/*"},
+    with http, total_deadline(timeout) as cutoff:
+        try:
+            fetched = _fetch(http, url, timeout=timeout, deadline=deadline)
+        except MediaFetchFailed as exc:
+            if cutoff.expired:  # the deadline cut a server that kept dripping bytes
+                raise _took_too_long(url) from exc
+            raise
+        if cutoff.expired:  # a body cut short without a Content-Length looks complete
+            raise _took_too_long(url)
+        return fetched
+
+
+def _took_too_long(url: str) -> MediaFetchFailed:
+    return MediaFetchFailed(
+        f"Fetching media.url took longer than {settings.MEDIA_URL_TIMEOUT} s.", details={"url": url}
+    )
+
+
+def _fetch(http: requests.Session, url: str, *, timeout: float, deadline: float) -> tuple[bytes, str, str]:
+    for _ in range(MEDIA_URL_MAX_REDIRECTS + 1):
+        _check_url(url)
+        try:
+            response = http.get(
+                url,
+                stream=True,
+                allow_redirects=False,
+                timeout=(min(5.0, timeout), timeout),
+                headers={"User-Agent": "YesApp media fetch", "Accept": "*/*"},
+            )
+        except PrivateAddressRefused as exc:
+            raise InvalidInput(
+                f"media.url refused: {exc.host} resolves to a private address ({', '.join(exc.addresses)}).",
+                details={
+                    "url": url,
+                    "hint": "Set MEDIA_URL_ALLOW_PRIVATE=true to allow private addresses.",
+                },
+                code="media_url_refused",
+            ) from exc
+        except requests.RequestException as exc:
+            raise MediaFetchFailed(f"Could not fetch media.url: {exc}", details={"url": url}) from exc
+        with response:
+            if response.is_redirect:
+                location = response.headers.get("Location", "")
+                url = urljoin(url, location)
+                continue
+            if response.status_code != 200:
+                raise MediaFetchFailed(
+                    f"Fetching media.url answered HTTP {response.status_code}.",
+                    details={"url": url, "status": response.status_code},
                 )
-            except PrivateAddressRefused as exc:
-                raise InvalidInput(
-                    f"media.url refused: {exc.host} resolves to a private address "
-                    f"({', '.join(exc.addresses)}).",
-                    details={
-                        "url": url,
-                        "hint": "Set MEDIA_URL_ALLOW_PRIVATE=true to allow private addresses.",
-                    },
-                    code="media_url_refused",
-                ) from exc
-            except requests.RequestException as exc:
-                raise MediaFetchFailed(f"Could not fetch media.url: {exc}", details={"url": url}) from exc
-            with response:
-                if response.is_redirect:
-                    location = response.headers.get("Location", "")
-                    url = urljoin(url, location)
-                    continue
-                if response.status_code != 200:
-                    raise MediaFetchFailed(
-                        f"Fetching media.url answered HTTP {response.status_code}.",
-                        details={"url": url, "status": response.status_code},
-                    )
-                data = _read_capped(response, deadline=deadline, url=url)
-                name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-                return data, response.headers.get("Content-Type", ""), name
-        raise MediaFetchFailed(
-            f"media.url redirected more than {MEDIA_URL_MAX_REDIRECTS} times.", details={"url": url}
-        )
-    finally:
-        http.close()
+            data = _read_capped(response, deadline=deadline, url=url)
+            name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+            return data, response.headers.get("Content-Type", ""), name
+    raise MediaFetchFailed(
+        f"media.url redirected more than {MEDIA_URL_MAX_REDIRECTS} times.", details={"url": url}
+    )
 
 
 def _read_capped(response: requests.Response, *, deadline: float, url: str) -> bytes:
@@ -262,10 +277,7 @@ def _read_capped(response: requests.Response, *, deadline: float, url: str) -> b
             if size > limit:
                 raise too_large(size)
             if time.monotonic() > deadline:
-                raise MediaFetchFailed(
-                    f"Fetching media.url took longer than {settings.MEDIA_URL_TIMEOUT} s.",
-                    details={"url": url},
-                )
+                raise _took_too_long(url)
             chunks.append(chunk)
     except requests.RequestException as exc:
         raise MediaFetchFailed(f"Could not fetch media.url: {exc}", details={"url": url}) from exc

@@ -16,7 +16,7 @@ from urllib3 import Timeout
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from webhooks.policy import AttemptResult
-from yesapp.outbound_http import PrivateAddressRefused, guarded_session
+from yesapp.outbound_http import PrivateAddressRefused, guarded_session, total_deadline
 from yesapp.validators import is_public_address
 
 logger = logging.getLogger(__name__)
@@ -58,15 +58,21 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str], timeout: flo
     started = time.monotonic()
     deadline = started + timeout
     try:
-        with _session().post(
-            url,
-            data=body,
-            # identity: a compressed answer could inflate far past the bytes we mean to read.
-            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers},
-            timeout=Timeout(total=timeout),
-            allow_redirects=False,
-            stream=True,
-        ) as response:
+        with (
+            total_deadline(timeout) as cutoff,
+            _session().post(
+                url,
+                data=body,
+                # identity: a compressed answer could inflate far past the bytes we mean to read.
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers},
+                timeout=Timeout(total=timeout),
+                allow_redirects=False,
+                stream=True,
+            ) as response,
+        ):
+            if cutoff.expired:
+                # Cut while reading the headers, which then look complete: no real answer.
+                return _timed_out(started, timeout)
             status_code = response.status_code
             excerpt = _read_excerpt(response, limit=limit, deadline=deadline)
             error = ""
@@ -76,18 +82,30 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str], timeout: flo
                 error = f"HTTP {status_code}"
     except PrivateAddressRefused as exc:
         return _result(started, error=str(exc), permanent_error=True)
-    except requests.exceptions.ConnectionError as exc:
+    except (requests.exceptions.RequestException, ValueError) as exc:
+        return _failure(exc, started=started, url=url, timeout=timeout, cut=cutoff.expired)
+    text = excerpt[:limit].decode("utf-8", errors="replace")
+    return _result(started, status_code=status_code, error=error, response_excerpt=text)
+
+
+def _failure(exc: Exception, *, started: float, url: str, timeout: float, cut: bool) -> AttemptResult:
+    if isinstance(exc, ValueError):
+        # A header value requests refuses (InvalidHeader): nothing will make it acceptable.
+        return _result(started, error=str(exc)[:500], permanent_error=True)
+    if cut:  # the deadline cut a receiver that kept dripping bytes
+        return _timed_out(started, timeout)
+    if isinstance(exc, requests.exceptions.ConnectionError):
         cause = _root_cause(exc)
         if isinstance(cause, NameResolutionError):
             return _result(started, error=f"Could not resolve the host of {safe_url(url)}")
         return _result(started, error=_connection_error_text(cause))
-    except requests.exceptions.Timeout:
-        return _result(started, error=f"Timed out after {timeout:g} s")
-    except (requests.exceptions.RequestException, ValueError) as exc:
-        # ValueError: a header value requests refuses; nothing will make it acceptable.
-        return _result(started, error=str(exc)[:500], permanent_error=isinstance(exc, ValueError))
-    text = excerpt[:limit].decode("utf-8", errors="replace")
-    return _result(started, status_code=status_code, error=error, response_excerpt=text)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return _timed_out(started, timeout)
+    return _result(started, error=str(exc)[:500])
+
+
+def _timed_out(started: float, timeout: float) -> AttemptResult:
+    return _result(started, error=f"Timed out after {timeout:g} s")
 
 
 def _read_excerpt(response: requests.Response, *, limit: int, deadline: float) -> bytes:

@@ -4,10 +4,16 @@ The address rule is enforced where the socket is opened: the host is resolved on
 address is checked, and the socket connects to an address that passed. Checking the URL
 first and letting the HTTP library resolve it again would let DNS rebinding swap the
 address in between. Sessions ignore environment proxies, which would connect for us.
+
+Timeouts: requests' timeouts bound each socket operation, so a server that drips a byte now
+and then holds a request for ever. `total_deadline` bounds the whole exchange: when it
+passes, the sockets of the requests made under it are shut down, which ends any read.
 """
 
+import contextlib
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,9 +36,69 @@ class PrivateAddressRefused(Exception):
         self.host, self.addresses, self.setting = host, addresses, setting
 
 
+class Deadline:
+    """The end of an exchange: past it, the sockets it watches are shut down."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for a TLS socket (whose own would tear down its SSL
+    # object under the thread reading it): the blocked read returns at once.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def total_deadline(seconds: float) -> Iterator[Deadline]:
+    """Bounds every request this thread makes through a guarded session inside the block to
+    `seconds` in all. Check `deadline.expired` when a request fails: a cut connection then
+    means the time ran out."""
+    deadline = Deadline(seconds)
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = deadline
+    deadline._timer.start()
+    try:
+        yield deadline
+    finally:
+        deadline._timer.cancel()
+        _local.deadline = previous
+
+
+def _watch(sock: socket.socket | None) -> None:
+    deadline = getattr(_local, "deadline", None)
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
+
+
 class _CheckedConnectMixin:
     address_allowed: AddressPolicy
     setting: str
+
+    def request(self, *args, **kwargs):
+        _watch(self.sock)  # a kept-alive connection: its socket exists already
+        return super().request(*args, **kwargs)
 
     def _new_conn(self) -> socket.socket:
         try:
@@ -46,12 +112,14 @@ class _CheckedConnectMixin:
         error: Exception | None = None
         for address in addresses:
             try:
-                return create_connection(
+                sock = create_connection(
                     (address, self.port),
                     self.timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
+                _watch(sock)
+                return sock
             except TimeoutError:
                 error = ConnectTimeoutError(self, f"Connection to {self.host} ({address}) timed out")
             except OSError as exc:

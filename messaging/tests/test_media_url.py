@@ -10,6 +10,7 @@ import pytest
 from messaging import media as media_module
 from messaging.models import Message
 from messaging.tests.conftest import PNG
+from yesapp.tests.helpers import DripServer
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -218,6 +219,25 @@ def test_slow_url_times_out_as_400(api, session, server, allow_private, settings
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "media_fetch_failed"
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_url_dripping_its_answer_is_cut_at_the_timeout(api, session, allow_private, settings, part):
+    """Each byte comes well within the read timeout: MEDIA_URL_TIMEOUT bounds the whole fetch,
+    so a hostile URL cannot hold a web server thread."""
+    settings.MEDIA_URL_TIMEOUT = 1
+    server = DripServer(part)
+    try:
+        started = time.monotonic()
+        response = send(api, session, {"type": "image", "url": server.url})
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert elapsed < 2.5
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "media_fetch_failed" and "took longer than 1 s" in error["message"]
+    assert not Message.objects.exists()
 
 
 def test_unreachable_url_is_400(api, session, allow_private):

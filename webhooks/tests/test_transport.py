@@ -9,6 +9,7 @@ from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.services import webhook_configure, webhook_delivery_attempt
 from webhooks.tests.conftest import Answer, emit_message
 from webhooks.transport import post_webhook
+from yesapp.tests.helpers import DripServer
 
 
 def _post(url: str, timeout: float = 5):
@@ -68,6 +69,25 @@ def test_a_slow_receiver_times_out_within_the_bound(settings, receiver):
     result = _post(receiver.url(), timeout=0.5)
     assert time.monotonic() - started < 1.5
     assert result.status_code is None and "Timed out" in result.error and not result.permanent_error
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_receiver_dripping_its_answer_is_cut_at_the_timeout(settings, part):
+    """Each byte comes well within the read timeout; the bound is on the whole attempt, so the
+    sweep never takes an attempt still in flight for a lost one and sends it twice."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    server = DripServer(part)
+    try:
+        started = time.monotonic()
+        result = _post(server.url, timeout=1)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert elapsed < 2.5
+    if part == "headers":
+        assert result.status_code is None and result.error == "Timed out after 1 s"
+    else:  # the status line came in time: the receiver answered, its body is cut
+        assert result.status_code == 200
 
 
 def test_a_closed_port_is_a_transient_connection_error(settings):

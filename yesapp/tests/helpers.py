@@ -1,6 +1,8 @@
 """Small helpers for yesapp's own tests."""
 
+import contextlib
 import socket
+import threading
 
 
 def closed_port() -> int:
@@ -23,3 +25,40 @@ def assert_error_shape(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert error["code"] == code
     return error
+
+
+class DripServer:
+    """A loopback HTTP server that never finishes: it sends its answer a few bytes at a time,
+    each well within any per-read timeout (`part` = "headers" or "body")."""
+
+    def __init__(self, part: str, every: float = 0.2):
+        self.part, self.every = part, every
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/drip.png"
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            if self.part == "body":
+                conn.sendall(b"Content-Type: image/png\r\nConnection: close\r\n\r\n")
+            for n in range(300):
+                if self.stop.wait(self.every):
+                    return
+                conn.sendall(f"X-Drip-{n}: 1\r\n".encode() if self.part == "headers" else b"x")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
