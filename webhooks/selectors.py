@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 
 from sessions_app.models import Session
-from webhooks.models import WebhookConfig, WebhookDelivery
-from yesapp.errors import NotFound
+from webhooks.models import WebhookConfig, WebhookDelivery, WebhookSource
+from yesapp.errors import Forbidden, NotFound
 from yesapp.models import ApiKey
 
 
@@ -25,4 +25,21 @@ def webhook_delivery_get_for_key(*, key: ApiKey, delivery_id) -> WebhookDelivery
     delivery = WebhookDelivery.objects.select_related("config").filter(uuid=delivery_id).first()
     if delivery is None or not key.can_access_session(delivery.session_id):
         raise NotFound("No webhook delivery with this id.", details={"deliveryId": str(delivery_id)})
+    return delivery
+
+
+def webhook_receiver_hidden(*, key: ApiKey, delivery: WebhookDelivery) -> bool:
+    """Whether `key` must not see where `delivery` went and what came back: the operator's
+    default webhook (WEBHOOK_URL) often carries a token, and only admin keys may see it."""
+    return delivery.config.source == WebhookSource.ENV and not key.is_admin
+
+
+def webhook_delivery_get_to_retry(*, key: ApiKey, delivery_id) -> WebhookDelivery:
+    """As `webhook_delivery_get_for_key`; Forbidden when the key may not send to its receiver."""
+    delivery = webhook_delivery_get_for_key(key=key, delivery_id=delivery_id)
+    if webhook_receiver_hidden(key=key, delivery=delivery):
+        raise Forbidden(
+            "Only an admin key can retry a delivery to the server's default webhook.",
+            details={"deliveryId": str(delivery_id)},
+        )
     return delivery

@@ -42,6 +42,13 @@ class InvalidInput(ServiceError):
     code = "validation_error"
 
 
+class Forbidden(ServiceError):
+    """The key may see the resource but not do this to it (403)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFound(ServiceError):
     status_code = 404
     code = "not_found"

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
+from dashboard.tests.conftest import sign_in_with_key
+from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery, WebhookSource
 
 FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
 
@@ -116,3 +118,22 @@ def test_other_keys_deliveries_are_404(scoped_key, make_session):
     sign_in_with_key(client, raw)
     assert client.post(reverse("dashboard:delivery-retry", args=[delivery.uuid])).status_code == 404
     assert client.get(reverse("dashboard:webhook-deliveries", args=[other.pk])).status_code == 404
+
+
+def test_a_scoped_key_sees_no_error_text_and_no_retry_for_the_default_webhook(scoped_key):
+    raw, mine, _ = scoped_key
+    default = WebhookConfig.objects.create(
+        source=WebhookSource.ENV, url="https://ops.example/hook?token=OPERATOR-SECRET", secret="s" * 20
+    )
+    delivery = make_delivery(mine, DeliveryStatus.FAILED)
+    delivery.config, delivery.last_error = default, "Redirect to 'https://ops.example/?token=OPERATOR-SECRET'"
+    delivery.save()
+    client = Client()
+    sign_in_with_key(client, raw)
+    html = client.get(reverse("dashboard:webhook-deliveries", args=[mine.pk])).content.decode()
+    assert "default" in html and "OPERATOR-SECRET" not in html
+    assert reverse("dashboard:delivery-retry", args=[delivery.uuid]) not in html
+    response = client.post(reverse("dashboard:delivery-retry", args=[delivery.uuid]), **FETCH)
+    assert response.status_code == 403
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED

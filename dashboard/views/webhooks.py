@@ -65,6 +65,10 @@ def webhook_deliveries(request: HttpRequest, session_id) -> HttpResponse:
     deliveries = list(
         selectors.webhook_deliveries_for_session(session=session).select_related("config")[:DELIVERIES_SHOWN]
     )
+    for delivery in deliveries:  # the template shows neither its error nor a retry button then
+        delivery.receiver_hidden = selectors.webhook_receiver_hidden(
+            key=request.viewer.key, delivery=delivery
+        )
     context = {
         "session": session,
         "deliveries": deliveries,
@@ -82,7 +86,9 @@ def webhook_delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
     here = reverse("dashboard:session", args=[delivery.session_id]) + "#webhook"
     return run_service(
         request,
-        lambda: services.webhook_delivery_retry(delivery=delivery),
+        lambda: services.webhook_delivery_retry(
+            delivery=selectors.webhook_delivery_get_to_retry(key=request.viewer.key, delivery_id=delivery_id)
+        ),
         success=f"Delivery {delivery.event} queued again.",
         redirect_to=here,
     )

@@ -6,20 +6,24 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery, WebhookDeliveryAttempt
-from webhooks.selectors import webhook_deliveries_for_session
+from webhooks.selectors import webhook_deliveries_for_session, webhook_receiver_hidden
 from yesapp.events import ALL_EVENTS
 from yesapp.validators import OffsetField
 
 LAST_DELIVERIES = 10
 _STATUS_HELP = "pending (waiting for an attempt) · sending · succeeded · failed (retry it by hand)"
+_HIDDEN_HELP = " null for the server's default webhook (WEBHOOK_URL) unless the key is an admin key."
 
 
 class WebhookAttemptOutputSerializer(serializers.ModelSerializer):
     startedAt = serializers.DateTimeField(source="started_at")
     durationMs = serializers.IntegerField(source="duration_ms")
     statusCode = serializers.IntegerField(source="status_code", allow_null=True)
+    url = serializers.CharField(allow_null=True, help_text="Where it went;" + _HIDDEN_HELP)
     responseExcerpt = serializers.CharField(
-        source="response_excerpt", help_text="The start of the receiver's answer (bounded)."
+        source="response_excerpt",
+        help_text="The start of the receiver's answer (bounded); empty for the default webhook "
+        "unless the key is an admin key.",
     )
     outcome = serializers.CharField(help_text="success · retry (failed, will retry) · failed")
 
@@ -38,12 +42,16 @@ class WebhookAttemptOutputSerializer(serializers.ModelSerializer):
 
 
 class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
+    """Needs the caller's key in the context ("key"): what it may see of the receiver."""
+
     id = serializers.UUIDField(
         source="uuid", help_text="Sent as `X-YesApp-Delivery`; receivers dedupe on it."
     )
     sessionId = serializers.UUIDField(source="session_id")
     status = serializers.CharField(help_text=_STATUS_HELP)
-    url = serializers.CharField(source="config.url")
+    url = serializers.CharField(
+        source="config.url", allow_null=True, help_text="The receiver;" + _HIDDEN_HELP
+    )
     attemptCount = serializers.IntegerField(source="attempts")
     nextAttemptAt = serializers.SerializerMethodField()
     lastStatusCode = serializers.IntegerField(source="last_status_code", allow_null=True)
@@ -66,6 +74,26 @@ class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
 
     def get_payload(self, delivery) -> dict:
         return json.loads(delivery.body)
+
+    def to_representation(self, delivery) -> dict:
+        data = super().to_representation(delivery)
+        if webhook_receiver_hidden(key=self.context["key"], delivery=delivery):
+            data["url"] = None
+            data["lastError"] = _hidden_error(delivery.last_status_code, delivery.last_error)
+            for attempt in data.get("attempts", []):
+                attempt.update(
+                    url=None,
+                    error=_hidden_error(attempt["statusCode"], attempt["error"]),
+                    responseExcerpt="",
+                )
+        return data
+
+
+def _hidden_error(status_code: int | None, error: str) -> str:
+    # The status code says enough; the error text may name the receiver (host, redirect).
+    if not error:
+        return ""
+    return f"HTTP {status_code}" if status_code else "not delivered (details for admin keys only)"
 
 
 class WebhookDeliveryDetailOutputSerializer(WebhookDeliveryOutputSerializer):
@@ -135,7 +163,9 @@ class WebhookConfigDetailOutputSerializer(WebhookConfigOutputSerializer):
     @extend_schema_field(WebhookDeliveryOutputSerializer(many=True))
     def get_lastDeliveries(self, config) -> list[dict]:  # noqa: N802 (the API's field name)
         deliveries = webhook_deliveries_for_session(session=config.session).select_related("config")
-        return WebhookDeliveryOutputSerializer(deliveries[:LAST_DELIVERIES], many=True).data
+        return WebhookDeliveryOutputSerializer(
+            deliveries[:LAST_DELIVERIES], many=True, context=self.context
+        ).data
 
 
 class WebhookConfigSavedOutputSerializer(WebhookConfigOutputSerializer):

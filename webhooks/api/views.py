@@ -22,6 +22,7 @@ from webhooks.selectors import (
     webhook_config_for_session,
     webhook_deliveries_for_session,
     webhook_delivery_get_for_key,
+    webhook_delivery_get_to_retry,
 )
 from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry
 from yesapp.errors import NotFound
@@ -87,7 +88,7 @@ class SessionWebhookApi(APIView):
         config = webhook_config_for_session(session=session)
         if config is None:
             raise NotFound("This session has no webhook.", details={"sessionId": str(session.pk)})
-        return Response(WebhookConfigDetailOutputSerializer(config).data)
+        return Response(WebhookConfigDetailOutputSerializer(config, context={"key": request.auth}).data)
 
     @extend_schema(
         tags=["webhooks"],
@@ -197,7 +198,9 @@ class SessionWebhookDeliveriesApi(APIView):
                 "count": deliveries.count(),
                 "limit": limit,
                 "offset": offset,
-                "results": WebhookDeliveryOutputSerializer(page, many=True).data,
+                "results": WebhookDeliveryOutputSerializer(
+                    page, many=True, context={"key": request.auth}
+                ).data,
             }
         )
 
@@ -249,7 +252,7 @@ class WebhookDeliveryApi(APIView):
     )
     def get(self, request: Request, delivery_id) -> Response:
         delivery = webhook_delivery_get_for_key(key=request.auth, delivery_id=delivery_id)
-        return Response(WebhookDeliveryDetailOutputSerializer(delivery).data)
+        return Response(WebhookDeliveryDetailOutputSerializer(delivery, context={"key": request.auth}).data)
 
 
 class WebhookDeliveryRetryApi(APIView):
@@ -260,7 +263,8 @@ class WebhookDeliveryRetryApi(APIView):
         description="Sends a finished delivery again, at once, with a fresh retry schedule: a failed one "
         "once your receiver is fixed, or a succeeded one to replay it. The body and the delivery id "
         "(`X-YesApp-Delivery`) are the same as before, the signature is new. 409 while it is still "
-        "pending or being sent.",
+        "pending or being sent; 403 for a delivery to the server's default webhook unless the key is "
+        "an admin key.",
         request=None,
         responses={
             202: OpenApiResponse(
@@ -272,10 +276,13 @@ class WebhookDeliveryRetryApi(APIView):
                     )
                 ],
             ),
-            **error_responses(404, 409),
+            **error_responses(403, 404, 409),
         },
     )
     def post(self, request: Request, delivery_id) -> Response:
-        delivery = webhook_delivery_get_for_key(key=request.auth, delivery_id=delivery_id)
+        delivery = webhook_delivery_get_to_retry(key=request.auth, delivery_id=delivery_id)
         delivery = webhook_delivery_retry(delivery=delivery)
-        return Response(WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            WebhookDeliveryOutputSerializer(delivery, context={"key": request.auth}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

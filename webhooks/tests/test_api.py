@@ -239,3 +239,35 @@ def test_the_schema_documents_the_webhook_endpoints(api):
     assert put["summary"] and put["description"] and {"200", "400", "404"} <= set(put["responses"])
     assert "/api/v1/webhooks/deliveries/{delivery_id}/retry" in paths
     assert "409" in paths["/api/v1/webhooks/deliveries/{delivery_id}/retry"]["post"]["responses"]
+
+
+def test_a_scoped_key_never_sees_where_the_default_webhook_goes_nor_retries_it(
+    api, make_session, settings, receiver
+):
+    """The operator's WEBHOOK_URL often carries a token: only admin keys see it, its errors and
+    its answers; a key limited to the session sees that a delivery happened and its status."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.WEBHOOK_URL = receiver.url("/ops-hook") + "?token=OPERATOR-SECRET"
+    receiver.script("/ops-hook?token=OPERATOR-SECRET", Answer(500, body=b"operator internals"))
+    session = make_session()
+    emit_message(session, "m1")
+    webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get(session=session).pk)
+    _, raw = apikey_create(name="scoped", session_ids=[session.pk])
+    scoped = APIClient()
+    scoped.credentials(HTTP_X_API_KEY=raw)
+
+    listed = scoped.get(hook_url(session) + "/deliveries")
+    (row,) = listed.json()["results"]
+    assert row["url"] is None and row["lastError"] == "HTTP 500" and row["lastStatusCode"] == 500
+    detail = scoped.get(f"/api/v1/webhooks/deliveries/{row['id']}")
+    (attempt,) = detail.json()["attempts"]
+    assert (attempt["url"], attempt["error"], attempt["responseExcerpt"]) == (None, "HTTP 500", "")
+    for response in (listed, detail):
+        assert b"OPERATOR-SECRET" not in response.content and b"operator internals" not in response.content
+    retried = scoped.post(f"/api/v1/webhooks/deliveries/{row['id']}/retry")
+    assert retried.status_code == 403 and retried.json()["error"]["code"] == "forbidden"
+
+    # An admin key sees it all, and may retry.
+    shown = api.get(f"/api/v1/webhooks/deliveries/{row['id']}").json()
+    assert shown["url"].endswith("?token=OPERATOR-SECRET")
+    assert shown["attempts"][0]["responseExcerpt"] == "operator internals"
