@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from yesapp import health, metrics
+from yesapp.admin import throttled_admin_login
 
 api_v1 = [
     path("", include("yesapp.api.urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/login/", throttled_admin_login),  # before admin.site.urls, which it overrides
     path("admin/", admin.site.urls),
     path("sandbox/", include("sandbox.urls")),
     # Last: the dashboard lives at the site root.

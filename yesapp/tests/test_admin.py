@@ -47,3 +47,25 @@ def test_admin_action_revokes_selected_keys(admin_client):
 def test_admin_needs_a_login(client):
     response = client.get("/admin/yesapp/apikey/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_sign_in_is_throttled_per_address_like_api_keys(client, settings, django_user_model):
+    settings.AUTH_FAILURE_LIMIT = 3
+    django_user_model.objects.create_user("ops", password="right-horse-battery", is_staff=True)
+    for _ in range(3):
+        wrong = client.post("/admin/login/", {"username": "ops", "password": "wrong"})
+        assert wrong.status_code == 200  # the form again, with its error
+    refused = client.post("/admin/login/", {"username": "ops", "password": "right-horse-battery"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many failed sign-in attempts" in refused.content.decode()
+    assert client.get("/admin/").status_code == 302  # not signed in
+
+
+def test_admin_sign_in_with_the_right_password_works_and_is_not_counted(client, settings, django_user_model):
+    settings.AUTH_FAILURE_LIMIT = 1
+    django_user_model.objects.create_user("ops", password="right-horse-battery", is_staff=True)
+    for _ in range(2):
+        client.logout()
+        signed_in = client.post("/admin/login/", {"username": "ops", "password": "right-horse-battery"})
+        assert signed_in.status_code == 302
+    assert client.get("/admin/").status_code == 200
