@@ -31,7 +31,7 @@ from messaging.models import (
 )
 from sessions_app.models import Session
 from yesapp import events
-from yesapp.errors import Conflict, InvalidInput, TooManyRequests
+from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
 logger = logging.getLogger(__name__)
@@ -256,6 +256,18 @@ def message_find_by_idempotency_key(*, session: Session, idempotency_key: str) -
     )
 
 
+def _store_media(message_id: uuid.UUID, blob: media_store.MediaBlob) -> str:
+    try:
+        return media_store.store_file(message_id=message_id, data=blob.data, extension=blob.extension)
+    except OSError as exc:  # a full disk, a read-only volume: the server's trouble, not the client's
+        logger.error("Could not store media for a new message: %s", exc)
+        raise ServiceUnavailable(
+            f"The server could not store the media file ({exc.strerror or exc}); nothing was stored. "
+            "Retry later.",
+            code="media_storage_failed",
+        ) from exc
+
+
 def message_send(
     *,
     session: Session,
@@ -290,9 +302,7 @@ def message_send(
     stored_name = ""
     try:
         if blob is not None:
-            stored_name = media_store.store_file(
-                message_id=message_id, data=blob.data, extension=blob.extension
-            )
+            stored_name = _store_media(message_id, blob)
         with transaction.atomic():
             # The row lock makes the QUEUE_MAX check and the insert one step per session.
             locked = Session.objects.select_for_update().get(pk=session.pk)

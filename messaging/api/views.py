@@ -126,7 +126,7 @@ class MessageListSendApi(APIView):
                 MessageOutputSerializer,
                 description="Queued (or the first answer, for a repeated Idempotency-Key).",
             ),
-            **error_responses(400, 404, 409, 413, 429),
+            **error_responses(400, 404, 409, 413, 429, 503),
         },
         examples=[
             OpenApiExample(

@@ -86,6 +86,29 @@ def send_inbound(api, session, count: int) -> list[str]:
 
 
 @pytest.mark.django_db
+def test_media_sent_onto_a_full_disk_is_a_clear_503_that_stores_nothing(
+    api, session, media_root, monkeypatch
+):
+    real_write = Path.write_bytes
+
+    def disk_full(path, data):
+        if path.parent == media_root:
+            real_write(path, data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    body = {"to": CONTACT, "media": {"type": "image", "data": base64.b64encode(PNG).decode()}}
+    response = api.post(f"/api/v1/sessions/{session.id}/messages", body, format="json")
+
+    assert response.status_code == 503, response.content
+    error = response.json()["error"]
+    assert error["code"] == "media_storage_failed" and "No space left on device" in error["message"]
+    assert not Message.objects.exists()
+    assert list(media_root.iterdir()) == []
+
+
+@pytest.mark.django_db
 def test_a_download_onto_a_full_disk_keeps_the_message_with_the_error_and_no_partial_file(
     session, engine, emitted, media_root, monkeypatch
 ):
