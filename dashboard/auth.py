@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import auth
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from rest_framework import authentication
 
 from yesapp.apikeys import apikey_authenticate
 from yesapp.authentication import auth_failures_retry_after, client_address, record_auth_failure
@@ -73,7 +74,8 @@ def is_fetch(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _to_sign_in(request: HttpRequest) -> HttpResponse:
+def sign_in_redirect(request: HttpRequest) -> HttpResponse:
+    """To the sign-in page, and back here afterwards."""
     if is_fetch(request):
         # The script reloads the page, which then lands on the sign-in form.
         return JsonResponse({"ok": False, "message": "Signed out.", "signedOut": True}, status=401)
@@ -92,7 +94,7 @@ def viewer_required(view=None, *, admin: bool = False):
         def wrapper(request: HttpRequest, *args, **kwargs):
             viewer = viewer_for_request(request)
             if viewer is None:
-                return _to_sign_in(request)
+                return sign_in_redirect(request)
             if admin and not viewer.is_admin:
                 raise PermissionDenied("This needs an admin API key or a staff user.")
             request.viewer = viewer
@@ -154,3 +156,14 @@ def safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+class DashboardSessionAuthentication(authentication.BaseAuthentication):
+    """DRF authentication by the dashboard's sign-in, for reads only: it lets a signed-in
+    browser load the API docs and schema. Never for writes (no CSRF check here)."""
+
+    def authenticate(self, request):
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return None
+        viewer = viewer_for_request(request._request)
+        return (viewer.user or AnonymousUser(), viewer.key) if viewer else None

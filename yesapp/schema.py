@@ -7,7 +7,8 @@ Views document their failures with `error_responses(400, 404, ...)`, e.g.
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import serializers
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework import exceptions, serializers
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -134,3 +135,14 @@ def document_universal_errors(result: dict, generator, request, public) -> dict:
                     },
                 )
     return result
+
+
+class SignedInSwaggerView(SpectacularSwaggerView):
+    """Swagger UI; a browser that is not signed in goes to the dashboard's sign-in first."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            from dashboard.auth import sign_in_redirect  # the dashboard owns signing in
+
+            return sign_in_redirect(self.request._request)
+        return super().handle_exception(exc)

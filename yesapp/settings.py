@@ -194,8 +194,12 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
+    # The schema and Swagger UI, like every other page, need a key or a dashboard sign-in.
+    "SERVE_PERMISSIONS": ["yesapp.authentication.HasApiKey"],
+    "SERVE_AUTHENTICATION": [
+        "yesapp.authentication.ApiKeyAuthentication",
+        "dashboard.auth.DashboardSessionAuthentication",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

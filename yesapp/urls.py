@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from yesapp import health, metrics
 from yesapp.admin import throttled_admin_login
+from yesapp.schema import SignedInSwaggerView
 
 api_v1 = [
     path("", include("yesapp.api.urls")),
@@ -21,7 +22,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SignedInSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/login/", throttled_admin_login),  # before admin.site.urls, which it overrides
     path("admin/", admin.site.urls),
     path("sandbox/", include("sandbox.urls")),

@@ -233,7 +233,7 @@ def test_a_scoped_key_cannot_see_or_retry_another_sessions_delivery(make_session
 
 
 def test_the_schema_documents_the_webhook_endpoints(api):
-    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     paths = schema["paths"]
     put = paths["/api/v1/sessions/{session_id}/webhook"]["put"]
     assert put["summary"] and put["description"] and {"200", "400", "404"} <= set(put["responses"])

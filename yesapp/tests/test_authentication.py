@@ -1,7 +1,8 @@
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
+from dashboard.tests.conftest import sign_in_with_key
 from yesapp.apikeys import apikey_create, apikey_revoke
 from yesapp.tests.helpers import assert_error_shape, closed_port
 
@@ -40,10 +41,20 @@ def test_key_with_surrounding_spaces_still_works(anon_api, raw_api_key):
     assert anon_api.get(ME, HTTP_X_API_KEY=f"  {raw_api_key} ").status_code == 200
 
 
-def test_probes_and_docs_need_no_key(anon_api):
+def test_probes_need_no_key(anon_api):
     assert anon_api.get("/health").status_code == 200
-    assert anon_api.get("/api/schema/").status_code == 200
-    assert anon_api.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_and_the_docs_need_a_key_or_a_dashboard_sign_in(anon_api, api, raw_api_key):
+    assert_error_shape(anon_api.get("/api/schema/"), 401)
+    docs = anon_api.get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"] == "/login/?next=%2Fapi%2Fdocs%2F"
+    assert api.get("/api/schema/").status_code == 200 and api.get("/api/docs/").status_code == 200
+
+    browser = Client()
+    assert sign_in_with_key(browser, raw_api_key).status_code == 302
+    assert browser.get("/api/docs/").status_code == 200
+    assert browser.get("/api/schema/").status_code == 200  # what Swagger UI loads, with the cookie
 
 
 def _client(address: str, key: str | None = None, **extra) -> APIClient:

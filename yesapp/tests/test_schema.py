@@ -14,8 +14,8 @@ YESAPP_DIR = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture
-def schema(anon_api) -> dict:
-    response = anon_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def schema(api) -> dict:
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     return response.json()
 
@@ -76,8 +76,8 @@ class _AssetCollector(HTMLParser):
                 self.urls.append(value)
 
 
-def test_swagger_ui_uses_only_local_assets_and_they_are_served(anon_api):
-    response = anon_api.get("/api/docs/")
+def test_swagger_ui_uses_only_local_assets_and_they_are_served(api, anon_api):
+    response = api.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
     # Nothing on another host: the docs must work with no internet.
@@ -94,6 +94,6 @@ def test_swagger_ui_uses_only_local_assets_and_they_are_served(anon_api):
         assert len(body) > 100, url
 
 
-def test_swagger_ui_does_not_call_the_online_validator(anon_api):
-    html = anon_api.get("/api/docs/").content.decode()
+def test_swagger_ui_does_not_call_the_online_validator(api):
+    html = api.get("/api/docs/").content.decode()
     assert '"validatorUrl": null' in html

@@ -81,9 +81,9 @@ def test_secret_key_is_generated_once_and_kept_private_in_data_dir(tmp_path):
 
 # --- Every URL, derived from the resolver: who may call it ----------------------------------
 
-# Pages anyone may open: the probes, the API's own documentation, and the sign-in forms.
+# Pages anyone may open: the probes and the sign-in forms (the dashboard's and the admin's).
 # The sandbox page needs its signed token (checked below), so it is not in this list.
-PUBLIC_PATHS = {"/health", "/ready", "/api/schema/", "/api/docs/", "/login/", "/admin/login/"}
+PUBLIC_PATHS = {"/health", "/ready", "/login/", "/admin/login/"}
 METHODS = ("get", "post", "put", "patch", "delete")
 _PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
 
