@@ -232,23 +232,51 @@ def test_deliveries_of_one_session_keep_their_order_even_across_retries(
     assert all(b.at >= a.at for a, b in zip(requests, requests[1:], strict=False))
 
 
-def test_a_slow_receiver_for_one_session_does_not_delay_another_sessions_webhooks(
-    webhook_worker, make_session, receiver
+@pytest.mark.parametrize("trouble", ["slow", "failing", "gone"])
+def test_a_slow_failing_or_gone_receiver_of_one_session_does_not_delay_another_sessions_webhooks(
+    trouble, webhook_worker, make_session, receiver
 ):
-    webhook_worker()  # 4 worker threads
-    slow, fast = make_session("slow"), make_session("fast")
-    webhook_configure(session=slow, url=receiver.url("/slow"))
-    webhook_configure(session=fast, url=receiver.url("/fast"))
-    receiver.script("/slow", *[Answer(200, delay=3)] * 6)
+    """One session's receiver answers after 10 s, or 500s, or is gone (nothing listens): its
+    deliveries take one worker slot at a time (ordered), retry on schedule, and another
+    session's webhook still arrives at once."""
+    webhook_worker(WEBHOOK_TIMEOUT="12")  # 4 worker threads; the slow one answers within time
+    bad, good = make_session("bad"), make_session("good")
+    bad_url = receiver.url("/bad") if trouble != "gone" else f"http://127.0.0.1:{free_port()}/bad"
+    webhook_configure(session=bad, url=bad_url)
+    webhook_configure(session=good, url=receiver.url("/good"))
+    receiver.script("/bad", *[Answer(200, delay=10) if trouble == "slow" else Answer(500)] * 20)
     for n in range(6):
-        emit_message(slow, f"s{n}")
-    receiver.wait_for(1, path="/slow")
+        emit_message(bad, f"b{n}")
+    first = WebhookDelivery.objects.filter(session=bad).order_by("id").first()
+    wait_until(
+        lambda: (
+            WebhookDeliveryAttempt.objects.filter(delivery=first).exists()
+            or (trouble == "slow" and receiver.received("/bad"))
+        ),
+        timeout=15,
+    )
     emitted = time.monotonic()
-    emit_message(fast, "f1")
-    fast_request = receiver.wait_for(1, path="/fast", timeout=10)[0]
-    assert fast_request.at - emitted < 1.0
-    # The slow session used one worker slot at a time: its second request waits for the first.
-    assert len(receiver.received("/slow")) == 1
+    emit_message(good, "g1")
+    good_request = receiver.wait_for(1, path="/good", timeout=10)[0]
+    assert good_request.at - emitted < 1.0
+    if trouble == "slow":
+        # One slot at a time: its second request waits for the first (still being answered).
+        assert len(receiver.received("/bad")) == 1
+        return
+    # Retries follow WEBHOOK_RETRY_DELAYS=0,1,2: three attempts, 1 s then 2 s apart, then failed.
+    wait_until(lambda: WebhookDelivery.objects.get(pk=first.pk).status == DeliveryStatus.FAILED, timeout=20)
+    started = list(
+        WebhookDeliveryAttempt.objects.filter(delivery=first)
+        .order_by("number")
+        .values_list("started_at", flat=True)
+    )
+    gaps = [(b - a).total_seconds() for a, b in zip(started, started[1:], strict=False)]
+    assert len(started) == 3 and 0.9 <= gaps[0] < 2.5 and 1.9 <= gaps[1] < 3.5, gaps
+    # Ordered: the session's next delivery waited for this one to finish.
+    second = WebhookDelivery.objects.filter(session=bad).order_by("id")[1]
+    first_done = WebhookDelivery.objects.get(pk=first.pk).finished_at
+    wait_until(lambda: WebhookDeliveryAttempt.objects.filter(delivery=second).exists(), timeout=10)
+    assert WebhookDeliveryAttempt.objects.filter(delivery=second).earliest("number").started_at >= first_done
 
 
 def test_redis_down_at_emit_keeps_the_outbox_row_and_the_sweep_delivers_it_later(
