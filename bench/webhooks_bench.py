@@ -8,7 +8,7 @@
    the receiver gets `message.received`: page event, engine, messaging and webhooks together
    (upper bound: it includes the HTTP call and the sandbox page's poll interval).
 
-    python -m bench.webhooks_bench
+    python -m bench.webhooks_bench                  # 1,000 events steady, 1,000 in a burst
     python -m bench.webhooks_bench --events 300 --sessions 10 --rate 50
 """
 
@@ -170,10 +170,10 @@ def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rate", type=float, default=20.0, help="events per second in the steady phase")
-    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--sandbox-messages", type=int, default=20)
     args = parser.parse_args()
     result = run(
