@@ -91,7 +91,9 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# wrk, the load tool of the API benchmark (scripts/install-bench-tools.sh), then every benchmark.
 bench: install-dev
+	@scripts/install-bench-tools.sh
 	$(PY) -m bench.run_all
 
 clean:

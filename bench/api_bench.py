@@ -1,58 +1,165 @@
 """API benchmark: requests/s and latency of `POST .../messages` and `GET .../messages` on
-gunicorn, from concurrent clients on loopback (bounded in time; stops by itself).
+gunicorn, loaded by wrk on loopback (bounded in time; stops by itself). wrk is installed by
+scripts/install-bench-tools.sh (`make bench` runs it); Python client threads on 2 cores were
+themselves the bottleneck.
 
-    python -m bench.api_bench                      # 8 clients, 20 s per endpoint
-    python -m bench.api_bench --clients 16 --seconds 30
+    python -m bench.api_bench                      # 2 wrk threads, 8 connections, 20 s per endpoint
+    python -m bench.api_bench --connections 16 --seconds 30
 """
 
 import argparse
-import threading
-import time
-
-import requests
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
 
 from bench.harness import Stack, emit
-from bench.sessions_bench import percentile
+
+# Latency above wrk's --timeout is left out of its histogram (counted as a timeout instead), so
+# the timeout is set well above any tail we expect, or p99 would be cut off.
+TIMEOUT_S = 30
+# More unexpected answers than this and the run measured errors, not the API.
+MAX_UNEXPECTED = 0.01
+
+# Each wrk thread counts the statuses it sees; `done` adds them up (wrk's own errors.status
+# counts only >= 400) and prints everything as one JSON line after wrk's own report.
+REPORT_LUA = """
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  statuses = {}
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do
+      counts[status] = (counts[status] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(counts) do
+    table.insert(parts, string.format('"%d": %d', status, n))
+  end
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, '
+      .. '"statuses": {%s}, "errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, table.concat(parts, ", "),
+    e.connect, e.read, e.write, e.timeout))
+end
+"""
 
 
-def hammer(stack: Stack, method: str, path: str, body: dict | None, clients: int, seconds: float) -> dict:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+def lua_string(value: str) -> str:
+    assert "]==]" not in value
+    return f"[==[{value}]==]"
 
-    def client() -> None:
-        http = requests.Session()
-        http.headers.update(stack.headers())
-        while time.monotonic() < stop_at:
-            t0 = time.monotonic()
-            response = http.request(method, stack.url + path, json=body, timeout=30)
-            elapsed = (time.monotonic() - t0) * 1000
-            with lock:
-                latencies.append(elapsed)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    duration = time.monotonic() - started
-    return {
-        "requests": len(latencies),
-        "requests_per_s": round(len(latencies) / duration, 1),
-        "p50_ms": percentile(latencies, 50),
-        "p99_ms": percentile(latencies, 99),
+def wrk_version() -> str:
+    # `wrk -v` prints its version and usage, and exits 1.
+    run = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    return (run.stdout or run.stderr).splitlines()[0].split(" Copyright")[0].strip()
+
+
+def load(
+    stack: Stack,
+    path: str,
+    *,
+    body: dict | None,
+    expected: int,
+    threads: int,
+    connections: int,
+    seconds: int,
+) -> dict:
+    """Runs wrk against one endpoint (POST `body` as JSON, or GET without one) and returns its
+    figures; exits if more than 1 % of the answers are not `expected` (a load run full of 4xx
+    would measure nothing)."""
+    method, script, headers = "GET", REPORT_LUA, ["-H", f"X-API-Key: {stack.key}"]
+    if body is not None:
+        method, headers = "POST", []
+        script += (
+            'wrk.method = "POST"\n'
+            f"wrk.body = {lua_string(json.dumps(body))}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["X-API-Key"] = {lua_string(stack.key)}\n'
+        )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="api-bench-", dir=stack.tmp) as lua:
+        lua.write(script)
+        lua.flush()
+        command = [
+            "wrk",
+            "--latency",
+            "--threads",
+            str(threads),
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{seconds}s",
+            "--timeout",
+            f"{TIMEOUT_S}s",
+            "--script",
+            lua.name,
+            *headers,
+            stack.url + path,
+        ]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + TIMEOUT_S + 60)
+    report = next((line for line in reversed(run.stdout.splitlines()) if line.startswith("{")), None)
+    if run.returncode or report is None:
+        sys.exit(f"wrk failed on {method} {path} (exit {run.returncode}):\n{run.stdout}{run.stderr}")
+    raw = json.loads(report)
+    statuses = {int(status): n for status, n in sorted(raw["statuses"].items())}
+    answered = sum(statuses.values())
+    socket_errors = raw["errors"]
+    result = {
+        "requests": raw["requests"],
+        "requests_per_s": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 3),
+        "p90_ms": round(raw["p90_us"] / 1000, 3),
+        "p99_ms": round(raw["p99_us"] / 1000, 3),
+        "max_ms": round(raw["max_us"] / 1000, 3),
         "statuses": statuses,
+        "non_2xx": sum(n for status, n in statuses.items() if not 200 <= status < 300),
+        "socket_errors": socket_errors,
     }
+    tried = answered + sum(socket_errors.values())
+    unexpected = tried - statuses.get(expected, 0)
+    if not answered or unexpected > MAX_UNEXPECTED * tried:
+        sys.exit(
+            f"{method} {path}: {unexpected} of {tried} requests were not answered {expected} "
+            f"(more than {MAX_UNEXPECTED:.0%}); the figures would measure errors:\n"
+            + json.dumps(result, indent=2)
+        )
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections kept open")
+    parser.add_argument("--seconds", type=int, default=20, help="wrk duration per endpoint")
     args = parser.parse_args()
+    if args.connections < args.threads:
+        parser.error("--connections must be at least --threads (each wrk thread needs one)")
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: run scripts/install-bench-tools.sh (make bench does it)")
+    settings = {
+        "version": wrk_version(),
+        "threads": args.threads,
+        "connections": args.connections,
+        "seconds_per_endpoint": args.seconds,
+        "timeout_s": TIMEOUT_S,
+    }
     # Accepting is what is measured: the queue may grow, sending is the messaging benchmark's.
     env = {"QUEUE_MAX": "1000000", "RATE_LIMIT_PER_MINUTE": "0"}
     with Stack(redis_db=8, env=env) as stack:
@@ -61,18 +168,13 @@ def main() -> None:
         stack.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": "+33612345678"})
         stack.wait(lambda: stack.status(session_id) == "connected", 60, "connected")
         path = f"/api/v1/sessions/{session_id}/messages"
-        post = hammer(stack, "POST", path, {"to": "+33698765432", "text": "load"}, args.clients, args.seconds)
-        get = hammer(stack, "GET", path + "?limit=50", None, args.clients, args.seconds)
-        emit(
-            {
-                "benchmark": "api",
-                "clients": args.clients,
-                "seconds_per_endpoint": args.seconds,
-                "post_messages": post,
-                "get_messages": get,
-            },
-            "api",
-        )
+        knobs = {"threads": args.threads, "connections": args.connections, "seconds": args.seconds}
+        post = load(stack, path, body={"to": "+33698765432", "text": "load"}, expected=202, **knobs)
+        get = load(stack, path + "?limit=50", body=None, expected=200, **knobs)
+    emit(
+        {"benchmark": "api", "load_tool": "wrk", "wrk": settings, "post_messages": post, "get_messages": get},
+        "api",
+    )
 
 
 if __name__ == "__main__":
