@@ -71,6 +71,9 @@ def browser_pids(data_dir: Path, session_id: str) -> list[int]:
     return found
 
 
+RUNNING_KEY = "yesapp:bench:running"
+
+
 class Stack:
     def __init__(self, *, redis_db: int = 8, engine_workers: int = 1, env: dict | None = None):
         self.tmp = Path(tempfile.mkdtemp(prefix="yesapp-bench-"))
@@ -105,9 +108,32 @@ class Stack:
         return proc
 
     def start(self) -> Stack:
+        self._claim_redis()
+        try:
+            return self._start_processes()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _claim_redis(self) -> None:
+        """Benchmarks share one Redis database: a second one started meanwhile would take over
+        the first's queues and leases (and a soak's figures would be worthless)."""
         import redis
 
-        redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
+        client = redis.Redis.from_url(self.env["REDIS_URL"])
+        if not client.set(RUNNING_KEY, os.getpid(), nx=True):
+            db = client.connection_pool.connection_kwargs["db"]
+            raise SystemExit(
+                f"Another benchmark (pid {client.get(RUNNING_KEY).decode()}) uses Redis DB {db}; wait "
+                f"for it to end, or if it died: redis-cli -n {db} flushdb"
+            )
+        for key in client.scan_iter(count=1000):
+            if key != RUNNING_KEY.encode():
+                client.delete(key)
+        # A benchmark stopped with SIGTERM still stops its stack (and frees the database).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    def _start_processes(self) -> Stack:
         self.manage("migrate", "--noinput")
         self.key = self.manage("createapikey", "--name", "bench").split("API Key:", 1)[1].split()[0]
         self._spawn(
@@ -184,6 +210,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        import redis
+
+        redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()  # the RUNNING_KEY with the rest
 
     def __enter__(self) -> Stack:
         return self.start()
