@@ -2,13 +2,16 @@
 
 import contextlib
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -173,3 +176,85 @@ def engine_worker(start_worker, live_server):
     for worker in workers:  # workers close their browsers first; then any orphans go
         worker.stop()
     kill_browsers_under(Path(settings.SESSIONS_DIR))
+
+
+# --- A Redis of a test's own, to stop and start at will ---------------------------------------
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a spare port, to stop and start at will."""
+
+    def __init__(self, tmp: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.dir, self.proc = tmp, None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not _answers(self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def _answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(16).startswith(b"+PONG")
+    return False
+
+
+def point_celery_at(url: str) -> None:
+    """This process's Celery producer, control and results follow `url` (their pools and the
+    cached backend are dropped; they are made again on first use). Also after a Redis restart:
+    pooled connections to the old server are dead."""
+    from yesapp.celery import app
+
+    app.conf.broker_url = app.conf.result_backend = url
+    kombu.pools.reset()  # closes kombu's shared pools and forgets them: the next use connects anew
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def private_redis(tmp_path, settings):
+    """The test process (API, Celery producer) and every worker it starts use this Redis."""
+    from yesapp.celery import app
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+    old_url = app.conf.broker_url
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = server.url
+    point_celery_at(server.url)
+    yield server
+    server.stop()
+    point_celery_at(old_url)

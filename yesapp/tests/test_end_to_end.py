@@ -1,7 +1,8 @@
 """The whole product, as a new user meets it, in the sandbox: first start prints a key → make a
 session → link it → webhook → send text and media → a reply with media arrives → signed
-webhooks verified with the documented scheme → every worker restarted → still connected,
-history intact, and it still works both ways."""
+webhooks verified with the documented scheme → every worker and Redis restarted → still
+connected, history intact, and it still works both ways. (The web side is this process's test
+client: it keeps no state of its own to lose.)"""
 
 import base64
 import hashlib
@@ -23,7 +24,7 @@ from messaging.models import Message
 from sandbox.models import SandboxMessage
 from sessions_app.tests.helpers import create_and_link, wait_for, wait_status
 from yesapp.models import ApiKey
-from yesapp.tests.fixtures import ROOT, child_env
+from yesapp.tests.fixtures import ROOT, child_env, point_celery_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CONTACT = "+33698765432"
@@ -99,7 +100,10 @@ def first_start_key() -> str:
     return found[0]
 
 
-def test_the_whole_product_in_the_sandbox(transactional_db, engine_worker, start_worker, receiver, settings):
+def test_the_whole_product_in_the_sandbox(
+    private_redis, transactional_db, engine_worker, start_worker, receiver, settings
+):
+    # private_redis first: torn down last, after the workers; every child process uses it.
     settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver runs on this machine
     hooks_env = {"WEBHOOK_ALLOW_PRIVATE": "true"}
 
@@ -194,9 +198,13 @@ def test_the_whole_product_in_the_sandbox(transactional_db, engine_worker, start
     history = api.get(f"/api/v1/sessions/{session.id}/messages", {"limit": 100}).json()
     assert history["total"] == 3
 
-    # Every worker restarts (a deploy): no new scan, nothing lost, and it still works.
+    # Everything restarts (a deploy, a reboot): the workers and Redis, whose leases, queues and
+    # nudges are gone. No new scan, nothing lost, and it still works.
     engine.stop()
     hooks.stop()
+    private_redis.stop()
+    private_redis.start()
+    point_celery_at(private_redis.url)
     engine_worker("engine-b")
     start_worker(queues="default,webhooks", name="hooks-b", **hooks_env)
     session = wait_status(session.id, "connected", timeout=60)
