@@ -87,14 +87,33 @@ def phone_from_chat_id(chat_id: str) -> str:
     return ""
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address the packet ends up at: IPv4-compatible
+# (deprecated), SIIT, and NAT64's well-known and local-use prefixes.
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.ip_network(net) for net in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if any(ip in net for net in _IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses (not loopback, private, link-local...)."""
+    """True only for globally routable unicast addresses (not loopback, private, link-local...).
+    An IPv6 address that carries an IPv4 one (::ffff:127.0.0.1, 64:ff9b::7f00:1, 2002:7f00:1::)
+    is judged by the IPv4 address it leads to."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.teredo:
+            return False  # the client address is hidden in it: cannot be judged
+        ip = _embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 

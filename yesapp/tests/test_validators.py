@@ -101,6 +101,13 @@ def test_session_ids_are_uuids():
         "::1",
         "fe80::1",
         "::ffff:127.0.0.1",
+        "::127.0.0.1",  # IPv4-compatible
+        "::ffff:0:127.0.0.1",  # SIIT
+        "64:ff9b::7f00:1",  # NAT64 to 127.0.0.1
+        "64:ff9b:1::a00:1",  # local-use NAT64 to 10.0.0.1
+        "2002:7f00:1::1",  # 6to4 from 127.0.0.1
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "::",
         "0.0.0.0",
         "224.0.0.1",
         "100.64.0.1",
@@ -111,7 +118,9 @@ def test_private_and_special_addresses_are_not_public(address):
     assert not is_public_address(address)
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.216.34", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address", ["8.8.8.8", "93.184.216.34", "2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::1"]
+)
 def test_global_addresses_are_public(address):
     assert is_public_address(address)
 
