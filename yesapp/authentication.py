@@ -35,12 +35,24 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
+def _failures_key(address: str) -> str:
+    """Failures count per client: an IPv4 address, or an IPv6 /64 (one host usually owns a
+    whole /64 and could otherwise take a fresh address for every try)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return _FAILURES_KEY.format(address=address)
+    if ip.version == 6 and not ip.ipv4_mapped:
+        address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return _FAILURES_KEY.format(address=address)
+
+
 def auth_failures_retry_after(address: str) -> int | None:
     """Seconds until `address` may try again, or None when it is under the limit.
 
     Fails open: when Redis does not answer, nobody is blocked, so the API stays usable.
     """
-    key = _FAILURES_KEY.format(address=address)
+    key = _failures_key(address)
     try:
         pipe = get_redis().pipeline(transaction=False)
         pipe.get(key)
@@ -55,7 +67,7 @@ def auth_failures_retry_after(address: str) -> int | None:
 
 def record_auth_failure(address: str) -> None:
     """Counts one failed attempt in a fixed window of AUTH_FAILURE_WINDOW seconds."""
-    key = _FAILURES_KEY.format(address=address)
+    key = _failures_key(address)
     try:
         pipe = get_redis().pipeline(transaction=True)
         pipe.set(key, 0, ex=settings.AUTH_FAILURE_WINDOW, nx=True)

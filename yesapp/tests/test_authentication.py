@@ -82,6 +82,14 @@ def test_too_many_failures_from_one_address_are_429_with_retry_after_and_logged(
     assert len(blocked) == 1 and blocked[0].client_address == "203.0.113.7"
 
 
+@override_settings(AUTH_FAILURE_LIMIT=3)
+def test_ipv6_failures_count_per_64_so_fresh_addresses_do_not_reset_the_limit(raw_api_key):
+    for host in range(1, 4):  # one host's /64, a new address each try
+        assert _client(f"2001:db8:1:2::{host}", "f" * 64).get(ME).status_code == 401
+    assert _client("2001:db8:1:2:aaaa::9", raw_api_key).get(ME).status_code == 429
+    assert _client("2001:db8:1:3::1", raw_api_key).get(ME).status_code == 200  # the next /64
+
+
 @override_settings(AUTH_FAILURE_LIMIT=3, AUTH_FAILURE_WINDOW=1)
 def test_the_block_ends_with_the_window(raw_api_key):
     import time
