@@ -30,6 +30,12 @@ from yesapp.validators import phone_from_chat_id
 logger = logging.getLogger(__name__)
 
 DRAIN_WAIT = 0.25  # seconds the page may hold a drain call open waiting for events
+# A nudge to send cannot cut a drain short, so a short wait keeps sends prompt; after
+# IDLE_AFTER seconds with nothing to do the wait grows, which saves most of an idle session's
+# CPU (each drain is a WebDriver round trip) for at most that much delay on the next send.
+# Inbound messages end a drain at once whatever its wait.
+DRAIN_WAIT_IDLE = 1.0
+IDLE_AFTER = 10.0
 STATE_INTERVAL = 3.0  # seconds between login-state reads when no event asked for one
 SEND_INTERVAL = 2.0  # seconds between looks at the outbound queue without a nudge
 MAX_BACKOFF = 30.0
@@ -77,6 +83,7 @@ class SessionActor:
         self._state_due = True
         self._last_state = 0.0
         self._last_send = 0.0
+        self._last_busy = 0.0
         self._disconnected_since: float | None = None
         self._qr = ""
         self._stop_message = ""
@@ -180,11 +187,16 @@ class SessionActor:
                     delete_profile()
 
     def _serve(self, engine: Engine) -> None:
+        self._last_busy = time.monotonic()
         while not self.stop_event.is_set():
-            for event in engine.drain_events(DRAIN_WAIT):
+            idle = time.monotonic() - self._last_busy > IDLE_AFTER
+            events = engine.drain_events(DRAIN_WAIT_IDLE if idle else DRAIN_WAIT)
+            now = time.monotonic()
+            if events or self._wake or not self.commands.empty():
+                self._last_busy = now
+            for event in events:
                 self._handle_event(engine, event)
             self._run_commands(engine)
-            now = time.monotonic()
             if self._state_due or now - self._last_state > STATE_INTERVAL:
                 self._sync_state(engine)
                 self._check_timeouts()

@@ -1,5 +1,6 @@
 """Sessions under faults: a hung browser, and the engine host's own races."""
 
+import contextlib
 import os
 import signal
 import threading
@@ -101,17 +102,23 @@ def test_browser_restarts_while_starting_go_into_the_history_and_the_metric(tran
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_a_hung_browser_is_detected_restarted_and_the_queued_messages_go_out(api, engine_worker):
-    """SIGSTOP freezes every Chromium process of the session under traffic. The engine must
-    notice (bounded browser calls), kill it, start a new one on the same profile, reconnect
-    without a scan and send what waited. Prints the measured recovery time."""
+@pytest.mark.parametrize("sig", [signal.SIGSTOP, signal.SIGKILL], ids=["hung", "killed"])
+def test_a_hung_or_killed_browser_under_traffic_is_detected_restarted_and_the_queued_messages_go_out(
+    sig, api, engine_worker
+):
+    """SIGSTOP freezes (or SIGKILL kills) every Chromium process of the session under traffic.
+    The engine must notice (bounded browser calls), kill what is left, start a new browser on the
+    same profile, reconnect without a scan and send what waited. Prints the recovery time."""
     engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="0")
     session = create_and_link(api, name="hung")
     ids = []
 
     def send(text):
         response = api.post(
-            f"/api/v1/sessions/{session.id}/messages", {"to": CONTACT, "text": text}, format="json"
+            # `queue`: a killed browser is noticed at once and the session shows disconnected.
+            f"/api/v1/sessions/{session.id}/messages",
+            {"to": CONTACT, "text": text, "queue": True},
+            format="json",
         )
         assert response.status_code == 202, response.content
         ids.append(response.json()["messageId"])
@@ -122,7 +129,7 @@ def test_a_hung_browser_is_detected_restarted_and_the_queued_messages_go_out(api
     assert frozen
     hung_at = time.monotonic()
     for pid in frozen:
-        os.kill(pid, signal.SIGSTOP)
+        os.kill(pid, sig)
     try:
         for i in range(10):
             send(f"during-{i}")
@@ -141,11 +148,9 @@ def test_a_hung_browser_is_detected_restarted_and_the_queued_messages_go_out(api
         reconnected = time.monotonic() - hung_at
     finally:
         for pid in frozen:  # never leave stopped processes behind
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     wait_for(
         lambda: not Message.objects.filter(pk__in=ids, status__in=["queued", "sending"]).exists(),
         60,
@@ -157,10 +162,11 @@ def test_a_hung_browser_is_detected_restarted_and_the_queued_messages_go_out(api
         pk__in=ids, status=MessageStatus.FAILED, error_code="send_uncertain"
     ).count()
     assert done + uncertain == len(ids) and uncertain <= 1
-    assert not set(frozen) & set(browser_pids(session.id)), "the hung browser must be replaced"
+    assert not set(frozen) & set(browser_pids(session.id)), "the browser must be replaced"
     statuses = [e.to_status for e in session.events.order_by("id")]
     assert statuses.count("qr") == 1, statuses  # came back from its profile, no new scan
     print(
-        f"\nhung browser: detected after {detected:.1f}s, connected again after {reconnected:.1f}s, "
+        f"\n{signal.Signals(sig).name} of the browser: detected after {detected:.1f}s, "
+        f"connected again after {reconnected:.1f}s, "
         f"all {len(ids)} messages settled after {drained:.1f}s ({uncertain} send_uncertain)"
     )

@@ -1,0 +1,53 @@
+"""The session actor's loop with the recording engine double: how often it calls the page."""
+
+import time
+
+import pytest
+
+from messaging.tests.engine_double import RecordingEngine
+from sessions_app.engine import actor as actor_module
+from sessions_app.engine.actor import SessionActor
+from sessions_app.models import DesiredState, Session, SessionStatus
+from sessions_app.tests.helpers import wait_for
+
+
+class DrainRecordingEngine(RecordingEngine):
+    """Records the wait of every drain and takes it, as the page would with no events."""
+
+    def __init__(self, session):
+        super().__init__()
+        self.waits: list[float] = []
+
+    def drain_events(self, wait: float):
+        self.waits.append(wait)
+        time.sleep(wait)
+        return []
+
+
+@pytest.mark.slow
+def test_an_idle_session_drains_less_often_and_a_nudge_makes_it_prompt_again(transactional_db, monkeypatch):
+    monkeypatch.setattr(actor_module, "DRAIN_WAIT", 0.01)
+    monkeypatch.setattr(actor_module, "DRAIN_WAIT_IDLE", 0.05)
+    monkeypatch.setattr(actor_module, "IDLE_AFTER", 0.3)
+    session = Session.objects.create(
+        name="idle", status=SessionStatus.STARTING, desired_state=DesiredState.RUNNING
+    )
+    engines: list[DrainRecordingEngine] = []
+
+    def factory(session):
+        engines.append(DrainRecordingEngine(session))
+        return engines[-1]
+
+    actor = SessionActor(session_id=session.pk, node="test-node", engine_factory=factory)
+    actor.start()
+    try:
+        wait_for(lambda: engines and 0.05 in engines[0].waits, 10, what="the idle drain wait")
+        engine = engines[0]
+        assert engine.waits[0] == 0.01  # busy right after the start
+        actor.wake()  # what a nudge to send does
+        seen = len(engine.waits)
+        wait_for(lambda: 0.01 in engine.waits[seen + 1 :], 5, what="the prompt drain wait again")
+        assert Session.objects.get(pk=session.pk).status == SessionStatus.CONNECTED
+    finally:
+        actor.request_stop("shutdown")
+        actor.thread.join(10)
