@@ -83,19 +83,23 @@ def send_inbound(api, session, count: int) -> list[str]:
     return texts
 
 
-@pytest.mark.django_db
-def test_media_sent_onto_a_full_disk_is_a_clear_503_that_stores_nothing(
-    api, session, media_root, monkeypatch
-):
+@pytest.fixture
+def disk_full(media_root, monkeypatch):
+    """Writes into DATA_DIR/media fail half-way with ENOSPC, as on a full disk (in milliseconds;
+    the real full-disk test below mounts a small tmpfs)."""
     real_write = Path.write_bytes
 
-    def disk_full(path, data):
+    def write(path, data):
         if path.parent == media_root:
             real_write(path, data[:10])
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(path, data)
 
-    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    monkeypatch.setattr(Path, "write_bytes", write)
+
+
+@pytest.mark.django_db
+def test_media_sent_onto_a_full_disk_is_a_clear_503_that_stores_nothing(api, session, media_root, disk_full):
     body = {"to": CONTACT, "media": {"type": "image", "data": base64.b64encode(PNG).decode()}}
     response = api.post(f"/api/v1/sessions/{session.id}/messages", body, format="json")
 
@@ -108,20 +112,11 @@ def test_media_sent_onto_a_full_disk_is_a_clear_503_that_stores_nothing(
 
 @pytest.mark.django_db
 def test_a_download_onto_a_full_disk_keeps_the_message_with_the_error_and_no_partial_file(
-    session, engine, emitted, media_root, monkeypatch
+    session, engine, emitted, media_root, disk_full
 ):
     """The same promise as the real full-disk test below, in milliseconds: the write fails
     half-way, the message is kept, the error is readable, the download is retried later."""
     engine.media[IMG_ID] = (PNG, "image/png")
-    real_write = Path.write_bytes
-
-    def disk_full(path, data):
-        if path.parent == media_root:
-            real_write(path, data[:10])
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(path, data)
-
-    monkeypatch.setattr(Path, "write_bytes", disk_full)
     pump.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
 
     message = Message.objects.get()
