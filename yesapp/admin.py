@@ -1,9 +1,27 @@
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
-from yesapp.apikeys import apikey_revoke_key
+from yesapp.apikeys import apikey_create, apikey_revoke_key
 from yesapp.authentication import auth_failures_retry_after, client_address, record_auth_failure
 from yesapp.models import ApiKey
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ("name", "is_admin", "sessions")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("is_admin") and data.get("sessions"):
+            raise forms.ValidationError(
+                "A key limited to some sessions is never an admin key: untick admin, or pick no session."
+            )
+        if not data.get("is_admin") and not data.get("sessions"):
+            raise forms.ValidationError("Pick the sessions this key may use, or make it an admin key.")
+        return data
 
 
 @admin.register(ApiKey)
@@ -16,9 +34,47 @@ class ApiKeyAdmin(admin.ModelAdmin):
     filter_horizontal = ("sessions",)
     actions = ["revoke"]
 
-    def has_add_permission(self, request) -> bool:
-        # A key is shown once when made; `manage.py createapikey` or the API makes them.
-        return False
+    # --- adding: the same service as the API and createapikey; the key is shown once --------
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ApiKeyAddForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, raw_key = apikey_create(
+            name=form.cleaned_data["name"],
+            is_admin=form.cleaned_data["is_admin"],
+            session_ids=[session.pk for session in form.cleaned_data["sessions"]],
+        )
+        # The admin logs and links the object it was given: make it the key just created.
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(key, field.attname))
+        obj._state.adding = False
+        request.yesapp_new_key = raw_key  # for response_add only: never stored anywhere
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if change:  # on add, apikey_create already set the sessions
+            super().save_related(request, form, formsets, change)
+
+    def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+        # The key goes into this page only: not into a message, which the session would keep.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "key": obj,
+            "raw_key": request.yesapp_new_key,
+            "title": "API key created",
+        }
+        return TemplateResponse(request, "admin/yesapp/apikey/created.html", context)
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -28,10 +30,6 @@ def test_admin_lists_keys_by_prefix_and_never_shows_the_hash(admin_client):
     change = admin_client.get(f"/admin/yesapp/apikey/{key.pk}/change/").content.decode()
     for page in (changelist, change):
         assert key.key_hash not in page and raw_key not in page
-
-
-def test_admin_cannot_add_keys_because_a_key_is_shown_only_once(admin_client):
-    assert admin_client.get("/admin/yesapp/apikey/add/").status_code == 403
 
 
 def test_admin_action_revokes_selected_keys(admin_client):
@@ -69,3 +67,42 @@ def test_admin_sign_in_with_the_right_password_works_and_is_not_counted(client, 
         signed_in = client.post("/admin/login/", {"username": "ops", "password": "right-horse-battery"})
         assert signed_in.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_admin_creates_a_scoped_key_and_shows_it_once(admin_client):
+    from django.contrib.admin.models import LogEntry
+
+    from sessions_app.models import Session
+
+    session = Session.objects.create(name="shop")
+    response = admin_client.post(
+        "/admin/yesapp/apikey/add/", {"name": "shop desk", "sessions": [str(session.pk)]}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    (raw_key,) = set(re.findall(r"\b[0-9a-f]{64}\b", html))
+    key = apikey_authenticate(raw_key)
+    assert key.name == "shop desk" and not key.is_admin and list(key.sessions.all()) == [session]
+    assert "shown this once" in html and "shop" in html
+    assert LogEntry.objects.filter(object_id=str(key.pk)).exists()
+    # Never again: not on the key's page, not in the list, not in a message.
+    for page in ("/admin/yesapp/apikey/", f"/admin/yesapp/apikey/{key.pk}/change/"):
+        assert raw_key not in admin_client.get(page).content.decode()
+
+
+@pytest.mark.parametrize(
+    "form, error",
+    [
+        ({"name": "both", "is_admin": "on", "sessions": ["SESSION"]}, "never an admin key"),
+        ({"name": "neither"}, "Pick the sessions"),
+        ({"name": "", "is_admin": "on"}, "This field is required"),
+    ],
+)
+def test_admin_refuses_a_key_that_makes_no_sense(admin_client, form, error):
+    from sessions_app.models import Session
+
+    session = Session.objects.create(name="shop")
+    form = {k: [str(session.pk)] if v == ["SESSION"] else v for k, v in form.items()}
+    response = admin_client.post("/admin/yesapp/apikey/add/", form)
+    assert response.status_code == 200 and error in response.content.decode()
+    assert not ApiKey.objects.filter(name=form["name"]).exists()
