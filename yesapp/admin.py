@@ -8,7 +8,7 @@ from yesapp.authentication import auth_failures_retry_after, client_address, rec
 from yesapp.models import ApiKey
 
 
-class ApiKeyAddForm(forms.ModelForm):
+class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ("name", "is_admin", "sessions")
@@ -34,14 +34,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     filter_horizontal = ("sessions",)
     actions = ["revoke"]
 
-    # --- adding: the same service as the API and createapikey; the key is shown once --------
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = ApiKeyAddForm
-        return super().get_form(request, obj, **kwargs)
+    form = ApiKeyForm  # adding or changing, a key is admin or limited to sessions
 
+    # --- adding: the same service as the API and createapikey; the key is shown once --------
     def get_fields(self, request, obj=None):
-        return ApiKeyAddForm.Meta.fields if obj is None else self.fields
+        return ApiKeyForm.Meta.fields if obj is None else self.fields
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields

@@ -106,3 +106,18 @@ def test_admin_refuses_a_key_that_makes_no_sense(admin_client, form, error):
     response = admin_client.post("/admin/yesapp/apikey/add/", form)
     assert response.status_code == 200 and error in response.content.decode()
     assert not ApiKey.objects.filter(name=form["name"]).exists()
+
+
+def test_admin_changing_a_key_keeps_it_admin_or_limited(admin_client):
+    from sessions_app.models import Session
+
+    session = Session.objects.create(name="shop")
+    key, _ = apikey_create(name="bot", session_ids=[session.pk])
+    url = f"/admin/yesapp/apikey/{key.pk}/change/"
+    response = admin_client.post(url, {"name": "bot", "is_admin": "on", "sessions": [str(session.pk)]})
+    assert response.status_code == 200 and "never an admin key" in response.content.decode()
+    assert not ApiKey.objects.get(pk=key.pk).is_admin
+    other = Session.objects.create(name="other")
+    response = admin_client.post(url, {"name": "bot", "sessions": [str(other.pk)]})
+    assert response.status_code == 302
+    assert list(ApiKey.objects.get(pk=key.pk).sessions.all()) == [other]
