@@ -173,6 +173,7 @@ class YesAppCollector(Collector):
         yield family
 
     def _redis_metrics(self) -> Iterator:
+        from sessions_app.engine.memory import browser_memory_all
         from sessions_app.engine.nodes import live_nodes
 
         up = GaugeMetricFamily("yesapp_redis_up", "1 when Redis answered this scrape.")
@@ -181,6 +182,7 @@ class YesAppCollector(Collector):
             tally = webhook_attempts_tally(redis)
             nodes = live_nodes()
             queue_lengths = {name: redis.llen(name) for name in CELERY_QUEUES}
+            browser_memory = browser_memory_all()
         except Exception as exc:  # Redis away: the database metrics above still count
             logger.warning("Metrics: Redis did not answer: %s", exc)
             up.add_metric([], 0)
@@ -215,6 +217,15 @@ class YesAppCollector(Collector):
         for name, length in queue_lengths.items():
             queues.add_metric([name], length)
         yield queues
+
+        memory = GaugeMetricFamily(
+            "yesapp_session_browser_memory_bytes",
+            "PSS of each running session's browser, as its engine node measured it (every 30 s).",
+            labels=["session_id"],
+        )
+        for session_id, size in sorted(browser_memory.items()):
+            memory.add_metric([session_id], size)
+        yield memory
 
 
 registry = CollectorRegistry(auto_describe=False)

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from redis.exceptions import RedisError
 
 from dashboard.auth import viewer_required
 from dashboard.forms import PairingCodeForm, SendForm, WebhookForm
@@ -13,6 +14,7 @@ from dashboard.scope import session_for_viewer
 from dashboard.views.messages import message_log_context
 from dashboard.views.sessions import available_actions
 from sessions_app import services
+from sessions_app.engine.memory import browser_memory_of
 from sessions_app.models import Session, SessionStatus
 from sessions_app.qr import qr_data_url
 from webhooks.selectors import webhook_config_for_session
@@ -30,6 +32,18 @@ def link_context(session: Session) -> dict:
     }
 
 
+def header_context(request: HttpRequest, session: Session) -> dict:
+    try:
+        memory = browser_memory_of([session.pk]).get(str(session.pk))
+    except (RedisError, OSError):  # the page still works without Redis; the figure is unknown
+        memory = None
+    return {
+        "session": session,
+        "actions": available_actions(session, is_admin=request.viewer.is_admin),
+        "browser_memory": memory,
+    }
+
+
 def webhook_context(session: Session) -> dict:
     config = webhook_config_for_session(session=session)
     initial = {"url": config.url, "events": list(config.events)} if config else {}
@@ -38,8 +52,7 @@ def webhook_context(session: Session) -> dict:
 
 def session_detail_context(request: HttpRequest, session: Session) -> dict:
     return {
-        "session": session,
-        "actions": available_actions(session, is_admin=request.viewer.is_admin),
+        **header_context(request, session),
         "send_form": SendForm(),
         "pairing_form": PairingCodeForm(),
         "directions": DIRECTIONS,
@@ -61,8 +74,7 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
 @viewer_required
 def session_header(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
-    context = {"session": session, "actions": available_actions(session, is_admin=request.viewer.is_admin)}
-    return render(request, "partials/session_header.html", context)
+    return render(request, "partials/session_header.html", header_context(request, session))
 
 
 @require_GET

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
@@ -18,10 +19,14 @@ from django.db import close_old_connections, connection
 from sessions_app.engine.actor import SessionActor
 from sessions_app.engine.base import Engine
 from sessions_app.engine.lease import lease_acquire, lease_release, lease_renew
+from sessions_app.engine.memory import browser_memory_report, pss_bytes
 from sessions_app.engine.nodes import node_gone, node_heartbeat
 from sessions_app.models import DesiredState, Session, SessionStatus
 
 logger = logging.getLogger(__name__)
+
+# Seconds between measures of the browsers' memory (reading /proc costs a few ms a session).
+MEMORY_REPORT_INTERVAL = 30.0
 
 _current: SessionHost | None = None
 
@@ -54,6 +59,8 @@ class SessionHost:
         self.stopping = threading.Event()
         self.wakeup = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="session-host", daemon=True)
+        self._memory_reported_at = 0.0
+        self._memory_unmeasured = False
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -121,6 +128,11 @@ class SessionHost:
                 actor.request_stop("stop")
         for session_id in sorted(wanted_ids):
             self.claim(session_id)
+        now = time.monotonic()
+        # A browser not measured yet (just started) is measured at the next scan.
+        if self._memory_unmeasured or now - self._memory_reported_at >= MEMORY_REPORT_INTERVAL:
+            self._memory_reported_at = now
+            self.report_memory()
 
     def claim(self, session_id: str) -> SessionActor | None:
         """Starts the session here when this node has room and the lease is free."""
@@ -190,6 +202,10 @@ class SessionHost:
                 "code": "engine_timeout",
             }
 
-    def stats(self) -> dict:
+    def report_memory(self) -> None:
+        """Measures each running session's browser (sessions_app/engine/memory.py)."""
         with self.lock:
-            return {sid: {"restarts": a.restarts, "pids": a.memory_pids()} for sid, a in self.actors.items()}
+            actors = list(self.actors.items())
+        figures = {session_id: pss_bytes(actor.memory_pids()) for session_id, actor in actors}
+        self._memory_unmeasured = not all(figures.values())
+        browser_memory_report({session_id: size for session_id, size in figures.items() if size})

@@ -7,6 +7,7 @@ import signal
 import pytest
 
 from sessions_app.engine.lease import lease_owner
+from sessions_app.engine.memory import browser_memory_of
 from sessions_app.models import Session
 from sessions_app.tests.helpers import PHONE, browser_pids, create_and_link, wait_for, wait_status
 
@@ -36,6 +37,12 @@ def test_link_restart_worker_and_logout(api, engine_worker):
 def test_a_killed_browser_is_restarted_and_reconnects_by_itself(api, engine_worker):
     engine_worker("engine-a")
     session = create_and_link(api, name="crash")
+    # Its node measures the browser soon after taking the session (PSS of a Chromium: 100+ MB).
+    wait_for(
+        lambda: browser_memory_of([session.id]).get(str(session.id), 0) > 100 << 20,
+        30,
+        what="the browser's memory measured",
+    )
     pids = browser_pids(session.id)
     assert pids
     for pid in pids:

@@ -1,0 +1,82 @@
+"""Each running session's browser memory: measured by its node, shown by /metrics and the
+dashboard. A real process stands in for the browser (its PSS is read from /proc)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from dashboard.tests.conftest import sign_in_with_key
+from sessions_app.engine.host import SessionHost
+from sessions_app.engine.memory import MEMORY_KEY, browser_memory_all, browser_memory_of, pss_bytes
+from sessions_app.models import Session, SessionStatus
+from yesapp.redis import get_redis
+from yesapp.tests.test_metrics import scrape
+
+pytestmark = pytest.mark.django_db
+
+
+class RunningActor:
+    """What the host asks of an actor here: the pids of its browser."""
+
+    def __init__(self, pids):
+        self.pids = pids
+
+    def memory_pids(self):
+        return self.pids
+
+
+@pytest.fixture
+def big_process():
+    """A process holding 64 MB of its own memory, as a browser would."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; b = bytearray(64 << 20); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout.readline().strip() == b"ok"
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_the_node_measures_each_browser_and_any_web_process_reads_it(big_process, settings, raw_api_key):
+    settings.METRICS_ENABLED, settings.METRICS_TOKEN = True, ""
+    session = Session.objects.create(name="big", status=SessionStatus.CONNECTED)
+    idle = Session.objects.create(name="stopped", status=SessionStatus.STOPPED)
+    host = SessionHost("test-node@here")
+    host.actors = {str(session.pk): RunningActor([big_process.pid]), "gone": RunningActor([999_999_999])}
+    host.report_memory()
+
+    size = browser_memory_of([session.pk, idle.pk])[str(session.pk)]
+    assert 64 << 20 <= size < 256 << 20  # its 64 MB, plus Python itself
+    assert set(browser_memory_all()) == {str(session.pk)}  # nothing for a pid that is gone
+    assert browser_memory_of([idle.pk]) == {}
+    assert scrape()[("yesapp_session_browser_memory_bytes", (("session_id", str(session.pk)),))] == size
+
+    client = Client()
+    sign_in_with_key(client, raw_api_key)
+    header = client.get(reverse("dashboard:session-header", args=[session.pk])).content.decode()
+    assert "Browser memory" in header and "MB" in header
+    assert (
+        "Browser memory"
+        not in client.get(reverse("dashboard:session-header", args=[idle.pk])).content.decode()
+    )
+
+
+def test_the_figure_expires_unless_the_node_measures_again(big_process):
+    session = Session.objects.create(name="big", status=SessionStatus.CONNECTED)
+    host = SessionHost("test-node@here")
+    host.actors = {str(session.pk): RunningActor([big_process.pid])}
+    host.report_memory()
+    assert 0 < get_redis().ttl(MEMORY_KEY.format(session_id=session.pk)) <= 60
+
+
+def test_pss_of_processes_that_are_gone_is_zero():
+    assert pss_bytes([999_999_999]) == 0 and pss_bytes([os.getpid()]) > 0
