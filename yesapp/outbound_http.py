@@ -14,6 +14,8 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -92,6 +94,25 @@ def _watch(sock: socket.socket | None) -> None:
         deadline.watch(sock)
 
 
+# getaddrinfo has no timeout of its own: a slow DNS server (the target's own, say) could hold
+# a request for resolv.conf's timeouts × attempts × servers. Resolving in this small pool lets
+# the caller stop waiting at its connect timeout.
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbound-dns")
+DEFAULT_RESOLVE_TIMEOUT = 10.0
+
+
+def _seconds(timeout) -> float:
+    return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else DEFAULT_RESOLVE_TIMEOUT
+
+
+def _resolve(host: str, port: int, *, timeout: float) -> list:
+    future = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        raise socket.gaierror(f"resolving {host} took longer than {timeout:g} s") from None
+
+
 class _CheckedConnectMixin:
     address_allowed: AddressPolicy
     setting: str
@@ -102,7 +123,7 @@ class _CheckedConnectMixin:
 
     def _new_conn(self) -> socket.socket:
         try:
-            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+            infos = _resolve(self._dns_host, self.port, timeout=_seconds(self.timeout))
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc
         addresses = list(dict.fromkeys(info[4][0] for info in infos))

@@ -46,6 +46,24 @@ def test_dns_rebinding_after_the_save_is_refused_at_delivery(settings, make_sess
     assert receiver.received() == []
 
 
+def test_a_dns_server_that_never_answers_cannot_hold_an_attempt(settings, monkeypatch):
+    """getaddrinfo has no timeout of its own; the attempt stops waiting at its own."""
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    real_getaddrinfo = socket.getaddrinfo
+
+    def slow_dns(host, port, *args, **kwargs):
+        if host == "hooks.slow-dns.test":
+            time.sleep(5)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
+    started = time.monotonic()
+    result = _post("http://hooks.slow-dns.test/hook", timeout=1)
+    assert time.monotonic() - started < 2.5
+    assert result.status_code is None and not result.permanent_error  # retried later
+    assert result.error == "Timed out after 1 s" or result.error.startswith("Could not resolve")
+
+
 def test_redirects_are_not_followed(settings, receiver):
     settings.WEBHOOK_ALLOW_PRIVATE = True
     receiver.script("/hook", Answer(302, body=b""))
