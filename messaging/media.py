@@ -206,7 +206,7 @@ def fetch_url(url: str) -> tuple[bytes, str, str]:
     with http, total_deadline(timeout) as cutoff:
         try:
             fetched = _fetch(http, url, timeout=timeout, deadline=deadline)
-        except MediaFetchFailed as exc:
+        except InvalidInput as exc:  # MediaFetchFailed, or a hop refused for what arrived cut short
             if cutoff.expired:  # the deadline cut a server that kept dripping bytes
                 raise _took_too_long(url) from exc
             raise

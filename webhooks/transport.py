@@ -94,6 +94,8 @@ def _failure(exc: Exception, *, started: float, url: str, timeout: float, cut: b
         return _result(started, error=str(exc)[:500], permanent_error=True)
     if cut:  # the deadline cut a receiver that kept dripping bytes
         return _timed_out(started, timeout)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return _result(started, error=f"Could not connect to {safe_url(url)} within {timeout:g} s")
     if isinstance(exc, requests.exceptions.ConnectionError):
         cause = _root_cause(exc)
         if isinstance(cause, NameResolutionError):

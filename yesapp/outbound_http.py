@@ -11,11 +11,11 @@ passes, the sockets of the requests made under it are shut down, which ends any 
 """
 
 import contextlib
+import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,34 +39,49 @@ class PrivateAddressRefused(Exception):
 
 
 class Deadline:
-    """The end of an exchange: past it, the sockets it watches are shut down."""
+    """The end of an exchange: past it, the connections it watches are shut down."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
+        self.ends_at = time.monotonic() + seconds
         self.expired = False
-        self._sockets: list[socket.socket] = []
+        self._handles: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
+    def remaining(self) -> float:
+        return max(0.0, self.ends_at - time.monotonic())
+
     def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                _shut(sock)
+        """Keeps a handle of its own on the connection (a dup of the descriptor): TLS wraps the
+        socket in another object during the handshake, and the handle still reaches it."""
+        with contextlib.suppress(OSError):
+            handle = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
+            with self._lock:
+                self._handles.append(handle)
+                if self.expired:
+                    _shut(handle)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            for sock in self._sockets:
-                _shut(sock)
+            for handle in self._handles:
+                _shut(handle)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for handle in self._handles:
+                handle.close()  # our descriptor only: the connection lives on if in use
+            self._handles.clear()
 
 
-def _shut(sock: socket.socket) -> None:
-    # The plain socket's shutdown, also for a TLS socket (whose own would tear down its SSL
-    # object under the thread reading it): the blocked read returns at once.
+def _shut(handle: socket.socket) -> None:
+    # Shutting the connection down (not closing a descriptor) ends any blocked read or
+    # handshake on it, in whichever object reads it.
     with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        handle.shutdown(socket.SHUT_RDWR)
 
 
 _local = threading.local()
@@ -75,8 +90,9 @@ _local = threading.local()
 @contextlib.contextmanager
 def total_deadline(seconds: float) -> Iterator[Deadline]:
     """Bounds every request this thread makes through a guarded session inside the block to
-    `seconds` in all. Check `deadline.expired` when a request fails: a cut connection then
-    means the time ran out."""
+    `seconds` in all: DNS, connecting (to each address in turn), the TLS handshake, sending
+    and reading. Check `deadline.expired` when a request fails: a cut connection then means
+    the time ran out."""
     deadline = Deadline(seconds)
     previous = getattr(_local, "deadline", None)
     _local.deadline = deadline
@@ -84,33 +100,52 @@ def total_deadline(seconds: float) -> Iterator[Deadline]:
     try:
         yield deadline
     finally:
-        deadline._timer.cancel()
+        deadline.close()
         _local.deadline = previous
 
 
+def _current_deadline() -> Deadline | None:
+    return getattr(_local, "deadline", None)
+
+
 def _watch(sock: socket.socket | None) -> None:
-    deadline = getattr(_local, "deadline", None)
+    deadline = _current_deadline()
     if deadline is not None and sock is not None:
         deadline.watch(sock)
 
 
+def _time_left(timeout) -> float:
+    """A step's timeout: its own (or DEFAULT_STEP_TIMEOUT), capped by the deadline's rest."""
+    seconds = float(timeout) if isinstance(timeout, int | float) and timeout > 0 else DEFAULT_STEP_TIMEOUT
+    deadline = _current_deadline()
+    return min(seconds, deadline.remaining()) if deadline is not None else seconds
+
+
 # getaddrinfo has no timeout of its own: a slow DNS server (the target's own, say) could hold
-# a request for resolv.conf's timeouts × attempts × servers. Resolving in this small pool lets
-# the caller stop waiting at its connect timeout.
-_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbound-dns")
-DEFAULT_RESOLVE_TIMEOUT = 10.0
-
-
-def _seconds(timeout) -> float:
-    return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else DEFAULT_RESOLVE_TIMEOUT
+# a request for resolv.conf's timeouts × attempts × servers. Each lookup gets a thread of its
+# own, which the caller stops waiting for at its timeout (a shared pool would let one
+# receiver's hung lookups delay everyone else's).
+DEFAULT_STEP_TIMEOUT = 10.0
 
 
 def _resolve(host: str, port: int, *, timeout: float) -> list:
-    future = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
-    try:
-        return future.result(timeout=timeout)
-    except FutureTimeout:
-        raise socket.gaierror(f"resolving {host} took longer than {timeout:g} s") from None
+    answer: dict = {}
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            answer["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name="outbound-dns", daemon=True).start()
+    if not done.wait(timeout):
+        raise socket.gaierror(f"resolving {host} took longer than {timeout:g} s")
+    if "error" in answer:
+        raise answer["error"]
+    return answer["infos"]
 
 
 class _CheckedConnectMixin:
@@ -123,7 +158,7 @@ class _CheckedConnectMixin:
 
     def _new_conn(self) -> socket.socket:
         try:
-            infos = _resolve(self._dns_host, self.port, timeout=_seconds(self.timeout))
+            infos = _resolve(self._dns_host, self.port, timeout=_time_left(self.timeout))
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc
         addresses = list(dict.fromkeys(info[4][0] for info in infos))
@@ -132,20 +167,28 @@ class _CheckedConnectMixin:
             raise PrivateAddressRefused(self.host, addresses, self.setting)
         error: Exception | None = None
         for address in addresses:
+            timeout = _time_left(self.timeout)  # many dead addresses share one deadline
+            if timeout <= 0:
+                break
             try:
                 sock = create_connection(
                     (address, self.port),
-                    self.timeout,
+                    timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
-                _watch(sock)
-                return sock
             except TimeoutError:
                 error = ConnectTimeoutError(self, f"Connection to {self.host} ({address}) timed out")
+                continue
             except OSError as exc:
                 error = NewConnectionError(self, f"Failed to connect to {self.host} ({address}): {exc}")
-        raise error
+                continue
+            # Later reads use the request's own timeout; the deadline may cut it (and the TLS
+            # handshake) short.
+            sock.settimeout(self.timeout if isinstance(self.timeout, int | float) else None)
+            _watch(sock)
+            return sock
+        raise error or ConnectTimeoutError(self, f"Connecting to {self.host} ran out of time")
 
 
 def guarded_session(

@@ -1,6 +1,7 @@
 """Outbound HTTP against a real local server: private targets, redirects, bounds."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -9,6 +10,7 @@ from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.services import webhook_configure, webhook_delivery_attempt
 from webhooks.tests.conftest import Answer, emit_message
 from webhooks.transport import post_webhook
+from yesapp import outbound_http
 from yesapp.tests.helpers import DripServer
 
 
@@ -106,6 +108,63 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_timeout(settings, part):
         assert result.status_code is None and result.error == "Timed out after 1 s"
     else:  # the status line came in time: the receiver answered, its body is cut
         assert result.status_code == 200
+
+
+def test_a_tls_handshake_that_never_ends_is_cut_at_the_timeout(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    server = DripServer("tls")
+    try:
+        started = time.monotonic()
+        result = _post(server.url.replace("http://", "https://"), timeout=1)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert elapsed < 2.5 and result.error == "Timed out after 1 s"
+
+
+def test_many_dead_addresses_share_one_deadline(settings, monkeypatch):
+    """A host with many addresses that never answer: each connect gets only what is left."""
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    real_getaddrinfo = socket.getaddrinfo
+
+    def many_addresses(host, port, *args, **kwargs):
+        if host == "hooks.many.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (f"93.184.216.{n}", port)) for n in range(6)]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    def black_hole(address, timeout, **kwargs):
+        time.sleep(timeout)
+        raise TimeoutError
+
+    monkeypatch.setattr(socket, "getaddrinfo", many_addresses)
+    monkeypatch.setattr(outbound_http, "create_connection", black_hole)
+    started = time.monotonic()
+    result = _post("http://hooks.many.test/hook", timeout=1)
+    assert time.monotonic() - started < 1.5
+    assert result.status_code is None and not result.permanent_error and "1 s" in result.error
+
+
+def test_hung_dns_lookups_for_one_receiver_do_not_delay_another(settings, monkeypatch, receiver):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    real_getaddrinfo = socket.getaddrinfo
+
+    def slow_for_one_host(host, port, *args, **kwargs):
+        if host == "hooks.slow-dns.test":
+            time.sleep(3)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_for_one_host)
+    stuck = [
+        threading.Thread(target=_post, args=("http://hooks.slow-dns.test/hook",), kwargs={"timeout": 0.5})
+        for _ in range(8)
+    ]
+    for thread in stuck:
+        thread.start()
+    for thread in stuck:
+        thread.join()  # each gave up after 0.5 s; their lookups still hang
+    started = time.monotonic()
+    result = _post(receiver.url(), timeout=1)
+    assert result.succeeded and time.monotonic() - started < 0.5
 
 
 def test_a_closed_port_is_a_transient_connection_error(settings):

@@ -28,8 +28,9 @@ def assert_error_shape(response, status: int, code: str | None = None) -> dict:
 
 
 class DripServer:
-    """A loopback HTTP server that never finishes: it sends its answer a few bytes at a time,
-    each well within any per-read timeout (`part` = "headers" or "body")."""
+    """A loopback server that never finishes: it sends its answer a few bytes at a time, each
+    well within any per-read timeout. `part`: "headers" or "body" of an HTTP answer, or "tls"
+    (a TLS record that never ends, so the client's handshake waits for ever)."""
 
     def __init__(self, part: str, every: float = 0.2):
         self.part, self.every = part, every
@@ -51,13 +52,16 @@ class DripServer:
     def _drip(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            if self.part == "tls":  # a handshake record announcing 16 KB, then a byte at a time
+                conn.sendall(b"\x16\x03\x03\x40\x00")
+            else:
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
             if self.part == "body":
                 conn.sendall(b"Content-Type: image/png\r\nConnection: close\r\n\r\n")
             for n in range(300):
                 if self.stop.wait(self.every):
                     return
-                conn.sendall(f"X-Drip-{n}: 1\r\n".encode() if self.part == "headers" else b"x")
+                conn.sendall(f"X-Drip-{n}: 1\r\n".encode() if self.part == "headers" else b"\x00")
 
     def close(self) -> None:
         self.stop.set()
