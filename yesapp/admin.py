@@ -97,6 +97,8 @@ def throttled_admin_login(request: HttpRequest, extra_context=None) -> HttpRespo
         response["Retry-After"] = str(retry_after)
         return response
     response = admin.site.login(request, extra_context)
-    if not (request.user.is_authenticated and request.user.is_staff):
+    # A sign-in that worked redirects; the form again means it failed, also for a browser
+    # already signed in as someone else (its request.user is staff either way).
+    if response.status_code != 302:
         record_auth_failure(address)
     return response

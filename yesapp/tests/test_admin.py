@@ -121,3 +121,18 @@ def test_admin_changing_a_key_keeps_it_admin_or_limited(admin_client):
     response = admin_client.post(url, {"name": "bot", "sessions": [str(other.pk)]})
     assert response.status_code == 302
     assert list(ApiKey.objects.get(pk=key.pk).sessions.all()) == [other]
+
+
+def test_a_signed_in_staff_user_guessing_another_password_is_throttled_too(
+    client, settings, django_user_model
+):
+    settings.AUTH_FAILURE_LIMIT = 3
+    django_user_model.objects.create_user(
+        "root", password="root-horse-battery", is_staff=True, is_superuser=True
+    )
+    helper = django_user_model.objects.create_user("helper", password="helper-pass-123", is_staff=True)
+    client.force_login(helper)
+    for _ in range(3):
+        assert client.post("/admin/login/", {"username": "root", "password": "wrong"}).status_code == 200
+    refused = client.post("/admin/login/", {"username": "root", "password": "root-horse-battery"})
+    assert refused.status_code == 429
