@@ -60,7 +60,7 @@ class SessionHost:
         self.wakeup = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="session-host", daemon=True)
         self._memory_reported_at = 0.0
-        self._memory_unmeasured = False
+        self._memory_measured: set[str] = set()
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -129,8 +129,7 @@ class SessionHost:
         for session_id in sorted(wanted_ids):
             self.claim(session_id)
         now = time.monotonic()
-        # A browser not measured yet (just started) is measured at the next scan.
-        if self._memory_unmeasured or now - self._memory_reported_at >= MEMORY_REPORT_INTERVAL:
+        if now - self._memory_reported_at >= MEMORY_REPORT_INTERVAL or self._new_browser():
             self._memory_reported_at = now
             self.report_memory()
 
@@ -207,5 +206,14 @@ class SessionHost:
         with self.lock:
             actors = list(self.actors.items())
         figures = {session_id: pss_bytes(actor.memory_pids()) for session_id, actor in actors}
-        self._memory_unmeasured = not all(figures.values())
-        browser_memory_report({session_id: size for session_id, size in figures.items() if size})
+        figures = {session_id: size for session_id, size in figures.items() if size}
+        self._memory_measured = set(figures)
+        browser_memory_report(figures)
+
+    def _new_browser(self) -> bool:
+        """A session whose browser runs but was not measured yet (it just started)."""
+        with self.lock:
+            actors = list(self.actors.items())
+        return any(
+            session_id not in self._memory_measured and actor.memory_pids() for session_id, actor in actors
+        )

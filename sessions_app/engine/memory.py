@@ -2,12 +2,13 @@
 
 WhatsApp Web grows as it keeps the chats it has seen (docs/PERFORMANCE.md, soak): operators
 need to see it per session. The node that runs a session measures its browser's process tree
-(PSS: pages shared between browsers are split between them) and keeps the figure in Redis
-for a few scans, so any web process can show it; a session no node runs has no figure.
+(PSS: pages shared between browsers are split between them) into Redis, where any web
+process reads it; a figure no node has renewed for a few scans is stale and not shown.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,7 +16,13 @@ from django.conf import settings
 
 from yesapp.redis import get_redis
 
-MEMORY_KEY = "yesapp:session:{session_id}:browser_memory"
+# One hash for all sessions, {session id: "<bytes> <unix time measured>"}: reading every
+# figure is one call, not a scan of the database.
+MEMORY_KEY = "yesapp:browser_memory"
+
+
+def _stale_after() -> float:
+    return max(60.0, settings.ENGINE_SCAN_INTERVAL * 6)
 
 
 def pss_bytes(pids: Iterable[int]) -> int:
@@ -34,12 +41,17 @@ def pss_bytes(pids: Iterable[int]) -> int:
 
 
 def browser_memory_report(figures: dict[str, int]) -> None:
-    """Stores each session's figure until a few scans from now (then it is stale)."""
-    ttl = max(60, int(settings.ENGINE_SCAN_INTERVAL * 6))
-    pipe = get_redis().pipeline(transaction=False)
-    for session_id, size in figures.items():
-        pipe.set(MEMORY_KEY.format(session_id=session_id), size, ex=ttl)
-    pipe.execute()
+    """Stores each session's figure; it counts until a few scans from now (then it is stale)."""
+    if figures:
+        now = int(time.time())
+        get_redis().hset(MEMORY_KEY, mapping={sid: f"{size} {now}" for sid, size in figures.items()})
+
+
+def _fresh(value: bytes | None, now: float) -> int | None:
+    if not value:
+        return None
+    size, measured_at = value.split()
+    return int(size) if now - int(measured_at) <= _stale_after() else None
 
 
 def browser_memory_of(session_ids: Iterable) -> dict[str, int]:
@@ -47,18 +59,16 @@ def browser_memory_of(session_ids: Iterable) -> dict[str, int]:
     ids = [str(session_id) for session_id in session_ids]
     if not ids:
         return {}
-    values = get_redis().mget([MEMORY_KEY.format(session_id=session_id) for session_id in ids])
-    return {session_id: int(value) for session_id, value in zip(ids, values, strict=True) if value}
+    now = time.time()
+    values = get_redis().hmget(MEMORY_KEY, ids)
+    figures = {sid: _fresh(value, now) for sid, value in zip(ids, values, strict=True)}
+    return {sid: size for sid, size in figures.items() if size is not None}
 
 
 def browser_memory_all() -> dict[str, int]:
-    """Every running session's last figure, in bytes."""
-    prefix, suffix = MEMORY_KEY.split("{session_id}")
-    redis = get_redis()
-    keys = list(redis.scan_iter(match=f"{prefix}*{suffix}", count=500))
-    values = redis.mget(keys) if keys else []
-    return {
-        key.decode()[len(prefix) : -len(suffix)]: int(value)
-        for key, value in zip(keys, values, strict=True)
-        if value
-    }
+    """Every running session's last figure, in bytes; stale ones are dropped from Redis."""
+    redis, now = get_redis(), time.time()
+    figures = {sid.decode(): _fresh(value, now) for sid, value in redis.hgetall(MEMORY_KEY).items()}
+    if stale := [sid for sid, size in figures.items() if size is None]:
+        redis.hdel(MEMORY_KEY, *stale)
+    return {sid: size for sid, size in figures.items() if size is not None}

@@ -4,6 +4,7 @@ dashboard. A real process stands in for the browser (its PSS is read from /proc)
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from django.test import Client
@@ -70,12 +71,24 @@ def test_the_node_measures_each_browser_and_any_web_process_reads_it(big_process
     )
 
 
-def test_the_figure_expires_unless_the_node_measures_again(big_process):
+def test_a_figure_no_node_renews_goes_stale_and_is_dropped(big_process, monkeypatch):
     session = Session.objects.create(name="big", status=SessionStatus.CONNECTED)
     host = SessionHost("test-node@here")
     host.actors = {str(session.pk): RunningActor([big_process.pid])}
     host.report_memory()
-    assert 0 < get_redis().ttl(MEMORY_KEY.format(session_id=session.pk)) <= 60
+    assert str(session.pk) in browser_memory_all()
+    later = time.time() + 61  # the node stopped measuring a minute ago
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert browser_memory_of([session.pk]) == {} and browser_memory_all() == {}
+    assert not get_redis().hexists(MEMORY_KEY, str(session.pk))
+
+
+def test_a_new_browser_is_measured_at_the_next_scan_then_every_30_s():
+    host = SessionHost("test-node@here")
+    host.actors = {"a": RunningActor([]), "b": RunningActor([os.getpid()])}
+    assert host._new_browser()  # b runs and was never measured
+    host.report_memory()
+    assert host._memory_measured == {"b"} and not host._new_browser()  # a has no browser yet
 
 
 def test_pss_of_processes_that_are_gone_is_zero():
