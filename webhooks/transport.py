@@ -57,17 +57,26 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str], timeout: flo
     limit = settings.WEBHOOK_RESPONSE_EXCERPT_BYTES
     started = time.monotonic()
     deadline = started + timeout
+    session = _session()
     try:
-        with (
-            total_deadline(timeout) as cutoff,
-            _session().post(
+        prepared = session.prepare_request(
+            requests.Request(
+                "POST",
                 url,
                 data=body,
                 # identity: a compressed answer could inflate far past the bytes we mean to read.
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers},
-                timeout=Timeout(total=timeout),
-                allow_redirects=False,
-                stream=True,
+            )
+        )
+    except (requests.exceptions.RequestException, ValueError) as exc:
+        # Our own request is refused (a header value requests will not send): nothing will
+        # make it acceptable, so it is not retried. What the receiver answers never is.
+        return _result(started, error=str(exc)[:500], permanent_error=True)
+    try:
+        with (
+            total_deadline(timeout) as cutoff,
+            session.send(
+                prepared, timeout=Timeout(total=timeout), allow_redirects=False, stream=True
             ) as response,
         ):
             if cutoff.expired:
@@ -89,9 +98,6 @@ def post_webhook(*, url: str, body: bytes, headers: dict[str, str], timeout: flo
 
 
 def _failure(exc: Exception, *, started: float, url: str, timeout: float, cut: bool) -> AttemptResult:
-    if isinstance(exc, ValueError):
-        # A header value requests refuses (InvalidHeader): nothing will make it acceptable.
-        return _result(started, error=str(exc)[:500], permanent_error=True)
     if cut:  # the deadline cut a receiver that kept dripping bytes
         return _timed_out(started, timeout)
     if isinstance(exc, requests.exceptions.ConnectTimeout):

@@ -231,3 +231,26 @@ def test_https_connects_to_the_checked_address_and_still_verifies_the_certificat
         assert mismatch.status_code is None and "mismatch" in mismatch.error
     finally:
         session.verify = True
+
+
+def test_a_header_value_we_cannot_send_fails_for_good_and_a_garbled_answer_is_retried(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    ours = post_webhook(url="http://127.0.0.1:9/hook", body=b"{}", headers={"X-Bad": "a\nb"}, timeout=1)
+    assert ours.permanent_error and ours.status_code is None
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer_garbled() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok")
+
+    threading.Thread(target=answer_garbled, daemon=True).start()
+    try:
+        theirs = _post(f"http://127.0.0.1:{server.getsockname()[1]}/hook")
+    finally:
+        server.close()
+    assert theirs.error and not theirs.permanent_error  # the receiver may answer properly next time
