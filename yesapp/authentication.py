@@ -12,6 +12,7 @@ from rest_framework import authentication, exceptions, permissions
 from yesapp.apikeys import apikey_authenticate
 from yesapp.models import ApiKey
 from yesapp.redis import get_redis
+from yesapp.validators import embedded_ipv4
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ def _failures_key(address: str) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return _FAILURES_KEY.format(address=address)
-    if ip.version == 6 and not ip.ipv4_mapped:
-        address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    if ip.version == 6:
+        # An IPv4 client seen through NAT64 or a mapped address counts as that IPv4 address.
+        carried = embedded_ipv4(ip)
+        address = str(carried) if carried else str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return _FAILURES_KEY.format(address=address)
 
 

@@ -88,13 +88,17 @@ def phone_from_chat_id(chat_id: str) -> str:
 
 
 # IPv6 ranges whose last 32 bits are an IPv4 address the packet ends up at: IPv4-compatible
-# (deprecated), SIIT, and NAT64's well-known and local-use prefixes.
+# (deprecated), SIIT, and NAT64's well-known prefix.
 _IPV4_IN_LAST_32_BITS = tuple(
-    ipaddress.ip_network(net) for net in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+    ipaddress.ip_network(net) for net in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
 )
+# NAT64's local-use prefix: where its IPv4 address sits depends on the local prefix length
+# (RFC 6052), so it cannot be judged; refused.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one leads to (mapped, 6to4, NAT64, ...), if it carries one."""
     if ip.ipv4_mapped or ip.sixtofour:
         return ip.ipv4_mapped or ip.sixtofour
     if any(ip in net for net in _IPV4_IN_LAST_32_BITS):
@@ -111,9 +115,9 @@ def is_public_address(address: str) -> bool:
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.teredo:
-            return False  # the client address is hidden in it: cannot be judged
-        ip = _embedded_ipv4(ip) or ip
+        if ip.teredo or ip in _LOCAL_NAT64:
+            return False  # the IPv4 address in it cannot be judged
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 

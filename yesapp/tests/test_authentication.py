@@ -90,6 +90,14 @@ def test_ipv6_failures_count_per_64_so_fresh_addresses_do_not_reset_the_limit(ra
     assert _client("2001:db8:1:3::1", raw_api_key).get(ME).status_code == 200  # the next /64
 
 
+@override_settings(AUTH_FAILURE_LIMIT=3)
+def test_ipv4_clients_behind_nat64_count_one_by_one_not_as_one_64(raw_api_key):
+    for _ in range(3):
+        assert _client("64:ff9b::cb00:7107", "f" * 64).get(ME).status_code == 401  # 203.0.113.7
+    assert _client("64:ff9b::cb00:7107", raw_api_key).get(ME).status_code == 429
+    assert _client("64:ff9b::cb00:7108", raw_api_key).get(ME).status_code == 200  # another client
+
+
 @override_settings(AUTH_FAILURE_LIMIT=3, AUTH_FAILURE_WINDOW=1)
 def test_the_block_ends_with_the_window(raw_api_key):
     import time

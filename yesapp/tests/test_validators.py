@@ -105,6 +105,7 @@ def test_session_ids_are_uuids():
         "::ffff:0:127.0.0.1",  # SIIT
         "64:ff9b::7f00:1",  # NAT64 to 127.0.0.1
         "64:ff9b:1::a00:1",  # local-use NAT64 to 10.0.0.1
+        "64:ff9b:1:7f00:0:100:808:808",  # local-use NAT64 (/48): cannot be judged
         "2002:7f00:1::1",  # 6to4 from 127.0.0.1
         "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
         "::",
