@@ -74,6 +74,16 @@ def browser_pids(data_dir: Path, session_id: str) -> list[int]:
 RUNNING_KEY = "yesapp:bench:running"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Stack:
     def __init__(self, *, redis_db: int = 8, engine_workers: int = 1, env: dict | None = None):
         self.tmp = Path(tempfile.mkdtemp(prefix="yesapp-bench-"))
@@ -121,12 +131,16 @@ class Stack:
         import redis
 
         client = redis.Redis.from_url(self.env["REDIS_URL"])
-        if not client.set(RUNNING_KEY, os.getpid(), nx=True):
-            db = client.connection_pool.connection_kwargs["db"]
-            raise SystemExit(
-                f"Another benchmark (pid {client.get(RUNNING_KEY).decode()}) uses Redis DB {db}; wait "
-                f"for it to end, or if it died: redis-cli -n {db} flushdb"
-            )
+        db = client.connection_pool.connection_kwargs["db"]
+        while not client.set(RUNNING_KEY, os.getpid(), nx=True):
+            holder = client.get(RUNNING_KEY)
+            if holder is not None and _alive(int(holder)):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                raise SystemExit(
+                    f"Another benchmark (pid {int(holder)}) uses Redis DB {db}; wait for it to end."
+                )
+            # Its benchmark died without cleaning up (SIGKILL, OOM): the database is free.
+            client.delete(RUNNING_KEY)
         for key in client.scan_iter(count=1000):
             if key != RUNNING_KEY.encode():
                 client.delete(key)

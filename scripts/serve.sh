@@ -66,10 +66,12 @@ fi
 stopping=""
 trap 'stopping=1; [ -n "${child:-}" ] && kill -TERM "$child" 2>/dev/null' TERM INT
 delay=1
-while :; do
+while [ -z "$stopping" ]; do
   started=$SECONDS
   "${cmd[@]}" &
   child=$!
+  # A stop that came just before the start (the trap saw no child yet) still reaches it.
+  if [ -n "$stopping" ]; then kill -TERM "$child" 2>/dev/null || true; fi
   # `wait` returns early when a trapped signal arrives; bash keeps each child's exit status,
   # so the last `wait` gives the child's own.
   while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
@@ -83,8 +85,6 @@ while :; do
   if [ $((SECONDS - started)) -ge 60 ]; then delay=1; fi
   echo "serve.sh: $role exited with status $status; starting it again in ${delay}s" >&2
   sleep "$delay" & wait $! || true
-  if [ -n "$stopping" ]; then
-    exit "$status"
-  fi
   delay=$((delay < 30 ? delay * 2 : 30))
 done
+exit 0  # stopped while waiting to start it again

@@ -192,7 +192,9 @@ class SessionActor:
             idle = time.monotonic() - self._last_busy > IDLE_AFTER
             events = engine.drain_events(DRAIN_WAIT_IDLE if idle else DRAIN_WAIT)
             now = time.monotonic()
-            if events or self._wake or not self.commands.empty():
+            # A nudge only matters to a connected session (the others send nothing).
+            nudged = self._wake and self.status == SessionStatus.CONNECTED
+            if events or nudged or not self.commands.empty():
                 self._last_busy = now
             for event in events:
                 self._handle_event(engine, event)
