@@ -48,9 +48,9 @@ def test_dns_rebinding_after_the_save_is_refused_at_delivery(settings, make_sess
     assert receiver.received() == []
 
 
-def test_a_dns_server_that_never_answers_cannot_hold_an_attempt(settings, monkeypatch):
-    """getaddrinfo has no timeout of its own; the attempt stops waiting at its own."""
-    settings.WEBHOOK_ALLOW_PRIVATE = False
+@pytest.fixture
+def slow_dns_host(monkeypatch) -> str:
+    """A host name whose DNS lookup takes 5 s (a receiver's slow or hostile DNS server)."""
     real_getaddrinfo = socket.getaddrinfo
 
     def slow_dns(host, port, *args, **kwargs):
@@ -59,8 +59,14 @@ def test_a_dns_server_that_never_answers_cannot_hold_an_attempt(settings, monkey
         return real_getaddrinfo(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
+    return "hooks.slow-dns.test"
+
+
+def test_a_dns_server_that_never_answers_cannot_hold_an_attempt(settings, slow_dns_host):
+    """getaddrinfo has no timeout of its own; the attempt stops waiting at its own."""
+    settings.WEBHOOK_ALLOW_PRIVATE = False
     started = time.monotonic()
-    result = _post("http://hooks.slow-dns.test/hook", timeout=1)
+    result = _post(f"http://{slow_dns_host}/hook", timeout=1)
     assert time.monotonic() - started < 2.5
     assert result.status_code is None and not result.permanent_error  # retried later
     assert result.error == "Timed out after 1 s" or result.error.startswith("Could not resolve")
@@ -144,18 +150,10 @@ def test_many_dead_addresses_share_one_deadline(settings, monkeypatch):
     assert result.status_code is None and not result.permanent_error and "1 s" in result.error
 
 
-def test_hung_dns_lookups_for_one_receiver_do_not_delay_another(settings, monkeypatch, receiver):
+def test_hung_dns_lookups_for_one_receiver_do_not_delay_another(settings, slow_dns_host, receiver):
     settings.WEBHOOK_ALLOW_PRIVATE = True
-    real_getaddrinfo = socket.getaddrinfo
-
-    def slow_for_one_host(host, port, *args, **kwargs):
-        if host == "hooks.slow-dns.test":
-            time.sleep(3)
-        return real_getaddrinfo(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", slow_for_one_host)
     stuck = [
-        threading.Thread(target=_post, args=("http://hooks.slow-dns.test/hook",), kwargs={"timeout": 0.5})
+        threading.Thread(target=_post, args=(f"http://{slow_dns_host}/hook",), kwargs={"timeout": 0.5})
         for _ in range(8)
     ]
     for thread in stuck:
