@@ -215,15 +215,26 @@ def test_redis_restarted_mid_traffic_loses_nothing_accepted(private_redis, api, 
     time.sleep(3)
     private_redis.start()
     point_celery_at(private_redis.url)
-    if worker.proc.poll() is not None:
-        # Known (reported): kombu may crash the worker when the broker drops while a message is
-        # unacked ("Unrecoverable error: ... 'NoneType' object has no attribute 'hostname'").
-        # Deployments restart it (Compose: restart unless-stopped; make run: scripts/serve.sh); so does
-        # this test.
-        warnings.warn("the engine worker exited when Redis went away; restarted as a supervisor would")
-        engine_worker("engine-b", RATE_LIMIT_PER_MINUTE="0", REDIS_URL=private_redis.url)
+    # Known, in kombu: a worker whose broker drops while a message is unacked may exit,
+    # seconds later ("Unrecoverable error: ... 'NoneType' object has no attribute 'hostname'").
+    # Deployments start it again (Compose: restart unless-stopped; make run: scripts/serve.sh,
+    # tested in yesapp/tests/test_docker.py); so does this test, whenever it happens.
+    replacements = []
+
+    def supervise() -> None:
+        if worker.proc.poll() is not None and not replacements:
+            warnings.warn(
+                "the engine worker exited when Redis went away; started again as a supervisor would"
+            )
+            replacements.append(
+                engine_worker("engine-b", RATE_LIMIT_PER_MINUTE="0", REDIS_URL=private_redis.url)
+            )
+
+    supervise()
     send_batch("after", 20)
-    wait_for(lambda: settled(ids), 120, what="everything accepted settled after Redis came back")
+    wait_for(
+        lambda: supervise() or settled(ids), 120, what="everything accepted settled after Redis came back"
+    )
     assert_each_sent_once_or_uncertain(session, texts, ids)
     assert wait_status(session.id, "connected", timeout=60)
     print(f"{len(texts)} accepted, {refused} refused with 503 while Redis was down")
