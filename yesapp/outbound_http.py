@@ -114,6 +114,9 @@ def _watch(sock: socket.socket | None) -> None:
         deadline.watch(sock)
 
 
+DEFAULT_STEP_TIMEOUT = 10.0  # for a step given no timeout of its own
+
+
 def _time_left(timeout) -> float:
     """A step's timeout: its own (or DEFAULT_STEP_TIMEOUT), capped by the deadline's rest."""
     seconds = float(timeout) if isinstance(timeout, int | float) and timeout > 0 else DEFAULT_STEP_TIMEOUT
@@ -121,14 +124,11 @@ def _time_left(timeout) -> float:
     return min(seconds, deadline.remaining()) if deadline is not None else seconds
 
 
-# getaddrinfo has no timeout of its own: a slow DNS server (the target's own, say) could hold
-# a request for resolv.conf's timeouts × attempts × servers. Each lookup gets a thread of its
-# own, which the caller stops waiting for at its timeout (a shared pool would let one
-# receiver's hung lookups delay everyone else's).
-DEFAULT_STEP_TIMEOUT = 10.0
-
-
 def _resolve(host: str, port: int, *, timeout: float) -> list:
+    """getaddrinfo has no timeout of its own: a slow DNS server (the target's own, say) could
+    hold a request for resolv.conf's timeouts × attempts × servers. Each lookup gets a thread
+    of its own, which the caller stops waiting for at `timeout` (a shared pool would let one
+    receiver's hung lookups delay everyone else's)."""
     answer: dict = {}
     done = threading.Event()
 
