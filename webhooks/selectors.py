@@ -34,12 +34,11 @@ def webhook_receiver_hidden(*, key: ApiKey, delivery: WebhookDelivery) -> bool:
     return delivery.config.source == WebhookSource.ENV and not key.is_admin
 
 
-def webhook_delivery_get_to_retry(*, key: ApiKey, delivery_id) -> WebhookDelivery:
-    """As `webhook_delivery_get_for_key`; Forbidden when the key may not send to its receiver."""
-    delivery = webhook_delivery_get_for_key(key=key, delivery_id=delivery_id)
+def webhook_delivery_check_retry(*, key: ApiKey, delivery: WebhookDelivery) -> WebhookDelivery:
+    """The delivery, or Forbidden when `key` may not send it to its receiver again."""
     if webhook_receiver_hidden(key=key, delivery=delivery):
         raise Forbidden(
             "Only an admin key can retry a delivery to the server's default webhook.",
-            details={"deliveryId": str(delivery_id)},
+            details={"deliveryId": str(delivery.uuid)},
         )
     return delivery

@@ -87,7 +87,7 @@ def webhook_delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
     return run_service(
         request,
         lambda: services.webhook_delivery_retry(
-            delivery=selectors.webhook_delivery_get_to_retry(key=request.viewer.key, delivery_id=delivery_id)
+            delivery=selectors.webhook_delivery_check_retry(key=request.viewer.key, delivery=delivery)
         ),
         success=f"Delivery {delivery.event} queued again.",
         redirect_to=here,

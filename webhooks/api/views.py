@@ -21,8 +21,8 @@ from webhooks.models import DeliveryStatus
 from webhooks.selectors import (
     webhook_config_for_session,
     webhook_deliveries_for_session,
+    webhook_delivery_check_retry,
     webhook_delivery_get_for_key,
-    webhook_delivery_get_to_retry,
 )
 from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry
 from yesapp.errors import NotFound
@@ -280,7 +280,8 @@ class WebhookDeliveryRetryApi(APIView):
         },
     )
     def post(self, request: Request, delivery_id) -> Response:
-        delivery = webhook_delivery_get_to_retry(key=request.auth, delivery_id=delivery_id)
+        delivery = webhook_delivery_get_for_key(key=request.auth, delivery_id=delivery_id)
+        webhook_delivery_check_retry(key=request.auth, delivery=delivery)
         delivery = webhook_delivery_retry(delivery=delivery)
         return Response(
             WebhookDeliveryOutputSerializer(delivery, context={"key": request.auth}).data,
