@@ -319,10 +319,11 @@ def test_outbox_is_newest_first_and_paginates(api, sandbox_session):
     assert api.get(api_url(sandbox_session.id, "outbox"), {"limit": 0}).status_code == 400
 
 
-def test_outbox_media_has_sha256_and_downloads_the_same_bytes(api, sandbox_session):
-    token = link(api, sandbox_session)
-    message = services.sandbox_page_send(
-        session=sandbox_session,
+def send_pdf_from_page(api, session):
+    """Links the session, then its page sends "the doc" with a PDF: an outbox message."""
+    token = link(api, session)
+    return services.sandbox_page_send(
+        session=session,
         device_token=token,
         chat_id="4915112345678@c.us",
         text="the doc",
@@ -330,6 +331,10 @@ def test_outbox_media_has_sha256_and_downloads_the_same_bytes(api, sandbox_sessi
             data=PDF_BYTES, mimetype="application/pdf", filename="a.pdf", type="document"
         ),
     )
+
+
+def test_outbox_media_has_sha256_and_downloads_the_same_bytes(api, sandbox_session):
+    message = send_pdf_from_page(api, sandbox_session)
     item = api.get(api_url(sandbox_session.id, "outbox")).json()["messages"][0]
     assert item["type"] == "document" and item["text"] == "the doc"
     assert item["media"]["sha256"] == hashlib.sha256(PDF_BYTES).hexdigest()
