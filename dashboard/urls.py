@@ -3,7 +3,17 @@ every other URL, so it never shadows the API, the admin or the sandbox page."""
 
 from django.urls import path
 
-from dashboard.views import auth, logs, messages, sandbox, session_page, sessions, stats, webhooks
+from dashboard.views import (
+    auth,
+    failed_events,
+    logs,
+    messages,
+    sandbox,
+    session_page,
+    sessions,
+    stats,
+    webhooks,
+)
 
 app_name = "dashboard"
 
@@ -21,6 +31,11 @@ urlpatterns = [
     ),
     path("sessions/<uuid:session_id>/actions/<str:action>", sessions.session_action, name="session-action"),
     path("sessions/<uuid:session_id>/messages", messages.message_log, name="message-log"),
+    path(
+        "sessions/<uuid:session_id>/failed-events/<uuid:event_id>/retry",
+        failed_events.failed_event_retry_view,
+        name="failed-event-retry",
+    ),
     path("sessions/<uuid:session_id>/send", messages.message_send, name="message-send"),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
     path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),

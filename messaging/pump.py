@@ -24,7 +24,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from messaging import media as media_store
@@ -37,7 +37,7 @@ from messaging.services import (
     message_transition,
 )
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile
-from sessions_app.models import Session, SessionStatus
+from sessions_app.models import Session, SessionEvent, SessionStatus
 from yesapp import events
 from yesapp.validators import phone_from_chat_id
 
@@ -74,14 +74,28 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
+# WhatsApp sends unix seconds; a value past this is in milliseconds (year 5138 in seconds).
+_MILLISECONDS_FROM = 1e11
+
+
 def _wa_time(value) -> datetime | None:
+    """A wa-js `t` (unix seconds; milliseconds tolerated) as a datetime, None if unusable."""
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+        if seconds > _MILLISECONDS_FROM:
+            seconds /= 1000
+        return datetime.fromtimestamp(seconds, tz=UTC) if seconds > 0 else None
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    if seconds <= 0:
+
+
+def _size(value) -> int | None:
+    """A media size in bytes, None unless a plausible non-negative 64-bit number."""
+    try:
+        size = int(value or 0)
+    except (TypeError, ValueError, OverflowError):
         return None
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    return size if 0 < size < 2**63 else None
 
 
 # --- chat.new_message ---------------------------------------------------------------------------
@@ -137,10 +151,6 @@ def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
     if wa_type == "location":
         text = _text(data.get("caption"))
     other_party = chat_id if from_me else (author or chat_id)
-    try:
-        size = int(data.get("size") or 0)
-    except (TypeError, ValueError):
-        size = 0
     return {
         "type": "text" if wa_type == "chat" else wa_type[:40],
         "text": text,
@@ -152,7 +162,7 @@ def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
         "media_status": MediaStatus.PENDING if is_media else MediaStatus.NONE,
         "media_mimetype": _text(data.get("mimetype"))[:255],
         "media_filename": media_store.clean_filename(_text(data.get("filename"))),
-        "media_size": size or None,
+        "media_size": _size(data.get("size")),
     }
 
 
@@ -505,6 +515,35 @@ def _fail_uncertain(message: Message, detail: str) -> None:
 
 
 # --- Restart ------------------------------------------------------------------------------------
+
+
+# A reconnected session looks back this far before its newest stored message: clocks and
+# the order of arrival differ a little between the phone, WhatsApp and us.
+CATCH_UP_MARGIN = timedelta(minutes=2)
+
+
+def catch_up_since(*, session_id: UUID) -> float | None:
+    """Unix seconds from which a reconnected session fetches messages it may have missed:
+    shortly before the newest message stored, never before the number was first linked
+    (older chat history is not ours to report), never more than ENGINE_CATCHUP_MAX_AGE
+    ago. None for a session that was never connected."""
+    first_linked = (
+        SessionEvent.objects.filter(session_id=session_id, to_status=SessionStatus.CONNECTED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if first_linked is None:
+        return None
+    newest = Message.objects.filter(session_id=session_id, wa_timestamp__isnull=False).aggregate(
+        newest=Max("wa_timestamp")
+    )["newest"]
+    since = max(
+        first_linked - CATCH_UP_MARGIN,
+        timezone.now() - timedelta(seconds=settings.ENGINE_CATCHUP_MAX_AGE),
+        (newest - CATCH_UP_MARGIN) if newest else first_linked - CATCH_UP_MARGIN,
+    )
+    return since.timestamp()
 
 
 def recover_interrupted(*, session_id: UUID) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from sandbox.models import Ack, Direction, EventKind, SandboxEvent, SandboxMessage
 from sessions_app.models import Session
@@ -57,6 +57,45 @@ def page_event(event: SandboxEvent, *, me: str) -> dict:
         "name": "chat.msg_ack_change",
         "data": {"ack": event.ack, "chat": message.chat_id, "sender": None, "ids": [key]},
     }
+
+
+def _held_by_page(session_id) -> QuerySet[SandboxMessage]:
+    """What the linked device holds: everything it sent, and what it was delivered."""
+    return SandboxMessage.objects.filter(
+        Q(direction=Direction.OUTBOUND) | Q(delivered_at__isnull=False), session_id=session_id
+    )
+
+
+def page_chats(*, session_id, count: int) -> list[dict]:
+    """`WPP.chat.list`: the chats with messages, most recently active first, with `t` (unix
+    seconds of the last message) and `unreadCount`, as ChatModel carries them."""
+    rows = _held_by_page(session_id).values("chat_id").annotate(last=Max("created_at")).order_by("-last")
+    if count > 0:
+        rows = rows[:count]
+    unread = dict(
+        _held_by_page(session_id)
+        .filter(direction=Direction.INBOUND, read_at__isnull=True)
+        .values_list("chat_id")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        {
+            "id": row["chat_id"],
+            "t": int(row["last"].timestamp()),
+            "unreadCount": unread.get(row["chat_id"], 0),
+        }
+        for row in rows
+    ]
+
+
+def page_chat_messages(*, session_id, chat_id: str, count: int, me: str) -> list[dict]:
+    """`WPP.chat.getMessages(chatId, {count})`: the chat's last `count` messages (all when
+    count is -1), oldest first, in the same shape as chat.new_message."""
+    messages = _held_by_page(session_id).filter(chat_id=chat_id).select_related("contact")
+    newest = messages.order_by("-created_at", "-id")
+    if count >= 0:
+        newest = newest[:count]
+    return [message_model(message, me=me) for message in reversed(list(newest))]
 
 
 def outbox(*, session: Session) -> QuerySet[SandboxMessage]:

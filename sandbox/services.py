@@ -589,6 +589,14 @@ def sandbox_page_mark_read(*, session: Session, device_token: str, chat_id: str,
         return _mark_read(contact, timezone.now(), seen=seen)
 
 
+def sandbox_page_logged_in_device(*, session: Session, device_token: str) -> SandboxDevice:
+    """The device of a page that presents the valid token (reads of chats need a login)."""
+    device = sandbox_device(session=session)
+    if not _token_ok(device, device_token):
+        raise Conflict("The page is not logged in.", code="not_logged_in")
+    return device
+
+
 def sandbox_page_media(*, session: Session, device_token: str, wa_id: str) -> SandboxMessage:
     """`WPP.chat.downloadMedia`: a message with a file, either direction, with wa-js's errors."""
     if not _token_ok(sandbox_device(session=session), device_token):

@@ -17,4 +17,6 @@ urlpatterns = [
     path("web/<uuid:session_id>/read", views.read, name="read"),
     path("web/<uuid:session_id>/exists", views.exists, name="exists"),
     path("web/<uuid:session_id>/logout", views.logout, name="logout"),
+    path("web/<uuid:session_id>/chats", views.chats, name="chats"),
+    path("web/<uuid:session_id>/messages", views.chat_messages, name="messages"),
 ]

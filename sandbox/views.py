@@ -214,6 +214,34 @@ def exists(request: HttpRequest, session) -> HttpResponse:
     return JsonResponse({"wid": chat_id if services.chat_phone(chat_id) else None})
 
 
+def _count(value) -> int:
+    """wa-js counts: a number, -1 for all."""
+    try:
+        return max(-1, min(int(value if value not in (None, "") else 20), 10_000))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("count must be a number.") from exc
+
+
+@page_endpoint(("GET",))
+def chats(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.chat.list`: the device's chats, most recently active first."""
+    services.sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
+    return JsonResponse(
+        {"chats": selectors.page_chats(session_id=session.pk, count=_count(request.GET.get("count")))}
+    )
+
+
+@page_endpoint(("GET",))
+def chat_messages(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.chat.getMessages`: a chat's last messages, oldest first."""
+    device = services.sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
+    chat_id = request.GET.get("chatId", "")
+    messages = selectors.page_chat_messages(
+        session_id=session.pk, chat_id=chat_id, count=_count(request.GET.get("count")), me=device.wid
+    )
+    return JsonResponse({"messages": messages})
+
+
 @page_endpoint(("POST",))
 def logout(request: HttpRequest, session) -> HttpResponse:
     return JsonResponse(

@@ -87,3 +87,40 @@ class SessionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}: {self.from_status} → {self.to_status}"
+
+
+class FailedEventStatus(models.TextChoices):
+    QUARANTINED = "quarantined", "Quarantined"
+    RETRYING = "retrying", "Retry requested"
+    RESOLVED = "resolved", "Resolved by a retry"
+
+
+class FailedEvent(models.Model):
+    """A page event the engine could not handle, kept instead of dropped.
+
+    WhatsApp Web has already delivered it, so it would never come back: it is stored raw
+    with the error, can be retried once the cause is fixed, and is pruned after
+    FAILED_EVENT_RETENTION_DAYS.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="failed_events")
+    name = models.CharField(max_length=100, help_text="The wa-js event name, e.g. chat.new_message.")
+    payload = models.TextField(blank=True, help_text="The event's data as JSON, cut at a size bound.")
+    truncated = models.BooleanField(default=False, help_text="The payload was too large to keep whole.")
+    error = models.TextField()
+    status = models.CharField(
+        max_length=20, choices=FailedEventStatus.choices, default=FailedEventStatus.QUARANTINED
+    )
+    attempts = models.PositiveIntegerField(default=1)
+    page_at = models.DateTimeField(null=True, blank=True, help_text="When the event fired in the page.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["session", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.session_id} ({self.status})"

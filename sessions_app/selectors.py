@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from sessions_app.models import Session
+from sessions_app.models import FailedEvent, Session
 from yesapp.errors import NotFound
 from yesapp.models import ApiKey
 
@@ -20,3 +20,15 @@ def session_get_for_key(*, key: ApiKey, session_id) -> Session:
         return sessions_for_key(key=key).get(pk=session_id)
     except (Session.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise NotFound("No session with this id.", details={"sessionId": str(session_id)}) from exc
+
+
+def failed_events_for_session(*, session: Session, status: str | None = None) -> QuerySet[FailedEvent]:
+    failed = session.failed_events.all()
+    return failed.filter(status=status) if status else failed
+
+
+def failed_event_get(*, session: Session, event_id) -> FailedEvent:
+    try:
+        return session.failed_events.get(pk=event_id)
+    except (FailedEvent.DoesNotExist, ValueError, ValidationError) as exc:
+        raise NotFound("No failed event with this id.", details={"eventId": str(event_id)}) from exc

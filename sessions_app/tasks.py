@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 
+from sessions_app.quarantine import failed_events_prune
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,3 +23,9 @@ def session_command(session_id: str, command: str, args: dict) -> dict:
             "code": "no_engine",
         }
     return host.handle_command(session_id, command, args)
+
+
+@shared_task(name="sessions_app.tasks.prune_failed_events")
+def prune_failed_events() -> int:
+    """Hourly (beat): quarantined page events past FAILED_EVENT_RETENTION_DAYS."""
+    return failed_events_prune()

@@ -321,6 +321,14 @@ ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
 # How often an engine node renews leases and looks for sessions to take over, in seconds.
 ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)
+# After each reconnect a session fetches what it may have missed: messages of its most
+# recently active chats (this many chats, this many messages each), newer than its newest
+# stored message, looking back at most ENGINE_CATCHUP_MAX_AGE seconds.
+ENGINE_CATCHUP_CHATS = env.int("ENGINE_CATCHUP_CHATS", default=20)
+ENGINE_CATCHUP_MESSAGES = env.int("ENGINE_CATCHUP_MESSAGES", default=50)
+ENGINE_CATCHUP_MAX_AGE = env.int("ENGINE_CATCHUP_MAX_AGE", default=24 * 3600)
+# Page events the engine could not store are kept (quarantined) this many days.
+FAILED_EVENT_RETENTION_DAYS = env.int("FAILED_EVENT_RETENTION_DAYS", default=30)
 
 # --- Foundation: API key brute-force limit --------------------------------------------------
 # Failed API key attempts allowed per client address in each window; then 429 until it ends.
@@ -377,6 +385,7 @@ CELERY_BEAT_SCHEDULE.update(
             "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
         },
         "webhooks-prune": {"task": "webhooks.tasks.prune_webhook_deliveries", "schedule": 3600.0},
+        "failed-events-prune": {"task": "sessions_app.tasks.prune_failed_events", "schedule": 3600.0},
     }
 )
 # --- end Webhooks ---------------------------------------------------------------------------

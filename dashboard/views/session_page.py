@@ -11,6 +11,7 @@ from dashboard.auth import viewer_required
 from dashboard.forms import PairingCodeForm, SendForm, WebhookForm
 from dashboard.replies import invalid_form, reply
 from dashboard.scope import session_for_viewer
+from dashboard.views.failed_events import failed_events_context
 from dashboard.views.messages import message_log_context
 from dashboard.views.sessions import available_actions
 from sessions_app import services
@@ -60,6 +61,7 @@ def session_detail_context(request: HttpRequest, session: Session) -> dict:
         **link_context(session),
         **message_log_context(session, direction=request.GET.get("direction", "all")),
         **webhook_context(session),
+        **failed_events_context(session),
     }
 
 

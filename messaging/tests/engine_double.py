@@ -83,6 +83,11 @@ class RecordingEngine(Engine):
     def drain_events(self, wait: float) -> list[PageEvent]:
         return []
 
+    def acknowledge(self, seq: int) -> None: ...
+
+    def recent_messages(self, *, since: float, max_chats: int, per_chat: int) -> list[dict]:
+        return []
+
     def logout(self) -> None: ...
     def pairing_code(self, phone_digits: str) -> str:
         return ""

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
-from sessions_app.models import Session, SessionEvent, SessionStatus
+from sessions_app.models import FailedEvent, FailedEventStatus, Session, SessionEvent, SessionStatus
 from webhooks.api.serializers import WebhookConfigInputSerializer
-from yesapp.validators import PhoneNumberField
+from yesapp.validators import OffsetField, PhoneNumberField
 
 
 class SessionOutputSerializer(serializers.ModelSerializer):
@@ -86,3 +86,42 @@ class SessionEventOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = SessionEvent
         fields = ["fromStatus", "toStatus", "reason", "createdAt"]
+
+
+class FailedEventListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=FailedEventStatus.choices, required=False)
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
+    offset = OffsetField()
+
+
+class FailedEventOutputSerializer(serializers.ModelSerializer):
+    sessionId = serializers.UUIDField(source="session_id")
+    event = serializers.CharField(source="name")
+    pageAt = serializers.DateTimeField(source="page_at")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    resolvedAt = serializers.DateTimeField(source="resolved_at")
+
+    class Meta:
+        model = FailedEvent
+        fields = [
+            "id",
+            "sessionId",
+            "event",
+            "status",
+            "error",
+            "attempts",
+            "payload",
+            "truncated",
+            "pageAt",
+            "createdAt",
+            "updatedAt",
+            "resolvedAt",
+        ]
+
+
+class FailedEventPageSerializer(serializers.Serializer):
+    items = FailedEventOutputSerializer(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()

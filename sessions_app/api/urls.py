@@ -16,4 +16,14 @@ urlpatterns = [
         name="session-pairing",
     ),
     path("sessions/<uuid:session_id>/events", views.SessionEventsApi.as_view(), name="session-events"),
+    path(
+        "sessions/<uuid:session_id>/failed-events",
+        views.FailedEventListApi.as_view(),
+        name="session-failed-events",
+    ),
+    path(
+        "sessions/<uuid:session_id>/failed-events/<uuid:event_id>/retry",
+        views.FailedEventRetryApi.as_view(),
+        name="session-failed-event-retry",
+    ),
 ]

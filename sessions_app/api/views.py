@@ -9,6 +9,9 @@ from rest_framework.views import APIView
 
 from sessions_app import services
 from sessions_app.api.serializers import (
+    FailedEventListQuerySerializer,
+    FailedEventOutputSerializer,
+    FailedEventPageSerializer,
     PairingCodeInputSerializer,
     PairingCodeOutputSerializer,
     QrOutputSerializer,
@@ -19,7 +22,13 @@ from sessions_app.api.serializers import (
 )
 from sessions_app.models import SessionStatus
 from sessions_app.qr import qr_data_url, qr_png
-from sessions_app.selectors import session_get_for_key, sessions_for_key
+from sessions_app.quarantine import failed_event_retry
+from sessions_app.selectors import (
+    failed_event_get,
+    failed_events_for_session,
+    session_get_for_key,
+    sessions_for_key,
+)
 from yesapp.authentication import IsAdminKey
 from yesapp.errors import Conflict, InvalidInput
 from yesapp.schema import error_responses
@@ -293,3 +302,51 @@ class SessionEventsApi(APIView):
     def get(self, request, session_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
         return Response(SessionEventOutputSerializer(session.events.all()[:100], many=True).data)
+
+
+class FailedEventListApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="sessions_failed_events",
+        summary="Page events the engine could not store",
+        description=(
+            "Events from WhatsApp Web that raised while being stored are kept here with the error "
+            "instead of being dropped (the session carries on). Newest first; `status` filters. "
+            "Kept FAILED_EVENT_RETENTION_DAYS days."
+        ),
+        parameters=[FailedEventListQuerySerializer],
+        responses={200: FailedEventPageSerializer, **error_responses(400, 404)},
+    )
+    def get(self, request, session_id):
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        query = FailedEventListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
+        failed = failed_events_for_session(session=session, status=query.validated_data.get("status"))
+        return Response(
+            {
+                "items": FailedEventOutputSerializer(failed[offset : offset + limit], many=True).data,
+                "total": failed.count(),
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+
+class FailedEventRetryApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="sessions_failed_events_retry",
+        request=None,
+        summary="Handle a failed page event again",
+        description=(
+            "Marks the event `retrying`; the session's engine handles it again at once if it runs, "
+            "when it next connects otherwise, and it ends `resolved` or `quarantined` with the new "
+            "error. 409 for an event already resolved or too large to have been kept whole."
+        ),
+        responses={202: FailedEventOutputSerializer, **error_responses(404, 409)},
+    )
+    def post(self, request, session_id, event_id):
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        failed = failed_event_retry(failed_event=failed_event_get(session=session, event_id=event_id))
+        return Response(FailedEventOutputSerializer(failed).data, status=status.HTTP_202_ACCEPTED)

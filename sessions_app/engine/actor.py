@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from messaging import pump
+from sessions_app import quarantine
 from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed, EngineError, PageEvent
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status, session_touch
+from yesapp.db_retry import backoff_delay, is_transient_db_error, reset_broken_connection
 from yesapp.logging import session_id_var
 from yesapp.validators import phone_from_chat_id
 
@@ -41,6 +43,8 @@ SEND_INTERVAL = 2.0  # seconds between looks at the outbound queue without a nud
 MAX_BACKOFF = 30.0
 # Modes in which WhatsApp Web is linked but not usable; a restart fixes those that last.
 DISCONNECTED_RESTART_AFTER = 60.0
+# Seconds between looks for quarantined events a user asked to retry (a nudge looks at once).
+FAILED_RETRY_INTERVAL = 5.0
 
 
 class StopActor(Exception):
@@ -87,6 +91,10 @@ class SessionActor:
         self._disconnected_since: float | None = None
         self._qr = ""
         self._stop_message = ""
+        self._db_failures = 0  # transient database errors in a row while storing events
+        self._catch_up_due = False
+        self._dropped_seen = 0
+        self._last_failed_check = 0.0
         self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
 
     # --- called from other threads --------------------------------------------------------
@@ -196,13 +204,15 @@ class SessionActor:
             nudged = self._wake and self.status == SessionStatus.CONNECTED
             if events or nudged or not self.commands.empty():
                 self._last_busy = now
-            for event in events:
-                self._handle_event(engine, event)
+            if not self._handle_events(engine, events):
+                continue  # the database is away: waited; the page keeps the events meanwhile
             self._run_commands(engine)
             if self._state_due or now - self._last_state > STATE_INTERVAL:
                 self._sync_state(engine)
                 self._check_timeouts()
                 close_old_connections()
+            if self.status == SessionStatus.CONNECTED:
+                self._recover_missed(engine, nudged)
             if self.status == SessionStatus.CONNECTED and (
                 self._wake or now - self._last_send > SEND_INTERVAL
             ):
@@ -210,6 +220,99 @@ class SessionActor:
                 self._last_send = now
                 if pump.send_due(session_id=self.session_id, engine=engine):
                     self._wake = True  # more may be due; look again next turn
+
+    # --- page events: stored, then acknowledged; never dropped -----------------------------
+    def _handle_events(self, engine: Engine, events: list[PageEvent]) -> bool:
+        """Handles each event on its own and acknowledges it once stored (or quarantined).
+        False after a transient database error: the rest stay in the page for the next drain."""
+        for event in events:
+            if not self._handle_isolated(engine, event):
+                self._wait_for_database()
+                return False
+            engine.acknowledge(event.seq)
+        self._db_failures = 0
+        return True
+
+    def _handle_isolated(self, engine: Engine, event: PageEvent) -> bool:
+        """True once the event is stored or quarantined; False if the database is away."""
+        try:
+            self._handle_event(engine, event)
+            return True
+        except EngineCrashed:
+            raise
+        except Exception as exc:
+            if isinstance(exc, DatabaseError) and is_transient_db_error(exc):
+                logger.warning(
+                    "Session %s: database unavailable storing %s: %s", self.session_id, event.name, exc
+                )
+                return False
+            error = f"{type(exc).__name__}: {exc}"
+        try:
+            quarantine.failed_event_record(
+                session_id=self.session_id, name=event.name, data=event.data, error=error, page_at_ms=event.at
+            )
+        except DatabaseError as exc:
+            if is_transient_db_error(exc):
+                return False
+            raise
+        return True
+
+    def _wait_for_database(self) -> None:
+        self._db_failures += 1
+        reset_broken_connection()
+        self.stop_event.wait(backoff_delay(self._db_failures, base=0.25, cap=MAX_BACKOFF / 3))
+
+    def _recover_missed(self, engine: Engine, nudged: bool) -> None:
+        """Catches up after a reconnect or a page that dropped events, and runs the retries
+        of quarantined events a user asked for."""
+        dropped = getattr(engine, "dropped_events", 0)
+        if self._catch_up_due or dropped > self._dropped_seen:
+            self._dropped_seen = dropped
+            self._catch_up(engine)
+        now = time.monotonic()
+        if nudged or now - self._last_failed_check > FAILED_RETRY_INTERVAL:
+            self._last_failed_check = now
+            self._retry_failed_events(engine)
+
+    def _catch_up(self, engine: Engine) -> None:
+        """Stores what arrived while nobody stored it (WPP.chat.list + WPP.chat.getMessages):
+        a browser killed between the page receiving a message and the commit, events dropped
+        by a full page queue. Deduplicated by WhatsApp id, with the usual webhooks."""
+        self._catch_up_due = False
+        since = pump.catch_up_since(session_id=self.session_id)
+        if since is None:
+            return
+        try:
+            found = engine.recent_messages(
+                since=since,
+                max_chats=settings.ENGINE_CATCHUP_CHATS,
+                per_chat=settings.ENGINE_CATCHUP_MESSAGES,
+            )
+        except EngineCrashed:
+            raise
+        except EngineError as exc:
+            logger.warning("Session %s: catching up failed: %s", self.session_id, exc)
+            return
+        for data in found:
+            if not self._handle_isolated(engine, PageEvent(name="chat.new_message", data=data)):
+                self._catch_up_due = True  # the database is away: again on a later turn
+                return
+        if found:
+            logger.info("Session %s: caught up on %s recent messages", self.session_id, len(found))
+
+    def _retry_failed_events(self, engine: Engine) -> None:
+        for failed in quarantine.failed_events_to_retry(session_id=self.session_id):
+            event = PageEvent(name=failed.name, data=quarantine.failed_event_data(failed))
+            try:
+                self._handle_event(engine, event)
+            except EngineCrashed:
+                raise
+            except Exception as exc:
+                if isinstance(exc, DatabaseError) and is_transient_db_error(exc):
+                    return  # still `retrying`: the next look tries again
+                quarantine.failed_event_settle(failed_event=failed, error=f"{type(exc).__name__}: {exc}")
+            else:
+                quarantine.failed_event_settle(failed_event=failed)
 
     def _handle_event(self, engine: Engine, event: PageEvent) -> None:
         try:
@@ -398,4 +501,6 @@ class SessionActor:
         if session is None:
             self.request_stop("delete")
             return
+        if session.status == SessionStatus.CONNECTED and self.status != SessionStatus.CONNECTED:
+            self._catch_up_due = True  # anything that arrived while we were away is fetched
         self.status = session.status

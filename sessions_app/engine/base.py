@@ -33,6 +33,7 @@ class PageEvent:
     name: str
     data: Any
     at: float = 0.0  # page time (ms since epoch) when the event fired
+    seq: int = 0  # the bridge's sequence number; acknowledged once the event is stored
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,17 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def drain_events(self, wait: float) -> list[PageEvent]:
-        """Events queued in the page; waits up to `wait` seconds for the first one."""
+        """Events queued in the page and not yet acknowledged, oldest first; waits up to
+        `wait` seconds for the first one. The same events come again until acknowledged."""
+
+    @abc.abstractmethod
+    def acknowledge(self, seq: int) -> None:
+        """Every event up to `seq` is stored: the page may forget them (on the next drain)."""
+
+    @abc.abstractmethod
+    def recent_messages(self, *, since: float, max_chats: int, per_chat: int) -> list[dict]:
+        """Messages newer than `since` (unix seconds) in the most recently active chats, in
+        chat.new_message's shape, oldest first (WPP.chat.list + WPP.chat.getMessages)."""
 
     @abc.abstractmethod
     def logout(self) -> None: ...

@@ -3,14 +3,25 @@
 // needs and queues them as plain JSON, which Python drains with execute_async_script.
 // Event names come from Python (sessions_app/engine/wpp_contract.py), passed as
 // window.__yesappEvents before this script runs.
+//
+// Acknowledge after commit: each event carries a sequence number and stays queued until a
+// later drain acknowledges it (the engine passes the last sequence it stored). A worker or
+// a drain answer lost between the two gets the same events again; storage is idempotent.
 (function () {
   'use strict';
   if (window.__yesapp) return;
 
-  // If Python stops draining (a hung worker), keep the newest events and count the rest:
-  // the engine re-reads state on reconnect, and messages are re-synced from the phone.
+  // If Python stops acknowledging (a hung worker, a long database outage), keep the newest
+  // events and count the rest: a drain that reports drops makes the engine catch up with
+  // WPP.chat.getMessages, so dropped messages are fetched again from the chats.
   const MAX_QUEUED = 10000;
+  // Events handed over per drain: one WebDriver answer stays small, the actor gets back soon.
+  const MAX_BATCH = 200;
   const queue = [];
+  let seq = 0;
+  // Sequences restart with each page load; an acknowledgement names the load it is for, so
+  // one meant for the page before a reload never forgets this page's events.
+  const bridgeId = Date.now().toString(36) + Math.random().toString(36).slice(2);
   let dropped = 0;
   let waiter = null;
 
@@ -75,7 +86,8 @@
   }
 
   function push(name, data) {
-    queue.push({ name: name, data: data, at: Date.now() });
+    seq += 1;
+    queue.push({ seq: seq, name: name, data: data, at: Date.now() });
     if (queue.length > MAX_QUEUED) {
       queue.shift();
       dropped += 1;
@@ -105,14 +117,22 @@
     push('bridge.ready', null);
   }
 
+  function acknowledge(ack) {
+    if (!ack || ack.bridge !== bridgeId) return;
+    let stored = 0;
+    while (stored < queue.length && queue[stored].seq <= ack.seq) stored += 1;
+    if (stored) queue.splice(0, stored);
+  }
+
   window.__yesapp = {
-    // Resolves `done` with the queued events as soon as there are any, or after `waitMs`.
-    drain: function (waitMs, done) {
+    // Forgets the events up to `ack` ({bridge, seq}: what the engine stored), then resolves
+    // `done` with the oldest MAX_BATCH still queued, as soon as there are any, or after `waitMs`.
+    drain: function (ack, waitMs, done) {
+      acknowledge(ack);
       const flush = function () {
-        const events = queue.splice(0, queue.length);
         const lost = dropped;
         dropped = 0;
-        done({ events: events, dropped: lost });
+        done({ bridge: bridgeId, events: queue.slice(0, MAX_BATCH), dropped: lost });
       };
       if (queue.length) return flush();
       const timer = setTimeout(function () {
@@ -127,6 +147,8 @@
     pending: function () {
       return queue.length;
     },
+    // The same plain-JSON message shape as chat.new_message, for catching up on chats.
+    message: message,
   };
   subscribe();
 })();

@@ -137,6 +137,10 @@ class ChromiumEngine(Engine):
         self.driver: webdriver.Remote | None = None
         self.service: Service | None = None
         self._broken = False  # set when the browser stopped answering
+        # Ack-after-commit: the page load whose events we acknowledge, and the last one stored.
+        self._bridge_id: str | None = None
+        self._acked_seq = 0
+        self.dropped_events = 0  # events the page had to drop (queue full); a catch-up fetches them
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -357,16 +361,48 @@ class ChromiumEngine(Engine):
             "drain events",
             "const done = arguments[arguments.length - 1];"
             "if (!window.__yesapp) { done({events: [], dropped: 0, missing: true}); return; }"
-            "window.__yesapp.drain(arguments[0], done);",
+            "window.__yesapp.drain(arguments[0], arguments[1], done);",
+            {"bridge": self._bridge_id, "seq": self._acked_seq},
             int(wait * 1000),
             timeout=wait + HANG_GRACE_SECONDS,
         )
         if not isinstance(answer, dict) or answer.get("missing"):
             # null when the page was replaced under the script: the bridge is gone either way.
             raise EngineCrashed("The bridge is gone from the page (it navigated away).", step="drain events")
+        if answer.get("bridge") != self._bridge_id:
+            self._bridge_id, self._acked_seq = answer.get("bridge"), 0  # a new page load
+        self.dropped_events += answer.get("dropped") or 0
         if answer.get("dropped"):
             logger.warning("Page dropped %s events for session %s", answer["dropped"], self.session_id)
-        return [PageEvent(name=e["name"], data=e.get("data"), at=e.get("at", 0)) for e in answer["events"]]
+        return [
+            PageEvent(name=e["name"], data=e.get("data"), at=e.get("at", 0), seq=e.get("seq", 0))
+            for e in answer["events"]
+        ]
+
+    def acknowledge(self, seq: int) -> None:
+        self._acked_seq = max(self._acked_seq, seq)
+
+    def recent_messages(self, *, since: float, max_chats: int, per_chat: int) -> list[dict]:
+        messages = self._call_wpp(
+            "catch up",
+            """
+            const [since, maxChats, perChat] = args;
+            const found = [];
+            for (const chat of await WPP.chat.list({count: maxChats})) {
+              if ((chat.t || 0) < since) continue;
+              for (const msg of await WPP.chat.getMessages(chat.id, {count: perChat})) {
+                if ((msg.t || 0) >= since) found.push(window.__yesapp.message(msg));
+              }
+            }
+            return found;
+            """,
+            since,
+            max_chats,
+            per_chat,
+        )
+        if not isinstance(messages, list):
+            raise EngineError("catch up: the page returned no list", step="catch up")
+        return sorted((m for m in messages if isinstance(m, dict)), key=lambda m: m.get("t") or 0)
 
     def refresh_qr(self) -> None:
         self._call_wpp("refresh QR", "await WPP.conn.refreshQR();")

@@ -22,6 +22,8 @@ FUNCTIONS = (
     "chat.sendFileMessage",
     "chat.downloadMedia",
     "chat.markIsRead",
+    "chat.list",
+    "chat.getMessages",
     "contact.queryWidExists",
     "util.blobToBase64",
 )

@@ -531,6 +531,35 @@
     });
   }
 
+  // WPP.chat.list(options): ChatModels (here their `id`, `t` and `unreadCount`), most
+  // recently active first; `count` bounds how many.
+  function listChats(options) {
+    options = options || {};
+    return requireLogin().then(function () {
+      var count = typeof options.count === 'number' ? options.count : -1;
+      return callJson('GET', 'chats?count=' + encodeURIComponent(count));
+    }).then(function (data) {
+      return data.chats.map(function (chat) {
+        return { id: wid(chat.id), t: chat.t, unreadCount: chat.unreadCount };
+      });
+    });
+  }
+
+  // WPP.chat.getMessages(chatId, {count}): RawMessages, oldest first; count -1 = all.
+  function getMessages(chat, options) {
+    options = options || {};
+    var id;
+    return Promise.resolve().then(function () {
+      id = chatId(chat);
+      return requireLogin();
+    }).then(function () {
+      var count = typeof options.count === 'number' ? options.count : 20;
+      return callJson('GET', 'messages?chatId=' + encodeURIComponent(id) + '&count=' + encodeURIComponent(count));
+    }).then(function (data) {
+      return data.messages.map(msgModel);
+    });
+  }
+
   function queryWidExists(id) {
     var value;
     return Promise.resolve().then(function () {
@@ -607,6 +636,8 @@
       sendFileMessage: sendFileMessage,
       downloadMedia: downloadMedia,
       markIsRead: markIsRead,
+      list: listChats,
+      getMessages: getMessages,
     },
     contact: { queryWidExists: queryWidExists },
     util: { blobToBase64: blobToBase64 },
