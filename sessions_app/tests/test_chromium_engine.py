@@ -77,6 +77,36 @@ def test_wajs_and_the_bridge_run_before_the_page_and_the_user_agent_is_not_headl
     assert engine.is_alive() and engine.memory_pids()
 
 
+def test_events_stay_in_the_page_until_acknowledged_and_come_in_bounded_batches(
+    blank_page_url, engine_factory, monkeypatch
+):
+    engine = engine_factory(blank_page_url)
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine.start()
+    first = engine.drain_events(wait=5)
+    assert [e.name for e in first] == ["bridge.ready"] and first[0].seq == 1
+    assert engine.drain_events(wait=0.1) == first  # not acknowledged: handed over again
+    engine.acknowledge(first[-1].seq)
+    assert engine.drain_events(wait=0.1) == []
+
+    engine.driver.execute_script(
+        "for (let i = 0; i < 250; i++) WPP.emit('chat.new_message',"
+        " {id: {_serialized: 'false_1@c.us_' + i}, type: 'chat', body: 'm' + i, t: 1});"
+    )
+    batch = engine.drain_events(wait=1)
+    assert len(batch) == 200 and batch[0].data["body"] == "m0"
+    engine.acknowledge(batch[99].seq)  # half of them stored when the worker died
+    rest = engine.drain_events(wait=1)
+    assert len(rest) == 150 and rest[0].data["body"] == "m100" and rest[-1].data["body"] == "m249"
+
+    # A new page load numbers its events from 1 again: the last page's acknowledgement
+    # (seq 251) must not make the new page forget its own.
+    engine.acknowledge(rest[-1].seq)
+    engine.driver.refresh()
+    after_reload = engine.drain_events(wait=5)
+    assert [e.name for e in after_reload] == ["bridge.ready"] and after_reload[0].seq == 1
+
+
 def test_a_page_where_wpp_never_gets_ready_fails_with_the_step_that_hung(
     blank_page_url, engine_factory, settings
 ):
