@@ -98,6 +98,11 @@ def _size(value) -> int | None:
     return size if 0 < size < 2**63 else None
 
 
+class MalformedEvent(ValueError):
+    """A page event without what it takes to store it. The actor quarantines it (kept raw
+    with this reason) instead of dropping it silently."""
+
+
 # --- chat.new_message ---------------------------------------------------------------------------
 
 
@@ -115,13 +120,11 @@ def handle_new_message(*, session_id: UUID, data: dict, engine: Engine) -> None:
       `from_phone`, with a `message.status` event.
     """
     if not isinstance(data, dict):
-        logger.warning("chat.new_message without an object payload", extra={"session_id": str(session_id)})
-        return
+        raise MalformedEvent("chat.new_message without an object payload")
     key = data.get("id")
     wa_id = _serialized(key)
     if not wa_id:
-        logger.warning("chat.new_message without an id", extra={"session_id": str(session_id)})
-        return
+        raise MalformedEvent("chat.new_message without a message id")
     key = key if isinstance(key, dict) else {}
     from_me = bool(key.get("fromMe", data.get("fromMe", False)))
     chat_id = _serialized(key.get("remote")) or _serialized(data.get("to") if from_me else data.get("from"))
@@ -362,12 +365,11 @@ def handle_ack(*, session_id: UUID, data: dict) -> None:
     Status never moves backwards (message_transition); each change emits `message.status`.
     """
     if not isinstance(data, dict):
-        return
+        raise MalformedEvent("chat.msg_ack_change without an object payload")
     try:
         ack = int(data.get("ack"))
-    except (TypeError, ValueError):
-        logger.warning("chat.msg_ack_change without a numeric ack", extra={"session_id": str(session_id)})
-        return
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise MalformedEvent("chat.msg_ack_change without a numeric ack") from exc
     if ack < 0:
         status = MessageStatus.FAILED
     elif ack in ACK_STATUS:

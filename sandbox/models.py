@@ -150,6 +150,7 @@ class SandboxMessage(models.Model):
 class EventKind(models.TextChoices):
     MESSAGE = "message", "New message (chat.new_message)"
     ACK = "ack", "Receipt (chat.msg_ack_change)"
+    RAW = "raw", "Any wa-js event, as given (for testing odd payloads)"
 
 
 class SandboxEvent(models.Model):
@@ -158,8 +159,13 @@ class SandboxEvent(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_events")
     cursor = models.BigIntegerField()
     kind = models.CharField(max_length=10, choices=EventKind.choices)
-    message = models.ForeignKey(SandboxMessage, on_delete=models.CASCADE, related_name="events")
+    message = models.ForeignKey(
+        SandboxMessage, on_delete=models.CASCADE, related_name="events", null=True, blank=True
+    )
     ack = models.SmallIntegerField(null=True, blank=True)
+    # A `raw` event's wa-js name and payload, emitted by the page exactly as given.
+    raw_name = models.CharField(max_length=100, blank=True)
+    raw_data = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -48,6 +48,8 @@ def message_model(message: SandboxMessage, *, me: str) -> dict:
 def page_event(event: SandboxEvent, *, me: str) -> dict:
     """One event for the page: `{cursor, name, data}` with `name` the wa-js event it fires."""
     message = event.message
+    if event.kind == EventKind.RAW:
+        return {"cursor": event.cursor, "name": event.raw_name, "data": event.raw_data, "raw": True}
     if event.kind == EventKind.MESSAGE:
         return {"cursor": event.cursor, "name": "chat.new_message", "data": message_model(message, me=me)}
     # wa-js builds receipts' keys from the receipt's sender: remote = the contact.

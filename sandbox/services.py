@@ -109,11 +109,11 @@ def _locked_device(session: Session) -> SandboxDevice:
 
 
 def _append_event(
-    device: SandboxDevice, *, kind: str, message: SandboxMessage, ack: int | None = None
+    device: SandboxDevice, *, kind: str, message: SandboxMessage | None = None, ack: int | None = None, **raw
 ) -> int:
     device.last_cursor += 1
     SandboxEvent.objects.create(
-        session_id=device.session_id, cursor=device.last_cursor, kind=kind, message=message, ack=ack
+        session_id=device.session_id, cursor=device.last_cursor, kind=kind, message=message, ack=ack, **raw
     )
     SandboxDevice.objects.filter(pk=device.pk).update(last_cursor=device.last_cursor)
     return device.last_cursor
@@ -727,13 +727,7 @@ def sandbox_inbound(
         raise InvalidInput("Send text, media, or both.", details={"text": ""})
     mimetype, filename, kind = _file_fields(file)
     with transaction.atomic():
-        device = _locked_device(session)
-        if not device.is_linked:
-            raise Conflict(
-                "The sandbox phone is not linked; link it first (POST .../link).",
-                code="not_linked",
-                details=sandbox_state(device=device),
-            )
+        device = _require_linked(session)
         if e164 == device.phone:
             raise InvalidInput("The sender is the session's own number.", details={"from": from_phone})
         contact = _contact(session, e164, name)
@@ -744,6 +738,26 @@ def sandbox_inbound(
         message.cursor = _append_event(device, kind=EventKind.MESSAGE, message=message)
         message.save(update_fields=["cursor"])
     return message
+
+
+def _require_linked(session: Session) -> SandboxDevice:
+    device = _locked_device(session)
+    if not device.is_linked:
+        raise Conflict(
+            "The sandbox phone is not linked; link it first (POST .../link).",
+            code="not_linked",
+            details=sandbox_state(device=device),
+        )
+    return device
+
+
+def sandbox_page_event(*, session: Session, name: str, data) -> int:
+    """Makes the linked page emit the wa-js event `name` with `data` exactly as given, as if
+    WhatsApp Web had: for testing how YesApp (and your integration) take odd payloads.
+    Returns the event's cursor."""
+    with transaction.atomic():
+        device = _require_linked(session)
+        return _append_event(device, kind=EventKind.RAW, raw_name=name, raw_data=data)
 
 
 def sandbox_media_removed(*, message: SandboxMessage) -> None:

@@ -274,8 +274,10 @@ def test_played_ack_counts_as_read_and_fills_skipped_timestamps(session, sent_me
 
 def test_ack_for_unknown_or_malformed_ids_changes_nothing(session, sent_message):
     pump.handle_ack(session_id=session.pk, data={"ack": 3, "ids": ["true_nobody_1", 5, None, {}]})
-    pump.handle_ack(session_id=session.pk, data={"ack": "x", "ids": [sent_message.wa_id]})
-    pump.handle_ack(session_id=session.pk, data=["not", "a", "dict"])
+    with pytest.raises(pump.MalformedEvent):  # quarantined by the actor
+        pump.handle_ack(session_id=session.pk, data={"ack": "x", "ids": [sent_message.wa_id]})
+    with pytest.raises(pump.MalformedEvent):
+        pump.handle_ack(session_id=session.pk, data=["not", "a", "dict"])
 
     sent_message.refresh_from_db()
     assert sent_message.status == "sent"
@@ -421,9 +423,23 @@ def test_unknown_types_are_stored_under_their_wa_js_type(session, engine):
     assert Message.objects.get().type == "vcard"
 
 
-def test_payload_without_an_id_is_ignored(session, engine):
-    pump.handle_new_message(session_id=session.pk, data={"body": "no id"}, engine=engine)
-    pump.handle_new_message(session_id=session.pk, data="junk", engine=engine)
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("chat.new_message", {"body": "no id"}),
+        ("chat.new_message", {"id": {"_serialized": 5}, "body": "no usable id"}),
+        ("chat.new_message", "junk"),
+        ("chat.msg_ack_change", {"ack": "soon", "ids": []}),
+        ("chat.msg_ack_change", None),
+    ],
+)
+def test_a_payload_without_what_it_takes_is_malformed_not_silently_dropped(session, engine, name, data):
+    """The actor quarantines what raises MalformedEvent, so it stays visible and retryable."""
+    with pytest.raises(pump.MalformedEvent):
+        if name == "chat.new_message":
+            pump.handle_new_message(session_id=session.pk, data=data, engine=engine)
+        else:
+            pump.handle_ack(session_id=session.pk, data=data)
 
     assert not Message.objects.exists()
 

@@ -135,6 +135,19 @@ class InboundOutputSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField()
 
 
+class PageEventInputSerializer(serializers.Serializer):
+    name = serializers.RegexField(
+        r"^[A-Za-z0-9_.]+$", max_length=100, help_text="A wa-js event name, e.g. `chat.new_message`."
+    )
+    data = serializers.JSONField(
+        allow_null=True, help_text="The payload the page emits, exactly as given (any JSON value)."
+    )
+
+
+class PageEventOutputSerializer(serializers.Serializer):
+    cursor = serializers.IntegerField(help_text="Its place in the page's event stream.")
+
+
 class DisconnectInputSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(
         choices=["unlink", "offline"],

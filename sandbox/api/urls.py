@@ -11,6 +11,11 @@ urlpatterns = [
         name="sandbox-inbound",
     ),
     path(
+        "sandbox/sessions/<uuid:session_id>/page-events",
+        views.SandboxPageEventApi.as_view(),
+        name="sandbox-page-event",
+    ),
+    path(
         "sandbox/sessions/<uuid:session_id>/outbox", views.SandboxOutboxApi.as_view(), name="sandbox-outbox"
     ),
     path(

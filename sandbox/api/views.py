@@ -21,6 +21,8 @@ from sandbox.api.serializers import (
     OutboxMessageSerializer,
     OutboxOutputSerializer,
     OutboxQuerySerializer,
+    PageEventInputSerializer,
+    PageEventOutputSerializer,
     SandboxStateOutputSerializer,
 )
 from sessions_app.models import Session
@@ -177,6 +179,45 @@ class SandboxInboundApi(SandboxApi):
             "createdAt": message.created_at,
         }
         return Response(InboundOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SandboxPageEventApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="The page emits any wa-js event, as given",
+        operation_id="sandbox_page_event",
+        parameters=[SESSION_ID],
+        request=PageEventInputSerializer,
+        description=(
+            "Makes the linked sandbox page emit a wa-js event with exactly this payload, as WhatsApp "
+            "Web would: for testing how the session takes odd or malformed events (what it cannot store "
+            "is listed at GET /api/v1/sessions/{id}/failed-events). Only the events the engine listens "
+            "to reach it. 409 when the sandbox phone is not linked."
+        ),
+        responses={202: PageEventOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[
+            OpenApiExample(
+                "A message with a timestamp in milliseconds",
+                value={
+                    "name": "chat.new_message",
+                    "data": {
+                        "id": {"_serialized": "false_4915112345678@c.us_3A1F09C2B44D7E8A91C3"},
+                        "from": "4915112345678@c.us",
+                        "type": "chat",
+                        "body": "Hi",
+                        "t": 1790000000123,
+                    },
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, session_id):
+        session = self.get_session(request, session_id)
+        data = PageEventInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cursor = services.sandbox_page_event(session=session, **data.validated_data)
+        return Response({"cursor": cursor}, status=status.HTTP_202_ACCEPTED)
 
 
 class SandboxOutboxApi(SandboxApi):

@@ -340,7 +340,7 @@ class SessionActor:
             elif event.name == "chat.msg_ack_change":
                 pump.handle_ack(session_id=self.session_id, data=event.data)
             elif event.name == "bridge.error":
-                logger.warning("Bridge error in session %s: %s", self.session_id, event.data)
+                self._quarantine_unreadable(event)
         except EngineCrashed:
             raise
         except EngineError as exc:
@@ -351,6 +351,17 @@ class SessionActor:
                 exc,
                 extra={"session_id": str(self.session_id)},
             )
+
+    def _quarantine_unreadable(self, event: PageEvent) -> None:
+        """An event the bridge could not turn into JSON: kept with what the page could copy."""
+        data = event.data if isinstance(event.data, dict) else {}
+        quarantine.failed_event_record(
+            session_id=self.session_id,
+            name=str(data.get("event") or "bridge.error"),
+            data=data.get("raw"),
+            error=f"The page could not read this event: {data.get('error') or 'unknown error'}",
+            page_at_ms=event.at,
+        )
 
     def _sync_state(self, engine: Engine) -> None:
         self._state_due = False

@@ -25,25 +25,29 @@
   let dropped = 0;
   let waiter = null;
 
+  // A Wid or MsgKey is a string or an object with a string `_serialized` (its toString);
+  // anything else is no id at all, and the engine quarantines the event instead of guessing.
   function wid(value) {
-    if (value === null || value === undefined) return null;
     if (typeof value === 'string') return value;
-    return value._serialized || String(value);
+    if (value && typeof value === 'object' && typeof value._serialized === 'string') return value._serialized;
+    return null;
   }
 
   function msgKey(key) {
-    if (!key) return null;
-    if (typeof key === 'string') return { _serialized: key };
+    const serialized = wid(key);
+    if (serialized === null) return null;
+    if (typeof key === 'string') return { _serialized: serialized };
     return {
-      _serialized: key._serialized || String(key),
+      _serialized: serialized,
       fromMe: !!key.fromMe,
       remote: wid(key.remote),
-      id: key.id || '',
+      id: typeof key.id === 'string' ? key.id : '',
     };
   }
 
   // wa-js hands over Backbone models; only plain JSON may cross to Python.
   function message(msg) {
+    if (!msg || typeof msg !== 'object') throw new TypeError('the message is not an object');
     const type = msg.type || 'chat';
     return {
       id: msgKey(msg.id),
@@ -70,6 +74,7 @@
       case 'chat.new_message':
         return message(data);
       case 'chat.msg_ack_change':
+        if (!data || typeof data !== 'object') throw new TypeError('the receipt is not an object');
         return {
           ack: data.ack,
           chat: wid(data.chat),
@@ -82,6 +87,16 @@
         return typeof data === 'string' ? data : (data && data.mode) || null;
       default:
         return data === undefined ? null : JSON.parse(JSON.stringify(data));
+    }
+  }
+
+  // What the engine quarantines when an event cannot be read: a JSON copy, cut at 64 KB.
+  function rawCopy(value) {
+    try {
+      const text = JSON.stringify(value === undefined ? null : value);
+      return text.length > 65536 ? { truncated: text.slice(0, 65536) } : JSON.parse(text);
+    } catch (err) {
+      return { unreadable: String(value).slice(0, 1000) };
     }
   }
 
@@ -110,7 +125,7 @@
         try {
           push(name, serialize(name, arguments));
         } catch (err) {
-          push('bridge.error', { event: name, error: String(err) });
+          push('bridge.error', { event: name, error: String(err), raw: rawCopy(arguments[0]) });
         }
       });
     });

@@ -302,7 +302,10 @@
 
   // --- the poll loop ----------------------------------------------------------------------------
   function dispatch(event) {
-    if (event.name === 'chat.new_message') {
+    if (event.raw) {
+      logLine('⚙ ' + event.name);
+      emit(event.name, event.data); // exactly as given: odd payloads are the point
+    } else if (event.name === 'chat.new_message') {
       var msg = msgModel(event.data);
       logLine('← ' + (msg.notifyName || msg.from.user) + ': ' + describe(msg));
       emit('chat.new_message', msg);
