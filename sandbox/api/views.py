@@ -209,7 +209,8 @@ class SandboxPageEventApi(SandboxApi):
                     },
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample("Accepted", value={"cursor": 13}, response_only=True, status_codes=["202"]),
         ],
     )
     def post(self, request, session_id):

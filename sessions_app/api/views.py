@@ -304,6 +304,22 @@ class SessionEventsApi(APIView):
         return Response(SessionEventOutputSerializer(session.events.all()[:100], many=True).data)
 
 
+FAILED_EVENT_EXAMPLE = {
+    "id": "0c6a1f7e-2b7d-4d8e-9a51-3f5e0b1c2d3e",
+    "sessionId": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10",
+    "event": "chat.new_message",
+    "status": "quarantined",
+    "error": "MalformedEvent: chat.new_message without a message id",
+    "attempts": 1,
+    "payload": '{"id": null, "from": "4915112345678@c.us", "type": "chat", "body": "Hi"}',
+    "truncated": False,
+    "pageAt": "2026-11-27T10:05:00Z",
+    "createdAt": "2026-11-27T10:05:00Z",
+    "updatedAt": "2026-11-27T10:05:00Z",
+    "resolvedAt": None,
+}
+
+
 class FailedEventListApi(APIView):
     @extend_schema(
         tags=TAG,
@@ -316,6 +332,13 @@ class FailedEventListApi(APIView):
         ),
         parameters=[FailedEventListQuerySerializer],
         responses={200: FailedEventPageSerializer, **error_responses(400, 404)},
+        examples=[
+            OpenApiExample(
+                "One quarantined event",
+                value={"items": [FAILED_EVENT_EXAMPLE], "total": 1, "limit": 50, "offset": 0},
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, session_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
@@ -345,6 +368,14 @@ class FailedEventRetryApi(APIView):
             "error. 409 for an event already resolved or too large to have been kept whole."
         ),
         responses={202: FailedEventOutputSerializer, **error_responses(404, 409)},
+        examples=[
+            OpenApiExample(
+                "Retry requested",
+                value={**FAILED_EVENT_EXAMPLE, "status": "retrying"},
+                response_only=True,
+                status_codes=["202"],
+            )
+        ],
     )
     def post(self, request, session_id, event_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
