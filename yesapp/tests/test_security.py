@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from messaging.models import Direction, MediaStatus, Message, MessageStatus
 from sandbox.models import SandboxContact, SandboxMessage
-from sessions_app.models import Session, SessionStatus
+from sessions_app.models import FailedEvent, Session, SessionStatus
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
 from yesapp.apikeys import apikey_create
 
@@ -142,9 +142,11 @@ def make_session_with_everything(name: str) -> dict[str, str]:
         key=name.upper(),
         chat_id="33622222222@c.us",
     )
+    failed = FailedEvent.objects.create(session=session, name="chat.new_message", error="kept")
     return {
         "session_id": str(session.pk),
         "message_id": str(message.pk),
+        "event_id": str(failed.pk),
         "delivery_id": str(delivery.uuid),
         "msg_id": outbox.wa_id,
         "wa_id": outbox.wa_id,
