@@ -11,6 +11,7 @@ session's history and the log.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import TYPE_CHECKING
 
@@ -18,17 +19,15 @@ from django.db import DatabaseError
 
 from sessions_app.engine.base import Engine, EngineError
 from sessions_app.models import SessionStatus
-from yesapp.db_retry import backoff_delay, is_transient_db_error, reset_broken_connection
+from yesapp.db_retry import is_transient_db_error, reset_broken_connection, retry_transient_db
 
 if TYPE_CHECKING:
     import threading
 
 logger = logging.getLogger("sessions_app.engine.actor")
 
-# A database blip is retried within the browser loop with at most this wait (seconds), the
-# backoff starting again once the database has stayed up for DB_CALM_AFTER seconds.
+# Longest wait (seconds) between two looks at a database that is away.
 MAX_DB_BACKOFF = 5.0
-DB_CALM_AFTER = 30.0
 
 
 class ActorRecovery:
@@ -64,19 +63,18 @@ class ActorRecovery:
         self.stop_event.wait(backoff)
 
     def _troubled(self, exc: Exception, backoff: float) -> None:
-        """Waits before trying again after an error that was neither the browser's nor permanent.
-        A database blip keeps the session's status (it says nothing about WhatsApp)."""
-        extra = {"session_id": str(self.session_id)}
+        """After an error that was neither the browser's nor permanent. A database blip keeps
+        the session's status (it says nothing about WhatsApp); anything else is retried with
+        backoff, the browser having closed, and shows as `disconnected` with the reason."""
         if is_transient_db_error(exc):
-            message = f"database unavailable: {exc}; trying again in {backoff:.0f}s"
-            logger.warning("Session %s: %s", self.session_id, message, extra=extra)
-            reset_broken_connection()
-            status = self.status or SessionStatus.STARTING
-        else:
-            message = f"internal error: {exc!r}; trying again in {backoff:.0f}s"
-            logger.exception("Session %s: %s", self.session_id, message, extra=extra)
-            connected = self.status in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED)
-            status = SessionStatus.DISCONNECTED if connected else self.status or SessionStatus.STARTING
+            self._wait_for_database(exc, browser="closed; starting it again")
+            return
+        message = f"internal error: {exc!r}; trying again in {backoff:.0f}s"
+        logger.exception(
+            "Session %s: %s", self.session_id, message, extra={"session_id": str(self.session_id)}
+        )
+        connected = self.status in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED)
+        status = SessionStatus.DISCONNECTED if connected else self.status or SessionStatus.STARTING
         self._note(status, message, last_error=message, record_same=True)
         self.stop_event.wait(backoff)
 
@@ -84,25 +82,44 @@ class ActorRecovery:
         """Runs the browser loop; a transient database error that escapes it (PostgreSQL
         restarted, SQLite locked past its timeout) is waited out with the browser left open:
         the page keeps what it has not handed over, and the session keeps its status."""
-        attempt, last_blip = 0, 0.0
         while True:
             try:
                 return self._serve(engine)
             except DatabaseError as exc:
                 if not is_transient_db_error(exc) or self.stop_event.is_set():
                     raise
-                now = time.monotonic()
-                attempt = attempt + 1 if now - last_blip < DB_CALM_AFTER else 0
-                last_blip = now
-                delay = backoff_delay(attempt, cap=MAX_DB_BACKOFF)
-                message = f"database unavailable: {exc}; browser kept open, trying again in {delay:.1f}s"
-                logger.warning(
-                    "Session %s: %s", self.session_id, message, extra={"session_id": str(self.session_id)}
-                )
-                reset_broken_connection()
-                self.stop_event.wait(delay)
-                self._note(self.status, message, record_same=True)
+                self._wait_for_database(exc, browser="kept open")
                 self._state_due = self._wake = True
+
+    def _wait_for_database(self, exc: DatabaseError, *, browser: str) -> None:
+        """Waits (capped backoff, until stopped) until the database takes a write again: the
+        note of the outage in the session's history, which the user sees once it is over."""
+        started = time.monotonic()
+        logger.warning(
+            "Session %s: database unavailable (%s); waiting for it, browser %s",
+            self.session_id,
+            exc,
+            browser,
+            extra={"session_id": str(self.session_id)},
+        )
+        reset_broken_connection()
+
+        def record() -> None:
+            waited = time.monotonic() - started
+            reason = f"database unavailable for {waited:.1f}s ({exc}); waited it out, browser {browser}"
+            self._set(self.status or SessionStatus.STARTING, reason, record_same=True)
+
+        try:
+            retry_transient_db(
+                record,
+                what=f"waiting for the database (session {self.session_id})",
+                deadline=math.inf,
+                cap=MAX_DB_BACKOFF,
+                should_stop=self.stop_event.is_set,
+            )
+        except DatabaseError as error:  # stopping meanwhile, or not a blip after all
+            reset_broken_connection()
+            logger.warning("Session %s: could not record the outage: %s", self.session_id, error)
 
     def _note(self, status: str, reason: str, **fields) -> None:
         """`_set` for what is recorded while something is wrong: a failed write (the database
