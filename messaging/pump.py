@@ -58,6 +58,9 @@ ADOPT_WINDOW = timedelta(hours=1)
 # chat.msg_ack_change `ack` values (wa-js ACK enum) → our status. 0 (clock) changes nothing.
 ACK_STATUS = {1: MessageStatus.SENT, 2: MessageStatus.DELIVERED, 3: MessageStatus.READ, 4: MessageStatus.READ}
 
+# How long claiming a send (or recovering interrupted ones) retries a database blip itself.
+CLAIM_RETRY_SECONDS = 10.0
+
 _last_media_check: dict[str, float] = {}
 
 
@@ -459,9 +462,9 @@ def _claim(message: Message) -> bool:
         tried = True
         return message_claim_for_send(message=message, at=at)
 
-    return retry_transient_db(
-        claim, what=f"claiming message {message.pk}", deadline=settings.SENDING_TIMEOUT_SECONDS
-    )
+    # Nothing is lost by giving up here (nothing was sent): the actor then waits for the
+    # database itself, and a stop request is heard there.
+    return retry_transient_db(claim, what=f"claiming message {message.pk}", deadline=CLAIM_RETRY_SECONDS)
 
 
 def _record(message: Message, **change) -> bool:
@@ -554,5 +557,5 @@ def recover_interrupted(*, session_id: UUID) -> int:
     return retry_transient_db(
         lambda: message_recover_interrupted(session_id=session_id),
         what="recovering interrupted sends",
-        deadline=settings.SENDING_TIMEOUT_SECONDS,
+        deadline=CLAIM_RETRY_SECONDS,
     )
