@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from messaging import pump, tasks
@@ -62,6 +62,31 @@ def test_recording_sent_after_the_browser_sent_waits_out_a_database_blip(databas
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT and message.wa_id.startswith("true_")
     assert [call.text for call in engine.sent] == ["hello through a blip"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_committed_whose_answer_the_dropped_connection_lost_is_recognised_and_sent_once(monkeypatch):
+    """PostgreSQL may commit the UPDATE (queued → sending) and lose the connection before the
+    answer arrives. Claiming again would find nothing to claim and leave the message `sending`
+    unsent; the retry recognises its own claim by its timestamp instead."""
+    session = Session.objects.create(name="main", status="connected", wid="33700000000@c.us")
+    message = outbound(session, "claimed once")
+    real_claim, claims = pump.message_claim_for_send, []
+
+    def claim_then_lose_the_answer(*, message, at):
+        claims.append(real_claim(message=message, at=at))
+        if len(claims) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return claims[-1]
+
+    monkeypatch.setattr(pump, "message_claim_for_send", claim_then_lose_the_answer)
+    engine = RecordingEngine()
+
+    assert pump.send_due(session_id=session.pk, engine=engine) == 1
+
+    assert claims == [True]
+    assert [call.text for call in engine.sent] == ["claimed once"]
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.SENT
 
 
 @pytest.mark.django_db
