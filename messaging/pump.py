@@ -39,6 +39,7 @@ from messaging.services import (
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile
 from sessions_app.models import Session, SessionEvent, SessionStatus
 from yesapp import events
+from yesapp.db_retry import retry_transient_db
 from yesapp.validators import phone_from_chat_id
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ MEDIA_RETRY_CHECK_SECONDS = 5.0
 ADOPT_WINDOW = timedelta(hours=1)
 # chat.msg_ack_change `ack` values (wa-js ACK enum) → our status. 0 (clock) changes nothing.
 ACK_STATUS = {1: MessageStatus.SENT, 2: MessageStatus.DELIVERED, 3: MessageStatus.READ, 4: MessageStatus.READ}
+
+# How long claiming a send (or recovering interrupted ones) retries a database blip itself.
+CLAIM_RETRY_SECONDS = 10.0
 
 _last_media_check: dict[str, float] = {}
 
@@ -436,7 +440,7 @@ def send_due(*, session_id: UUID, engine: Engine) -> int:
     if queued:
         allowed = send_allowance(session_id=session_id)
         for message in queued[:allowed]:
-            if not message_claim_for_send(message=message, at=timezone.now()):
+            if not _claim(message):
                 continue  # changed under us (deleted, or claimed by a previous owner)
             sent += 1
             _send_one(message, engine)
@@ -454,13 +458,45 @@ def _maybe_retry_media(*, session_id, engine: Engine) -> None:
     retry_media(session_id=session_id, engine=engine)
 
 
+def _claim(message: Message) -> bool:
+    """queued → sending, through database blips. A claim whose commit went through but whose
+    answer was lost (the connection dropped) is recognised by its timestamp, not sent twice."""
+    at = timezone.now()
+    tried = False
+
+    def claim() -> bool:
+        nonlocal tried
+        if (
+            tried
+            and Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING, dispatched_at=at).exists()
+        ):
+            return True
+        tried = True
+        return message_claim_for_send(message=message, at=at)
+
+    # Nothing is lost by giving up here (nothing was sent): the actor then waits for the
+    # database itself, and a stop request is heard there.
+    return retry_transient_db(claim, what=f"claiming message {message.pk}", deadline=CLAIM_RETRY_SECONDS)
+
+
+def _record(message: Message, **change) -> bool:
+    """message_transition, through database blips: once the browser has acted, what it did must
+    be written down. Retried for up to SENDING_TIMEOUT_SECONDS; should the database stay away
+    longer, the message stays `sending` and the stuck-send sweep marks it `send_uncertain`."""
+    return retry_transient_db(
+        lambda: message_transition(message=message, **change),
+        what=f"recording message {message.pk} as {change['status']}",
+        deadline=settings.SENDING_TIMEOUT_SECONDS,
+    )
+
+
 def _send_one(message: Message, engine: Engine) -> None:
     try:
         if message.media_status == MediaStatus.STORED:
             path = message.media_path
             if path is None or not path.exists():
-                message_transition(
-                    message=message,
+                _record(
+                    message,
                     status=MessageStatus.FAILED,
                     error_code="media_missing",
                     error=f"The media file {message.media_name!r} is gone from DATA_DIR/media.",
@@ -482,8 +518,8 @@ def _send_one(message: Message, engine: Engine) -> None:
         _fail_uncertain(message, f"The browser stopped during the send: {exc}")
         raise
     except EngineError as exc:
-        message_transition(
-            message=message,
+        _record(
+            message,
             status=MessageStatus.FAILED,
             error_code="engine_error",
             error=str(exc) or exc.__class__.__name__,
@@ -495,8 +531,8 @@ def _send_one(message: Message, engine: Engine) -> None:
         _fail_uncertain(message, f"Unexpected error during the send: {exc!r}")
         raise
     if result.error:
-        message_transition(
-            message=message,
+        _record(
+            message,
             status=MessageStatus.FAILED,
             error_code="whatsapp_error",
             error=f"WhatsApp refused the message: {result.error}",
@@ -504,12 +540,12 @@ def _send_one(message: Message, engine: Engine) -> None:
         )
         return
     status = ACK_STATUS.get(result.ack, MessageStatus.SENT)
-    message_transition(message=message, status=status, wa_id=result.wa_id or None)
+    _record(message, status=status, wa_id=result.wa_id or None)
 
 
 def _fail_uncertain(message: Message, detail: str) -> None:
-    message_transition(
-        message=message,
+    _record(
+        message,
         status=MessageStatus.FAILED,
         error_code="send_uncertain",
         error=f"{detail}. It may or may not have reached WhatsApp; it was not resent automatically.",
@@ -559,4 +595,8 @@ def recover_interrupted(*, session_id: UUID) -> int:
     chat and text, or an ack for its id), it moves on to `sent`/`delivered`/`read`.
     `queued` messages are untouched: the queue resumes where it was. Returns how many.
     """
-    return message_recover_interrupted(session_id=session_id)
+    return retry_transient_db(
+        lambda: message_recover_interrupted(session_id=session_id),
+        what="recovering interrupted sends",
+        deadline=CLAIM_RETRY_SECONDS,
+    )

@@ -11,7 +11,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -366,28 +366,53 @@ def message_claim_for_send(*, message: Message, at: datetime) -> bool:
     return claimed == 1
 
 
+def _mark_send_uncertain(stuck, error: str) -> int:
+    count = 0
+    for message in stuck.order_by("created_at"):
+        count += int(
+            message_transition(
+                message=message, status=MessageStatus.FAILED, error_code="send_uncertain", error=error
+            )
+        )
+    return count
+
+
 def message_recover_interrupted(*, session_id) -> int:
     """Marks this session's `sending` messages `failed` with `send_uncertain`; see pump."""
-    count = 0
     stuck = Message.objects.filter(
         session_id=session_id, direction=Direction.OUTBOUND, status=MessageStatus.SENDING
-    ).order_by("created_at")
-    for message in stuck:
-        changed = message_transition(
-            message=message,
-            status=MessageStatus.FAILED,
-            error_code="send_uncertain",
-            error=(
-                "The engine stopped while this message was being sent, so it may or may not have "
-                "reached WhatsApp. It was not resent automatically to avoid a duplicate; if the "
-                "recipient did not get it, send it again."
-            ),
-        )
-        count += int(changed)
+    )
+    count = _mark_send_uncertain(
+        stuck,
+        "The engine stopped while this message was being sent, so it may or may not have reached "
+        "WhatsApp. It was not resent automatically to avoid a duplicate; if the recipient did not "
+        "get it, send it again.",
+    )
     if count:
         logger.warning(
             "Marked %s interrupted send(s) as send_uncertain", count, extra={"session_id": str(session_id)}
         )
+    return count
+
+
+def message_fail_stuck_sends(*, older_than: float | None = None) -> int:
+    """Marks `send_uncertain` every message still `sending` SENDING_TIMEOUT_SECONDS after it
+    was handed to the browser (its engine could not record the outcome, or its session is no
+    longer run anywhere), so none stays `sending` forever. Run periodically by beat."""
+    seconds = settings.SENDING_TIMEOUT_SECONDS if older_than is None else older_than
+    stuck = Message.objects.filter(
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.SENDING,
+        dispatched_at__lt=timezone.now() - timedelta(seconds=seconds),
+    )
+    count = _mark_send_uncertain(
+        stuck,
+        f"This message was still being sent {seconds:g}s after it was handed to WhatsApp Web (the "
+        "engine could not record the outcome), so it may or may not have reached WhatsApp. It was "
+        "not resent automatically; if the recipient did not get it, send it again.",
+    )
+    if count:
+        logger.warning("Marked %s stuck send(s) as send_uncertain after %ss", count, seconds)
     return count
 
 

@@ -37,6 +37,7 @@ from webhooks.payloads import build_body
 from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delays
 from webhooks.signing import generate_secret, sign
 from webhooks.transport import post_webhook, safe_url
+from yesapp.db_retry import retry_transient_db
 from yesapp.errors import Conflict, InvalidInput
 from yesapp.events import ALL_EVENTS
 from yesapp.validators import validate_public_url
@@ -373,7 +374,9 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     Idempotent and safe to run concurrently: only the caller whose conditional UPDATE
     claims the row sends. Never raises for a receiver's failure; the attempt is logged.
     """
-    delivery = _claim(delivery_id)
+    delivery = retry_transient_db(
+        lambda: _claim(delivery_id), what="claiming a webhook delivery", deadline=30
+    )
     if delivery is None:
         return None
     config = delivery.config
@@ -384,7 +387,13 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         headers=_request_headers(delivery, config),
         timeout=settings.WEBHOOK_TIMEOUT,
     )
-    return _record_attempt(delivery, result, started_at=started_at)
+    # The receiver has it now: the attempt must be recorded, or the sweep sends it again once
+    # the claim lapses (WEBHOOK_TIMEOUT + CLAIM_MARGIN), which is how long this keeps trying.
+    return retry_transient_db(
+        lambda: _record_attempt(delivery, result, started_at=started_at),
+        what="recording a webhook attempt",
+        deadline=settings.WEBHOOK_TIMEOUT + CLAIM_MARGIN.total_seconds(),
+    )
 
 
 def _record_attempt(delivery: WebhookDelivery, result: AttemptResult, *, started_at) -> WebhookDelivery:

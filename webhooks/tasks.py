@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from webhooks import services
+from yesapp.db_retry import retry_transient_db
 
 
 @shared_task(name="webhooks.tasks.deliver_webhook", ignore_result=True)
@@ -13,9 +14,14 @@ def deliver_webhook(delivery_id: int) -> None:
 
 @shared_task(name="webhooks.tasks.sweep_webhook_deliveries", ignore_result=True)
 def sweep_webhook_deliveries() -> int:
-    return services.webhook_deliveries_sweep()
+    # A database blip is waited out (briefly: beat runs the sweep again in a few seconds).
+    return retry_transient_db(
+        services.webhook_deliveries_sweep, what="sweeping webhook deliveries", deadline=10
+    )
 
 
 @shared_task(name="webhooks.tasks.prune_webhook_deliveries", ignore_result=True)
 def prune_webhook_deliveries() -> int:
-    return services.webhook_deliveries_prune()
+    return retry_transient_db(
+        services.webhook_deliveries_prune, what="pruning webhook deliveries", deadline=60
+    )

@@ -97,13 +97,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and workers write concurrently: WAL lets readers run beside a writer, IMMEDIATE
-    # transactions take the write lock up front, and the timeout waits instead of failing
-    # with "database is locked".
+    # transactions take the write lock up front, and the timeout (SQLITE_BUSY_TIMEOUT, seconds)
+    # waits instead of failing with "database is locked"; past it, the engine and the workers
+    # wait and try again (yesapp/db_retry.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
         }
     )
     # Tests that cross processes (a real Celery worker) need a file, not :memory:.
@@ -405,6 +406,15 @@ MEDIA_URL_TIMEOUT = env.float("MEDIA_URL_TIMEOUT", default=15.0)
 MEDIA_DOWNLOAD_MAX_ATTEMPTS = env.int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", default=5)
 # Received media larger than this is not downloaded (it travels through the browser in memory).
 MEDIA_DOWNLOAD_MAX_BYTES = env.int("MEDIA_DOWNLOAD_MAX_BYTES", default=64 * 1024 * 1024)
+# A message still `sending` this many seconds after it was handed to the browser (the engine
+# could not record the outcome, e.g. the database was away that long) is marked failed with
+# `send_uncertain` by a periodic sweep; never resent automatically.
+SENDING_TIMEOUT_SECONDS = env.int("SENDING_TIMEOUT_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["messaging-stuck-sends"] = {
+    "task": "messaging.tasks.fail_stuck_sends",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
 # Contacts' status stories (status@broadcast) are not stored as messages.
 MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST", default=True)
 # Stable names in the OpenAPI schema for the messaging enums.

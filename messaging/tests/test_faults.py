@@ -73,8 +73,8 @@ def inbound_texts(session) -> list[str]:
     )
 
 
-def send_inbound(api, session, count: int) -> list[str]:
-    texts = [f"in-{i}" for i in range(count)]
+def send_inbound(api, session, count: int, prefix: str = "in") -> list[str]:
+    texts = [f"{prefix}-{i}" for i in range(count)]
     for text in texts:
         response = api.post(
             f"/api/v1/sandbox/sessions/{session.id}/inbound", {"from": CONTACT, "text": text}, format="json"

@@ -7,6 +7,7 @@ browser is restarted with backoff; a permanent failure marks the session `failed
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -23,6 +24,7 @@ from django.utils import timezone
 from messaging import pump
 from sessions_app import quarantine
 from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed, EngineError, PageEvent
+from sessions_app.engine.recovery import ActorRecovery
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status, session_touch
 from yesapp.db_retry import backoff_delay, is_transient_db_error, reset_broken_connection
@@ -62,7 +64,7 @@ class Command:
     future: Future = field(default_factory=Future)
 
 
-class SessionActor:
+class SessionActor(ActorRecovery):
     """Runs one session on this node. `engine_factory(session)` makes its browser."""
 
     def __init__(
@@ -110,6 +112,13 @@ class SessionActor:
             self.stop_reason = reason
         self.stop_event.set()
 
+    def abandon(self, reason: str) -> None:
+        """Closes the browser because this node may no longer own the session (its lease could
+        not be renewed); `reason` becomes the session's last error."""
+        if not self.stop_reason:
+            self._stop_message = reason
+        self.request_stop("abandon")
+
     def submit(self, name: str, args: dict | None = None) -> Future:
         command = Command(name=name, args=args or {})
         if name in ("stop", "delete"):
@@ -129,54 +138,35 @@ class SessionActor:
     def _run(self) -> None:
         session_id_var.set(str(self.session_id))  # this thread's log lines name the session
         backoff = 1.0
+        recovered = False
         try:
-            pump.recover_interrupted(session_id=self.session_id)
             while not self.stop_event.is_set():
-                session = Session.objects.filter(pk=self.session_id).first()
-                if session is None or session.desired_state != DesiredState.RUNNING:
-                    self.request_stop("stop" if session else "delete")
-                    break
-                self.status = session.status
                 try:
+                    if not recovered:
+                        pump.recover_interrupted(session_id=self.session_id)
+                        recovered = True
+                    session = Session.objects.filter(pk=self.session_id).first()
+                    if session is None or session.desired_state != DesiredState.RUNNING:
+                        self.request_stop("stop" if session else "delete")
+                        break
+                    self.status = session.status
                     self._run_browser(session)
                     backoff = 1.0
                 except RestartBrowser:
                     backoff = 1.0
-                except EngineCrashed as exc:
+                except EngineError as exc:
+                    if exc.permanent and not isinstance(exc, EngineCrashed):
+                        self._fail(exc)
+                        break
                     self._crashed(exc, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
-                except EngineError as exc:
-                    if not exc.permanent:
-                        self._crashed(exc, backoff)
-                        backoff = min(backoff * 2, MAX_BACKOFF)
-                        continue
-                    self._set(SessionStatus.FAILED, str(exc), last_error=str(exc))
-                    logger.error(
-                        "Session %s failed: %s",
-                        self.session_id,
-                        exc,
-                        extra={"session_id": str(self.session_id), "step": exc.step},
-                    )
-                    break
-        except Exception as exc:
-            logger.exception(
-                "Session actor %s crashed", self.session_id, extra={"session_id": str(self.session_id)}
-            )
-            self._set(SessionStatus.FAILED, f"internal error: {exc}", last_error=f"internal error: {exc}")
+                except Exception as exc:
+                    # The database away for longer than the browser loop waits, or a bug: neither
+                    # needs the user, so `failed` (which nothing restarts) would be wrong.
+                    self._troubled(exc, backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF)
         finally:
             self._finish()
-
-    def _crashed(self, exc: EngineError, backoff: float) -> None:
-        self.restarts += 1
-        message = f"browser problem at step '{exc.step}': {exc}; restarting in {backoff:.0f}s"
-        logger.warning("Session %s: %s", self.session_id, message, extra={"session_id": str(self.session_id)})
-        if self.status not in (SessionStatus.STARTING, SessionStatus.QR):
-            self._set(SessionStatus.DISCONNECTED, message, last_error=str(exc))
-        else:
-            # Still starting: the status stays, but the restart goes into the session's history
-            # (and the yesapp_engine_restarts metric, which counts these events).
-            self._set(self.status or SessionStatus.STARTING, message, last_error=str(exc), record_same=True)
-        self.stop_event.wait(backoff)
 
     def _run_browser(self, session: Session) -> None:
         engine = self.engine_factory(session)
@@ -185,7 +175,7 @@ class SessionActor:
             self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
             engine.start()
             self._state_due = self._wake = True
-            self._serve(engine)
+            self._serve_through_db_blips(engine)
         finally:
             self.engine = None
             engine.stop()
@@ -485,10 +475,11 @@ class SessionActor:
         try:
             if reason == "stop":
                 self._set(SessionStatus.STOPPED, self._stop_message or "stopped")
-            elif reason == "shutdown":
+            elif reason == "shutdown" or (reason == "abandon" and self._stop_message):
                 self._set(
                     SessionStatus.DISCONNECTED if self.status == SessionStatus.CONNECTED else self.status,
-                    "engine node shut down; the session will be taken over",
+                    self._stop_message or "engine node shut down; the session will be taken over",
+                    **({"last_error": self._stop_message} if reason == "abandon" else {}),
                 )
         except Exception:
             logger.exception("Could not record the final status of session %s", self.session_id)
@@ -497,7 +488,8 @@ class SessionActor:
                 self.commands.get_nowait().future.set_result({"ok": True})
             except queue.Empty:
                 break
-        connection.close()
+        with contextlib.suppress(DatabaseError):
+            connection.close()
         if self.on_exit:
             self.on_exit(self)
 

@@ -15,6 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from redis.exceptions import RedisError
 
 from sessions_app.engine.actor import SessionActor
 from sessions_app.engine.base import Engine
@@ -61,6 +62,8 @@ class SessionHost:
         self.thread = threading.Thread(target=self._loop, name="session-host", daemon=True)
         self._memory_reported_at = 0.0
         self._memory_measured: set[str] = set()
+        # When each running session's lease was last renewed (time.monotonic()).
+        self._renewed_at: dict[str, float] = {}
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -105,20 +108,9 @@ class SessionHost:
         connection.close()
 
     def scan(self) -> None:
-        node_heartbeat(self.node)
         with self.lock:
             actors = list(self.actors.items())
-        for session_id, actor in actors:
-            if not actor.is_alive():
-                self._forget(actor)
-            elif not lease_renew(session_id=session_id, node=self.node):
-                logger.error(
-                    "Engine node %s lost the lease of session %s; closing its browser",
-                    self.node,
-                    session_id,
-                    extra={"session_id": session_id},
-                )
-                actor.request_stop("abandon")
+        self._keep_leases(actors)
         wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(
             status=SessionStatus.FAILED
         )
@@ -133,6 +125,48 @@ class SessionHost:
             self._memory_reported_at = now
             self.report_memory()
 
+    def _keep_leases(self, actors: list[tuple[str, SessionActor]]) -> None:
+        """Heartbeat, then renew the lease of every session running here. When Redis cannot be
+        reached the leases run out unseen, and another node may take the sessions once they
+        have: so a session whose lease went unrenewed for half its TTL has its browser closed
+        now, before it expires (never two browsers on one number). Taken back when Redis is."""
+        try:
+            node_heartbeat(self.node)
+            reachable = True
+        except RedisError as exc:
+            logger.warning("Engine node %s cannot reach Redis: %s", self.node, exc)
+            reachable = False
+        now = time.monotonic()
+        for session_id, actor in actors:
+            if not actor.is_alive():
+                self._forget(actor)
+                continue
+            if reachable:
+                try:
+                    if lease_renew(session_id=session_id, node=self.node):
+                        self._renewed_at[session_id] = time.monotonic()
+                        continue
+                    logger.error(
+                        "Engine node %s lost the lease of session %s; closing its browser",
+                        self.node,
+                        session_id,
+                        extra={"session_id": session_id},
+                    )
+                    actor.request_stop("abandon")
+                    continue
+                except RedisError as exc:
+                    logger.warning("Engine node %s could not renew a lease: %s", self.node, exc)
+                    reachable = False  # one timeout is enough: don't wait on it for every session
+            unrenewed = now - self._renewed_at.get(session_id, now)
+            if unrenewed >= settings.ENGINE_LEASE_TTL / 2:
+                reason = (
+                    f"Redis unreachable: the lease of this session went unrenewed for {unrenewed:.0f}s, "
+                    "so its browser was closed before another node could take it over; it starts "
+                    "again once Redis answers"
+                )
+                logger.error("Engine node %s: %s", self.node, reason, extra={"session_id": session_id})
+                actor.abandon(reason)
+
     def claim(self, session_id: str) -> SessionActor | None:
         """Starts the session here when this node has room and the lease is free."""
         with self.lock:
@@ -144,6 +178,7 @@ class SessionHost:
                 return None
             if not lease_acquire(session_id=session_id, node=self.node):
                 return None
+            self._renewed_at[session_id] = time.monotonic()
             actor = SessionActor(
                 session_id=session_id,
                 node=self.node,
@@ -163,6 +198,7 @@ class SessionHost:
         with self.lock:
             if self.actors.get(str(actor.session_id)) is actor:
                 del self.actors[str(actor.session_id)]
+                self._renewed_at.pop(str(actor.session_id), None)
         if not self.stopping.is_set():
             self._release(actor)
 

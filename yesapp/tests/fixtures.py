@@ -258,3 +258,76 @@ def private_redis(tmp_path, settings):
     yield server
     server.stop()
     point_celery_at(old_url)
+
+
+# --- The database taken away, as a restart, a failover or a long lock does ----------------------
+
+# Worker processes started with PGAPPNAME set to this are the "app" a database blip hits; the
+# test process (the contacts and WhatsApp's servers, through the sandbox) keeps its connections.
+BLIP_APP_NAME = "yesapp-blip-target"
+
+
+class DatabaseBlips:
+    """PostgreSQL: terminates every connection of the app's processes (pg_terminate_backend),
+    as a restart or a failover does; or, `everyone=True`, every other connection to the test
+    database, this process's included. SQLite: holds the write lock from another connection
+    for a few seconds, longer than the app's SQLITE_BUSY_TIMEOUT, so its writes fail with
+    `database is locked`."""
+
+    def __init__(self):
+        self.settings = connection.settings_dict
+        self.vendor = connection.vendor
+        self.count = 0
+
+    def blip(self, *, seconds: float = 3.0, everyone: bool = False) -> int:
+        """One blip; returns how many connections were terminated (PostgreSQL)."""
+        self.count += 1
+        if self.vendor == "sqlite":
+            self._hold_sqlite_lock(seconds)
+            return 0
+        import psycopg
+
+        where = "" if everyone else " AND application_name = %(app)s"
+        with psycopg.connect(
+            host=self.settings["HOST"] or "127.0.0.1",
+            port=self.settings["PORT"] or 5432,
+            user=self.settings["USER"],
+            password=self.settings["PASSWORD"] or None,
+            dbname=self.settings["NAME"],
+            autocommit=True,
+        ) as conn:
+            rows = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()" + where,
+                {"app": BLIP_APP_NAME},
+            ).fetchall()
+        return len(rows)
+
+    def _hold_sqlite_lock(self, seconds: float) -> None:
+        import sqlite3
+
+        conn = sqlite3.connect(self.settings["NAME"], timeout=30, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            time.sleep(seconds)
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+    def storm(self, stop, *, every: float = 1.5, seconds: float = 3.0, everyone: bool = False):
+        """Blips again and again in a thread until `stop` (a threading.Event) is set."""
+        import threading
+
+        def run():
+            while not stop.is_set():
+                self.blip(seconds=seconds, everyone=everyone)
+                stop.wait(every)
+
+        thread = threading.Thread(target=run, name="database-blips", daemon=True)
+        thread.start()
+        return thread
+
+
+@pytest.fixture
+def database_blips(transactional_db) -> DatabaseBlips:
+    return DatabaseBlips()

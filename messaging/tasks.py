@@ -1,0 +1,12 @@
+"""Celery tasks of the messaging app: thin, safe to run twice."""
+
+from celery import shared_task
+
+from messaging import services
+from yesapp.db_retry import retry_transient_db
+
+
+@shared_task(name="messaging.tasks.fail_stuck_sends", ignore_result=True)
+def fail_stuck_sends() -> int:
+    """Beat, every minute: no message stays `sending` forever (SENDING_TIMEOUT_SECONDS)."""
+    return retry_transient_db(services.message_fail_stuck_sends, what="sweeping stuck sends", deadline=30)

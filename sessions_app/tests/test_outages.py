@@ -1,0 +1,181 @@
+"""The engine through outages that heal by themselves: Redis gone, the database away for a
+while, an unexpected error. None of them may mark a session `failed` (nothing restarts a
+failed session), and a node cut off from Redis must close its browsers before another node
+may take their sessions over."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from messaging.models import Message, MessageStatus
+from messaging.tests.engine_double import RecordingEngine
+from sessions_app.engine.actor import SessionActor
+from sessions_app.engine.host import SessionHost
+from sessions_app.engine.lease import lease_owner
+from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
+from sessions_app.tests.helpers import wait_for, wait_status
+from yesapp.tests.fixtures import BLIP_APP_NAME
+
+CHAT = "33698765432@c.us"
+
+
+class PageDouble(RecordingEngine):
+    """A linked, idle page: drains take their wait, as the real one does with no events.
+    Records when it was started and closed."""
+
+    def __init__(self, session=None):
+        super().__init__()
+        self.started_at = self.stopped_at = None
+        self.drain_error: Exception | None = None
+
+    def _status_of(self, chat_id: str, text: str) -> str:
+        return ""  # a browser never reads the database (the double's own look would hit the blip)
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+
+    def stop(self) -> None:
+        self.stopped_at = time.monotonic()
+
+    def drain_events(self, wait: float):
+        if self.drain_error is not None:
+            error, self.drain_error = self.drain_error, None
+            raise error
+        time.sleep(wait)
+        return []
+
+
+def running_session(name: str) -> Session:
+    return Session.objects.create(
+        name=name, status=SessionStatus.STARTING, desired_state=DesiredState.RUNNING
+    )
+
+
+# --- Redis gone ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_node_cut_off_from_redis_closes_its_browser_before_the_lease_expires_and_takes_it_back(
+    private_redis, transactional_db, settings
+):
+    """docs/ARCHITECTURE.md promises that a node which cannot renew a lease closes the browser
+    within ENGINE_LEASE_TTL, so that no second node ever drives the same number. Before, the
+    heartbeat raised first and the renewals (and the check) never ran: the browser stayed."""
+    settings.ENGINE_LEASE_TTL = 4
+    settings.ENGINE_SCAN_INTERVAL = 0.2
+    session = running_session("cut-off")
+    pages: list[PageDouble] = []
+
+    def factory(session):
+        pages.append(PageDouble())
+        return pages[-1]
+
+    node = SessionHost("cut-off@test", engine_factory=factory)
+    node.start()
+    try:
+        wait_status(session.pk, SessionStatus.CONNECTED, timeout=30)
+        private_redis.stop()
+        # The last renewal came before this, so the lease expires by this + ENGINE_LEASE_TTL.
+        redis_gone_at = time.monotonic()
+        wait_for(lambda: pages[0].stopped_at, 3 * settings.ENGINE_LEASE_TTL, what="the browser closed")
+        # The promise itself: closed before the lease could expire and another node take it.
+        assert pages[0].stopped_at < redis_gone_at + settings.ENGINE_LEASE_TTL
+        session.refresh_from_db()
+        assert session.status == SessionStatus.DISCONNECTED
+        assert "Redis unreachable" in session.last_error
+        assert len(pages) == 1, "no browser may start while the lease cannot be taken"
+
+        private_redis.start()
+        wait_for(lambda: len(pages) == 2, 30, what="the session taken back once Redis answers")
+        wait_status(session.pk, SessionStatus.CONNECTED, timeout=30)
+        assert lease_owner(session.pk) == "cut-off@test"
+    finally:
+        node.stop()
+    assert not SessionEvent.objects.filter(session=session, to_status=SessionStatus.FAILED).exists()
+
+
+# --- The database away -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def blip_target(monkeypatch):
+    """Connections opened from now on (the actor's thread) are the ones a blip hits: on
+    PostgreSQL they carry the name that `database_blips` terminates; on SQLite they give up on
+    a held lock after 0.3 s (SQLITE_BUSY_TIMEOUT), so a lock held for seconds is a `database is
+    locked` error. This thread's connection, opened before, is spared."""
+    connection.ensure_connection()
+    options = connection.settings_dict["OPTIONS"]
+    if connection.vendor == "sqlite":
+        monkeypatch.setitem(options, "timeout", 0.3)
+    else:
+        monkeypatch.setitem(options, "application_name", BLIP_APP_NAME)
+
+
+@pytest.mark.slow
+def test_a_database_blip_in_the_browser_loop_keeps_the_browser_open_the_status_and_the_queue(
+    database_blips, blip_target
+):
+    """PostgreSQL: the actor's connection is terminated; SQLite: the write lock is held past
+    the busy timeout. Either way the actor waits, with the browser left open (the page keeps
+    what it has not handed over), the session stays connected, the reason is in the session's
+    history, and the message queued meanwhile goes out once. Before, the error reached the
+    actor's catch-all and marked the session `failed`, which nothing restarts."""
+    session = running_session("blip")
+    pages: list[PageDouble] = []
+
+    def factory(session):
+        pages.append(PageDouble())
+        return pages[-1]
+
+    actor = SessionActor(session_id=session.pk, node="blip@test", engine_factory=factory)
+    actor.start()
+    try:
+        wait_status(session.pk, SessionStatus.CONNECTED, timeout=30)
+        message = Message.objects.create(
+            session=session, direction="outbound", chat_id=CHAT, text="through the blip", status="queued"
+        )
+        stop = threading.Event()
+        database_blips.storm(stop, every=0.5, seconds=2.0)
+        time.sleep(6)
+        stop.set()
+        time.sleep(2.5)  # the last lock is released
+        wait_for(lambda: Message.objects.get(pk=message.pk).status == MessageStatus.SENT, 30, what="the send")
+        assert [call.text for call in pages[0].sent] == ["through the blip"]
+        assert len(pages) == 1 and pages[0].stopped_at is None, "the browser was restarted"
+        assert actor.is_alive()
+        session.refresh_from_db()
+        assert session.status == SessionStatus.CONNECTED
+        reasons = list(SessionEvent.objects.filter(session=session).values_list("reason", flat=True))
+        assert any("database unavailable" in reason for reason in reasons), reasons
+    finally:
+        actor.request_stop("shutdown")
+        actor.thread.join(30)
+    assert not SessionEvent.objects.filter(session=session, to_status=SessionStatus.FAILED).exists()
+
+
+@pytest.mark.slow
+def test_an_unexpected_error_restarts_the_browser_with_the_reason_instead_of_failing_the_session(
+    transactional_db,
+):
+    session = running_session("oops")
+    pages: list[PageDouble] = []
+
+    def factory(session):
+        pages.append(PageDouble())
+        if len(pages) == 1:
+            pages[0].drain_error = ValueError("a page event nobody expected")
+        return pages[-1]
+
+    actor = SessionActor(session_id=session.pk, node="oops@test", engine_factory=factory)
+    actor.start()
+    try:
+        wait_for(lambda: len(pages) == 2, 30, what="a new browser after the error")
+        wait_status(session.pk, SessionStatus.CONNECTED, timeout=30)
+    finally:
+        actor.request_stop("shutdown")
+        actor.thread.join(30)
+    reasons = list(SessionEvent.objects.filter(session=session).values_list("reason", flat=True))
+    assert any("internal error" in r and "a page event nobody expected" in r for r in reasons), reasons
+    assert not SessionEvent.objects.filter(session=session, to_status=SessionStatus.FAILED).exists()
