@@ -140,6 +140,8 @@ def handle_new_message(*, session_id: UUID, data: dict, engine: Engine) -> None:
     if existing is not None:
         if existing.type == "ciphertext" and fields["type"] != "ciphertext":
             _store_decrypted(existing, fields, engine)
+        elif _received_event_owed(existing):
+            message_emit_received(message=existing)  # a blip cut the first try short
         return
     if from_me:
         if _adopt_own_send(session_id=session_id, wa_id=wa_id, fields=fields):
@@ -147,6 +149,17 @@ def handle_new_message(*, session_id: UUID, data: dict, engine: Engine) -> None:
         _store_from_phone(session_id=session_id, wa_id=wa_id, fields=fields, engine=engine)
         return
     _store_inbound(session_id=session_id, wa_id=wa_id, fields=fields, engine=engine)
+
+
+def _received_event_owed(message: Message) -> bool:
+    """Stored, complete, and still without its `message.received` (the replay of an event
+    whose first handling stored the row and then lost the database)."""
+    return (
+        message.direction == Direction.INBOUND
+        and message.notified_at is None
+        and message.type != "ciphertext"
+        and message.media_status != MediaStatus.PENDING
+    )
 
 
 def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:

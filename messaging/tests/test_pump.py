@@ -335,6 +335,19 @@ def test_replayed_new_message_is_deduplicated(session, engine, emitted):
     assert len(emitted) == 1
 
 
+def test_a_replay_emits_the_received_event_a_blip_cut_short_once(session, engine, emitted):
+    """The row was stored but the database went away before `message.received` was recorded
+    (a media message emits after its download): the page hands the event over again."""
+    pump.handle_new_message(session_id=session.pk, data=new_message(), engine=engine)
+    Message.objects.update(notified_at=None)
+    emitted.clear()
+    for _ in range(2):
+        pump.handle_new_message(session_id=session.pk, data=new_message(), engine=engine)
+
+    assert [event for event, _, _ in emitted] == ["message.received"]
+    assert Message.objects.get().notified_at is not None
+
+
 def test_same_wa_id_in_two_sessions_is_two_messages(session, other_session, engine):
     pump.handle_new_message(session_id=session.pk, data=new_message(), engine=engine)
     pump.handle_new_message(session_id=other_session.pk, data=new_message(), engine=engine)
