@@ -27,7 +27,7 @@ from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed, Eng
 from sessions_app.engine.recovery import ActorRecovery
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status, session_touch
-from yesapp.db_retry import backoff_delay, is_transient_db_error, reset_broken_connection
+from yesapp.db_retry import is_transient_db_error
 from yesapp.logging import session_id_var
 from yesapp.validators import phone_from_chat_id
 
@@ -93,7 +93,6 @@ class SessionActor(ActorRecovery):
         self._disconnected_since: float | None = None
         self._qr = ""
         self._stop_message = ""
-        self._db_failures = 0  # transient database errors in a row while storing events
         self._catch_up_due = False
         self._dropped_seen = 0
         self._last_failed_check = 0.0
@@ -194,8 +193,7 @@ class SessionActor(ActorRecovery):
             nudged = self._wake and self.status == SessionStatus.CONNECTED
             if events or nudged or not self.commands.empty():
                 self._last_busy = now
-            if not self._handle_events(engine, events):
-                continue  # the database is away: waited; the page keeps the events meanwhile
+            self._handle_events(engine, events)
             self._run_commands(engine)
             if self._state_due or now - self._last_state > STATE_INTERVAL:
                 self._sync_state(engine)
@@ -212,45 +210,28 @@ class SessionActor(ActorRecovery):
                     self._wake = True  # more may be due; look again next turn
 
     # --- page events: stored, then acknowledged; never dropped -----------------------------
-    def _handle_events(self, engine: Engine, events: list[PageEvent]) -> bool:
-        """Handles each event on its own and acknowledges it once stored (or quarantined).
-        False after a transient database error: the rest stay in the page for the next drain."""
+    def _handle_events(self, engine: Engine, events: list[PageEvent]) -> None:
+        """Handles each event on its own and acknowledges it once stored or quarantined.
+        A transient database error is raised (and waited out by _serve_through_db_blips, the
+        browser kept open): the event and those after it stay in the page for the next drain."""
         for event in events:
-            if not self._handle_isolated(engine, event):
-                self._wait_for_database()
-                return False
+            self._handle_isolated(engine, event)
             engine.acknowledge(event.seq)
-        self._db_failures = 0
-        return True
 
-    def _handle_isolated(self, engine: Engine, event: PageEvent) -> bool:
-        """True once the event is stored or quarantined; False if the database is away."""
+    def _handle_isolated(self, engine: Engine, event: PageEvent) -> None:
+        """Stores the event, or quarantines it with the error it raised."""
         try:
             self._handle_event(engine, event)
-            return True
+            return
         except EngineCrashed:
             raise
         except Exception as exc:
             if isinstance(exc, DatabaseError) and is_transient_db_error(exc):
-                logger.warning(
-                    "Session %s: database unavailable storing %s: %s", self.session_id, event.name, exc
-                )
-                return False
+                raise
             error = f"{type(exc).__name__}: {exc}"
-        try:
-            quarantine.failed_event_record(
-                session_id=self.session_id, name=event.name, data=event.data, error=error, page_at_ms=event.at
-            )
-        except DatabaseError as exc:
-            if is_transient_db_error(exc):
-                return False
-            raise
-        return True
-
-    def _wait_for_database(self) -> None:
-        self._db_failures += 1
-        reset_broken_connection()
-        self.stop_event.wait(backoff_delay(self._db_failures, base=0.25, cap=MAX_BACKOFF / 3))
+        quarantine.failed_event_record(
+            session_id=self.session_id, name=event.name, data=event.data, error=error, page_at_ms=event.at
+        )
 
     def _recover_missed(self, engine: Engine, nudged: bool) -> None:
         """Catches up after a reconnect or a page that dropped events, and runs the retries
@@ -283,10 +264,10 @@ class SessionActor(ActorRecovery):
         except EngineError as exc:
             logger.warning("Session %s: catching up failed: %s", self.session_id, exc)
             return
+        self._catch_up_due = True  # until every message is handled (a database blip raises)
         for data in found:
-            if not self._handle_isolated(engine, PageEvent(name="chat.new_message", data=data)):
-                self._catch_up_due = True  # the database is away: again on a later turn
-                return
+            self._handle_isolated(engine, PageEvent(name="chat.new_message", data=data))
+        self._catch_up_due = False
         if found:
             logger.info("Session %s: caught up on %s recent messages", self.session_id, len(found))
 
