@@ -82,8 +82,8 @@ def test_a_node_cut_off_from_redis_closes_its_browser_before_the_lease_expires_a
         wait_for(lambda: pages[0].stopped_at, 3 * settings.ENGINE_LEASE_TTL, what="the browser closed")
         # The promise itself: closed before the lease could expire and another node take it.
         assert pages[0].stopped_at < redis_gone_at + settings.ENGINE_LEASE_TTL
-        session.refresh_from_db()
-        assert session.status == SessionStatus.DISCONNECTED
+        # The status is recorded once the actor has finished closing, just after the browser.
+        session = wait_status(session.pk, SessionStatus.DISCONNECTED, timeout=10)
         assert "Redis unreachable" in session.last_error
         assert len(pages) == 1, "no browser may start while the lease cannot be taken"
 
