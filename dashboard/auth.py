@@ -21,7 +21,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework import authentication
 
 from yesapp.apikeys import apikey_authenticate
-from yesapp.authentication import auth_failures_retry_after, client_address, record_auth_failure
+from yesapp.authentication import (
+    auth_failures_retry_after,
+    client_address,
+    password_attempt_check,
+    record_auth_failure,
+    record_password_failure,
+)
 from yesapp.errors import TooManyRequests
 from yesapp.models import ApiKey
 
@@ -120,12 +126,11 @@ def sign_in_with_key(request: HttpRequest, *, raw_key: str) -> ApiKey | None:
     """Signs the browser in with an API key; None when the key is wrong or revoked.
 
     Failures count towards the same per-address limit as the API's, so the form is no
-    easier to brute-force than the header.
+    easier to brute-force than the header; like there, a valid key is never refused.
     """
-    address = _check_not_throttled(request)
     key = apikey_authenticate((raw_key or "").strip())
     if key is None:
-        record_auth_failure(address)
+        record_auth_failure(_check_not_throttled(request))
         return None
     auth.logout(request)  # drops any previous user and rotates the session id
     request.session.cycle_key()
@@ -134,11 +139,15 @@ def sign_in_with_key(request: HttpRequest, *, raw_key: str) -> ApiKey | None:
 
 
 def sign_in_with_password(request: HttpRequest, *, username: str, password: str) -> AbstractBaseUser | None:
-    """Signs a staff user in; None for a wrong password or a user without staff access."""
-    address = _check_not_throttled(request)
+    """Signs a staff user in; None for a wrong password or a user without staff access.
+
+    Limited per address and per user name before the password is checked (TooManyRequests),
+    and refused while Redis is down (ServiceUnavailable)."""
+    address = client_address(request)
+    password_attempt_check(address=address, username=username)
     user = auth.authenticate(request, username=username, password=password)
     if user is None or not user.is_staff:
-        record_auth_failure(address)
+        record_password_failure(address=address, username=username)
         return None
     request.session.pop(SESSION_KEY_ID, None)
     auth.login(request, user)  # rotates the session id

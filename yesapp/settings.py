@@ -326,6 +326,11 @@ ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)
 # Failed API key attempts allowed per client address in each window; then 429 until it ends.
 AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=20)
 AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
+# Failed staff password sign-ins (dashboard and /admin/) allowed per client address, and
+# separately per user name, in each window of this many seconds; then 429 until it ends.
+# While Redis is down, password sign-in is refused (API keys still work).
+PASSWORD_FAILURE_LIMIT = env.int("PASSWORD_FAILURE_LIMIT", default=10)
+PASSWORD_FAILURE_WINDOW = env.int("PASSWORD_FAILURE_WINDOW", default=900)
 # Behind a reverse proxy every client has the proxy's address; with this on, the client is
 # the last X-Forwarded-For hop (the one your proxy appended). Leave off when exposed directly.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
