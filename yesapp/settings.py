@@ -148,14 +148,27 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 # Behind a TLS-terminating proxy (docs/DEPLOYMENT.md) these turn on HTTPS-only behaviour.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
-)
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """The header and value by which the TLS proxy says a request came over HTTPS:
+    SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https" (any header), or the shorthand
+    TRUST_X_FORWARDED_PROTO=true for exactly that one."""
+    if spec := env.str("SECURE_PROXY_SSL_HEADER", default="").strip():
+        name, sep, value = spec.partition(":")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f'SECURE_PROXY_SSL_HEADER must look like "X-Forwarded-Proto: https", not {spec!r}')
+        return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+    return ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+# Browsers reach the app over HTTPS whenever its public URL says so (TLS at a proxy or not):
+# its session and CSRF cookies must then never travel in clear.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://") or SECURE_SSL_REDIRECT
 if not DEBUG:
     # Django sends HSTS only on HTTPS requests, so this is inert on plain-HTTP installs.
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
-    CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 # Cross-origin API calls are refused unless origins are listed here.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # django-cors-headers: only the API, and only the headers an API client sends.
