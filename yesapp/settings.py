@@ -157,7 +157,7 @@ def _proxy_ssl_header() -> tuple[str, str] | None:
     if spec := env.str("SECURE_PROXY_SSL_HEADER", default="").strip():
         name, sep, value = spec.partition(":")
         if not sep or not name.strip() or not value.strip():
-            raise ValueError(f'SECURE_PROXY_SSL_HEADER must look like "X-Forwarded-Proto: https", not {spec!r}')
+            raise ValueError(f'SECURE_PROXY_SSL_HEADER must be like "X-Forwarded-Proto: https", not {spec!r}')
         return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
     return ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
 
