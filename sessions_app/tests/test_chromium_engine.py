@@ -77,6 +77,30 @@ def test_wajs_and_the_bridge_run_before_the_page_and_the_user_agent_is_not_headl
     assert engine.is_alive() and engine.memory_pids()
 
 
+def test_the_browser_gets_none_of_the_apps_secrets_in_its_environment(
+    blank_page_url, engine_factory, monkeypatch
+):
+    secrets = {
+        "SECRET_KEY": "secret-key-canary-1",
+        "DATABASE_URL": "postgres://app:db-password-canary@db/yesapp",
+        "REDIS_URL": "redis://:redis-password-canary@redis:6379/0",
+        "WEBHOOK_SECRET": "webhook-secret-canary",
+        "METRICS_TOKEN": "metrics-token-canary",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine = engine_factory(blank_page_url)
+    engine.start()
+    pids = engine.memory_pids()  # ChromeDriver and every Chromium process
+    assert len(pids) >= 2
+    environs = {pid: Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace") for pid in pids}
+    assert "PATH=" in environs[pids[0]]  # ChromeDriver got an environment, just not the secrets
+    for pid, environ in environs.items():  # (Chromium's helpers reuse that memory for their title)
+        for value in secrets.values():
+            assert value not in environ, f"process {pid} sees {value}"
+
+
 def test_a_page_where_wpp_never_gets_ready_fails_with_the_step_that_hung(
     blank_page_url, engine_factory, settings
 ):
