@@ -3,6 +3,7 @@
 Each setting has a default that works on a developer machine and a line in `.env.example`.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -14,11 +15,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Everything YesApp writes (database, logs, media, browser profiles, secrets) is private to
+# its user from the moment it exists: directories 0700, files 0600. Every process loads these
+# settings before writing anything, and its children (Chromium, ChromeDriver) inherit this.
+os.umask(0o077)
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_uid == os.getuid() and DATA_DIR.stat().st_mode & 0o077:
+    # A directory made before this rule (or by hand): closing it closes everything inside.
+    DATA_DIR.chmod(0o700)
 MEDIA_ROOT = DATA_DIR / "media"
 SESSIONS_DIR = DATA_DIR / "sessions"
 LOG_DIR = DATA_DIR / "logs"
+# Django's storage would otherwise chmod uploaded files to 0644.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 
 def _secret_key() -> str:
@@ -26,9 +37,12 @@ def _secret_key() -> str:
     if value := env.str("SECRET_KEY", default=""):
         return value
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 

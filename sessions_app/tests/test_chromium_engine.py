@@ -4,6 +4,7 @@ stale profile locks. The full session flow on the sandbox is in test_engine_flow
 import http.server
 import os
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -99,6 +100,23 @@ def test_the_browser_gets_none_of_the_apps_secrets_in_its_environment(
     for pid, environ in environs.items():  # (Chromium's helpers reuse that memory for their title)
         for value in secrets.values():
             assert value not in environ, f"process {pid} sees {value}"
+
+
+def test_the_browser_profile_is_private_to_the_app_user(blank_page_url, engine_factory, monkeypatch):
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine = engine_factory(blank_page_url)
+    engine.start()
+    engine.drain_events(wait=1)
+    root = engine.profile_dir.parent
+    paths = [root, *root.rglob("*")]
+    assert len(paths) > 10  # Chromium wrote its profile
+    wrong = {
+        str(path): oct(stat.S_IMODE(path.lstat().st_mode))
+        for path in paths
+        if not path.is_symlink()  # Chromium's Singleton* links (their mode means nothing)
+        and (stat.S_IMODE(path.lstat().st_mode) & 0o077)
+    }
+    assert not wrong, f"readable by others: {wrong}"
 
 
 def test_a_page_where_wpp_never_gets_ready_fails_with_the_step_that_hung(

@@ -215,6 +215,13 @@ def test_image_runs_as_a_non_root_user_with_a_health_check_and_one_entrypoint():
     assert '"http://127.0.0.1:%s/health"' in (ROOT / "docker" / "healthcheck.sh").read_text()
 
 
+def test_the_data_volume_and_every_role_are_private_to_the_app_user():
+    # The image's data directory is made 0700 for the app user; the processes keep what they
+    # write in it private (umask 077 in serve.sh and in the settings every process loads).
+    assert "install -d -m 0700 -o yesapp -g yesapp /app/data" in _run_lines(DOCKERFILE.read_text())
+    assert re.search(r"^umask 077$", SERVE.read_text(), re.M)
+
+
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     for entry in (".git", ".venv", "node_modules", "data", ".env"):
