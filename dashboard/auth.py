@@ -52,6 +52,37 @@ class Viewer:
     def is_staff_user(self) -> bool:
         return self.user is not None
 
+    def may(self, perm: str) -> bool:
+        """A staff user may do what their Django permissions allow (`sessions_app.change_session`,
+        `messaging.view_message`...); an API key what its scope allows (checked by the selectors)."""
+        return self.user is None or self.user.has_perm(perm)
+
+    @property
+    def can(self) -> dict[str, bool]:
+        """For templates: which parts of the dashboard this viewer may see or use."""
+        return {name: self.may(perm) for name, perm in PERMS.items()}
+
+
+# What each part of the dashboard needs from a staff user, by Django permission.
+PERMS = {
+    "view_session": "sessions_app.view_session",
+    "add_session": "sessions_app.add_session",
+    "change_session": "sessions_app.change_session",
+    "delete_session": "sessions_app.delete_session",
+    "view_message": "messaging.view_message",
+    "add_message": "messaging.add_message",
+    "view_webhook": "webhooks.view_webhookconfig",
+    "change_webhook": "webhooks.change_webhookconfig",
+    "view_apikey": "yesapp.view_apikey",
+}
+
+
+def require_perm(request: HttpRequest, *names: str) -> None:
+    """403 unless the viewer may do every one of `names` (keys of PERMS)."""
+    for name in names:
+        if not request.viewer.may(PERMS[name]):
+            raise PermissionDenied(f"Your user lacks the permission {PERMS[name]} for this.")
+
 
 def _staff_key(user: AbstractBaseUser) -> ApiKey:
     # A staff user sees everything, like an admin key. The selectors only look at `is_admin`
@@ -89,10 +120,11 @@ def sign_in_redirect(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("dashboard:login") + (f"?{query}" if query else ""))
 
 
-def viewer_required(view=None, *, admin: bool = False):
+def viewer_required(view=None, *, admin: bool = False, perm: str | tuple[str, ...] = "view_session"):
     """Puts the viewer on `request.viewer`, or sends the browser to the sign-in page.
 
     With `admin=True`, a key limited to some sessions gets 403 (like an admin-only API call).
+    A staff user needs the Django permission(s) named by `perm` (keys of PERMS), else 403.
     """
 
     def decorate(func):
@@ -104,6 +136,7 @@ def viewer_required(view=None, *, admin: bool = False):
             if admin and not viewer.is_admin:
                 raise PermissionDenied("This needs an admin API key or a staff user.")
             request.viewer = viewer
+            require_perm(request, *((perm,) if isinstance(perm, str) else perm))
             return func(request, *args, **kwargs)
 
         return wrapper
