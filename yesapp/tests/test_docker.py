@@ -186,11 +186,59 @@ def test_dockerfile_installs_wajs_with_the_makefiles_npm_command():
     assert "COPY package.json package-lock.json ./" in dockerfile
 
 
-def test_dockerfile_installs_python_packages_from_requirements_txt():
+def test_dockerfile_installs_python_packages_from_the_hashed_lock_like_make():
     dockerfile = _run_lines(DOCKERFILE.read_text())
-    assert re.search(r"pip wheel --wheel-dir /wheels -r requirements\.txt", dockerfile)
-    assert re.search(r"pip install .*--no-index --find-links=/wheels -r requirements\.txt", dockerfile)
-    assert any("-r requirements.txt" in line for line in _recipe_lines("$(VENV)/.installed"))
+    assert re.search(r"pip download --require-hashes --dest /wheels -r requirements\.txt", dockerfile)
+    assert re.search(
+        r"pip install .*--no-index --find-links=/wheels --require-hashes -r requirements\.txt", dockerfile
+    )
+    assert "$(PIP) install --quiet --require-hashes -r requirements.txt" in _recipe_lines(
+        "$(VENV)/.installed"
+    )
+    dev = _recipe_lines("$(VENV)/.installed-dev")
+    assert "$(PIP) install --quiet --require-hashes -r requirements-dev.txt" in dev
+    # No install step takes anything outside the lock (an unpinned `pip install --upgrade pip`).
+    makefile = (ROOT / "Makefile").read_text()
+    installs = re.findall(r"\$\(PIP\) install .*", makefile)
+    assert installs and all("--require-hashes -r requirements" in line for line in installs), installs
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked(path: Path) -> dict[str, list[str]]:
+    """name -> hashes of every requirement in a pip-compile lock file."""
+    text = path.read_text().replace("\\\n", " ")
+    locked = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", " ")):
+            assert re.match(r"^[A-Za-z0-9_.\-]+==[^\s;]+(\s*;[^-]*)?\s+--hash=sha256:", line), line
+            locked[_normalized(re.split(r"[=\s]", line, maxsplit=1)[0])] = re.findall(
+                r"--hash=sha256:(\w{64})", line
+            )
+    return locked
+
+
+def test_every_python_dependency_is_pinned_with_hashes_in_the_lock_files():
+    runtime, dev = _locked(ROOT / "requirements.txt"), _locked(ROOT / "requirements-dev.txt")
+    assert {"django", "celery", "kombu", "pip"} <= set(runtime)  # direct, transitive, installer
+    assert {"pytest", "schemathesis"} <= set(dev) and set(runtime) <= set(dev)
+    for name, hashes in {**runtime, **dev}.items():
+        assert hashes, f"{name} has no hash"
+    # The direct pins of the .in files are what the locks hold, and both locks agree.
+    for source, lock in (
+        ("requirements.in", "requirements.txt"),
+        ("requirements-dev.in", "requirements-dev.txt"),
+    ):
+        versions = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", (ROOT / lock).read_text(), re.M))
+        versions = {_normalized(name): version for name, version in versions.items()}
+        pins = re.findall(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==(\S+)", (ROOT / source).read_text(), re.M)
+        assert pins
+        for name, version in pins:
+            assert versions.get(_normalized(name)) == version, (source, name, version)
+    for name in runtime:
+        assert runtime[name] == dev[name], name
 
 
 def test_dockerfile_installs_the_browser_with_the_script_ci_runs():
