@@ -428,6 +428,15 @@ MEDIA_URL_TIMEOUT = env.float("MEDIA_URL_TIMEOUT", default=15.0)
 MEDIA_DOWNLOAD_MAX_ATTEMPTS = env.int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", default=5)
 # Received media larger than this is not downloaded (it travels through the browser in memory).
 MEDIA_DOWNLOAD_MAX_BYTES = env.int("MEDIA_DOWNLOAD_MAX_BYTES", default=64 * 1024 * 1024)
+# Media files one session may keep in DATA_DIR/media, in bytes (1 GiB); 0 = no quota. Past it,
+# sending media is refused (507) and received media is not downloaded (the reason is recorded).
+MEDIA_QUOTA_BYTES = env.int("MEDIA_QUOTA_BYTES", default=1024 * 1024 * 1024)
+# Retention, in days (0 keeps forever): messages, then media files (the message stays, its media
+# `expired`), and session status history; pruned hourly in batches (`manage.py prunedata`).
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
+MEDIA_RETENTION_DAYS = env.int("MEDIA_RETENTION_DAYS", default=30)
+SESSION_EVENT_RETENTION_DAYS = env.int("SESSION_EVENT_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["storage-prune"] = {"task": "messaging.tasks.prune_storage", "schedule": 3600.0}
 # Contacts' status stories (status@broadcast) are not stored as messages.
 MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST", default=True)
 # Stable names in the OpenAPI schema for the messaging enums.
