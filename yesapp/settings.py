@@ -372,6 +372,9 @@ SANDBOX_READ_DELAY_MS = env.int("SANDBOX_READ_DELAY_MS", default=800)
 SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
 SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
 SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)
+# Messages the sandbox's simulated contacts may send one session per minute (its inbound API);
+# 0 = no limit. Text is capped at 65536 characters and files at MEDIA_MAX_BYTES.
+SANDBOX_INBOUND_PER_MINUTE = env.int("SANDBOX_INBOUND_PER_MINUTE", default=120)
 
 # --- Webhooks (webhooks app; docs/WEBHOOKS.md) ----------------------------------------------
 # The default endpoint for every session that has no webhook of its own; empty = none.
