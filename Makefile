@@ -9,7 +9,7 @@ PORT ?= 3000
 export PORT
 WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
-.PHONY: help install install-dev browser assets migrate bootstrap check-port run test test-fast fuzz lint format bench clean
+.PHONY: help install install-dev lock browser assets migrate bootstrap check-port run test test-fast fuzz lint format bench clean
 
 help:
 	@echo "make run        install, migrate, start web + workers on :$(PORT)"
@@ -17,17 +17,27 @@ help:
 	@echo "make test-fast  only the tests that need no browser and no worker"
 	@echo "make fuzz       a long randomised fuzzing run of the whole API (FUZZ_EXAMPLES=500)"
 	@echo "make lint       ruff check + format check"
+	@echo "make lock       re-pin requirements*.txt (with hashes) after editing requirements*.in"
 	@echo "make bench      run the benchmarks in bench/ (JSON to bench/results/)"
 
+# requirements*.txt are lock files: every package, pip included, pinned with its hashes
+# (compiled from requirements*.in by `make lock`); pip refuses anything else.
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
+
+# After editing requirements*.in: pins every transitive dependency with hashes, keeping the
+# versions already locked unless the .in files ask for others. pip-tools gets a venv of its own.
+LOCK_VENV ?= .venv-lock
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { python3 -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.6.2; }
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 install: $(VENV)/.installed assets browser
 
@@ -100,4 +110,4 @@ bench: install-dev
 	$(PY) -m bench.run_all
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) $(LOCK_VENV) node_modules .pytest_cache .coverage htmlcov

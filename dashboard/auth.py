@@ -21,7 +21,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework import authentication
 
 from yesapp.apikeys import apikey_authenticate
-from yesapp.authentication import auth_failures_retry_after, client_address, record_auth_failure
+from yesapp.authentication import (
+    auth_failures_retry_after,
+    client_address,
+    password_attempt_check,
+    record_auth_failure,
+    record_password_failure,
+)
 from yesapp.errors import TooManyRequests
 from yesapp.models import ApiKey
 
@@ -45,6 +51,37 @@ class Viewer:
     @property
     def is_staff_user(self) -> bool:
         return self.user is not None
+
+    def may(self, perm: str) -> bool:
+        """A staff user may do what their Django permissions allow (`sessions_app.change_session`,
+        `messaging.view_message`...); an API key what its scope allows (checked by the selectors)."""
+        return self.user is None or self.user.has_perm(perm)
+
+    @property
+    def can(self) -> dict[str, bool]:
+        """For templates: which parts of the dashboard this viewer may see or use."""
+        return {name: self.may(perm) for name, perm in PERMS.items()}
+
+
+# What each part of the dashboard needs from a staff user, by Django permission.
+PERMS = {
+    "view_session": "sessions_app.view_session",
+    "add_session": "sessions_app.add_session",
+    "change_session": "sessions_app.change_session",
+    "delete_session": "sessions_app.delete_session",
+    "view_message": "messaging.view_message",
+    "add_message": "messaging.add_message",
+    "view_webhook": "webhooks.view_webhookconfig",
+    "change_webhook": "webhooks.change_webhookconfig",
+    "view_apikey": "yesapp.view_apikey",
+}
+
+
+def require_perm(request: HttpRequest, *names: str) -> None:
+    """403 unless the viewer may do every one of `names` (keys of PERMS)."""
+    for name in names:
+        if not request.viewer.may(PERMS[name]):
+            raise PermissionDenied(f"Your user lacks the permission {PERMS[name]} for this.")
 
 
 def _staff_key(user: AbstractBaseUser) -> ApiKey:
@@ -83,10 +120,11 @@ def sign_in_redirect(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("dashboard:login") + (f"?{query}" if query else ""))
 
 
-def viewer_required(view=None, *, admin: bool = False):
+def viewer_required(view=None, *, admin: bool = False, perm: str | tuple[str, ...] = "view_session"):
     """Puts the viewer on `request.viewer`, or sends the browser to the sign-in page.
 
     With `admin=True`, a key limited to some sessions gets 403 (like an admin-only API call).
+    A staff user needs the Django permission(s) named by `perm` (keys of PERMS), else 403.
     """
 
     def decorate(func):
@@ -98,6 +136,7 @@ def viewer_required(view=None, *, admin: bool = False):
             if admin and not viewer.is_admin:
                 raise PermissionDenied("This needs an admin API key or a staff user.")
             request.viewer = viewer
+            require_perm(request, *((perm,) if isinstance(perm, str) else perm))
             return func(request, *args, **kwargs)
 
         return wrapper
@@ -120,12 +159,11 @@ def sign_in_with_key(request: HttpRequest, *, raw_key: str) -> ApiKey | None:
     """Signs the browser in with an API key; None when the key is wrong or revoked.
 
     Failures count towards the same per-address limit as the API's, so the form is no
-    easier to brute-force than the header.
+    easier to brute-force than the header; like there, a valid key is never refused.
     """
-    address = _check_not_throttled(request)
     key = apikey_authenticate((raw_key or "").strip())
     if key is None:
-        record_auth_failure(address)
+        record_auth_failure(_check_not_throttled(request))
         return None
     auth.logout(request)  # drops any previous user and rotates the session id
     request.session.cycle_key()
@@ -134,11 +172,15 @@ def sign_in_with_key(request: HttpRequest, *, raw_key: str) -> ApiKey | None:
 
 
 def sign_in_with_password(request: HttpRequest, *, username: str, password: str) -> AbstractBaseUser | None:
-    """Signs a staff user in; None for a wrong password or a user without staff access."""
-    address = _check_not_throttled(request)
+    """Signs a staff user in; None for a wrong password or a user without staff access.
+
+    Limited per address and per user name before the password is checked (TooManyRequests),
+    and refused while Redis is down (ServiceUnavailable)."""
+    address = client_address(request)
+    password_attempt_check(address=address, username=username)
     user = auth.authenticate(request, username=username, password=password)
     if user is None or not user.is_staff:
-        record_auth_failure(address)
+        record_password_failure(address=address, username=username)
         return None
     request.session.pop(SESSION_KEY_ID, None)
     auth.login(request, user)  # rotates the session id

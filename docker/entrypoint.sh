@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The image's one entrypoint: `web`, `engine`, `worker`, `beat`, or `manage <command...>`.
 #
-#   web      migrates the database, makes the first API key (logged once: `API Key: ...`),
+#   web      migrates the database, makes the first API key (printed once: `API Key: ...`),
 #            then serves on :$PORT. Engine, worker and beat wait for web to be healthy
 #            (compose `depends_on`), so migrations run exactly once, here.
 #   engine   hosts the WhatsApp sessions (Chromium); worker runs webhooks; beat the timers.

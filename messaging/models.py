@@ -46,6 +46,7 @@ class MediaStatus(models.TextChoices):
     PENDING = "pending", "Waiting for download"
     STORED = "stored", "Stored"
     FAILED = "failed", "Download failed"
+    EXPIRED = "expired", "Removed after MEDIA_RETENTION_DAYS"
 
 
 # Types a client may send; anything WhatsApp delivers is stored under its wa-js type
@@ -112,6 +113,16 @@ class Message(models.Model):
             models.Index(fields=["session", "status", "created_at"], name="msg_session_queue"),
             models.Index(fields=["session", "dispatched_at"], name="msg_session_dispatched"),
             models.Index(fields=["session", "chat_id", "-created_at"], name="msg_session_chat"),
+            # The `phone` filter of the message list.
+            models.Index(fields=["session", "phone", "-created_at"], name="msg_session_phone"),
+            # Stats over the last day (dashboard, /api/v1/stats) and the per-status metric.
+            models.Index(fields=["direction", "sent_at"], name="msg_direction_sent"),
+            models.Index(fields=["direction", "failed_at"], name="msg_direction_failed"),
+            models.Index(fields=["direction", "created_at"], name="msg_direction_created"),
+            models.Index(fields=["direction", "status"], name="msg_direction_status"),
+            # Retention (messages and media older than a date) and the media retry sweep.
+            models.Index(fields=["created_at"], name="msg_created"),
+            models.Index(fields=["session", "media_status", "media_retry_at"], name="msg_media_retry"),
         ]
         constraints = [
             # One row per WhatsApp message per session: replayed page events find it.

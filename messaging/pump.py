@@ -36,6 +36,7 @@ from messaging.services import (
     message_recover_interrupted,
     message_transition,
 )
+from messaging.storage import media_quota_problem
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile
 from sessions_app.models import Session, SessionEvent, SessionStatus
 from yesapp import events
@@ -301,6 +302,9 @@ def download_media(*, message: Message, engine: Engine) -> bool:
         _record_media_failure(
             message, f"The media is {len(data)} bytes, over MEDIA_DOWNLOAD_MAX_BYTES ({limit}).", final=True
         )
+        return False
+    if problem := media_quota_problem(session_id=message.session_id, adding=len(data)):
+        _record_media_failure(message, problem, final=True)  # nothing written
         return False
     sniffed = media_store.sniff(data, claimed_mimetype=mimetype or message.media_mimetype)[0]
     extension = media_store.extension_for_mimetype(mimetype or message.media_mimetype, data)

@@ -29,6 +29,7 @@ from messaging.models import (
     Message,
     MessageStatus,
 )
+from messaging.storage import media_quota_check
 from sessions_app.models import Session
 from yesapp import events
 from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
@@ -307,6 +308,8 @@ def message_send(
             # The row lock makes the QUEUE_MAX check and the insert one step per session.
             locked = Session.objects.select_for_update().get(pk=session.pk)
             _check_can_accept(locked, queue=queue)
+            if blob is not None:  # under the row lock: two sends cannot both fit in the last space
+                media_quota_check(session_id=locked.pk, adding=len(blob.data))
             message = Message.objects.create(
                 id=message_id,
                 session=locked,

@@ -12,6 +12,9 @@
 # SERVE_RESTART=1 (set by `make run`, which has no supervisor) starts a Celery role again when it
 # exits on its own, as Compose's restart policy does for the containers.
 set -euo pipefail
+# Files and directories this process makes are private to the app user (yesapp/settings.py
+# sets the same umask; this also covers what gunicorn and Celery write before loading it).
+umask 077
 cd "$(dirname "$0")/.."
 
 # The project's virtualenv when there is one (make install, and the Docker image's /app/.venv);

@@ -84,6 +84,8 @@ class SessionEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # A session's history, newest first (the session page, restart metrics).
+        indexes = [models.Index(fields=["session", "-created_at"], name="sessionevent_session_created")]
 
     def __str__(self) -> str:
         return f"{self.session_id}: {self.from_status} → {self.to_status}"

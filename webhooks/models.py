@@ -105,6 +105,11 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["config", "session", "status"], name="webhooks_lane_idx"),
             models.Index(fields=["session", "-id"], name="webhooks_session_idx"),
             models.Index(fields=["created_at"], name="webhooks_created_idx"),
+            # The delivery list's status filter, and the stats over a session's last day.
+            models.Index(fields=["session", "status", "-id"], name="webhooks_session_status_idx"),
+            models.Index(fields=["session", "created_at"], name="webhooks_session_created_idx"),
+            # The per-status metric.
+            models.Index(fields=["status"], name="webhooks_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from yesapp.apikeys import apikey_create, apikey_revoke_key
-from yesapp.authentication import auth_failures_retry_after, client_address, record_auth_failure
+from yesapp.authentication import client_address, password_attempt_check, record_password_failure
+from yesapp.errors import ServiceUnavailable, TooManyRequests
 from yesapp.models import ApiKey
 
 
@@ -82,23 +83,23 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 def throttled_admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
-    """The admin's sign-in, under the same per-address limit of failed attempts as API keys and
-    the dashboard's forms: otherwise it would be the one place to guess staff passwords."""
+    """The admin's sign-in, under the same limits on failed passwords (per address and per user
+    name, refused while Redis is down) as the dashboard's: otherwise it would be the one place
+    to guess staff passwords."""
     if request.method != "POST":
         return admin.site.login(request, extra_context)
     address = client_address(request)
-    retry_after = auth_failures_retry_after(address)
-    if retry_after is not None:
-        response = HttpResponse(
-            f"Too many failed sign-in attempts from your address; wait {retry_after} s and retry.",
-            status=429,
-            content_type="text/plain; charset=utf-8",
-        )
-        response["Retry-After"] = str(retry_after)
+    username = request.POST.get("username", "")
+    try:
+        password_attempt_check(address=address, username=username)
+    except (TooManyRequests, ServiceUnavailable) as exc:
+        response = HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
+        if isinstance(exc, TooManyRequests):
+            response["Retry-After"] = str(exc.retry_after)
         return response
     response = admin.site.login(request, extra_context)
     # A sign-in that worked redirects; the form again means it failed, also for a browser
     # already signed in as someone else (its request.user is staff either way).
     if response.status_code != 302:
-        record_auth_failure(address)
+        record_password_failure(address=address, username=username)
     return response

@@ -3,10 +3,12 @@
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -108,11 +110,26 @@ def apikey_revoke_key(*, key: ApiKey) -> ApiKey:
     return key
 
 
+INITIAL_KEY_FILE = "initial_api_key"
+
+
 def apikey_ensure_initial() -> str | None:
-    """On first start (no key at all), makes an admin key and logs it once as `API Key: <key>`."""
+    """On first start (no key at all), makes an admin key, keeps it in DATA_DIR/initial_api_key
+    (0600 from the start) and returns it for the console. The key never goes to the log."""
     with transaction.atomic():
         if ApiKey.objects.exists():
             return None
-        _, raw_key = apikey_create(name="initial")
-    logger.warning("API Key: %s", raw_key)
+        key, raw_key = apikey_create(name="initial")
+    path = settings.DATA_DIR / INITIAL_KEY_FILE
+    partial = path.with_name(f".{INITIAL_KEY_FILE}.{os.getpid()}.part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(raw_key + "\n")
+    os.replace(partial, path)  # a key from an earlier, reset database is superseded
+    logger.warning(
+        "Initial admin API key %s… made; shown on the console and kept in %s",
+        key.prefix,
+        path,
+        extra={"api_key_prefix": key.prefix},
+    )
     return raw_key

@@ -109,6 +109,7 @@ STATUS_CODES = {
     429: "too_many_requests",
     500: "internal_error",
     503: "service_unavailable",
+    507: "insufficient_storage",
 }
 
 

@@ -1,4 +1,6 @@
-"""Liveness (`/health`) and readiness (`/ready`) probes. Neither needs an API key."""
+"""Liveness (`/health`) and readiness (`/ready`) probes. Neither needs an API key; `/ready`
+names a failed check to anyone but shows the raw error (hosts, ports, driver messages) only
+to a caller with an API key or a dashboard sign-in."""
 
 import logging
 
@@ -59,6 +61,27 @@ _ReadySerializer = inline_serializer(
 )
 
 
+# What an anonymous caller learns about a failed check: which one, not why.
+_PUBLIC_FAILURE = {
+    "database": "database: not answering",
+    "redis": "redis: not answering",
+    "engine": "engine: no engine worker answers",
+}
+
+
+def _caller_may_see_details(request: Request) -> bool:
+    """A valid X-API-Key (failures count towards the usual limit) or a dashboard sign-in."""
+    from dashboard.auth import viewer_for_request
+    from yesapp.authentication import ApiKeyAuthentication
+
+    try:
+        if ApiKeyAuthentication().authenticate(request):
+            return True
+    except Exception:  # a wrong or throttled key is simply not authenticated here
+        return False
+    return viewer_for_request(request._request) is not None
+
+
 class _ProbeView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -91,8 +114,8 @@ class ReadyView(_ProbeView):
         summary="Readiness: can this server do its work?",
         description=(
             "200 when the database and Redis answer and at least one engine worker is alive; "
-            "503 otherwise, naming the check that failed. Set `READY_REQUIRES_ENGINE=false` "
-            "for a web-only deployment."
+            "503 otherwise, naming the check that failed; the raw error only with an API key "
+            "or a dashboard sign-in. Set `READY_REQUIRES_ENGINE=false` for a web-only deployment."
         ),
         auth=[],
         responses={
@@ -114,8 +137,8 @@ class ReadyView(_ProbeView):
                             "status": "unavailable",
                             "checks": {
                                 "database": "ok",
-                                "redis": "redis: Error 111 connecting to 127.0.0.1:6379. Connection refused.",
-                                "engine": "engine: unknown while Redis is down",
+                                "redis": "redis: not answering",
+                                "engine": "engine: no engine worker answers",
                             },
                         },
                         status_codes=["503"],
@@ -133,6 +156,8 @@ class ReadyView(_ProbeView):
         failed = {name: error for name, error in checks.items() if error}
         if failed:
             logger.warning("Not ready: %s", "; ".join(failed.values()))
+            if not _caller_may_see_details(request):
+                failed = {name: _PUBLIC_FAILURE[name] for name in failed}
             return Response(
                 {"status": "unavailable", "checks": {n: (failed.get(n) or "ok") for n in checks}}, status=503
             )

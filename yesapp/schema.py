@@ -74,6 +74,12 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
         {"retry_after": 30},
     ),
     503: ("A dependency is down", "service_unavailable", "Redis does not answer.", {}),
+    507: (
+        "Storage quota full",
+        "media_quota_exceeded",
+        "The session's media quota is full; delete old messages or raise MEDIA_QUOTA_BYTES.",
+        {"quotaBytes": 1073741824, "fileBytes": 52311},
+    ),
 }
 
 

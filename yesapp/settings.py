@@ -3,6 +3,7 @@
 Each setting has a default that works on a developer machine and a line in `.env.example`.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -14,11 +15,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Everything YesApp writes (database, logs, media, browser profiles, secrets) is private to
+# its user from the moment it exists: directories 0700, files 0600. Every process loads these
+# settings before writing anything, and its children (Chromium, ChromeDriver) inherit this.
+os.umask(0o077)
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_uid == os.getuid() and DATA_DIR.stat().st_mode & 0o077:
+    # A directory made before this rule (or by hand): closing it closes everything inside.
+    DATA_DIR.chmod(0o700)
 MEDIA_ROOT = DATA_DIR / "media"
 SESSIONS_DIR = DATA_DIR / "sessions"
 LOG_DIR = DATA_DIR / "logs"
+# Django's storage would otherwise chmod uploaded files to 0644.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 
 def _secret_key() -> str:
@@ -26,9 +37,12 @@ def _secret_key() -> str:
     if value := env.str("SECRET_KEY", default=""):
         return value
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -149,14 +163,27 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 # Behind a TLS-terminating proxy (docs/DEPLOYMENT.md) these turn on HTTPS-only behaviour.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
-)
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """The header and value by which the TLS proxy says a request came over HTTPS:
+    SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https" (any header), or the shorthand
+    TRUST_X_FORWARDED_PROTO=true for exactly that one."""
+    if spec := env.str("SECURE_PROXY_SSL_HEADER", default="").strip():
+        name, sep, value = spec.partition(":")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f'SECURE_PROXY_SSL_HEADER must be like "X-Forwarded-Proto: https", not {spec!r}')
+        return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+    return ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+# Browsers reach the app over HTTPS whenever its public URL says so (TLS at a proxy or not):
+# its session and CSRF cookies must then never travel in clear.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://") or SECURE_SSL_REDIRECT
 if not DEBUG:
     # Django sends HSTS only on HTTPS requests, so this is inert on plain-HTTP installs.
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
-    CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 # Cross-origin API calls are refused unless origins are listed here.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # django-cors-headers: only the API, and only the headers an API client sends.
@@ -335,6 +362,11 @@ FAILED_EVENT_RETENTION_DAYS = env.int("FAILED_EVENT_RETENTION_DAYS", default=30)
 # Failed API key attempts allowed per client address in each window; then 429 until it ends.
 AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=20)
 AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
+# Failed staff password sign-ins (dashboard and /admin/) allowed per client address, and
+# separately per user name, in each window of this many seconds; then 429 until it ends.
+# While Redis is down, password sign-in is refused (API keys still work).
+PASSWORD_FAILURE_LIMIT = env.int("PASSWORD_FAILURE_LIMIT", default=10)
+PASSWORD_FAILURE_WINDOW = env.int("PASSWORD_FAILURE_WINDOW", default=900)
 # Behind a reverse proxy every client has the proxy's address; with this on, the client is
 # the last X-Forwarded-For hop (the one your proxy appended). Leave off when exposed directly.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
@@ -349,6 +381,9 @@ SANDBOX_READ_DELAY_MS = env.int("SANDBOX_READ_DELAY_MS", default=800)
 SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
 SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
 SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)
+# Messages the sandbox's simulated contacts may send one session per minute (its inbound API);
+# 0 = no limit. Text is capped at 65536 characters and files at MEDIA_MAX_BYTES.
+SANDBOX_INBOUND_PER_MINUTE = env.int("SANDBOX_INBOUND_PER_MINUTE", default=120)
 
 # --- Webhooks (webhooks app; docs/WEBHOOKS.md) ----------------------------------------------
 # The default endpoint for every session that has no webhook of its own; empty = none.
@@ -415,6 +450,15 @@ CELERY_BEAT_SCHEDULE["messaging-stuck-sends"] = {
     "schedule": 60.0,
     "options": {"expires": 60.0},
 }
+# Media files one session may keep in DATA_DIR/media, in bytes (1 GiB); 0 = no quota. Past it,
+# sending media is refused (507) and received media is not downloaded (the reason is recorded).
+MEDIA_QUOTA_BYTES = env.int("MEDIA_QUOTA_BYTES", default=1024 * 1024 * 1024)
+# Retention, in days (0 keeps forever): messages, then media files (the message stays, its media
+# `expired`), and session status history; pruned hourly in batches (`manage.py prunedata`).
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
+MEDIA_RETENTION_DAYS = env.int("MEDIA_RETENTION_DAYS", default=30)
+SESSION_EVENT_RETENTION_DAYS = env.int("SESSION_EVENT_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["storage-prune"] = {"task": "messaging.tasks.prune_storage", "schedule": 3600.0}
 # Contacts' status stories (status@broadcast) are not stored as messages.
 MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST", default=True)
 # Stable names in the OpenAPI schema for the messaging enums.

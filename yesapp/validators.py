@@ -118,7 +118,9 @@ def is_public_address(address: str) -> bool:
         if ip.teredo or ip in _LOCAL_NAT64:
             return False  # the IPv4 address in it cannot be judged
         ip = embedded_ipv4(ip) or ip
-    return ip.is_global and not ip.is_multicast
+    # Site-local (fec0::/10) is deprecated but still routed inside some networks, and Python
+    # counts it as global.
+    return ip.is_global and not ip.is_multicast and not getattr(ip, "is_site_local", False)
 
 
 def validate_public_url(url: str, *, allow_private: bool) -> str:

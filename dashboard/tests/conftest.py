@@ -30,11 +30,29 @@ def admin_client(db, raw_api_key) -> Client:
     return client
 
 
+def grant(user, *names: str):
+    """Gives `user` the Django permissions behind these dashboard names (dashboard.auth.PERMS)."""
+    from django.contrib.auth.models import Permission
+
+    from dashboard.auth import PERMS
+
+    for name in names:
+        app_label, codename = PERMS[name].split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return get_user_model().objects.get(pk=user.pk)  # a fresh object: permissions are cached
+
+
 @pytest.fixture
 def staff_user(db):
-    return get_user_model().objects.create_user(
+    """An operator: staff, with every permission the dashboard asks for."""
+    from dashboard.auth import PERMS
+
+    user = get_user_model().objects.create_user(
         username="operator", password="correct horse battery", is_staff=True
     )
+    return grant(user, *PERMS)
 
 
 @pytest.fixture

@@ -102,3 +102,44 @@ def test_next_parameter_cannot_send_the_browser_elsewhere(raw_api_key):
         {"method": "key", "key-api_key": raw_api_key, "next": "https://evil.example/"},
     )
     assert response["Location"] == "/"
+
+
+def test_a_valid_key_signs_in_even_after_guesses_from_the_same_address(raw_api_key, settings):
+    settings.AUTH_FAILURE_LIMIT = 2
+    client = Client()
+    for _ in range(3):
+        sign_in_with_key(client, "0" * 64)
+    assert sign_in_with_key(client, "0" * 64).status_code == 429
+    assert sign_in_with_key(client, raw_api_key).status_code == 302
+
+
+def _password_sign_in(client, username, password):
+    return client.post(
+        reverse("dashboard:login"),
+        {"method": "password", "user-username": username, "user-password": password},
+    )
+
+
+def test_staff_passwords_are_limited_per_address_and_per_user_name(staff_user, settings):
+    settings.PASSWORD_FAILURE_LIMIT = 2
+    for octet in (1, 2):  # each guess from a new address, all against one user
+        guess = _password_sign_in(Client(REMOTE_ADDR=f"192.0.2.{octet}"), "operator", "nope")
+        assert guess.status_code == 400
+    refused = _password_sign_in(Client(REMOTE_ADDR="192.0.2.3"), "operator", "correct horse battery")
+    assert refused.status_code == 429 and b"Too many failed sign-in attempts" in refused.content
+
+    guesser = Client(REMOTE_ADDR="192.0.2.50")  # one address, a different user name each time
+    for name in ("alice", "bob"):
+        assert _password_sign_in(guesser, name, "nope").status_code == 400
+    assert _password_sign_in(guesser, "carol", "nope").status_code == 429
+
+
+def test_password_sign_in_is_refused_with_a_clear_message_while_redis_is_down(staff_user, settings):
+    from yesapp.tests.helpers import closed_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.REDIS_SOCKET_TIMEOUT = 0.5
+    client = Client()
+    refused = _password_sign_in(client, "operator", "correct horse battery")
+    assert refused.status_code == 503 and b"Redis is down" in refused.content
+    assert client.get("/").status_code == 302

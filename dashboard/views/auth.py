@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard import auth
 from dashboard.forms import KeySignInForm, PasswordSignInForm
-from yesapp.errors import TooManyRequests
+from yesapp.errors import ServiceUnavailable, TooManyRequests
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,8 +35,8 @@ def login(request: HttpRequest) -> HttpResponse:
                 ):
                     return HttpResponseRedirect(auth.safe_next(request, home))
                 error = "This API key is wrong or revoked."
-        except TooManyRequests as exc:
-            error, status = exc.message, 429
+        except (TooManyRequests, ServiceUnavailable) as exc:
+            error, status = exc.message, exc.status_code
         else:
             status = 400
     context = {

@@ -20,7 +20,7 @@ def failed_events_context(session: Session) -> dict:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_session")
 def failed_event_retry_view(request: HttpRequest, session_id, event_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     failed = found_or_404(failed_event_get, session=session, event_id=event_id)

@@ -17,7 +17,7 @@ def _level(request: HttpRequest) -> str:
 
 # Logs hold every session's activity: admin keys and staff users only, like GET /api/v1/logs.
 @require_GET
-@viewer_required(admin=True)
+@viewer_required(admin=True, perm=("view_session", "view_message", "view_webhook", "view_apikey"))
 def logs_page(request: HttpRequest) -> HttpResponse:
     level = _level(request)
     context = {
@@ -30,7 +30,7 @@ def logs_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@viewer_required(admin=True)
+@viewer_required(admin=True, perm=("view_session", "view_message", "view_webhook", "view_apikey"))
 def logs_table(request: HttpRequest) -> HttpResponse:
     return render(
         request, "partials/log_table.html", {"records": log_records(level=_level(request), limit=SHOWN)}

@@ -26,7 +26,7 @@ def message_log_context(session: Session, *, direction: str) -> dict:
 
 
 @require_GET
-@viewer_required
+@viewer_required(perm="view_message")
 def message_log(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     context = message_log_context(session, direction=request.GET.get("direction", "all"))
@@ -34,7 +34,7 @@ def message_log(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="add_message")
 def message_send(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     here = reverse("dashboard:session", args=[session.pk])
@@ -66,7 +66,7 @@ def message_send(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_GET
-@viewer_required
+@viewer_required(perm="view_message")
 def media_download(request: HttpRequest, message_id) -> HttpResponse:
     message = found_or_404(selectors.message_for_key, key=request.viewer.key, message_id=message_id)
     path = message.media_path

@@ -39,7 +39,7 @@ def _state_context(session: Session) -> dict:
 
 
 @require_GET
-@viewer_required
+@viewer_required(perm=("view_session", "view_message"))
 def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     context = {
@@ -52,14 +52,14 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_GET
-@viewer_required
+@viewer_required(perm=("view_session", "view_message"))
 def sandbox_state(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     return render(request, "partials/sandbox_state.html", _state_context(session))
 
 
 @require_GET
-@viewer_required
+@viewer_required(perm=("view_session", "view_message"))
 def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     # Receipts are applied when someone looks, as the sandbox API's outbox does.
@@ -71,7 +71,7 @@ def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_session")
 def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
@@ -90,7 +90,7 @@ def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_session")
 def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     return run_service(
@@ -102,7 +102,7 @@ def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_session")
 def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
@@ -141,7 +141,7 @@ def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_GET
-@viewer_required
+@viewer_required(perm=("view_session", "view_message"))
 def sandbox_media(request: HttpRequest, session_id, wa_id: str) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     message = selectors.outbox_message(session=session, wa_id=wa_id)

@@ -13,7 +13,7 @@ from dashboard.replies import invalid_form, reply
 from dashboard.scope import session_for_viewer
 from dashboard.views.failed_events import failed_events_context
 from dashboard.views.messages import message_log_context
-from dashboard.views.sessions import available_actions
+from dashboard.views.sessions import viewer_actions
 from sessions_app import services
 from sessions_app.engine.memory import browser_memory_of
 from sessions_app.models import Session, SessionStatus
@@ -40,7 +40,7 @@ def header_context(request: HttpRequest, session: Session) -> dict:
         memory = None
     return {
         "session": session,
-        "actions": available_actions(session, is_admin=request.viewer.is_admin),
+        "actions": viewer_actions(request, session),
         "browser_memory": memory,
     }
 
@@ -52,15 +52,18 @@ def webhook_context(session: Session) -> dict:
 
 
 def session_detail_context(request: HttpRequest, session: Session) -> dict:
+    can = request.viewer.can  # a staff user sees only the parts their permissions allow
+    direction = request.GET.get("direction", "all")
     return {
         **header_context(request, session),
         "send_form": SendForm(),
         "pairing_form": PairingCodeForm(),
         "directions": DIRECTIONS,
         "nav": "sessions",
+        "can": can,
         **link_context(session),
-        **message_log_context(session, direction=request.GET.get("direction", "all")),
-        **webhook_context(session),
+        **(message_log_context(session, direction=direction) if can["view_message"] else {}),
+        **(webhook_context(session) if can["view_webhook"] else {}),
         **failed_events_context(session),
     }
 
@@ -87,7 +90,7 @@ def session_link_panel(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_session")
 def session_pairing_code(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     here = reverse("dashboard:session", args=[session.pk])

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.auth import viewer_required
+from dashboard.auth import require_perm, viewer_required
 from dashboard.forms import SessionCreateForm
 from dashboard.replies import invalid_form, reply, run_service
 from dashboard.scope import session_for_viewer
@@ -46,10 +46,19 @@ def available_actions(session: Session, *, is_admin: bool) -> list[dict]:
     return [{"name": name, **ACTIONS[name]} for name in dict.fromkeys(names)]
 
 
-def _session_rows(request: HttpRequest) -> list[dict]:
-    is_admin = request.viewer.is_admin
+def viewer_actions(request: HttpRequest, session: Session) -> list[dict]:
+    """The buttons this viewer may use: a staff user's Django permissions decide too."""
+    can = request.viewer.can
     return [
-        {"session": session, "actions": available_actions(session, is_admin=is_admin)}
+        action
+        for action in available_actions(session, is_admin=request.viewer.is_admin)
+        if can["delete_session" if action["name"] == "delete" else "change_session"]
+    ]
+
+
+def _session_rows(request: HttpRequest) -> list[dict]:
+    return [
+        {"session": session, "actions": viewer_actions(request, session)}
         for session in sessions_for_key(key=request.viewer.key).order_by("created_at")
     ]
 
@@ -68,7 +77,7 @@ def sessions_table(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@viewer_required(admin=True)
+@viewer_required(admin=True, perm="add_session")
 def session_create(request: HttpRequest) -> HttpResponse:
     home = reverse("dashboard:sessions")
     form = SessionCreateForm(request.POST)
@@ -104,6 +113,7 @@ def session_action(request: HttpRequest, session_id, action: str) -> HttpRespons
             redirect_to=reverse("dashboard:sessions"),
             status=403,
         )
+    require_perm(request, "delete_session" if action == "delete" else "change_session")
     session = session_for_viewer(request, session_id)
     back = request.POST.get("back") == "session"
     here = reverse("dashboard:session", args=[session.pk]) if back else reverse("dashboard:sessions")

@@ -18,7 +18,7 @@ DELIVERIES_SHOWN = 10
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_webhook")
 def webhook_save(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     here = reverse("dashboard:session", args=[session.pk]) + "#webhook"
@@ -44,7 +44,7 @@ def webhook_save(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_webhook")
 def webhook_delete(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     here = reverse("dashboard:session", args=[session.pk]) + "#webhook"
@@ -59,7 +59,7 @@ def webhook_delete(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_GET
-@viewer_required
+@viewer_required(perm="view_webhook")
 def webhook_deliveries(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     deliveries = list(
@@ -78,7 +78,7 @@ def webhook_deliveries(request: HttpRequest, session_id) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@viewer_required(perm="change_webhook")
 def webhook_delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
     delivery = found_or_404(
         selectors.webhook_delivery_get_for_key, key=request.viewer.key, delivery_id=delivery_id

@@ -115,7 +115,8 @@ class MessageListSendApi(APIView):
             "`MEDIA_URL_ALLOW_PRIVATE`), or `multipart/form-data` with a `file` field. The content type "
             "is sniffed from the bytes.\n\n"
             'A session that is not connected answers 409 unless the body says `"queue": true`; a '
-            "session with `QUEUE_MAX` messages waiting answers 429 with `Retry-After`."
+            "session with `QUEUE_MAX` messages waiting answers 429 with `Retry-After`. Media that "
+            "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`."
         ),
         request={
             "application/json": MessageSendInputSerializer,
@@ -126,7 +127,7 @@ class MessageListSendApi(APIView):
                 MessageOutputSerializer,
                 description="Queued (or the first answer, for a repeated Idempotency-Key).",
             ),
-            **error_responses(400, 404, 409, 413, 429, 503),
+            **error_responses(400, 404, 409, 413, 429, 503, 507),
         },
         examples=[
             OpenApiExample(

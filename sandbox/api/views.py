@@ -25,6 +25,7 @@ from sandbox.api.serializers import (
     PageEventOutputSerializer,
     SandboxStateOutputSerializer,
 )
+from sandbox.limits import sandbox_inbound_rate_check
 from sessions_app.models import Session
 from sessions_app.selectors import session_get_for_key
 from yesapp.errors import NotFound
@@ -114,9 +115,9 @@ class SandboxInboundApi(SandboxApi):
             "A simulated contact (made on first use) sends text, media or both; the session receives it "
             "like a WhatsApp message (and your webhook gets `message.received`). Media as base64 in "
             "`media` (JSON) or as `file` (multipart). 409 when the sandbox phone is not linked; 413 past "
-            "MEDIA_MAX_BYTES."
+            "MEDIA_MAX_BYTES; 429 past SANDBOX_INBOUND_PER_MINUTE messages a minute for the session."
         ),
-        responses={202: InboundOutputSerializer, **error_responses(400, 404, 409, 413)},
+        responses={202: InboundOutputSerializer, **error_responses(400, 404, 409, 413, 429)},
         examples=[
             OpenApiExample(
                 "Text", value={"from": "+4915112345678", "name": "Anna", "text": "Hi!"}, request_only=True
@@ -147,6 +148,7 @@ class SandboxInboundApi(SandboxApi):
         session = self.get_session(request, session_id)
         data = InboundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        sandbox_inbound_rate_check(session_id=session.pk)
         params = data.validated_data
         file = None
         if media := params.get("media"):

@@ -539,3 +539,33 @@ def test_deleting_a_session_removes_its_media_files(api, sandbox_session):
     import os
 
     assert not os.path.exists(path)
+
+
+def test_inbound_is_limited_per_session_per_minute_with_retry_after(api, sandbox_session, settings):
+    link(api, sandbox_session)
+    settings.SANDBOX_INBOUND_PER_MINUTE = 3
+    url = api_url(sandbox_session.id, "inbound")
+    codes = [api.post(url, {"from": CONTACT, "text": f"m{i}"}, format="json").status_code for i in range(3)]
+    if codes != [202] * 3:  # a minute boundary fell inside the burst: the next one is fresh
+        codes = [
+            api.post(url, {"from": CONTACT, "text": f"n{i}"}, format="json").status_code for i in range(3)
+        ]
+    assert codes == [202] * 3
+    refused = api.post(url, {"from": CONTACT, "text": "one too many"}, format="json")
+    if refused.status_code == 202:  # the same boundary, once more; a third time cannot happen in a minute
+        for i in range(3):
+            api.post(url, {"from": CONTACT, "text": f"o{i}"}, format="json")
+        refused = api.post(url, {"from": CONTACT, "text": "one too many"}, format="json")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_requests" and 1 <= int(refused["Retry-After"]) <= 61
+    assert "SANDBOX_INBOUND_PER_MINUTE" in refused.json()["error"]["message"]
+    assert not SandboxMessage.objects.filter(text="one too many").exists()
+
+
+def test_inbound_text_longer_than_whatsapps_limit_is_400(api, sandbox_session):
+    link(api, sandbox_session)
+    response = api.post(
+        api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": "x" * 65537}, format="json"
+    )
+    assert response.status_code == 400
+    assert not SandboxMessage.objects.exists()

@@ -38,6 +38,20 @@ from sessions_app.engine.base import (
 
 logger = logging.getLogger(__name__)
 
+# What ChromeDriver and Chromium may see of the worker's environment: never the app's secrets
+# (SECRET_KEY, DATABASE_URL, REDIS_URL, webhook secrets...), which a page exploit could read.
+_BROWSER_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "DISPLAY", "WAYLAND_DISPLAY")
+_BROWSER_ENV_PREFIXES = ("LC_", "XDG_", "FONTCONFIG_", "CHROME_")
+
+
+def browser_environment() -> dict[str, str]:
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in _BROWSER_ENV or name.startswith(_BROWSER_ENV_PREFIXES)
+    }
+
+
 BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text()
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -182,7 +196,7 @@ class ChromiumEngine(Engine):
             log_output=log_output,
             service_args=service_args,
             env={
-                **os.environ,
+                **browser_environment(),
                 "YESAPP_CHROMEDRIVER": settings.CHROMEDRIVER_PATH,
                 "YESAPP_CHROMIUM": settings.CHROMIUM_PATH,
             },

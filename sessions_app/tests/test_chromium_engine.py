@@ -4,6 +4,7 @@ stale profile locks. The full session flow on the sandbox is in test_engine_flow
 import http.server
 import os
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -105,6 +106,47 @@ def test_events_stay_in_the_page_until_acknowledged_and_come_in_bounded_batches(
     engine.driver.refresh()
     after_reload = engine.drain_events(wait=5)
     assert [e.name for e in after_reload] == ["bridge.ready"] and after_reload[0].seq == 1
+
+
+def test_the_browser_gets_none_of_the_apps_secrets_in_its_environment(
+    blank_page_url, engine_factory, monkeypatch
+):
+    secrets = {
+        "SECRET_KEY": "secret-key-canary-1",
+        "DATABASE_URL": "postgres://app:db-password-canary@db/yesapp",
+        "REDIS_URL": "redis://:redis-password-canary@redis:6379/0",
+        "WEBHOOK_SECRET": "webhook-secret-canary",
+        "METRICS_TOKEN": "metrics-token-canary",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine = engine_factory(blank_page_url)
+    engine.start()
+    pids = engine.memory_pids()  # ChromeDriver and every Chromium process
+    assert len(pids) >= 2
+    environs = {pid: Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace") for pid in pids}
+    assert "PATH=" in environs[pids[0]]  # ChromeDriver got an environment, just not the secrets
+    for pid, environ in environs.items():  # (Chromium's helpers reuse that memory for their title)
+        for value in secrets.values():
+            assert value not in environ, f"process {pid} sees {value}"
+
+
+def test_the_browser_profile_is_private_to_the_app_user(blank_page_url, engine_factory, monkeypatch):
+    monkeypatch.setattr(ChromiumEngine, "_wait_for_wpp", lambda self: None)
+    engine = engine_factory(blank_page_url)
+    engine.start()
+    engine.drain_events(wait=1)
+    root = engine.profile_dir.parent
+    paths = [root, *root.rglob("*")]
+    assert len(paths) > 10  # Chromium wrote its profile
+    wrong = {
+        str(path): oct(stat.S_IMODE(path.lstat().st_mode))
+        for path in paths
+        if not path.is_symlink()  # Chromium's Singleton* links (their mode means nothing)
+        and (stat.S_IMODE(path.lstat().st_mode) & 0o077)
+    }
+    assert not wrong, f"readable by others: {wrong}"
 
 
 def test_a_page_where_wpp_never_gets_ready_fails_with_the_step_that_hung(

@@ -47,8 +47,8 @@ def test_admin_needs_a_login(client):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_admin_sign_in_is_throttled_per_address_like_api_keys(client, settings, django_user_model):
-    settings.AUTH_FAILURE_LIMIT = 3
+def test_admin_sign_in_is_throttled_per_address_like_the_dashboard(client, settings, django_user_model):
+    settings.PASSWORD_FAILURE_LIMIT = 3
     django_user_model.objects.create_user("ops", password="right-horse-battery", is_staff=True)
     for _ in range(3):
         wrong = client.post("/admin/login/", {"username": "ops", "password": "wrong"})
@@ -60,7 +60,7 @@ def test_admin_sign_in_is_throttled_per_address_like_api_keys(client, settings, 
 
 
 def test_admin_sign_in_with_the_right_password_works_and_is_not_counted(client, settings, django_user_model):
-    settings.AUTH_FAILURE_LIMIT = 1
+    settings.PASSWORD_FAILURE_LIMIT = 1
     django_user_model.objects.create_user("ops", password="right-horse-battery", is_staff=True)
     for _ in range(2):
         client.logout()
@@ -126,7 +126,7 @@ def test_admin_changing_a_key_keeps_it_admin_or_limited(admin_client):
 def test_a_signed_in_staff_user_guessing_another_password_is_throttled_too(
     client, settings, django_user_model
 ):
-    settings.AUTH_FAILURE_LIMIT = 3
+    settings.PASSWORD_FAILURE_LIMIT = 3
     django_user_model.objects.create_user(
         "root", password="root-horse-battery", is_staff=True, is_superuser=True
     )
@@ -136,3 +136,31 @@ def test_a_signed_in_staff_user_guessing_another_password_is_throttled_too(
         assert client.post("/admin/login/", {"username": "root", "password": "wrong"}).status_code == 200
     refused = client.post("/admin/login/", {"username": "root", "password": "root-horse-battery"})
     assert refused.status_code == 429
+
+
+def test_admin_password_guesses_are_limited_per_user_name_across_addresses(settings, django_user_model):
+    from django.test import Client
+
+    settings.PASSWORD_FAILURE_LIMIT = 3
+    django_user_model.objects.create_user("ops", password="right-horse-battery", is_staff=True)
+    for octet in range(1, 4):  # a botnet: a new address for every guess
+        guesser = Client(REMOTE_ADDR=f"198.51.100.{octet}")
+        assert guesser.post("/admin/login/", {"username": "OPS", "password": "wrong"}).status_code == 200
+    fresh = Client(REMOTE_ADDR="198.51.100.99")
+    refused = fresh.post("/admin/login/", {"username": "ops", "password": "right-horse-battery"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    # Another user from that same fresh address is not affected.
+    django_user_model.objects.create_user("dev", password="dev-horse-battery", is_staff=True)
+    other = fresh.post("/admin/login/", {"username": "dev", "password": "dev-horse-battery"})
+    assert other.status_code == 302
+
+
+def test_admin_password_sign_in_is_refused_while_redis_is_down(client, settings, django_user_model):
+    from yesapp.tests.helpers import closed_port
+
+    django_user_model.objects.create_user("ops", password="right-horse-battery", is_staff=True)
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.REDIS_SOCKET_TIMEOUT = 0.5
+    refused = client.post("/admin/login/", {"username": "ops", "password": "right-horse-battery"})
+    assert refused.status_code == 503 and "Redis is down" in refused.content.decode()
+    assert client.get("/admin/").status_code == 302

@@ -1,6 +1,7 @@
 import hashlib
 import io
 import re
+import stat
 import uuid
 from datetime import timedelta
 
@@ -106,13 +107,18 @@ def test_create_refuses_unknown_or_malformed_sessions_and_stores_nothing():
     assert not ApiKey.objects.exists()
 
 
-def test_initial_key_is_made_only_when_there_is_none(caplog):
-    caplog.set_level("WARNING", logger="yesapp.apikeys")
+def test_initial_key_is_made_only_when_there_is_none_and_never_logged(caplog, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    caplog.set_level("DEBUG")
     raw_key = apikey_ensure_initial()
     assert raw_key and apikey_authenticate(raw_key).name == "initial"
     assert apikey_ensure_initial() is None
-    assert [r.getMessage() for r in caplog.records].count(f"API Key: {raw_key}") == 1
+    assert raw_key not in caplog.text and raw_key[:8] in caplog.text  # the prefix names it
     assert ApiKey.objects.count() == 1
+    kept = tmp_path / "initial_api_key"
+    assert kept.read_text() == raw_key + "\n"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["initial_api_key"]  # no leftover temp file
 
 
 def _run(command: str, *args) -> tuple[str, str]:
@@ -121,7 +127,8 @@ def _run(command: str, *args) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def test_bootstrap_prints_the_key_exactly_once_across_two_runs(caplog):
+def test_bootstrap_prints_the_key_exactly_once_across_two_runs(caplog, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
     caplog.set_level("INFO")
     first_out, first_err = _run("bootstrap")
     second_out, second_err = _run("bootstrap")
@@ -131,9 +138,12 @@ def test_bootstrap_prints_the_key_exactly_once_across_two_runs(caplog):
     assert apikey_authenticate(raw_key) is not None
     assert "/api/docs/" in first_out and "/api/docs/" in second_out
     assert "createapikey" in second_out
+    assert raw_key not in caplog.text  # the console and the 0600 file only, never the log
+    assert (tmp_path / "initial_api_key").read_text().strip() == raw_key
 
 
-def test_bootstrap_still_shows_the_key_when_log_level_hides_warnings(caplog):
+def test_bootstrap_still_shows_the_key_when_log_level_hides_warnings(caplog, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
     caplog.set_level("ERROR", logger="yesapp.apikeys")
     out, _ = _run("bootstrap")
     assert re.search(r"^API Key: [0-9a-f]{64}$", out, re.M)

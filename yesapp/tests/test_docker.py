@@ -186,11 +186,59 @@ def test_dockerfile_installs_wajs_with_the_makefiles_npm_command():
     assert "COPY package.json package-lock.json ./" in dockerfile
 
 
-def test_dockerfile_installs_python_packages_from_requirements_txt():
+def test_dockerfile_installs_python_packages_from_the_hashed_lock_like_make():
     dockerfile = _run_lines(DOCKERFILE.read_text())
-    assert re.search(r"pip wheel --wheel-dir /wheels -r requirements\.txt", dockerfile)
-    assert re.search(r"pip install .*--no-index --find-links=/wheels -r requirements\.txt", dockerfile)
-    assert any("-r requirements.txt" in line for line in _recipe_lines("$(VENV)/.installed"))
+    assert re.search(r"pip download --require-hashes --dest /wheels -r requirements\.txt", dockerfile)
+    assert re.search(
+        r"pip install .*--no-index --find-links=/wheels --require-hashes -r requirements\.txt", dockerfile
+    )
+    assert "$(PIP) install --quiet --require-hashes -r requirements.txt" in _recipe_lines(
+        "$(VENV)/.installed"
+    )
+    dev = _recipe_lines("$(VENV)/.installed-dev")
+    assert "$(PIP) install --quiet --require-hashes -r requirements-dev.txt" in dev
+    # No install step takes anything outside the lock (an unpinned `pip install --upgrade pip`).
+    makefile = (ROOT / "Makefile").read_text()
+    installs = re.findall(r"\$\(PIP\) install .*", makefile)
+    assert installs and all("--require-hashes -r requirements" in line for line in installs), installs
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked(path: Path) -> dict[str, list[str]]:
+    """name -> hashes of every requirement in a pip-compile lock file."""
+    text = path.read_text().replace("\\\n", " ")
+    locked = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", " ")):
+            assert re.match(r"^[A-Za-z0-9_.\-]+==[^\s;]+(\s*;[^-]*)?\s+--hash=sha256:", line), line
+            locked[_normalized(re.split(r"[=\s]", line, maxsplit=1)[0])] = re.findall(
+                r"--hash=sha256:(\w{64})", line
+            )
+    return locked
+
+
+def test_every_python_dependency_is_pinned_with_hashes_in_the_lock_files():
+    runtime, dev = _locked(ROOT / "requirements.txt"), _locked(ROOT / "requirements-dev.txt")
+    assert {"django", "celery", "kombu", "pip"} <= set(runtime)  # direct, transitive, installer
+    assert {"pytest", "schemathesis"} <= set(dev) and set(runtime) <= set(dev)
+    for name, hashes in {**runtime, **dev}.items():
+        assert hashes, f"{name} has no hash"
+    # The direct pins of the .in files are what the locks hold, and both locks agree.
+    for source, lock in (
+        ("requirements.in", "requirements.txt"),
+        ("requirements-dev.in", "requirements-dev.txt"),
+    ):
+        versions = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", (ROOT / lock).read_text(), re.M))
+        versions = {_normalized(name): version for name, version in versions.items()}
+        pins = re.findall(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==(\S+)", (ROOT / source).read_text(), re.M)
+        assert pins
+        for name, version in pins:
+            assert versions.get(_normalized(name)) == version, (source, name, version)
+    for name in runtime:
+        assert runtime[name] == dev[name], name
 
 
 def test_dockerfile_installs_the_browser_with_the_script_ci_runs():
@@ -213,6 +261,13 @@ def test_image_runs_as_a_non_root_user_with_a_health_check_and_one_entrypoint():
     assert 'exec setpriv --reuid="$YESAPP_RUN_AS"' in entrypoint
     # /health is what the image's health check asks the web role.
     assert '"http://127.0.0.1:%s/health"' in (ROOT / "docker" / "healthcheck.sh").read_text()
+
+
+def test_the_data_volume_and_every_role_are_private_to_the_app_user():
+    # The image's data directory is made 0700 for the app user; the processes keep what they
+    # write in it private (umask 077 in serve.sh and in the settings every process loads).
+    assert "install -d -m 0700 -o yesapp -g yesapp /app/data" in _run_lines(DOCKERFILE.read_text())
+    assert re.search(r"^umask 077$", SERVE.read_text(), re.M)
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
@@ -368,7 +423,7 @@ def test_entrypoint_web_migrates_prints_the_key_and_serves_then_engine_makes_it_
             try:
                 health = requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or its worker still booting
                 time.sleep(0.5)
         out = (tmp_path / "web.out").read_text()
         assert health is not None and health.status_code == 200, out

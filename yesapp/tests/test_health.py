@@ -45,9 +45,11 @@ def test_ready_is_503_naming_redis_when_redis_is_unreachable(anon_api, engine_no
     response = anon_api.get("/ready")
     assert response.status_code == 503
     checks = response.json()["checks"]
-    assert checks["database"] == "ok"
-    assert checks["redis"].startswith("redis:") and checks["redis"] != "ok"
-    assert checks["engine"] != "ok"
+    assert checks == {
+        "database": "ok",
+        "redis": "redis: not answering",
+        "engine": "engine: no engine worker answers",
+    }
 
 
 def test_ready_is_503_naming_the_database_when_it_fails(anon_api, engine_node, monkeypatch):
@@ -59,4 +61,20 @@ def test_ready_is_503_naming_the_database_when_it_fails(anon_api, engine_node, m
     monkeypatch.setattr(health.connection, "cursor", broken_cursor)
     response = anon_api.get("/ready")
     assert response.status_code == 503
-    assert response.json()["checks"]["database"] == "database: connection refused"
+    assert response.json()["checks"]["database"] == "database: not answering"
+
+
+def test_ready_shows_raw_error_texts_only_to_an_authenticated_caller(
+    anon_api, raw_api_key, engine_node, settings
+):
+    port = closed_port()
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_SOCKET_TIMEOUT = 1
+    anonymous = anon_api.get("/ready")
+    assert anonymous.status_code == 503
+    assert str(port) not in anonymous.content.decode() and "refused" not in anonymous.content.decode()
+    wrong_key = anon_api.get("/ready", HTTP_X_API_KEY="f" * 64)
+    assert wrong_key.status_code == 503 and str(port) not in wrong_key.content.decode()
+    keyed = anon_api.get("/ready", HTTP_X_API_KEY=raw_api_key)
+    assert keyed.status_code == 503
+    assert str(port) in keyed.json()["checks"]["redis"]

@@ -295,3 +295,48 @@ def test_a_scoped_key_lists_counts_and_manages_only_inside_its_scope(db):
     assert client.get("/api/v1/keys").status_code == 403
     assert client.get("/api/v1/logs").status_code == 403
     assert snapshot() == before
+
+
+def _settings_in_a_fresh_process(**env: str) -> dict:
+    """The security settings Django computes from this environment, read in a new process
+    (settings are computed once, at start)."""
+    import json
+    import os
+
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER]))"
+    )
+    child = {**os.environ, "DJANGO_SETTINGS_MODULE": "yesapp.settings", "SECRET_KEY": "x" * 50, **env}
+    for name in ("SECURE_SSL_REDIRECT", "TRUST_X_FORWARDED_PROTO", "SECURE_PROXY_SSL_HEADER", "PUBLIC_URL"):
+        if name not in env:
+            child.pop(name, None)
+    out = subprocess.run([sys.executable, "-c", code], env=child, capture_output=True, text=True, check=True)
+    secure_session, secure_csrf, header = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"session": secure_session, "csrf": secure_csrf, "header": header and tuple(header)}
+
+
+@pytest.mark.parametrize("debug", ["false", "true"])
+def test_cookies_are_secure_whenever_the_public_url_is_https(debug):
+    https = _settings_in_a_fresh_process(PUBLIC_URL="https://wa.example.com", DEBUG=debug)
+    assert https["session"] is True and https["csrf"] is True
+    plain = _settings_in_a_fresh_process(PUBLIC_URL="http://localhost:3000", DEBUG=debug)
+    assert plain["session"] is False and plain["csrf"] is False
+
+
+def test_the_proxy_ssl_header_is_configurable():
+    custom = _settings_in_a_fresh_process(SECURE_PROXY_SSL_HEADER="X-Forwarded-Scheme: https")
+    assert custom["header"] == ("HTTP_X_FORWARDED_SCHEME", "https")
+    shorthand = _settings_in_a_fresh_process(TRUST_X_FORWARDED_PROTO="true")
+    assert shorthand["header"] == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert _settings_in_a_fresh_process()["header"] is None
+
+
+@override_settings(SESSION_COOKIE_SECURE=True, CSRF_COOKIE_SECURE=True)
+def test_sign_in_behind_a_tls_proxy_sets_secure_cookies(raw_api_key):
+    from dashboard.tests.conftest import sign_in_with_key
+
+    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    assert client.get("/login/").cookies["csrftoken"]["secure"] is True
+    response = sign_in_with_key(client, raw_api_key)
+    assert response.status_code == 302 and response.cookies["sessionid"]["secure"] is True

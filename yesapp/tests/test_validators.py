@@ -100,6 +100,8 @@ def test_session_ids_are_uuids():
         "169.254.169.254",
         "::1",
         "fe80::1",
+        "fec0::1",  # site-local (deprecated), still private
+        "feff:ffff::1",  # the end of fec0::/10
         "::ffff:127.0.0.1",
         "::127.0.0.1",  # IPv4-compatible
         "::ffff:0:127.0.0.1",  # SIIT

@@ -1,16 +1,15 @@
-import logging
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from yesapp.apikeys import apikey_ensure_initial
+from yesapp.apikeys import INITIAL_KEY_FILE, apikey_ensure_initial
 from yesapp.health import check_redis
-
-logger = logging.getLogger("yesapp.apikeys")
 
 
 class Command(BaseCommand):
-    help = "First-start setup after migrate: prints the URLs and makes the initial API key (logged once)."
+    help = (
+        "First-start setup after migrate: prints the URLs and makes the initial API key "
+        "(shown once here and kept in DATA_DIR/initial_api_key, never logged)."
+    )
 
     def handle(self, *args, **options):
         base = settings.PUBLIC_URL
@@ -36,14 +35,16 @@ class Command(BaseCommand):
                 "start it (README: Troubleshooting).\n"
             )
         self.stdout.flush()
-        # The key is written once, by the logger, to the console and to the log file; it is
-        # never stored in plain text and never printed again.
+        # The key reaches the console once and a 0600 file in DATA_DIR, never the log file
+        # (which the dashboard shows and log shippers copy).
         raw_key = apikey_ensure_initial()
         if raw_key is None:
             self.stdout.write(
                 "  API keys:   made on first start; "
                 "`python manage.py createapikey --name NAME` makes another.\n"
             )
-        elif not logger.isEnabledFor(logging.WARNING):
-            # LOG_LEVEL hides the log line that carries the key; it must still reach the user once.
-            self.stdout.write(f"API Key: {raw_key}\n")
+        else:
+            kept = settings.DATA_DIR / INITIAL_KEY_FILE
+            self.stdout.write(
+                f"API Key: {raw_key}\n  (shown this once; also in {kept}, readable by this user only)\n"
+            )
