@@ -392,6 +392,16 @@ QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
 MEDIA_URL_ALLOW_PRIVATE = env.bool("MEDIA_URL_ALLOW_PRIVATE", default=False)
 # Seconds a media URL fetch may take in all.
 MEDIA_URL_TIMEOUT = env.float("MEDIA_URL_TIMEOUT", default=15.0)
+# Pending messages whose media fetch task was lost are handed out again (messaging.media_url).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "messaging-media-fetch-sweep": {
+            "task": "messaging.tasks.sweep_pending_media",
+            "schedule": 30.0,
+            "options": {"expires": 30.0},
+        }
+    }
+)
 # Download attempts for a received message's media before it is marked failed for good.
 MEDIA_DOWNLOAD_MAX_ATTEMPTS = env.int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", default=5)
 # Received media larger than this is not downloaded (it travels through the browser in memory).
