@@ -351,6 +351,8 @@ WEBHOOK_EVENTS = env.list("WEBHOOK_EVENTS", default=[])
 # Refuse targets in private, loopback and link-local ranges (checked on save and on every
 # connect). Turn on when the receiver runs on this machine or your LAN.
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds the API waits for DNS when it checks that a webhook's host is public (on save).
+URL_DNS_TIMEOUT = env.float("URL_DNS_TIMEOUT", default=3.0)
 # Seconds one attempt may take in all (connect + response).
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 # Wait before each attempt, in seconds: "0,1,2" = three attempts, at once, 1 s later, 2 s later.
