@@ -1,7 +1,12 @@
 """Reads of sessions, always through the caller's API key scope."""
 
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from sessions_app.models import Session
 from yesapp.errors import NotFound
@@ -20,3 +25,22 @@ def session_get_for_key(*, key: ApiKey, session_id) -> Session:
         return sessions_for_key(key=key).get(pk=session_id)
     except (Session.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise NotFound("No session with this id.", details={"sessionId": str(session_id)}) from exc
+
+
+def pairing_code_state(session: Session) -> dict[str, Any]:
+    """The session's last pairing code as clients see it ({} when none was asked for). A
+    request the engine never answered (a lost command) shows as failed once no answer can
+    come any more (ENGINE_COMMAND_TIMEOUT and a margin)."""
+    state = dict(session.pairing_code or {})
+    if not state:
+        return {}
+    state.pop("requestId", None)
+    requested = state.get("requestedAt")
+    give_up = timedelta(seconds=settings.ENGINE_COMMAND_TIMEOUT + 10)
+    if (
+        state.get("status") == "pending"
+        and requested
+        and timezone.now() - datetime.fromisoformat(requested) > give_up
+    ):
+        state.update(status="failed", error="The engine did not answer; ask for a new code.")
+    return state

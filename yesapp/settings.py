@@ -317,6 +317,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 # Bounds on every browser call: one WebDriver command, and starting a page until WPP is ready.
 ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
+# How long the API waits for the engine's answer to logout or pairing-code before answering
+# 202 with a state to poll, so a slow browser never holds a web thread for long.
+ENGINE_COMMAND_WAIT = env.float("ENGINE_COMMAND_WAIT", default=2.0)
 # Keep ChromeDriver's and Chromium's logs in DATA_DIR/sessions/<id>/chromedriver.log.
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
 # How often an engine node renews leases and looks for sessions to take over, in seconds.
