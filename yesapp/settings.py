@@ -183,7 +183,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "yesapp.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["yesapp.ratelimit.ApiKeyRateThrottle"],
 }
+# Requests a second each API key may make, and the burst it may spend at once after a quiet
+# spell (a Redis token bucket, yesapp/ratelimit.py); then 429 `rate_limited`. 0 = no limit.
+API_RATE_LIMIT = env.float("API_RATE_LIMIT", default=20.0)
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "YesApp API",
