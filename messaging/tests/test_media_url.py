@@ -22,6 +22,8 @@ from messaging.media_url import (
 )
 from messaging.models import MediaStatus, Message, MessageStatus
 from messaging.tests.conftest import PNG
+from sessions_app.models import Session
+from sessions_app.tests.helpers import wait_for
 from yesapp.tests.helpers import DripServer
 
 
@@ -384,3 +386,24 @@ def test_the_sweep_gives_up_on_a_message_whose_fetches_keep_dying(session, emitt
     error = assert_failed(Message.objects.get(), "media_fetch_failed")
     assert "interrupted 3 times" in error["message"]
     assert [payload["status"] for event, _, payload in emitted if event == "message.status"] == ["failed"]
+
+
+@pytest.mark.slow
+def test_a_real_worker_fetches_the_url_and_queues_the_message(
+    api, transactional_db, server, allow_private, start_worker
+):
+    start_worker(queues="default", name="fetch", MEDIA_URL_ALLOW_PRIVATE="true")
+    session = Session.objects.create(name="main", status="connected", wid="33700000000@c.us")
+    server.routes["/cat.png"] = (200, {"Content-Type": "image/png"}, PNG)
+
+    response = send(api, session, {"type": "image", "url": f"{server.base}/cat.png"})
+
+    assert response.status_code == 202 and response.json()["status"] == "pending"
+    message = wait_for(
+        lambda: Message.objects.filter(status=MessageStatus.QUEUED).first(), timeout=30, what="the fetch"
+    )
+    assert (message.media_status, message.media_mimetype, server.hits) == (
+        "stored",
+        "image/png",
+        ["/cat.png"],
+    )
