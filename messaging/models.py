@@ -121,6 +121,10 @@ class Message(models.Model):
             models.Index(fields=["session", "status", "created_at"], name="msg_session_queue"),
             models.Index(fields=["session", "dispatched_at"], name="msg_session_dispatched"),
             models.Index(fields=["session", "chat_id", "-created_at"], name="msg_session_chat"),
+            # The media fetch sweep looks for these every 30 s; few at any time, so a partial index.
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="msg_pending_media_fetch"
+            ),
         ]
         constraints = [
             # One row per WhatsApp message per session: replayed page events find it.
