@@ -283,6 +283,16 @@ class Stack:
         return self.get(f"/api/v1/sessions/{session_id}").json().get("status", "")
 
 
+def percentiles(values: list[float]) -> dict:
+    """n, p50/p95/p99/max in milliseconds of durations in seconds."""
+    ordered = sorted(values)
+
+    def at(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000, 1)
+
+    return {"n": len(ordered), "p50_ms": at(50), "p95_ms": at(95), "p99_ms": at(99), "max_ms": at(100)}
+
+
 def emit(result: dict, name: str) -> None:
     """Prints the result as JSON and keeps it in bench/results/<name>.json."""
     out = ROOT / "bench" / "results"

@@ -21,21 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from bench.harness import Stack, emit
+from bench.harness import Stack, emit, percentiles
 from yesapp.tests.helpers import DripServer
 
 AIM_P99_MS = 200.0
 # Pause between two calls of one probe client: the probes observe the server, not load it.
 PROBE_PAUSE_S = 0.02
-
-
-def percentiles(values: list[float]) -> dict:
-    ordered = sorted(values)
-
-    def at(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000, 1)
-
-    return {"n": len(ordered), "p50_ms": at(50), "p95_ms": at(95), "p99_ms": at(99), "max_ms": at(100)}
 
 
 def probe_for(url: str, headers: dict, seconds: float) -> dict:

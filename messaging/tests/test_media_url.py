@@ -350,16 +350,22 @@ def eager_tasks():
     app.conf.task_always_eager = False
 
 
-def test_the_sweep_fetches_a_message_whose_task_was_lost(api, session, server, allow_private, eager_tasks):
-    server.routes["/cat.png"] = (200, {}, PNG)
-    Message.objects.create(
+def pending_message(session, url: str, **fields) -> Message:
+    """A message as the API stores it with a media URL, whatever happened to its task."""
+    return Message.objects.create(
         session=session,
         direction="outbound",
         chat_id="33612345678@c.us",
         status=MessageStatus.PENDING,
         media_status=MediaStatus.FETCHING,
-        media_source_url=f"{server.base}/cat.png",
+        media_source_url=url,
+        **fields,
     )
+
+
+def test_the_sweep_fetches_a_message_whose_task_was_lost(api, session, server, allow_private, eager_tasks):
+    server.routes["/cat.png"] = (200, {}, PNG)
+    pending_message(session, f"{server.base}/cat.png")
     assert message_media_fetch_sweep() == 0  # too young: its task may still be on its way
     Message.objects.update(created_at=timezone.now() - timedelta(seconds=SWEEP_GRACE_SECONDS + 1))
 
@@ -370,13 +376,9 @@ def test_the_sweep_fetches_a_message_whose_task_was_lost(api, session, server, a
 
 
 def test_the_sweep_gives_up_on_a_message_whose_fetches_keep_dying(session, emitted):
-    Message.objects.create(
-        session=session,
-        direction="outbound",
-        chat_id="33612345678@c.us",
-        status=MessageStatus.PENDING,
-        media_status=MediaStatus.FETCHING,
-        media_source_url="https://example.com/cat.png",
+    pending_message(
+        session,
+        "https://example.com/cat.png",
         media_attempts=MAX_FETCH_ATTEMPTS,
         media_retry_at=timezone.now() - timedelta(seconds=1),  # its last claim ran out
     )

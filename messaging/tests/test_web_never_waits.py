@@ -4,8 +4,6 @@ while /health and another key's GET /api/v1/sessions keep answering. Before medi
 fetched by a worker, those 16 requests took every gunicorn thread for MEDIA_URL_TIMEOUT (15 s).
 Timing figures are bench/web_bench.py's; here the bound is generous."""
 
-import os
-import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +18,7 @@ from sessions_app.models import Session
 from sessions_app.tests.helpers import wait_for
 from yesapp.apikeys import apikey_create
 from yesapp.tests.fixtures import ROOT, child_env
-from yesapp.tests.helpers import DripServer, closed_port
+from yesapp.tests.helpers import DripServer, closed_port, stop_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -56,12 +54,7 @@ def web_server(transactional_db):
     wait_for(up, timeout=60, what="gunicorn")
     assert proc.poll() is None, log_path.read_text(errors="replace")[-2000:]
     yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+    stop_process_group(proc)
 
 
 def probe(url: str, headers: dict | None = None) -> tuple[int, float]:
