@@ -113,6 +113,7 @@ def test_logout_answers_202_within_the_wait_and_a_late_failure_is_in_the_events(
     assert "logout failed: page gone" in reasons
 
 
+@pytest.mark.slow
 def test_a_command_answered_later_by_a_real_worker_lands_on_the_session(api, short_wait, start_worker):
     """No worker consumes the owner's queue when the API asks: 202. The command waits in
     the queue; a worker that takes it later answers (here: it hosts no sessions, an error),
