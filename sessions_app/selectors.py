@@ -36,11 +36,9 @@ def pairing_code_state(session: Session) -> dict[str, Any]:
         return {}
     state.pop("requestId", None)
     requested = state.get("requestedAt")
+    if requested:
+        state["requestedAt"] = requested = datetime.fromisoformat(requested)
     give_up = timedelta(seconds=settings.ENGINE_COMMAND_TIMEOUT + 10)
-    if (
-        state.get("status") == "pending"
-        and requested
-        and timezone.now() - datetime.fromisoformat(requested) > give_up
-    ):
+    if state.get("status") == "pending" and requested and timezone.now() - requested > give_up:
         state.update(status="failed", error="The engine did not answer; ask for a new code.")
     return state

@@ -44,6 +44,7 @@ def test_a_pairing_code_the_engine_has_not_answered_yet_is_202_pending(api, shor
     assert elapsed < 10  # generous: the point is not ENGINE_COMMAND_TIMEOUT + 5 (25 s)
     body = response.json()
     assert (body["status"], body["code"], body["phone"]) == ("pending", "", "+33612345678")
+    assert body["requestedAt"].endswith("Z")
     assert response["Location"] == f"{URL}/{session.id}"
     assert api.get(f"{URL}/{session.id}").json()["pairingCode"]["status"] == "pending"
 
