@@ -85,7 +85,14 @@ def _alive(pid: int) -> bool:
 
 
 class Stack:
-    def __init__(self, *, redis_db: int = 8, engine_workers: int = 1, env: dict | None = None):
+    def __init__(
+        self,
+        *,
+        redis_db: int = 8,
+        engine_workers: int = 1,
+        env: dict | None = None,
+        web_as_make_run: bool = False,
+    ):
         self.tmp = Path(tempfile.mkdtemp(prefix="yesapp-bench-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -98,9 +105,15 @@ class Stack:
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
             ENGINE_SCAN_INTERVAL="0.5",
+            # Benchmarks load the API with one key on purpose; a bench that measures the
+            # per-key limit sets it again.
+            API_RATE_LIMIT="0",
         )
         self.env.update(env or {})
         self.engine_workers = engine_workers
+        # True: the web server exactly as `make run` and Docker start it (scripts/serve.sh web);
+        # False: gunicorn with more threads, for the throughput benchmarks.
+        self.web_as_make_run = web_as_make_run
         self.procs: dict[str, subprocess.Popen] = {}
         self.key = ""
 
@@ -150,23 +163,11 @@ class Stack:
     def _start_processes(self) -> Stack:
         self.manage("migrate", "--noinput")
         self.key = self.manage("createapikey", "--name", "bench").split("API Key:", 1)[1].split()[0]
-        self._spawn(
-            "web",
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "yesapp.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-                "--log-level",
-                "warning",
-            ],
-        )
+        if self.web_as_make_run:
+            self.env["PORT"] = str(self.port)
+            self._spawn("web", [str(ROOT / "scripts" / "serve.sh"), "web"])
+        else:
+            self._spawn_gunicorn()
         for i in range(self.engine_workers):
             self.start_engine(f"engine{i}")
         self._spawn(
@@ -189,6 +190,25 @@ class Stack:
         )
         self.wait(lambda: self.get("/health").ok, 30, "web server")
         return self
+
+    def _spawn_gunicorn(self) -> subprocess.Popen:
+        return self._spawn(
+            "web",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "yesapp.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "8",
+                "--log-level",
+                "warning",
+            ],
+        )
 
     def start_engine(self, name: str) -> subprocess.Popen:
         return self._spawn(
@@ -261,6 +281,16 @@ class Stack:
 
     def status(self, session_id: str) -> str:
         return self.get(f"/api/v1/sessions/{session_id}").json().get("status", "")
+
+
+def percentiles(values: list[float]) -> dict:
+    """n, p50/p95/p99/max in milliseconds of durations in seconds."""
+    ordered = sorted(values)
+
+    def at(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000, 1)
+
+    return {"n": len(ordered), "p50_ms": at(50), "p95_ms": at(95), "p99_ms": at(99), "max_ms": at(100)}
 
 
 def emit(result: dict, name: str) -> None:

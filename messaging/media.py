@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import mimetypes
 import os
 import re
@@ -189,6 +190,23 @@ def _check_url(url: str) -> None:
         raise InvalidInput(
             f"media.url: {exc.message}", details={"url": url}, code="media_url_refused"
         ) from exc
+
+
+def check_url_at_once(url: str) -> None:
+    """What can be refused without the outside world, while the client waits: the URL's form,
+    and a host that is an IP address the policy refuses. Names are resolved by the fetch."""
+    _check_url(url)
+    host = urlsplit(url.strip()).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return
+    if not address_allowed(host):
+        raise InvalidInput(
+            f"media.url refused: {host} is a private address.",
+            details={"url": url, "hint": "Set MEDIA_URL_ALLOW_PRIVATE=true to allow private addresses."},
+            code="media_url_refused",
+        )
 
 
 def fetch_url(url: str) -> tuple[bytes, str, str]:

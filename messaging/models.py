@@ -17,6 +17,9 @@ class Direction(models.TextChoices):
 class MessageStatus(models.TextChoices):
     """Transitions go through `services.message_transition`, which never moves backwards."""
 
+    # Accepted with a media URL that a worker is still fetching (messaging.media_url); then
+    # `queued`, or `failed` with the reason the fetch gave.
+    PENDING = "pending", "Fetching its media"
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
@@ -28,6 +31,7 @@ class MessageStatus(models.TextChoices):
 
 # Outbound progress, in order. `failed` sits outside it: see services.message_transition.
 STATUS_RANK = {
+    MessageStatus.PENDING: -1,
     MessageStatus.QUEUED: 0,
     MessageStatus.SENDING: 1,
     MessageStatus.SENT: 2,
@@ -36,14 +40,16 @@ STATUS_RANK = {
 }
 
 # Messages that still wait for (or are in) a send: what the queue depth counts.
-BACKLOG_STATUSES = (MessageStatus.QUEUED, MessageStatus.SENDING)
+BACKLOG_STATUSES = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
 
 
 class MediaStatus(models.TextChoices):
-    """Where an inbound message's media stands. Outbound media is stored before queueing."""
+    """Where a message's media stands: an inbound one's download through the page, or an
+    outbound one's fetch from its URL. Base64 and uploaded media are stored before queueing."""
 
     NONE = "", "No media"
     PENDING = "pending", "Waiting for download"
+    FETCHING = "fetching", "Being fetched from its URL"
     STORED = "stored", "Stored"
     FAILED = "failed", "Download failed"
     EXPIRED = "expired", "Removed after MEDIA_RETENTION_DAYS"
@@ -83,6 +89,9 @@ class Message(models.Model):
     media_attempts = models.PositiveIntegerField(default=0)
     media_error = models.TextField(blank=True)
     media_retry_at = models.DateTimeField(null=True, blank=True)
+    media_source_url = models.CharField(
+        max_length=2048, blank=True, help_text="Outbound: the URL its media is fetched from."
+    )
 
     status = models.CharField(max_length=10, choices=MessageStatus.choices)
     error_code = models.CharField(max_length=50, blank=True)
@@ -123,6 +132,10 @@ class Message(models.Model):
             # Retention (messages and media older than a date) and the media retry sweep.
             models.Index(fields=["created_at"], name="msg_created"),
             models.Index(fields=["session", "media_status", "media_retry_at"], name="msg_media_retry"),
+            # The media fetch sweep looks for these every 30 s; few at any time, so a partial index.
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="msg_pending_media_fetch"
+            ),
         ]
         constraints = [
             # One row per WhatsApp message per session: replayed page events find it.

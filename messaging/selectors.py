@@ -98,6 +98,7 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
         .order_by()
         .values("session_id", "session__name")
         .annotate(
+            pending=Count("pk", filter=Q(status=MessageStatus.PENDING)),
             queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
             sending=Count("pk", filter=Q(status=MessageStatus.SENDING)),
         )
@@ -107,6 +108,7 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
             {
                 "sessionId": str(row["session_id"]),
                 "name": row["session__name"],
+                "pending": row["pending"],
                 "queued": row["queued"],
                 "sending": row["sending"],
             }
@@ -121,7 +123,10 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
             "receivedLast24h": counts["received"],
             "failedLast24h": counts["failed"],
         },
-        "queues": {"total": sum(row["queued"] + row["sending"] for row in queues), "sessions": queues},
+        "queues": {
+            "total": sum(row["pending"] + row["queued"] + row["sending"] for row in queues),
+            "sessions": queues,
+        },
         "uptimeSeconds": int(time.time() - PROCESS_STARTED),
         "startedAt": datetime.fromtimestamp(PROCESS_STARTED, tz=UTC).isoformat().replace("+00:00", "Z"),
     }

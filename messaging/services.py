@@ -1,6 +1,7 @@
-"""Writes of the messaging app: queueing messages, status transitions, the event payload.
+"""Writes of the messaging app: queueing messages and status transitions.
 
-The API only ever writes `queued` rows; the session actor (messaging.pump) moves them on.
+The API only ever writes `queued` rows (`pending` ones while a worker fetches their media
+URL, messaging.media_url); the session actor (messaging.pump) moves them on.
 Every status change goes through `message_transition`, which never moves a message backwards
 and emits `message.status` in the same transaction.
 """
@@ -11,7 +12,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from messaging.models import (
     Message,
     MessageStatus,
 )
+from messaging.payloads import message_event_payload
 from messaging.storage import media_quota_check
 from sessions_app.models import Session
 from yesapp import events
@@ -40,7 +42,7 @@ logger = logging.getLogger(__name__)
 # WhatsApp refuses longer texts; a clear 400 beats a send that fails later.
 TEXT_MAX_CHARS = 65536
 # Statuses that are bookkeeping, not news: no `message.status` event for them.
-_SILENT_STATUSES = (MessageStatus.QUEUED, MessageStatus.SENDING)
+_SILENT_STATUSES = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
 
 
 class SessionNotConnected(Conflict):
@@ -51,69 +53,6 @@ class QueueFull(TooManyRequests):
     code = "queue_full"
 
 
-# --- The payload shared by events and the API --------------------------------------------------
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def media_url(message: Message) -> str:
-    return f"{settings.PUBLIC_URL}/api/v1/media/{message.id}"
-
-
-def message_event_payload(message: Message) -> dict[str, Any]:
-    """The one JSON-ready picture of a message: API responses and `message.*` events use it.
-
-    `from`/`to` are WhatsApp ids: for an inbound message `from` is the sender (the group
-    member in a group) and `to` is the linked account; for an outbound one the reverse.
-    """
-    me = message.session.wid if message.session_id else ""
-    if message.direction == Direction.INBOUND:
-        sender, recipient = message.author or message.chat_id, me
-    else:
-        sender, recipient = me, message.chat_id
-    has_media = message.has_media
-    return {
-        "messageId": str(message.id),
-        "sessionId": str(message.session_id),
-        "direction": message.direction,
-        "status": message.status,
-        "type": message.type,
-        "chatId": message.chat_id,
-        "from": sender,
-        "to": recipient,
-        "phone": message.phone,
-        "author": message.author,
-        "contactName": message.contact_name,
-        "fromPhone": message.from_phone,
-        "text": message.text,
-        "waMessageId": message.wa_id,
-        "timestamp": _iso(message.wa_timestamp or message.created_at),
-        "mediaUrl": media_url(message) if has_media else None,
-        "media": (
-            {
-                "status": message.media_status,
-                "mimetype": message.media_mimetype,
-                "size": message.media_size,
-                "filename": message.media_filename,
-                "error": message.media_error,
-            }
-            if has_media
-            else None
-        ),
-        "error": {"code": message.error_code, "message": message.error} if message.error_code else None,
-        "idempotencyKey": message.idempotency_key or None,
-        "createdAt": _iso(message.created_at),
-        "sentAt": _iso(message.sent_at),
-        "deliveredAt": _iso(message.delivered_at),
-        "readAt": _iso(message.read_at),
-        "failedAt": _iso(message.failed_at),
-    }
-
-
 # --- Status transitions ------------------------------------------------------------------------
 
 
@@ -122,7 +61,12 @@ def _may_move(current: str, target: str) -> bool:
         return False
     if target == MessageStatus.FAILED:
         # A message WhatsApp confirmed as delivered or read cannot fail afterwards.
-        return current in (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
+        return current in (
+            MessageStatus.PENDING,
+            MessageStatus.QUEUED,
+            MessageStatus.SENDING,
+            MessageStatus.SENT,
+        )
     if target not in STATUS_RANK:
         return False
     if current == MessageStatus.FAILED:
@@ -191,7 +135,8 @@ def message_transition(
 
 @dataclass(frozen=True)
 class MediaSource:
-    """Where a client's media comes from: exactly one of `data` (base64), `url`, `upload`."""
+    """Where a client's media comes from: exactly one of `data` (base64), `url`, `upload`.
+    `load` reads data and uploads; a URL is fetched later by a worker (messaging.media_url)."""
 
     kind: str = ""
     data: str | None = None
@@ -208,9 +153,6 @@ class MediaSource:
             raw = self.upload.read()
             filename = filename or self.upload.name or ""
             claimed = claimed or (self.upload.content_type or "")
-        elif self.url:
-            raw, content_type, url_name = media_store.fetch_url(self.url)
-            filename, claimed = filename or url_name, claimed or content_type
         elif self.data is not None:
             raw = media_store.decode_base64(self.data)
         else:
@@ -283,9 +225,11 @@ def message_send(
     With an `idempotency_key` already used on this session, returns the first message and
     sends nothing (created is False; the rest of the request is not looked at). Refuses with
     409 when the session is not connected unless `queue`, and with 429 + Retry-After when
-    QUEUE_MAX messages already wait. Media is checked, sniffed and written to
-    DATA_DIR/media/<id>.<ext> before the row is committed; if anything fails, the file is
-    removed and nothing is stored. After commit, the session's engine node is nudged.
+    QUEUE_MAX messages already wait. Base64 and uploaded media are checked, sniffed and
+    written to DATA_DIR/media/<id>.<ext> before the row is committed; if anything fails, the
+    file is removed and nothing is stored. After commit, the session's engine node is nudged.
+    Media by URL is not fetched here: the message is stored `pending` and a worker fetches it
+    (messaging.media_url), so no request waits on someone else's server.
     """
     chat_id = normalize_chat_id(to)
     existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
@@ -297,7 +241,10 @@ def message_send(
         raise InvalidInput(f"text is longer than {TEXT_MAX_CHARS} characters.")
     # Cheap checks before reading or fetching any media; repeated under the lock below.
     _check_can_accept(session, queue=queue)
-    blob = media.load() if media is not None else None
+    by_url = media is not None and bool(media.url)
+    if by_url:
+        media_store.check_url_at_once(media.url)
+    blob = media.load() if media is not None and not by_url else None
 
     message_id = uuid.uuid4()
     stored_name = ""
@@ -316,18 +263,15 @@ def message_send(
                 direction=Direction.OUTBOUND,
                 chat_id=chat_id,
                 phone=phone_from_chat_id(chat_id),
-                type=blob.kind if blob else "text",
                 text=text,
-                status=MessageStatus.QUEUED,
                 idempotency_key=idempotency_key,
-                media_name=stored_name,
-                media_mimetype=blob.mimetype if blob else "",
-                media_size=len(blob.data) if blob else None,
-                media_filename=blob.filename if blob else "",
-                media_status=MediaStatus.STORED if blob else MediaStatus.NONE,
+                **(_pending_media_fields(media) if by_url else _stored_media_fields(blob, stored_name)),
             )
             session_id = locked.pk
-            transaction.on_commit(lambda: nudge_session(session_id))
+            if by_url:
+                transaction.on_commit(lambda: fetch_media_later(message_id))
+            else:
+                transaction.on_commit(lambda: nudge_session(session_id))
     except IntegrityError:
         media_store.remove_file(stored_name)
         # Two requests raced with the same key: the first one's message is the answer.
@@ -343,6 +287,42 @@ def message_send(
         extra={"session_id": str(session.pk), "message_id": str(message.id), "type": message.type},
     )
     return message, True
+
+
+def _stored_media_fields(blob: media_store.MediaBlob | None, stored_name: str) -> dict[str, Any]:
+    return {
+        "status": MessageStatus.QUEUED,
+        "type": blob.kind if blob else "text",
+        "media_name": stored_name,
+        "media_mimetype": blob.mimetype if blob else "",
+        "media_size": len(blob.data) if blob else None,
+        "media_filename": blob.filename if blob else "",
+        "media_status": MediaStatus.STORED if blob else MediaStatus.NONE,
+    }
+
+
+def _pending_media_fields(media: MediaSource) -> dict[str, Any]:
+    # The client's type, name and mimetype wait here until the bytes are sniffed; an empty
+    # type means "decide from the bytes".
+    return {
+        "status": MessageStatus.PENDING,
+        "type": media.kind,
+        "media_source_url": media.url.strip(),
+        "media_mimetype": media.mimetype,
+        "media_filename": media.filename,
+        "media_status": MediaStatus.FETCHING,
+    }
+
+
+def fetch_media_later(message_id) -> None:
+    """Hands a pending message's media URL to a worker. Best effort: the sweep
+    (media_url.message_media_fetch_sweep) finds a message whose task was lost."""
+    from messaging.tasks import fetch_message_media
+
+    try:
+        fetch_message_media.delay(str(message_id))
+    except Exception:  # Redis down: the row is committed, the sweep will pick it up
+        logger.warning("Could not queue the media fetch of message %s", message_id, exc_info=True)
 
 
 def nudge_session(session_id) -> None:

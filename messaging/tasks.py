@@ -1,10 +1,21 @@
-"""Celery tasks of the messaging app: thin, safe to run twice."""
+"""Celery tasks of the messaging app: thin, take ids, safe to run twice."""
 
 from celery import shared_task
 
-from messaging import services
+from messaging import media_url, services
 from messaging.storage import storage_prune
 from yesapp.db_retry import retry_transient_db
+
+
+@shared_task(name="messaging.tasks.fetch_message_media", ignore_result=True)
+def fetch_message_media(message_id: str) -> str:
+    """Fetches a pending message's media URL (on the `default` queue, never in a web request)."""
+    return media_url.message_fetch_media(message_id=message_id)
+
+
+@shared_task(name="messaging.tasks.sweep_pending_media", ignore_result=True)
+def sweep_pending_media() -> int:
+    return media_url.message_media_fetch_sweep()
 
 
 @shared_task(name="messaging.tasks.fail_stuck_sends", ignore_result=True)

@@ -51,6 +51,10 @@ class Session(models.Model):
     push_name = models.CharField(max_length=100, blank=True)
     qr_raw = models.TextField(blank=True, help_text="Latest QR payload while waiting for a scan.")
     qr_issued_at = models.DateTimeField(null=True, blank=True)
+    # The last pairing code asked for while waiting for a scan: {"status": pending|ready|failed,
+    # "phone", "code", "error", "requestedAt", "requestId"}; the engine's answer lands here
+    # (sessions_app.tasks), so the API need not wait for it. Cleared with the QR.
+    pairing_code = models.JSONField(default=dict, blank=True)
     last_error = models.TextField(blank=True)
     engine_node = models.CharField(max_length=200, blank=True, help_text="Engine node that last ran it.")
     created_at = models.DateTimeField(auto_now_add=True)

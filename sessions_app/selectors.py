@@ -1,7 +1,12 @@
 """Reads of sessions, always through the caller's API key scope."""
 
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from sessions_app.models import FailedEvent, Session
 from yesapp.errors import NotFound
@@ -32,3 +37,20 @@ def failed_event_get(*, session: Session, event_id) -> FailedEvent:
         return session.failed_events.get(pk=event_id)
     except (FailedEvent.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFound("No failed event with this id.", details={"eventId": str(event_id)}) from exc
+
+
+def pairing_code_state(session: Session) -> dict[str, Any]:
+    """The session's last pairing code as clients see it ({} when none was asked for). A
+    request the engine never answered (a lost command) shows as failed once no answer can
+    come any more (ENGINE_COMMAND_TIMEOUT and a margin)."""
+    state = dict(session.pairing_code or {})
+    if not state:
+        return {}
+    state.pop("requestId", None)
+    requested = state.get("requestedAt")
+    if requested:
+        state["requestedAt"] = requested = datetime.fromisoformat(requested)
+    give_up = timedelta(seconds=settings.ENGINE_COMMAND_TIMEOUT + 10)
+    if state.get("status") == "pending" and requested and timezone.now() - requested > give_up:
+        state.update(status="failed", error="The engine did not answer; ask for a new code.")
+    return state

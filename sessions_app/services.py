@@ -12,7 +12,7 @@ import logging
 import shutil
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from sessions_app.engine.lease import lease_owner
 from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
+from sessions_app.selectors import pairing_code_state
 from yesapp import events
 from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable
 from yesapp.validators import normalize_phone
@@ -85,6 +86,9 @@ def session_set_status(
             if status != SessionStatus.QR and session.qr_raw:
                 session.qr_raw, session.qr_issued_at = "", None
                 changed += ["qr_raw", "qr_issued_at"]
+            if status != SessionStatus.QR and session.pairing_code:
+                session.pairing_code = {}  # a code is only good for the scan it was asked for
+                changed.append("pairing_code")
         if not changed and not record_same:
             return session
         if changed:
@@ -196,26 +200,68 @@ def session_restart(*, session: Session) -> Session:
 
 
 def session_logout(*, session: Session) -> Session:
-    """Unlinks the device (WPP.conn.logout); the session then waits for a new scan."""
+    """Unlinks the device (WPP.conn.logout); the session then waits for a new scan (`qr`).
+
+    Waits at most ENGINE_COMMAND_WAIT for the engine: a logout not finished by then goes on in
+    the engine while the caller polls the session's status; a failure that comes later is
+    recorded in the session's events (sessions_app.tasks)."""
     if session.status not in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED):
         raise Conflict(
             f"Only a linked session can log out; this one is {session.status}.",
             details={"status": session.status},
         )
-    _call_owner(session, "logout", {})
+    _call_owner(session, "logout", {}, brief=True)
     session.refresh_from_db()
     return session
 
 
-def session_pairing_code(*, session: Session, phone: str) -> str:
-    """Links by phone number instead of QR: WPP.conn.genLinkDeviceCodeForPhoneNumber."""
-    digits = normalize_phone(phone).lstrip("+")
+def session_pairing_code(*, session: Session, phone: str) -> dict[str, Any]:
+    """Links by phone number instead of QR: WPP.conn.genLinkDeviceCodeForPhoneNumber.
+
+    Records the request on the session (`pairing_code`, status `pending`), sends it to the
+    engine and waits at most ENGINE_COMMAND_WAIT. Returns the session's pairing code state:
+    `ready` with the code when the engine answered in time, else `pending` (the engine's
+    answer lands on the session when it comes). An error answered in time raises, as before.
+    """
+    e164 = normalize_phone(phone)
     if session.status != SessionStatus.QR:
         raise Conflict(
             f"A pairing code needs a session waiting for a scan; this one is {session.status}.",
             details={"status": session.status},
         )
-    return _call_owner(session, "pairing_code", {"phone": digits})["code"]
+    request_id = uuid4().hex
+    state = {"status": "pending", "phone": e164, "code": "", "error": "", "requestId": request_id}
+    state["requestedAt"] = timezone.now().isoformat()
+    Session.objects.filter(pk=session.id).update(pairing_code=state)
+    _call_owner(session, "pairing_code", {"phone": e164.lstrip("+"), "requestId": request_id}, brief=True)
+    session.refresh_from_db()
+    return pairing_code_state(session)
+
+
+def session_record_command_answer(*, session_id: UUID, command: str, args: dict, answer: dict) -> None:
+    """Keeps what the engine answered to a command the API did not wait for to the end: a
+    pairing code (or its error) on the session, a failed logout in the session's events."""
+    if command == "pairing_code":
+        with transaction.atomic():
+            session = Session.objects.select_for_update().filter(pk=session_id).first()
+            if session is None or session.pairing_code.get("requestId") != args.get("requestId"):
+                return  # deleted, or a newer request replaced this one
+            state = dict(session.pairing_code)
+            if answer.get("error"):
+                state.update(status="failed", error=str(answer["error"]), errorCode=answer.get("code", ""))
+            else:
+                state.update(status="ready", code=str(answer.get("code", "")))
+            session.pairing_code = state
+            session.save(update_fields=["pairing_code", "updated_at"])
+    elif command == "logout" and answer.get("error"):
+        session = Session.objects.filter(pk=session_id).first()
+        if session is not None:
+            session_set_status(
+                session_id=session_id,
+                status=session.status,
+                reason=f"logout failed: {answer['error']}",
+                record_same=True,
+            )
 
 
 def session_delete(*, session: Session) -> None:
@@ -279,14 +325,22 @@ def _send_command(session_id: UUID, command: str) -> bool:
         return False
 
 
-def _call_owner(session: Session, command: str, args: dict, timeout: float | None = None) -> dict:
-    """Runs a command on the node that owns the session and waits for its answer."""
+def _call_owner(
+    session: Session, command: str, args: dict, timeout: float | None = None, *, brief: bool = False
+) -> dict | None:
+    """Runs a command on the node that owns the session and waits for its answer. With
+    `brief`, waits only ENGINE_COMMAND_WAIT and returns None when the answer is not there yet
+    (the command goes on in the engine); otherwise a missing answer is a 503."""
+    if brief:
+        timeout = settings.ENGINE_COMMAND_WAIT
     timeout = timeout or settings.ENGINE_COMMAND_TIMEOUT + 5
     try:
         if not lease_owner(session.id):
             raise Conflict("No engine node runs this session right now.", details={"status": session.status})
         result = _route_command(session.id, command, args).get(timeout=timeout, propagate=False)
     except CeleryTimeout as exc:
+        if brief:
+            return None
         raise ServiceUnavailable(f"The engine did not answer {command} within {timeout:.0f}s.") from exc
     except Conflict:
         raise

@@ -18,11 +18,18 @@ def session_command(session_id: str, command: str, args: dict) -> dict:
 
     host = current_host()
     if host is None:
-        return {
+        answer = {
             "error": "This worker hosts no sessions (it does not consume the engine queue).",
             "code": "no_engine",
         }
-    return host.handle_command(session_id, command, args)
+    else:
+        answer = host.handle_command(session_id, command, args)
+    if command in ("pairing_code", "logout"):
+        # The API waited only briefly (ENGINE_COMMAND_WAIT): the answer goes where it polls.
+        from sessions_app.services import session_record_command_answer
+
+        session_record_command_answer(session_id=session_id, command=command, args=args, answer=answer)
+    return answer
 
 
 @shared_task(name="sessions_app.tasks.prune_failed_events")

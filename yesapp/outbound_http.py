@@ -124,7 +124,7 @@ def _time_left(timeout) -> float:
     return min(seconds, deadline.remaining()) if deadline is not None else seconds
 
 
-def _resolve(host: str, port: int, *, timeout: float) -> list:
+def resolve(host: str, port: int, *, timeout: float) -> list:
     """getaddrinfo has no timeout of its own: a slow DNS server (the target's own, say) could
     hold a request for resolv.conf's timeouts × attempts × servers. Each lookup gets a thread
     of its own, which the caller stops waiting for at `timeout` (a shared pool would let one
@@ -158,7 +158,7 @@ class _CheckedConnectMixin:
 
     def _new_conn(self) -> socket.socket:
         try:
-            infos = _resolve(self._dns_host, self.port, timeout=_time_left(self.timeout))
+            infos = resolve(self._dns_host, self.port, timeout=_time_left(self.timeout))
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc
         addresses = list(dict.fromkeys(info[4][0] for info in infos))

@@ -6,9 +6,10 @@ import redis
 from django.conf import settings
 
 
-def get_redis() -> redis.Redis:
-    """The shared client for REDIS_URL (one per URL, so a changed setting takes effect)."""
-    return _client(settings.REDIS_URL, settings.REDIS_SOCKET_TIMEOUT)
+def get_redis(*, timeout: float | None = None) -> redis.Redis:
+    """The shared client for REDIS_URL (one per URL, so a changed setting takes effect).
+    `timeout` (seconds) for a caller that must give up sooner than REDIS_SOCKET_TIMEOUT."""
+    return _client(settings.REDIS_URL, timeout or settings.REDIS_SOCKET_TIMEOUT)
 
 
 @cache

@@ -68,10 +68,10 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
         {},
     ),
     429: (
-        "Too many requests",
-        "too_many_requests",
-        "Too many requests; wait and retry.",
-        {"retry_after": 30},
+        "Too many requests (`rate_limited`: this key's API_RATE_LIMIT; `too_many_requests`: wrong keys)",
+        "rate_limited",
+        "This API key sent more than 20 requests a second (bursts of 40); retry in 1 s.",
+        {"limit": 20.0, "burst": 40, "retry_after": 1},
     ),
     503: ("A dependency is down", "service_unavailable", "Redis does not answer.", {}),
     507: (

@@ -211,7 +211,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "yesapp.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["yesapp.ratelimit.ApiKeyRateThrottle"],
 }
+# Requests a second each API key may make, and the burst it may spend at once after a quiet
+# spell (a Redis token bucket, yesapp/ratelimit.py); then 429 `rate_limited`. 0 = no limit.
+API_RATE_LIMIT = env.float("API_RATE_LIMIT", default=20.0)
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "YesApp API",
@@ -345,6 +350,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 # Bounds on every browser call: one WebDriver command, and starting a page until WPP is ready.
 ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
+# How long the API waits for the engine's answer to logout or pairing-code before answering
+# 202 with a state to poll, so a slow browser never holds a web thread for long.
+ENGINE_COMMAND_WAIT = env.float("ENGINE_COMMAND_WAIT", default=2.0)
 # Keep ChromeDriver's and Chromium's logs in DATA_DIR/sessions/<id>/chromedriver.log.
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
 # How often an engine node renews leases and looks for sessions to take over, in seconds.
@@ -395,6 +403,8 @@ WEBHOOK_EVENTS = env.list("WEBHOOK_EVENTS", default=[])
 # Refuse targets in private, loopback and link-local ranges (checked on save and on every
 # connect). Turn on when the receiver runs on this machine or your LAN.
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds the API waits for DNS when it checks that a webhook's host is public (on save).
+URL_DNS_TIMEOUT = env.float("URL_DNS_TIMEOUT", default=3.0)
 # Seconds one attempt may take in all (connect + response).
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 # Wait before each attempt, in seconds: "0,1,2" = three attempts, at once, 1 s later, 2 s later.
@@ -437,6 +447,16 @@ QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
 MEDIA_URL_ALLOW_PRIVATE = env.bool("MEDIA_URL_ALLOW_PRIVATE", default=False)
 # Seconds a media URL fetch may take in all.
 MEDIA_URL_TIMEOUT = env.float("MEDIA_URL_TIMEOUT", default=15.0)
+# Pending messages whose media fetch task was lost are handed out again (messaging.media_url).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "messaging-media-fetch-sweep": {
+            "task": "messaging.tasks.sweep_pending_media",
+            "schedule": 30.0,
+            "options": {"expires": 30.0},
+        }
+    }
+)
 # Download attempts for a received message's media before it is marked failed for good.
 MEDIA_DOWNLOAD_MAX_ATTEMPTS = env.int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", default=5)
 # Received media larger than this is not downloaded (it travels through the browser in memory).

@@ -2,7 +2,6 @@
 
 import ipaddress
 import re
-import socket
 import uuid
 from urllib.parse import urlsplit
 
@@ -11,6 +10,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from yesapp.errors import InvalidInput
+from yesapp.outbound_http import resolve
 
 # wa-js chat ids: users `<digits>@c.us`, hidden ids `<digits>@lid`, groups `<digits>[-<digits>]@g.us`.
 _CHAT_ID = re.compile(r"^(\d{5,20}@(c\.us|lid)|\d{5,20}(-\d{5,20})?@g\.us)$")
@@ -146,10 +146,15 @@ def validate_public_url(url: str, *, allow_private: bool) -> str:
         raise InvalidInput("Credentials in the URL are not allowed; use headers.", details={"url": url})
     if allow_private:
         return url.strip()
+    timeout = settings.URL_DNS_TIMEOUT
     try:
-        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80))
-    except (socket.gaierror, UnicodeError) as exc:
-        raise InvalidInput(f"The host {parts.hostname!r} does not resolve.", details={"url": url}) from exc
+        # Bounded: a request that saves a webhook must not wait on the receiver's DNS server.
+        infos = resolve(parts.hostname, port or (443 if parts.scheme == "https" else 80), timeout=timeout)
+    except (OSError, UnicodeError) as exc:
+        raise InvalidInput(
+            f"The host {parts.hostname!r} does not resolve (within {timeout:g} s: URL_DNS_TIMEOUT).",
+            details={"url": url},
+        ) from exc
     for info in infos:
         if not is_public_address(info[4][0]):
             raise InvalidInput(

@@ -21,6 +21,7 @@ _SESSION_CSS = {
 }
 _SESSION_LABELS = {"qr": "waiting for scan"}
 _MESSAGE_CSS = {
+    "pending": "idle",
     "queued": "idle",
     "sending": "warn",
     "sent": "info",

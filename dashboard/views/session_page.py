@@ -18,6 +18,7 @@ from sessions_app import services
 from sessions_app.engine.memory import browser_memory_of
 from sessions_app.models import Session, SessionStatus
 from sessions_app.qr import qr_data_url
+from sessions_app.selectors import pairing_code_state
 from webhooks.selectors import webhook_config_for_session
 from yesapp.errors import ServiceError
 
@@ -28,6 +29,7 @@ def link_context(session: Session) -> dict:
     waiting = session.status == SessionStatus.QR and bool(session.qr_raw)
     return {
         "session": session,
+        "pairing": pairing_code_state(session) if waiting else {},
         "waiting_for_scan": waiting,
         "qr_image": qr_data_url(session.qr_raw) if waiting else "",
     }
@@ -98,9 +100,13 @@ def session_pairing_code(request: HttpRequest, session_id) -> HttpResponse:
     if not form.is_valid():
         return invalid_form(request, form, redirect_to=here)
     try:
-        code = services.session_pairing_code(session=session, phone=form.cleaned_data["phone"])
+        state = services.session_pairing_code(session=session, phone=form.cleaned_data["phone"])
     except ServiceError as exc:
         return reply(request, ok=False, message=exc.message, redirect_to=here, status=exc.status_code)
+    if state.get("status") != "ready":  # the engine answers later; the link panel shows the code
+        message = "Pairing code asked for; it shows here in a moment."
+        return reply(request, ok=True, message=message, redirect_to=here)
+    code = state["code"]
     return reply(
         request, ok=True, message=f"Pairing code: {code}. Type it on the phone.", redirect_to=here, code=code
     )

@@ -121,7 +121,10 @@ class MessageListQuerySerializer(serializers.Serializer):
 
 
 class MessageMediaOutputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["pending", "stored", "failed"])
+    status = serializers.ChoiceField(
+        choices=["pending", "fetching", "stored", "failed"],
+        help_text="Received media: pending until downloaded. Sent by URL: fetching until fetched.",
+    )
     mimetype = serializers.CharField()
     size = serializers.IntegerField(allow_null=True)
     filename = serializers.CharField()
@@ -180,6 +183,8 @@ class MessageListOutputSerializer(serializers.Serializer):
 class StatsOutputSerializer(serializers.Serializer):
     sessions = serializers.DictField(help_text="`total` and `byStatus` (status → count).")
     messages = serializers.DictField(help_text="`sentLast24h`, `receivedLast24h`, `failedLast24h`.")
-    queues = serializers.DictField(help_text="`total` waiting, and per session `queued` and `sending`.")
+    queues = serializers.DictField(
+        help_text="`total` waiting, and per session `pending` (fetching media), `queued` and `sending`."
+    )
     uptimeSeconds = serializers.IntegerField()
     startedAt = serializers.DateTimeField()

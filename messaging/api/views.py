@@ -110,10 +110,14 @@ class MessageListSendApi(APIView):
             "or the `message.status` webhook.\n\n"
             "`to` is an E.164 number (`+33612345678`) or a chat id (`...@c.us`, `...@g.us`).\n\n"
             "Media (up to `MEDIA_MAX_BYTES`, 16 MB by default; larger → 413): JSON "
-            '`"media": {"type", "data": "<base64>"}` or `"media": {"type", "url": "https://..."}` '
-            "(fetched with a timeout and a size cap, public addresses only unless "
-            "`MEDIA_URL_ALLOW_PRIVATE`), or `multipart/form-data` with a `file` field. The content type "
-            "is sniffed from the bytes.\n\n"
+            '`"media": {"type", "data": "<base64>"}`, or `multipart/form-data` with a `file` field, or '
+            '`"media": {"type", "url": "https://..."}`. The content type is sniffed from the bytes.\n\n'
+            "A media **URL is not fetched during the request**: the answer is 202 with `status` "
+            "`pending` (`media.status` `fetching`) and a worker fetches it (timeout `MEDIA_URL_TIMEOUT`, "
+            "the size cap, public addresses only unless `MEDIA_URL_ALLOW_PRIVATE`). Then the message "
+            "becomes `queued`, or `failed` with `error.code` `media_fetch_failed`, `media_url_refused`, "
+            "`payload_too_large` or `media_type_mismatch` (and a `message.status` webhook). A URL whose "
+            "host is a private IP address is refused at once (400 `media_url_refused`).\n\n"
             'A session that is not connected answers 409 unless the body says `"queue": true`; a '
             "session with `QUEUE_MAX` messages waiting answers 429 with `Retry-After`. Media that "
             "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`."

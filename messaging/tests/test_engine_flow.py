@@ -98,7 +98,9 @@ def test_media_as_base64_reaches_the_contact_byte_for_byte(api, linked, kind, da
     assert received["media"]["size"] == len(data)
 
 
-def test_media_by_multipart_and_by_url_arrive_intact(api, linked, settings):
+def test_media_by_multipart_and_by_url_arrive_intact(api, linked, settings, start_worker):
+    # A media URL is fetched by a worker on the default queue, then the engine sends it.
+    start_worker(queues="default", name="fetch", MEDIA_URL_ALLOW_PRIVATE="true")
     data = png_bytes()
     upload = io.BytesIO(data)
     upload.name = "photo.png"
@@ -131,9 +133,10 @@ def test_media_by_multipart_and_by_url_arrive_intact(api, linked, settings):
             format="json",
         )
         assert response.status_code == 202, response.content
+        assert response.json()["status"] == "pending"
+        received = wait_for(lambda: len(o := outbox(api, linked.id)) == 2 and o, 30, what="both media")
     finally:
         server.shutdown()
-    received = wait_for(lambda: len(o := outbox(api, linked.id)) == 2 and o, 30, what="two media messages")
     assert {m["media"]["sha256"] for m in received} == {
         hashlib.sha256(data).hexdigest(),
         hashlib.sha256(PDF).hexdigest(),

@@ -283,6 +283,7 @@ def test_stats_counts_sessions_messages_queues_and_uptime(api, session, other_se
     make(session, direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
     make(session, direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
     make(other_session, direction=Direction.OUTBOUND, status=MessageStatus.SENDING)
+    make(other_session, direction=Direction.OUTBOUND, status=MessageStatus.PENDING)  # fetching its media
 
     response = api.get("/api/v1/stats")
 
@@ -291,10 +292,10 @@ def test_stats_counts_sessions_messages_queues_and_uptime(api, session, other_se
     assert body["sessions"] == {"total": 2, "byStatus": {"connected": 1, "qr": 1}}
     assert body["messages"]["sentLast24h"] == 1
     assert body["messages"]["receivedLast24h"] == 1
-    assert body["queues"]["total"] == 3
-    assert {(q["name"], q["queued"], q["sending"]) for q in body["queues"]["sessions"]} == {
-        ("main", 2, 0),
-        ("other", 0, 1),
+    assert body["queues"]["total"] == 4
+    assert {(q["name"], q["pending"], q["queued"], q["sending"]) for q in body["queues"]["sessions"]} == {
+        ("main", 0, 2, 0),
+        ("other", 1, 0, 1),
     }
     assert body["uptimeSeconds"] >= 0 and body["startedAt"].endswith("Z")
 

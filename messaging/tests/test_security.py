@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from messaging import media as media_module
+from messaging.media_url import message_fetch_media
 from messaging.models import MediaStatus, Message
 from messaging.tests.conftest import PDF, PNG
 from sessions_app.tests.helpers import create_and_link, wait_for
@@ -133,6 +134,7 @@ def test_a_media_url_connects_only_to_the_address_that_was_checked(api, session,
     )
 
     assert response.status_code == 202, response.content
+    assert message_fetch_media(message_id=response.json()["messageId"]) == "queued"
     assert public.hits == ["/cat.png"] and private.hits == []
 
 
@@ -148,9 +150,10 @@ def test_a_media_url_whose_host_also_resolves_to_a_private_address_is_refused(
         format="json",
     )
 
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "media_url_refused"
-    assert public.hits == [] and private.hits == [] and not Message.objects.exists()
+    assert response.status_code == 202, response.content
+    assert message_fetch_media(message_id=response.json()["messageId"]) == "failed"
+    assert Message.objects.get().error_code == "media_url_refused"
+    assert public.hits == [] and private.hits == []
 
 
 @pytest.mark.browser

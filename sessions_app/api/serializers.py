@@ -1,8 +1,28 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sessions_app.models import FailedEvent, FailedEventStatus, Session, SessionEvent, SessionStatus
+from sessions_app.selectors import pairing_code_state
 from webhooks.api.serializers import WebhookConfigInputSerializer
 from yesapp.validators import OffsetField, PhoneNumberField
+
+
+class PairingCodeStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["pending", "ready", "failed"],
+        help_text="pending: the engine has not answered yet · ready: `code` is set · failed: see `error`",
+    )
+    code = serializers.CharField(
+        help_text="Type it on the phone: WhatsApp → Linked devices → Link with phone number. "
+        "Empty until `status` is ready."
+    )
+    phone = serializers.CharField(help_text="The number the code is for (E.164).")
+    error = serializers.CharField(help_text="Why no code came, when `status` is failed.")
+    requestedAt = serializers.DateTimeField()
+
+
+class PairingCodeOutputSerializer(PairingCodeStateSerializer):
+    """The answer of POST .../pairing-code: 200 when ready, 202 while pending."""
 
 
 class SessionOutputSerializer(serializers.ModelSerializer):
@@ -20,6 +40,15 @@ class SessionOutputSerializer(serializers.ModelSerializer):
         help_text="starting · qr (waiting for a scan) · connected · "
         "disconnected (was linked, reconnecting) · stopped · failed (see lastError)",
     )
+    pairingCode = serializers.SerializerMethodField(
+        help_text="The last pairing code asked for while waiting for a scan "
+        "(POST .../pairing-code), or null: {status, code, phone, error, requestedAt}."
+    )
+
+    @extend_schema_field(PairingCodeStateSerializer(allow_null=True))
+    def get_pairingCode(self, session: Session) -> dict | None:  # noqa: N802 - the JSON name
+        state = pairing_code_state(session)
+        return PairingCodeStateSerializer(state).data if state else None
 
     class Meta:
         model = Session
@@ -38,6 +67,7 @@ class SessionOutputSerializer(serializers.ModelSerializer):
             "statusChangedAt",
             "lastConnectedAt",
             "lastActivityAt",
+            "pairingCode",
         ]
 
 
@@ -70,12 +100,6 @@ class QrOutputSerializer(serializers.Serializer):
 
 class PairingCodeInputSerializer(serializers.Serializer):
     phone = PhoneNumberField(help_text="The number to link, in international format, e.g. +33612345678.")
-
-
-class PairingCodeOutputSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        help_text="Type it on the phone: WhatsApp → Linked devices → Link with phone number."
-    )
 
 
 class SessionEventOutputSerializer(serializers.ModelSerializer):

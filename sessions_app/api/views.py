@@ -49,6 +49,14 @@ SESSION_EXAMPLE = {
     "statusChangedAt": "2026-11-27T10:01:00Z",
     "lastConnectedAt": "2026-11-27T10:01:00Z",
     "lastActivityAt": "2026-11-27T10:05:00Z",
+    "pairingCode": None,
+}
+PAIRING_EXAMPLE = {
+    "status": "ready",
+    "code": "K3ZP9QWA",
+    "phone": "+33612345678",
+    "error": "",
+    "requestedAt": "2026-11-27T10:00:05Z",
 }
 
 
@@ -208,7 +216,10 @@ SessionLogoutApi = _action_view(
     "logout",
     "Log out (unlink the phone)",
     "Unlinks this device from the phone (WPP.conn.logout); the session then waits for a new scan. "
-    "409 unless the session is linked.",
+    "409 unless the session is linked. The API waits at most `ENGINE_COMMAND_WAIT` (2 s) for the "
+    "browser and answers 202 either way: poll `GET /sessions/{id}` until `status` is `qr`. An error "
+    "the engine answers in time is a 409; one that comes later is in `GET /sessions/{id}/events` "
+    "(reason `logout failed: ...`).",
     errors=(404, 409, 503),
 )
 
@@ -274,20 +285,40 @@ class SessionPairingCodeApi(APIView):
         description=(
             "Asks WhatsApp for an 8-character pairing code for this number (wa-js "
             "`WPP.conn.genLinkDeviceCodeForPhoneNumber`). On the phone: Linked devices → Link a device → "
-            "Link with phone number instead, then type the code. 409 unless the session waits for a scan."
+            "Link with phone number instead, then type the code. 409 unless the session waits for a scan.\n\n"
+            "The API waits at most `ENGINE_COMMAND_WAIT` (2 s) for the browser: **200** with `status` "
+            "`ready` and the `code` when it answered in time, otherwise **202** with `status` `pending`. "
+            "Then poll `GET /sessions/{id}`: its `pairingCode` becomes `ready` (with the code) or `failed` "
+            "(with `error`). An error the engine answers in time is a 409 with its code."
         ),
         request=PairingCodeInputSerializer,
-        responses={200: PairingCodeOutputSerializer, **error_responses(400, 404, 409, 503)},
+        responses={
+            200: PairingCodeOutputSerializer,
+            202: PairingCodeOutputSerializer,
+            **error_responses(400, 404, 409, 503),
+        },
         examples=[
             OpenApiExample("Request", value={"phone": "+33612345678"}, request_only=True),
-            OpenApiExample("Code", value={"code": "K3ZP9QWA"}, response_only=True),
+            OpenApiExample("Code", value=PAIRING_EXAMPLE, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "Not answered yet",
+                value={**PAIRING_EXAMPLE, "status": "pending", "code": ""},
+                response_only=True,
+                status_codes=["202"],
+            ),
         ],
     )
     def post(self, request, session_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
         data = PairingCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response({"code": services.session_pairing_code(session=session, **data.validated_data)})
+        state = services.session_pairing_code(session=session, **data.validated_data)
+        ready = state.get("status") == "ready"
+        return Response(
+            PairingCodeOutputSerializer(state).data,
+            status=status.HTTP_200_OK if ready else status.HTTP_202_ACCEPTED,
+            headers={} if ready else {"Location": f"/api/v1/sessions/{session.pk}"},
+        )
 
 
 class SessionEventsApi(APIView):

@@ -1,7 +1,10 @@
 """Small helpers for yesapp's own tests."""
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
 import threading
 
 
@@ -10,6 +13,18 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to a process started with start_new_session=True and its children; SIGKILL
+    after 30 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
 
 def assert_error_shape(response, status: int, code: str | None = None) -> dict:

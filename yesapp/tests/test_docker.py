@@ -24,6 +24,7 @@ from django.conf import settings
 
 from sessions_app.tests.helpers import wait_for
 from yesapp.tests.fixtures import ROOT, child_env
+from yesapp.tests.helpers import stop_process_group
 
 COMPOSE = ROOT / "docker" / "docker-compose.yml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -382,16 +383,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
 @pytest.mark.slow
 def test_entrypoint_web_migrates_prints_the_key_and_serves_then_engine_makes_it_ready(tmp_path):
     port = _free_port()
@@ -454,6 +445,6 @@ def test_entrypoint_web_migrates_prints_the_key_and_serves_then_engine_makes_it_
         assert healthcheck.returncode == 0
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop_process_group(proc)
         for log in logs.values():
             log.close()

@@ -1,3 +1,4 @@
+import threading
 import uuid
 
 import pytest
@@ -199,3 +200,29 @@ def test_serializer_fields_normalise_and_report_errors_per_field(settings):
     assert set(bad.errors) == {"phone", "to", "url"}
     settings.WEBHOOK_ALLOW_PRIVATE = True
     assert _Payload(data={"url": "http://localhost/h"}).is_valid()
+
+
+def test_a_slow_dns_server_cannot_hold_a_webhook_save(monkeypatch, settings):
+    """getaddrinfo has no timeout of its own: the check stops waiting at URL_DNS_TIMEOUT and
+    refuses the URL, instead of holding the request for the resolver's own timeouts."""
+    import socket
+    import time
+
+    real_getaddrinfo = socket.getaddrinfo
+    release = threading.Event()
+
+    def hanging_dns(host, port, *args, **kwargs):
+        if host == "hooks.slow-dns.test":
+            release.wait(30)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_dns)
+    settings.URL_DNS_TIMEOUT = 0.5
+    started = time.monotonic()
+    try:
+        with pytest.raises(InvalidInput, match="within 0.5 s"):
+            validate_public_url("https://hooks.slow-dns.test/hook", allow_private=False)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+    assert elapsed < 5  # generous; the lookup itself would have waited 30 s

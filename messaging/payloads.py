@@ -1,0 +1,70 @@
+"""The one JSON-ready picture of a message, shared by API responses and `message.*` events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from messaging.models import Direction, Message
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def media_url(message: Message) -> str:
+    return f"{settings.PUBLIC_URL}/api/v1/media/{message.id}"
+
+
+def message_event_payload(message: Message) -> dict[str, Any]:
+    """The one JSON-ready picture of a message: API responses and `message.*` events use it.
+
+    `from`/`to` are WhatsApp ids: for an inbound message `from` is the sender (the group
+    member in a group) and `to` is the linked account; for an outbound one the reverse.
+    """
+    me = message.session.wid if message.session_id else ""
+    if message.direction == Direction.INBOUND:
+        sender, recipient = message.author or message.chat_id, me
+    else:
+        sender, recipient = me, message.chat_id
+    has_media = message.has_media
+    return {
+        "messageId": str(message.id),
+        "sessionId": str(message.session_id),
+        "direction": message.direction,
+        "status": message.status,
+        "type": message.type,
+        "chatId": message.chat_id,
+        "from": sender,
+        "to": recipient,
+        "phone": message.phone,
+        "author": message.author,
+        "contactName": message.contact_name,
+        "fromPhone": message.from_phone,
+        "text": message.text,
+        "waMessageId": message.wa_id,
+        "timestamp": _iso(message.wa_timestamp or message.created_at),
+        "mediaUrl": media_url(message) if has_media else None,
+        "media": (
+            {
+                "status": message.media_status,
+                "mimetype": message.media_mimetype,
+                "size": message.media_size,
+                "filename": message.media_filename,
+                "error": message.media_error,
+            }
+            if has_media
+            else None
+        ),
+        "error": {"code": message.error_code, "message": message.error} if message.error_code else None,
+        "idempotencyKey": message.idempotency_key or None,
+        "createdAt": _iso(message.created_at),
+        "sentAt": _iso(message.sent_at),
+        "deliveredAt": _iso(message.delivered_at),
+        "readAt": _iso(message.read_at),
+        "failedAt": _iso(message.failed_at),
+    }
