@@ -7,7 +7,7 @@ from sandbox.models import SandboxMessage
 from sandbox.services import MEDIA_TYPES
 from yesapp.validators import OffsetField
 
-PAGE_MODES = ["absent", "qr", "qr_idle", "connected", "offline", "logged_out"]
+PAGE_MODES = ["absent", "qr", "qr_idle", "linking", "connected", "offline", "logged_out"]
 
 
 # What a contact may send as; named so the OpenAPI enum gets a stable name.
@@ -22,7 +22,8 @@ class SandboxStateOutputSerializer(serializers.Serializer):
     page = serializers.ChoiceField(
         choices=PAGE_MODES,
         help_text="What the sandbox page shows: absent (no browser polled for 5 s), qr (a scannable QR), "
-        "qr_idle (the QR expired: the engine refreshes it), connected, offline (see offlineUntil), "
+        "qr_idle (the QR expired: the engine refreshes it), linking (just scanned: the page logs in "
+        "within about a second), connected, offline (see offlineUntil), "
         "logged_out (open, neither linked nor showing a QR).",
     )
     pageSeenAt = serializers.DateTimeField(allow_null=True, help_text="Last poll from the page.")

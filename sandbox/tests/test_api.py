@@ -539,3 +539,13 @@ def test_deleting_a_session_removes_its_media_files(api, sandbox_session):
     import os
 
     assert not os.path.exists(path)
+
+
+def test_link_answers_the_state_after_linking_then_connected_once_the_page_logs_in(api, sandbox_session):
+    show_qr(sandbox_session)
+    body = api.post(api_url(sandbox_session.id, "link"), {"phone": PHONE}, format="json").json()
+    # Not "logged_out": the page that showed the QR is logging in with the new link.
+    assert body["linked"] is True and body["page"] == "linking" and body["linkedAt"]
+    token = services.sandbox_device(session=sandbox_session).device_token
+    services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token, link_refs=())
+    assert api.get(f"/api/v1/sandbox/sessions/{sandbox_session.id}").json()["page"] == "connected"
