@@ -20,3 +20,17 @@ def session_get_for_key(*, key: ApiKey, session_id) -> Session:
         return sessions_for_key(key=key).get(pk=session_id)
     except (Session.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise NotFound("No session with this id.", details={"sessionId": str(session_id)}) from exc
+
+
+def session_get_by_name_or_id(*, ref: str) -> Session:
+    """For the command line, where operators name a session either way: by its name first
+    (names are unique), else by its id. NotFound otherwise."""
+    session = Session.objects.filter(name=ref).first()
+    if session is None:
+        try:
+            session = Session.objects.filter(pk=ref).first()
+        except (ValueError, ValidationError):  # not a UUID
+            session = None
+    if session is None:
+        raise NotFound(f"No session named or with id {ref!r}.", details={"session": ref})
+    return session
