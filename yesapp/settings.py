@@ -218,6 +218,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "yesapp.schema.document_universal_errors",
+        "yesapp.schema.point_examples_at_this_server",
     ],
 }
 
