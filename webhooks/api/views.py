@@ -11,6 +11,8 @@ from webhooks.api.serializers import (
     LAST_DELIVERIES,
     WebhookConfigDetailOutputSerializer,
     WebhookConfigInputSerializer,
+    WebhookConfigOutputSerializer,
+    WebhookConfigPatchInputSerializer,
     WebhookConfigSavedOutputSerializer,
     WebhookDeliveryDetailOutputSerializer,
     WebhookDeliveryListOutputSerializer,
@@ -24,7 +26,7 @@ from webhooks.selectors import (
     webhook_delivery_check_retry,
     webhook_delivery_get_for_key,
 )
-from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry
+from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry, webhook_update
 from yesapp.errors import NotFound
 from yesapp.schema import error_responses
 
@@ -95,10 +97,12 @@ class SessionWebhookApi(APIView):
         operation_id="session_webhook_set",
         summary="Set a session's webhook",
         description=(
-            "Creates or replaces the webhook that receives this session's events "
-            "(`message.received`, `message.status`, `session.status`) as signed JSON POSTs. "
-            "Without `secret` a new webhook gets a generated one, returned **once** in this response: "
-            "store it to verify `X-YesApp-Signature` (see docs/WEBHOOKS.md). Events are stored first "
+            "Creates or replaces the whole webhook that receives this session's events "
+            "(`message.received`, `message.status`, `session.status`) as signed JSON POSTs. Fields "
+            "left out take their defaults, also when replacing: all events, no extra headers, "
+            "`ordered` true, and a newly generated secret, returned **once** in this response: store "
+            "it to verify `X-YesApp-Signature` (see docs/WEBHOOKS.md). To change some fields and keep "
+            "the others (the secret too), use PATCH. Events are stored first "
             "and then delivered, retried on 5xx, 408, 429, timeouts and network errors "
             "(WEBHOOK_RETRY_DELAYS, by default 3 attempts at 0 s, 1 s, 2 s)."
         ),
@@ -143,6 +147,40 @@ class SessionWebhookApi(APIView):
         data.is_valid(raise_exception=True)
         config, secret = webhook_configure(session=session, **data.validated_data)
         return Response(WebhookConfigSavedOutputSerializer(config, context={"generated_secret": secret}).data)
+
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="session_webhook_update",
+        summary="Change some fields of a session's webhook",
+        description=(
+            "Changes only the fields given (`url`, `events`, `secret`, `headers`, `ordered`); the "
+            "others, the secret included, stay as they are. 404 when the session has no webhook "
+            "(PUT makes one). The secret is never returned here."
+        ),
+        request=WebhookConfigPatchInputSerializer,
+        examples=[
+            OpenApiExample("Only the events", value={"events": ["message.received"]}, request_only=True),
+        ],
+        responses={
+            200: OpenApiResponse(
+                WebhookConfigOutputSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Changed",
+                        value={**_CONFIG_EXAMPLE, "events": ["message.received"]},
+                        response_only=True,
+                    )
+                ],
+            ),
+            **error_responses(400, 404),
+        },
+    )
+    def patch(self, request: Request, session_id) -> Response:
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        data = WebhookConfigPatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        config = webhook_update(session=session, **data.validated_data)
+        return Response(WebhookConfigOutputSerializer(config).data)
 
     @extend_schema(
         tags=["webhooks"],
