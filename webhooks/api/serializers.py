@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery, WebhookDeliveryAttempt
 from webhooks.selectors import webhook_deliveries_for_session, webhook_receiver_hidden
+from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.events import ALL_EVENTS
 from yesapp.validators import OffsetField
 
@@ -204,8 +205,12 @@ class WebhookDeliveryListQuerySerializer(serializers.Serializer):
     offset = OffsetField()
 
 
-class WebhookDeliveryListOutputSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text="Deliveries matching the filter, in all.")
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
-    results = WebhookDeliveryOutputSerializer(many=True)
+WebhookDeliveryListOutputSerializer = list_envelope_serializer(
+    WebhookDeliveryOutputSerializer(many=True),
+    name="WebhookDeliveryList",
+    total_help="Deliveries matching the filter, in all.",
+    deprecated={
+        "count": deprecated_alias(serializers.IntegerField(), same="total"),
+        "results": deprecated_alias(WebhookDeliveryOutputSerializer(many=True), same="items"),
+    },
+)

@@ -27,6 +27,7 @@ from webhooks.selectors import (
     webhook_delivery_get_for_key,
 )
 from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry, webhook_update
+from yesapp.api.envelope import list_envelope
 from yesapp.errors import NotFound
 from yesapp.schema import error_responses
 
@@ -47,10 +48,13 @@ _DELIVERY_EXAMPLE = {
         "event": "message.received",
         "sessionId": _SESSION_ID,
         "messageId": "5c9e6f1a-0b7d-4d1e-8a39-2f4b6c8d0e12",
+        "direction": "inbound",
+        "status": "received",
+        "type": "text",
+        "chatId": "33612345678@c.us",
         "from": "33612345678@c.us",
         "to": "33698765432@c.us",
         "text": "Hello!",
-        "type": "chat",
         "timestamp": "2026-01-05T10:02:41Z",
         "mediaUrl": None,
     },
@@ -215,7 +219,14 @@ class SessionWebhookDeliveriesApi(APIView):
                 examples=[
                     OpenApiExample(
                         "One page",
-                        value={"count": 1, "limit": 50, "offset": 0, "results": [_DELIVERY_EXAMPLE]},
+                        value={
+                            "items": [_DELIVERY_EXAMPLE],
+                            "total": 1,
+                            "limit": 50,
+                            "offset": 0,
+                            "count": 1,
+                            "results": [_DELIVERY_EXAMPLE],
+                        },  # fmt: skip
                     )
                 ],
             ),
@@ -231,16 +242,14 @@ class SessionWebhookDeliveriesApi(APIView):
             session=session, status=filters.validated_data.get("status")
         )
         page = deliveries.select_related("config")[offset : offset + limit]
+        items = WebhookDeliveryOutputSerializer(page, many=True, context={"key": request.auth}).data
+        total = deliveries.count()
         return Response(
-            {
-                "count": deliveries.count(),
-                "limit": limit,
-                "offset": offset,
-                "results": WebhookDeliveryOutputSerializer(
-                    page, many=True, context={"key": request.auth}
-                ).data,
-            }
-        )
+            list_envelope(
+                items=items, total=total, limit=limit, offset=offset,
+                deprecated={"count": total, "results": items},
+            )
+        )  # fmt: skip
 
 
 class WebhookDeliveryApi(APIView):
