@@ -446,3 +446,25 @@ def test_message_log_keeps_its_scroll_and_the_readers_place_as_messages_arrive(
     assert str(messages[0].pk) in browser.find_element(By.CSS_SELECTOR, "#message-log").get_attribute(
         "innerHTML"
     )
+
+
+def test_the_sandbox_phone_link_reads_on_one_line_on_any_screen(browser, live_server, printed_key):
+    session = Session.objects.create(
+        name="a-sandbox-session-with-a-long-name", sandbox=True, status="connected", phone="+33612345678"
+    )
+    sign_in(browser, live_server, printed_key)
+    for width in (1280, 820, 390):
+        browser.set_window_size(width, 900)
+        browser.get(f"{live_server.url}/sessions/{session.pk}/")
+        link = wait(browser).until(
+            EC.presence_of_element_located(
+                (By.CSS_SELECTOR, f'.facts a[href="/sessions/{session.pk}/phone/"]')
+            )
+        )
+        lines, right, card_right = browser.execute_script(
+            "const r = arguments[0].getClientRects();"
+            "return [r.length, arguments[0].getBoundingClientRect().right,"
+            " arguments[0].closest('.card').getBoundingClientRect().right];",
+            link,
+        )
+        assert lines == 1 and right <= card_right, (width, lines, right, card_right)

@@ -116,7 +116,7 @@ def test_delete_asks_for_confirmation_and_removes_the_session(admin_client, make
 
 
 def test_session_page_shows_the_qr_only_while_waiting_for_a_scan(admin_client, make_session):
-    session = make_session("linking", status="qr", qr_raw="2@abc,def,ghi,jkl")
+    session = make_session("linking", status="qr", sandbox=False, qr_raw="2@abc,def,ghi,jkl")
     page = admin_client.get(reverse("dashboard:session", args=[session.pk]))
     assert page.status_code == 200
     assert b'src="data:image/png;base64,' in page.content
