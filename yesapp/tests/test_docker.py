@@ -368,7 +368,8 @@ def test_entrypoint_web_migrates_prints_the_key_and_serves_then_engine_makes_it_
             try:
                 health = requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except requests.ConnectionError:
+            # A busy machine: the first answer (gunicorn loading Django) can take a few seconds.
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.5)
         out = (tmp_path / "web.out").read_text()
         assert health is not None and health.status_code == 200, out
