@@ -13,6 +13,7 @@ WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
 help:
 	@echo "make run        install, migrate, start web + workers on :$(PORT)"
+	@echo "make serve      start web + workers as installed (what make run ends with)"
 	@echo "make test       install and run the whole test suite with coverage"
 	@echo "make test-fast  only the tests that need no browser and no worker"
 	@echo "make fuzz       a long randomised fuzzing run of the whole API (FUZZ_EXAMPLES=500)"
