@@ -9,10 +9,11 @@ PORT ?= 3000
 export PORT
 WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
-.PHONY: help install install-dev lock browser assets migrate bootstrap check-port run test test-fast fuzz lint format bench clean
+.PHONY: help install install-dev lock browser assets migrate bootstrap check-port static run serve test test-fast fuzz lint format bench clean
 
 help:
 	@echo "make run        install, migrate, start web + workers on :$(PORT)"
+	@echo "make serve      start web + workers as installed (what make run ends with)"
 	@echo "make test       install and run the whole test suite with coverage"
 	@echo "make test-fast  only the tests that need no browser and no worker"
 	@echo "make fuzz       a long randomised fuzzing run of the whole API (FUZZ_EXAMPLES=500)"
@@ -65,15 +66,24 @@ check-port:
 	@python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', $(PORT)))" 2>/dev/null \
 		|| { echo "Port $(PORT) is in use. Stop what runs there, or pick another: PORT=3001 make run"; exit 1; }
 
-# One foreground command: web, workers and beat under honcho; Ctrl-C stops them all.
-run: check-port install bootstrap
+static: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+# One foreground command: web, workers and beat under honcho; Ctrl-C stops them all.
+run: check-port install bootstrap static serve
+
+# What `make run` starts once everything is installed.
+HONCHO ?= $(VENV)/bin/honcho
+serve:
 	@echo "Starting web on :$(PORT) and the workers. Press Ctrl-C to stop them all."
 	@# setpriv --pdeathsig: if make itself is killed, honcho gets SIGTERM and stops everything too.
 	@# SERVE_PORT: honcho gives each Procfile process a PORT of its own (3000, 3100, ...);
 	@# scripts/serve.sh puts this one back so PUBLIC_URL and INTERNAL_BASE_URL reach the web server.
 	@# SERVE_RESTART: serve.sh starts a Celery role again if it exits on its own (honcho would stop all).
-	SERVE_PORT=$(PORT) SERVE_RESTART=1 exec $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(VENV)/bin/honcho start --no-prefix -f Procfile
+	@# Ctrl-C is how this stops: honcho then exits with 130, which is no error (make would print
+	@# "Error 130"). The shell traps INT only to outlive it and read honcho's status.
+	@trap : INT; SERVE_PORT=$(PORT) SERVE_RESTART=1 $$(command -v setpriv >/dev/null && echo setpriv --pdeathsig TERM) $(HONCHO) start --no-prefix -f Procfile; \
+	  status=$$?; if [ $$status -eq 130 ]; then echo "YesApp stopped."; else exit $$status; fi
 
 # Lint first (seconds; style drifts otherwise). Then the whole suite on SQLite with coverage,
 # failing below COVERAGE_MIN per cent (the suite reached 90.9-91.3 %; the floor leaves room for

@@ -1,12 +1,7 @@
-"""Test-wide setup: isolated data dir and Redis database, API keys, real worker processes."""
+"""Test-wide fixtures: API keys, Redis, real worker processes (yesapp/tests/fixtures.py).
 
-import os
-from pathlib import Path
-
-# Tests never touch the developer's data or Redis DB 0. Set before Django reads settings.
-_ROOT = Path(__file__).resolve().parent
-os.environ.setdefault("DATA_DIR", str(_ROOT / "data" / "test"))
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("LOG_LEVEL", "INFO")
+The test data directory and Redis database are chosen in yesapp/tests/settings.py (pytest's
+DJANGO_SETTINGS_MODULE), which pytest-django reads before any conftest.py.
+"""
 
 pytest_plugins = ["yesapp.tests.fixtures"]

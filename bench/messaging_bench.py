@@ -93,13 +93,13 @@ def run(sessions: int, per_minute: int, minutes: float) -> dict:
             offset = 0
             while True:
                 body = page.json()
-                for msg in body["messages"]:
+                for msg in body["items"]:
                     created, sent_at = parse_time(msg["createdAt"]), parse_time(msg["sentAt"])
                     if sent_at:
                         sent += 1
                         accept_to_sent.append((sent_at - created) * 1000)
-                offset += len(body["messages"])
-                if offset >= body["total"] or not body["messages"]:
+                offset += len(body["items"])
+                if offset >= body["total"] or not body["items"]:
                     break
                 page = stack.get(
                     f"/api/v1/sessions/{sid}/messages",
@@ -109,7 +109,7 @@ def run(sessions: int, per_minute: int, minutes: float) -> dict:
             rows = stack.get(
                 f"/api/v1/sessions/{sid}/messages", params={"limit": 500, "direction": "inbound"}
             ).json()
-            for msg in rows["messages"]:
+            for msg in rows["items"]:
                 t0 = results[sid]["inbound"].get(msg["text"])
                 if t0:
                     inbound_to_row.append((parse_time(msg["createdAt"]) - t0) * 1000)

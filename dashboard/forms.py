@@ -118,6 +118,11 @@ class WebhookForm(forms.Form):
 
 
 class SandboxLinkForm(forms.Form):
+    # Both forms of the sandbox phone page have a `name`: their own ids keep each label on its field.
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "link-%s")
+        super().__init__(*args, **kwargs)
+
     phone = E164Field(label="The sandbox phone's number", initial="+14155550123")
     name = forms.CharField(max_length=100, required=False, initial="Sandbox phone")
     code = forms.CharField(
@@ -134,6 +139,10 @@ class SandboxLinkForm(forms.Form):
 
 
 class SandboxInboundForm(TextOrFileForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "inbound-%s")
+        super().__init__(*args, **kwargs)
+
     from_phone = E164Field(label="Contact's number", initial="+14155550142")
     name = forms.CharField(max_length=100, required=False, initial="Alice", label="Contact's name")
     text = forms.CharField(

@@ -141,13 +141,15 @@ def _qr_fresh(device: SandboxDevice, now) -> bool:
 
 
 def sandbox_page_mode(*, device: SandboxDevice, now=None) -> str:
-    """What the page shows, as the API reports it: absent, qr, qr_idle, connected, offline,
-    or logged_out (open but neither linked nor showing a QR)."""
+    """What the page shows, as the API reports it: absent, qr, qr_idle, linking, connected,
+    offline, or logged_out (open but neither linked nor showing a QR)."""
     now = now or timezone.now()
     if not _page_alive(device, now):
         return "absent"
     if device.is_linked and device.page_logged_in:
         return "offline" if device.offline_until and device.offline_until > now else "connected"
+    if device.is_linked:  # just scanned: the page logs in on its next poll (within a second)
+        return "linking"
     if _qr_fresh(device, now):
         return "qr"
     if device.qr_idle and device.qr_ref:

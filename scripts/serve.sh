@@ -59,6 +59,15 @@ if [ -n "${SERVE_DRY_RUN:+set}" ]; then
   echo "${cmd[*]}"
   exit 0
 fi
+# Celery warns at start when it runs as root ("superuser privileges ... absolutely not
+# recommended"). Its concern is a pickled message running code as root; say why that does not
+# apply here, right before the warning.
+if [ "$role" != web ] && [ "$(id -u)" = 0 ]; then
+  echo "serve.sh: the $role runs as root, so Celery warns about it below. Its worry is a pickled" \
+    "message running code as root: YesApp's Celery accepts only JSON messages" \
+    "(CELERY_ACCEPT_CONTENT), so none can. Run YesApp as a normal user (the Docker image does)" \
+    "to avoid the warning." >&2
+fi
 if [ -z "${SERVE_RESTART:+set}" ] || [ "$role" = web ]; then
   exec "${cmd[@]}"
 fi

@@ -54,3 +54,17 @@ def pairing_code_state(session: Session) -> dict[str, Any]:
     if state.get("status") == "pending" and requested and timezone.now() - requested > give_up:
         state.update(status="failed", error="The engine did not answer; ask for a new code.")
     return state
+
+
+def session_get_by_name_or_id(*, ref: str) -> Session:
+    """For the command line, where operators name a session either way: by its name first
+    (names are unique), else by its id. NotFound otherwise."""
+    session = Session.objects.filter(name=ref).first()
+    if session is None:
+        try:
+            session = Session.objects.filter(pk=ref).first()
+        except (ValueError, ValidationError):  # not a UUID
+            session = None
+    if session is None:
+        raise NotFound(f"No session named or with id {ref!r}.", details={"session": ref})
+    return session

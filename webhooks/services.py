@@ -38,7 +38,7 @@ from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delay
 from webhooks.signing import generate_secret, sign
 from webhooks.transport import post_webhook, safe_url
 from yesapp.db_retry import retry_transient_db
-from yesapp.errors import Conflict, InvalidInput
+from yesapp.errors import Conflict, InvalidInput, NotFound
 from yesapp.events import ALL_EVENTS
 from yesapp.validators import validate_public_url
 
@@ -124,48 +124,72 @@ def webhook_configure(
     headers: dict[str, str] | None = None,
     ordered: bool | None = None,
 ) -> tuple[WebhookConfig, str | None]:
-    """Sets (creates or replaces) the session's webhook.
+    """Sets the session's whole webhook (the API's PUT): creates it, or replaces every field.
 
-    `events` None means all; `headers` are extra static headers for the receiver's own auth.
-    Returns the config and, only when a new webhook got no `secret`, the generated secret:
-    it is shown once. Replacing a webhook keeps its `secret`, `headers` and `ordered` when
-    they are not given (so a form that edits the URL doesn't drop the receiver's auth).
-    The URL must be http(s) without credentials, and public unless WEBHOOK_ALLOW_PRIVATE.
+    What is left out takes its default, on a new webhook as on a replaced one: all events, no
+    extra headers, WEBHOOK_ORDERED, and a newly generated secret. Returns the config and the
+    generated secret when there is one: it is shown once. `webhook_update` changes only the
+    fields given. The URL must be http(s) without credentials, and public unless
+    WEBHOOK_ALLOW_PRIVATE.
     """
-    url = validate_public_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
-    events = _clean_events(events)
-    if headers is not None:
-        headers = _clean_headers(headers)
-    if secret is not None:
-        secret = _clean_secret(secret)
-    if ordered is not None and not isinstance(ordered, bool):
-        raise InvalidInput("ordered must be true or false.", details={"ordered": ordered})
+    fields = _clean_config_fields(url=url, events=events, secret=secret, headers=headers, ordered=ordered)
     generated = None
+    if secret is None:
+        fields["secret"] = generated = generate_secret()
+    fields.setdefault("events", [])
+    fields.setdefault("headers", {})
+    fields.setdefault("ordered", settings.WEBHOOK_ORDERED)
     with transaction.atomic():
         config = WebhookConfig.objects.select_for_update().filter(session=session).first()
         if config is None:
-            if secret is None:
-                secret = generated = generate_secret()
-            config = WebhookConfig.objects.create(
-                session=session,
-                url=url,
-                events=events,
-                secret=secret,
-                headers=headers or {},
-                ordered=settings.WEBHOOK_ORDERED if ordered is None else ordered,
-            )
+            config = WebhookConfig.objects.create(session=session, **fields)
         else:
-            config.url, config.events = url, events
-            if headers is not None:
-                config.headers = headers
-            if secret is not None:
-                config.secret = secret
-            if ordered is not None:
-                config.ordered = ordered
-            config.is_active = True
-            config.save()
+            _save_config(config, fields)
     logger.info("Webhook configured", extra={"session_id": str(session.pk), "webhook_url": safe_url(url)})
     return config, generated
+
+
+def webhook_update(*, session: Session, **changes: Any) -> WebhookConfig:
+    """Changes only the given fields of the session's webhook (the API's PATCH): `url`,
+    `events`, `secret`, `headers`, `ordered`; the others stay as they are. NotFound when the
+    session has no webhook (PUT makes one)."""
+    if unknown := sorted(set(changes) - {"url", "events", "secret", "headers", "ordered"}):
+        raise InvalidInput(f"Unknown webhook fields: {', '.join(unknown)}.", details={"fields": unknown})
+    fields = _clean_config_fields(**changes)
+    with transaction.atomic():
+        config = WebhookConfig.objects.select_for_update().filter(session=session).first()
+        if config is None:
+            raise NotFound(
+                "This session has no webhook: set one with PUT first.", details={"sessionId": str(session.pk)}
+            )
+        _save_config(config, fields)
+    logger.info("Webhook changed", extra={"session_id": str(session.pk), "webhook_url": safe_url(config.url)})
+    return config
+
+
+def _clean_config_fields(**given: Any) -> dict[str, Any]:
+    """The given (not None) webhook fields, validated; InvalidInput on the first bad one."""
+    cleaners = {
+        "url": lambda url: validate_public_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE),
+        "events": _clean_events,
+        "secret": _clean_secret,
+        "headers": _clean_headers,
+        "ordered": _clean_ordered,
+    }
+    return {name: cleaners[name](value) for name, value in given.items() if value is not None}
+
+
+def _clean_ordered(ordered: Any) -> bool:
+    if not isinstance(ordered, bool):
+        raise InvalidInput("ordered must be true or false.", details={"ordered": ordered})
+    return ordered
+
+
+def _save_config(config: WebhookConfig, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(config, name, value)
+    config.is_active = True
+    config.save()
 
 
 def webhook_delete(*, session: Session) -> bool:

@@ -5,6 +5,7 @@ Views document their failures with `error_responses(400, 404, ...)`, e.g.
 `@extend_schema(responses={200: OutputSerializer, **error_responses(400, 404)})`.
 """
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from drf_spectacular.views import SpectacularSwaggerView
@@ -141,6 +142,32 @@ def document_universal_errors(result: dict, generator, request, public) -> dict:
                     },
                 )
     return result
+
+
+# The address the examples in views' descriptions are written with.
+_EXAMPLE_BASE_URL = "http://localhost:3000"
+
+
+def point_examples_at_this_server(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: the server, the curl examples and a link back to the
+    dashboard name the address the reader used (the request's), or PUBLIC_URL when the schema is
+    made without a request, instead of the hard-coded default port."""
+    base = request.build_absolute_uri("/").rstrip("/") if request is not None else settings.PUBLIC_URL
+    result = _replace_in_strings(result, _EXAMPLE_BASE_URL, base)
+    result["servers"] = [{"url": base, "description": "This YesApp server"}]
+    info = result.setdefault("info", {})
+    info["description"] = f"[← Back to the dashboard]({base}/)\n\n" + info.get("description", "")
+    return result
+
+
+def _replace_in_strings(value, old: str, new: str):
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {key: _replace_in_strings(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_in_strings(item, old, new) for item in value]
+    return value
 
 
 class SignedInSwaggerView(SpectacularSwaggerView):

@@ -5,6 +5,7 @@ Each setting has a default that works on a developer machine and a line in `.env
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import environ
@@ -251,6 +252,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "yesapp.schema.document_universal_errors",
+        "yesapp.schema.point_examples_at_this_server",
     ],
 }
 
@@ -321,6 +323,13 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# `manage.py <command>` (not runserver) writes for a person at a terminal: its console shows
+# only warnings and errors, as plain lines between the command's own output; the log file
+# keeps every record as JSON. Servers and workers (gunicorn, celery) log JSON to the console.
+if Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] != ["runserver"]:
+    LOGGING["formatters"]["plain"] = {"format": "%(levelname)s %(name)s: %(message)s"}
+    LOGGING["handlers"]["console"].update(formatter="plain", level="WARNING")
 
 # --- Engine -------------------------------------------------------------------------------
 # A node owns a session through a Redis lease of this many seconds, renewed by heartbeat;

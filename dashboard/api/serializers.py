@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from dashboard.logfile import LEVELS, MAX_LIMIT
+from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 
 
 class LogQuerySerializer(serializers.Serializer):
@@ -36,6 +37,12 @@ class LogRecordSerializer(serializers.Serializer):
     )
 
 
-class LogListSerializer(serializers.Serializer):
-    records = LogRecordSerializer(many=True)
-    count = serializers.IntegerField()
+LogListSerializer = list_envelope_serializer(
+    LogRecordSerializer(many=True),
+    name="LogList",
+    total_help="The records returned: the log is read from its end, bounded, not counted whole.",
+    deprecated={
+        "records": deprecated_alias(LogRecordSerializer(many=True), same="items"),
+        "count": deprecated_alias(serializers.IntegerField(), same="total"),
+    },
+)

@@ -6,22 +6,21 @@ from rest_framework.views import APIView
 
 from dashboard.api.serializers import LogListSerializer, LogQuerySerializer
 from dashboard.logfile import log_records
+from yesapp.api.envelope import list_envelope
 from yesapp.authentication import IsAdminKey
 from yesapp.schema import error_responses
 
-_EXAMPLE = {
-    "records": [
-        {
-            "timestamp": "2026-11-27T10:02:41.123Z",
-            "level": "ERROR",
-            "logger": "sessions_app.engine.actor",
-            "message": "Session support: WPP did not become ready within 60 s",
-            "requestId": "3f1c2b9e8d7a4e629f0a1b2c3d4e5f60",
-            "extra": {"session_id": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10"},
-        }
-    ],
-    "count": 1,
+_RECORD = {
+    "timestamp": "2026-11-27T10:02:41.123Z",
+    "level": "ERROR",
+    "logger": "sessions_app.engine.actor",
+    "message": "Session support: WPP did not become ready within 60 s",
+    "requestId": "3f1c2b9e8d7a4e629f0a1b2c3d4e5f60",
+    "extra": {"session_id": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10"},
 }
+_EXAMPLE = list_envelope(
+    items=[_RECORD], total=1, limit=100, offset=0, deprecated={"records": [_RECORD], "count": 1}
+)
 
 
 class LogListApi(APIView):
@@ -49,4 +48,11 @@ class LogListApi(APIView):
         records = log_records(
             level=query.validated_data.get("level", ""), limit=query.validated_data["limit"]
         )
-        return Response({"records": [record.as_dict() for record in records], "count": len(records)})
+        items = [record.as_dict() for record in records]
+        limit = query.validated_data["limit"]
+        return Response(
+            list_envelope(
+                items=items, total=len(items), limit=limit, offset=0,
+                deprecated={"records": items, "count": len(items)},
+            )
+        )  # fmt: skip

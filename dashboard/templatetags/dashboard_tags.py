@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from dashboard.media import media_kind
+from sessions_app.advice import SessionProblem
+from sessions_app.advice import session_problem as _session_problem
 
 register = template.Library()
 
@@ -43,6 +45,12 @@ def session_css(status: str) -> str:
 @register.filter
 def session_label(status: str) -> str:
     return _SESSION_LABELS.get(status, status)
+
+
+@register.filter
+def session_problem(session) -> SessionProblem | None:
+    """Why the session is stuck and what to do (sessions_app/advice.py), or None."""
+    return _session_problem(session)
 
 
 @register.filter

@@ -116,7 +116,7 @@ def test_delete_asks_for_confirmation_and_removes_the_session(admin_client, make
 
 
 def test_session_page_shows_the_qr_only_while_waiting_for_a_scan(admin_client, make_session):
-    session = make_session("linking", status="qr", qr_raw="2@abc,def,ghi,jkl")
+    session = make_session("linking", status="qr", sandbox=False, qr_raw="2@abc,def,ghi,jkl")
     page = admin_client.get(reverse("dashboard:session", args=[session.pk]))
     assert page.status_code == 200
     assert b'src="data:image/png;base64,' in page.content
@@ -296,3 +296,34 @@ def test_templates_never_turn_off_escaping():
     ]:
         text = path.read_text()
         assert "|safe" not in text and "autoescape off" not in text and "mark_safe" not in text, path
+
+
+UNREACHABLE = "Opening WhatsApp Web failed: unknown error: net::ERR_NAME_NOT_RESOLVED"
+
+
+def test_a_session_that_cannot_reach_whatsapp_web_says_why_and_what_to_do(admin_client, make_session):
+    stuck = make_session("phone", status="starting", sandbox=False, last_error=UNREACHABLE)
+    page = admin_client.get(reverse("dashboard:session", args=[stuck.pk])).content.decode()
+    assert "This server cannot reach WhatsApp Web" in page and "ERR_NAME_NOT_RESOLVED" in page
+    assert "web.whatsapp.com" in page and "retrying" in page
+    assert "the QR code appears here in a few seconds" not in page
+    assert "Status since</dt><dd>—" not in page  # the creation time until the status first changes
+    listing = admin_client.get(reverse("dashboard:sessions")).content.decode()
+    assert "This server cannot reach WhatsApp Web" in listing
+
+
+def test_a_sandbox_session_that_cannot_load_its_page_points_at_internal_base_url(admin_client, make_session):
+    stuck = make_session(
+        "sbx",
+        status="starting",
+        sandbox=True,
+        last_error=UNREACHABLE.replace("WhatsApp Web", "the sandbox page"),
+    )
+    page = admin_client.get(reverse("dashboard:session", args=[stuck.pk])).content.decode()
+    assert "cannot load the sandbox page" in page and "INTERNAL_BASE_URL" in page
+
+
+def test_a_session_starting_normally_shows_no_problem(admin_client, make_session):
+    fine = make_session("new", status="starting", sandbox=False)
+    page = admin_client.get(reverse("dashboard:session", args=[fine.pk])).content.decode()
+    assert "data-problem" not in page and "the QR code appears here in a few seconds" in page

@@ -124,3 +124,29 @@ def test_a_pairing_code_typed_on_the_sandbox_phone_goes_to_the_service(admin_cli
     )
     assert response.status_code == 409
     assert "No page is waiting for this pairing code" in response.json()["message"]
+
+
+def _ids(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'\sid="([^"]+)"', html)
+
+
+def test_every_id_on_the_sandbox_phone_and_session_pages_is_unique(admin_client, make_session):
+    session = make_session("sbx", status="qr")
+    for url in (
+        reverse("dashboard:sandbox", args=[session.pk]),
+        reverse("dashboard:session", args=[session.pk]),
+    ):
+        ids = _ids(admin_client.get(url).content.decode())
+        assert ids and sorted({i for i in ids if ids.count(i) > 1}) == [], url
+
+
+def test_pairing_code_instructions_are_for_real_phones_only(admin_client, make_session):
+    sandbox = make_session("sbx", status="qr", sandbox=True)
+    real = make_session("real", status="qr", sandbox=False, qr_raw="2@ref,key1,key2,secret")
+    sandbox_page = admin_client.get(reverse("dashboard:session", args=[sandbox.pk])).content.decode()
+    real_page = admin_client.get(reverse("dashboard:session", args=[real.pk])).content.decode()
+    assert "Link with phone number instead" in real_page and 'id="pairing-form"' in real_page
+    assert "Link with phone number instead" not in sandbox_page and 'id="pairing-form"' not in sandbox_page
+    assert "sandbox phone" in sandbox_page

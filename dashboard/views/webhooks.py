@@ -25,10 +25,14 @@ def webhook_save(request: HttpRequest, session_id) -> HttpResponse:
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return invalid_form(request, form, redirect_to=here)
+    url, events = form.cleaned_data["url"], form.cleaned_data["events"] or ["*"]
     try:
-        _, secret = services.webhook_configure(
-            session=session, url=form.cleaned_data["url"], events=form.cleaned_data["events"] or None
-        )
+        # The card edits the URL and events only: an existing webhook keeps its secret and headers.
+        if selectors.webhook_config_for_session(session=session) is None:
+            _, secret = services.webhook_configure(session=session, url=url, events=events)
+        else:
+            services.webhook_update(session=session, url=url, events=events)
+            secret = None
     except ServiceError as exc:
         return reply(request, ok=False, message=exc.message, redirect_to=here, status=exc.status_code)
     if secret is None:

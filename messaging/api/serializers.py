@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from messaging.models import SENDABLE_MEDIA_TYPES, Direction, Message, MessageStatus
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
+from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
 from yesapp.validators import OffsetField, PhoneNumberField, normalize_chat_id
 
@@ -173,11 +174,11 @@ class MessageOutputSerializer(serializers.Serializer):
         return message_event_payload(instance)
 
 
-class MessageListOutputSerializer(serializers.Serializer):
-    messages = MessageOutputSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
+MessageListOutputSerializer = list_envelope_serializer(
+    MessageOutputSerializer(many=True),
+    name="MessageList",
+    deprecated={"messages": deprecated_alias(MessageOutputSerializer(many=True), same="items")},
+)
 
 
 class StatsOutputSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from messaging.api.serializers import (
 )
 from messaging.models import MediaStatus
 from sessions_app.selectors import session_get_for_key
+from yesapp.api.envelope import list_envelope
 from yesapp.errors import InvalidInput, NotFound
 from yesapp.schema import error_responses
 
@@ -192,11 +193,25 @@ class MessageListSendApi(APIView):
         operation_id="messages_list",
         parameters=[SESSION_ID_PARAM, MessageListQuerySerializer],
         description=(
-            "The session's messages, newest first: `{messages, total, limit, offset}`. Filter by "
+            "The session's messages, newest first: `{items, total, limit, offset}` (`messages`, the same "
+            "as `items`, is deprecated). Filter by "
             "`direction` (all, inbound, outbound), `chat` (chat id or number), `phone`, `status`, and a "
             "time range `since`/`until` (ISO 8601)."
         ),
         responses={200: MessageListOutputSerializer, **error_responses(400, 404)},
+        examples=[
+            OpenApiExample(
+                "One message",
+                value=list_envelope(
+                    items=[MESSAGE_EXAMPLE],
+                    total=1,
+                    limit=50,
+                    offset=0,
+                    deprecated={"messages": [MESSAGE_EXAMPLE]},
+                ),
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, session_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
@@ -214,14 +229,13 @@ class MessageListSendApi(APIView):
             limit=params["limit"],
             offset=params["offset"],
         )
+        items = MessageOutputSerializer(messages, many=True).data
         return Response(
-            {
-                "messages": MessageOutputSerializer(messages, many=True).data,
-                "total": total,
-                "limit": params["limit"],
-                "offset": params["offset"],
-            }
-        )
+            list_envelope(
+                items=items, total=total, limit=params["limit"], offset=params["offset"],
+                deprecated={"messages": items},
+            )
+        )  # fmt: skip
 
 
 class MessageDetailApi(APIView):

@@ -58,9 +58,10 @@ def test_list_is_newest_first_with_shape(api, history):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"messages", "total", "limit", "offset"}
+    assert set(body) == {"items", "total", "limit", "offset", "messages"}
     assert (body["total"], body["limit"], body["offset"]) == (10, 50, 0)
-    assert [m["text"] for m in body["messages"]] == [m.text for m in history]
+    assert [m["text"] for m in body["items"]] == [m.text for m in history]
+    assert body["messages"] == body["items"]  # the old field, kept for one release
 
 
 def test_list_paginates(api, history):

@@ -5,13 +5,23 @@ from rest_framework import serializers
 
 from sandbox.models import SandboxMessage
 from sandbox.services import MEDIA_TYPES
+from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.validators import OffsetField
 
-PAGE_MODES = ["absent", "qr", "qr_idle", "connected", "offline", "logged_out"]
+PAGE_MODES = ["absent", "qr", "qr_idle", "linking", "connected", "offline", "logged_out"]
 
 
 # What a contact may send as; named so the OpenAPI enum gets a stable name.
 SANDBOX_MEDIA_TYPES = ["auto-detect", *MEDIA_TYPES]
+
+
+class MessageTypeField(serializers.CharField):
+    """A message's type in the API's words, as the messages API and webhooks say it: wa-js calls
+    a text message `chat`, YesApp calls it `text` (messaging.pump stores it so)."""
+
+    def to_representation(self, value) -> str:
+        value = super().to_representation(value)
+        return "text" if value == "chat" else value
 
 
 class SandboxStateOutputSerializer(serializers.Serializer):
@@ -22,7 +32,8 @@ class SandboxStateOutputSerializer(serializers.Serializer):
     page = serializers.ChoiceField(
         choices=PAGE_MODES,
         help_text="What the sandbox page shows: absent (no browser polled for 5 s), qr (a scannable QR), "
-        "qr_idle (the QR expired: the engine refreshes it), connected, offline (see offlineUntil), "
+        "qr_idle (the QR expired: the engine refreshes it), linking (just scanned: the page logs in "
+        "within about a second), connected, offline (see offlineUntil), "
         "logged_out (open, neither linked nor showing a QR).",
     )
     pageSeenAt = serializers.DateTimeField(allow_null=True, help_text="Last poll from the page.")
@@ -130,7 +141,7 @@ class InboundInputSerializer(serializers.Serializer):
 class InboundOutputSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="The WhatsApp message id, as the session will see it.")
     chatId = serializers.CharField()
-    type = serializers.CharField()
+    type = MessageTypeField(help_text="text, image, video, audio, ptt, document or sticker.")
     cursor = serializers.IntegerField(help_text="Its place in the page's event stream.")
     createdAt = serializers.DateTimeField()
 
@@ -174,7 +185,7 @@ class OutboxMessageSerializer(serializers.Serializer):
     id = serializers.CharField(source="wa_id", help_text="The WhatsApp message id (true_<chat>_<KEY>).")
     to = serializers.SerializerMethodField(help_text="The contact's number, E.164.")
     chatId = serializers.CharField(source="chat_id")
-    type = serializers.CharField(help_text="wa-js type: chat, image, video, audio, ptt, document, sticker.")
+    type = MessageTypeField(help_text="text, image, video, audio, ptt, document or sticker.")
     text = serializers.CharField(help_text="The text, or the caption of a media message.")
     ack = serializers.IntegerField(help_text="1 sent, 2 delivered, 3 read.")
     status = serializers.SerializerMethodField()
@@ -202,8 +213,8 @@ class OutboxMessageSerializer(serializers.Serializer):
         }
 
 
-class OutboxOutputSerializer(serializers.Serializer):
-    messages = OutboxMessageSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
+OutboxOutputSerializer = list_envelope_serializer(
+    OutboxMessageSerializer(many=True),
+    name="SandboxOutbox",
+    deprecated={"messages": deprecated_alias(OutboxMessageSerializer(many=True), same="items")},
+)

@@ -28,6 +28,7 @@ from sandbox.api.serializers import (
 from sandbox.limits import sandbox_inbound_rate_check
 from sessions_app.models import Session
 from sessions_app.selectors import session_get_for_key
+from yesapp.api.envelope import list_envelope
 from yesapp.errors import NotFound
 from yesapp.schema import error_responses
 
@@ -45,6 +46,23 @@ STATE_EXAMPLE = {
     "qrIssuedAt": None,
     "offlineUntil": None,
 }
+
+_OUTBOX_MESSAGE = {
+    "id": "true_33612345678@c.us_3EB0A1B2C3D4E5F6A7B8",
+    "to": "+33612345678",
+    "chatId": "33612345678@c.us",
+    "type": "text",
+    "text": "Hello from YesApp",
+    "ack": 3,
+    "status": "read",
+    "sentAt": "2026-11-27T10:00:01Z",
+    "deliveredAt": "2026-11-27T10:00:01.300Z",
+    "readAt": "2026-11-27T10:00:01.800Z",
+    "media": None,
+}
+OUTBOX_EXAMPLE = list_envelope(
+    items=[_OUTBOX_MESSAGE], total=1, limit=50, offset=0, deprecated={"messages": [_OUTBOX_MESSAGE]}
+)
 
 
 class SandboxApi(APIView):
@@ -136,7 +154,7 @@ class SandboxInboundApi(SandboxApi):
                 value={
                     "id": "false_4915112345678@c.us_3A1F09C2B44D7E8A91C3",
                     "chatId": "4915112345678@c.us",
-                    "type": "chat",
+                    "type": "text",
                     "cursor": 12,
                     "createdAt": "2026-11-27T10:05:00Z",
                 },
@@ -235,6 +253,7 @@ class SandboxOutboxApi(SandboxApi):
             "and, for media, the size and SHA-256 of the bytes received."
         ),
         responses={200: OutboxOutputSerializer, **error_responses(400, 404)},
+        examples=[OpenApiExample("One read message", value=OUTBOX_EXAMPLE, response_only=True)],
     )
     def get(self, request, session_id):
         session = self.get_session(request, session_id)
@@ -243,13 +262,15 @@ class SandboxOutboxApi(SandboxApi):
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
         services.sandbox_settle_receipts(session=session)
         messages = selectors.outbox(session=session)
+        items = OutboxMessageSerializer(messages[offset : offset + limit], many=True).data
         return Response(
-            {
-                "messages": OutboxMessageSerializer(messages[offset : offset + limit], many=True).data,
-                "total": messages.count(),
-                "limit": limit,
-                "offset": offset,
-            }
+            list_envelope(
+                items=items,
+                total=messages.count(),
+                limit=limit,
+                offset=offset,
+                deprecated={"messages": items},
+            )
         )
 
 

@@ -569,3 +569,13 @@ def test_inbound_text_longer_than_whatsapps_limit_is_400(api, sandbox_session):
     )
     assert response.status_code == 400
     assert not SandboxMessage.objects.exists()
+
+
+def test_link_answers_the_state_after_linking_then_connected_once_the_page_logs_in(api, sandbox_session):
+    show_qr(sandbox_session)
+    body = api.post(api_url(sandbox_session.id, "link"), {"phone": PHONE}, format="json").json()
+    # Not "logged_out": the page that showed the QR is logging in with the new link.
+    assert body["linked"] is True and body["page"] == "linking" and body["linkedAt"]
+    token = services.sandbox_device(session=sandbox_session).device_token
+    services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token, link_refs=())
+    assert api.get(f"/api/v1/sandbox/sessions/{sandbox_session.id}").json()["page"] == "connected"

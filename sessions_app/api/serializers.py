@@ -142,10 +142,3 @@ class FailedEventOutputSerializer(serializers.ModelSerializer):
             "updatedAt",
             "resolvedAt",
         ]
-
-
-class FailedEventPageSerializer(serializers.Serializer):
-    items = FailedEventOutputSerializer(many=True)
-    total = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()

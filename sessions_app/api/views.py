@@ -11,7 +11,6 @@ from sessions_app import services
 from sessions_app.api.serializers import (
     FailedEventListQuerySerializer,
     FailedEventOutputSerializer,
-    FailedEventPageSerializer,
     PairingCodeInputSerializer,
     PairingCodeOutputSerializer,
     QrOutputSerializer,
@@ -29,6 +28,7 @@ from sessions_app.selectors import (
     session_get_for_key,
     sessions_for_key,
 )
+from yesapp.api.envelope import PageQuerySerializer, list_envelope, list_envelope_serializer
 from yesapp.authentication import IsAdminKey
 from yesapp.errors import Conflict, InvalidInput
 from yesapp.schema import error_responses
@@ -71,22 +71,23 @@ QR_EXAMPLE = OpenApiExample(
     response_only=True,
     media_type="application/json",
 )
+_EVENTS = [
+    {
+        "fromStatus": "disconnected",
+        "toStatus": "connected",
+        "reason": "linked and ready",
+        "createdAt": "2026-11-27T10:02:04Z",
+    },
+    {
+        "fromStatus": "connected",
+        "toStatus": "disconnected",
+        "reason": "browser problem at step 'drain events': ...; restarting in 1s",
+        "createdAt": "2026-11-27T10:02:00Z",
+    },
+]
 EVENTS_EXAMPLE = OpenApiExample(
     "Linked, then a browser crash",
-    value=[
-        {
-            "fromStatus": "disconnected",
-            "toStatus": "connected",
-            "reason": "linked and ready",
-            "createdAt": "2026-11-27T10:02:04Z",
-        },
-        {
-            "fromStatus": "connected",
-            "toStatus": "disconnected",
-            "reason": "browser problem at step 'drain events': ...; restarting in 1s",
-            "createdAt": "2026-11-27T10:02:00Z",
-        },
-    ],
+    value=list_envelope(items=_EVENTS, total=2, limit=100, offset=0),
     response_only=True,
 )
 
@@ -99,10 +100,21 @@ class SessionListCreateApi(APIView):
     @extend_schema(
         tags=TAG,
         operation_id="sessions_list",
-        examples=[OpenApiExample("Two sessions", value=[SESSION_EXAMPLE], response_only=True)],
+        examples=[
+            OpenApiExample(
+                "One session",
+                value=list_envelope(items=[SESSION_EXAMPLE], total=1, limit=100, offset=0),
+                response_only=True,
+            )
+        ],
         summary="List sessions",
-        description="Every session this API key may see, oldest first, with its status.",
-        responses={200: SessionOutputSerializer(many=True), **error_responses()},
+        description="Every session this API key may see, oldest first, with its status: "
+        "`{items, total, limit, offset}`.",
+        parameters=[PageQuerySerializer],
+        responses={
+            200: list_envelope_serializer(SessionOutputSerializer(many=True), name="SessionList"),
+            **error_responses(400),
+        },
     )
     def get(self, request):
         sessions = sessions_for_key(key=request.auth)
@@ -110,7 +122,11 @@ class SessionListCreateApi(APIView):
             if wanted not in SessionStatus.values:
                 raise InvalidInput(f"status must be one of {', '.join(SessionStatus.values)}.")
             sessions = sessions.filter(status=wanted)
-        return Response(SessionOutputSerializer(sessions, many=True).data)
+        page = PageQuerySerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+        items = SessionOutputSerializer(sessions[offset : offset + limit], many=True).data
+        return Response(list_envelope(items=items, total=sessions.count(), limit=limit, offset=offset))
 
     @extend_schema(
         tags=TAG,
@@ -327,12 +343,21 @@ class SessionEventsApi(APIView):
         operation_id="sessions_events",
         examples=[EVENTS_EXAMPLE],
         summary="Status history of a session",
-        description="The latest status changes with their reasons, newest first (at most 100).",
-        responses={200: SessionEventOutputSerializer(many=True), **error_responses(404)},
+        description="The status changes with their reasons, newest first: `{items, total, limit, offset}`.",
+        parameters=[PageQuerySerializer],
+        responses={
+            200: list_envelope_serializer(SessionEventOutputSerializer(many=True), name="SessionEventList"),
+            **error_responses(400, 404),
+        },
     )
     def get(self, request, session_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
-        return Response(SessionEventOutputSerializer(session.events.all()[:100], many=True).data)
+        page = PageQuerySerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+        events = session.events.all()
+        items = SessionEventOutputSerializer(events[offset : offset + limit], many=True).data
+        return Response(list_envelope(items=items, total=events.count(), limit=limit, offset=offset))
 
 
 FAILED_EVENT_EXAMPLE = {
@@ -362,7 +387,10 @@ class FailedEventListApi(APIView):
             "Kept FAILED_EVENT_RETENTION_DAYS days."
         ),
         parameters=[FailedEventListQuerySerializer],
-        responses={200: FailedEventPageSerializer, **error_responses(400, 404)},
+        responses={
+            200: list_envelope_serializer(FailedEventOutputSerializer(many=True), name="FailedEventList"),
+            **error_responses(400, 404),
+        },
         examples=[
             OpenApiExample(
                 "One quarantined event",
@@ -377,14 +405,8 @@ class FailedEventListApi(APIView):
         query.is_valid(raise_exception=True)
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
         failed = failed_events_for_session(session=session, status=query.validated_data.get("status"))
-        return Response(
-            {
-                "items": FailedEventOutputSerializer(failed[offset : offset + limit], many=True).data,
-                "total": failed.count(),
-                "limit": limit,
-                "offset": offset,
-            }
-        )
+        items = FailedEventOutputSerializer(failed[offset : offset + limit], many=True).data
+        return Response(list_envelope(items=items, total=failed.count(), limit=limit, offset=offset))
 
 
 class FailedEventRetryApi(APIView):

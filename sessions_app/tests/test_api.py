@@ -59,8 +59,8 @@ def test_sandbox_session_refused_when_the_sandbox_is_off(api, settings):
 def test_list_get_and_filter_by_status(api):
     a = Session.objects.create(name="a", status=SessionStatus.CONNECTED)
     Session.objects.create(name="b", status=SessionStatus.STOPPED)
-    assert [s["name"] for s in api.get(URL).json()] == ["a", "b"]
-    assert [s["name"] for s in api.get(URL, {"status": "connected"}).json()] == ["a"]
+    assert [s["name"] for s in api.get(URL).json()["items"]] == ["a", "b"]
+    assert [s["name"] for s in api.get(URL, {"status": "connected"}).json()["items"]] == ["a"]
     assert api.get(URL, {"status": "sleepy"}).status_code == 400
     assert api.get(f"{URL}/{a.id}").json()["status"] == "connected"
 
@@ -77,7 +77,7 @@ def test_a_scoped_key_sees_only_its_sessions_and_gets_404_for_others(anon_api):
     other = Session.objects.create(name="other")
     _, raw = apikey_create(name="scoped", is_admin=False, session_ids=[mine.id])
     anon_api.credentials(HTTP_X_API_KEY=raw)
-    assert [s["name"] for s in anon_api.get(URL).json()] == ["mine"]
+    assert [s["name"] for s in anon_api.get(URL).json()["items"]] == ["mine"]
     assert anon_api.get(f"{URL}/{other.id}").status_code == 404
     assert anon_api.post(f"{URL}/{other.id}/stop").status_code == 404
     assert anon_api.post(URL, {"name": "new"}, format="json").status_code == 403
@@ -149,7 +149,7 @@ def test_events_list_the_history_newest_first(api):
     api.post(URL, {"name": "s"}, format="json")
     session = Session.objects.get()
     api.post(f"{URL}/{session.id}/stop")
-    history = api.get(f"{URL}/{session.id}/events").json()
+    history = api.get(f"{URL}/{session.id}/events").json()["items"]
     assert [(e["fromStatus"], e["toStatus"]) for e in history] == [
         ("starting", "stopped"),
         ("stopped", "starting"),

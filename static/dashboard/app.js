@@ -71,8 +71,9 @@
       })
       .then(function (html) {
         if (html === null || url !== self.url) return; // the filter changed meanwhile
+        html = html.trim();
         if (html !== self.html && (force || !busy(self.el))) {
-          self.el.innerHTML = html;
+          if (!mergeKeyed(self.el, html)) self.el.innerHTML = html;
           self.html = html;
           self.el.classList.remove("stale");
           afterSwap();
@@ -81,6 +82,57 @@
       .catch(function () { self.el.classList.add("stale"); })
       .then(function () { self.inflight = false; self.schedule(); });
   };
+
+  // A fragment holding a list marked data-keyed (the message log) is merged item by item, by
+  // data-key: the list element stays, so its scroll position survives; new items are added,
+  // changed ones replaced, gone ones removed. When the reader has scrolled down, the item they
+  // are reading stays where it is on screen as items arrive above it. False: no such list in
+  // both versions (e.g. the empty state), and the caller replaces the fragment whole.
+  function mergeKeyed(el, html) {
+    var fresh = document.createElement("div");
+    fresh.innerHTML = html;
+    var list = el.querySelector("[data-keyed]"), next = fresh.querySelector("[data-keyed]");
+    if (!list || !next || list.parentNode !== el || next.parentNode !== fresh) return false;
+    var place = readingPlace(list);
+    var old = {};
+    Array.prototype.forEach.call(list.children, function (item) { old[item.getAttribute("data-key")] = item; });
+    var previous = null;
+    Array.prototype.slice.call(next.children).forEach(function (item) {
+      var key = item.getAttribute("data-key"), node = old[key];
+      delete old[key];
+      if (!node || node.outerHTML !== item.outerHTML) {
+        if (node) node.remove();
+        node = item;
+      }
+      var wanted = previous ? previous.nextSibling : list.firstChild;
+      if (node !== wanted) list.insertBefore(node, wanted);
+      previous = node;
+    });
+    Object.keys(old).forEach(function (key) { old[key].remove(); });
+    // What surrounds the list (the "showing N of M" line) is simply replaced.
+    Array.prototype.slice.call(el.childNodes).forEach(function (node) { if (node !== list) node.remove(); });
+    var before = true;
+    Array.prototype.slice.call(fresh.childNodes).forEach(function (node) {
+      if (node === next) { before = false; return; }
+      if (before) el.insertBefore(node, list); else el.appendChild(node);
+    });
+    if (place) {
+      var item = list.querySelector('[data-key="' + place.key + '"]');
+      if (item) list.scrollTop += item.getBoundingClientRect().top - place.top;
+    }
+    return true;
+  }
+
+  // The first item visible in a scrolled list, and where it is; null at the top of the list,
+  // where the reader sees the newest items come in.
+  function readingPlace(list) {
+    if (list.scrollTop <= 0) return null;
+    var top = list.getBoundingClientRect().top;
+    var item = Array.prototype.find.call(list.children, function (child) {
+      return child.getBoundingClientRect().bottom > top + 1;
+    });
+    return item ? { key: item.getAttribute("data-key"), top: item.getBoundingClientRect().top } : null;
+  }
 
   function refresh(ids) {
     (ids || "").split(/\s+/).forEach(function (id) {
@@ -263,7 +315,7 @@
       var poller = new Poller(el);
       if (el.id) pollers[el.id] = poller;
       // Fragments rendered with the page count as current; the first poll only replaces them if changed.
-      poller.html = el.innerHTML.trim() ? null : "";
+      poller.html = el.innerHTML.trim();
       if (el.hasAttribute("data-poll-now")) poller.refresh(true);
       else poller.schedule();
     });

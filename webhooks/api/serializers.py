@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery, WebhookDeliveryAttempt
 from webhooks.selectors import webhook_deliveries_for_session, webhook_receiver_hidden
+from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.events import ALL_EVENTS
 from yesapp.validators import OffsetField
 
@@ -138,20 +139,31 @@ class WebhookConfigInputSerializer(serializers.Serializer):
     secret = serializers.CharField(
         required=False,
         trim_whitespace=False,
-        help_text="HMAC-SHA256 signing secret, 16 to 200 characters. Left out on a new webhook, one is "
-        "generated and returned once; left out when replacing, the current one is kept.",
+        help_text="HMAC-SHA256 signing secret, 16 to 200 characters. Left out on PUT, a new one is "
+        "generated and returned once (PATCH keeps the current one).",
     )
     headers = serializers.DictField(
         child=serializers.CharField(trim_whitespace=False, allow_blank=True),
         required=False,
         help_text='Extra static headers for your receiver\'s own auth, e.g. `{"Authorization": "Bearer …"}`. '
-        "Left out when replacing, the current ones are kept; `{}` removes them.",
+        "Left out on PUT: none; `{}` removes them.",
     )
     ordered = serializers.BooleanField(
         required=False,
-        help_text="Deliver this session's events one at a time, in order (default true; kept when left "
-        "out on a replace). Turn off to deliver in parallel when your receiver doesn't care about order.",
+        help_text="Deliver this session's events one at a time, in order (default true). Turn off to "
+        "deliver in parallel when your receiver doesn't care about order.",
     )
+
+
+class WebhookConfigPatchInputSerializer(WebhookConfigInputSerializer):
+    """PATCH: the same fields, each optional; at least one."""
+
+    url = serializers.CharField(max_length=2048, required=False, help_text="The new receiver URL.")
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
 
 
 class WebhookConfigDetailOutputSerializer(WebhookConfigOutputSerializer):
@@ -193,8 +205,12 @@ class WebhookDeliveryListQuerySerializer(serializers.Serializer):
     offset = OffsetField()
 
 
-class WebhookDeliveryListOutputSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text="Deliveries matching the filter, in all.")
-    limit = serializers.IntegerField()
-    offset = serializers.IntegerField()
-    results = WebhookDeliveryOutputSerializer(many=True)
+WebhookDeliveryListOutputSerializer = list_envelope_serializer(
+    WebhookDeliveryOutputSerializer(many=True),
+    name="WebhookDeliveryList",
+    total_help="Deliveries matching the filter, in all.",
+    deprecated={
+        "count": deprecated_alias(serializers.IntegerField(), same="total"),
+        "results": deprecated_alias(WebhookDeliveryOutputSerializer(many=True), same="items"),
+    },
+)

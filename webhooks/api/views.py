@@ -11,6 +11,8 @@ from webhooks.api.serializers import (
     LAST_DELIVERIES,
     WebhookConfigDetailOutputSerializer,
     WebhookConfigInputSerializer,
+    WebhookConfigOutputSerializer,
+    WebhookConfigPatchInputSerializer,
     WebhookConfigSavedOutputSerializer,
     WebhookDeliveryDetailOutputSerializer,
     WebhookDeliveryListOutputSerializer,
@@ -24,7 +26,8 @@ from webhooks.selectors import (
     webhook_delivery_check_retry,
     webhook_delivery_get_for_key,
 )
-from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry
+from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry, webhook_update
+from yesapp.api.envelope import list_envelope
 from yesapp.errors import NotFound
 from yesapp.schema import error_responses
 
@@ -45,10 +48,13 @@ _DELIVERY_EXAMPLE = {
         "event": "message.received",
         "sessionId": _SESSION_ID,
         "messageId": "5c9e6f1a-0b7d-4d1e-8a39-2f4b6c8d0e12",
+        "direction": "inbound",
+        "status": "received",
+        "type": "text",
+        "chatId": "33612345678@c.us",
         "from": "33612345678@c.us",
         "to": "33698765432@c.us",
         "text": "Hello!",
-        "type": "chat",
         "timestamp": "2026-01-05T10:02:41Z",
         "mediaUrl": None,
     },
@@ -95,10 +101,12 @@ class SessionWebhookApi(APIView):
         operation_id="session_webhook_set",
         summary="Set a session's webhook",
         description=(
-            "Creates or replaces the webhook that receives this session's events "
-            "(`message.received`, `message.status`, `session.status`) as signed JSON POSTs. "
-            "Without `secret` a new webhook gets a generated one, returned **once** in this response: "
-            "store it to verify `X-YesApp-Signature` (see docs/WEBHOOKS.md). Events are stored first "
+            "Creates or replaces the whole webhook that receives this session's events "
+            "(`message.received`, `message.status`, `session.status`) as signed JSON POSTs. Fields "
+            "left out take their defaults, also when replacing: all events, no extra headers, "
+            "`ordered` true, and a newly generated secret, returned **once** in this response: store "
+            "it to verify `X-YesApp-Signature` (see docs/WEBHOOKS.md). To change some fields and keep "
+            "the others (the secret too), use PATCH. Events are stored first "
             "and then delivered, retried on 5xx, 408, 429, timeouts and network errors "
             "(WEBHOOK_RETRY_DELAYS, by default 3 attempts at 0 s, 1 s, 2 s)."
         ),
@@ -146,6 +154,40 @@ class SessionWebhookApi(APIView):
 
     @extend_schema(
         tags=["webhooks"],
+        operation_id="session_webhook_update",
+        summary="Change some fields of a session's webhook",
+        description=(
+            "Changes only the fields given (`url`, `events`, `secret`, `headers`, `ordered`); the "
+            "others, the secret included, stay as they are. 404 when the session has no webhook "
+            "(PUT makes one). The secret is never returned here."
+        ),
+        request=WebhookConfigPatchInputSerializer,
+        examples=[
+            OpenApiExample("Only the events", value={"events": ["message.received"]}, request_only=True),
+        ],
+        responses={
+            200: OpenApiResponse(
+                WebhookConfigOutputSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Changed",
+                        value={**_CONFIG_EXAMPLE, "events": ["message.received"]},
+                        response_only=True,
+                    )
+                ],
+            ),
+            **error_responses(400, 404),
+        },
+    )
+    def patch(self, request: Request, session_id) -> Response:
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        data = WebhookConfigPatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        config = webhook_update(session=session, **data.validated_data)
+        return Response(WebhookConfigOutputSerializer(config).data)
+
+    @extend_schema(
+        tags=["webhooks"],
         operation_id="session_webhook_delete",
         summary="Remove a session's webhook",
         description="Stops sending this session's events to its webhook and deletes its delivery log. "
@@ -177,7 +219,14 @@ class SessionWebhookDeliveriesApi(APIView):
                 examples=[
                     OpenApiExample(
                         "One page",
-                        value={"count": 1, "limit": 50, "offset": 0, "results": [_DELIVERY_EXAMPLE]},
+                        value={
+                            "items": [_DELIVERY_EXAMPLE],
+                            "total": 1,
+                            "limit": 50,
+                            "offset": 0,
+                            "count": 1,
+                            "results": [_DELIVERY_EXAMPLE],
+                        },  # fmt: skip
                     )
                 ],
             ),
@@ -193,16 +242,14 @@ class SessionWebhookDeliveriesApi(APIView):
             session=session, status=filters.validated_data.get("status")
         )
         page = deliveries.select_related("config")[offset : offset + limit]
+        items = WebhookDeliveryOutputSerializer(page, many=True, context={"key": request.auth}).data
+        total = deliveries.count()
         return Response(
-            {
-                "count": deliveries.count(),
-                "limit": limit,
-                "offset": offset,
-                "results": WebhookDeliveryOutputSerializer(
-                    page, many=True, context={"key": request.auth}
-                ).data,
-            }
-        )
+            list_envelope(
+                items=items, total=total, limit=limit, offset=offset,
+                deprecated={"count": total, "results": items},
+            )
+        )  # fmt: skip
 
 
 class WebhookDeliveryApi(APIView):

@@ -40,14 +40,52 @@ def test_put_creates_a_webhook_and_returns_the_generated_secret_once(api, make_s
     assert "secret" not in shown and shown["headers"] == {"Authorization": "***"}
     assert shown["lastDeliveries"] == []
 
-    # Replacing without a secret or headers keeps them; the secret isn't shown again.
+    # PUT replaces the whole webhook: what is left out takes its default, a new secret included.
     again = api.put(hook_url(session), {"url": receiver.url("/v2"), "ordered": False}, format="json").json()
-    assert "secret" not in again and again["url"] == receiver.url("/v2") and again["ordered"] is False
+    assert again["url"] == receiver.url("/v2") and again["ordered"] is False
     assert again["events"] == ["message.received", "message.status", "session.status"]
+    assert (
+        again["headers"] == {} and again["secret"].startswith("whsec_") and again["secret"] != body["secret"]
+    )
     config = WebhookConfig.objects.get(session=session)
-    assert config.secret == body["secret"] and config.headers == {"Authorization": "Bearer t0k"}
-    cleared = api.put(hook_url(session), {"url": receiver.url("/v2"), "headers": {}}, format="json").json()
-    assert cleared["headers"] == {} and cleared["ordered"] is False
+    assert config.secret == again["secret"] and config.headers == {}
+    restored = api.put(hook_url(session), {"url": receiver.url("/v2")}, format="json").json()
+    assert restored["ordered"] is True
+
+
+def test_patch_changes_only_the_fields_given(api, make_session, settings, receiver):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    session = make_session()
+    created = api.put(
+        hook_url(session),
+        {"url": receiver.url(), "events": ["message.status"], "headers": {"Authorization": "Bearer t0k"}},
+        format="json",
+    ).json()
+    response = api.patch(hook_url(session), {"url": receiver.url("/v2")}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["url"] == receiver.url("/v2") and body["events"] == ["message.status"]
+    assert body["headers"] == {"Authorization": "***"} and "secret" not in body
+    config = WebhookConfig.objects.get(session=session)
+    assert config.secret == created["secret"] and config.headers == {"Authorization": "Bearer t0k"}
+    body = api.patch(hook_url(session), {"events": ["*"], "ordered": False}, format="json").json()
+    assert body["events"] == ["message.received", "message.status", "session.status"]
+    assert body["ordered"] is False and body["url"] == receiver.url("/v2")
+    api.patch(hook_url(session), {"secret": "n" * 20, "headers": {}}, format="json")
+    config.refresh_from_db()
+    assert config.secret == "n" * 20 and config.headers == {} and config.url == receiver.url("/v2")
+
+
+def test_patch_without_a_webhook_is_404_and_bad_or_empty_patches_are_400(api, make_session, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    session = make_session()
+    missing = api.patch(hook_url(session), {"events": ["message.status"]}, format="json")
+    assert missing.status_code == 404 and "PUT" in missing.json()["error"]["message"]
+    api.put(hook_url(session), {"url": "http://127.0.0.1:9/hook"}, format="json")
+    assert api.patch(hook_url(session), {}, format="json").status_code == 400
+    assert api.patch(hook_url(session), {"events": ["nope"]}, format="json").status_code == 400
+    assert api.patch(hook_url(session), {"url": "ftp://x"}, format="json").status_code == 400
+    assert WebhookConfig.objects.get(session=session).url == "http://127.0.0.1:9/hook"
 
 
 def test_put_with_own_secret_does_not_echo_it(api, make_session, settings, receiver):

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yesapp.api.envelope import PageQuerySerializer, list_envelope, list_envelope_serializer
 from yesapp.api.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateInputSerializer,
@@ -75,17 +76,29 @@ class KeyListCreateView(APIView):
             "Every key, newest first, revoked ones included. Only the visible prefix is shown: "
             "the key itself is never stored, only its SHA-256 hash. Admin keys only."
         ),
+        parameters=[PageQuerySerializer],
         responses={
             200: OpenApiResponse(
-                ApiKeyOutputSerializer(many=True),
-                examples=[OpenApiExample("Two keys", value=[_KEY_EXAMPLE, _SCOPED_EXAMPLE])],
+                list_envelope_serializer(ApiKeyOutputSerializer(many=True), name="ApiKeyList"),
+                examples=[
+                    OpenApiExample(
+                        "Two keys",
+                        value=list_envelope(
+                            items=[_KEY_EXAMPLE, _SCOPED_EXAMPLE], total=2, limit=100, offset=0
+                        ),
+                    )
+                ],
             ),
-            **error_responses(403, 429),
+            **error_responses(400, 403, 429),
         },
     )
     def get(self, request: Request) -> Response:
+        page = PageQuerySerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
         keys = ApiKey.objects.prefetch_related("sessions").order_by("-created_at", "-pk")
-        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+        items = ApiKeyOutputSerializer(keys[offset : offset + limit], many=True).data
+        return Response(list_envelope(items=items, total=keys.count(), limit=limit, offset=offset))
 
     @extend_schema(
         tags=["API keys"],

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from yesapp.apikeys import apikey_create
 from yesapp.redis import get_redis
+from yesapp.tests.settings import DEFAULT_TEST_REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,12 +43,40 @@ def anon_api() -> APIClient:
     return APIClient()
 
 
+# Written into the test Redis database by the test run itself: a database that holds keys but
+# not this one belongs to someone else (a `make run` pointed at it, another project) and is
+# never flushed.
+TEST_REDIS_MARKER = "yesapp:test-run:owned"
+
+
+class ForeignRedisDatabase(Exception):
+    pass
+
+
+def claim_test_redis(client) -> None:
+    """Empties the test Redis database, after checking that the test run wrote what is there."""
+    if client.dbsize() and not client.exists(TEST_REDIS_MARKER):
+        raise ForeignRedisDatabase(
+            f"The test Redis database {settings.REDIS_URL} holds keys that no test run wrote "
+            f"({client.dbsize()} keys, no {TEST_REDIS_MARKER!r} marker). Tests flush their database "
+            "before every test, so they refuse to use this one. Point TEST_REDIS_URL at an empty "
+            f"database (default {DEFAULT_TEST_REDIS_URL}), or empty this one yourself if its "
+            "keys are disposable."
+        )
+    client.flushdb()
+    client.set(TEST_REDIS_MARKER, "1")
+
+
 @pytest.fixture(autouse=True)
 def clean_redis() -> Iterator[None]:
-    """Each test starts with an empty test Redis database (DB 15 unless REDIS_URL says otherwise)."""
-    # Tests that don't need Redis still run when it is down.
-    with contextlib.suppress(Exception):
-        get_redis().flushdb()
+    """Each test starts with an empty test Redis database (TEST_REDIS_URL, DB 15 by default)."""
+    client = get_redis()
+    try:
+        claim_test_redis(client)
+    except ForeignRedisDatabase as exc:
+        pytest.exit(str(exc), returncode=3)
+    except Exception:  # noqa: S110 - tests that don't need Redis still run when it is down
+        pass
     yield
 
 

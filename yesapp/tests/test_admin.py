@@ -164,3 +164,62 @@ def test_admin_password_sign_in_is_refused_while_redis_is_down(client, settings,
     refused = client.post("/admin/login/", {"username": "ops", "password": "right-horse-battery"})
     assert refused.status_code == 503 and "Redis is down" in refused.content.decode()
     assert client.get("/admin/").status_code == 302
+
+
+def test_admin_is_branded_yesapp(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    assert "YesApp administration" in page and "Django administration" not in page
+    assert "| YesApp admin</title>" in page
+
+
+def test_keys_list_shows_the_sessions_a_key_is_limited_to(admin_client):
+    from sessions_app.models import Session
+
+    shop, crm = Session.objects.create(name="shop"), Session.objects.create(name="crm-bot")
+    apikey_create(name="bot", session_ids=[shop.pk, crm.pk])
+    apikey_create(name="root")
+    changelist = admin_client.get("/admin/yesapp/apikey/").content.decode()
+    assert "crm-bot, shop" in changelist
+    assert "All (admin)" in changelist
+
+
+@pytest.mark.browser
+def test_sessions_and_keys_lists_fit_a_1400_pixel_window(live_server, transactional_db):
+    from selenium.webdriver.common.by import By
+
+    from sessions_app.models import Session
+    from yesapp.tests.browser import new_test_driver
+
+    get_user_model().objects.create_superuser("boss", "boss@example.com", "a-long-passphrase-42")
+    sessions = [
+        Session.objects.create(
+            name=f"customer-support-{n}",
+            status="disconnected",
+            desired_state="running",
+            phone="+33612345678",
+            push_name="Customer support line",
+            engine_node="engine@yesapp-engine-node-7f9c2d",
+            sandbox=True,
+        )
+        for n in range(3)
+    ]
+    apikey_create(name="shop-bot-for-the-web-store", session_ids=[s.pk for s in sessions])
+    apikey_create(name="crm")
+    driver = new_test_driver()
+    try:
+        driver.set_window_size(1400, 900)
+        driver.get(live_server.url + "/admin/login/")
+        driver.find_element(By.NAME, "username").send_keys("boss")
+        driver.find_element(By.NAME, "password").send_keys("a-long-passphrase-42")
+        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        for path in ("/admin/sessions_app/session/", "/admin/yesapp/apikey/"):
+            driver.get(live_server.url + path)
+            # The changelist scrolls its table sideways when it is too wide: then a column is cut.
+            widths = driver.execute_script(
+                "const r = document.querySelector('.results');"
+                "return [r.scrollWidth, r.clientWidth, document.documentElement.scrollWidth,"
+                " document.documentElement.clientWidth];"
+            )
+            assert widths[0] <= widths[1] and widths[2] <= widths[3], (path, widths)
+    finally:
+        driver.quit()

@@ -165,6 +165,15 @@ def test_createapikey_with_session_makes_a_key_limited_to_it():
     assert list(key.sessions.values_list("pk", flat=True)) == [session.pk]
 
 
+def test_createapikey_takes_a_session_name_as_well_as_an_id():
+    demo = Session.objects.create(name="demo")
+    other = Session.objects.create(name="other")
+    out, _ = _run("createapikey", "--name", "bot", "--session", "demo", "--session", str(other.pk))
+    key = apikey_authenticate(out.split("API Key: ")[1].strip())
+    assert not key.is_admin
+    assert set(key.sessions.values_list("pk", flat=True)) == {demo.pk, other.pk}
+
+
 @pytest.mark.parametrize("session_id", ["nope", str(uuid.uuid4())])
 def test_createapikey_with_a_bad_session_fails_clearly_and_stores_nothing(session_id):
     with pytest.raises(CommandError, match="session"):

@@ -248,7 +248,7 @@ def test_dockerfile_installs_the_browser_with_the_script_ci_runs():
 
 
 def test_dockerfile_collects_static_files_like_make_run():
-    make_run = next(line for line in _recipe_lines("run") if "collectstatic" in line)
+    make_run = next(line for line in _recipe_lines("static") if "collectstatic" in line)
     command = make_run.replace("$(PY) ", "")
     assert command in _run_lines(DOCKERFILE.read_text())
 
@@ -346,7 +346,7 @@ def test_under_make_run_a_worker_that_exits_on_its_own_is_started_again_and_a_st
     transactional_db, tmp_path
 ):
     # The Makefile's run recipe sets SERVE_RESTART=1: honcho stops every process when one exits.
-    assert "SERVE_RESTART=1" in "\n".join(_recipe_lines("run"))
+    assert "SERVE_RESTART=1" in "\n".join(_recipe_lines("serve"))
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
         [str(SERVE), "worker"],
@@ -414,7 +414,8 @@ def test_entrypoint_web_migrates_prints_the_key_and_serves_then_engine_makes_it_
             try:
                 health = requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except (requests.ConnectionError, requests.Timeout):  # not up, or its worker still booting
+            # A busy machine: the first answer (gunicorn loading Django) can take a few seconds.
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.5)
         out = (tmp_path / "web.out").read_text()
         assert health is not None and health.status_code == 200, out
@@ -448,3 +449,57 @@ def test_entrypoint_web_migrates_prints_the_key_and_serves_then_engine_makes_it_
             stop_process_group(proc)
         for log in logs.values():
             log.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_make_run_without_an_error_from_make(tmp_path):
+    """Ctrl-C reaches make, the recipe's shell and honcho (one process group); honcho then exits
+    with 130, which make used to report as `make: *** [Makefile: run] Error 130`."""
+    started = tmp_path / "started"
+    honcho = tmp_path / "honcho"
+    honcho.write_text(
+        "#!/usr/bin/env python3\n"
+        "import pathlib, signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: sys.exit(130))  # what honcho does on Ctrl-C\n"
+        f"pathlib.Path({str(started)!r}).write_text('1')\n"
+        "time.sleep(60)\n"
+    )
+    honcho.chmod(0o755)
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"HONCHO={honcho}"],
+        cwd=ROOT,
+        env=_clean_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a terminal's foreground process group, for the Ctrl-C
+    )
+    deadline = time.monotonic() + 30
+    while not started.exists():
+        assert make.poll() is None and time.monotonic() < deadline, make.communicate()
+        time.sleep(0.05)
+    os.killpg(make.pid, signal.SIGINT)
+    out, err = make.communicate(timeout=30)
+    assert "Error" not in err and "***" not in err, err
+    assert "YesApp stopped." in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="Celery's warning is about running as root")
+def test_a_celery_role_run_as_root_says_why_celerys_root_warning_is_safe_to_ignore(tmp_path):
+    from django.conf import settings
+
+    venv = tmp_path / "venv" / "bin"
+    venv.mkdir(parents=True)
+    for name, body in (("python", "exit 0"), ("celery", 'echo "celery $*"')):
+        (venv / name).write_text(f"#!/bin/sh\n{body}\n")
+        (venv / name).chmod(0o755)
+    env = {**_clean_environ(), "VENV": str(venv.parent)}
+    env.pop("SERVE_RESTART", None)
+    result = subprocess.run([str(SERVE), "beat"], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout.startswith("celery -A yesapp beat"), result
+    assert "runs as root" in result.stderr and "only JSON" in result.stderr
+    assert settings.CELERY_ACCEPT_CONTENT == ["json"]  # what the note promises
+    web = subprocess.run(
+        [str(SERVE), "web"], env={**env, "SERVE_DRY_RUN": "1"}, capture_output=True, text=True, timeout=30
+    )
+    assert "root" not in web.stderr

@@ -45,7 +45,7 @@ def test_list_shows_every_key_without_hash_or_key(api, session):
     apikey_create(name="bot", session_ids=[session.pk])
     response = api.get("/api/v1/keys")
     assert response.status_code == 200
-    keys = {k["name"]: k for k in response.json()}
+    keys = {k["name"]: k for k in response.json()["items"]}
     assert set(keys) == {"test", "old", "bot"}
     assert all(set(k) == KEY_FIELDS for k in keys.values())
     assert keys["old"]["active"] is False and keys["old"]["revokedAt"].startswith("2026-01-01")

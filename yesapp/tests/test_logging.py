@@ -144,3 +144,21 @@ def test_worker_log_lines_carry_the_task_id(start_worker):
         mine = lines_of_this_task()
     assert any(line["message"] == "pong" for line in mine), worker.tail()
     assert any("succeeded" in line["message"] for line in mine), worker.tail()
+
+
+def test_manage_py_commands_print_no_json_log_lines_but_the_file_keeps_them(transactional_db):
+    """`manage.py createapikey` prints its key, not JSON log lines between its own output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "createapikey", "--name", "cli-output"],
+        cwd=ROOT,
+        env=child_env(LOG_LEVEL="INFO"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("API Key: ")
+    for line in (result.stdout + result.stderr).splitlines():
+        assert not line.startswith("{"), line
+    log = (Path(settings.LOG_DIR) / "yesapp.log").read_text()
+    assert '"api_key_name": "cli-output"' in log

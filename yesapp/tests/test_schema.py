@@ -97,3 +97,24 @@ def test_swagger_ui_uses_only_local_assets_and_they_are_served(api, anon_api):
 def test_swagger_ui_does_not_call_the_online_validator(api):
     html = api.get("/api/docs/").content.decode()
     assert '"validatorUrl": null' in html
+
+
+def test_the_schema_names_the_server_the_reader_reached_not_the_default_port(api, settings):
+    settings.ALLOWED_HOSTS = ["yesapp.example"]
+    response = api.get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json", HTTP_HOST="yesapp.example:8080"
+    )
+    schema = response.json()
+    assert schema["servers"] == [{"url": "http://yesapp.example:8080", "description": "This YesApp server"}]
+    me = schema["paths"]["/api/v1/me"]["get"]["description"]
+    assert "http://yesapp.example:8080/api/v1/me" in me
+    assert "localhost:3000" not in response.content.decode()
+    # And a way back to the dashboard, at the top of Swagger UI.
+    assert schema["info"]["description"].startswith("[← Back to the dashboard](http://yesapp.example:8080/)")
+
+
+def test_a_schema_made_without_a_request_uses_public_url(settings):
+    settings.PUBLIC_URL = "https://wa.example.com"
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert schema["servers"][0]["url"] == "https://wa.example.com"
+    assert "https://wa.example.com/api/v1/me" in schema["paths"]["/api/v1/me"]["get"]["description"]

@@ -286,7 +286,7 @@ def test_a_scoped_key_lists_counts_and_manages_only_inside_its_scope(db):
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=raw)
     before = snapshot()
-    assert [s["id"] for s in client.get("/api/v1/sessions").json()] == [mine["session_id"]]
+    assert [s["id"] for s in client.get("/api/v1/sessions").json()["items"]] == [mine["session_id"]]
     assert client.get("/api/v1/stats").json()["sessions"]["total"] == 1
     assert client.get("/api/v1/me").json()["sessions"] == [mine["session_id"]]
     # Making sessions or keys, reading logs: admin keys only.

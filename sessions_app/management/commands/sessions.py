@@ -4,19 +4,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sessions_app import services
 from sessions_app.models import Session
+from sessions_app.selectors import session_get_by_name_or_id
 from yesapp.errors import ServiceError
 
 
 def find_session(ref: str) -> Session:
-    session = Session.objects.filter(name=ref).first()
-    if session is None:
-        try:
-            session = Session.objects.filter(pk=ref).first()
-        except Exception:  # not a UUID
-            session = None
-    if session is None:
-        raise CommandError(f"No session named or with id {ref!r}.")
-    return session
+    try:
+        return session_get_by_name_or_id(ref=ref)
+    except ServiceError as exc:
+        raise CommandError(exc.message) from exc
 
 
 class Command(BaseCommand):

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from sessions_app.selectors import session_get_by_name_or_id
 from yesapp.apikeys import apikey_create
 from yesapp.errors import ServiceError
 
@@ -13,13 +14,15 @@ class Command(BaseCommand):
             "--session",
             action="append",
             default=[],
-            metavar="SESSION_ID",
-            help="Limit the key to this session (repeatable). Without it the key is an admin key.",
+            metavar="SESSION",
+            help="Limit the key to this session, by name or id (repeatable). Without it the key is "
+            "an admin key.",
         )
 
     def handle(self, *args, name: str, session: list[str], **options):
         try:
-            key, raw_key = apikey_create(name=name, is_admin=not session, session_ids=session)
+            session_ids = [session_get_by_name_or_id(ref=ref).pk for ref in session]
+            key, raw_key = apikey_create(name=name, is_admin=not session, session_ids=session_ids)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"API Key: {raw_key}")
