@@ -121,10 +121,10 @@ class FailedEventListQuerySerializer(serializers.Serializer):
 class FailedEventOutputSerializer(serializers.ModelSerializer):
     sessionId = serializers.UUIDField(source="session_id")
     event = serializers.CharField(source="name")
-    pageAt = serializers.DateTimeField(source="page_at")
+    pageAt = serializers.DateTimeField(source="page_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
-    resolvedAt = serializers.DateTimeField(source="resolved_at")
+    resolvedAt = serializers.DateTimeField(source="resolved_at", allow_null=True)
 
     class Meta:
         model = FailedEvent

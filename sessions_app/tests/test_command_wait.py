@@ -110,7 +110,7 @@ def test_logout_answers_202_within_the_wait_and_a_late_failure_is_in_the_events(
         args={},
         answer={"error": "page gone", "code": "engine_error"},
     )
-    reasons = [event["reason"] for event in api.get(f"{URL}/{session.id}/events").json()]
+    reasons = [event["reason"] for event in api.get(f"{URL}/{session.id}/events").json()["items"]]
     assert "logout failed: page gone" in reasons
 
 
