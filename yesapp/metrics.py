@@ -93,6 +93,7 @@ class YesAppCollector(Collector):
         yield from self._messages()
         yield from self._webhook_deliveries()
         yield from self._engine_restarts()
+        yield from self._contract_broken()
         yield from self._redis_metrics()
 
     def _sessions(self) -> Iterator:
@@ -164,6 +165,26 @@ class YesAppCollector(Collector):
         )
         rows = (
             SessionEvent.objects.filter(reason__contains=RESTART_REASON)
+            .values("session_id")
+            .annotate(n=Count("pk"))
+            .order_by("session_id")
+        )
+        for row in rows:
+            family.add_metric([str(row["session_id"])], row["n"])
+        yield family
+
+    def _contract_broken(self) -> Iterator:
+        from sessions_app.engine.wpp_contract import CONTRACT_BROKEN_MARK
+        from sessions_app.models import SessionEvent
+
+        family = CounterMetricFamily(
+            "yesapp_wajs_contract_broken",
+            "Starts refused because the page lacked a wa-js function YesApp calls (WhatsApp Web changed: "
+            "update wa-js), per session.",
+            labels=["session_id"],
+        )
+        rows = (
+            SessionEvent.objects.filter(reason__contains=CONTRACT_BROKEN_MARK)
             .values("session_id")
             .annotate(n=Count("pk"))
             .order_by("session_id")

@@ -74,6 +74,12 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
         {"retry_after": 30},
     ),
     503: ("A dependency is down", "service_unavailable", "Redis does not answer.", {}),
+    504: (
+        "The page did not answer in time",
+        "engine_timeout",
+        "The page did not answer the diagnostics in time; the browser is restarted if it hangs.",
+        {"status": "connected"},
+    ),
 }
 
 

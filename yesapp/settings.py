@@ -317,6 +317,8 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 # Bounds on every browser call: one WebDriver command, and starting a page until WPP is ready.
 ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
+# How long the diagnostics report waits for the page to answer (then 504).
+ENGINE_DIAGNOSTICS_TIMEOUT = env.int("ENGINE_DIAGNOSTICS_TIMEOUT", default=10)
 # Keep ChromeDriver's and Chromium's logs in DATA_DIR/sessions/<id>/chromedriver.log.
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
 # How often an engine node renews leases and looks for sessions to take over, in seconds.

@@ -95,6 +95,7 @@ class SessionActor:
         self._catch_up_due = False
         self._dropped_seen = 0
         self._last_failed_check = 0.0
+        self.last_event: tuple[str, float] | None = None  # (name, unix time): for diagnostics
         self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
 
     # --- called from other threads --------------------------------------------------------
@@ -230,6 +231,8 @@ class SessionActor:
                 self._wait_for_database()
                 return False
             engine.acknowledge(event.seq)
+        if events:
+            self.last_event = (events[-1].name, time.time())
         self._db_failures = 0
         return True
 
@@ -478,6 +481,13 @@ class SessionActor:
             return {"ok": True}
         if command.name == "pairing_code":
             return {"code": engine.pairing_code(command.args["phone"])}
+        if command.name == "diagnostics":
+            name, at = self.last_event or ("", 0.0)
+            return {
+                "page": engine.diagnose(),
+                "lastEvent": {"name": name, "at": at},
+                "restarts": self.restarts,
+            }
         return {"error": f"unknown command {command.name}", "code": "unknown_command"}
 
     def _finish(self) -> None:

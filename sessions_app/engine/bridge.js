@@ -114,6 +114,8 @@
     }
   }
 
+  const subscribed = [];
+
   function subscribe() {
     const wpp = window.WPP;
     if (!wpp || typeof wpp.on !== 'function') {
@@ -121,6 +123,7 @@
       return;
     }
     (window.__yesappEvents || []).forEach(function (name) {
+      subscribed.push(name);
       wpp.on(name, function () {
         try {
           push(name, serialize(name, arguments));
@@ -161,6 +164,10 @@
     },
     pending: function () {
       return queue.length;
+    },
+    // For the diagnostics report: which events this page load listens to.
+    subscribed: function () {
+      return subscribed.slice();
     },
     // The same plain-JSON message shape as chat.new_message, for catching up on chats.
     message: message,
