@@ -192,3 +192,45 @@ def test_an_orphaned_browser_holding_the_profile_is_cleared(tmp_path, settings):
         orphan.wait(10)  # it was killed
     finally:
         orphan.kill()
+
+
+def fake_wpp_page(functions) -> bytes:
+    """A page whose WPP has only `functions` (dotted names), as if WhatsApp Web dropped the rest."""
+    script = ["window.Debug = {VERSION: '2.3000.1017'};", "window.WPP = {isReady: true};"]
+    for name in functions:
+        parts = name.split(".")
+        for depth in range(1, len(parts)):
+            path = ".".join(parts[:depth])
+            script.append(f"WPP.{path} = WPP.{path} || {{}};")
+        script.append(f"WPP.{name} = function () {{ return Promise.resolve(null); }};")
+    return ("<!doctype html><html><head><script>" + "\n".join(script) + "</script></head></html>").encode()
+
+
+def test_a_page_lacking_a_contract_function_refuses_to_start_with_the_version_and_the_name(engine_factory):
+    from sessions_app.engine import wpp_contract
+
+    page = fake_wpp_page([name for name in wpp_contract.FUNCTIONS if name != "chat.sendTextMessage"])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        engine = engine_factory(f"http://127.0.0.1:{server.server_port}/", inject_wajs=False)
+        with pytest.raises(EngineError) as caught:
+            engine.start()
+    finally:
+        server.shutdown()
+    assert caught.value.permanent
+    assert str(caught.value) == (
+        "WhatsApp Web 2.3000.1017 lacks WPP.chat.sendTextMessage: update wa-js (docs/UPGRADING_WAJS.md)"
+    )
+    assert engine.driver is None  # the browser was closed, not left running
