@@ -319,6 +319,24 @@ class SessionDiagnosticsApi(APIView):
             "ENGINE_DIAGNOSTICS_TIMEOUT."
         ),
         responses={200: OutputSerializer, **error_responses(404, 409, 503, 504)},
+        examples=[
+            OpenApiExample(
+                "Healthy",
+                response_only=True,
+                value={
+                    "sessionId": "5f0c6f1e-3d7a-4c1b-9a63-2f4f2d0c8b11",
+                    "status": "connected",
+                    "checkedAt": "2026-12-01T01:20:00Z",
+                    "wajsVersion": "4.6.0",
+                    "whatsappVersion": "2.3000.1017",
+                    "healthy": True,
+                    "checks": [
+                        {"name": "contract functions", "ok": True, "value": 18, "verdict": "all 18 present"},
+                        {"name": "browser memory", "ok": True, "value": 301989888, "verdict": "288 MB"},
+                    ],
+                },
+            )
+        ],
     )
     def get(self, request, session_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
