@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from sessions_app.engine.lease import lease_acquire
 from sessions_app.engine.wpp_contract import FUNCTIONS
@@ -33,7 +34,7 @@ def test_diagnostics_is_504_when_no_engine_answers_in_time(api, db, settings):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_a_linked_sandbox_session_diagnoses_itself_healthy(api, engine_worker):
+def test_a_linked_sandbox_session_diagnoses_itself_healthy(api, engine_worker, admin_client):
     engine_worker("engine-a")
     session = create_and_link(api, name="doc")
     report = wait_for(
@@ -52,3 +53,5 @@ def test_a_linked_sandbox_session_diagnoses_itself_healthy(api, engine_worker):
     out = io.StringIO()
     call_command("sessions", "doctor", "doc", stdout=out)
     assert "ok   contract functions" in out.getvalue()
+    panel = admin_client.get(reverse("dashboard:session-diagnostics", args=[session.pk])).content.decode()
+    assert "Healthy." in panel and f"all {len(FUNCTIONS)} present" in panel
