@@ -17,6 +17,7 @@ ROOT = Path(settings.BASE_DIR)
 TSC = ROOT / "node_modules" / ".bin" / "tsc"
 PAGE = Path("sessions_app/engine/page")
 SANDBOX = Path("static/sandbox/wpp.js")
+BRIDGE = Path("sessions_app/engine/bridge.js")
 
 
 def test_the_generated_declarations_match_the_contract_json():
@@ -38,7 +39,7 @@ def tsc(project: Path) -> subprocess.CompletedProcess:
 
 
 def copy_checked_tree(tmp_path: Path) -> Path:
-    for name in ("tsconfig.json", "static/sandbox/tsconfig.json", SANDBOX):
+    for name in ("tsconfig.json", "static/sandbox/tsconfig.json", SANDBOX, BRIDGE):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / PAGE, tmp_path / PAGE)
@@ -72,9 +73,9 @@ def test_tsc_accepts_the_page_scripts_and_the_sandbox_as_they_are():
 
 
 @pytest.mark.slow
-def test_tsc_rejects_wrong_arguments_to_wa_js_in_a_page_script(tmp_path):
+def test_tsc_rejects_wrong_arguments_to_wa_js_in_a_page_script_or_the_bridge(tmp_path):
     tree = copy_checked_tree(tmp_path)
-    connection, messages = tree / PAGE / "connection.js", tree / PAGE / "messages.js"
+    connection, messages, bridge = tree / PAGE / "connection.js", tree / PAGE / "messages.js", tree / BRIDGE
     wrong = {
         # the arguments swapped
         (connection, mutate(connection, "(phoneDigits, true)", "(true, phoneDigits)")),
@@ -82,10 +83,14 @@ def test_tsc_rejects_wrong_arguments_to_wa_js_in_a_page_script(tmp_path):
         (messages, mutate(messages, "list({ count: maxChats })", "list({ limit: maxChats })")),
         # a function outside the contract, though real wa-js has it
         (messages, mutate(messages, "WPP.chat.downloadMedia(msgId)", "WPP.chat.getMessageById(msgId)")),
+        # the bridge listening to an event name wa-js does not have
+        (bridge, mutate(bridge, "push('bridge.ready', null);", "wpp.on('chat.new_mesage', push);")),
     }
     result = tsc(tree / "tsconfig.json")
     assert result.returncode != 0
-    found = {(path, line) for path in (connection, messages) for line in rejected_lines(result, path.name)}
+    found = {
+        (path, line) for path in (connection, messages, bridge) for line in rejected_lines(result, path.name)
+    }
     assert wrong <= found, result.stdout
 
 

@@ -19,8 +19,11 @@ declare global {
 
   interface Window {
     WPP: PageWPP;
+    /** The contract's event names, set by the engine before the bridge runs. */
+    __yesappEvents?: string[];
     /** The bridge (bridge.js), installed before the page's own scripts. */
     __yesapp: {
+      drain(ack: { bridge: string | null; seq: number } | null, waitMs: number, done: (answer: any) => void): void;
       message(msg: unknown): BridgeMessage;
       pending(): number;
       /** The event names the bridge listens to on this page load. */
