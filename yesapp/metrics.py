@@ -156,42 +156,21 @@ class YesAppCollector(Collector):
         yield family
 
     def _engine_restarts(self) -> Iterator:
-        from sessions_app.models import SessionEvent
-
-        family = CounterMetricFamily(
+        yield _status_events_per_session(
             "yesapp_engine_restarts",
             "Browser restarts after a crash or hang, per session (status events with a browser problem).",
-            labels=["session_id"],
+            RESTART_REASON,
         )
-        rows = (
-            SessionEvent.objects.filter(reason__contains=RESTART_REASON)
-            .values("session_id")
-            .annotate(n=Count("pk"))
-            .order_by("session_id")
-        )
-        for row in rows:
-            family.add_metric([str(row["session_id"])], row["n"])
-        yield family
 
     def _contract_broken(self) -> Iterator:
         from sessions_app.engine.wpp_contract import CONTRACT_BROKEN_MARK
-        from sessions_app.models import SessionEvent
 
-        family = CounterMetricFamily(
+        yield _status_events_per_session(
             "yesapp_wajs_contract_broken",
             "Starts refused because the page lacked a wa-js function YesApp calls (WhatsApp Web changed: "
             "update wa-js), per session.",
-            labels=["session_id"],
+            CONTRACT_BROKEN_MARK,
         )
-        rows = (
-            SessionEvent.objects.filter(reason__contains=CONTRACT_BROKEN_MARK)
-            .values("session_id")
-            .annotate(n=Count("pk"))
-            .order_by("session_id")
-        )
-        for row in rows:
-            family.add_metric([str(row["session_id"])], row["n"])
-        yield family
 
     def _redis_metrics(self) -> Iterator:
         from sessions_app.engine.memory import browser_memory_all
@@ -251,6 +230,22 @@ class YesAppCollector(Collector):
 
 registry = CollectorRegistry(auto_describe=False)
 registry.register(YesAppCollector())
+
+
+def _status_events_per_session(name: str, documentation: str, reason_contains: str) -> CounterMetricFamily:
+    """A counter per session of the status changes whose reason contains `reason_contains`."""
+    from sessions_app.models import SessionEvent
+
+    family = CounterMetricFamily(name, documentation, labels=["session_id"])
+    rows = (
+        SessionEvent.objects.filter(reason__contains=reason_contains)
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .order_by("session_id")
+    )
+    for row in rows:
+        family.add_metric([str(row["session_id"])], row["n"])
+    return family
 
 
 def _authorized(request: HttpRequest) -> bool:
