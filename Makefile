@@ -8,6 +8,8 @@ PORT ?= 3000
 # The app reads PORT too (its printed URLs and the sandbox's internal URL follow it).
 export PORT
 WAJS := node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
+# TypeScript, pinned in package.json (devDependencies), installed with wa-js by the same `npm ci`.
+TSC := node_modules/.bin/tsc
 
 .PHONY: help install install-dev lock browser assets migrate bootstrap check-port static run serve test test-fast fuzz lint format bench clean
 
@@ -17,7 +19,7 @@ help:
 	@echo "make test       install and run the whole test suite with coverage"
 	@echo "make test-fast  only the tests that need no browser and no worker"
 	@echo "make fuzz       a long randomised fuzzing run of the whole API (FUZZ_EXAMPLES=500)"
-	@echo "make lint       ruff check + format check"
+	@echo "make lint       ruff check + format check, tsc on the page scripts and the sandbox"
 	@echo "make lock       re-pin requirements*.txt (with hashes) after editing requirements*.in"
 	@echo "make bench      run the benchmarks in bench/ (JSON to bench/results/)"
 
@@ -106,9 +108,13 @@ FUZZ_EXAMPLES ?= 500
 fuzz: install-dev
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(VENV)/bin/pytest yesapp/tests/test_fuzz.py --no-cov -p no:cacheprovider
 
-lint: install-dev
+# tsc judges the JavaScript the engine runs in the page and the sandbox's WPP by wa-js's own
+# declarations (tsconfig.json, static/sandbox/tsconfig.json; docs/UPGRADING_WAJS.md).
+lint: install-dev $(WAJS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(TSC) -p tsconfig.json
+	$(TSC) -p static/sandbox/tsconfig.json
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -27,6 +27,11 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/header", session_page.session_header, name="session-header"),
     path("sessions/<uuid:session_id>/link", session_page.session_link_panel, name="session-link"),
     path(
+        "sessions/<uuid:session_id>/diagnostics",
+        session_page.session_diagnostics_panel,
+        name="session-diagnostics",
+    ),
+    path(
         "sessions/<uuid:session_id>/pairing-code", session_page.session_pairing_code, name="session-pairing"
     ),
     path("sessions/<uuid:session_id>/actions/<str:action>", sessions.session_action, name="session-action"),

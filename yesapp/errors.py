@@ -77,6 +77,13 @@ class ServiceUnavailable(ServiceError):
     code = "service_unavailable"
 
 
+class GatewayTimeout(ServiceError):
+    """The engine took the request but the page did not answer in time (504)."""
+
+    status_code = 504
+    code = "engine_timeout"
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 

@@ -93,6 +93,7 @@ class YesAppCollector(Collector):
         yield from self._messages()
         yield from self._webhook_deliveries()
         yield from self._engine_restarts()
+        yield from self._contract_broken()
         yield from self._redis_metrics()
 
     def _sessions(self) -> Iterator:
@@ -155,22 +156,21 @@ class YesAppCollector(Collector):
         yield family
 
     def _engine_restarts(self) -> Iterator:
-        from sessions_app.models import SessionEvent
-
-        family = CounterMetricFamily(
+        yield _status_events_per_session(
             "yesapp_engine_restarts",
             "Browser restarts after a crash or hang, per session (status events with a browser problem).",
-            labels=["session_id"],
+            RESTART_REASON,
         )
-        rows = (
-            SessionEvent.objects.filter(reason__contains=RESTART_REASON)
-            .values("session_id")
-            .annotate(n=Count("pk"))
-            .order_by("session_id")
+
+    def _contract_broken(self) -> Iterator:
+        from sessions_app.engine.wpp_contract import CONTRACT_BROKEN_MARK
+
+        yield _status_events_per_session(
+            "yesapp_wajs_contract_broken",
+            "Starts refused because the page lacked a wa-js function YesApp calls (WhatsApp Web changed: "
+            "update wa-js), per session.",
+            CONTRACT_BROKEN_MARK,
         )
-        for row in rows:
-            family.add_metric([str(row["session_id"])], row["n"])
-        yield family
 
     def _redis_metrics(self) -> Iterator:
         from sessions_app.engine.memory import browser_memory_all
@@ -230,6 +230,22 @@ class YesAppCollector(Collector):
 
 registry = CollectorRegistry(auto_describe=False)
 registry.register(YesAppCollector())
+
+
+def _status_events_per_session(name: str, documentation: str, reason_contains: str) -> CounterMetricFamily:
+    """A counter per session of the status changes whose reason contains `reason_contains`."""
+    from sessions_app.models import SessionEvent
+
+    family = CounterMetricFamily(name, documentation, labels=["session_id"])
+    rows = (
+        SessionEvent.objects.filter(reason__contains=reason_contains)
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .order_by("session_id")
+    )
+    for row in rows:
+        family.add_metric([str(row["session_id"])], row["n"])
+    return family
 
 
 def _authorized(request: HttpRequest) -> bool:

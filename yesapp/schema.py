@@ -75,6 +75,12 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
         {"limit": 20.0, "burst": 40, "retry_after": 1},
     ),
     503: ("A dependency is down", "service_unavailable", "Redis does not answer.", {}),
+    504: (
+        "The page did not answer in time",
+        "engine_timeout",
+        "The page did not answer the diagnostics in time; the browser is restarted if it hangs.",
+        {"status": "connected"},
+    ),
     507: (
         "Storage quota full",
         "media_quota_exceeded",

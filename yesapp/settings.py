@@ -362,6 +362,8 @@ ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
 # How long the API waits for the engine's answer to logout or pairing-code before answering
 # 202 with a state to poll, so a slow browser never holds a web thread for long.
 ENGINE_COMMAND_WAIT = env.float("ENGINE_COMMAND_WAIT", default=2.0)
+# How long the diagnostics report waits for the page to answer (then 504).
+ENGINE_DIAGNOSTICS_TIMEOUT = env.int("ENGINE_DIAGNOSTICS_TIMEOUT", default=10)
 # Keep ChromeDriver's and Chromium's logs in DATA_DIR/sessions/<id>/chromedriver.log.
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
 # How often an engine node renews leases and looks for sessions to take over, in seconds.

@@ -15,6 +15,7 @@ from dashboard.views.failed_events import failed_events_context
 from dashboard.views.messages import message_log_context
 from dashboard.views.sessions import viewer_actions
 from sessions_app import services
+from sessions_app.diagnostics import session_diagnose
 from sessions_app.engine.memory import browser_memory_of
 from sessions_app.models import Session, SessionStatus
 from sessions_app.qr import qr_data_url
@@ -110,3 +111,16 @@ def session_pairing_code(request: HttpRequest, session_id) -> HttpResponse:
     return reply(
         request, ok=True, message=f"Pairing code: {code}. Type it on the phone.", redirect_to=here, code=code
     )
+
+
+@require_GET
+@viewer_required
+def session_diagnostics_panel(request: HttpRequest, session_id) -> HttpResponse:
+    """The diagnostics report (sessions_app/diagnostics.py) as a panel; loaded after the page, so
+    a slow page never delays the session page itself."""
+    session = session_for_viewer(request, session_id)
+    try:
+        context = {"session": session, "report": session_diagnose(session=session)}
+    except ServiceError as exc:
+        context = {"session": session, "problem": exc.message}
+    return render(request, "partials/diagnostics_panel.html", context)

@@ -15,6 +15,11 @@ urlpatterns = [
         views.SessionPairingCodeApi.as_view(),
         name="session-pairing",
     ),
+    path(
+        "sessions/<uuid:session_id>/diagnostics",
+        views.SessionDiagnosticsApi.as_view(),
+        name="session-diagnostics",
+    ),
     path("sessions/<uuid:session_id>/events", views.SessionEventsApi.as_view(), name="session-events"),
     path(
         "sessions/<uuid:session_id>/failed-events",

@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import renderers, status
+from rest_framework import renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +19,7 @@ from sessions_app.api.serializers import (
     SessionEventOutputSerializer,
     SessionOutputSerializer,
 )
+from sessions_app.diagnostics import session_diagnose
 from sessions_app.models import SessionStatus
 from sessions_app.qr import qr_data_url, qr_png
 from sessions_app.quarantine import failed_event_retry
@@ -335,6 +336,58 @@ class SessionPairingCodeApi(APIView):
             status=status.HTTP_200_OK if ready else status.HTTP_202_ACCEPTED,
             headers={} if ready else {"Location": f"/api/v1/sessions/{session.pk}"},
         )
+
+
+class SessionDiagnosticsApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class CheckSerializer(serializers.Serializer):
+            name = serializers.CharField()
+            ok = serializers.BooleanField(allow_null=True, help_text="null: nothing to judge yet.")
+            value = serializers.JSONField(allow_null=True)
+            verdict = serializers.CharField()
+
+        sessionId = serializers.UUIDField()
+        status = serializers.CharField()
+        checkedAt = serializers.DateTimeField()
+        wajsVersion = serializers.CharField()
+        whatsappVersion = serializers.CharField()
+        healthy = serializers.BooleanField()
+        checks = CheckSerializer(many=True)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="sessions_diagnostics",
+        summary="Diagnose a running session",
+        description=(
+            "Asks the session's page right now: wa-js and WhatsApp Web versions, whether every wa-js "
+            "function and event YesApp relies on is there; adds the last event received, browser "
+            "memory and the last errors, each with a plain verdict. Attach it to a bug report. "
+            "409 unless an engine node runs the session; 504 if the page does not answer within "
+            "ENGINE_DIAGNOSTICS_TIMEOUT."
+        ),
+        responses={200: OutputSerializer, **error_responses(404, 409, 503, 504)},
+        examples=[
+            OpenApiExample(
+                "Healthy",
+                response_only=True,
+                value={
+                    "sessionId": "5f0c6f1e-3d7a-4c1b-9a63-2f4f2d0c8b11",
+                    "status": "connected",
+                    "checkedAt": "2026-12-01T01:20:00Z",
+                    "wajsVersion": "4.6.0",
+                    "whatsappVersion": "2.3000.1017",
+                    "healthy": True,
+                    "checks": [
+                        {"name": "contract functions", "ok": True, "value": 18, "verdict": "all 18 present"},
+                        {"name": "browser memory", "ok": True, "value": 301989888, "verdict": "288 MB"},
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request, session_id):
+        session = session_get_for_key(key=request.auth, session_id=session_id)
+        return Response(self.OutputSerializer(session_diagnose(session=session)).data)
 
 
 class SessionEventsApi(APIView):

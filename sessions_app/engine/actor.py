@@ -96,6 +96,7 @@ class SessionActor(ActorRecovery):
         self._catch_up_due = False
         self._dropped_seen = 0
         self._last_failed_check = 0.0
+        self.last_event: tuple[str, float] | None = None  # (name, unix time): for diagnostics
         self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
 
     # --- called from other threads --------------------------------------------------------
@@ -217,6 +218,8 @@ class SessionActor(ActorRecovery):
         for event in events:
             self._handle_isolated(engine, event)
             engine.acknowledge(event.seq)
+        if events:
+            self.last_event = (events[-1].name, time.time())
 
     def _handle_isolated(self, engine: Engine, event: PageEvent) -> None:
         """Stores the event, or quarantines it with the error it raised."""
@@ -449,6 +452,13 @@ class SessionActor(ActorRecovery):
             return {"ok": True}
         if command.name == "pairing_code":
             return {"code": engine.pairing_code(command.args["phone"])}
+        if command.name == "diagnostics":
+            name, at = self.last_event or ("", 0.0)
+            return {
+                "page": engine.diagnose(),
+                "lastEvent": {"name": name, "at": at},
+                "restarts": self.restarts,
+            }
         return {"error": f"unknown command {command.name}", "code": "unknown_command"}
 
     def _finish(self) -> None:

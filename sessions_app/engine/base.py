@@ -121,6 +121,11 @@ class Engine(abc.ABC):
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
 
+    def diagnose(self) -> dict:
+        """What the page reports about itself (versions, missing contract functions); an
+        engine without a page has nothing to say."""
+        return {}
+
     @abc.abstractmethod
     def memory_pids(self) -> list[int]:
         """Process ids of the browser's process tree, for memory figures."""

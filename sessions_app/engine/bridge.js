@@ -7,6 +7,11 @@
 // Acknowledge after commit: each event carries a sequence number and stays queued until a
 // later drain acknowledges it (the engine passes the last sequence it stored). A worker or
 // a drain answer lost between the two gets the same events again; storage is idempotent.
+//
+// tsc checks it (tsconfig.json, `make lint`). Payloads are typed `any` on purpose: the bridge
+// reads them defensively (the sandbox's page-events feed it hostile ones), never trusting
+// wa-js's declared shapes at run time.
+// @ts-check
 (function () {
   'use strict';
   if (window.__yesapp) return;
@@ -17,22 +22,30 @@
   const MAX_QUEUED = 10000;
   // Events handed over per drain: one WebDriver answer stays small, the actor gets back soon.
   const MAX_BATCH = 200;
+  /** @typedef {{seq: number, name: string, data: unknown, at: number}} QueuedEvent */
+  /** @type {QueuedEvent[]} */
   const queue = [];
   let seq = 0;
   // Sequences restart with each page load; an acknowledgement names the load it is for, so
   // one meant for the page before a reload never forgets this page's events.
   const bridgeId = Date.now().toString(36) + Math.random().toString(36).slice(2);
   let dropped = 0;
+  /** @type {(() => void) | null} */
   let waiter = null;
 
   // A Wid or MsgKey is a string or an object with a string `_serialized` (its toString);
   // anything else is no id at all, and the engine quarantines the event instead of guessing.
+  /**
+   * @param {any} value
+   * @returns {string | null}
+   */
   function wid(value) {
     if (typeof value === 'string') return value;
     if (value && typeof value === 'object' && typeof value._serialized === 'string') return value._serialized;
     return null;
   }
 
+  /** @param {any} key */
   function msgKey(key) {
     const serialized = wid(key);
     if (serialized === null) return null;
@@ -46,6 +59,10 @@
   }
 
   // wa-js hands over Backbone models; only plain JSON may cross to Python.
+  /**
+   * @param {any} msg
+   * @returns {BridgeMessage}
+   */
   function message(msg) {
     if (!msg || typeof msg !== 'object') throw new TypeError('the message is not an object');
     const type = msg.type || 'chat';
@@ -68,6 +85,10 @@
     };
   }
 
+  /**
+   * @param {string} name
+   * @param {ArrayLike<any>} args
+   */
   function serialize(name, args) {
     const data = args[0];
     switch (name) {
@@ -91,6 +112,7 @@
   }
 
   // What the engine quarantines when an event cannot be read: a JSON copy, cut at 64 KB.
+  /** @param {unknown} value */
   function rawCopy(value) {
     try {
       const text = JSON.stringify(value === undefined ? null : value);
@@ -100,6 +122,10 @@
     }
   }
 
+  /**
+   * @param {string} name
+   * @param {unknown} data
+   */
   function push(name, data) {
     seq += 1;
     queue.push({ seq: seq, name: name, data: data, at: Date.now() });
@@ -114,13 +140,19 @@
     }
   }
 
+  /** @type {import('./page/wpp-contract').ContractEventName[]} */
+  const subscribed = [];
+
   function subscribe() {
     const wpp = window.WPP;
     if (!wpp || typeof wpp.on !== 'function') {
       setTimeout(subscribe, 50);
       return;
     }
-    (window.__yesappEvents || []).forEach(function (name) {
+    // The contract's event names, from Python (wpp_contract.json).
+    const names = /** @type {import('./page/wpp-contract').ContractEventName[]} */ (window.__yesappEvents || []);
+    names.forEach(function (name) {
+      subscribed.push(name);
       wpp.on(name, function () {
         try {
           push(name, serialize(name, arguments));
@@ -132,6 +164,7 @@
     push('bridge.ready', null);
   }
 
+  /** @param {{bridge: string | null, seq: number} | null} ack */
   function acknowledge(ack) {
     if (!ack || ack.bridge !== bridgeId) return;
     let stored = 0;
@@ -142,6 +175,11 @@
   window.__yesapp = {
     // Forgets the events up to `ack` ({bridge, seq}: what the engine stored), then resolves
     // `done` with the oldest MAX_BATCH still queued, as soon as there are any, or after `waitMs`.
+    /**
+     * @param {{bridge: string | null, seq: number} | null} ack
+     * @param {number} waitMs
+     * @param {(answer: {bridge: string, events: QueuedEvent[], dropped: number}) => void} done
+     */
     drain: function (ack, waitMs, done) {
       acknowledge(ack);
       const flush = function () {
@@ -161,6 +199,10 @@
     },
     pending: function () {
       return queue.length;
+    },
+    // For the diagnostics report: which events this page load listens to.
+    subscribed: function () {
+      return subscribed.slice();
     },
     // The same plain-JSON message shape as chat.new_message, for catching up on chats.
     message: message,

@@ -35,6 +35,7 @@ from sessions_app.engine.base import (
     PageEvent,
     SendResult,
 )
+from sessions_app.engine.page_scripts import page_script
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ class ChromiumEngine(Engine):
             self._install_scripts()
             self.driver.get(self.page_url)
             self._wait_for_wpp()
+            self._check_contract()
         except EngineError:
             self.stop()
             raise
@@ -264,6 +266,33 @@ class ChromiumEngine(Engine):
             f"WPP.isReady never became true on {self._page_name()} within {settings.ENGINE_START_TIMEOUT}s "
             "(a WhatsApp Web update may have broken wa-js).",
             step="wait for WPP.isReady",
+        )
+
+    def _check_contract(self) -> None:
+        """Refuses a page that lacks a function we call: one clear, permanent reason
+        (WhatsApp Web changed under wa-js) instead of every message failing on its own."""
+        missing = self._call_page(
+            "check wa-js contract", "diagnostics", "missingFunctions", list(wpp_contract.FUNCTIONS)
+        )
+        if missing:
+            version = self._call(
+                "read versions", "return (window.Debug && window.Debug.VERSION) || ''", is_async=False
+            )
+            raise EngineError(
+                wpp_contract.contract_broken_message(str(version or ""), list(missing)),
+                permanent=True,
+                step="check wa-js contract",
+            )
+
+    def diagnose(self) -> dict:
+        """Versions and the contract as the page has them right now (diagnostics report)."""
+        return self._call_page(
+            "diagnostics",
+            "diagnostics",
+            "diagnose",
+            list(wpp_contract.FUNCTIONS),
+            list(wpp_contract.EVENTS),
+            timeout=settings.ENGINE_DIAGNOSTICS_TIMEOUT,
         )
 
     def stop(self) -> None:
@@ -326,15 +355,9 @@ class ChromiumEngine(Engine):
             self._broken = True
             raise EngineCrashed(f"{step}: no answer from the browser ({_short(exc)})", step=step) from exc
 
-    def _call_wpp(self, step: str, body: str, *args):
-        """Runs `body` (an async JS function body using `args`) and unwraps {ok, value|error}."""
-        script = (
-            "const done = arguments[arguments.length - 1];"
-            "const args = Array.prototype.slice.call(arguments, 0, -1);"
-            f"(async () => {{ {body} }})().then(v => done({{ok: true, value: v === undefined ? null : v}}),"
-            " e => done({ok: false, error: String((e && (e.message || e.code)) || e)}));"
-        )
-        answer = self._call(step, script, *args)
+    def _call_page(self, step: str, file: str, function: str, *args, timeout: float | None = None):
+        """Runs `function` of page/<file>.js with `args` and unwraps its {ok, value|error}."""
+        answer = self._call(step, page_script(file, function), *args, timeout=timeout)
         if not isinstance(answer, dict):
             raise EngineError(f"{step}: unexpected answer from the page", step=step)
         if not answer.get("ok"):
@@ -350,19 +373,7 @@ class ChromiumEngine(Engine):
             return False
 
     def state(self) -> ConnectionState:
-        value = self._call_wpp(
-            "read state",
-            """
-            const c = WPP.conn;
-            const authenticated = !!(c.isAuthenticated() || c.isRegistered());
-            const stream = c.getStreamData() || {};
-            const me = c.getMyUserId();
-            const code = authenticated ? null : await c.getAuthCode();
-            return {authenticated, mode: String(stream.mode || ''),
-                    myId: me ? (me._serialized || String(me)) : '',
-                    qr: code ? (code.fullCode || '') : ''};
-            """,
-        )
+        value = self._call_page("read state", "connection", "readState")
         return ConnectionState(
             is_authenticated=value["authenticated"],
             stream_mode=value["mode"],
@@ -397,51 +408,25 @@ class ChromiumEngine(Engine):
         self._acked_seq = max(self._acked_seq, seq)
 
     def recent_messages(self, *, since: float, max_chats: int, per_chat: int) -> list[dict]:
-        messages = self._call_wpp(
-            "catch up",
-            """
-            const [since, maxChats, perChat] = args;
-            const found = [];
-            for (const chat of await WPP.chat.list({count: maxChats})) {
-              if ((chat.t || 0) < since) continue;
-              for (const msg of await WPP.chat.getMessages(chat.id, {count: perChat})) {
-                if ((msg.t || 0) >= since) found.push(window.__yesapp.message(msg));
-              }
-            }
-            return found;
-            """,
-            since,
-            max_chats,
-            per_chat,
-        )
+        messages = self._call_page("catch up", "messages", "catchUp", since, max_chats, per_chat)
         if not isinstance(messages, list):
             raise EngineError("catch up: the page returned no list", step="catch up")
         return sorted((m for m in messages if isinstance(m, dict)), key=lambda m: m.get("t") or 0)
 
     def refresh_qr(self) -> None:
-        self._call_wpp("refresh QR", "await WPP.conn.refreshQR();")
+        self._call_page("refresh QR", "connection", "refreshQr")
 
     def logout(self) -> None:
-        self._call_wpp("logout", "return await WPP.conn.logout();")
+        self._call_page("logout", "connection", "logout")
 
     def pairing_code(self, phone_digits: str) -> str:
-        return self._call_wpp(
-            "pairing code",
-            "return await WPP.conn.genLinkDeviceCodeForPhoneNumber(args[0], true);",
-            phone_digits,
-        )
+        return self._call_page("pairing code", "connection", "pairingCode", phone_digits)
 
     def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
         options = {"waitForAck": True}
         if quoted_id:
             options["quotedMsg"] = quoted_id
-        return self._send(
-            "send text",
-            "return await WPP.chat.sendTextMessage(args[0], args[1], args[2]);",
-            chat_id,
-            text,
-            options,
-        )
+        return self._send("send text", "sendText", chat_id, text, options)
 
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
         data_url = f"data:{media.mimetype};base64,{base64.b64encode(media.data).decode()}"
@@ -453,34 +438,16 @@ class ChromiumEngine(Engine):
             "waitForAck": True,
             **media.extra,
         }
-        return self._send(
-            "send media",
-            "return await WPP.chat.sendFileMessage(args[0], args[1], args[2]);",
-            chat_id,
-            data_url,
-            options,
-        )
+        return self._send("send media", "sendMedia", chat_id, data_url, options)
 
-    def _send(self, step: str, body: str, *args) -> SendResult:
-        value = self._call_wpp(
-            step,
-            body.replace("return await", "const r = await", 1)
-            + " const res = r.sendMsgResult ? await r.sendMsgResult : null;"
-            " const id = r.id && (r.id._serialized || String(r.id));"
-            " return {id, ack: r.ack || 0,"
-            " result: res && res.messageSendResult ? String(res.messageSendResult) : ''};",
-            *args,
-        )
+    def _send(self, step: str, function: str, *args) -> SendResult:
+        value = self._call_page(step, "messages", function, *args)
         result = value.get("result", "")
         error = "" if result in ("", "OK") else result
         return SendResult(wa_id=value.get("id") or "", ack=value.get("ack", 0), error=error)
 
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
-        data_url = self._call_wpp(
-            "download media",
-            "const blob = await WPP.chat.downloadMedia(args[0]); return await WPP.util.blobToBase64(blob);",
-            wa_id,
-        )
+        data_url = self._call_page("download media", "messages", "downloadMedia", wa_id)
         header, _, payload = (data_url or "").partition(",")
         if not header.startswith("data:") or ";base64" not in header:
             raise EngineError("download media: the page returned no data URL", step="download media")

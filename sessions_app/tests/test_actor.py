@@ -51,3 +51,42 @@ def test_an_idle_session_drains_less_often_and_a_nudge_makes_it_prompt_again(tra
     finally:
         actor.request_stop("shutdown")
         actor.thread.join(10)
+
+
+class ContractBrokenEngine(RecordingEngine):
+    """A page that lacks a contract function: what ChromiumEngine.start raises then."""
+
+    def start(self):
+        from sessions_app.engine.base import EngineError
+        from sessions_app.engine.wpp_contract import contract_broken_message
+
+        self.starts = getattr(self, "starts", 0) + 1
+        raise EngineError(
+            contract_broken_message("2.3000.1017", ["chat.sendTextMessage"]),
+            permanent=True,
+            step="check wa-js contract",
+        )
+
+
+def test_a_page_lacking_a_contract_function_fails_the_session_once_with_the_reason(transactional_db):
+    session = Session.objects.create(
+        name="broken", status=SessionStatus.STOPPED, desired_state=DesiredState.RUNNING
+    )
+    engines: list[ContractBrokenEngine] = []
+
+    def factory(session):
+        engines.append(ContractBrokenEngine())
+        return engines[-1]
+
+    actor = SessionActor(session_id=session.pk, node="test-node", engine_factory=factory)
+    actor.start()
+    actor.thread.join(30)
+    assert not actor.is_alive()  # no restart loop: the same page would lack it again
+    session.refresh_from_db()
+    expected = (
+        "WhatsApp Web 2.3000.1017 lacks WPP.chat.sendTextMessage: update wa-js (docs/UPGRADING_WAJS.md)"
+    )
+    assert session.status == SessionStatus.FAILED
+    assert session.last_error == expected
+    assert session.events.order_by("-created_at").first().reason == expected
+    assert len(engines) == 1

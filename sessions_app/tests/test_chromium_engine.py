@@ -1,6 +1,7 @@
 """The Selenium engine in real headless Chromium: wa-js injection, the bridge, bounded waits,
 stale profile locks. The full session flow on the sandbox is in test_engine_flow.py."""
 
+import contextlib
 import http.server
 import os
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,22 +25,32 @@ BLANK_PAGE = b"""<!doctype html><html><head><title>blank</title>
 </head><body>blank</body></html>"""
 
 
-@pytest.fixture(scope="module")
-def blank_page_url():
+@contextlib.contextmanager
+def serving(page: bytes) -> Iterator[str]:
+    """A local server answering every GET with `page`; yields its URL."""
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.end_headers()
-            self.wfile.write(BLANK_PAGE)
+            self.wfile.write(page)
 
         def log_message(self, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def blank_page_url():
+    with serving(BLANK_PAGE) as url:
+        yield url
 
 
 @pytest.fixture
@@ -234,3 +246,30 @@ def test_an_orphaned_browser_holding_the_profile_is_cleared(tmp_path, settings):
         orphan.wait(10)  # it was killed
     finally:
         orphan.kill()
+
+
+def fake_wpp_page(functions) -> bytes:
+    """A page whose WPP has only `functions` (dotted names), as if WhatsApp Web dropped the rest."""
+    script = ["window.Debug = {VERSION: '2.3000.1017'};", "window.WPP = {isReady: true};"]
+    for name in functions:
+        parts = name.split(".")
+        for depth in range(1, len(parts)):
+            path = ".".join(parts[:depth])
+            script.append(f"WPP.{path} = WPP.{path} || {{}};")
+        script.append(f"WPP.{name} = function () {{ return Promise.resolve(null); }};")
+    return ("<!doctype html><html><head><script>" + "\n".join(script) + "</script></head></html>").encode()
+
+
+def test_a_page_lacking_a_contract_function_refuses_to_start_with_the_version_and_the_name(engine_factory):
+    from sessions_app.engine import wpp_contract
+
+    page = fake_wpp_page([name for name in wpp_contract.FUNCTIONS if name != "chat.sendTextMessage"])
+    with serving(page) as url:
+        engine = engine_factory(url, inject_wajs=False)
+        with pytest.raises(EngineError) as caught:
+            engine.start()
+    assert caught.value.permanent
+    assert str(caught.value) == (
+        "WhatsApp Web 2.3000.1017 lacks WPP.chat.sendTextMessage: update wa-js (docs/UPGRADING_WAJS.md)"
+    )
+    assert engine.driver is None  # the browser was closed, not left running

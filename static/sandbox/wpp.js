@@ -3,8 +3,19 @@
 // names, arguments and payload shapes of wa-js 4.6.0, and talks to the app (sandbox/views.py)
 // through short polls instead of WhatsApp's servers. No framework and no network beyond
 // this app: the page must work on a machine without internet.
+//
+// tsc checks it (static/sandbox/tsconfig.json, `make lint`): the WPP object must satisfy `Pick`
+// of wa-js's own namespaces for exactly the contract's functions (PageWPP), and every event is
+// emitted with wa-js's declared payload type. The few casts below are where the sandbox builds
+// WhatsApp's models (Wid, MsgKey, MsgModel) as plain objects with just the fields wa-js reads.
+// @ts-check
 (function () {
   'use strict';
+  /** @typedef {import('@wppconnect/wa-js').whatsapp.Wid} Wid */
+  /** @typedef {import('@wppconnect/wa-js').whatsapp.MsgKey} MsgKey */
+  /** @typedef {import('@wppconnect/wa-js').whatsapp.MsgModel} MsgModel */
+  /** @typedef {import('@wppconnect/wa-js').chat.SendMessageReturn} SendMessageReturn */
+  /** @typedef {import('../../sessions_app/engine/page/wpp-contract').ContractEvents} ContractEvents */
 
   var config = JSON.parse(document.getElementById('sandbox-config').textContent);
   var base = '/sandbox/web/' + config.sessionId + '/';
@@ -45,7 +56,18 @@
     return WPP;
   }
 
+  /**
+   * A contract event with its payload as wa-js declares it.
+   * @template {keyof ContractEvents} K
+   * @param {K} name
+   * @param {ContractEvents[K]} payload
+   */
   function emit(name, payload) {
+    emitRaw(name, payload);
+  }
+
+  // Any event, any payload: for the sandbox API's page-events (odd payloads are the point).
+  function emitRaw(name, payload) {
     (listeners[name] || []).slice().forEach(function (listener) {
       try {
         listener(payload);
@@ -59,7 +81,7 @@
   // --- wa-js value shapes ---------------------------------------------------------------------
   // wa-js errors are Errors with a `code` (WPPError), plus extra fields.
   function wppError(code, message, extra) {
-    var err = new Error(message || code);
+    var err = /** @type {Error & {[field: string]: any}} */ (new Error(message || code));
     err.code = code;
     Object.keys(extra || {}).forEach(function (key) { err[key] = extra[key]; });
     return err;
@@ -71,6 +93,7 @@
 
   // A Wid: enumerable {server, user, _serialized} like WhatsApp's, so JSON keeps those fields,
   // and its methods hidden so they don't end up in JSON.
+  /** @returns {Wid} */
   function wid(serialized) {
     if (!serialized) return undefined;
     var at = serialized.indexOf('@');
@@ -80,16 +103,18 @@
     hidden(obj, 'isUser', function () { return obj.server === 'c.us'; });
     hidden(obj, 'isGroup', function () { return obj.server === 'g.us'; });
     hidden(obj, 'isLid', function () { return obj.server === 'lid'; });
-    return obj;
+    return /** @type {Wid} */ (/** @type {unknown} */ (obj));
   }
 
+  /** @returns {MsgKey} */
   function msgKey(key) {
     var obj = { fromMe: key.fromMe, remote: wid(key.remote), id: key.id, _serialized: key._serialized };
     hidden(obj, 'toString', function () { return key._serialized; });
-    return obj;
+    return /** @type {MsgKey} */ (/** @type {unknown} */ (obj));
   }
 
   // The server sends Wids as strings; a MsgModel carries Wid objects.
+  /** @returns {MsgModel} */
   function msgModel(data) {
     var msg = Object.assign({}, data, {
       id: msgKey(data.id),
@@ -98,9 +123,10 @@
       author: wid(data.author),
     });
     Object.keys(msg).forEach(function (key) { if (msg[key] === null) delete msg[key]; });
-    return msg;
+    return /** @type {MsgModel} */ (/** @type {unknown} */ (msg));
   }
 
+  /** @returns {ContractEvents['chat.msg_ack_change']} */
   function ackPayload(data) {
     var payload = { ack: data.ack, chat: wid(data.chat), ids: data.ids.map(msgKey) };
     if (data.sender) payload.sender = wid(data.sender);
@@ -182,9 +208,11 @@
   function call(method, path, body, timeoutMs) {
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 15000);
+    /** @type {Record<string, string>} */
     var headers = {};
     headers[config.deviceHeader] = state.loggedIn ? state.deviceToken : '';
     headers[config.linkRefsHeader] = linkRefs();
+    /** @type {RequestInit} */
     var init = { method: method, headers: headers, signal: controller.signal, cache: 'no-store' };
     if (body instanceof FormData) {
       init.body = body;
@@ -227,7 +255,7 @@
     // wa-js fires conn.main_ready once per page load, on the first MAIN *or* QR mode.
     if (!state.mainReadyFired && (mode === 'MAIN' || mode === 'QR')) {
       state.mainReadyFired = true;
-      emit('conn.main_ready');
+      emit('conn.main_ready', undefined);
     }
   }
 
@@ -252,7 +280,7 @@
         state.idle = true;
         render();
         callJson('POST', 'qr', { idle: true }).catch(function () {});
-        emit('conn.qrcode_idle');
+        emit('conn.qrcode_idle', undefined);
         return;
       }
       state.qrRefreshes += 1;
@@ -280,7 +308,7 @@
     state.idle = false;
     render();
     emit('conn.auth_code_change', null);
-    emit('conn.authenticated');
+    emit('conn.authenticated', undefined);
     syncThenMain();
   }
 
@@ -296,7 +324,7 @@
     state.loggedIn = false;
     state.me = null;
     render();
-    emit('conn.logout');
+    emit('conn.logout', undefined);
     return showQr().catch(function (err) { console.error('no QR after logout', err); });
   }
 
@@ -304,7 +332,7 @@
   function dispatch(event) {
     if (event.raw) {
       logLine('⚙ ' + event.name);
-      emit(event.name, event.data); // exactly as given: odd payloads are the point
+      emitRaw(event.name, event.data); // exactly as given: odd payloads are the point
     } else if (event.name === 'chat.new_message') {
       var msg = msgModel(event.data);
       logLine('← ' + (msg.notifyName || msg.from.user) + ': ' + describe(msg));
@@ -376,7 +404,7 @@
       if (state.deviceToken) {
         // Unlinked while the browser was closed: WhatsApp tells the device it is logged out.
         forgetToken();
-        emit('conn.logout');
+        emit('conn.logout', undefined);
       }
       return showQr();
     }).then(pollLoop, function (err) {
@@ -405,22 +433,34 @@
     logLine('→ ' + msg.to.user + ': ' + describe(msg));
     emit('chat.new_message', Object.assign({}, msg, { ack: 0 }));
     emit('chat.msg_ack_change', { ack: 1, chat: wid(to), ids: [msgKey(data.msg.id)] });
-    var result = { id: id, ack: 1 };
+    /** @type {SendMessageReturn} */
+    var result = { id: id, ack: 1, sendMsgResult: options.waitForAck ? sendVerdict('OK', msg.t) : null };
     if (withFromTo) {
       result.from = msg.from._serialized;
       result.to = to;
     }
-    result.sendMsgResult = options.waitForAck ? { messageSendResult: 'OK', t: msg.t } : null;
     return result;
   }
 
+  /**
+   * WhatsApp's verdict on a send (wa-js's SendMsgResultObject): one of its enum's values.
+   * @param {`${import('@wppconnect/wa-js').whatsapp.enums.SendMsgResult}`} verdict
+   * @param {number} [t]
+   * @returns {import('@wppconnect/wa-js').whatsapp.SendMsgResultObject}
+   */
+  function sendVerdict(verdict, t) {
+    var result = { messageSendResult: verdict, t: t };
+    return /** @type {import('@wppconnect/wa-js').whatsapp.SendMsgResultObject} */ (/** @type {unknown} */ (result));
+  }
+
+  /** @returns {SendMessageReturn} */
   function failedSend(err, options, to) {
     // WhatsApp reports an undeliverable message in the send result, not as an exception.
     if (err.code !== 'invalid_recipient') throw err;
     return {
       id: 'true_' + to + '_' + localKey(),
       ack: -1,
-      sendMsgResult: options.waitForAck ? { messageSendResult: 'ERROR_UNKNOWN' } : null,
+      sendMsgResult: options.waitForAck ? sendVerdict('ERROR_UNKNOWN') : null,
     };
   }
 
@@ -585,11 +625,12 @@
     });
   }
 
+  /** @satisfies {SandboxWPP} */
   var WPP = {
     version: '4.6.0-yesapp-sandbox',
-    isInjected: false,
-    isReady: false,
-    isFullReady: false,
+    isInjected: /** @type {boolean} */ (false),
+    isReady: /** @type {boolean} */ (false),
+    isFullReady: /** @type {boolean} */ (false),
     on: on,
     off: off,
     conn: {
@@ -669,7 +710,7 @@
   function render() {
     var status = document.getElementById('status');
     if (!status) return;
-    var qr = document.getElementById('qr');
+    var qr = /** @type {HTMLImageElement} */ (document.getElementById('qr'));
     var reload = document.getElementById('qr-reload');
     var pairing = document.getElementById('pairing');
     var hint = document.getElementById('hint');

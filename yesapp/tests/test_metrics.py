@@ -213,3 +213,24 @@ def test_metrics_still_count_the_database_when_redis_is_down(metrics_on):
     assert samples[("yesapp_redis_up", ())] == 0
     assert samples[("yesapp_sessions", (("status", "connected"),))] == 1
     assert not any(name.startswith("yesapp_webhook_attempt") for name, _ in samples)
+
+
+def test_a_page_lacking_a_wa_js_function_is_counted_per_session(metrics_on):
+    from sessions_app.engine.wpp_contract import contract_broken_message
+
+    broken, calm = _session("broken"), _session("calm")
+    SessionEvent.objects.create(
+        session=broken,
+        from_status=SessionStatus.STARTING,
+        to_status=SessionStatus.FAILED,
+        reason=contract_broken_message("2.3000.1017", ["chat.sendTextMessage"]),
+    )
+    SessionEvent.objects.create(
+        session=calm,
+        from_status=SessionStatus.QR,
+        to_status=SessionStatus.CONNECTED,
+        reason="linked and ready",
+    )
+    samples = scrape()
+    assert samples[("yesapp_wajs_contract_broken_total", (("session_id", str(broken.id)),))] == 1
+    assert ("yesapp_wajs_contract_broken_total", (("session_id", str(calm.id)),)) not in samples

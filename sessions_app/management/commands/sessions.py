@@ -1,8 +1,9 @@
-"""`manage.py sessions list|start|stop|restart [NAME_OR_ID]`: sessions for operators."""
+"""`manage.py sessions list|start|stop|restart|doctor [NAME_OR_ID]`: sessions for operators."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from sessions_app import services
+from sessions_app.diagnostics import session_diagnose
 from sessions_app.models import Session
 from sessions_app.selectors import session_get_by_name_or_id
 from yesapp.errors import ServiceError
@@ -16,10 +17,10 @@ def find_session(ref: str) -> Session:
 
 
 class Command(BaseCommand):
-    help = "Lists sessions with their status, or starts, stops or restarts one."
+    help = "Lists sessions with their status, or starts, stops, restarts or diagnoses one."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["list", "start", "stop", "restart"])
+        parser.add_argument("action", choices=["list", "start", "stop", "restart", "doctor"])
         parser.add_argument("session", nargs="?", help="Session name or id (not for list).")
 
     def handle(self, *args, action: str, session: str | None, **options):
@@ -37,8 +38,27 @@ class Command(BaseCommand):
         if not session:
             raise CommandError(f"Which session? `manage.py sessions {action} NAME`")
         target = find_session(session)
+        if action == "doctor":
+            return self.doctor(target)
         try:
             result = getattr(services, f"session_{action}")(session=target)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{result.name}: {result.status} (wanted: {result.desired_state})")
+
+    def doctor(self, session: Session) -> None:
+        """The diagnostics report as text; exits non-zero when a check fails."""
+        try:
+            report = session_diagnose(session=session)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(
+            f"{session.name} ({report['status']}), checked {report['checkedAt']:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        marks = {True: "ok  ", False: "FAIL", None: "--  "}
+        for check in report["checks"]:
+            self.stdout.write(f"  {marks[check['ok']]} {check['name']:20} {check['verdict']}")
+        if not report["healthy"]:
+            raise CommandError(
+                "Some checks failed (above); see docs/UPGRADING_WAJS.md and docs/REAL_PHONE.md."
+            )

@@ -1,0 +1,37 @@
+"""The JavaScript the engine runs in the page, loaded by name from page/*.js.
+
+Each file holds `async function`s with JSDoc types from @wppconnect/wa-js's declarations, which
+tsc checks in `make lint` (tsconfig.json); Python never carries JavaScript in strings."""
+
+import re
+from functools import cache
+from pathlib import Path
+
+PAGE_DIR = Path(__file__).parent / "page"
+
+# Runs after the file's functions are declared: calls one with the Python arguments and answers
+# {ok, value} or {ok: false, error} through execute_async_script's callback.
+_CALL = (
+    "\n;(function (done, args) {{"
+    " {function}.apply(null, args).then("
+    " function (v) {{ done({{ok: true, value: v === undefined ? null : v}}); }},"
+    " function (e) {{ done({{ok: false, error: String((e && (e.message || e.code)) || e)}}); }});"
+    " }})(arguments[arguments.length - 1], Array.prototype.slice.call(arguments, 0, -1));"
+)
+
+
+class PageScriptMissing(LookupError):
+    pass
+
+
+@cache
+def page_script(file: str, function: str) -> str:
+    """The script that runs `function` of page/<file>.js (raises PageScriptMissing if absent)."""
+    path = PAGE_DIR / f"{file}.js"
+    try:
+        source = path.read_text()
+    except OSError as exc:
+        raise PageScriptMissing(f"No page script {path}") from exc
+    if not re.search(rf"^async function {re.escape(function)}\(", source, re.MULTILINE):
+        raise PageScriptMissing(f"{path} has no `async function {function}(`")
+    return source + _CALL.format(function=function)
