@@ -449,7 +449,8 @@
    * @returns {import('@wppconnect/wa-js').whatsapp.SendMsgResultObject}
    */
   function sendVerdict(verdict, t) {
-    var result = { messageSendResult: verdict, t: t };
+    // WhatsApp leaves `t` out of a failed send's result.
+    var result = t === undefined ? { messageSendResult: verdict } : { messageSendResult: verdict, t: t };
     return /** @type {import('@wppconnect/wa-js').whatsapp.SendMsgResultObject} */ (/** @type {unknown} */ (result));
   }
 

@@ -258,7 +258,9 @@ def test_a_slow_failing_or_gone_receiver_of_one_session_does_not_delay_another_s
     emitted = time.monotonic()
     emit_message(good, "g1")
     good_request = receiver.wait_for(1, path="/good", timeout=10)[0]
-    assert good_request.at - emitted < 1.0
+    # Milliseconds on a quiet machine; the bound only has to tell it from waiting behind a
+    # receiver that takes 10 s, with room for a loaded 2-core CI machine.
+    assert good_request.at - emitted < 3.0
     if trouble == "slow":
         # One slot at a time: its second request waits for the first (still being answered).
         assert len(receiver.received("/bad")) == 1
@@ -344,7 +346,7 @@ def test_an_unordered_slow_receiver_uses_at_most_its_share_of_the_workers(
     emitted = time.monotonic()
     emit_message(fast, "f1")
     fast_request = receiver.wait_for(1, path="/fast", timeout=10)[0]
-    assert fast_request.at - emitted < 1.0
+    assert fast_request.at - emitted < 1.5  # waiting for a slot would take the slow ones' 2 s
     assert len(receiver.received("/slow")) == 2  # two in flight, the rest wait their turn
     # All of them still arrive, in waves of two.
     receiver.wait_for(6, path="/slow", timeout=20)
