@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,12 +29,6 @@ from yesapp.validators import normalize_phone
 
 logger = logging.getLogger(__name__)
 
-RUNNING_STATUSES = {
-    SessionStatus.STARTING,
-    SessionStatus.QR,
-    SessionStatus.CONNECTED,
-    SessionStatus.DISCONNECTED,
-}
 # Fields the engine may set along with a status change.
 STATE_FIELDS = {
     "qr_raw",
@@ -161,7 +156,7 @@ def session_create(
 
 
 def session_start(*, session: Session) -> Session:
-    if session.desired_state == DesiredState.RUNNING and session.status in RUNNING_STATUSES:
+    if session.desired_state == DesiredState.RUNNING and session.is_running:
         raise Conflict(
             f"The session is already running ({session.status}).", details={"status": session.status}
         )
@@ -280,6 +275,15 @@ def session_delete(*, session: Session) -> None:
     session.delete()
     shutil.rmtree(Path(settings.SESSIONS_DIR) / str(session_id), ignore_errors=True)
     logger.info("Session %s deleted", session.name, extra={"session_id": str(session_id)})
+
+
+# What a person can ask of a running or stopped session, by name (API, dashboard, admin, command).
+SESSION_ACTIONS: dict[str, Callable[..., Session]] = {
+    "start": session_start,
+    "stop": session_stop,
+    "restart": session_restart,
+    "logout": session_logout,
+}
 
 
 # --- commands to engine nodes -----------------------------------------------------------------

@@ -192,7 +192,7 @@ class SessionDetailApi(APIView):
 
 
 def _action_view(action: str, summary: str, description: str, errors: tuple[int, ...] = (404, 409)):
-    service = getattr(services, f"session_{action}")
+    service = services.SESSION_ACTIONS[action]
 
     class SessionActionApi(APIView):
         @extend_schema(
