@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,12 +29,6 @@ from yesapp.validators import normalize_phone
 
 logger = logging.getLogger(__name__)
 
-RUNNING_STATUSES = {
-    SessionStatus.STARTING,
-    SessionStatus.QR,
-    SessionStatus.CONNECTED,
-    SessionStatus.DISCONNECTED,
-}
 # Fields the engine may set along with a status change.
 STATE_FIELDS = {
     "qr_raw",
@@ -71,26 +66,7 @@ def session_set_status(
                 f"A session cannot go from {previous} to {status}.",
                 details={"status": previous, "requested": status},
             )
-        now = timezone.now()
-        changed = [name for name, value in fields.items() if getattr(session, name) != value]
-        for name in changed:
-            setattr(session, name, fields[name])
-        if status != previous:
-            session.status = status
-            session.status_changed_at = now
-            changed += ["status", "status_changed_at"]
-            if status == SessionStatus.CONNECTED:
-                session.last_connected_at = now
-                session.last_activity_at = now
-                changed += ["last_connected_at", "last_activity_at"]
-            if status != SessionStatus.QR and session.qr_raw:
-                session.qr_raw, session.qr_issued_at = "", None
-                changed += ["qr_raw", "qr_issued_at"]
-            if status != SessionStatus.QR and session.pairing_code:
-                session.pairing_code = {}  # a code is only good for the scan it was asked for
-                changed.append("pairing_code")
-        if not changed and not record_same:
-            return session
+        changed = _apply_status(session, status, fields)
         if changed:
             session.save(update_fields=sorted(set(changed)) + ["updated_at"])
         if status != previous or record_same:
@@ -98,20 +74,47 @@ def session_set_status(
                 session=session, from_status=previous, to_status=status, reason=reason
             )
         if status != previous:
-            events.emit(
-                events.SESSION_STATUS,
-                session_id=session.id,
-                payload={"status": status, "previousStatus": previous, "reason": reason},
-            )
-            logger.info(
-                "Session %s: %s -> %s%s",
-                session.name,
-                previous,
-                status,
-                f" ({reason})" if reason else "",
-                extra={"session_id": str(session.id), "status": status},
-            )
+            _announce_status(session, previous, reason)
     return session
+
+
+def _apply_status(session: Session, status: str, fields: dict[str, Any]) -> list[str]:
+    """Sets the status and the state fields on `session`; returns the names that changed."""
+    changed = [name for name, value in fields.items() if getattr(session, name) != value]
+    for name in changed:
+        setattr(session, name, fields[name])
+    if status == session.status:
+        return changed
+    now = timezone.now()
+    session.status, session.status_changed_at = status, now
+    changed += ["status", "status_changed_at"]
+    if status == SessionStatus.CONNECTED:
+        session.last_connected_at = session.last_activity_at = now
+        changed += ["last_connected_at", "last_activity_at"]
+    if status != SessionStatus.QR and session.qr_raw:
+        session.qr_raw, session.qr_issued_at = "", None
+        changed += ["qr_raw", "qr_issued_at"]
+    if status != SessionStatus.QR and session.pairing_code:
+        session.pairing_code = {}  # a code is only good for the scan it was asked for
+        changed.append("pairing_code")
+    return changed
+
+
+def _announce_status(session: Session, previous: str, reason: str) -> None:
+    events.emit(
+        events.SESSION_STATUS,
+        session_id=session.id,
+        payload={"status": session.status, "previousStatus": previous, "reason": reason},
+    )
+    suffix = f" ({reason})" if reason else ""
+    logger.info(
+        "Session %s: %s -> %s%s",
+        session.name,
+        previous,
+        session.status,
+        suffix,
+        extra={"session_id": str(session.id), "status": session.status},
+    )
 
 
 def session_touch(*, session_id: UUID) -> None:
@@ -161,7 +164,7 @@ def session_create(
 
 
 def session_start(*, session: Session) -> Session:
-    if session.desired_state == DesiredState.RUNNING and session.status in RUNNING_STATUSES:
+    if session.desired_state == DesiredState.RUNNING and session.is_running:
         raise Conflict(
             f"The session is already running ({session.status}).", details={"status": session.status}
         )
@@ -280,6 +283,15 @@ def session_delete(*, session: Session) -> None:
     session.delete()
     shutil.rmtree(Path(settings.SESSIONS_DIR) / str(session_id), ignore_errors=True)
     logger.info("Session %s deleted", session.name, extra={"session_id": str(session_id)})
+
+
+# What a person can ask of a running or stopped session, by name (API, dashboard, admin, command).
+SESSION_ACTIONS: dict[str, Callable[..., Session]] = {
+    "start": session_start,
+    "stop": session_stop,
+    "restart": session_restart,
+    "logout": session_logout,
+}
 
 
 # --- commands to engine nodes -----------------------------------------------------------------
