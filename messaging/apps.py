@@ -6,4 +6,8 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from messaging import signals  # noqa: F401
+        from messaging import metrics, signals  # noqa: F401 - signals connects its receivers
+        from yesapp.metrics import register_collector
+
+        register_collector(metrics.messages_by_status)
+        register_collector(metrics.session_queue_depths)

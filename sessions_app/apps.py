@@ -5,3 +5,13 @@ class SessionsConfig(AppConfig):
     name = "sessions_app"
     verbose_name = "WhatsApp sessions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from sessions_app import metrics
+        from yesapp.metrics import register_collector
+
+        register_collector(metrics.sessions_by_status)
+        register_collector(metrics.engine_restarts)
+        register_collector(metrics.wajs_contract_broken)
+        register_collector(metrics.engine_nodes, reads_redis=True)
+        register_collector(metrics.browser_memory, reads_redis=True)
