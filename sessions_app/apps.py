@@ -8,8 +8,11 @@ class SessionsConfig(AppConfig):
 
     def ready(self) -> None:
         from sessions_app import metrics
+        from sessions_app.health import ENGINE_READINESS
+        from yesapp.health import register_readiness_check
         from yesapp.metrics import register_collector
 
+        register_readiness_check(ENGINE_READINESS)
         register_collector(metrics.sessions_by_status)
         register_collector(metrics.engine_restarts)
         register_collector(metrics.wajs_contract_broken)

@@ -218,6 +218,11 @@ REST_FRAMEWORK = {
 # spell (a Redis token bucket, yesapp/ratelimit.py); then 429 `rate_limited`. 0 = no limit.
 API_RATE_LIMIT = env.float("API_RATE_LIMIT", default=20.0)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
+# Who may read the API docs, the schema and /ready's raw errors: a key or a dashboard sign-in.
+READER_AUTHENTICATION_CLASSES = [
+    "yesapp.authentication.ApiKeyAuthentication",
+    "dashboard.auth.DashboardSessionAuthentication",
+]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "YesApp API",
@@ -230,10 +235,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and Swagger UI, like every other page, need a key or a dashboard sign-in.
     "SERVE_PERMISSIONS": ["yesapp.authentication.HasApiKey"],
-    "SERVE_AUTHENTICATION": [
-        "yesapp.authentication.ApiKeyAuthentication",
-        "dashboard.auth.DashboardSessionAuthentication",
-    ],
+    "SERVE_AUTHENTICATION": READER_AUTHENTICATION_CLASSES,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
