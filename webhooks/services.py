@@ -40,7 +40,7 @@ from webhooks.transport import post_webhook, safe_url
 from yesapp.db_retry import retry_transient_db
 from yesapp.errors import Conflict, InvalidInput, NotFound
 from yesapp.events import ALL_EVENTS
-from yesapp.validators import validate_public_url
+from yesapp.outbound_address import validate_public_url
 
 logger = logging.getLogger(__name__)
 
