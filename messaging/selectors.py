@@ -92,29 +92,7 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
         received=Count("pk", filter=Q(direction=Direction.INBOUND, created_at__gte=day_ago)),
         failed=Count("pk", filter=Q(direction=Direction.OUTBOUND, failed_at__gte=day_ago)),
     )
-    backlog = (
-        messages.filter(direction=Direction.OUTBOUND, status__in=BACKLOG_STATUSES)
-        .order_by()
-        .values("session_id", "session__name")
-        .annotate(
-            pending=Count("pk", filter=Q(status=MessageStatus.PENDING)),
-            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
-            sending=Count("pk", filter=Q(status=MessageStatus.SENDING)),
-        )
-    )
-    queues = sorted(
-        (
-            {
-                "sessionId": str(row["session_id"]),
-                "name": row["session__name"],
-                "pending": row["pending"],
-                "queued": row["queued"],
-                "sending": row["sending"],
-            }
-            for row in backlog
-        ),
-        key=lambda row: row["name"],
-    )
+    queues = _queue_depths(messages)
     return {
         "sessions": {"total": sum(by_status.values()), "byStatus": by_status},
         "messages": {
@@ -129,3 +107,30 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
         "uptimeSeconds": int(time.time() - PROCESS_STARTED),
         "startedAt": datetime.fromtimestamp(PROCESS_STARTED, tz=UTC).isoformat().replace("+00:00", "Z"),
     }
+
+
+def _queue_depths(messages) -> list[dict]:
+    """Per session with a backlog, its outbound messages pending, queued and sending; by name."""
+    backlog = (
+        messages.filter(direction=Direction.OUTBOUND, status__in=BACKLOG_STATUSES)
+        .order_by()
+        .values("session_id", "session__name")
+        .annotate(
+            pending=Count("pk", filter=Q(status=MessageStatus.PENDING)),
+            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
+            sending=Count("pk", filter=Q(status=MessageStatus.SENDING)),
+        )
+    )
+    return sorted(
+        (
+            {
+                "sessionId": str(row["session_id"]),
+                "name": row["session__name"],
+                "pending": row["pending"],
+                "queued": row["queued"],
+                "sending": row["sending"],
+            }
+            for row in backlog
+        ),
+        key=lambda row: row["name"],
+    )
