@@ -23,8 +23,8 @@ import requests
 from django.conf import settings
 
 from yesapp.errors import InvalidInput, ServiceError
+from yesapp.outbound_address import is_public_address, validate_public_url
 from yesapp.outbound_http import PrivateAddressRefused, guarded_session, total_deadline
-from yesapp.validators import is_public_address, validate_public_url
 
 MEDIA_URL_MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024

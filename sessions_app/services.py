@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from sessions_app.create_options import session_create_options_apply
 from sessions_app.engine.lease import lease_owner
 from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
 from sessions_app.selectors import pairing_code_state
@@ -128,17 +129,15 @@ def session_touch(*, session_id: UUID) -> None:
 # --- user actions ---------------------------------------------------------------------------
 
 
-def session_create(
-    *, name: str, sandbox: bool = False, webhook: dict | None = None
-) -> tuple[Session, str | None]:
-    """Creates a session and starts it. Returns the session and, when a webhook was given
-    without a secret, the generated secret (shown once)."""
+def session_create(*, name: str, sandbox: bool = False, **options) -> tuple[Session, dict]:
+    """Creates a session and starts it. `options` are the create options other apps register
+    (sessions_app/create_options.py, e.g. `webhook`); returns the session and what they add to
+    the answer (a generated webhook secret, shown once)."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A session needs a name.", details={"name": name})
     if sandbox and not settings.SANDBOX_ENABLED:
         raise InvalidInput("The sandbox is turned off on this server (SANDBOX_ENABLED=false).")
-    secret = None
     try:
         with transaction.atomic():
             session = Session.objects.create(
@@ -150,17 +149,14 @@ def session_create(
                 to_status=SessionStatus.STARTING,
                 reason="created",
             )
-            if webhook:
-                from webhooks.services import webhook_configure
-
-                _, secret = webhook_configure(session=session, **webhook)
+            answer = session_create_options_apply(session=session, values=options)
             transaction.on_commit(lambda: session_nudge(session.id))
     except IntegrityError as exc:
         raise Conflict(
             f"A session named {name!r} already exists.", code="name_taken", details={"name": name}
         ) from exc
     logger.info("Session %s created", name, extra={"session_id": str(session.id)})
-    return session, secret
+    return session, answer
 
 
 def session_start(*, session: Session) -> Session:

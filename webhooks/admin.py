@@ -11,7 +11,7 @@ from webhooks.models import (
 )
 from webhooks.outbox import webhook_delivery_retry
 from yesapp.errors import InvalidInput, ServiceError
-from yesapp.validators import validate_public_url
+from yesapp.outbound_address import validate_public_url
 
 
 class WebhookConfigForm(forms.ModelForm):

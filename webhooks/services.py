@@ -17,7 +17,7 @@ from webhooks.signing import generate_secret
 from webhooks.transport import safe_url
 from yesapp.errors import InvalidInput, NotFound
 from yesapp.events import ALL_EVENTS
-from yesapp.validators import validate_public_url
+from yesapp.outbound_address import validate_public_url
 
 logger = logging.getLogger(__name__)
 

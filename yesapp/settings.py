@@ -15,7 +15,11 @@ import environ
 from kombu import Queue
 
 # The fixed wiring of REST framework and the OpenAPI schema; the API's limits are below.
-from yesapp.settings_api import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
+from yesapp.settings_api import (  # noqa: F401
+    READER_AUTHENTICATION_CLASSES,
+    REST_FRAMEWORK,
+    SPECTACULAR_SETTINGS,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

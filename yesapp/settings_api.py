@@ -3,6 +3,12 @@
 Part of yesapp/settings.py, which imports both names; the API's tunable limits stay there.
 """
 
+# Who may read the API docs, the schema and /ready's raw errors: a key or a dashboard sign-in.
+READER_AUTHENTICATION_CLASSES = [
+    "yesapp.authentication.ApiKeyAuthentication",
+    "dashboard.auth.DashboardSessionAuthentication",
+]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["yesapp.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["yesapp.authentication.HasApiKey"],
@@ -29,10 +35,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and Swagger UI, like every other page, need a key or a dashboard sign-in.
     "SERVE_PERMISSIONS": ["yesapp.authentication.HasApiKey"],
-    "SERVE_AUTHENTICATION": [
-        "yesapp.authentication.ApiKeyAuthentication",
-        "dashboard.auth.DashboardSessionAuthentication",
-    ],
+    "SERVE_AUTHENTICATION": READER_AUTHENTICATION_CLASSES,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -123,10 +123,9 @@ class SessionListCreateApi(APIView):
     def post(self, request):
         data = SessionCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session, secret = services.session_create(**data.validated_data)
+        session, answer = services.session_create(**data.validated_data)
         body = SessionOutputSerializer(session).data
-        if secret:
-            body["webhookSecret"] = secret
+        body.update(answer)
         return Response(body, status=status.HTTP_201_CREATED)
 
 
