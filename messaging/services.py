@@ -1,7 +1,7 @@
 """Writes of the messaging app: queueing messages and status transitions.
 
 The API only ever writes `queued` rows (`pending` ones while a worker fetches their media
-URL, messaging.media_url); the session actor (messaging.pump) moves them on.
+URL, messaging.media_url); the session actor (messaging.outbound) moves them on.
 Every status change goes through `message_transition`, which never moves a message backwards
 and emits `message.status` in the same transaction.
 """
@@ -12,13 +12,12 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from messaging import media as media_store
@@ -338,65 +337,7 @@ def nudge_session(session_id) -> None:
         logger.warning("Could not nudge the engine for session %s", session_id, exc_info=True)
 
 
-# --- The engine side (called by messaging.pump in the actor's thread) --------------------------
-
-
-def message_claim_for_send(*, message: Message, at: datetime) -> bool:
-    """queued → sending, committed before the engine call, so a crash mid-send is visible."""
-    claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENDING, dispatched_at=at, send_attempts=F("send_attempts") + 1, updated_at=at
-    )
-    return claimed == 1
-
-
-def _mark_send_uncertain(stuck, error: str) -> int:
-    count = 0
-    for message in stuck.order_by("created_at"):
-        count += int(
-            message_transition(
-                message=message, status=MessageStatus.FAILED, error_code="send_uncertain", error=error
-            )
-        )
-    return count
-
-
-def message_recover_interrupted(*, session_id) -> int:
-    """Marks this session's `sending` messages `failed` with `send_uncertain`; see pump."""
-    stuck = Message.objects.filter(
-        session_id=session_id, direction=Direction.OUTBOUND, status=MessageStatus.SENDING
-    )
-    count = _mark_send_uncertain(
-        stuck,
-        "The engine stopped while this message was being sent, so it may or may not have reached "
-        "WhatsApp. It was not resent automatically to avoid a duplicate; if the recipient did not "
-        "get it, send it again.",
-    )
-    if count:
-        logger.warning(
-            "Marked %s interrupted send(s) as send_uncertain", count, extra={"session_id": str(session_id)}
-        )
-    return count
-
-
-def message_fail_stuck_sends(*, older_than: float | None = None) -> int:
-    """Marks `send_uncertain` every message still `sending` SENDING_TIMEOUT_SECONDS after it
-    was handed to the browser (its engine could not record the outcome, or its session is no
-    longer run anywhere), so none stays `sending` forever. Run periodically by beat."""
-    seconds = settings.SENDING_TIMEOUT_SECONDS if older_than is None else older_than
-    stuck = Message.objects.filter(
-        direction=Direction.OUTBOUND,
-        status=MessageStatus.SENDING,
-        dispatched_at__lt=timezone.now() - timedelta(seconds=seconds),
-    )
-    count = _mark_send_uncertain(
-        stuck,
-        f"This message was still being sent {seconds:g}s after it was handed to WhatsApp Web (the "
-        "engine could not record the outcome), so it may or may not have reached WhatsApp. It was "
-        "not resent automatically; if the recipient did not get it, send it again.",
-    )
-    if count:
-        logger.warning("Marked %s stuck send(s) as send_uncertain after %ss", count, seconds)
-    return count
+# --- The engine side (called by messaging.inbound in the actor's thread) ------------------------
 
 
 def message_emit_received(*, message: Message) -> None:
