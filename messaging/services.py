@@ -109,24 +109,30 @@ def message_transition(
             message.failed_at, message.error_code, message.error = at, error_code or "send_failed", error
             fields |= {"failed_at", "error_code", "error"}
         elif status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ):
-            if previous == MessageStatus.FAILED:
-                message.error_code = message.error = ""
-                message.failed_at = None
-                fields |= {"error_code", "error", "failed_at"}
-            message.sent_at = message.sent_at or at
-            fields.add("sent_at")
-            if status in (MessageStatus.DELIVERED, MessageStatus.READ):
-                message.delivered_at = message.delivered_at or at
-                fields.add("delivered_at")
-            if status == MessageStatus.READ:
-                message.read_at = message.read_at or at
-                fields.add("read_at")
+            fields |= _record_progress_times(message, previous=previous, at=at)
         message.save(update_fields=sorted(fields))
         if status not in _SILENT_STATUSES:
             payload = message_event_payload(message)
             payload["previousStatus"] = previous
             events.emit(events.MESSAGE_STATUS, session_id=message.session_id, payload=payload)
     return True
+
+
+def _record_progress_times(message: Message, *, previous: str, at: datetime) -> set[str]:
+    """Sets the timestamps a sent/delivered/read `message` reached; clears a disproved failure."""
+    fields = {"sent_at"}
+    if previous == MessageStatus.FAILED:
+        message.error_code = message.error = ""
+        message.failed_at = None
+        fields |= {"error_code", "error", "failed_at"}
+    message.sent_at = message.sent_at or at
+    if message.status in (MessageStatus.DELIVERED, MessageStatus.READ):
+        message.delivered_at = message.delivered_at or at
+        fields.add("delivered_at")
+    if message.status == MessageStatus.READ:
+        message.read_at = message.read_at or at
+        fields.add("read_at")
+    return fields
 
 
 # --- Queueing (the API side) -------------------------------------------------------------------
@@ -234,58 +240,97 @@ def message_send(
     existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
     if existing is not None:
         return existing, False
-    if media is None and not text.strip():
-        raise InvalidInput("text must not be empty.", details={"text": text})
-    if len(text) > TEXT_MAX_CHARS:
-        raise InvalidInput(f"text is longer than {TEXT_MAX_CHARS} characters.")
-    # Cheap checks before reading or fetching any media; repeated under the lock below.
+    _check_text(text, has_media=media is not None)
+    # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
     _check_can_accept(session, queue=queue)
-    by_url = media is not None and bool(media.url)
-    if by_url:
-        media_store.check_url_at_once(media.url)
-    blob = media.load() if media is not None and not by_url else None
-
-    message_id = uuid.uuid4()
-    stored_name = ""
+    blob = _load_media(media)
+    fields = dict(
+        chat_id=chat_id, phone=phone_from_chat_id(chat_id), text=text, idempotency_key=idempotency_key
+    )
     try:
-        if blob is not None:
-            stored_name = _store_media(message_id, blob)
-        with transaction.atomic():
-            # The row lock makes the QUEUE_MAX check and the insert one step per session.
-            locked = Session.objects.select_for_update().get(pk=session.pk)
-            _check_can_accept(locked, queue=queue)
-            if blob is not None:  # under the row lock: two sends cannot both fit in the last space
-                media_quota_check(session_id=locked.pk, adding=len(blob.data))
-            message = Message.objects.create(
-                id=message_id,
-                session=locked,
-                direction=Direction.OUTBOUND,
-                chat_id=chat_id,
-                phone=phone_from_chat_id(chat_id),
-                text=text,
-                idempotency_key=idempotency_key,
-                **(_pending_media_fields(media) if by_url else _stored_media_fields(blob, stored_name)),
-            )
-            session_id = locked.pk
-            if by_url:
-                transaction.on_commit(lambda: fetch_media_later(message_id))
-            else:
-                transaction.on_commit(lambda: nudge_session(session_id))
+        message = _store_queued(session=session, queue=queue, fields=fields, media=media, blob=blob)
     except IntegrityError:
-        media_store.remove_file(stored_name)
         # Two requests raced with the same key: the first one's message is the answer.
         existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
         if existing is not None:
             return existing, False
-        raise
-    except BaseException:
-        media_store.remove_file(stored_name)
         raise
     logger.info(
         "Message queued",
         extra={"session_id": str(session.pk), "message_id": str(message.id), "type": message.type},
     )
     return message, True
+
+
+def _check_text(text: str, *, has_media: bool) -> None:
+    if not has_media and not text.strip():
+        raise InvalidInput("text must not be empty.", details={"text": text})
+    if len(text) > TEXT_MAX_CHARS:
+        raise InvalidInput(f"text is longer than {TEXT_MAX_CHARS} characters.")
+
+
+def _load_media(media: MediaSource | None) -> media_store.MediaBlob | None:
+    """Checked base64 or uploaded media; None for none or a URL (only checked: a worker fetches it)."""
+    if media is None:
+        return None
+    if media.url:
+        media_store.check_url_at_once(media.url)
+        return None
+    return media.load()
+
+
+def _store_queued(
+    *,
+    session: Session,
+    queue: bool,
+    fields: dict[str, Any],
+    media: MediaSource | None,
+    blob: media_store.MediaBlob | None,
+) -> Message:
+    """Writes the media file, then the row; removes the file again if the row is not stored."""
+    message_id = uuid.uuid4()
+    stored_name = ""
+    try:
+        if blob is not None:
+            stored_name = _store_media(message_id, blob)
+        by_url = media is not None and bool(media.url)
+        fields = fields | (
+            _pending_media_fields(media) if by_url else _stored_media_fields(blob, stored_name)
+        )
+        return _insert_queued(session=session, queue=queue, message_id=message_id, fields=fields, blob=blob)
+    except BaseException:
+        media_store.remove_file(stored_name)
+        raise
+
+
+def _insert_queued(
+    *,
+    session: Session,
+    queue: bool,
+    message_id: uuid.UUID,
+    fields: dict[str, Any],
+    blob: media_store.MediaBlob | None,
+) -> Message:
+    with transaction.atomic():
+        # The row lock makes the QUEUE_MAX check and the insert one step per session.
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        _check_can_accept(locked, queue=queue)
+        if blob is not None:  # under the row lock: two sends cannot both fit in the last space
+            media_quota_check(session_id=locked.pk, adding=len(blob.data))
+        message = Message.objects.create(
+            id=message_id, session=locked, direction=Direction.OUTBOUND, **fields
+        )
+        _hand_on_after_commit(message)
+    return message
+
+
+def _hand_on_after_commit(message: Message) -> None:
+    """A message waiting for its media URL goes to a worker; a queued one nudges its engine."""
+    message_id, session_id = message.pk, message.session_id
+    if message.status == MessageStatus.PENDING:
+        transaction.on_commit(lambda: fetch_media_later(message_id))
+    else:
+        transaction.on_commit(lambda: nudge_session(session_id))
 
 
 def _stored_media_fields(blob: media_store.MediaBlob | None, stored_name: str) -> dict[str, Any]:
