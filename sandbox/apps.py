@@ -9,7 +9,7 @@ class SandboxConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from sandbox.models import SandboxMessage
-        from sandbox.services import sandbox_media_removed
+        from sandbox.services.messages import sandbox_media_removed
 
         # Files are not rows: when a message goes (a deleted session cascades), its file goes too.
         post_delete.connect(

@@ -12,7 +12,11 @@ from dashboard.forms import SandboxInboundForm, SandboxLinkForm
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, reply, run_service
 from dashboard.scope import session_for_viewer
-from sandbox import selectors, services
+from sandbox import selectors
+from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
+from sandbox.services.device import sandbox_state as sandbox_device_state
+from sandbox.services.messages import OutgoingFile
+from sandbox.services.phone import sandbox_inbound, sandbox_settle_receipts
 from sessions_app.models import Session, SessionStatus
 from sessions_app.qr import qr_data_url
 
@@ -29,7 +33,7 @@ def _sandbox_session(request: HttpRequest, session_id) -> Session:
 
 
 def _state_context(session: Session) -> dict:
-    state = services.sandbox_state(device=services.sandbox_device(session=session))
+    state = sandbox_device_state(device=sandbox_device(session=session))
     waiting = session.status == SessionStatus.QR and bool(session.qr_raw)
     return {
         "session": session,
@@ -63,7 +67,7 @@ def sandbox_state(request: HttpRequest, session_id) -> HttpResponse:
 def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     # Receipts are applied when someone looks, as the sandbox API's outbox does.
-    services.sandbox_settle_receipts(session=session)
+    sandbox_settle_receipts(session=session)
     outbox = list(selectors.outbox(session=session)[:OUTBOX_SHOWN])
     for message in outbox:
         message.ack_label = ACK_LABELS.get(message.ack, str(message.ack))
@@ -81,9 +85,7 @@ def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
     data = form.cleaned_data
     return run_service(
         request,
-        lambda: services.sandbox_link(
-            session=session, phone=data["phone"], name=data["name"], code=data["code"]
-        ),
+        lambda: sandbox_link(session=session, phone=data["phone"], name=data["name"], code=data["code"]),
         success=("Code accepted." if data["code"] else "Scanned.") + " The session connects in a moment.",
         redirect_to=here,
     )
@@ -95,7 +97,7 @@ def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     return run_service(
         request,
-        lambda: services.sandbox_disconnect(session=session, mode="unlink"),
+        lambda: sandbox_disconnect(session=session, mode="unlink"),
         success="The sandbox phone removed the linked device; the session shows a new QR.",
         redirect_to=reverse("dashboard:sandbox", args=[session.pk]),
     )
@@ -120,15 +122,13 @@ def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
             message=f"The file is {upload.size} bytes; the limit is {settings.MEDIA_MAX_BYTES}.",
         )
     file = (
-        services.OutgoingFile(
-            data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or ""
-        )
+        OutgoingFile(data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or "")
         if upload is not None
         else None
     )
     return run_service(
         request,
-        lambda: services.sandbox_inbound(
+        lambda: sandbox_inbound(
             session=session,
             from_phone=data["from_phone"],
             name=data["name"],
