@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.auth import viewer_required
 from dashboard.forms import SandboxInboundForm, SandboxLinkForm
 from dashboard.media import media_response
-from dashboard.replies import invalid_form, reply, run_service
+from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
 from sandbox import selectors
 from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
@@ -19,6 +19,7 @@ from sandbox.services.messages import OutgoingFile
 from sandbox.services.phone import sandbox_inbound, sandbox_settle_receipts
 from sessions_app.models import Session, SessionStatus
 from sessions_app.qr import qr_data_url
+from yesapp.media_input import check_size
 
 OUTBOX_SHOWN = 30
 # wa-js ack values as a contact's phone shows them.
@@ -112,20 +113,6 @@ def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
     if not form.is_valid():
         return invalid_form(request, form, redirect_to=here)
     data = form.cleaned_data
-    upload = data.get("file")
-    if upload is not None and upload.size > settings.MEDIA_MAX_BYTES:
-        return reply(
-            request,
-            ok=False,
-            redirect_to=here,
-            status=413,
-            message=f"The file is {upload.size} bytes; the limit is {settings.MEDIA_MAX_BYTES}.",
-        )
-    file = (
-        OutgoingFile(data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or "")
-        if upload is not None
-        else None
-    )
     return run_service(
         request,
         lambda: sandbox_inbound(
@@ -133,11 +120,18 @@ def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
             from_phone=data["from_phone"],
             name=data["name"],
             text=data["text"] or "",
-            file=file,
+            file=_uploaded_file(data.get("file")),
         ),
         success=f"{data['name'] or data['from_phone']} sent the message.",
         redirect_to=here,
     )
+
+
+def _uploaded_file(upload) -> OutgoingFile | None:
+    if upload is None:
+        return None
+    check_size(upload.size)  # before reading it into memory
+    return OutgoingFile(data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or "")
 
 
 @require_GET
