@@ -6,4 +6,6 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from messaging import signals  # noqa: F401
+        from messaging import engine_handlers, signals  # noqa: F401
+
+        engine_handlers.register()

@@ -21,12 +21,12 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from messaging import pump
 from sessions_app import quarantine
+from sessions_app.engine import registry
 from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed, EngineError, PageEvent
 from sessions_app.engine.recovery import ActorRecovery
 from sessions_app.models import DesiredState, Session, SessionStatus
-from sessions_app.services import InvalidTransition, session_set_status, session_touch
+from sessions_app.services import InvalidTransition, session_set_status
 from yesapp.db_retry import is_transient_db_error
 from yesapp.logging import session_id_var
 from yesapp.validators import phone_from_chat_id
@@ -143,7 +143,7 @@ class SessionActor(ActorRecovery):
             while not self.stop_event.is_set():
                 try:
                     if not recovered:
-                        pump.recover_interrupted(session_id=self.session_id)
+                        registry.run_start_steps(self.session_id)
                         recovered = True
                     session = Session.objects.filter(pk=self.session_id).first()
                     if session is None or session.desired_state != DesiredState.RUNNING:
@@ -207,7 +207,7 @@ class SessionActor(ActorRecovery):
             ):
                 self._wake = False
                 self._last_send = now
-                if pump.send_due(session_id=self.session_id, engine=engine):
+                if registry.run_send_steps(self.session_id, engine):
                     self._wake = True  # more may be due; look again next turn
 
     # --- page events: stored, then acknowledged; never dropped -----------------------------
@@ -253,7 +253,7 @@ class SessionActor(ActorRecovery):
         a browser killed between the page receiving a message and the commit, events dropped
         by a full page queue. Deduplicated by WhatsApp id, with the usual webhooks."""
         self._catch_up_due = False
-        since = pump.catch_up_since(session_id=self.session_id)
+        since = registry.catch_up_since(self.session_id)
         if since is None:
             return
         try:
@@ -308,13 +308,10 @@ class SessionActor(ActorRecovery):
                 self._state_due = True
                 if event.name == "conn.logout":
                     self._set(SessionStatus.QR, "logged out: link the device again", phone="", wid="")
-            elif event.name == "chat.new_message":
-                pump.handle_new_message(session_id=self.session_id, data=event.data, engine=engine)
-                session_touch(session_id=self.session_id)
-            elif event.name == "chat.msg_ack_change":
-                pump.handle_ack(session_id=self.session_id, data=event.data)
             elif event.name == "bridge.error":
                 self._quarantine_unreadable(event)
+            elif handler := registry.event_handler(event.name):
+                handler(self.session_id, event.data, engine)
         except EngineCrashed:
             raise
         except EngineError as exc:
@@ -459,6 +456,8 @@ class SessionActor(ActorRecovery):
                 "lastEvent": {"name": name, "at": at},
                 "restarts": self.restarts,
             }
+        if handler := registry.command_handler(command.name):
+            return handler(self.session_id, engine, command.args)
         return {"error": f"unknown command {command.name}", "code": "unknown_command"}
 
     def _finish(self) -> None:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from redis.exceptions import RedisError
 
+from sessions_app.engine import registry
 from sessions_app.engine.actor import SessionActor
 from sessions_app.engine.base import Engine
 from sessions_app.engine.lease import lease_acquire, lease_release, lease_renew
@@ -38,16 +39,12 @@ def current_host() -> SessionHost | None:
 
 
 def engine_for(session: Session) -> Engine:
-    """The browser for a session: the sandbox page, or WhatsApp Web with wa-js injected."""
+    """The browser for a session: the page an app registered for it (the sandbox's), or
+    WhatsApp Web with wa-js injected."""
     from sessions_app.engine.chromium import ChromiumEngine
 
-    if session.sandbox:
-        from sandbox.services import sandbox_page_url
-
-        return ChromiumEngine(
-            session_id=session.id, page_url=sandbox_page_url(session=session), inject_wajs=False
-        )
-    return ChromiumEngine(session_id=session.id, page_url=settings.WHATSAPP_WEB_URL, inject_wajs=True)
+    target = registry.page_target(session, default_url=settings.WHATSAPP_WEB_URL)
+    return ChromiumEngine(session_id=session.id, page_url=target.url, inject_wajs=target.inject_wajs)
 
 
 class SessionHost:

@@ -1,0 +1,45 @@
+"""Messaging's part in a session's browser, registered with the engine at startup.
+
+The engine's actor calls these in the thread that owns the session's browser (see
+sessions_app/engine/registry.py): received messages and receipts are stored, due messages
+are sent, sends a crash interrupted are settled, and a reconnected session catches up from
+the newest message stored.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from messaging import pump
+from sessions_app.engine import registry
+from sessions_app.engine.base import Engine
+from sessions_app.services import session_touch
+
+
+def _new_message(session_id: UUID, data, engine: Engine) -> None:
+    pump.handle_new_message(session_id=session_id, data=data, engine=engine)
+    session_touch(session_id=session_id)
+
+
+def _ack(session_id: UUID, data, engine: Engine) -> None:
+    pump.handle_ack(session_id=session_id, data=data)
+
+
+def _send_due(session_id: UUID, engine: Engine) -> int:
+    return pump.send_due(session_id=session_id, engine=engine)
+
+
+def _recover(session_id: UUID) -> None:
+    pump.recover_interrupted(session_id=session_id)
+
+
+def _catch_up_since(session_id: UUID) -> float | None:
+    return pump.catch_up_since(session_id=session_id)
+
+
+def register() -> None:
+    registry.on_event("chat.new_message", _new_message)
+    registry.on_event("chat.msg_ack_change", _ack)
+    registry.add_send_step(_send_due)
+    registry.add_start_step(_recover)
+    registry.add_catch_up_since(_catch_up_since)
