@@ -1,6 +1,6 @@
 """Writes of the sandbox: what WhatsApp's servers and the contacts' phones would do.
 
-- `page_url`: the page's URL and the signed token that opens it.
+- `page_url`: the page's URL (the engine opens it, see engine_handlers.py) and its token.
 - `device`: the linked device: the page's login (QR, pairing code, logout) and the phone's
   link, unlink and offline; the event cursor, taken under a lock on the device row.
 - `page`: what the logged-in page asks for: its poll for events, sends, reads, downloads.
@@ -10,6 +10,3 @@
 Two callers: the sandbox page (views.py, by page token) and the sandbox API (api/views.py,
 by API key).
 """
-
-# The engine opens a sandbox session's browser at this URL (sessions_app.engine.host).
-from sandbox.services.page_url import sandbox_page_url as sandbox_page_url
