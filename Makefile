@@ -19,7 +19,7 @@ help:
 	@echo "make test       install and run the whole test suite with coverage"
 	@echo "make test-fast  only the tests that need no browser and no worker"
 	@echo "make fuzz       a long randomised fuzzing run of the whole API (FUZZ_EXAMPLES=500)"
-	@echo "make lint       ruff check + format check, tsc on the page scripts and the sandbox"
+	@echo "make lint       ruff, the import layers (lint-imports), tsc on the page scripts and sandbox"
 	@echo "make lock       re-pin requirements*.txt (with hashes) after editing requirements*.in"
 	@echo "make bench      run the benchmarks in bench/ (JSON to bench/results/)"
 
@@ -113,6 +113,7 @@ fuzz: install-dev
 lint: install-dev $(WAJS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(TSC) -p tsconfig.json
 	$(TSC) -p static/sandbox/tsconfig.json
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from messaging import media as media_store
 from messaging.models import MediaStatus, Message, MessageStatus
-from messaging.services import fetch_media_later, message_transition, nudge_session
+from messaging.services import fetch_media_later, message_transition
+from sessions_app.services import session_nudge
 from yesapp.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def _mark_queued(message: Message, blob: media_store.MediaBlob, stored_name: str
         )
         if moved:
             session_id = message.session_id
-            transaction.on_commit(lambda: nudge_session(session_id))
+            transaction.on_commit(lambda: session_nudge(session_id))
     if not moved:  # deleted, or given up by the sweep while we fetched
         media_store.remove_file(stored_name)
         return ""

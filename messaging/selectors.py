@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from messaging.models import BACKLOG_STATUSES, Direction, Message, MessageStatus
 from sessions_app.models import Session
+from sessions_app.selectors import session_visible_to_key, sessions_for_key
 from yesapp.errors import NotFound
 from yesapp.models import ApiKey
 
@@ -36,7 +37,7 @@ def message_for_key(*, key: ApiKey, message_id, session: Session | None = None) 
     if session is not None:
         messages = messages.filter(session=session)
     message = messages.filter(pk=pk).first() if pk else None
-    if message is None or not key.can_access_session(message.session_id):
+    if message is None or not session_visible_to_key(key=key, session_id=message.session_id):
         raise NotFound(f"No message with id {message_id!s}.", code="message_not_found")
     return message
 
@@ -80,9 +81,7 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
     """Sessions by status, messages sent/received in the last 24 h, queue depths, uptime;
     restricted to the sessions `key` may see."""
     now = now or timezone.now()
-    sessions = Session.objects.all()
-    if not key.is_admin:
-        sessions = sessions.filter(api_keys=key)
+    sessions = sessions_for_key(key=key)
     by_status = {
         row["status"]: row["n"] for row in sessions.order_by().values("status").annotate(n=Count("pk"))
     }
@@ -93,29 +92,7 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
         received=Count("pk", filter=Q(direction=Direction.INBOUND, created_at__gte=day_ago)),
         failed=Count("pk", filter=Q(direction=Direction.OUTBOUND, failed_at__gte=day_ago)),
     )
-    backlog = (
-        messages.filter(direction=Direction.OUTBOUND, status__in=BACKLOG_STATUSES)
-        .order_by()
-        .values("session_id", "session__name")
-        .annotate(
-            pending=Count("pk", filter=Q(status=MessageStatus.PENDING)),
-            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
-            sending=Count("pk", filter=Q(status=MessageStatus.SENDING)),
-        )
-    )
-    queues = sorted(
-        (
-            {
-                "sessionId": str(row["session_id"]),
-                "name": row["session__name"],
-                "pending": row["pending"],
-                "queued": row["queued"],
-                "sending": row["sending"],
-            }
-            for row in backlog
-        ),
-        key=lambda row: row["name"],
-    )
+    queues = _queue_depths(messages)
     return {
         "sessions": {"total": sum(by_status.values()), "byStatus": by_status},
         "messages": {
@@ -130,3 +107,30 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
         "uptimeSeconds": int(time.time() - PROCESS_STARTED),
         "startedAt": datetime.fromtimestamp(PROCESS_STARTED, tz=UTC).isoformat().replace("+00:00", "Z"),
     }
+
+
+def _queue_depths(messages) -> list[dict]:
+    """Per session with a backlog, its outbound messages pending, queued and sending; by name."""
+    backlog = (
+        messages.filter(direction=Direction.OUTBOUND, status__in=BACKLOG_STATUSES)
+        .order_by()
+        .values("session_id", "session__name")
+        .annotate(
+            pending=Count("pk", filter=Q(status=MessageStatus.PENDING)),
+            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
+            sending=Count("pk", filter=Q(status=MessageStatus.SENDING)),
+        )
+    )
+    return sorted(
+        (
+            {
+                "sessionId": str(row["session_id"]),
+                "name": row["session__name"],
+                "pending": row["pending"],
+                "queued": row["queued"],
+                "sending": row["sending"],
+            }
+            for row in backlog
+        ),
+        key=lambda row: row["name"],
+    )

@@ -33,6 +33,7 @@ from messaging.models import (
 from messaging.payloads import message_event_payload
 from messaging.storage import media_quota_check
 from sessions_app.models import Session
+from sessions_app.services import session_nudge
 from yesapp import events
 from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
@@ -271,7 +272,7 @@ def message_send(
             if by_url:
                 transaction.on_commit(lambda: fetch_media_later(message_id))
             else:
-                transaction.on_commit(lambda: nudge_session(session_id))
+                transaction.on_commit(lambda: session_nudge(session_id))
     except IntegrityError:
         media_store.remove_file(stored_name)
         # Two requests raced with the same key: the first one's message is the answer.
@@ -323,19 +324,6 @@ def fetch_media_later(message_id) -> None:
         fetch_message_media.delay(str(message_id))
     except Exception:  # Redis down: the row is committed, the sweep will pick it up
         logger.warning("Could not queue the media fetch of message %s", message_id, exc_info=True)
-
-
-def nudge_session(session_id) -> None:
-    """Asks the engine node that owns the session to send now. Best effort: the actor also
-    polls the database for queued messages, so a lost nudge only delays the send."""
-    try:
-        from sessions_app.services import session_nudge
-    except ImportError:
-        return
-    try:
-        session_nudge(session_id)
-    except Exception:  # the message is committed; a failed nudge must not fail the request
-        logger.warning("Could not nudge the engine for session %s", session_id, exc_info=True)
 
 
 # --- The engine side (called by messaging.pump in the actor's thread) --------------------------

@@ -51,7 +51,7 @@ class SessionAdmin(admin.ModelAdmin):
         done, failed = 0, []
         for session in queryset:
             try:
-                getattr(services, f"session_{action}")(session=session)
+                services.SESSION_ACTIONS[action](session=session)
                 done += 1
             except ServiceError as exc:
                 failed.append(f"{session.name}: {exc.message}")

@@ -35,6 +35,11 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 for _targets in ALLOWED_TRANSITIONS.values():
     _targets.update({SessionStatus.STOPPED, SessionStatus.FAILED})
 
+# A browser runs for the session, or is being brought up for it.
+RUNNING_STATUSES = frozenset(
+    {SessionStatus.STARTING, SessionStatus.QR, SessionStatus.CONNECTED, SessionStatus.DISCONNECTED}
+)
+
 
 class Session(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -69,6 +74,10 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in RUNNING_STATUSES
 
     def can_send(self) -> bool:
         return self.status == SessionStatus.CONNECTED

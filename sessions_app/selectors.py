@@ -14,9 +14,15 @@ from yesapp.models import ApiKey
 
 
 def sessions_for_key(*, key: ApiKey) -> QuerySet[Session]:
-    """The sessions a key may see: all for an admin key, its listed ones otherwise."""
+    """The sessions a key may see: all for an admin key, its listed ones otherwise. The one
+    home of the key scope rule: every lookup through a key's scope starts here."""
     sessions = Session.objects.all()
     return sessions if key.is_admin else sessions.filter(api_keys=key)
+
+
+def session_visible_to_key(*, key: ApiKey, session_id) -> bool:
+    """Whether `key` may see the session `session_id`, without loading it."""
+    return sessions_for_key(key=key).filter(pk=session_id).exists()
 
 
 def session_get_for_key(*, key: ApiKey, session_id) -> Session:

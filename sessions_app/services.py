@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from sessions_app.create_options import session_create_options_apply
 from sessions_app.engine.lease import lease_owner
 from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
 from sessions_app.selectors import pairing_code_state
@@ -28,12 +30,6 @@ from yesapp.validators import normalize_phone
 
 logger = logging.getLogger(__name__)
 
-RUNNING_STATUSES = {
-    SessionStatus.STARTING,
-    SessionStatus.QR,
-    SessionStatus.CONNECTED,
-    SessionStatus.DISCONNECTED,
-}
 # Fields the engine may set along with a status change.
 STATE_FIELDS = {
     "qr_raw",
@@ -71,26 +67,7 @@ def session_set_status(
                 f"A session cannot go from {previous} to {status}.",
                 details={"status": previous, "requested": status},
             )
-        now = timezone.now()
-        changed = [name for name, value in fields.items() if getattr(session, name) != value]
-        for name in changed:
-            setattr(session, name, fields[name])
-        if status != previous:
-            session.status = status
-            session.status_changed_at = now
-            changed += ["status", "status_changed_at"]
-            if status == SessionStatus.CONNECTED:
-                session.last_connected_at = now
-                session.last_activity_at = now
-                changed += ["last_connected_at", "last_activity_at"]
-            if status != SessionStatus.QR and session.qr_raw:
-                session.qr_raw, session.qr_issued_at = "", None
-                changed += ["qr_raw", "qr_issued_at"]
-            if status != SessionStatus.QR and session.pairing_code:
-                session.pairing_code = {}  # a code is only good for the scan it was asked for
-                changed.append("pairing_code")
-        if not changed and not record_same:
-            return session
+        changed = _apply_status(session, status, fields)
         if changed:
             session.save(update_fields=sorted(set(changed)) + ["updated_at"])
         if status != previous or record_same:
@@ -98,20 +75,47 @@ def session_set_status(
                 session=session, from_status=previous, to_status=status, reason=reason
             )
         if status != previous:
-            events.emit(
-                events.SESSION_STATUS,
-                session_id=session.id,
-                payload={"status": status, "previousStatus": previous, "reason": reason},
-            )
-            logger.info(
-                "Session %s: %s -> %s%s",
-                session.name,
-                previous,
-                status,
-                f" ({reason})" if reason else "",
-                extra={"session_id": str(session.id), "status": status},
-            )
+            _announce_status(session, previous, reason)
     return session
+
+
+def _apply_status(session: Session, status: str, fields: dict[str, Any]) -> list[str]:
+    """Sets the status and the state fields on `session`; returns the names that changed."""
+    changed = [name for name, value in fields.items() if getattr(session, name) != value]
+    for name in changed:
+        setattr(session, name, fields[name])
+    if status == session.status:
+        return changed
+    now = timezone.now()
+    session.status, session.status_changed_at = status, now
+    changed += ["status", "status_changed_at"]
+    if status == SessionStatus.CONNECTED:
+        session.last_connected_at = session.last_activity_at = now
+        changed += ["last_connected_at", "last_activity_at"]
+    if status != SessionStatus.QR and session.qr_raw:
+        session.qr_raw, session.qr_issued_at = "", None
+        changed += ["qr_raw", "qr_issued_at"]
+    if status != SessionStatus.QR and session.pairing_code:
+        session.pairing_code = {}  # a code is only good for the scan it was asked for
+        changed.append("pairing_code")
+    return changed
+
+
+def _announce_status(session: Session, previous: str, reason: str) -> None:
+    events.emit(
+        events.SESSION_STATUS,
+        session_id=session.id,
+        payload={"status": session.status, "previousStatus": previous, "reason": reason},
+    )
+    suffix = f" ({reason})" if reason else ""
+    logger.info(
+        "Session %s: %s -> %s%s",
+        session.name,
+        previous,
+        session.status,
+        suffix,
+        extra={"session_id": str(session.id), "status": session.status},
+    )
 
 
 def session_touch(*, session_id: UUID) -> None:
@@ -125,17 +129,15 @@ def session_touch(*, session_id: UUID) -> None:
 # --- user actions ---------------------------------------------------------------------------
 
 
-def session_create(
-    *, name: str, sandbox: bool = False, webhook: dict | None = None
-) -> tuple[Session, str | None]:
-    """Creates a session and starts it. Returns the session and, when a webhook was given
-    without a secret, the generated secret (shown once)."""
+def session_create(*, name: str, sandbox: bool = False, **options) -> tuple[Session, dict]:
+    """Creates a session and starts it. `options` are the create options other apps register
+    (sessions_app/create_options.py, e.g. `webhook`); returns the session and what they add to
+    the answer (a generated webhook secret, shown once)."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A session needs a name.", details={"name": name})
     if sandbox and not settings.SANDBOX_ENABLED:
         raise InvalidInput("The sandbox is turned off on this server (SANDBOX_ENABLED=false).")
-    secret = None
     try:
         with transaction.atomic():
             session = Session.objects.create(
@@ -147,21 +149,18 @@ def session_create(
                 to_status=SessionStatus.STARTING,
                 reason="created",
             )
-            if webhook:
-                from webhooks.services import webhook_configure
-
-                _, secret = webhook_configure(session=session, **webhook)
+            answer = session_create_options_apply(session=session, values=options)
             transaction.on_commit(lambda: session_nudge(session.id))
     except IntegrityError as exc:
         raise Conflict(
             f"A session named {name!r} already exists.", code="name_taken", details={"name": name}
         ) from exc
     logger.info("Session %s created", name, extra={"session_id": str(session.id)})
-    return session, secret
+    return session, answer
 
 
 def session_start(*, session: Session) -> Session:
-    if session.desired_state == DesiredState.RUNNING and session.status in RUNNING_STATUSES:
+    if session.desired_state == DesiredState.RUNNING and session.is_running:
         raise Conflict(
             f"The session is already running ({session.status}).", details={"status": session.status}
         )
@@ -280,6 +279,15 @@ def session_delete(*, session: Session) -> None:
     session.delete()
     shutil.rmtree(Path(settings.SESSIONS_DIR) / str(session_id), ignore_errors=True)
     logger.info("Session %s deleted", session.name, extra={"session_id": str(session_id)})
+
+
+# What a person can ask of a running or stopped session, by name (API, dashboard, admin, command).
+SESSION_ACTIONS: dict[str, Callable[..., Session]] = {
+    "start": session_start,
+    "stop": session_stop,
+    "restart": session_restart,
+    "logout": session_logout,
+}
 
 
 # --- commands to engine nodes -----------------------------------------------------------------

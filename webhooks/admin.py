@@ -9,9 +9,9 @@ from webhooks.models import (
     WebhookDeliveryAttempt,
     WebhookSource,
 )
-from webhooks.services import webhook_delivery_retry
+from webhooks.outbox import webhook_delivery_retry
 from yesapp.errors import InvalidInput, ServiceError
-from yesapp.validators import validate_public_url
+from yesapp.outbound_address import validate_public_url
 
 
 class WebhookConfigForm(forms.ModelForm):

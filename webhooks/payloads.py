@@ -1,10 +1,16 @@
-"""The JSON body of a webhook, built once when the event is stored and never re-serialized."""
+"""What a webhook request carries: the JSON body, built once when the event is stored and
+never re-serialized, and the signed headers, built again for each attempt."""
 
 import json
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
+
+from webhooks.models import WebhookConfig, WebhookDelivery
+from webhooks.services import signing_secret
+from webhooks.signing import sign
 
 
 def media_url(value: Any, media_id: Any = None) -> str | None:
@@ -36,3 +42,17 @@ def build_body(*, event: str, session_id: Any, payload: dict[str, Any]) -> str:
     if event.startswith("message."):
         body["mediaUrl"] = media_url(body.get("mediaUrl"), body.get("mediaId"))
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def request_headers(delivery: WebhookDelivery, config: WebhookConfig) -> dict[str, str]:
+    """The endpoint's own headers, then ours: a fresh timestamp and signature on every attempt."""
+    timestamp = int(time.time())
+    return {
+        **config.headers,
+        "Content-Type": "application/json",
+        "X-YesApp-Event": delivery.event,
+        "X-YesApp-Delivery": str(delivery.uuid),
+        "X-YesApp-Timestamp": str(timestamp),
+        "X-YesApp-Signature": sign(secret=signing_secret(config), timestamp=timestamp, body=delivery.body),
+        "X-YesApp-Attempt": str(delivery.attempts),
+    }

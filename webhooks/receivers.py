@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from webhooks.services import webhook_deliveries_record
+from webhooks.outbox import webhook_deliveries_record
 
 
 def store_event_for_webhooks(

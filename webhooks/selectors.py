@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from sessions_app.models import Session
+from sessions_app.selectors import session_visible_to_key
 from webhooks.models import WebhookConfig, WebhookDelivery, WebhookSource
 from yesapp.errors import Forbidden, NotFound
 from yesapp.models import ApiKey
@@ -23,7 +24,7 @@ def webhook_deliveries_for_session(
 def webhook_delivery_get_for_key(*, key: ApiKey, delivery_id) -> WebhookDelivery:
     """The delivery by its public id, or NotFound, also when its session is outside the key's scope."""
     delivery = WebhookDelivery.objects.select_related("config").filter(uuid=delivery_id).first()
-    if delivery is None or not key.can_access_session(delivery.session_id):
+    if delivery is None or not session_visible_to_key(key=key, session_id=delivery.session_id):
         raise NotFound("No webhook delivery with this id.", details={"deliveryId": str(delivery_id)})
     return delivery
 

@@ -16,8 +16,8 @@ from urllib3 import Timeout
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from webhooks.policy import AttemptResult
+from yesapp.outbound_address import is_public_address
 from yesapp.outbound_http import PrivateAddressRefused, guarded_session, total_deadline
-from yesapp.validators import is_public_address
 
 logger = logging.getLogger(__name__)
 

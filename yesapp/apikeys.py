@@ -47,9 +47,9 @@ def apikey_create(*, name: str, is_admin: bool = True, session_ids: Iterable = (
     raw_key = secrets.token_hex(32)
     with transaction.atomic():
         if wanted:
-            from sessions_app.models import Session
-
-            known = set(Session.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+            # The sessions a key may be limited to: whatever its `sessions` relation points at.
+            sessions = ApiKey.sessions.field.related_model.objects
+            known = set(sessions.filter(pk__in=wanted).values_list("pk", flat=True))
             if unknown := sorted(str(value) for value in wanted - known):
                 raise InvalidInput(f"No session with id {', '.join(unknown)}.", details={"sessions": unknown})
         key = ApiKey.objects.create(

@@ -12,8 +12,8 @@ from rest_framework import authentication, exceptions, permissions
 from yesapp.apikeys import apikey_authenticate
 from yesapp.errors import ServiceUnavailable, TooManyRequests
 from yesapp.models import ApiKey
+from yesapp.outbound_address import embedded_ipv4
 from yesapp.redis import get_redis
-from yesapp.validators import embedded_ipv4
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,16 @@
 """Liveness (`/health`) and readiness (`/ready`) probes. Neither needs an API key; `/ready`
 names a failed check to anyone but shows the raw error (hosts, ports, driver messages) only
-to a caller with an API key or a dashboard sign-in."""
+to a caller with an API key or a dashboard sign-in. Apps add the checks of what they run
+with `register_readiness_check` (the engine's: sessions_app/health.py)."""
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 from django.utils.decorators import method_decorator
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -37,17 +41,38 @@ def check_redis() -> str | None:
     return None
 
 
-def check_engine() -> str | None:
-    if not settings.READY_REQUIRES_ENGINE:
-        return None
-    from sessions_app.engine.nodes import live_nodes
+@dataclass(frozen=True)
+class ReadinessCheck:
+    """One dependency `/ready` checks. `check` answers None when ready, else why not."""
 
-    try:
-        if not live_nodes():
-            return "engine: no engine worker is alive (start one with `make run` or the worker container)"
-    except Exception as exc:
-        return f"engine: {exc}"
-    return None
+    name: str
+    check: Callable[[], str | None]
+    # What an anonymous caller learns when it fails: which check, not why.
+    public_failure: str
+    # A check that reads Redis: while Redis is down its answer would only repeat that failure.
+    reads_redis: bool = False
+
+
+_readiness_checks: dict[str, ReadinessCheck] = {}
+
+
+def register_readiness_check(check: ReadinessCheck) -> None:
+    """Adds a check to `/ready`, after those registered before it (apps call this from ready())."""
+    _readiness_checks[check.name] = check
+
+
+register_readiness_check(ReadinessCheck("database", check_database, "database: not answering"))
+register_readiness_check(ReadinessCheck("redis", check_redis, "redis: not answering"))
+
+
+def run_readiness_checks() -> dict[str, str | None]:
+    answers: dict[str, str | None] = {}
+    for item in _readiness_checks.values():
+        if item.reads_redis and answers.get("redis"):
+            answers[item.name] = f"{item.name}: unknown while Redis is down"
+        else:
+            answers[item.name] = item.check()
+    return answers
 
 
 _ReadySerializer = inline_serializer(
@@ -61,25 +86,16 @@ _ReadySerializer = inline_serializer(
 )
 
 
-# What an anonymous caller learns about a failed check: which one, not why.
-_PUBLIC_FAILURE = {
-    "database": "database: not answering",
-    "redis": "redis: not answering",
-    "engine": "engine: no engine worker answers",
-}
-
-
 def _caller_may_see_details(request: Request) -> bool:
-    """A valid X-API-Key (failures count towards the usual limit) or a dashboard sign-in."""
-    from dashboard.auth import viewer_for_request
-    from yesapp.authentication import ApiKeyAuthentication
-
-    try:
-        if ApiKeyAuthentication().authenticate(request):
-            return True
-    except Exception:  # a wrong or throttled key is simply not authenticated here
-        return False
-    return viewer_for_request(request._request) is not None
+    """A caller whom READER_AUTHENTICATION_CLASSES recognise: a valid X-API-Key (failures
+    count towards the usual limit) or a dashboard sign-in."""
+    for authentication in settings.READER_AUTHENTICATION_CLASSES:
+        try:
+            if import_string(authentication)().authenticate(request):
+                return True
+        except Exception:  # a wrong or throttled key is simply not authenticated here
+            return False
+    return False
 
 
 class _ProbeView(APIView):
@@ -148,16 +164,12 @@ class ReadyView(_ProbeView):
         },
     )
     def get(self, request: Request) -> Response:
-        checks = {"database": check_database(), "redis": check_redis()}
-        # The engine check reads Redis; without Redis its answer would only repeat that failure.
-        checks["engine"] = (
-            check_engine() if checks["redis"] is None else "engine: unknown while Redis is down"
-        )
+        checks = run_readiness_checks()
         failed = {name: error for name, error in checks.items() if error}
         if failed:
             logger.warning("Not ready: %s", "; ".join(failed.values()))
             if not _caller_may_see_details(request):
-                failed = {name: _PUBLIC_FAILURE[name] for name in failed}
+                failed = {name: _readiness_checks[name].public_failure for name in failed}
             return Response(
                 {"status": "unavailable", "checks": {n: (failed.get(n) or "ok") for n in checks}}, status=503
             )

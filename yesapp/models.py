@@ -35,13 +35,3 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-    def can_access_session(self, session_id) -> bool:
-        return self.is_admin or self.sessions.filter(pk=session_id).exists()
-
-    def scope_sessions(self, queryset, *, field: str = "pk"):
-        """`queryset` narrowed to what this key may see: everything for an admin key, else
-        the rows whose `field` (a session or session id) is one of its sessions."""
-        if self.is_admin:
-            return queryset
-        return queryset.filter(**{f"{field}__in": self.sessions.values("pk")})

@@ -5,7 +5,11 @@ Views document their failures with `error_responses(400, 404, ...)`, e.g.
 `@extend_schema(responses={200: OutputSerializer, **error_responses(400, 404)})`.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.shortcuts import resolve_url
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from drf_spectacular.views import SpectacularSwaggerView
@@ -177,11 +181,12 @@ def _replace_in_strings(value, old: str, new: str):
 
 
 class SignedInSwaggerView(SpectacularSwaggerView):
-    """Swagger UI; a browser that is not signed in goes to the dashboard's sign-in first."""
+    """Swagger UI; a browser that is not signed in goes to the sign-in page (LOGIN_URL, the
+    dashboard's) first, and back here afterwards."""
 
     def handle_exception(self, exc):
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-            from dashboard.auth import sign_in_redirect  # the dashboard owns signing in
-
-            return sign_in_redirect(self.request._request)
+            request = self.request._request
+            query = f"?{urlencode({'next': request.get_full_path()})}" if request.method == "GET" else ""
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_URL) + query)
         return super().handle_exception(exc)

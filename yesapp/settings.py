@@ -1,6 +1,9 @@
 """YesApp settings: every value comes from the environment (or `.env`), in this one place.
 
-Each setting has a default that works on a developer machine and a line in `.env.example`.
+Each setting has a default that works on a developer machine; what it means is said once, in
+`.env.example` (and the README's configuration table). Comments here say why a value is what it
+is, or how settings depend on each other. Grouped along the data path: Django and the web,
+database, Redis and Celery, engine, sandbox, messaging, webhooks, API, operations, logging.
 """
 
 import os
@@ -11,11 +14,19 @@ from pathlib import Path
 import environ
 from kombu import Queue
 
+# The fixed wiring of REST framework and the OpenAPI schema; the API's limits are below.
+from yesapp.settings_api import (  # noqa: F401
+    READER_AUTHENTICATION_CLASSES,
+    REST_FRAMEWORK,
+    SPECTACULAR_SETTINGS,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# --- Data directory ---------------------------------------------------------------------------
 # Everything YesApp writes (database, logs, media, browser profiles, secrets) is private to
 # its user from the moment it exists: directories 0700, files 0600. Every process loads these
 # settings before writing anything, and its children (Chromium, ChromeDriver) inherit this.
@@ -23,7 +34,7 @@ os.umask(0o077)
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 if DATA_DIR.stat().st_uid == os.getuid() and DATA_DIR.stat().st_mode & 0o077:
-    # A directory made before this rule (or by hand): closing it closes everything inside.
+    # A directory made by hand may be open to others: closing it closes everything inside.
     DATA_DIR.chmod(0o700)
 MEDIA_ROOT = DATA_DIR / "media"
 SESSIONS_DIR = DATA_DIR / "sessions"
@@ -47,12 +58,11 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+# --- Django and the web -----------------------------------------------------------------------
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Absolute base URL clients use to reach this server (webhook mediaUrl, printed links).
-# The port `make run` serves on; the URL defaults below follow it.
 PORT = env.int("PORT", default=3000)
 PUBLIC_URL = env.str("PUBLIC_URL", default=f"http://localhost:{PORT}").rstrip("/")
 
@@ -72,8 +82,8 @@ INSTALLED_APPS = [
     "messaging",
     "webhooks",
     "sandbox",
+    "dashboard",
 ]
-
 MIDDLEWARE = [
     "yesapp.middleware.RequestIdMiddleware",
     "yesapp.middleware.ApiErrorMiddleware",
@@ -87,11 +97,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The strict Content-Security-Policy on the dashboard's pages.
+    "dashboard.middleware.DashboardSecurityHeadersMiddleware",
 ]
-
 ROOT_URLCONF = "yesapp.urls"
 WSGI_APPLICATION = "yesapp.wsgi.application"
-
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -106,44 +116,22 @@ TEMPLATES = [
         },
     },
 ]
-
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'yesapp.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web and workers write concurrently: WAL lets readers run beside a writer, IMMEDIATE
-    # transactions take the write lock up front, and the timeout (SQLITE_BUSY_TIMEOUT, seconds)
-    # waits instead of failing with "database is locked"; past it, the engine and the workers
-    # wait and try again (yesapp/db_retry.py).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
-        }
-    )
-    # Tests that cross processes (a real Celery worker) need a file, not :memory:.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-
+LOGIN_URL = "/login/"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# Where `collectstatic` puts the static files; the Docker image keeps them outside the data volume.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "staticfiles"))).resolve()
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -154,9 +142,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-LOGIN_URL = "/login/"
-
-# --- Security -----------------------------------------------------------------------------
+# --- Web security -----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -185,92 +171,47 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://") o
 if not DEBUG:
     # Django sends HSTS only on HTTPS requests, so this is inert on plain-HTTP installs.
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-# Cross-origin API calls are refused unless origins are listed here.
+# Cross-origin API calls are refused unless origins are listed here; only the API, and only the
+# headers an API client sends (django-cors-headers).
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-# django-cors-headers: only the API, and only the headers an API client sends.
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = ("accept", "content-type", "x-api-key", "x-request-id", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
 
-# --- API ----------------------------------------------------------------------------------
-# Largest request body the API reads, in bytes; larger ones get 413 before they are parsed.
-# Media travel as base64 (4/3 of their size), so this leaves room for MEDIA_MAX_BYTES.
-MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=16 * 1024 * 1024)
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=MEDIA_MAX_BYTES * 4 // 3 + 64 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["yesapp.authentication.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["yesapp.authentication.HasApiKey"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
-    "EXCEPTION_HANDLER": "yesapp.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["yesapp.ratelimit.ApiKeyRateThrottle"],
+# --- Database ---------------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'yesapp.sqlite3'}"),
 }
-# Requests a second each API key may make, and the burst it may spend at once after a quiet
-# spell (a Redis token bucket, yesapp/ratelimit.py); then 429 `rate_limited`. 0 = no limit.
-API_RATE_LIMIT = env.float("API_RATE_LIMIT", default=20.0)
-API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and workers write concurrently: WAL lets readers run beside a writer, IMMEDIATE
+    # transactions take the write lock up front, and the timeout (SQLITE_BUSY_TIMEOUT, seconds)
+    # waits instead of failing with "database is locked"; past it, the engine and the workers
+    # wait and try again (yesapp/db_retry.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
+        }
+    )
+    # Tests that cross processes (a real Celery worker) need a file, not :memory:.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-SPECTACULAR_SETTINGS = {
-    "TITLE": "YesApp API",
-    "DESCRIPTION": (
-        "Self-hosted WhatsApp HTTP API. Every `/api/v1/` endpoint needs the `X-API-Key` header: "
-        "the key printed on first start, or one made with `manage.py createapikey`. Errors share "
-        'one shape: `{"error": {"code", "message", "details"}}`.'
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # The schema and Swagger UI, like every other page, need a key or a dashboard sign-in.
-    "SERVE_PERMISSIONS": ["yesapp.authentication.HasApiKey"],
-    "SERVE_AUTHENTICATION": [
-        "yesapp.authentication.ApiKeyAuthentication",
-        "dashboard.auth.DashboardSessionAuthentication",
-    ],
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # No validatorUrl: Swagger UI would otherwise call validator.swagger.io (no internet here).
-    "SWAGGER_UI_SETTINGS": {
-        "persistAuthorization": True,
-        "validatorUrl": None,
-        "displayRequestDuration": True,
-    },
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "SessionStatusEnum": "sessions_app.models.SessionStatus",
-        "SandboxMediaTypeEnum": "sandbox.api.serializers.SANDBOX_MEDIA_TYPES",
-    },
-    # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "yesapp.schema.document_universal_errors",
-        "yesapp.schema.point_examples_at_this_server",
-    ],
-}
-
-# --- Redis and Celery -----------------------------------------------------------------------
+# --- Redis and Celery -------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Every Redis call is bounded: a Redis that hangs must not hang a request.
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=3.0)
 
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues named for their work. Engine nodes also listen on a queue of their own
 # (`engine.<node>`) so commands reach the node that owns a session.
 CELERY_TASK_QUEUES = (Queue("default"), Queue("engine"), Queue("webhooks"))
-CELERY_TASK_ROUTES = {
-    "webhooks.tasks.*": {"queue": "webhooks"},
-}
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -282,15 +223,141 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
     "visibility_timeout": 3600,
 }
-CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
-CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The periodic tasks (celery beat) are listed at the end, with the settings they read.
 
-# /ready also requires a live engine worker; turn off for web-only deployments.
+# --- Engine: session browsers -----------------------------------------------------------------
+ENGINE_LEASE_TTL = env.int("ENGINE_LEASE_TTL", default=15)
+ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)
+ENGINE_MAX_SESSIONS = env.int("ENGINE_MAX_SESSIONS", default=20)
+WAJS_BUNDLE_PATH = env.str(
+    "WAJS_BUNDLE_PATH", default=str(BASE_DIR / "node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js")
+)
+WHATSAPP_WEB_URL = env.str("WHATSAPP_WEB_URL", default="https://web.whatsapp.com")
+CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
+CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
+CHROMIUM_HEADLESS = env.bool("CHROMIUM_HEADLESS", default=True)
+CHROMIUM_EXTRA_FLAGS = env.list("CHROMIUM_EXTRA_FLAGS", default=[])
+ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
+INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
+ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
+ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
+# How long the API waits for the engine's answer to logout or pairing-code before answering
+# 202 with a state to poll, so a slow browser never holds a web thread for long.
+ENGINE_COMMAND_WAIT = env.float("ENGINE_COMMAND_WAIT", default=2.0)
+ENGINE_DIAGNOSTICS_TIMEOUT = env.int("ENGINE_DIAGNOSTICS_TIMEOUT", default=10)
+# A session waiting for a scan this long stops with a reason instead of burning CPU.
+QR_TIMEOUT_SECONDS = env.int("QR_TIMEOUT_SECONDS", default=300)
+IDLE_TIMEOUT_SECONDS = env.int("IDLE_TIMEOUT_SECONDS", default=0)
+# After each reconnect a session fetches what it may have missed: the newest messages of its
+# most recently active chats, newer than its newest stored message.
+ENGINE_CATCHUP_CHATS = env.int("ENGINE_CATCHUP_CHATS", default=20)
+ENGINE_CATCHUP_MESSAGES = env.int("ENGINE_CATCHUP_MESSAGES", default=50)
+ENGINE_CATCHUP_MAX_AGE = env.int("ENGINE_CATCHUP_MAX_AGE", default=24 * 3600)
+FAILED_EVENT_RETENTION_DAYS = env.int("FAILED_EVENT_RETENTION_DAYS", default=30)
+
+# --- Sandbox: simulated WhatsApp --------------------------------------------------------------
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# Receipts (delivered = ack 2, read = ack 3) after fixed delays, not random ones, so tests and
+# demos behave the same every time.
+SANDBOX_DELIVERY_DELAY_MS = env.int("SANDBOX_DELIVERY_DELAY_MS", default=300)
+SANDBOX_READ_DELAY_MS = env.int("SANDBOX_READ_DELAY_MS", default=800)
+SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
+SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
+SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)
+# The simulated contacts' inbound API; its files are bounded by MEDIA_MAX_BYTES too.
+SANDBOX_INBOUND_PER_MINUTE = env.int("SANDBOX_INBOUND_PER_MINUTE", default=120)
+
+# --- Messaging: queue, media, retention (docs/MESSAGING.md) -----------------------------------
+RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=50)
+RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=5)
+QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
+# A message still `sending` this many seconds after it was handed to the browser (the engine
+# could not record the outcome, e.g. the database was away that long) is marked failed with
+# `send_uncertain` by a periodic sweep; never resent automatically.
+SENDING_TIMEOUT_SECONDS = env.int("SENDING_TIMEOUT_SECONDS", default=300)
+MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=16 * 1024 * 1024)
+MEDIA_URL_ALLOW_PRIVATE = env.bool("MEDIA_URL_ALLOW_PRIVATE", default=False)
+MEDIA_URL_TIMEOUT = env.float("MEDIA_URL_TIMEOUT", default=15.0)
+MEDIA_DOWNLOAD_MAX_ATTEMPTS = env.int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", default=5)
+# Received media travels through the browser in memory, hence its own bound.
+MEDIA_DOWNLOAD_MAX_BYTES = env.int("MEDIA_DOWNLOAD_MAX_BYTES", default=64 * 1024 * 1024)
+# Past the quota, sending media is refused (507) and received media is not downloaded.
+MEDIA_QUOTA_BYTES = env.int("MEDIA_QUOTA_BYTES", default=1024 * 1024 * 1024)
+# Pruned hourly in batches (`manage.py prunedata`); a message outlives its expired media.
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
+MEDIA_RETENTION_DAYS = env.int("MEDIA_RETENTION_DAYS", default=30)
+SESSION_EVENT_RETENTION_DAYS = env.int("SESSION_EVENT_RETENTION_DAYS", default=30)
+MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST", default=True)
+
+# --- Webhooks (docs/WEBHOOKS.md) --------------------------------------------------------------
+WEBHOOK_URL = env.str("WEBHOOK_URL", default="")
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+WEBHOOK_EVENTS = env.list("WEBHOOK_EVENTS", default=[])
+# Private, loopback and link-local targets are refused on save and again on every connect.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+URL_DNS_TIMEOUT = env.float("URL_DNS_TIMEOUT", default=3.0)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+WEBHOOK_RETRY_DELAYS = env.str("WEBHOOK_RETRY_DELAYS", default="0,1,2")
+WEBHOOK_ORDERED = env.bool("WEBHOOK_ORDERED", default=True)
+# With ordering off, a bound per session keeps workers free for the others.
+WEBHOOK_UNORDERED_CONCURRENCY = env.int("WEBHOOK_UNORDERED_CONCURRENCY", default=2)
+WEBHOOK_RESPONSE_EXCERPT_BYTES = env.int("WEBHOOK_RESPONSE_EXCERPT_BYTES", default=1024)
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=7)
+# The sweep re-sends deliveries whose Celery nudge was lost (Redis or worker down).
+WEBHOOK_SWEEP_INTERVAL = env.float("WEBHOOK_SWEEP_INTERVAL", default=10.0)
+WEBHOOK_SWEEP_GRACE = env.float("WEBHOOK_SWEEP_GRACE", default=10.0)
+
+# --- API: requests, keys, rate limits ---------------------------------------------------------
+# Largest request body the API reads, in bytes; larger ones get 413 before they are parsed.
+# Media travel as base64 (4/3 of their size), so this leaves room for MEDIA_MAX_BYTES.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=MEDIA_MAX_BYTES * 4 // 3 + 64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Per API key, a Redis token bucket (yesapp/ratelimit.py).
+API_RATE_LIMIT = env.float("API_RATE_LIMIT", default=20.0)
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=40)
+# Brute-force bounds: API keys per client address; staff passwords (dashboard, /admin/) per
+# address and per user name. While Redis is down, password sign-in is refused, keys still work.
+AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=20)
+AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
+PASSWORD_FAILURE_LIMIT = env.int("PASSWORD_FAILURE_LIMIT", default=10)
+PASSWORD_FAILURE_WINDOW = env.int("PASSWORD_FAILURE_WINDOW", default=900)
+# Behind a reverse proxy every client has the proxy's address; the last X-Forwarded-For hop is
+# the one the proxy appended. Off when exposed directly: clients could forge the header.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
+# --- Operations (docs/DEPLOYMENT.md) ----------------------------------------------------------
 READY_REQUIRES_ENGINE = env.bool("READY_REQUIRES_ENGINE", default=True)
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-# --- Logging -------------------------------------------------------------------------------
+# Periodic work (celery beat); `expires` keeps sweeps from piling up while no worker runs.
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.sweep_webhook_deliveries",
+        "schedule": WEBHOOK_SWEEP_INTERVAL,
+        "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
+    },
+    "webhooks-prune": {"task": "webhooks.tasks.prune_webhook_deliveries", "schedule": 3600.0},
+    "failed-events-prune": {"task": "sessions_app.tasks.prune_failed_events", "schedule": 3600.0},
+    # Pending messages whose media fetch task was lost are handed out again (messaging.media_url).
+    "messaging-media-fetch-sweep": {
+        "task": "messaging.tasks.sweep_pending_media",
+        "schedule": 30.0,
+        "options": {"expires": 30.0},
+    },
+    "messaging-stuck-sends": {
+        "task": "messaging.tasks.fail_stuck_sends",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "storage-prune": {"task": "messaging.tasks.prune_storage", "schedule": 3600.0},
+}
+
+# --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_DIR.mkdir(parents=True, exist_ok=True)
 LOGGING = {
@@ -299,11 +366,7 @@ LOGGING = {
     "filters": {"request_id": {"()": "yesapp.logging.RequestIdFilter"}},
     "formatters": {"json": {"()": "yesapp.logging.JsonFormatter"}},
     "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["request_id"],
-        },
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
         "file": {
             "class": "logging.handlers.RotatingFileHandler",
             "filename": str(LOG_DIR / "yesapp.log"),
@@ -323,197 +386,9 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
-
 # `manage.py <command>` (not runserver) writes for a person at a terminal: its console shows
 # only warnings and errors, as plain lines between the command's own output; the log file
 # keeps every record as JSON. Servers and workers (gunicorn, celery) log JSON to the console.
 if Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] != ["runserver"]:
     LOGGING["formatters"]["plain"] = {"format": "%(levelname)s %(name)s: %(message)s"}
     LOGGING["handlers"]["console"].update(formatter="plain", level="WARNING")
-
-# --- Engine -------------------------------------------------------------------------------
-# A node owns a session through a Redis lease of this many seconds, renewed by heartbeat;
-# when a node dies, its sessions move to another node after at most this long.
-ENGINE_LEASE_TTL = env.int("ENGINE_LEASE_TTL", default=15)
-# The pinned wa-js bundle that `make install` fetches from the npm registry.
-WAJS_BUNDLE_PATH = env.str(
-    "WAJS_BUNDLE_PATH", default=str(BASE_DIR / "node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js")
-)
-WHATSAPP_WEB_URL = env.str("WHATSAPP_WEB_URL", default="https://web.whatsapp.com")
-CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
-CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
-CHROMIUM_HEADLESS = env.bool("CHROMIUM_HEADLESS", default=True)
-# More Chromium flags for every session browser, comma-separated (e.g. a proxy).
-CHROMIUM_EXTRA_FLAGS = env.list("CHROMIUM_EXTRA_FLAGS", default=[])
-# How engine browsers reach this app (the sandbox page is served by the app itself).
-INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
-# Sessions one engine node runs at most; more nodes share the rest.
-ENGINE_MAX_SESSIONS = env.int("ENGINE_MAX_SESSIONS", default=20)
-# A session waiting for a scan this long stops with a reason instead of burning CPU.
-QR_TIMEOUT_SECONDS = env.int("QR_TIMEOUT_SECONDS", default=300)
-# Stop sessions with no activity for this long; 0 turns it off (e.g. 86400 for 24 h).
-IDLE_TIMEOUT_SECONDS = env.int("IDLE_TIMEOUT_SECONDS", default=0)
-
-# --- Sandbox ------------------------------------------------------------------------------
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
-# Bounds on every browser call: one WebDriver command, and starting a page until WPP is ready.
-ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
-ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
-# How long the API waits for the engine's answer to logout or pairing-code before answering
-# 202 with a state to poll, so a slow browser never holds a web thread for long.
-ENGINE_COMMAND_WAIT = env.float("ENGINE_COMMAND_WAIT", default=2.0)
-# How long the diagnostics report waits for the page to answer (then 504).
-ENGINE_DIAGNOSTICS_TIMEOUT = env.int("ENGINE_DIAGNOSTICS_TIMEOUT", default=10)
-# Keep ChromeDriver's and Chromium's logs in DATA_DIR/sessions/<id>/chromedriver.log.
-ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
-# How often an engine node renews leases and looks for sessions to take over, in seconds.
-ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)
-# After each reconnect a session fetches what it may have missed: messages of its most
-# recently active chats (this many chats, this many messages each), newer than its newest
-# stored message, looking back at most ENGINE_CATCHUP_MAX_AGE seconds.
-ENGINE_CATCHUP_CHATS = env.int("ENGINE_CATCHUP_CHATS", default=20)
-ENGINE_CATCHUP_MESSAGES = env.int("ENGINE_CATCHUP_MESSAGES", default=50)
-ENGINE_CATCHUP_MAX_AGE = env.int("ENGINE_CATCHUP_MAX_AGE", default=24 * 3600)
-# Page events the engine could not store are kept (quarantined) this many days.
-FAILED_EVENT_RETENTION_DAYS = env.int("FAILED_EVENT_RETENTION_DAYS", default=30)
-
-# --- Foundation: API key brute-force limit --------------------------------------------------
-# Failed API key attempts allowed per client address in each window; then 429 until it ends.
-AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=20)
-AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
-# Failed staff password sign-ins (dashboard and /admin/) allowed per client address, and
-# separately per user name, in each window of this many seconds; then 429 until it ends.
-# While Redis is down, password sign-in is refused (API keys still work).
-PASSWORD_FAILURE_LIMIT = env.int("PASSWORD_FAILURE_LIMIT", default=10)
-PASSWORD_FAILURE_WINDOW = env.int("PASSWORD_FAILURE_WINDOW", default=900)
-# Behind a reverse proxy every client has the proxy's address; with this on, the client is
-# the last X-Forwarded-For hop (the one your proxy appended). Leave off when exposed directly.
-TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
-
-# --- Sandbox: simulated WhatsApp timings ------------------------------------------------------
-# Receipts for a message the session sent, after it was sent: delivered (ack 2), then read
-# (ack 3). Fixed, not random, so tests and demos behave the same every time; -1 = never read.
-SANDBOX_DELIVERY_DELAY_MS = env.int("SANDBOX_DELIVERY_DELAY_MS", default=300)
-SANDBOX_READ_DELAY_MS = env.int("SANDBOX_READ_DELAY_MS", default=800)
-# The sandbox page's QR changes this often and goes idle (conn.qrcode_idle) after this many
-# refreshes without a scan, like WhatsApp Web; the page polls the app this often.
-SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
-SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
-SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)
-# Messages the sandbox's simulated contacts may send one session per minute (its inbound API);
-# 0 = no limit. Text is capped at 65536 characters and files at MEDIA_MAX_BYTES.
-SANDBOX_INBOUND_PER_MINUTE = env.int("SANDBOX_INBOUND_PER_MINUTE", default=120)
-
-# --- Webhooks (webhooks app; docs/WEBHOOKS.md) ----------------------------------------------
-# The default endpoint for every session that has no webhook of its own; empty = none.
-WEBHOOK_URL = env.str("WEBHOOK_URL", default="")
-# Its signing secret; when empty one is generated once and kept in DATA_DIR/webhook_secret.
-WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
-# Events the default endpoint gets (comma-separated); empty = all.
-WEBHOOK_EVENTS = env.list("WEBHOOK_EVENTS", default=[])
-# Refuse targets in private, loopback and link-local ranges (checked on save and on every
-# connect). Turn on when the receiver runs on this machine or your LAN.
-WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
-# Seconds the API waits for DNS when it checks that a webhook's host is public (on save).
-URL_DNS_TIMEOUT = env.float("URL_DNS_TIMEOUT", default=3.0)
-# Seconds one attempt may take in all (connect + response).
-WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
-# Wait before each attempt, in seconds: "0,1,2" = three attempts, at once, 1 s later, 2 s later.
-WEBHOOK_RETRY_DELAYS = env.str("WEBHOOK_RETRY_DELAYS", default="0,1,2")
-# Deliver each session's events one at a time, in order (per-session webhooks can override).
-WEBHOOK_ORDERED = env.bool("WEBHOOK_ORDERED", default=True)
-# With ordering off, attempts one session may have in flight at once (keeps workers for others).
-WEBHOOK_UNORDERED_CONCURRENCY = env.int("WEBHOOK_UNORDERED_CONCURRENCY", default=2)
-# Bytes of the receiver's response kept per attempt.
-WEBHOOK_RESPONSE_EXCERPT_BYTES = env.int("WEBHOOK_RESPONSE_EXCERPT_BYTES", default=1024)
-# Deliveries (and their attempts) older than this many days are pruned; 0 keeps them forever.
-WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=7)
-# The sweep re-sends deliveries whose Celery nudge was lost (Redis or worker down).
-WEBHOOK_SWEEP_INTERVAL = env.float("WEBHOOK_SWEEP_INTERVAL", default=10.0)
-# How long past due a delivery must be before the sweep treats its nudge as lost.
-WEBHOOK_SWEEP_GRACE = env.float("WEBHOOK_SWEEP_GRACE", default=10.0)
-CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "webhooks-sweep": {
-            "task": "webhooks.tasks.sweep_webhook_deliveries",
-            "schedule": WEBHOOK_SWEEP_INTERVAL,
-            # While no worker runs, sweeps must not pile up in the queue.
-            "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
-        },
-        "webhooks-prune": {"task": "webhooks.tasks.prune_webhook_deliveries", "schedule": 3600.0},
-        "failed-events-prune": {"task": "sessions_app.tasks.prune_failed_events", "schedule": 3600.0},
-    }
-)
-# --- end Webhooks ---------------------------------------------------------------------------
-
-# --- Messaging (messaging app; docs/MESSAGING.md) -------------------------------------------
-# Messages each session hands to WhatsApp per rolling minute; 0 = no limit.
-RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=50)
-# How many of those may go out back to back after a quiet spell.
-RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=5)
-# Messages waiting per session (queued or sending) before the API answers 429.
-QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
-# Media URLs may point at private, loopback and link-local addresses (checked after DNS).
-MEDIA_URL_ALLOW_PRIVATE = env.bool("MEDIA_URL_ALLOW_PRIVATE", default=False)
-# Seconds a media URL fetch may take in all.
-MEDIA_URL_TIMEOUT = env.float("MEDIA_URL_TIMEOUT", default=15.0)
-# Pending messages whose media fetch task was lost are handed out again (messaging.media_url).
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "messaging-media-fetch-sweep": {
-            "task": "messaging.tasks.sweep_pending_media",
-            "schedule": 30.0,
-            "options": {"expires": 30.0},
-        }
-    }
-)
-# Download attempts for a received message's media before it is marked failed for good.
-MEDIA_DOWNLOAD_MAX_ATTEMPTS = env.int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", default=5)
-# Received media larger than this is not downloaded (it travels through the browser in memory).
-MEDIA_DOWNLOAD_MAX_BYTES = env.int("MEDIA_DOWNLOAD_MAX_BYTES", default=64 * 1024 * 1024)
-# A message still `sending` this many seconds after it was handed to the browser (the engine
-# could not record the outcome, e.g. the database was away that long) is marked failed with
-# `send_uncertain` by a periodic sweep; never resent automatically.
-SENDING_TIMEOUT_SECONDS = env.int("SENDING_TIMEOUT_SECONDS", default=300)
-CELERY_BEAT_SCHEDULE["messaging-stuck-sends"] = {
-    "task": "messaging.tasks.fail_stuck_sends",
-    "schedule": 60.0,
-    "options": {"expires": 60.0},
-}
-# Media files one session may keep in DATA_DIR/media, in bytes (1 GiB); 0 = no quota. Past it,
-# sending media is refused (507) and received media is not downloaded (the reason is recorded).
-MEDIA_QUOTA_BYTES = env.int("MEDIA_QUOTA_BYTES", default=1024 * 1024 * 1024)
-# Retention, in days (0 keeps forever): messages, then media files (the message stays, its media
-# `expired`), and session status history; pruned hourly in batches (`manage.py prunedata`).
-MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
-MEDIA_RETENTION_DAYS = env.int("MEDIA_RETENTION_DAYS", default=30)
-SESSION_EVENT_RETENTION_DAYS = env.int("SESSION_EVENT_RETENTION_DAYS", default=30)
-CELERY_BEAT_SCHEDULE["storage-prune"] = {"task": "messaging.tasks.prune_storage", "schedule": 3600.0}
-# Contacts' status stories (status@broadcast) are not stored as messages.
-MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST", default=True)
-# Stable names in the OpenAPI schema for the messaging enums.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "SendableMediaTypeEnum": "messaging.models.SENDABLE_MEDIA_TYPES",
-        "MessageStatusEnum": "messaging.models.MessageStatus",
-        "MessageDirectionEnum": "messaging.models.Direction",
-    }
-)
-# --- end Messaging --------------------------------------------------------------------------
-
-# --- Dashboard (dashboard app; issue #6) ----------------------------------------------------
-INSTALLED_APPS += ["dashboard"]
-# The strict Content-Security-Policy on the dashboard's pages (dashboard/middleware.py).
-MIDDLEWARE += ["dashboard.middleware.DashboardSecurityHeadersMiddleware"]
-# --- end Dashboard --------------------------------------------------------------------------
-
-# --- Operations (docker/, /metrics; issue #7, docs/DEPLOYMENT.md) ---------------------------
-# Where `collectstatic` puts the static files; the Docker image keeps them outside the data volume.
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT))).resolve()
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# GET /metrics (Prometheus text format) is off unless enabled; with a token it needs
-# `Authorization: Bearer <METRICS_TOKEN>`.
-METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-# --- end Operations -------------------------------------------------------------------------

@@ -28,13 +28,12 @@ ACTIONS = {
         "confirm": "Delete this session, its messages, media and webhook settings? This cannot be undone.",
     },
 }
-RUNNING = {SessionStatus.STARTING, SessionStatus.QR, SessionStatus.CONNECTED, SessionStatus.DISCONNECTED}
 
 
 def available_actions(session: Session, *, is_admin: bool) -> list[dict]:
     """The buttons that make sense in the session's current state (the services decide for real)."""
     names = []
-    running = session.status in RUNNING and session.desired_state != "stopped"
+    running = session.is_running and session.desired_state != "stopped"
     if not running:
         names.append("start")
     else:
@@ -125,7 +124,7 @@ def session_action(request: HttpRequest, session_id, action: str) -> HttpRespons
             redirect_to=reverse("dashboard:sessions"),
             follow=back,
         )
-    service = getattr(services, f"session_{action}")
+    service = services.SESSION_ACTIONS[action]
     done = {"start": "Starting", "stop": "Stopping", "restart": "Restarting", "logout": "Logging out"}[action]
     return run_service(
         request, lambda: service(session=session), success=f"{done} {session.name}…", redirect_to=here

@@ -10,7 +10,7 @@ from dashboard.forms import WebhookForm
 from dashboard.replies import invalid_form, reply, run_service
 from dashboard.scope import found_or_404, session_for_viewer
 from dashboard.views.session_page import session_detail_context
-from webhooks import selectors, services
+from webhooks import outbox, selectors, services
 from webhooks.models import DeliveryStatus
 from yesapp.errors import ServiceError
 
@@ -90,7 +90,7 @@ def webhook_delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
     here = reverse("dashboard:session", args=[delivery.session_id]) + "#webhook"
     return run_service(
         request,
-        lambda: services.webhook_delivery_retry(
+        lambda: outbox.webhook_delivery_retry(
             delivery=selectors.webhook_delivery_check_retry(key=request.viewer.key, delivery=delivery)
         ),
         success=f"Delivery {delivery.event} queued again.",

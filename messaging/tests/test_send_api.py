@@ -481,7 +481,7 @@ def test_queued_message_nudges_the_engine_after_commit(
     from messaging import services
 
     nudged = []
-    monkeypatch.setattr(services, "nudge_session", lambda session_id: nudged.append(session_id))
+    monkeypatch.setattr(services, "session_nudge", lambda session_id: nudged.append(session_id))
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post(api, session, {"to": "+33612345678", "text": "hi"})
@@ -495,10 +495,10 @@ def test_failing_nudge_does_not_fail_the_request(
 ):
     import sessions_app.services
 
-    def broken(session_id):
+    def broken(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(sessions_app.services, "session_nudge", broken, raising=False)
+    monkeypatch.setattr(sessions_app.services, "_route_command", broken)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post(api, session, {"to": "+33612345678", "text": "hi"})

@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sessions_app.create_options import session_create_options
 from sessions_app.models import FailedEvent, FailedEventStatus, Session, SessionEvent, SessionStatus
 from sessions_app.selectors import pairing_code_state
-from webhooks.api.serializers import WebhookConfigInputSerializer
 from yesapp.validators import OffsetField, PhoneNumberField
 
 
@@ -76,19 +76,19 @@ class SessionCreateInputSerializer(serializers.Serializer):
     sandbox = serializers.BooleanField(
         default=False, help_text="Run on the built-in sandbox instead of WhatsApp Web."
     )
-    webhook = WebhookConfigInputSerializer(
-        required=False, help_text="Optional webhook, as PUT /sessions/{id}/webhook."
-    )
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        fields.update({option.name: option.input_field() for option in session_create_options()})
+        return fields
 
 
 class SessionCreatedSerializer(SessionOutputSerializer):
-    webhookSecret = serializers.CharField(
-        required=False,
-        help_text="The generated webhook secret, shown once, when a webhook without secret was given.",
-    )
-
-    class Meta(SessionOutputSerializer.Meta):
-        fields = [*SessionOutputSerializer.Meta.fields, "webhookSecret"]
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        for option in session_create_options():
+            fields.update(option.answer_fields())
+        return fields
 
 
 class QrOutputSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.api import views
+from sessions_app.api import diagnostics_views, link_views, views
 
 urlpatterns = [
     path("sessions", views.SessionListCreateApi.as_view(), name="sessions"),
@@ -9,26 +9,26 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/stop", views.SessionStopApi.as_view(), name="session-stop"),
     path("sessions/<uuid:session_id>/restart", views.SessionRestartApi.as_view(), name="session-restart"),
     path("sessions/<uuid:session_id>/logout", views.SessionLogoutApi.as_view(), name="session-logout"),
-    path("sessions/<uuid:session_id>/qr", views.SessionQrApi.as_view(), name="session-qr"),
+    path("sessions/<uuid:session_id>/qr", link_views.SessionQrApi.as_view(), name="session-qr"),
     path(
         "sessions/<uuid:session_id>/pairing-code",
-        views.SessionPairingCodeApi.as_view(),
+        link_views.SessionPairingCodeApi.as_view(),
         name="session-pairing",
     ),
     path(
         "sessions/<uuid:session_id>/diagnostics",
-        views.SessionDiagnosticsApi.as_view(),
+        diagnostics_views.SessionDiagnosticsApi.as_view(),
         name="session-diagnostics",
     ),
     path("sessions/<uuid:session_id>/events", views.SessionEventsApi.as_view(), name="session-events"),
     path(
         "sessions/<uuid:session_id>/failed-events",
-        views.FailedEventListApi.as_view(),
+        diagnostics_views.FailedEventListApi.as_view(),
         name="session-failed-events",
     ),
     path(
         "sessions/<uuid:session_id>/failed-events/<uuid:event_id>/retry",
-        views.FailedEventRetryApi.as_view(),
+        diagnostics_views.FailedEventRetryApi.as_view(),
         name="session-failed-event-retry",
     ),
 ]

@@ -15,21 +15,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
-from django.utils import timezone
 
-from sessions_app import quarantine
 from sessions_app.engine import registry
-from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed, EngineError, PageEvent
+from sessions_app.engine.base import Engine, EngineCrashed, EngineError
+from sessions_app.engine.login_state import ActorLoginState
+from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status
-from yesapp.db_retry import is_transient_db_error
 from yesapp.logging import session_id_var
-from yesapp.validators import phone_from_chat_id
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +39,6 @@ IDLE_AFTER = 10.0
 STATE_INTERVAL = 3.0  # seconds between login-state reads when no event asked for one
 SEND_INTERVAL = 2.0  # seconds between looks at the outbound queue without a nudge
 MAX_BACKOFF = 30.0
-# Modes in which WhatsApp Web is linked but not usable; a restart fixes those that last.
-DISCONNECTED_RESTART_AFTER = 60.0
-# Seconds between looks for quarantined events a user asked to retry (a nudge looks at once).
-FAILED_RETRY_INTERVAL = 5.0
 
 
 class StopActor(Exception):
@@ -64,7 +56,7 @@ class Command:
     future: Future = field(default_factory=Future)
 
 
-class SessionActor(ActorRecovery):
+class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
     """Runs one session on this node. `engine_factory(session)` makes its browser."""
 
     def __init__(
@@ -209,216 +201,6 @@ class SessionActor(ActorRecovery):
                 self._last_send = now
                 if registry.run_send_steps(self.session_id, engine):
                     self._wake = True  # more may be due; look again next turn
-
-    # --- page events: stored, then acknowledged; never dropped -----------------------------
-    def _handle_events(self, engine: Engine, events: list[PageEvent]) -> None:
-        """Handles each event on its own and acknowledges it once stored or quarantined.
-        A transient database error is raised (and waited out by _serve_through_db_blips, the
-        browser kept open): the event and those after it stay in the page for the next drain."""
-        for event in events:
-            self._handle_isolated(engine, event)
-            engine.acknowledge(event.seq)
-        if events:
-            self.last_event = (events[-1].name, time.time())
-
-    def _handle_isolated(self, engine: Engine, event: PageEvent) -> None:
-        """Stores the event, or quarantines it with the error it raised."""
-        try:
-            self._handle_event(engine, event)
-            return
-        except EngineCrashed:
-            raise
-        except Exception as exc:
-            if isinstance(exc, DatabaseError) and is_transient_db_error(exc):
-                raise
-            error = f"{type(exc).__name__}: {exc}"
-        quarantine.failed_event_record(
-            session_id=self.session_id, name=event.name, data=event.data, error=error, page_at_ms=event.at
-        )
-
-    def _recover_missed(self, engine: Engine, nudged: bool) -> None:
-        """Catches up after a reconnect or a page that dropped events, and runs the retries
-        of quarantined events a user asked for."""
-        dropped = getattr(engine, "dropped_events", 0)
-        if self._catch_up_due or dropped > self._dropped_seen:
-            self._dropped_seen = dropped
-            self._catch_up(engine)
-        now = time.monotonic()
-        if nudged or now - self._last_failed_check > FAILED_RETRY_INTERVAL:
-            self._last_failed_check = now
-            self._retry_failed_events(engine)
-
-    def _catch_up(self, engine: Engine) -> None:
-        """Stores what arrived while nobody stored it (WPP.chat.list + WPP.chat.getMessages):
-        a browser killed between the page receiving a message and the commit, events dropped
-        by a full page queue. Deduplicated by WhatsApp id, with the usual webhooks."""
-        self._catch_up_due = False
-        since = registry.catch_up_since(self.session_id)
-        if since is None:
-            return
-        try:
-            found = engine.recent_messages(
-                since=since,
-                max_chats=settings.ENGINE_CATCHUP_CHATS,
-                per_chat=settings.ENGINE_CATCHUP_MESSAGES,
-            )
-        except EngineCrashed:
-            raise
-        except EngineError as exc:
-            logger.warning("Session %s: catching up failed: %s", self.session_id, exc)
-            return
-        self._catch_up_due = True  # until every message is handled (a database blip raises)
-        for data in found:
-            self._handle_isolated(engine, PageEvent(name="chat.new_message", data=data))
-        self._catch_up_due = False
-        if found:
-            logger.info("Session %s: caught up on %s recent messages", self.session_id, len(found))
-
-    def _retry_failed_events(self, engine: Engine) -> None:
-        for failed in quarantine.failed_events_to_retry(session_id=self.session_id):
-            event = PageEvent(name=failed.name, data=quarantine.failed_event_data(failed))
-            try:
-                self._handle_event(engine, event)
-            except EngineCrashed:
-                raise
-            except Exception as exc:
-                if isinstance(exc, DatabaseError) and is_transient_db_error(exc):
-                    return  # still `retrying`: the next look tries again
-                quarantine.failed_event_settle(failed_event=failed, error=f"{type(exc).__name__}: {exc}")
-            else:
-                quarantine.failed_event_settle(failed_event=failed)
-
-    def _handle_event(self, engine: Engine, event: PageEvent) -> None:
-        try:
-            if event.name == "conn.auth_code_change":
-                if event.data and event.data.get("fullCode"):
-                    self._set(
-                        SessionStatus.QR, "waiting for a scan", **self._qr_fields(event.data["fullCode"])
-                    )
-                else:
-                    self._state_due = True
-            elif event.name == "conn.qrcode_idle":
-                engine.refresh_qr()  # keep the QR alive until QR_TIMEOUT_SECONDS
-            elif event.name in (
-                "conn.authenticated",
-                "conn.main_ready",
-                "conn.stream_mode_changed",
-                "conn.logout",
-            ):
-                self._state_due = True
-                if event.name == "conn.logout":
-                    self._set(SessionStatus.QR, "logged out: link the device again", phone="", wid="")
-            elif event.name == "bridge.error":
-                self._quarantine_unreadable(event)
-            elif handler := registry.event_handler(event.name):
-                handler(self.session_id, event.data, engine)
-        except EngineCrashed:
-            raise
-        except EngineError as exc:
-            logger.warning(
-                "Session %s: handling %s failed: %s",
-                self.session_id,
-                event.name,
-                exc,
-                extra={"session_id": str(self.session_id)},
-            )
-
-    def _quarantine_unreadable(self, event: PageEvent) -> None:
-        """An event the bridge could not turn into JSON: kept with what the page could copy."""
-        data = event.data if isinstance(event.data, dict) else {}
-        quarantine.failed_event_record(
-            session_id=self.session_id,
-            name=str(data.get("event") or "bridge.error"),
-            data=data.get("raw"),
-            error=f"The page could not read this event: {data.get('error') or 'unknown error'}",
-            page_at_ms=event.at,
-        )
-
-    def _sync_state(self, engine: Engine) -> None:
-        self._state_due = False
-        self._last_state = time.monotonic()
-        state = engine.state()
-        status, reason, fields = self._status_for(state)
-        if status == SessionStatus.DISCONNECTED:
-            self._disconnected_since = self._disconnected_since or time.monotonic()
-            if time.monotonic() - self._disconnected_since > DISCONNECTED_RESTART_AFTER:
-                self._disconnected_since = None
-                raise EngineCrashed(
-                    f"still {state.stream_mode} after {DISCONNECTED_RESTART_AFTER:.0f}s", step="reconnect"
-                )
-        else:
-            self._disconnected_since = None
-        if status:
-            self._set(status, reason, **fields)
-
-    def _status_for(self, state: ConnectionState) -> tuple[str, str, dict[str, Any]]:
-        """Maps the page's login state to a session status (wa-js: logged in = authenticated
-        and stream mode MAIN; conn.main_ready alone also fires on the QR screen)."""
-        if state.is_ready:
-            return (
-                SessionStatus.CONNECTED,
-                "linked and ready",
-                {"wid": state.my_id, "phone": phone_from_chat_id(state.my_id), "last_error": ""},
-            )
-        if state.is_authenticated:
-            if self.status in (SessionStatus.CONNECTED, SessionStatus.DISCONNECTED):
-                return SessionStatus.DISCONNECTED, f"stream mode {state.stream_mode}", {}
-            if self.status == SessionStatus.QR:
-                return SessionStatus.STARTING, f"scanned, syncing ({state.stream_mode})", {}
-            return "", "", {}
-        if state.qr:
-            # A QR on screen means no phone is linked, whatever event we may have missed.
-            return (
-                SessionStatus.QR,
-                "waiting for a scan",
-                {**self._qr_fields(state.qr), "phone": "", "wid": ""},
-            )
-        return "", "", {}
-
-    def _qr_fields(self, code: str) -> dict[str, Any]:
-        """The QR to store; its issue time changes only when WhatsApp refreshed the code."""
-        fields: dict[str, Any] = {"qr_raw": code}
-        if code != self._qr:
-            self._qr = code
-            fields["qr_issued_at"] = timezone.now()
-        return fields
-
-    def _check_timeouts(self) -> None:
-        session = (
-            Session.objects.filter(pk=self.session_id)
-            .only("status", "status_changed_at", "last_activity_at", "desired_state")
-            .first()
-        )
-        if session is None or session.desired_state != DesiredState.RUNNING:
-            self.request_stop("stop" if session else "delete")
-            return
-        now = timezone.now()
-        if (
-            session.status == SessionStatus.QR
-            and session.status_changed_at
-            and (now - session.status_changed_at).total_seconds() > settings.QR_TIMEOUT_SECONDS
-        ):
-            self._stop_for(
-                f"No scan within {settings.QR_TIMEOUT_SECONDS}s; start the session again for a new QR."
-            )
-        elif (
-            settings.IDLE_TIMEOUT_SECONDS
-            and session.status == SessionStatus.CONNECTED
-            and session.last_activity_at
-            and (now - session.last_activity_at).total_seconds() > settings.IDLE_TIMEOUT_SECONDS
-        ):
-            self._stop_for(f"No activity for {settings.IDLE_TIMEOUT_SECONDS}s (IDLE_TIMEOUT_SECONDS).")
-
-    def _stop_for(self, reason: str) -> None:
-        logger.info(
-            "Stopping session %s: %s", self.session_id, reason, extra={"session_id": str(self.session_id)}
-        )
-        Session.objects.filter(pk=self.session_id).update(
-            desired_state=DesiredState.STOPPED, last_error=reason
-        )
-        self.stop_reason = "stop"
-        self._stop_message = reason
-        self.stop_event.set()
 
     def _run_commands(self, engine: Engine) -> None:
         while True:

@@ -5,7 +5,7 @@ import signal
 import time
 from pathlib import Path
 
-from sessions_app.engine.chromium import profile_dir_for
+from sessions_app.engine.browser_process import profile_dir_for
 from sessions_app.models import Session
 
 PHONE = "+33612345678"

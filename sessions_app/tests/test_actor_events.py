@@ -13,7 +13,7 @@ from django.db.models.signals import post_save
 
 from messaging.models import Message
 from messaging.tests.engine_double import RecordingEngine
-from sessions_app.engine import actor as actor_module
+from sessions_app.engine import page_events as page_events_module
 from sessions_app.engine.actor import SessionActor
 from sessions_app.engine.base import PageEvent
 from sessions_app.models import (
@@ -79,7 +79,7 @@ class ScriptedPage(RecordingEngine):
 @pytest.fixture
 def running(transactional_db, monkeypatch):
     """A connected session run by a real actor thread on a ScriptedPage."""
-    monkeypatch.setattr(actor_module, "FAILED_RETRY_INTERVAL", 0.2)
+    monkeypatch.setattr(page_events_module, "FAILED_RETRY_INTERVAL", 0.2)
     session = Session.objects.create(
         name="events", status=SessionStatus.CONNECTED, desired_state=DesiredState.RUNNING, wid=ME
     )

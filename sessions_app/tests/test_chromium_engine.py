@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sessions_app.engine.base import EngineCrashed, EngineError
-from sessions_app.engine.chromium import ChromiumEngine, clear_stale_profile_lock, profile_dir_for
+from sessions_app.engine.browser_process import clear_stale_profile_lock, profile_dir_for
+from sessions_app.engine.chromium import ChromiumEngine
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,9 @@ from sessions_app.engine import host as host_module
 from sessions_app.engine.actor import SessionActor
 from sessions_app.engine.base import EngineCrashed, EngineError
 from sessions_app.engine.lease import lease_owner
+from sessions_app.metrics import RESTART_REASON
 from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
 from sessions_app.tests.helpers import browser_pids, create_and_link, wait_for
-from yesapp.metrics import RESTART_REASON
 
 CONTACT = "+33698765432"
 

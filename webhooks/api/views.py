@@ -20,13 +20,14 @@ from webhooks.api.serializers import (
     WebhookDeliveryOutputSerializer,
 )
 from webhooks.models import DeliveryStatus
+from webhooks.outbox import webhook_delivery_retry
 from webhooks.selectors import (
     webhook_config_for_session,
     webhook_deliveries_for_session,
     webhook_delivery_check_retry,
     webhook_delivery_get_for_key,
 )
-from webhooks.services import webhook_configure, webhook_delete, webhook_delivery_retry, webhook_update
+from webhooks.services import webhook_configure, webhook_delete, webhook_update
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import NotFound
 from yesapp.schema import error_responses

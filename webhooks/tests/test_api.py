@@ -6,7 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
-from webhooks.services import webhook_configure, webhook_delivery_attempt
+from webhooks.outbox import webhook_delivery_attempt
+from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from yesapp.apikeys import apikey_create
 

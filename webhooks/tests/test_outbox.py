@@ -15,13 +15,13 @@ from webhooks.models import (
     WebhookDeliveryAttempt,
     WebhookSource,
 )
-from webhooks.services import (
-    webhook_configure,
+from webhooks.outbox import (
     webhook_deliveries_prune,
     webhook_deliveries_sweep,
     webhook_delivery_attempt,
     webhook_delivery_retry,
 )
+from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from yesapp.errors import Conflict
 from yesapp.events import SESSION_STATUS, emit

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from webhooks.models import DeliveryStatus, WebhookDelivery
-from webhooks.services import webhook_configure, webhook_delivery_attempt
+from webhooks.outbox import webhook_delivery_attempt
+from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from webhooks.transport import post_webhook
 from yesapp import outbound_http

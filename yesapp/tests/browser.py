@@ -6,7 +6,7 @@ from django.conf import settings
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from sessions_app.engine.chromium import CHROMIUM_FLAGS
+from sessions_app.engine.browser_process import CHROMIUM_FLAGS
 
 
 def new_test_driver(

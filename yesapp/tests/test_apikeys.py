@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from sessions_app.models import Session
+from sessions_app.selectors import session_visible_to_key, sessions_for_key
 from yesapp.apikeys import apikey_authenticate, apikey_create, apikey_ensure_initial, apikey_revoke
 from yesapp.errors import Conflict, InvalidInput, NotFound
 from yesapp.models import ApiKey
@@ -89,11 +90,12 @@ def test_create_with_sessions_makes_a_scoped_key():
     other = Session.objects.create(name="other")
     key, _ = apikey_create(name="bot", session_ids=[str(mine.pk)])
     assert not key.is_admin
-    assert key.can_access_session(mine.pk) and not key.can_access_session(other.pk)
-    assert list(key.scope_sessions(Session.objects.all())) == [mine]
+    assert session_visible_to_key(key=key, session_id=mine.pk)
+    assert not session_visible_to_key(key=key, session_id=other.pk)
+    assert list(sessions_for_key(key=key)) == [mine]
     admin, _ = apikey_create(name="admin")
-    assert admin.can_access_session(other.pk)
-    assert set(admin.scope_sessions(Session.objects.all())) == {mine, other}
+    assert session_visible_to_key(key=admin, session_id=other.pk)
+    assert set(sessions_for_key(key=admin)) == {mine, other}
 
 
 def test_create_refuses_unknown_or_malformed_sessions_and_stores_nothing():

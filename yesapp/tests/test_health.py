@@ -78,3 +78,17 @@ def test_ready_shows_raw_error_texts_only_to_an_authenticated_caller(
     keyed = anon_api.get("/ready", HTTP_X_API_KEY=raw_api_key)
     assert keyed.status_code == 503
     assert str(port) in keyed.json()["checks"]["redis"]
+
+
+def test_ready_shows_raw_error_texts_to_a_dashboard_sign_in(raw_api_key, engine_node, settings):
+    from django.test import Client
+
+    from dashboard.tests.conftest import sign_in_with_key
+
+    port = closed_port()
+    settings.REDIS_SOCKET_TIMEOUT = 1
+    browser = Client()
+    assert sign_in_with_key(browser, raw_api_key).status_code == 302
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    signed_in = browser.get("/ready")
+    assert signed_in.status_code == 503 and str(port) in signed_in.json()["checks"]["redis"]

@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from messaging.models import Direction, Message, MessageStatus
 from sessions_app.models import Session, SessionEvent, SessionStatus
+from webhooks.metrics import webhook_attempts_tally
 from webhooks.models import (
     AttemptOutcome,
     DeliveryStatus,
@@ -16,7 +17,6 @@ from webhooks.models import (
     WebhookDelivery,
     WebhookDeliveryAttempt,
 )
-from yesapp.metrics import webhook_attempts_tally
 from yesapp.tests.helpers import assert_error_shape, closed_port
 
 pytestmark = pytest.mark.django_db

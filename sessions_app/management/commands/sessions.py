@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if action == "doctor":
             return self.doctor(target)
         try:
-            result = getattr(services, f"session_{action}")(session=target)
+            result = services.SESSION_ACTIONS[action](session=target)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{result.name}: {result.status} (wanted: {result.desired_state})")

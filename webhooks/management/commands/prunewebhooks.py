@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from webhooks.services import webhook_deliveries_prune
+from webhooks.outbox import webhook_deliveries_prune
 
 
 class Command(BaseCommand):

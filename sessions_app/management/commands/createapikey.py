@@ -1,3 +1,6 @@
+"""`manage.py createapikey --name NAME [--session NAME_OR_ID ...]`: here, beside the sessions,
+because a key may be limited to sessions named on the command line."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from sessions_app.selectors import session_get_by_name_or_id
