@@ -15,6 +15,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from messaging.models import Direction, Message
+from sessions_app.engine.nodes import live_nodes
+from sessions_app.engine.worker import node_queue
 from sessions_app.selectors import sessions_for_key
 from webhooks.models import DeliveryStatus, WebhookDelivery
 from yesapp.models import ApiKey
@@ -73,8 +75,6 @@ def webhook_outcomes(*, key: ApiKey, now: datetime | None = None) -> dict:
 def celery_queue_depths(*, nodes: list[str] | None = None) -> dict[str, int | None]:
     """Tasks waiting in each Celery queue (a Redis list of the queue's name), the live engine
     nodes' own queues (`engine.<node>`) included; None for each when Redis does not answer."""
-    from sessions_app.engine.worker import node_queue
-
     names = [queue.name for queue in settings.CELERY_TASK_QUEUES] + [node_queue(node) for node in nodes or ()]
     try:
         pipe = get_redis().pipeline(transaction=False)
@@ -88,8 +88,6 @@ def celery_queue_depths(*, nodes: list[str] | None = None) -> dict[str, int | No
 
 def engine_nodes() -> list[str] | None:
     """Live engine worker nodes; None when Redis does not answer."""
-    from sessions_app.engine.nodes import live_nodes
-
     try:
         return live_nodes()
     except Exception as exc:

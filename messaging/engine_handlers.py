@@ -10,31 +10,31 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from messaging import pump
+from messaging import inbound, outbound
 from sessions_app.engine import registry
 from sessions_app.engine.base import Engine
 from sessions_app.services import session_touch
 
 
 def _new_message(session_id: UUID, data, engine: Engine) -> None:
-    pump.handle_new_message(session_id=session_id, data=data, engine=engine)
+    inbound.handle_new_message(session_id=session_id, data=data, engine=engine)
     session_touch(session_id=session_id)
 
 
 def _ack(session_id: UUID, data, engine: Engine) -> None:
-    pump.handle_ack(session_id=session_id, data=data)
+    inbound.handle_ack(session_id=session_id, data=data)
 
 
 def _send_due(session_id: UUID, engine: Engine) -> int:
-    return pump.send_due(session_id=session_id, engine=engine)
+    return outbound.send_due(session_id=session_id, engine=engine)
 
 
 def _recover(session_id: UUID) -> None:
-    pump.recover_interrupted(session_id=session_id)
+    outbound.recover_interrupted(session_id=session_id)
 
 
 def _catch_up_since(session_id: UUID) -> float | None:
-    return pump.catch_up_since(session_id=session_id)
+    return inbound.catch_up_since(session_id=session_id)
 
 
 def register() -> None:

@@ -39,6 +39,10 @@ STATUS_RANK = {
     MessageStatus.READ: 4,
 }
 
+# wa-js ACK enum (chat.msg_ack_change `ack`, a send's result) → our status; 0 (clock) changes
+# nothing, 4 (played) counts as read.
+ACK_STATUS = {1: MessageStatus.SENT, 2: MessageStatus.DELIVERED, 3: MessageStatus.READ, 4: MessageStatus.READ}
+
 # Messages that still wait for (or are in) a send: what the queue depth counts.
 BACKLOG_STATUSES = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
 
@@ -110,7 +114,7 @@ class Message(models.Model):
     wa_timestamp = models.DateTimeField(
         "WhatsApp timestamp", null=True, blank=True, help_text="WhatsApp's own time of the message (`t`)."
     )
-    # When `message.received` was emitted; null means still owed (see pump.retry_media).
+    # When `message.received` was emitted; null means still owed (see inbound_media.retry_media).
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

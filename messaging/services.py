@@ -1,7 +1,7 @@
 """Writes of the messaging app: queueing messages and status transitions.
 
 The API only ever writes `queued` rows (`pending` ones while a worker fetches their media
-URL, messaging.media_url); the session actor (messaging.pump) moves them on.
+URL, messaging.media_url); the session actor (messaging.outbound) moves them on.
 Every status change goes through `message_transition`, which never moves a message backwards
 and emits `message.status` in the same transaction.
 """
@@ -12,13 +12,12 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from messaging import media as media_store
@@ -111,24 +110,30 @@ def message_transition(
             message.failed_at, message.error_code, message.error = at, error_code or "send_failed", error
             fields |= {"failed_at", "error_code", "error"}
         elif status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ):
-            if previous == MessageStatus.FAILED:
-                message.error_code = message.error = ""
-                message.failed_at = None
-                fields |= {"error_code", "error", "failed_at"}
-            message.sent_at = message.sent_at or at
-            fields.add("sent_at")
-            if status in (MessageStatus.DELIVERED, MessageStatus.READ):
-                message.delivered_at = message.delivered_at or at
-                fields.add("delivered_at")
-            if status == MessageStatus.READ:
-                message.read_at = message.read_at or at
-                fields.add("read_at")
+            fields |= _record_progress_times(message, previous=previous, at=at)
         message.save(update_fields=sorted(fields))
         if status not in _SILENT_STATUSES:
             payload = message_event_payload(message)
             payload["previousStatus"] = previous
             events.emit(events.MESSAGE_STATUS, session_id=message.session_id, payload=payload)
     return True
+
+
+def _record_progress_times(message: Message, *, previous: str, at: datetime) -> set[str]:
+    """Sets the timestamps a sent/delivered/read `message` reached; clears a disproved failure."""
+    fields = {"sent_at"}
+    if previous == MessageStatus.FAILED:
+        message.error_code = message.error = ""
+        message.failed_at = None
+        fields |= {"error_code", "error", "failed_at"}
+    message.sent_at = message.sent_at or at
+    if message.status in (MessageStatus.DELIVERED, MessageStatus.READ):
+        message.delivered_at = message.delivered_at or at
+        fields.add("delivered_at")
+    if message.status == MessageStatus.READ:
+        message.read_at = message.read_at or at
+        fields.add("read_at")
+    return fields
 
 
 # --- Queueing (the API side) -------------------------------------------------------------------
@@ -236,58 +241,97 @@ def message_send(
     existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
     if existing is not None:
         return existing, False
-    if media is None and not text.strip():
-        raise InvalidInput("text must not be empty.", details={"text": text})
-    if len(text) > TEXT_MAX_CHARS:
-        raise InvalidInput(f"text is longer than {TEXT_MAX_CHARS} characters.")
-    # Cheap checks before reading or fetching any media; repeated under the lock below.
+    _check_text(text, has_media=media is not None)
+    # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
     _check_can_accept(session, queue=queue)
-    by_url = media is not None and bool(media.url)
-    if by_url:
-        media_store.check_url_at_once(media.url)
-    blob = media.load() if media is not None and not by_url else None
-
-    message_id = uuid.uuid4()
-    stored_name = ""
+    blob = _load_media(media)
+    fields = dict(
+        chat_id=chat_id, phone=phone_from_chat_id(chat_id), text=text, idempotency_key=idempotency_key
+    )
     try:
-        if blob is not None:
-            stored_name = _store_media(message_id, blob)
-        with transaction.atomic():
-            # The row lock makes the QUEUE_MAX check and the insert one step per session.
-            locked = Session.objects.select_for_update().get(pk=session.pk)
-            _check_can_accept(locked, queue=queue)
-            if blob is not None:  # under the row lock: two sends cannot both fit in the last space
-                media_quota_check(session_id=locked.pk, adding=len(blob.data))
-            message = Message.objects.create(
-                id=message_id,
-                session=locked,
-                direction=Direction.OUTBOUND,
-                chat_id=chat_id,
-                phone=phone_from_chat_id(chat_id),
-                text=text,
-                idempotency_key=idempotency_key,
-                **(_pending_media_fields(media) if by_url else _stored_media_fields(blob, stored_name)),
-            )
-            session_id = locked.pk
-            if by_url:
-                transaction.on_commit(lambda: fetch_media_later(message_id))
-            else:
-                transaction.on_commit(lambda: session_nudge(session_id))
+        message = _store_queued(session=session, queue=queue, fields=fields, media=media, blob=blob)
     except IntegrityError:
-        media_store.remove_file(stored_name)
         # Two requests raced with the same key: the first one's message is the answer.
         existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
         if existing is not None:
             return existing, False
-        raise
-    except BaseException:
-        media_store.remove_file(stored_name)
         raise
     logger.info(
         "Message queued",
         extra={"session_id": str(session.pk), "message_id": str(message.id), "type": message.type},
     )
     return message, True
+
+
+def _check_text(text: str, *, has_media: bool) -> None:
+    if not has_media and not text.strip():
+        raise InvalidInput("text must not be empty.", details={"text": text})
+    if len(text) > TEXT_MAX_CHARS:
+        raise InvalidInput(f"text is longer than {TEXT_MAX_CHARS} characters.")
+
+
+def _load_media(media: MediaSource | None) -> media_store.MediaBlob | None:
+    """Checked base64 or uploaded media; None for none or a URL (only checked: a worker fetches it)."""
+    if media is None:
+        return None
+    if media.url:
+        media_store.check_url_at_once(media.url)
+        return None
+    return media.load()
+
+
+def _store_queued(
+    *,
+    session: Session,
+    queue: bool,
+    fields: dict[str, Any],
+    media: MediaSource | None,
+    blob: media_store.MediaBlob | None,
+) -> Message:
+    """Writes the media file, then the row; removes the file again if the row is not stored."""
+    message_id = uuid.uuid4()
+    stored_name = ""
+    try:
+        if blob is not None:
+            stored_name = _store_media(message_id, blob)
+        by_url = media is not None and bool(media.url)
+        fields = fields | (
+            _pending_media_fields(media) if by_url else _stored_media_fields(blob, stored_name)
+        )
+        return _insert_queued(session=session, queue=queue, message_id=message_id, fields=fields, blob=blob)
+    except BaseException:
+        media_store.remove_file(stored_name)
+        raise
+
+
+def _insert_queued(
+    *,
+    session: Session,
+    queue: bool,
+    message_id: uuid.UUID,
+    fields: dict[str, Any],
+    blob: media_store.MediaBlob | None,
+) -> Message:
+    with transaction.atomic():
+        # The row lock makes the QUEUE_MAX check and the insert one step per session.
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        _check_can_accept(locked, queue=queue)
+        if blob is not None:  # under the row lock: two sends cannot both fit in the last space
+            media_quota_check(session_id=locked.pk, adding=len(blob.data))
+        message = Message.objects.create(
+            id=message_id, session=locked, direction=Direction.OUTBOUND, **fields
+        )
+        _hand_on_after_commit(message)
+    return message
+
+
+def _hand_on_after_commit(message: Message) -> None:
+    """A message waiting for its media URL goes to a worker; a queued one nudges its engine."""
+    message_id, session_id = message.pk, message.session_id
+    if message.status == MessageStatus.PENDING:
+        transaction.on_commit(lambda: fetch_media_later(message_id))
+    else:
+        transaction.on_commit(lambda: session_nudge(session_id))
 
 
 def _stored_media_fields(blob: media_store.MediaBlob | None, stored_name: str) -> dict[str, Any]:
@@ -326,65 +370,7 @@ def fetch_media_later(message_id) -> None:
         logger.warning("Could not queue the media fetch of message %s", message_id, exc_info=True)
 
 
-# --- The engine side (called by messaging.pump in the actor's thread) --------------------------
-
-
-def message_claim_for_send(*, message: Message, at: datetime) -> bool:
-    """queued → sending, committed before the engine call, so a crash mid-send is visible."""
-    claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENDING, dispatched_at=at, send_attempts=F("send_attempts") + 1, updated_at=at
-    )
-    return claimed == 1
-
-
-def _mark_send_uncertain(stuck, error: str) -> int:
-    count = 0
-    for message in stuck.order_by("created_at"):
-        count += int(
-            message_transition(
-                message=message, status=MessageStatus.FAILED, error_code="send_uncertain", error=error
-            )
-        )
-    return count
-
-
-def message_recover_interrupted(*, session_id) -> int:
-    """Marks this session's `sending` messages `failed` with `send_uncertain`; see pump."""
-    stuck = Message.objects.filter(
-        session_id=session_id, direction=Direction.OUTBOUND, status=MessageStatus.SENDING
-    )
-    count = _mark_send_uncertain(
-        stuck,
-        "The engine stopped while this message was being sent, so it may or may not have reached "
-        "WhatsApp. It was not resent automatically to avoid a duplicate; if the recipient did not "
-        "get it, send it again.",
-    )
-    if count:
-        logger.warning(
-            "Marked %s interrupted send(s) as send_uncertain", count, extra={"session_id": str(session_id)}
-        )
-    return count
-
-
-def message_fail_stuck_sends(*, older_than: float | None = None) -> int:
-    """Marks `send_uncertain` every message still `sending` SENDING_TIMEOUT_SECONDS after it
-    was handed to the browser (its engine could not record the outcome, or its session is no
-    longer run anywhere), so none stays `sending` forever. Run periodically by beat."""
-    seconds = settings.SENDING_TIMEOUT_SECONDS if older_than is None else older_than
-    stuck = Message.objects.filter(
-        direction=Direction.OUTBOUND,
-        status=MessageStatus.SENDING,
-        dispatched_at__lt=timezone.now() - timedelta(seconds=seconds),
-    )
-    count = _mark_send_uncertain(
-        stuck,
-        f"This message was still being sent {seconds:g}s after it was handed to WhatsApp Web (the "
-        "engine could not record the outcome), so it may or may not have reached WhatsApp. It was "
-        "not resent automatically; if the recipient did not get it, send it again.",
-    )
-    if count:
-        logger.warning("Marked %s stuck send(s) as send_uncertain after %ss", count, seconds)
-    return count
+# --- The engine side (called by messaging.inbound in the actor's thread) ------------------------
 
 
 def message_emit_received(*, message: Message) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from messaging.media import remove_file
 from messaging.models import BACKLOG_STATUSES, MediaStatus, Message
+from sessions_app.models import SessionEvent
 from yesapp.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -99,8 +100,6 @@ def media_prune(*, older_than_days: int | None = None, batch_size: int = 1000) -
 
 def session_events_prune(*, older_than_days: int | None = None, batch_size: int = 1000) -> int:
     """Deletes session status history older than SESSION_EVENT_RETENTION_DAYS, in batches."""
-    from sessions_app.models import SessionEvent
-
     days = settings.SESSION_EVENT_RETENTION_DAYS if older_than_days is None else older_than_days
     if (cutoff := _cutoff(days)) is None:
         return 0

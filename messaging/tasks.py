@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from messaging import media_url, services
+from messaging import media_url, outbound
 from messaging.storage import storage_prune
 from yesapp.db_retry import retry_transient_db
 
@@ -21,7 +21,7 @@ def sweep_pending_media() -> int:
 @shared_task(name="messaging.tasks.fail_stuck_sends", ignore_result=True)
 def fail_stuck_sends() -> int:
     """Beat, every minute: no message stays `sending` forever (SENDING_TIMEOUT_SECONDS)."""
-    return retry_transient_db(services.message_fail_stuck_sends, what="sweeping stuck sends", deadline=30)
+    return retry_transient_db(outbound.message_fail_stuck_sends, what="sweeping stuck sends", deadline=30)
 
 
 @shared_task(name="messaging.tasks.prune_storage", ignore_result=True)

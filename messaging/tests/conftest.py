@@ -4,6 +4,9 @@ import base64
 
 import pytest
 
+from messaging import inbound_media
+from messaging.models import Message
+from messaging.services import message_send
 from messaging.tests.engine_double import RecordingEngine
 from sessions_app.models import Session
 from yesapp.events import domain_event
@@ -13,6 +16,9 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+TO = "+33612345678"
+CHAT = "33612345678@c.us"
+IMG_ID = "false_33612345678@c.us_IMG1"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
@@ -48,3 +54,45 @@ def emitted():
     domain_event.connect(receiver, weak=False, dispatch_uid="messaging-tests")
     yield seen
     domain_event.disconnect(dispatch_uid="messaging-tests")
+
+
+@pytest.fixture(autouse=True)
+def fresh_media_check():
+    """Each test looks for due media downloads afresh (the check is rate-limited per session)."""
+    inbound_media._last_media_check.clear()
+
+
+@pytest.fixture
+def unlimited(settings):
+    settings.RATE_LIMIT_PER_MINUTE = 0
+
+
+def queue(session, *texts) -> list[Message]:
+    return [message_send(session=session, to=TO, text=text, queue=True)[0] for text in texts]
+
+
+def statuses(event_list, event="message.status"):
+    return [payload["status"] for name, _, payload in event_list if name == event]
+
+
+def new_message(wa_id="false_33612345678@c.us_ABC", *, from_me=False, type="chat", body="Hi there", **extra):
+    """A wa-js `chat.new_message` payload as the bridge hands it over."""
+    remote = extra.pop("remote", CHAT)
+    data = {
+        "id": {"_serialized": wa_id, "fromMe": from_me, "remote": remote, "id": wa_id.rsplit("_", 1)[-1]},
+        "from": "33700000000@c.us" if from_me else remote,
+        "to": remote if from_me else "33700000000@c.us",
+        "body": body,
+        "type": type,
+        "t": 1764230400,
+        "notifyName": "Alice",
+        "isNewMsg": True,
+    }
+    data.update(extra)
+    return data
+
+
+def image_message(**extra):
+    return new_message(
+        IMG_ID, type="image", body="/9j/4AAQthumbnail", caption="a photo", mimetype="image/png", **extra
+    )

@@ -1,5 +1,6 @@
 """A recording Engine: the one stand-in allowed at the unit level. It takes the place of the
-browser so the pump can be tested alone; the real path through Chromium is the engine's tests."""
+browser so messaging.inbound and messaging.outbound can be tested alone; the real path through
+Chromium is the engine's tests."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ class RecordingEngine(Engine):
     def sent(self) -> list[Call]:
         return [call for call in self.calls if call.method.startswith("send_")]
 
-    # The rest of the interface is not used by the pump.
+    # The rest of the interface is not used by messaging's tests.
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def is_alive(self, timeout: float = 5.0) -> bool:

@@ -19,10 +19,9 @@ import pytest
 import requests
 from django.db import connection
 
-from messaging import pump
+from messaging import inbound
 from messaging.models import Direction, MediaStatus, Message, MessageStatus
-from messaging.tests.conftest import PNG
-from messaging.tests.test_pump import IMG_ID, image_message
+from messaging.tests.conftest import IMG_ID, PNG, image_message
 from sandbox.models import SandboxMessage
 from sessions_app.tests.helpers import browser_pids, create_and_link, wait_for, wait_status
 from yesapp.tests.fixtures import point_celery_at
@@ -117,7 +116,7 @@ def test_a_download_onto_a_full_disk_keeps_the_message_with_the_error_and_no_par
     """The same promise as the real full-disk test below, in milliseconds: the write fails
     half-way, the message is kept, the error is readable, the download is retried later."""
     engine.media[IMG_ID] = (PNG, "image/png")
-    pump.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
+    inbound.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
 
     message = Message.objects.get()
     assert (message.text, message.media_status) == ("a photo", MediaStatus.PENDING)

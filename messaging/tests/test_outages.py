@@ -11,7 +11,8 @@ from django.conf import settings as django_settings
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from messaging import pump, tasks
+from messaging import outbound as send_queue
+from messaging import tasks
 from messaging.models import Direction, Message, MessageStatus
 from messaging.tests.engine_double import RecordingEngine
 from messaging.tests.test_faults import DONE, inbound_texts, outbox_texts, send_inbound, send_text, settled
@@ -40,7 +41,7 @@ class BlipAfterSending(RecordingEngine):
         result = super().send_text(chat_id, text)
         if connection.vendor == "sqlite":
             threading.Thread(target=self.blips.blip, kwargs={"seconds": 2.0}, daemon=True).start()
-            time.sleep(0.3)  # the lock is taken before the pump records the outcome
+            time.sleep(0.3)  # the lock is taken before messaging.outbound records the outcome
         else:
             assert self.blips.blip(everyone=True) >= 1
         return result
@@ -57,7 +58,7 @@ def test_recording_sent_after_the_browser_sent_waits_out_a_database_blip(databas
     message = outbound(session, "hello through a blip")
     engine = BlipAfterSending(database_blips)
 
-    assert pump.send_due(session_id=session.pk, engine=engine) == 1
+    assert send_queue.send_due(session_id=session.pk, engine=engine) == 1
 
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT and message.wa_id.startswith("true_")
@@ -71,7 +72,7 @@ def test_a_claim_committed_whose_answer_the_dropped_connection_lost_is_recognise
     unsent; the retry recognises its own claim by its timestamp instead."""
     session = Session.objects.create(name="main", status="connected", wid="33700000000@c.us")
     message = outbound(session, "claimed once")
-    real_claim, claims = pump.message_claim_for_send, []
+    real_claim, claims = send_queue.message_claim_for_send, []
 
     def claim_then_lose_the_answer(*, message, at):
         claims.append(real_claim(message=message, at=at))
@@ -79,10 +80,10 @@ def test_a_claim_committed_whose_answer_the_dropped_connection_lost_is_recognise
             raise OperationalError("server closed the connection unexpectedly")
         return claims[-1]
 
-    monkeypatch.setattr(pump, "message_claim_for_send", claim_then_lose_the_answer)
+    monkeypatch.setattr(send_queue, "message_claim_for_send", claim_then_lose_the_answer)
     engine = RecordingEngine()
 
-    assert pump.send_due(session_id=session.pk, engine=engine) == 1
+    assert send_queue.send_due(session_id=session.pk, engine=engine) == 1
 
     assert claims == [True]
     assert [call.text for call in engine.sent] == ["claimed once"]

@@ -9,10 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from messaging import pump
+from messaging import inbound
 from messaging.models import Direction, MediaStatus, Message, MessageStatus
-from messaging.tests.conftest import PNG
-from messaging.tests.test_pump import IMG_ID, image_message
+from messaging.tests.conftest import IMG_ID, PNG, image_message
 from sessions_app.models import SessionEvent
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +50,7 @@ def test_received_media_past_the_quota_is_not_stored_and_the_reason_is_recorded(
     settings.MEDIA_QUOTA_BYTES = len(PNG) - 1
     engine.media[IMG_ID] = (PNG, "image/png")
 
-    pump.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
+    inbound.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
 
     message = Message.objects.get()
     assert message.text == "a photo" and message.media_status == MediaStatus.FAILED

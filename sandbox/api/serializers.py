@@ -17,7 +17,7 @@ SANDBOX_MEDIA_TYPES = ["auto-detect", *MEDIA_TYPES]
 
 class MessageTypeField(serializers.CharField):
     """A message's type in the API's words, as the messages API and webhooks say it: wa-js calls
-    a text message `chat`, YesApp calls it `text` (messaging.pump stores it so)."""
+    a text message `chat`, YesApp calls it `text` (messaging.inbound stores it so)."""
 
     def to_representation(self, value) -> str:
         value = super().to_representation(value)

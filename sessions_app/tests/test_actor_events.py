@@ -1,4 +1,4 @@
-"""Page events through the real actor and the real pump, one at a time: stored, then
+"""Page events through the real actor and messaging's real handlers, one at a time: stored, then
 acknowledged; quarantined when they raise; waited for when the database is away.
 
 The engine here is the page's queue alone (ScriptedPage), the one stand-in at this level:

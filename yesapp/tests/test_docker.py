@@ -153,7 +153,7 @@ def test_engine_gets_shared_memory_and_time_to_close_its_browsers():
     assert engine["shm_size"] == "1gb"
     assert engine["stop_grace_period"] == "60s"
     # The engine still starts Chromium with --disable-dev-shm-usage.
-    assert "--disable-dev-shm-usage" in (ROOT / "sessions_app" / "engine" / "chromium.py").read_text()
+    assert "--disable-dev-shm-usage" in (ROOT / "sessions_app" / "engine" / "browser_process.py").read_text()
 
 
 # --- Dockerfile: the same steps as make and CI ---------------------------------------------

@@ -112,7 +112,7 @@ def test_every_answer_in_the_api_reference_matches_its_serializer(schema):
 def _api_message_types() -> set[str]:
     """The `type` values the API can answer: what the engine stores for each wa-js type
     (WAJS.md lists them), through the real mapping."""
-    from messaging.pump import _fields_from_event
+    from messaging.inbound import _fields_from_event
 
     wajs = ("chat", "image", "video", "audio", "ptt", "document", "sticker", "location", "vcard")
     return {_fields_from_event({"type": t}, chat_id="1@c.us", from_me=False)["type"] for t in wajs}
