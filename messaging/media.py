@@ -20,7 +20,6 @@ from django.conf import settings
 
 from yesapp.errors import InvalidInput
 from yesapp.media_input import SAFE_EXTENSION, check_data, max_bytes, signature, sniff, too_large
-from yesapp.media_input import decode_base64 as decode_base64  # messaging.services reads it here
 from yesapp.outbound_address import is_public_address, validate_public_url
 from yesapp.outbound_http import PrivateAddressRefused, guarded_session, total_deadline
 
