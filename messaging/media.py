@@ -35,6 +35,7 @@ _TYPE_ACCEPTS = {
     "video": ("video/",),
     "audio": ("audio/", "video/mp4", "video/webm", "application/ogg"),
 }
+_TYPE_ACCEPTS["voice"] = _TYPE_ACCEPTS["audio"]  # a voice note is an audio file sent as one
 # A client-given mimetype is believed only for these signature-less formats; anything else
 # that sniffing cannot identify is stored as application/octet-stream.
 _SIGNATURELESS_TYPES = re.compile(r"^(text/[a-z0-9.+-]+|application/(json|xml|csv|rtf|x-vcard)|text/vcard)$")
@@ -57,7 +58,7 @@ class MediaBlob:
     data: bytes
     mimetype: str
     extension: str
-    kind: str  # image | video | audio | document
+    kind: str  # image | video | audio | voice | document
     filename: str
 
 

@@ -18,6 +18,7 @@ from messaging.api.serializers import (
     MessageSendMultipartSerializer,
     StatsOutputSerializer,
 )
+from messaging.content import content_to_send
 from messaging.models import MediaStatus
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
@@ -81,7 +82,7 @@ def _media_source(data: dict, *, multipart: bool) -> services.MediaSource | None
     if media is None:
         return None
     return services.MediaSource(
-        kind=media.get("type", ""),
+        kind="voice" if data["type"] == "voice" else media.get("type", ""),
         data=media.get("data"),
         url=media.get("url"),
         filename=media.get("filename", ""),
@@ -179,6 +180,8 @@ class MessageListSendApi(APIView):
             media=media,
             queue=data["queue"],
             idempotency_key=_idempotency_key(request),
+            content=None if multipart else content_to_send(data["type"], data),
+            reply_to=data.get("replyTo", ""),
         )
         headers = {"Location": f"/api/v1/sessions/{session.pk}/messages/{message.pk}"}
         if not created:
