@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from sandbox import message_content
 from sandbox.models import (
     Ack,
     Direction,
@@ -502,6 +503,8 @@ def sandbox_page_send(
     file: OutgoingFile | None = None,
     mark_read: bool = True,
     seen: int = 0,
+    rich: message_content.RichContent | None = None,
+    quoted: str = "",
 ) -> SandboxMessage:
     """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
     ack 1 (the server has it); receipts follow at the configured delays.
@@ -515,7 +518,7 @@ def sandbox_page_send(
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )
-    if file is None and not text:
+    if file is None and not text and rich is None:
         raise InvalidInput("The message has no text.", code="empty_message")
     mimetype, filename, kind = _file_fields(file)
     now = timezone.now()
@@ -530,7 +533,9 @@ def sandbox_page_send(
         message = _new_message(
             contact,
             Direction.OUTBOUND,
-            type=kind,
+            type=rich.type if rich else kind,
+            content=rich.fields if rich else {},
+            quoted_wa_id=message_content.quoted(session=session, wa_id=quoted),
             text=text,
             mimetype=mimetype,
             filename=filename,
@@ -720,12 +725,20 @@ def decode_base64(data: str) -> bytes:
 
 
 def sandbox_inbound(
-    *, session: Session, from_phone: str, text: str = "", name: str = "", file: OutgoingFile | None = None
+    *,
+    session: Session,
+    from_phone: str,
+    text: str = "",
+    name: str = "",
+    file: OutgoingFile | None = None,
+    rich: message_content.RichContent | None = None,
+    quoted: str = "",
 ) -> SandboxMessage:
-    """A contact sends the session a message (text, or media with `text` as caption). The
-    contact is made on first use; the page gets it as `chat.new_message`."""
+    """A contact sends the session a message (text, media with `text` as caption, or `rich`:
+    a location, contact cards, a poll), quoting `quoted` (a wa id) if given. The contact is
+    made on first use; the page gets it as `chat.new_message`."""
     e164 = normalize_phone(from_phone)
-    if file is None and not text:
+    if file is None and not text and rich is None:
         raise InvalidInput("Send text, media, or both.", details={"text": ""})
     mimetype, filename, kind = _file_fields(file)
     with transaction.atomic():
@@ -736,6 +749,9 @@ def sandbox_inbound(
         message = _new_message(
             contact, Direction.INBOUND, type=kind, text=text, mimetype=mimetype, filename=filename
         )
+        message.quoted_wa_id = message_content.quoted(session=session, wa_id=quoted)
+        if rich is not None:
+            message.type, message.content = rich.type, rich.fields
         _save_message(message, file.data if file else None)
         message.cursor = _append_event(device, kind=EventKind.MESSAGE, message=message)
         message.save(update_fields=["cursor"])

@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sandbox import selectors, services
+from sandbox import message_content, selectors, services
 from sandbox.api.serializers import (
     DisconnectInputSerializer,
     InboundInputSerializer,
@@ -59,6 +59,11 @@ _OUTBOX_MESSAGE = {
     "deliveredAt": "2026-11-27T10:00:01.300Z",
     "readAt": "2026-11-27T10:00:01.800Z",
     "media": None,
+    "quotedMsgId": "",
+    "isPtt": False,
+    "location": None,
+    "contacts": None,
+    "poll": None,
 }
 OUTBOX_EXAMPLE = list_envelope(
     items=[_OUTBOX_MESSAGE], total=1, limit=50, offset=0, deprecated={"messages": [_OUTBOX_MESSAGE]}
@@ -189,7 +194,13 @@ class SandboxInboundApi(SandboxApi):
                 type=params["type"],
             )
         message = services.sandbox_inbound(
-            session=session, from_phone=params["from"], text=params["text"], name=params["name"], file=file
+            session=session,
+            from_phone=params["from"],
+            text=params["text"],
+            name=params["name"],
+            file=file,
+            rich=message_content.from_phone(params),
+            quoted=params["replyTo"],
         )
         body = {
             "id": message.wa_id,
