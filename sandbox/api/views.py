@@ -70,6 +70,38 @@ OUTBOX_EXAMPLE = list_envelope(
 )
 
 
+_CONTACT = "+4915112345678"
+INBOUND_KIND_EXAMPLES = [
+    OpenApiExample(
+        "Voice note",
+        value={"from": _CONTACT, "media": {"data": "SUQzAwAAAAAAD...", "type": "ptt"}},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Location, quoting a message the session sent",
+        value={
+            "from": _CONTACT,
+            "location": {"latitude": 48.8584, "longitude": 2.2945, "name": "Eiffel Tower"},
+            "replyTo": "true_4915112345678@c.us_3EB0A1B2C3D4E5F6A7B8",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Contact cards",
+        value={"from": _CONTACT, "contacts": [{"name": "Bob", "phone": "+33611111111"}]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Poll",
+        value={
+            "from": _CONTACT,
+            "poll": {"question": "Dinner?", "options": ["Yes", "No"], "multipleAnswers": True},
+        },
+        request_only=True,
+    ),
+]
+
+
 class SandboxApi(APIView):
     """Base of the sandbox endpoints: the sandbox must be on and the session a sandbox one."""
 
@@ -137,7 +169,9 @@ class SandboxInboundApi(SandboxApi):
         description=(
             "A simulated contact (made on first use) sends text, media or both; the session receives it "
             "like a WhatsApp message (and your webhook gets `message.received`). Media as base64 in "
-            "`media` (JSON) or as `file` (multipart). 409 when the sandbox phone is not linked; 413 past "
+            "`media` (JSON) or as `file` (multipart); `media.type` `ptt` is a voice note. Or a "
+            "`location`, `contacts` or a `poll`; `replyTo` quotes a message of the sandbox by its "
+            "WhatsApp id (404 `msg_not_found` otherwise). 409 when the sandbox phone is not linked; 413 past "
             "MEDIA_MAX_BYTES; 429 past SANDBOX_INBOUND_PER_MINUTE messages a minute for the session."
         ),
         responses={202: InboundOutputSerializer, **error_responses(400, 404, 409, 413, 429)},
@@ -154,6 +188,7 @@ class SandboxInboundApi(SandboxApi):
                 },
                 request_only=True,
             ),
+            *INBOUND_KIND_EXAMPLES,
             OpenApiExample(
                 "Accepted",
                 value={
