@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from sandbox import message_content
 from sandbox.models import SandboxMessage
-from sandbox.services import MEDIA_TYPES
+from sandbox.services.messages import MEDIA_TYPES
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.validators import OffsetField, PhoneNumberField
 

@@ -4,8 +4,9 @@ the page events show."""
 
 from django.test import Client
 
-from sandbox import selectors, services
+from sandbox import selectors
 from sandbox.models import SandboxMessage
+from sandbox.services.page import sandbox_page_poll, sandbox_page_send
 from sandbox.tests.test_api import CONTACT, api_url, link, page_path
 
 CHAT = "4915112345678@c.us"
@@ -101,7 +102,7 @@ def test_the_page_is_refused_an_unknown_quote_or_a_bad_place_like_wa_js(api, san
 
 def test_the_phone_sends_each_kind_and_the_page_gets_wa_js_fields(api, sandbox_session):
     token = link(api, sandbox_session)
-    sent = services.sandbox_page_send(session=sandbox_session, device_token=token, chat_id=CHAT, text="Hi")
+    sent = sandbox_page_send(session=sandbox_session, device_token=token, chat_id=CHAT, text="Hi")
     bodies = [
         {"location": {"latitude": -33.85, "longitude": 151.21, "name": "Opera"}, "replyTo": sent.wa_id},
         {"contacts": [{"name": "Bob", "phone": "+33611111111"}]},
@@ -110,7 +111,7 @@ def test_the_phone_sends_each_kind_and_the_page_gets_wa_js_fields(api, sandbox_s
     answers = [inbound(api, sandbox_session, body) for body in bodies]
     assert [a.status_code for a in answers] == [202] * 3, [a.content for a in answers]
 
-    poll = services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    poll = sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
     models = [selectors.page_event(e, me=poll.me)["data"] for e in poll.events if e.kind == "message"]
     place, card, vote = models
     assert (place["lat"], place["lng"], place["loc"]) == (-33.85, 151.21, "Opera")
