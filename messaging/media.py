@@ -32,6 +32,7 @@ _TYPE_ACCEPTS = {
     "video": ("video/",),
     "audio": ("audio/", "video/mp4", "video/webm", "application/ogg"),
 }
+_TYPE_ACCEPTS["voice"] = _TYPE_ACCEPTS["audio"]  # a voice note is an audio file sent as one
 
 
 class MediaFetchFailed(InvalidInput):
@@ -45,7 +46,7 @@ class MediaBlob:
     data: bytes
     mimetype: str
     extension: str
-    kind: str  # image | video | audio | document
+    kind: str  # image | video | audio | voice | document
     filename: str
 
 

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from sandbox import selectors
+from sandbox import message_content, selectors
 from sandbox.services.device import (
     sandbox_page_hello,
     sandbox_page_issue_qr,
@@ -176,13 +176,17 @@ def send(request: HttpRequest, session) -> HttpResponse:
         )
         mark_read = mark_read != "false"
         seen = _cursor(fields.get("cursor"))
+        rich, quoted = None, fields.get("quotedMsg", "")
     else:
         data = _json_body(request)
         file = None
         chat_id, text = str(data.get("chatId") or ""), str(data.get("text") or "")
         mark_read = data.get("markIsRead", True) is not False
         seen = _cursor(data.get("cursor"))
+        rich, quoted = message_content.from_page(data), str(data.get("quotedMsg") or "")
     message = sandbox_page_send(
+        rich=rich,
+        quoted=quoted,
         session=session,
         device_token=_device_token(request),
         chat_id=chat_id,

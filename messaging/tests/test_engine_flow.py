@@ -243,3 +243,83 @@ def test_a_burst_beyond_the_rate_limit_waits_in_order_and_never_delays_another_s
         .values_list("text", flat=True)
     )
     assert queued and queued == [f"b{i}" for i in range(60 - len(queued), 60)]  # the oldest went first
+
+
+def _inbound(api, session_id, count: int) -> list[dict]:
+    """The session's received messages, oldest first, once there are `count`."""
+    listed = wait_for(
+        lambda: (
+            (r := api.get(f"/api/v1/sessions/{session_id}/messages", {"direction": "inbound"}).json())[
+                "total"
+            ]
+            == count
+            and r["items"]
+        ),
+        30,
+        what=f"{count} inbound",
+    )
+    return listed[::-1]
+
+
+def test_replies_locations_contacts_voice_notes_and_polls_go_both_ways(api, linked):
+    sandbox = f"/api/v1/sandbox/sessions/{linked.id}/inbound"
+    assert api.post(sandbox, {"from": CONTACT, "text": "Where are you?"}, format="json").status_code == 202
+    (question,) = _inbound(api, linked.id, 1)
+    bodies = [
+        {"location": {"latitude": 48.8584, "longitude": 2.2945, "name": "Eiffel Tower", "address": "Paris"}},
+        {"contacts": [{"name": "Anna", "phone": "+4915112345678"}], "replyTo": question["waMessageId"]},
+        {"type": "voice", "media": {"data": base64.b64encode(MP3).decode()}},
+        {"poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"]}},
+    ]
+    sent = []
+    for body in bodies:
+        body = {"to": CONTACT, "replyTo": question["messageId"], **body}
+        response = api.post(f"/api/v1/sessions/{linked.id}/messages", body, format="json")
+        assert response.status_code == 202, response.content
+        sent.append(response.json()["messageId"])
+    got = wait_for(lambda: len(o := outbox(api, linked.id)) == 4 and o[::-1], 60, what="four sent")
+
+    # What the contact's phone received, as the sandbox's WPP recorded each wa-js call.
+    assert [m["type"] for m in got] == ["location", "vcard", "ptt", "poll_creation"]
+    assert {m["quotedMsgId"] for m in got} == {question["waMessageId"]}
+    assert got[0]["location"] == {
+        "latitude": 48.8584,
+        "longitude": 2.2945,
+        "name": "Eiffel Tower",
+        "address": "Paris",
+    }
+    assert [(c["name"], c["phone"]) for c in got[1]["contacts"]] == [("Anna", "+4915112345678")]
+    assert got[2]["isPtt"] and got[2]["media"]["sha256"] == hashlib.sha256(MP3).hexdigest()
+    assert got[3]["poll"] == {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": False}
+    location = message(api, linked.id, sent[0])
+    assert (
+        location["waMessageId"] == got[0]["id"] and location["replyTo"]["messageId"] == question["messageId"]
+    )
+
+    # The phone answers with each kind, the first quoting our location.
+    replies = [
+        {"location": {"latitude": -33.8568, "longitude": 151.2153, "name": "Opera"}, "replyTo": got[0]["id"]},
+        {"contacts": [{"name": "Bob", "phone": "+33611111111"}, {"name": "Eve", "phone": "+33622222222"}]},
+        {"media": {"data": base64.b64encode(MP3).decode(), "type": "ptt"}},
+        {"poll": {"question": "Dinner?", "options": ["Yes", "No", "Maybe"], "multipleAnswers": True}},
+    ]
+    for body in replies:
+        response = api.post(sandbox, {"from": CONTACT, **body}, format="json")
+        assert response.status_code == 202, response.content
+    place, cards, voice, poll = _inbound(api, linked.id, 5)[1:]
+    assert place["type"] == "location" and place["location"]["latitude"] == -33.8568
+    assert place["location"]["name"] == "Opera"
+    assert place["replyTo"] == {"messageId": sent[0], "waMessageId": got[0]["id"]}
+    assert cards["type"] == "contact" and [c["phone"] for c in cards["contacts"]] == [
+        "+33611111111",
+        "+33622222222",
+    ]
+    assert voice["type"] == "voice"
+    wait_for(
+        lambda: message(api, linked.id, voice["messageId"])["media"]["status"] == "stored", 30, what="voice"
+    )
+    assert poll["type"] == "poll" and poll["poll"] == {
+        "question": "Dinner?",
+        "options": ["Yes", "No", "Maybe"],
+        "multipleAnswers": True,
+    }

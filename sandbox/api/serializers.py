@@ -3,11 +3,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sandbox import message_content
 from sandbox.models import SandboxMessage
 from sandbox.services.messages import MEDIA_TYPES
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.media_input import Base64Field
-from yesapp.validators import OffsetField
+from yesapp.validators import OffsetField, PhoneNumberField
 
 PAGE_MODES = ["absent", "qr", "qr_idle", "linking", "connected", "offline", "logged_out"]
 
@@ -92,6 +93,28 @@ class InboundMediaSerializer(serializers.Serializer):
     )
 
 
+class InboundLocationSerializer(serializers.Serializer):
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class InboundContactSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    phone = PhoneNumberField(help_text="E.164.")
+
+
+class InboundPollSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=255)
+    options = serializers.ListField(child=serializers.CharField(max_length=100), min_length=2, max_length=12)
+    multipleAnswers = serializers.BooleanField(required=False, default=False)
+
+
+# What a contact may send besides text and files; at most one per message.
+INBOUND_CONTENT_FIELDS = ("media", "file", "location", "contacts", "poll")
+
+
 class InboundInputSerializer(serializers.Serializer):
     text = serializers.CharField(
         required=False,
@@ -122,6 +145,22 @@ class InboundInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Multipart uploads: the mimetype of `file`.",
     )
+    location = InboundLocationSerializer(required=False, help_text="A location (wa-js type location).")
+    contacts = serializers.ListField(
+        child=InboundContactSerializer(),
+        required=False,
+        min_length=1,
+        max_length=10,
+        help_text="Contact cards (wa-js vcard, or multi_vcard for several).",
+    )
+    poll = InboundPollSerializer(required=False, help_text="A poll (wa-js poll_creation).")
+    replyTo = serializers.CharField(
+        max_length=120,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The WhatsApp id of a message in this sandbox to quote (404 `msg_not_found` otherwise).",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -130,12 +169,13 @@ class InboundInputSerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs):
-        if "media" in attrs and "file" in attrs:
-            raise serializers.ValidationError(
-                {"media": ["Send either media (JSON) or file (multipart), not both."]}
-            )
-        if "media" not in attrs and "file" not in attrs and not attrs.get("text"):
+        given = [name for name in INBOUND_CONTENT_FIELDS if name in attrs]
+        if len(given) > 1:
+            raise serializers.ValidationError({given[1]: [f"Send one of {', '.join(given)}, not several."]})
+        if not given and not attrs.get("text"):
             raise serializers.ValidationError({"text": ["Send text, media, or both."]})
+        if given and given[0] in ("location", "contacts", "poll") and attrs.get("text"):
+            raise serializers.ValidationError({"text": [f"A message with {given[0]} has no text."]})
         return attrs
 
 
@@ -182,11 +222,33 @@ class OutboxMediaSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="Download path (needs the API key).")
 
 
+class OutboxLocationSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+
+
+class OutboxContactSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    vcard = serializers.CharField()
+
+
+class OutboxPollSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField())
+    multipleAnswers = serializers.BooleanField()
+
+
 class OutboxMessageSerializer(serializers.Serializer):
     id = serializers.CharField(source="wa_id", help_text="The WhatsApp message id (true_<chat>_<KEY>).")
     to = serializers.SerializerMethodField(help_text="The contact's number, E.164.")
     chatId = serializers.CharField(source="chat_id")
-    type = MessageTypeField(help_text="text, image, video, audio, ptt, document or sticker.")
+    type = MessageTypeField(
+        help_text="text, image, video, audio, ptt, document, sticker, location, vcard, multi_vcard or "
+        "poll_creation (wa-js types)."
+    )
     text = serializers.CharField(help_text="The text, or the caption of a media message.")
     ack = serializers.IntegerField(help_text="1 sent, 2 delivered, 3 read.")
     status = serializers.SerializerMethodField()
@@ -194,6 +256,26 @@ class OutboxMessageSerializer(serializers.Serializer):
     deliveredAt = serializers.DateTimeField(source="delivered_at", allow_null=True)
     readAt = serializers.DateTimeField(source="read_at", allow_null=True)
     media = serializers.SerializerMethodField()
+    quotedMsgId = serializers.CharField(source="quoted_wa_id", help_text="The message it quotes (quotedMsg).")
+    isPtt = serializers.SerializerMethodField(help_text="Sent as a push-to-talk voice note.")
+    location = serializers.SerializerMethodField()
+    contacts = serializers.SerializerMethodField()
+    poll = serializers.SerializerMethodField()
+
+    def get_isPtt(self, message: SandboxMessage) -> bool:
+        return message.type == "ptt"
+
+    @extend_schema_field(OutboxLocationSerializer(allow_null=True))
+    def get_location(self, message: SandboxMessage) -> dict | None:
+        return message_content.outbox_location(message)
+
+    @extend_schema_field(OutboxContactSerializer(many=True, allow_null=True))
+    def get_contacts(self, message: SandboxMessage) -> list | None:
+        return message_content.outbox_contacts(message)
+
+    @extend_schema_field(OutboxPollSerializer(allow_null=True))
+    def get_poll(self, message: SandboxMessage) -> dict | None:
+        return message_content.outbox_poll(message)
 
     def get_to(self, message: SandboxMessage) -> str:
         return message.contact.phone

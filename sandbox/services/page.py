@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from sandbox import message_content
 from sandbox.models import Ack, Direction, SandboxContact, SandboxDevice, SandboxEvent, SandboxMessage
 from sandbox.services.device import (
     device_me,
@@ -141,6 +142,8 @@ def sandbox_page_send(
     file: OutgoingFile | None = None,
     mark_read: bool = True,
     seen: int = 0,
+    rich: message_content.RichContent | None = None,
+    quoted: str = "",
 ) -> SandboxMessage:
     """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
     ack 1 (the server has it); receipts follow at the configured delays.
@@ -154,7 +157,7 @@ def sandbox_page_send(
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )
-    if file is None and not text:
+    if file is None and not text and rich is None:
         raise InvalidInput("The message has no text.", code="empty_message")
     mimetype, filename, kind = file_fields(file)
     now = timezone.now()
@@ -167,7 +170,9 @@ def sandbox_page_send(
         message = new_message(
             contact,
             Direction.OUTBOUND,
-            type=kind,
+            type=rich.type if rich else kind,
+            content=rich.fields if rich else {},
+            quoted_wa_id=message_content.quoted(session=session, wa_id=quoted),
             text=text,
             mimetype=mimetype,
             filename=filename,

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sandbox import message_content
 from sandbox.models import Ack, Direction, EventKind, SandboxMessage
 from sandbox.services.device import append_event, locked_device, require_linked
 from sandbox.services.messages import OutgoingFile, contact_for, file_fields, new_message, save_message
@@ -16,12 +17,20 @@ from yesapp.validators import normalize_phone
 
 
 def sandbox_inbound(
-    *, session: Session, from_phone: str, text: str = "", name: str = "", file: OutgoingFile | None = None
+    *,
+    session: Session,
+    from_phone: str,
+    text: str = "",
+    name: str = "",
+    file: OutgoingFile | None = None,
+    rich: message_content.RichContent | None = None,
+    quoted: str = "",
 ) -> SandboxMessage:
-    """A contact sends the session a message (text, or media with `text` as caption). The
-    contact is made on first use; the page gets it as `chat.new_message`."""
+    """A contact sends the session a message (text, media with `text` as caption, or `rich`:
+    a location, contact cards, a poll), quoting `quoted` (a wa id) if given. The contact is
+    made on first use; the page gets it as `chat.new_message`."""
     e164 = normalize_phone(from_phone)
-    if file is None and not text:
+    if file is None and not text and rich is None:
         raise InvalidInput("Send text, media, or both.", details={"text": ""})
     mimetype, filename, kind = file_fields(file)
     with transaction.atomic():
@@ -32,6 +41,9 @@ def sandbox_inbound(
         message = new_message(
             contact, Direction.INBOUND, type=kind, text=text, mimetype=mimetype, filename=filename
         )
+        message.quoted_wa_id = message_content.quoted(session=session, wa_id=quoted)
+        if rich is not None:
+            message.type, message.content = rich.type, rich.fields
         save_message(message, file.data if file else None)
         message.cursor = append_event(device, kind=EventKind.MESSAGE, message=message)
         message.save(update_fields=["cursor"])
