@@ -6,7 +6,7 @@ from rest_framework import serializers
 from sandbox.models import SandboxMessage
 from sandbox.services import MEDIA_TYPES
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
-from yesapp.validators import OffsetField
+from yesapp.validators import OffsetField, PhoneTextField
 
 PAGE_MODES = ["absent", "qr", "qr_idle", "linking", "connected", "offline", "logged_out"]
 
@@ -43,9 +43,7 @@ class SandboxStateOutputSerializer(serializers.Serializer):
 
 class LinkInputSerializer(serializers.Serializer):
     # The number is validated by the service (yesapp.validators.normalize_phone): 400 if wrong.
-    phone = serializers.CharField(
-        max_length=32, help_text="The sandbox phone's number, E.164 (+33612345678)."
-    )
+    phone = PhoneTextField(max_length=32, help_text="The sandbox phone's number, E.164 (+33612345678).")
     name = serializers.CharField(
         max_length=100,
         required=False,
@@ -91,7 +89,9 @@ class InboundMediaSerializer(serializers.Serializer):
     )
 
 
-class InboundInputSerializer(serializers.Serializer):
+class _InboundSerializer(serializers.Serializer):
+    """What every inbound message has, JSON or multipart: who sends it, the text, the name."""
+
     text = serializers.CharField(
         required=False,
         default="",
@@ -106,35 +106,46 @@ class InboundInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The contact's push name (notifyName); kept for later messages.",
     )
-    media = InboundMediaSerializer(required=False, help_text="JSON uploads: the file as base64.")
-    file = serializers.FileField(required=False, help_text="Multipart uploads: the file itself.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword, so it is added by name; the service validates the number.
+        fields["from"] = PhoneTextField(max_length=32, help_text="The contact's number, E.164.")
+        return fields
+
+
+class InboundInputSerializer(_InboundSerializer):
+    """JSON body of `POST .../inbound`: text, media as base64, or both."""
+
+    media = InboundMediaSerializer(required=False, help_text="The file as base64.")
+
+    def validate(self, attrs):
+        if "media" not in attrs and not attrs.get("text"):
+            raise serializers.ValidationError({"text": ["Send text, media, or both."]})
+        return attrs
+
+
+class InboundMultipartSerializer(_InboundSerializer):
+    """`multipart/form-data` body of `POST .../inbound`: a `file` and form fields."""
+
+    file = serializers.FileField(required=False, help_text="The file itself.")
     type = serializers.ChoiceField(
         choices=SANDBOX_MEDIA_TYPES,
         required=False,
         default="auto-detect",
-        help_text="Multipart uploads: the wa-js type of `file`.",
+        help_text="The wa-js type of `file`.",
     )
     mimetype = serializers.CharField(
         max_length=120,
         required=False,
         default="",
         allow_blank=True,
-        help_text="Multipart uploads: the mimetype of `file`.",
+        help_text="The mimetype of `file`; sniffed from the bytes when left out.",
     )
 
-    def get_fields(self):
-        fields = super().get_fields()
-        # `from` is a Python keyword, so it is added by name; the service validates the number.
-        fields["from"] = serializers.CharField(max_length=32, help_text="The contact's number, E.164.")
-        return fields
-
     def validate(self, attrs):
-        if "media" in attrs and "file" in attrs:
-            raise serializers.ValidationError(
-                {"media": ["Send either media (JSON) or file (multipart), not both."]}
-            )
-        if "media" not in attrs and "file" not in attrs and not attrs.get("text"):
-            raise serializers.ValidationError({"text": ["Send text, media, or both."]})
+        if "file" not in attrs and not attrs.get("text"):
+            raise serializers.ValidationError({"text": ["Send text, a file, or both."]})
         return attrs
 
 
