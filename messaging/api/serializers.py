@@ -2,6 +2,7 @@
 
 import math
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging.content import POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, VCARD_MAX_CHARS
@@ -10,7 +11,8 @@ from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
 from yesapp.media_input import Base64Field
-from yesapp.validators import OffsetField, PhoneNumberField, normalize_chat_id
+from yesapp.outbound_address import URL_SCHEMA
+from yesapp.validators import RECIPIENT_SCHEMA, OffsetField, PhoneNumberField, normalize_chat_id
 
 
 class StrictCharField(serializers.CharField):
@@ -22,6 +24,7 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(RECIPIENT_SCHEMA)
 class RecipientField(StrictCharField):
     """An E.164 number (`+33612345678`) or a raw chat id (`...@c.us`, `...@g.us`, `...@lid`)."""
 
@@ -30,6 +33,11 @@ class RecipientField(StrictCharField):
             return normalize_chat_id(super().to_internal_value(data))
         except InvalidInput as exc:
             raise serializers.ValidationError(exc.message) from exc
+
+
+@extend_schema_field(URL_SCHEMA)
+class MediaUrlField(StrictCharField):
+    """Text checked as a URL to fetch (messaging.media.check_url_at_once); in the schema, one."""
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -64,7 +72,7 @@ class MediaInputSerializer(serializers.Serializer):
         help_text="What to send it as; decided from the bytes when left out.",
     )
     data = Base64Field(required=False, help_text="The file in base64 (a `data:` URL is fine too).")
-    url = StrictCharField(required=False, max_length=2048, help_text="An http(s) URL to fetch the file from.")
+    url = MediaUrlField(required=False, max_length=2048, help_text="An http(s) URL to fetch the file from.")
     filename = StrictCharField(required=False, allow_blank=True, max_length=255)
     mimetype = StrictCharField(
         required=False,

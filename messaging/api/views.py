@@ -6,6 +6,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -134,6 +135,9 @@ def _media_source(data: dict, *, multipart: bool) -> services.MediaSource | None
 
 
 class MessageListSendApi(APIView):
+    # A file upload: JSON (media as base64 or a URL) or multipart (a `file` part).
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(
         tags=TAG,
         summary="Send a message",
@@ -144,6 +148,7 @@ class MessageListSendApi(APIView):
                 IDEMPOTENCY_HEADER,
                 str,
                 OpenApiParameter.HEADER,
+                pattern=_IDEMPOTENCY_KEY.pattern,
                 description="Any unique string (up to 255 characters). Sending again with the same key "
                 "on the same session returns the first message and sends nothing twice.",
             ),

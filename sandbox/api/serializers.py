@@ -8,7 +8,7 @@ from sandbox.models import SandboxMessage
 from sandbox.services.messages import MEDIA_TYPES
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.media_input import Base64Field
-from yesapp.validators import OffsetField, PhoneNumberField
+from yesapp.validators import OffsetField, PhoneNumberField, PhoneTextField
 
 PAGE_MODES = ["absent", "qr", "qr_idle", "linking", "connected", "offline", "logged_out"]
 
@@ -45,9 +45,7 @@ class SandboxStateOutputSerializer(serializers.Serializer):
 
 class LinkInputSerializer(serializers.Serializer):
     # The number is validated by the service (yesapp.validators.normalize_phone): 400 if wrong.
-    phone = serializers.CharField(
-        max_length=32, help_text="The sandbox phone's number, E.164 (+33612345678)."
-    )
+    phone = PhoneTextField(max_length=32, help_text="The sandbox phone's number, E.164 (+33612345678).")
     name = serializers.CharField(
         max_length=100,
         required=False,
@@ -111,11 +109,14 @@ class InboundPollSerializer(serializers.Serializer):
     multipleAnswers = serializers.BooleanField(required=False, default=False)
 
 
-# What a contact may send besides text and files; at most one per message.
-INBOUND_CONTENT_FIELDS = ("media", "file", "location", "contacts", "poll")
+# What a contact may send besides text in a JSON body; at most one per message.
+INBOUND_CONTENT_FIELDS = ("media", "location", "contacts", "poll")
 
 
-class InboundInputSerializer(serializers.Serializer):
+class _InboundSerializer(serializers.Serializer):
+    """What every inbound message has, JSON or multipart: who sends it, the text, the name,
+    the message it quotes."""
+
     text = serializers.CharField(
         required=False,
         default="",
@@ -130,30 +131,6 @@ class InboundInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The contact's push name (notifyName); kept for later messages.",
     )
-    media = InboundMediaSerializer(required=False, help_text="JSON uploads: the file as base64.")
-    file = serializers.FileField(required=False, help_text="Multipart uploads: the file itself.")
-    type = serializers.ChoiceField(
-        choices=SANDBOX_MEDIA_TYPES,
-        required=False,
-        default="auto-detect",
-        help_text="Multipart uploads: the wa-js type of `file`.",
-    )
-    mimetype = serializers.CharField(
-        max_length=120,
-        required=False,
-        default="",
-        allow_blank=True,
-        help_text="Multipart uploads: the mimetype of `file`.",
-    )
-    location = InboundLocationSerializer(required=False, help_text="A location (wa-js type location).")
-    contacts = serializers.ListField(
-        child=InboundContactSerializer(),
-        required=False,
-        min_length=1,
-        max_length=10,
-        help_text="Contact cards (wa-js vcard, or multi_vcard for several).",
-    )
-    poll = InboundPollSerializer(required=False, help_text="A poll (wa-js poll_creation).")
     replyTo = serializers.CharField(
         max_length=120,
         required=False,
@@ -165,8 +142,24 @@ class InboundInputSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so it is added by name; the service validates the number.
-        fields["from"] = serializers.CharField(max_length=32, help_text="The contact's number, E.164.")
+        fields["from"] = PhoneTextField(max_length=32, help_text="The contact's number, E.164.")
         return fields
+
+
+class InboundInputSerializer(_InboundSerializer):
+    """JSON body of `POST .../inbound`: text, and media as base64, a location, contact cards or
+    a poll."""
+
+    media = InboundMediaSerializer(required=False, help_text="The file as base64.")
+    location = InboundLocationSerializer(required=False, help_text="A location (wa-js type location).")
+    contacts = serializers.ListField(
+        child=InboundContactSerializer(),
+        required=False,
+        min_length=1,
+        max_length=10,
+        help_text="Contact cards (wa-js vcard, or multi_vcard for several).",
+    )
+    poll = InboundPollSerializer(required=False, help_text="A poll (wa-js poll_creation).")
 
     def validate(self, attrs):
         given = [name for name in INBOUND_CONTENT_FIELDS if name in attrs]
@@ -176,6 +169,30 @@ class InboundInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"text": ["Send text, media, or both."]})
         if given and given[0] in ("location", "contacts", "poll") and attrs.get("text"):
             raise serializers.ValidationError({"text": [f"A message with {given[0]} has no text."]})
+        return attrs
+
+
+class InboundMultipartSerializer(_InboundSerializer):
+    """`multipart/form-data` body of `POST .../inbound`: a `file` and form fields."""
+
+    file = serializers.FileField(required=False, help_text="The file itself.")
+    type = serializers.ChoiceField(
+        choices=SANDBOX_MEDIA_TYPES,
+        required=False,
+        default="auto-detect",
+        help_text="The wa-js type of `file`.",
+    )
+    mimetype = serializers.CharField(
+        max_length=120,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The mimetype of `file`; sniffed from the bytes when left out.",
+    )
+
+    def validate(self, attrs):
+        if "file" not in attrs and not attrs.get("text"):
+            raise serializers.ValidationError({"text": ["Send text, a file, or both."]})
         return attrs
 
 

@@ -9,6 +9,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +17,7 @@ from sandbox import message_content, selectors
 from sandbox.api.serializers import (
     DisconnectInputSerializer,
     InboundInputSerializer,
+    InboundMultipartSerializer,
     InboundOutputSerializer,
     LinkInputSerializer,
     OutboxMessageSerializer,
@@ -170,12 +172,18 @@ class SandboxLinkApi(SandboxApi):
 
 
 class SandboxInboundApi(SandboxApi):
+    # A file upload: JSON (media as base64) or multipart (a `file` part).
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(
         tags=TAG,
         summary="A contact sends the session a message",
         operation_id="sandbox_inbound",
         parameters=[SESSION_ID],
-        request={"application/json": InboundInputSerializer, "multipart/form-data": InboundInputSerializer},
+        request={
+            "application/json": InboundInputSerializer,
+            "multipart/form-data": InboundMultipartSerializer,
+        },
         description=(
             "A simulated contact (made on first use) sends text, media or both; the session receives it "
             "like a WhatsApp message (and your webhook gets `message.received`). Media as base64 in "
@@ -214,7 +222,8 @@ class SandboxInboundApi(SandboxApi):
     )
     def post(self, request, session_id):
         session = self.get_session(request, session_id)
-        data = InboundInputSerializer(data=request.data)
+        multipart = (request.content_type or "").startswith("multipart/")
+        data = (InboundMultipartSerializer if multipart else InboundInputSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         sandbox_inbound_rate_check(session_id=session.pk)
         params = data.validated_data
