@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from sandbox.contacts import sandbox_number_exists
 from sandbox.models import (
     Ack,
     Direction,
@@ -506,12 +507,12 @@ def sandbox_page_send(
     """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
     ack 1 (the server has it); receipts follow at the configured delays.
 
-    A recipient that is not a plausible phone (`<digits>@c.us`) fails with
+    A recipient that is not a plausible phone (`<digits>@c.us`) or not on WhatsApp (`...0000`) fails with
     `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
     `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
     """
     phone = chat_phone(chat_id)
-    if phone is None:
+    if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from sandbox import selectors, services
+from sandbox import contacts, selectors, services
 from yesapp.errors import InvalidInput, ServiceError, error_response
 
 DEVICE_HEADER = "X-Sandbox-Device"
@@ -209,9 +209,16 @@ def read(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def exists(request: HttpRequest, session) -> HttpResponse:
-    """`WPP.contact.queryWidExists`: every plausible phone number is on the sandbox's WhatsApp."""
+    """`WPP.contact.queryWidExists`: every valid number but `...0000` is on the sandbox's WhatsApp."""
     chat_id = str(_json_body(request).get("id") or "")
-    return JsonResponse({"wid": chat_id if services.chat_phone(chat_id) else None})
+    return JsonResponse(contacts.sandbox_query_exists(chat_id=chat_id))
+
+
+@page_endpoint(("POST",))
+def pn_lid(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.contact.getPnLidEntry`: the phone and lid of one person, null where unknown."""
+    contact_id = str(_json_body(request).get("id") or "")
+    return JsonResponse(contacts.sandbox_pn_lid_entry(session=session, contact_id=contact_id))
 
 
 def _count(value) -> int:

@@ -121,7 +121,9 @@ class MessageListSendApi(APIView):
             "host is a private IP address is refused at once (400 `media_url_refused`).\n\n"
             'A session that is not connected answers 409 unless the body says `"queue": true`; a '
             "session with `QUEUE_MAX` messages waiting answers 429 with `Retry-After`. Media that "
-            "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`."
+            "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`. A number "
+            "that a contact check (`GET .../contacts/check`) found not on WhatsApp within "
+            "`CONTACTS_CHECK_CACHE_SECONDS` answers 422 `not_on_whatsapp` instead of being sent blind."
         ),
         request={
             "application/json": MessageSendInputSerializer,
@@ -132,7 +134,7 @@ class MessageListSendApi(APIView):
                 MessageOutputSerializer,
                 description="Queued (or the first answer, for a repeated Idempotency-Key).",
             ),
-            **error_responses(400, 404, 409, 413, 429, 503, 507),
+            **error_responses(400, 404, 409, 413, 422, 429, 503, 507),
         },
         examples=[
             OpenApiExample(
