@@ -8,12 +8,17 @@ Number checks are trusted for CONTACTS_CHECK_CACHE_SECONDS; lid mappings do not 
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
 
 from messaging.models import LidMapping, NumberCheck
+from messaging.people import lid_pairs_for
+from sessions_app.engine.base import Engine, EngineCrashed, EngineError
 from sessions_app.models import Session
 from sessions_app.page_query import session_page_query
 from yesapp.errors import ServiceError
@@ -22,6 +27,14 @@ from yesapp.validators import phone_from_chat_id, phone_to_chat_id
 CHECK_COMMAND = "contacts_check"
 PN_LID_COMMAND = "contacts_pn_lid"
 CHECK_BATCH_MAX = 50
+# A new sender's phone–lid pair is asked of the page before its message is stored, so the
+# message's payload can carry both; briefly, as the message waits for it.
+LEARN_WAIT_SECONDS = 2.0
+# A person WhatsApp Web could not pair is not asked about again for this long.
+UNPAIRED_RETRY_SECONDS = 3600
+
+logger = logging.getLogger(__name__)
+_unpaired: dict[tuple[UUID, str], float] = {}  # (session, id) -> monotonic time of the last try
 
 
 class NotOnWhatsApp(ServiceError):
@@ -153,3 +166,49 @@ def _ask_pn_lid(session: Session, contact_id: str) -> dict:
     if phone and lid:
         _remember_lid(session, lid=lid, phone=phone)
     return {"phone": phone, "lid": lid}
+
+
+def _sender_id(data: dict) -> str:
+    """The WhatsApp id of whoever sent a wa-js `chat.new_message` (the member in a group); ""
+    for our own messages, status stories and ids that are not people."""
+    key = data.get("id") if isinstance(data.get("id"), dict) else {}
+    if key.get("fromMe", data.get("fromMe")):
+        return ""
+    chat, author = (_serialized(data.get(name)) for name in ("from", "author"))
+    if chat.endswith("@broadcast"):
+        return ""  # status stories: not a conversation with their poster
+    sender = author or chat
+    return sender if sender.endswith(("@c.us", "@lid")) else ""
+
+
+def _serialized(value) -> str:
+    if isinstance(value, dict):
+        value = value.get("_serialized")
+    return value if isinstance(value, str) else ""
+
+
+def contact_learn_sender(*, session_id: UUID, data, engine: Engine) -> None:
+    """Pairs the sender of a received message with their phone or lid (WPP.contact.
+    getPnLidEntry) before it is stored, once per person. Never fails the message: a page that
+    cannot answer leaves the pair unknown (`null` in payloads), and a crash goes to the actor."""
+    sender = _sender_id(data) if isinstance(data, dict) else ""
+    if not sender or lid_pairs_for(session_id=session_id, ids=[sender]):
+        return
+    now = time.monotonic()
+    if now - _unpaired.get((session_id, sender), -UNPAIRED_RETRY_SECONDS) < UNPAIRED_RETRY_SECONDS:
+        return
+    try:
+        entry = engine.pn_lid_entry(sender, wait=min(LEARN_WAIT_SECONDS, settings.CONTACTS_QUERY_TIMEOUT))
+    except EngineCrashed:
+        raise
+    except EngineError as exc:
+        logger.info("No phone-lid pair for %s: %s", sender, exc, extra={"session_id": str(session_id)})
+        entry = {}
+    phone, lid = phone_from_chat_id(entry.get("phone") or ""), entry.get("lid") or ""
+    if phone and lid:
+        LidMapping.objects.update_or_create(session_id=session_id, lid=lid, defaults={"phone": phone})
+        _unpaired.pop((session_id, sender), None)
+    else:
+        if len(_unpaired) > 10_000:
+            _unpaired.clear()  # bounded: forgetting only means asking again
+        _unpaired[(session_id, sender)] = now

@@ -17,6 +17,7 @@ from sessions_app.services import session_touch
 
 
 def _new_message(session_id: UUID, data, engine: Engine) -> None:
+    contacts.contact_learn_sender(session_id=session_id, data=data, engine=engine)
     inbound.handle_new_message(session_id=session_id, data=data, engine=engine)
     session_touch(session_id=session_id)
 

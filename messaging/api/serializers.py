@@ -137,6 +137,13 @@ class MessageErrorOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class MessagePersonOutputSerializer(serializers.Serializer):
+    phone = serializers.CharField(
+        allow_null=True, help_text="E.164; null when WhatsApp Web does not know it (never a guess)."
+    )
+    lid = serializers.CharField(allow_null=True, help_text="`<digits>@lid`; null when not known yet.")
+
+
 class MessageOutputSerializer(serializers.Serializer):
     """A message as the API and the `message.*` webhooks show it (services.message_event_payload)."""
 
@@ -151,6 +158,11 @@ class MessageOutputSerializer(serializers.Serializer):
     author = serializers.CharField(help_text="The group member who wrote it, in a group.")
     contactName = serializers.CharField()
     fromPhone = serializers.BooleanField(help_text="Sent from the phone itself, not through the API.")
+    contact = MessagePersonOutputSerializer(
+        allow_null=True,
+        help_text="The person the message is with (the sender, the member in a group, or the "
+        "recipient) as a phone number and a lid; null for a group or broadcast recipient.",
+    )
     text = serializers.CharField()
     waMessageId = serializers.CharField()
     timestamp = serializers.DateTimeField()
@@ -171,7 +183,7 @@ class MessageOutputSerializer(serializers.Serializer):
         return fields
 
     def to_representation(self, instance: Message) -> dict:
-        return message_event_payload(instance)
+        return message_event_payload(instance, lid_pairs=self.context.get("lid_pairs"))
 
 
 MessageListOutputSerializer = list_envelope_serializer(

@@ -19,6 +19,7 @@ from messaging.api.serializers import (
     StatsOutputSerializer,
 )
 from messaging.models import MediaStatus
+from messaging.people import messages_lid_pairs
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import InvalidInput, NotFound
@@ -41,6 +42,7 @@ MESSAGE_EXAMPLE = {
     "author": "",
     "contactName": "",
     "fromPhone": False,
+    "contact": {"phone": "+33612345678", "lid": "123456789012345@lid"},
     "text": "Hello from YesApp",
     "waMessageId": "",
     "timestamp": "2026-11-27T10:00:00Z",
@@ -231,7 +233,8 @@ class MessageListSendApi(APIView):
             limit=params["limit"],
             offset=params["offset"],
         )
-        items = MessageOutputSerializer(messages, many=True).data
+        lid_pairs = messages_lid_pairs(messages)
+        items = MessageOutputSerializer(messages, many=True, context={"lid_pairs": lid_pairs}).data
         return Response(
             list_envelope(
                 items=items, total=total, limit=params["limit"], offset=params["offset"],

@@ -4,7 +4,7 @@ sandbox page (its WPP.contact.queryWidExists and getPnLidEntry) → the sandbox'
 import pytest
 
 from sandbox.contacts import sandbox_lid_of
-from sessions_app.tests.helpers import create_and_link
+from sessions_app.tests.helpers import create_and_link, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ON = "+33698765432"
@@ -12,7 +12,7 @@ OFF = "+33698760000"  # the sandbox's rule: numbers ending in 0000 are not on Wh
 STRANGER = "+33698761234"  # known only by lid until they message the session
 
 
-def test_check_numbers_and_look_up_lids_in_the_browser(api, engine_worker):
+def test_check_numbers_look_up_lids_and_pair_senders_in_the_browser(api, engine_worker):
     engine_worker("engine-a")
     session = create_and_link(api, name="contacts")
     base = f"/api/v1/sessions/{session.id}/contacts"
@@ -36,6 +36,13 @@ def test_check_numbers_and_look_up_lids_in_the_browser(api, engine_worker):
     )
     assert inbound.status_code in (200, 201, 202), inbound.content
     assert api.get(f"{base}/lid/{hidden}").json() == {"phone": STRANGER, "lid": hidden}
+    received = wait_for(
+        lambda: api.get(f"/api/v1/sessions/{session.id}/messages", {"direction": "inbound"}).json()["items"],
+        30,
+        what="the stranger's message",
+    )
+    assert received[0]["from"] == "33698761234@c.us"
+    assert received[0]["contact"] == {"phone": STRANGER, "lid": hidden}
 
     lid = api.get(f"{base}/phone/+33698765431/lid").json()
     assert lid == {"phone": "+33698765431", "lid": sandbox_lid_of("+33698765431")}
