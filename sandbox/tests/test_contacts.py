@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 
 from sandbox import contacts, services
-from sandbox.models import SandboxContact
+from sandbox.models import SandboxContact, SandboxMessage
+from sandbox.tests.test_api import link
 
 
 @pytest.fixture
@@ -63,3 +64,15 @@ def test_a_lid_is_someone_on_whatsapp(page_post):
         200,
         {"wid": "100000000000001@lid", "lid": "100000000000001@lid"},
     )
+
+
+def test_a_send_to_a_number_not_on_whatsapp_fails_like_any_unknown_recipient(api, sandbox_session):
+    token = link(api, sandbox_session)
+
+    with pytest.raises(services.InvalidInput) as exc:
+        services.sandbox_page_send(
+            session=sandbox_session, device_token=token, chat_id="33612340000@c.us", text="x"
+        )
+
+    assert exc.value.code == "invalid_recipient"
+    assert not SandboxMessage.objects.exists()
