@@ -34,7 +34,7 @@ from messaging.payloads import message_event_payload
 from messaging.storage import media_quota_check
 from sessions_app.models import Session
 from sessions_app.services import session_nudge
-from yesapp import events
+from yesapp import events, media_input
 from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
@@ -155,13 +155,13 @@ class MediaSource:
     def load(self) -> media_store.MediaBlob:
         filename, claimed = self.filename, self.mimetype
         if self.upload is not None:
-            if self.upload.size > media_store.max_bytes():
-                raise media_store.too_large(self.upload.size)
+            if self.upload.size > media_input.max_bytes():
+                raise media_input.too_large(self.upload.size)
             raw = self.upload.read()
             filename = filename or self.upload.name or ""
             claimed = claimed or (self.upload.content_type or "")
         elif self.data is not None:
-            raw = media_store.decode_base64(self.data)
+            raw = media_input.decode_base64(self.data)
         else:
             raise InvalidInput("media needs `data` (base64) or `url`.")
         return media_store.build_blob(raw, kind=self.kind, claimed_mimetype=claimed, filename=filename)

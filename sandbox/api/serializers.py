@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sandbox.models import SandboxMessage
-from sandbox.services import MEDIA_TYPES
+from sandbox.services.messages import MEDIA_TYPES
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.validators import OffsetField
 

@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sandbox import selectors, services
+from sandbox import selectors
 from sandbox.api.serializers import (
     DisconnectInputSerializer,
     InboundInputSerializer,
@@ -26,10 +26,20 @@ from sandbox.api.serializers import (
     SandboxStateOutputSerializer,
 )
 from sandbox.limits import sandbox_inbound_rate_check
+from sandbox.services.device import (
+    sandbox_device,
+    sandbox_disconnect,
+    sandbox_link,
+    sandbox_session,
+    sandbox_state,
+)
+from sandbox.services.messages import OutgoingFile
+from sandbox.services.phone import sandbox_inbound, sandbox_page_event, sandbox_settle_receipts
 from sessions_app.models import Session
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import NotFound
+from yesapp.media_input import check_size, decode_base64
 from yesapp.schema import error_responses
 
 TAG = ["Sandbox"]
@@ -75,7 +85,7 @@ class SandboxApi(APIView):
 
     def get_session(self, request, session_id) -> Session:
         session = session_get_for_key(key=request.auth, session_id=session_id)
-        return services.sandbox_session(session=session)
+        return sandbox_session(session=session)
 
 
 class SandboxStateApi(SandboxApi):
@@ -90,7 +100,7 @@ class SandboxStateApi(SandboxApi):
     )
     def get(self, request, session_id):
         session = self.get_session(request, session_id)
-        return Response(services.sandbox_state(device=services.sandbox_device(session=session)))
+        return Response(sandbox_state(device=sandbox_device(session=session)))
 
 
 class SandboxLinkApi(SandboxApi):
@@ -118,8 +128,8 @@ class SandboxLinkApi(SandboxApi):
         session = self.get_session(request, session_id)
         data = LinkInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        device = services.sandbox_link(session=session, **data.validated_data)
-        return Response(services.sandbox_state(device=device))
+        device = sandbox_link(session=session, **data.validated_data)
+        return Response(sandbox_state(device=device))
 
 
 class SandboxInboundApi(SandboxApi):
@@ -168,28 +178,12 @@ class SandboxInboundApi(SandboxApi):
         data.is_valid(raise_exception=True)
         sandbox_inbound_rate_check(session_id=session.pk)
         params = data.validated_data
-        file = None
-        if media := params.get("media"):
-            file = services.OutgoingFile(
-                data=services.decode_base64(media["data"]),
-                mimetype=media["mimetype"],
-                filename=media["filename"],
-                type=media["type"],
-            )
-        elif upload := params.get("file"):
-            if upload.size > settings.MEDIA_MAX_BYTES:
-                raise services.MediaTooLarge(
-                    f"The file is {upload.size} bytes; the limit is {settings.MEDIA_MAX_BYTES}.",
-                    details={"size": upload.size, "limit": settings.MEDIA_MAX_BYTES},
-                )
-            file = services.OutgoingFile(
-                data=upload.read(),
-                mimetype=params["mimetype"] or upload.content_type or "",
-                filename=upload.name or "",
-                type=params["type"],
-            )
-        message = services.sandbox_inbound(
-            session=session, from_phone=params["from"], text=params["text"], name=params["name"], file=file
+        message = sandbox_inbound(
+            session=session,
+            from_phone=params["from"],
+            text=params["text"],
+            name=params["name"],
+            file=_inbound_file(params),
         )
         body = {
             "id": message.wa_id,
@@ -199,6 +193,26 @@ class SandboxInboundApi(SandboxApi):
             "createdAt": message.created_at,
         }
         return Response(InboundOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _inbound_file(params: dict) -> OutgoingFile | None:
+    """The file of an inbound message: base64 in `media` (JSON) or an upload in `file`."""
+    if media := params.get("media"):
+        return OutgoingFile(
+            data=decode_base64(media["data"]),
+            mimetype=media["mimetype"],
+            filename=media["filename"],
+            type=media["type"],
+        )
+    if upload := params.get("file"):
+        check_size(upload.size)  # before reading it into memory
+        return OutgoingFile(
+            data=upload.read(),
+            mimetype=params["mimetype"] or upload.content_type or "",
+            filename=upload.name or "",
+            type=params["type"],
+        )
+    return None
 
 
 class SandboxPageEventApi(SandboxApi):
@@ -237,7 +251,7 @@ class SandboxPageEventApi(SandboxApi):
         session = self.get_session(request, session_id)
         data = PageEventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cursor = services.sandbox_page_event(session=session, **data.validated_data)
+        cursor = sandbox_page_event(session=session, **data.validated_data)
         return Response({"cursor": cursor}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -260,7 +274,7 @@ class SandboxOutboxApi(SandboxApi):
         query = OutboxQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        services.sandbox_settle_receipts(session=session)
+        sandbox_settle_receipts(session=session)
         messages = selectors.outbox(session=session)
         items = OutboxMessageSerializer(messages[offset : offset + limit], many=True).data
         return Response(
@@ -330,5 +344,5 @@ class SandboxDisconnectApi(SandboxApi):
         session = self.get_session(request, session_id)
         data = DisconnectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        device = services.sandbox_disconnect(session=session, **data.validated_data)
-        return Response(services.sandbox_state(device=device))
+        device = sandbox_disconnect(session=session, **data.validated_data)
+        return Response(sandbox_state(device=device))

@@ -6,15 +6,18 @@ import re
 import pytest
 from django.test import Client
 
-from sandbox import contacts, services
+from sandbox import contacts
 from sandbox.models import SandboxContact, SandboxMessage
+from sandbox.services.page import sandbox_page_send
+from sandbox.services.page_url import sandbox_page_token
 from sandbox.tests.test_api import link
+from yesapp.errors import InvalidInput
 
 
 @pytest.fixture
 def page_post(sandbox_session):
     client = Client()
-    token = services.sandbox_page_token(session_id=sandbox_session.id)
+    token = sandbox_page_token(session_id=sandbox_session.id)
 
     def post(path: str, contact_id: str):
         response = client.post(
@@ -69,10 +72,8 @@ def test_a_lid_is_someone_on_whatsapp(page_post):
 def test_a_send_to_a_number_not_on_whatsapp_fails_like_any_unknown_recipient(api, sandbox_session):
     token = link(api, sandbox_session)
 
-    with pytest.raises(services.InvalidInput) as exc:
-        services.sandbox_page_send(
-            session=sandbox_session, device_token=token, chat_id="33612340000@c.us", text="x"
-        )
+    with pytest.raises(InvalidInput) as exc:
+        sandbox_page_send(session=sandbox_session, device_token=token, chat_id="33612340000@c.us", text="x")
 
     assert exc.value.code == "invalid_recipient"
     assert not SandboxMessage.objects.exists()

@@ -210,7 +210,7 @@ def test_every_api_call_without_a_key_is_401_even_for_ids_that_exist(db):
 
 
 def test_the_sandbox_page_and_its_endpoints_need_the_signed_token(db):
-    from sandbox.services import sandbox_page_token
+    from sandbox.services.page_url import sandbox_page_token
 
     ids = make_session_with_everything("phone")
     other = make_session_with_everything("other")
