@@ -6,6 +6,7 @@ from messaging.models import SENDABLE_MEDIA_TYPES, Direction, Message, MessageSt
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
+from yesapp.media_input import Base64Field
 from yesapp.validators import OffsetField, PhoneNumberField, normalize_chat_id
 
 
@@ -49,9 +50,7 @@ class MediaInputSerializer(serializers.Serializer):
         required=False,
         help_text="What to send it as; decided from the bytes when left out.",
     )
-    data = StrictCharField(
-        required=False, trim_whitespace=False, help_text="The file in base64 (a `data:` URL is fine too)."
-    )
+    data = Base64Field(required=False, help_text="The file in base64 (a `data:` URL is fine too).")
     url = StrictCharField(required=False, max_length=2048, help_text="An http(s) URL to fetch the file from.")
     filename = StrictCharField(required=False, allow_blank=True, max_length=255)
     mimetype = StrictCharField(

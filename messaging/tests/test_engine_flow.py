@@ -5,9 +5,11 @@ import base64
 import hashlib
 import http.server
 import io
+import math
 import os
 import signal
 import threading
+import time
 
 import pytest
 from PIL import Image
@@ -212,6 +214,7 @@ def test_a_burst_beyond_the_rate_limit_waits_in_order_and_never_delays_another_s
     engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="50", RATE_LIMIT_BURST="5")
     busy = create_and_link(api, name="busy", phone="+33611111111")
     calm = create_and_link(api, name="calm", phone="+33622222222")
+    started = time.monotonic()
     for i in range(60):
         response = api.post(
             f"/api/v1/sessions/{busy.id}/messages", {"to": CONTACT, "text": f"b{i}"}, format="json"
@@ -231,7 +234,9 @@ def test_a_burst_beyond_the_rate_limit_waits_in_order_and_never_delays_another_s
         what="the calm session's messages sent at once",
     )
     sent_busy = Message.objects.filter(session=busy).exclude(status="queued").count()
-    assert 0 < sent_busy <= 10, sent_busy  # the burst, not the whole backlog
+    # The burst plus what the rate allowed since (more on a loaded machine), not the whole backlog.
+    allowed = 5 + math.ceil(50 * (time.monotonic() - started) / 60) + 1
+    assert 0 < sent_busy <= min(allowed, 59), (sent_busy, allowed)
     queued = list(
         Message.objects.filter(session=busy, status="queued")
         .order_by("created_at")

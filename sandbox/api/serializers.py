@@ -6,6 +6,7 @@ from rest_framework import serializers
 from sandbox.models import SandboxMessage
 from sandbox.services.messages import MEDIA_TYPES
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
+from yesapp.media_input import Base64Field
 from yesapp.validators import OffsetField
 
 PAGE_MODES = ["absent", "qr", "qr_idle", "linking", "connected", "offline", "logged_out"]
@@ -74,7 +75,7 @@ class LinkInputSerializer(serializers.Serializer):
 
 
 class InboundMediaSerializer(serializers.Serializer):
-    data = serializers.CharField(help_text="The file, base64 (or a data: URL).")
+    data = Base64Field(help_text="The file, base64 (or a data: URL).")
     filename = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
     mimetype = serializers.CharField(
         max_length=120,

@@ -3,9 +3,10 @@
 import base64
 
 import pytest
+from rest_framework import serializers
 
 from yesapp.errors import InvalidInput
-from yesapp.media_input import MediaTooLarge, check_data, decode_base64, sniff
+from yesapp.media_input import Base64Field, MediaTooLarge, check_data, decode_base64, sniff
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -56,3 +57,18 @@ def test_sniff_believes_bytes_and_a_claim_only_for_signatureless_formats():
     assert sniff(b"a,b\n1,2\n", claimed_mimetype="text/csv")[0] == "text/csv"
     assert sniff(b"\x00\x01", claimed_mimetype="image/png") == ("application/octet-stream", "bin")
     assert sniff(b"hello", filename="notes.txt")[0] == "text/plain"
+
+
+def test_the_base64_field_takes_only_text_and_leaves_non_ascii_to_decode_base64():
+    class Body(serializers.Serializer):
+        data = Base64Field()
+
+    assert not Body(data={"data": 12}).is_valid()
+    assert not Body(data={"data": ""}).is_valid()
+    body = Body(data={"data": "aGk=\n"})
+    assert body.is_valid() and body.validated_data["data"] == "aGk=\n"
+    # A lone surrogate passes the field (no per-character scan) and is refused as base64.
+    surrogate = Body(data={"data": "aGk\ud800"})
+    assert surrogate.is_valid()
+    with pytest.raises(InvalidInput, match="not valid base64"):
+        decode_base64(surrogate.validated_data["data"])
