@@ -17,9 +17,11 @@ POSTGRES_MODULES = frozenset(
     {
         "dashboard/tests/test_failed_events.py",
         "dashboard/tests/test_stats.py",
+        "messaging/tests/test_contacts_api.py",
         "messaging/tests/test_faults.py",
         "messaging/tests/test_media_cleanup.py",
         "messaging/tests/test_media_url.py",
+        "messaging/tests/test_message_person.py",
         "messaging/tests/test_outages.py",
         "messaging/tests/test_pump.py",
         "messaging/tests/test_read_api.py",

@@ -98,6 +98,10 @@ class SendForm(TextOrFileForm):
     queue = forms.BooleanField(required=False, label="Keep it queued if the session is not connected")
 
 
+class ContactCheckForm(forms.Form):
+    phone = E164Field(label="Phone number")
+
+
 class PairingCodeForm(forms.Form):
     phone = E164Field(label="Phone number")
 

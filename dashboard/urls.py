@@ -42,6 +42,7 @@ urlpatterns = [
         name="failed-event-retry",
     ),
     path("sessions/<uuid:session_id>/send", messages.message_send, name="message-send"),
+    path("sessions/<uuid:session_id>/contacts/check", messages.contact_check, name="contact-check"),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
     path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),
     path(

@@ -3,20 +3,21 @@
 The engine's actor calls these in the thread that owns the session's browser (see
 sessions_app/engine/registry.py): received messages and receipts are stored, due messages
 are sent, sends a crash interrupted are settled, and a reconnected session catches up from
-the newest message stored.
+the newest message stored. Contact questions (messaging.contacts) run here as commands.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from messaging import inbound, outbound
+from messaging import contacts, inbound, outbound
 from sessions_app.engine import registry
-from sessions_app.engine.base import Engine
+from sessions_app.engine.base import Engine, PageTimeout
 from sessions_app.services import session_touch
 
 
 def _new_message(session_id: UUID, data, engine: Engine) -> None:
+    contacts.contact_learn_sender(session_id=session_id, data=data, engine=engine)
     inbound.handle_new_message(session_id=session_id, data=data, engine=engine)
     session_touch(session_id=session_id)
 
@@ -37,9 +38,25 @@ def _catch_up_since(session_id: UUID) -> float | None:
     return inbound.catch_up_since(session_id=session_id)
 
 
+def _check_numbers(session_id: UUID, engine: Engine, args: dict) -> dict:
+    try:
+        return {"results": engine.check_numbers(list(args["chatIds"]), wait=float(args["wait"]))}
+    except PageTimeout as exc:
+        return {"error": str(exc), "code": "page_timeout"}
+
+
+def _pn_lid_entry(session_id: UUID, engine: Engine, args: dict) -> dict:
+    try:
+        return engine.pn_lid_entry(str(args["id"]), wait=float(args["wait"]))
+    except PageTimeout as exc:
+        return {"error": str(exc), "code": "page_timeout"}
+
+
 def register() -> None:
     registry.on_event("chat.new_message", _new_message)
     registry.on_event("chat.msg_ack_change", _ack)
     registry.add_send_step(_send_due)
     registry.add_start_step(_recover)
     registry.add_catch_up_since(_catch_up_since)
+    registry.on_command(contacts.CHECK_COMMAND, _check_numbers)
+    registry.on_command(contacts.PN_LID_COMMAND, _pn_lid_entry)

@@ -181,3 +181,45 @@ class Message(models.Model):
     @property
     def media_path(self) -> Path | None:
         return Path(settings.MEDIA_ROOT) / self.media_name if self.media_name else None
+
+
+class NumberCheck(models.Model):
+    """WhatsApp's answer to "is this number on WhatsApp?" for one session (WPP.contact.
+    queryWidExists), trusted for CONTACTS_CHECK_CACHE_SECONDS (messaging.contacts): repeated
+    checks don't ask WhatsApp again, and a send to a number known not to exist fails fast."""
+
+    session = models.ForeignKey(
+        "sessions_app.Session", on_delete=models.CASCADE, related_name="number_checks"
+    )
+    phone = models.CharField(max_length=20, help_text="E.164, as asked.")
+    exists = models.BooleanField()
+    chat_id = models.CharField(max_length=40, blank=True, help_text="WhatsApp's own id for the number.")
+    lid = models.CharField(max_length=40, blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "phone"], name="number_check_unique_phone"),
+        ]
+        indexes = [models.Index(fields=["session", "checked_at"], name="number_check_age")]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {'on' if self.exists else 'not on'} WhatsApp"
+
+
+class LidMapping(models.Model):
+    """A phone number and the lid WhatsApp uses for the same person, as the session's WhatsApp
+    Web told it (WPP.contact.getPnLidEntry, queryWidExists). Kept without expiry: WhatsApp
+    gives an account one lid for good."""
+
+    session = models.ForeignKey("sessions_app.Session", on_delete=models.CASCADE, related_name="lid_mappings")
+    lid = models.CharField(max_length=40, help_text="`<digits>@lid`.")
+    phone = models.CharField(max_length=20, help_text="E.164.")
+    learned_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "lid"], name="lid_mapping_unique_lid")]
+        indexes = [models.Index(fields=["session", "phone"], name="lid_mapping_phone")]
+
+    def __str__(self) -> str:
+        return f"{self.lid} = {self.phone}"

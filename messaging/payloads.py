@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from messaging.models import Direction, Message
+from messaging.people import message_person
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -20,11 +21,13 @@ def media_url(message: Message) -> str:
     return f"{settings.PUBLIC_URL}/api/v1/media/{message.id}"
 
 
-def message_event_payload(message: Message) -> dict[str, Any]:
+def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None = None) -> dict[str, Any]:
     """The one JSON-ready picture of a message: API responses and `message.*` events use it.
 
     `from`/`to` are WhatsApp ids: for an inbound message `from` is the sender (the group
     member in a group) and `to` is the linked account; for an outbound one the reverse.
+    `contact` is that person (the sender, or the recipient) as `{phone, lid}` (messaging.people);
+    `lid_pairs` saves a query per message when a list is shown.
     """
     me = message.session.wid if message.session_id else ""
     if message.direction == Direction.INBOUND:
@@ -45,6 +48,7 @@ def message_event_payload(message: Message) -> dict[str, Any]:
         "author": message.author,
         "contactName": message.contact_name,
         "fromPhone": message.from_phone,
+        "contact": message_person(message, lid_pairs),
         "text": message.text,
         "replyTo": (
             {

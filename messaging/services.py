@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging import media as media_store
+from messaging.contacts import contact_refuse_if_absent
 from messaging.content import MessageContent
 from messaging.models import (
     BACKLOG_STATUSES,
@@ -238,7 +239,8 @@ def message_send(
     With an `idempotency_key` already used on this session, returns the first message and
     sends nothing (created is False; the rest of the request is not looked at). Refuses with
     409 when the session is not connected unless `queue`, and with 429 + Retry-After when
-    QUEUE_MAX messages already wait. Base64 and uploaded media are checked, sniffed and
+    QUEUE_MAX messages already wait, and with 422 `not_on_whatsapp` when a recent contact
+    check found the number absent (messaging.contacts). Base64 and uploaded media are checked, sniffed and
     written to DATA_DIR/media/<id>.<ext> before the row is committed; if anything fails, the
     file is removed and nothing is stored. After commit, the session's engine node is nudged.
     Media by URL is not fetched here: the message is stored `pending` and a worker fetches it
@@ -249,6 +251,7 @@ def message_send(
     if existing is not None:
         return existing, False
     _check_text(text, has_media=media is not None or content is not None)
+    contact_refuse_if_absent(session=session, chat_id=chat_id)
     # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
     _check_can_accept(session, queue=queue)
     fields = dict(

@@ -16,6 +16,7 @@ urlpatterns = [
     path("web/<uuid:session_id>/media/<str:wa_id>", views.media, name="media"),
     path("web/<uuid:session_id>/read", views.read, name="read"),
     path("web/<uuid:session_id>/exists", views.exists, name="exists"),
+    path("web/<uuid:session_id>/pn-lid", views.pn_lid, name="pn-lid"),
     path("web/<uuid:session_id>/logout", views.logout, name="logout"),
     path("web/<uuid:session_id>/chats", views.chats, name="chats"),
     path("web/<uuid:session_id>/messages", views.chat_messages, name="messages"),

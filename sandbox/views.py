@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from sandbox import message_content, selectors
+from sandbox import contacts, message_content, selectors
 from sandbox.services.device import (
     sandbox_page_hello,
     sandbox_page_issue_qr,
@@ -26,7 +26,7 @@ from sandbox.services.device import (
     sandbox_page_pairing_code,
     sandbox_page_qr_idle,
 )
-from sandbox.services.messages import OutgoingFile, chat_phone
+from sandbox.services.messages import OutgoingFile
 from sandbox.services.page import (
     sandbox_page_logged_in_device,
     sandbox_page_mark_read,
@@ -223,9 +223,16 @@ def read(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def exists(request: HttpRequest, session) -> HttpResponse:
-    """`WPP.contact.queryWidExists`: every plausible phone number is on the sandbox's WhatsApp."""
+    """`WPP.contact.queryWidExists`: every valid number but `...0000` is on the sandbox's WhatsApp."""
     chat_id = str(_json_body(request).get("id") or "")
-    return JsonResponse({"wid": chat_id if chat_phone(chat_id) else None})
+    return JsonResponse(contacts.sandbox_query_exists(chat_id=chat_id))
+
+
+@page_endpoint(("POST",))
+def pn_lid(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.contact.getPnLidEntry`: the phone and lid of one person, null where unknown."""
+    contact_id = str(_json_body(request).get("id") or "")
+    return JsonResponse(contacts.sandbox_pn_lid_entry(session=session, contact_id=contact_id))
 
 
 def _count(value) -> int:

@@ -72,6 +72,12 @@ _ERRORS: dict[int, tuple[str, str, str, dict]] = {
         'Unsupported media type "text/plain" in request.',
         {},
     ),
+    422: (
+        "Refused: the recipient is not on WhatsApp",
+        "not_on_whatsapp",
+        "+33612340000 is not on WhatsApp (checked 2026-11-27 10:00 UTC); the message was not sent.",
+        {"phone": "+33612340000", "checkedAt": "2026-11-27T10:00:00+00:00"},
+    ),
     429: (
         "Too many requests (`rate_limited`: this key's API_RATE_LIMIT; `too_many_requests`: wrong keys)",
         "rate_limited",

@@ -291,6 +291,11 @@ MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
 MEDIA_RETENTION_DAYS = env.int("MEDIA_RETENTION_DAYS", default=30)
 SESSION_EVENT_RETENTION_DAYS = env.int("SESSION_EVENT_RETENTION_DAYS", default=30)
 MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST", default=True)
+# "Is this number on WhatsApp?" answers are reused this long (seconds; 0 = always ask), and a
+# send to a number found absent within it fails fast with `not_on_whatsapp` (docs/MESSAGING.md).
+CONTACTS_CHECK_CACHE_SECONDS = env.int("CONTACTS_CHECK_CACHE_SECONDS", default=6 * 3600)
+# How long the page may take to answer a contact question (WhatsApp asks its servers).
+CONTACTS_QUERY_TIMEOUT = env.float("CONTACTS_QUERY_TIMEOUT", default=10.0)
 
 # --- Webhooks (docs/WEBHOOKS.md) --------------------------------------------------------------
 WEBHOOK_URL = env.str("WEBHOOK_URL", default="")

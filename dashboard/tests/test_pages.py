@@ -327,3 +327,40 @@ def test_a_session_starting_normally_shows_no_problem(admin_client, make_session
     fine = make_session("new", status="starting", sandbox=False)
     page = admin_client.get(reverse("dashboard:session", args=[fine.pk])).content.decode()
     assert "data-problem" not in page and "the QR code appears here in a few seconds" in page
+
+
+def test_check_a_number_form_answers_through_the_contacts_service(admin_client, make_session, monkeypatch):
+    import sessions_app.page_query
+    from sessions_app.engine.lease import lease_acquire
+
+    class Answer:
+        def get(self, timeout=None, propagate=True):
+            return {"results": [{"id": "33612340000@c.us", "exists": False, "chatId": None, "lid": None}]}
+
+    session = make_session("check", status="connected")
+    lease_acquire(session_id=session.id, node="test-node")
+    monkeypatch.setattr(sessions_app.page_query, "_route_command", lambda *args: Answer())
+    page = admin_client.get(reverse("dashboard:session", args=[session.pk])).content.decode()
+    assert 'id="contact-check-form"' in page and 'id="check_phone"' in page
+    url = reverse("dashboard:contact-check", args=[session.pk])
+
+    response = admin_client.post(url, {"phone": "+33 6 12 34 00 00"}, HTTP_X_REQUESTED_WITH="fetch")
+
+    assert response.status_code == 200
+    assert response.json()["exists"] is False
+    assert response.json()["message"].startswith("+33612340000 is not on WhatsApp")
+    bad = admin_client.post(url, {"phone": "hello"}, HTTP_X_REQUESTED_WITH="fetch")
+    assert bad.status_code == 400 and "phone" in bad.json()["errors"]
+
+
+def test_check_a_number_through_a_stopped_session_shows_the_services_409(admin_client, make_session):
+    session = make_session("stopped-check", status="stopped")
+
+    response = admin_client.post(
+        reverse("dashboard:contact-check", args=[session.pk]),
+        {"phone": "+33612345678"},
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+
+    assert response.status_code == 409
+    assert "not connected" in response.json()["message"]

@@ -45,6 +45,7 @@ def _urls(session) -> dict[str, tuple[str, str]]:
         "session": ("get", reverse("dashboard:session", args=[pk])),
         "messages": ("get", reverse("dashboard:message-log", args=[pk])),
         "send": ("post", reverse("dashboard:message-send", args=[pk])),
+        "contact-check": ("post", reverse("dashboard:contact-check", args=[pk])),
         "stop": ("post", reverse("dashboard:session-action", args=[pk, "stop"])),
         "delete": ("post", reverse("dashboard:session-action", args=[pk, "delete"])),
         "webhook-save": ("post", reverse("dashboard:webhook-save", args=[pk])),
@@ -76,6 +77,7 @@ def test_view_sessions_only_shows_sessions_but_no_messages_webhooks_or_buttons(s
     for name in (
         "messages",
         "send",
+        "contact-check",
         "stop",
         "delete",
         "webhook-save",
@@ -95,7 +97,7 @@ def test_view_permissions_show_messages_and_webhooks_but_allow_no_change(session
     assert 'id="webhook-form"' not in html and 'id="send-form"' not in html
     assert _status(client, session, "messages") == 200
     assert _status(client, session, "webhook-deliveries") == 200
-    for name in ("send", "stop", "webhook-save"):
+    for name in ("send", "contact-check", "stop", "webhook-save"):
         assert _status(client, session, name) == 403, name
     assert WebhookConfig.objects.get(session=session).url == "https://hooks.example.com/wa"
 

@@ -1,4 +1,5 @@
-"""The session page's message log and send form, and media files for previews and downloads."""
+"""The session page's message log, send form and "is this number on WhatsApp?" form, and media
+files for previews and downloads."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -6,11 +7,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import viewer_required
-from dashboard.forms import SendForm
+from dashboard.forms import ContactCheckForm, SendForm
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, reply
 from dashboard.scope import found_or_404, session_for_viewer
 from messaging import selectors, services
+from messaging.contacts import contacts_check
 from messaging.models import MediaStatus
 from sessions_app.models import Session
 from yesapp.errors import ServiceError
@@ -62,6 +64,31 @@ def message_send(request: HttpRequest, session_id) -> HttpResponse:
         redirect_to=here,
         messageId=str(message.pk),
         status=202,
+    )
+
+
+@require_POST
+@viewer_required(perm="add_message")
+def contact_check(request: HttpRequest, session_id) -> HttpResponse:
+    """One number checked through the session's page (or its cached answer), shown as a toast."""
+    session = session_for_viewer(request, session_id)
+    here = reverse("dashboard:session", args=[session.pk])
+    form = ContactCheckForm(request.POST)
+    if not form.is_valid():
+        return invalid_form(request, form, redirect_to=here)
+    try:
+        (result,) = contacts_check(session=session, phones=[form.cleaned_data["phone"]])
+    except ServiceError as exc:
+        return reply(
+            request, ok=False, message=exc.message, redirect_to=here, status=exc.status_code, code=exc.code
+        )
+    if result["exists"]:
+        lid = f" (lid {result['lid']})" if result["lid"] else ""
+        sentence = f"{result['phone']} is on WhatsApp{lid}."
+    else:
+        sentence = f"{result['phone']} is not on WhatsApp: sends to it are refused while this answer holds."
+    return reply(
+        request, ok=True, message=sentence, redirect_to=here, exists=result["exists"], lid=result["lid"]
     )
 
 

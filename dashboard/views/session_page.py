@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from redis.exceptions import RedisError
 
 from dashboard.auth import viewer_required
-from dashboard.forms import PairingCodeForm, SendForm, WebhookForm
+from dashboard.forms import ContactCheckForm, PairingCodeForm, SendForm, WebhookForm
 from dashboard.replies import invalid_form, reply
 from dashboard.scope import session_for_viewer
 from dashboard.views.failed_events import failed_events_context
@@ -60,6 +60,7 @@ def session_detail_context(request: HttpRequest, session: Session) -> dict:
     return {
         **header_context(request, session),
         "send_form": SendForm(),
+        "contact_check_form": ContactCheckForm(auto_id="check_%s"),  # the pairing form has id_phone
         "pairing_form": PairingCodeForm(),
         "directions": DIRECTIONS,
         "nav": "sessions",

@@ -275,6 +275,13 @@ class PollOutputSerializer(serializers.Serializer):
     multipleAnswers = serializers.BooleanField()
 
 
+class MessagePersonOutputSerializer(serializers.Serializer):
+    phone = serializers.CharField(
+        allow_null=True, help_text="E.164; null when WhatsApp Web does not know it (never a guess)."
+    )
+    lid = serializers.CharField(allow_null=True, help_text="`<digits>@lid`; null when not known yet.")
+
+
 class MessageOutputSerializer(serializers.Serializer):
     """A message as the API and the `message.*` webhooks show it (services.message_event_payload)."""
 
@@ -292,6 +299,11 @@ class MessageOutputSerializer(serializers.Serializer):
     author = serializers.CharField(help_text="The group member who wrote it, in a group.")
     contactName = serializers.CharField()
     fromPhone = serializers.BooleanField(help_text="Sent from the phone itself, not through the API.")
+    contact = MessagePersonOutputSerializer(
+        allow_null=True,
+        help_text="The person the message is with (the sender, the member in a group, or the "
+        "recipient) as a phone number and a lid; null for a group or broadcast recipient.",
+    )
     text = serializers.CharField()
     replyTo = ReplyToOutputSerializer(allow_null=True, help_text="The message this one quotes.")
     location = LocationOutputSerializer(allow_null=True, help_text="type location: the place.")
@@ -316,7 +328,7 @@ class MessageOutputSerializer(serializers.Serializer):
         return fields
 
     def to_representation(self, instance: Message) -> dict:
-        return message_event_payload(instance)
+        return message_event_payload(instance, lid_pairs=self.context.get("lid_pairs"))
 
 
 MessageListOutputSerializer = list_envelope_serializer(

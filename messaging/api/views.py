@@ -21,6 +21,7 @@ from messaging.api.serializers import (
 )
 from messaging.content import content_to_send
 from messaging.models import MediaStatus
+from messaging.people import messages_lid_pairs
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import InvalidInput, NotFound
@@ -43,6 +44,7 @@ MESSAGE_EXAMPLE = {
     "author": "",
     "contactName": "",
     "fromPhone": False,
+    "contact": {"phone": "+33612345678", "lid": "123456789012345@lid"},
     "text": "Hello from YesApp",
     "replyTo": None,
     "location": None,
@@ -171,7 +173,9 @@ class MessageListSendApi(APIView):
             "host is a private IP address is refused at once (400 `media_url_refused`).\n\n"
             'A session that is not connected answers 409 unless the body says `"queue": true`; a '
             "session with `QUEUE_MAX` messages waiting answers 429 with `Retry-After`. Media that "
-            "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`.\n\n"
+            "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`. A number "
+            "that a contact check (`GET .../contacts/check`) found not on WhatsApp within "
+            "`CONTACTS_CHECK_CACHE_SECONDS` answers 422 `not_on_whatsapp` instead of being sent blind.\n\n"
             "`type` (text, image, video, audio, document, voice, location, contact, poll) follows from "
             "the body when left out. A `replyTo` this session never stored answers 404 "
             "`reply_to_not_found`; one of ours not sent yet, 409 `reply_to_not_sent`."
@@ -185,7 +189,7 @@ class MessageListSendApi(APIView):
                 MessageOutputSerializer,
                 description="Queued (or the first answer, for a repeated Idempotency-Key).",
             ),
-            **error_responses(400, 404, 409, 413, 429, 503, 507),
+            **error_responses(400, 404, 409, 413, 422, 429, 503, 507),
         },
         examples=[
             OpenApiExample(
@@ -285,7 +289,8 @@ class MessageListSendApi(APIView):
             limit=params["limit"],
             offset=params["offset"],
         )
-        items = MessageOutputSerializer(messages, many=True).data
+        lid_pairs = messages_lid_pairs(messages)
+        items = MessageOutputSerializer(messages, many=True, context={"lid_pairs": lid_pairs}).data
         return Response(
             list_envelope(
                 items=items, total=total, limit=params["limit"], offset=params["offset"],

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from sandbox import message_content
+from sandbox.contacts import sandbox_number_exists
 from sandbox.models import Ack, Direction, SandboxContact, SandboxDevice, SandboxEvent, SandboxMessage
 from sandbox.services.device import (
     device_me,
@@ -148,12 +149,12 @@ def sandbox_page_send(
     """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
     ack 1 (the server has it); receipts follow at the configured delays.
 
-    A recipient that is not a plausible phone (`<digits>@c.us`) fails with
-    `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
+    A recipient that is not a plausible phone (`<digits>@c.us`) or not on WhatsApp (`...0000`)
+    fails with `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
     `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
     """
     phone = chat_phone(chat_id)
-    if phone is None:
+    if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )

@@ -14,6 +14,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from sandbox.contacts import sandbox_lid_of
 from sandbox.models import SandboxDevice, SandboxMessage
 from sandbox.tests.conftest import PDF_BYTES, PNG_BYTES, new_driver
 
@@ -452,3 +453,14 @@ def test_mark_is_read_and_query_wid_exists(open_page, api, sandbox_session):
     assert exists == {"wid": "33699999999@c.us", "biz": False}
     assert page.value("return await WPP.contact.queryWidExists('123@c.us');") is None
     assert page.call("return await WPP.contact.queryWidExists('nope');")["code"] == "invalid_wid"
+    assert page.value("return await WPP.contact.queryWidExists('33612340000@c.us');") is None
+    pair = (
+        "const e = await WPP.contact.getPnLidEntry(args[0]);"
+        "return {lid: e.lid ? e.lid._serialized : null,"
+        " pn: e.phoneNumber ? e.phoneNumber._serialized : null};"
+    )
+    stranger_lid = sandbox_lid_of("+33699999999")
+    assert page.value(pair, "33699999999@c.us") == {"lid": stranger_lid, "pn": "33699999999@c.us"}
+    assert page.value(pair, stranger_lid) == {"lid": stranger_lid, "pn": None}  # not in its chats
+    contact_lid = sandbox_lid_of("+" + CONTACT_CHAT.split("@")[0])
+    assert page.value(pair, contact_lid) == {"lid": contact_lid, "pn": CONTACT_CHAT}

@@ -25,6 +25,10 @@ class EngineCrashed(EngineError):
     """The browser is gone or does not answer; the actor restarts it."""
 
 
+class PageTimeout(EngineError):
+    """The page is alive but WhatsApp did not answer a question in time (no restart needed)."""
+
+
 @dataclass(frozen=True)
 class PageEvent:
     """One wa-js event as the bridge queued it: `name` is the wa-js event name
@@ -133,6 +137,16 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
+
+    def check_numbers(self, chat_ids: list[str], *, wait: float) -> list[dict]:
+        """WPP.contact.queryWidExists for each `<digits>@c.us`: `{id, exists, chatId, lid}`
+        (chatId and lid null when unknown). PageTimeout after `wait` seconds."""
+        raise EngineError("This engine cannot check numbers.", step="check numbers")
+
+    def pn_lid_entry(self, contact_id: str, *, wait: float) -> dict:
+        """WPP.contact.getPnLidEntry: `{phone, lid}` as chat ids, null where WhatsApp Web does
+        not know them. PageTimeout after `wait` seconds."""
+        raise EngineError("This engine cannot look up lids.", step="look up lid")
 
     def diagnose(self) -> dict:
         """What the page reports about itself (versions, missing contract functions); an

@@ -29,6 +29,7 @@ from sessions_app.engine.base import (
     EngineError,
     MediaFile,
     PageEvent,
+    PageTimeout,
     SendResult,
 )
 from sessions_app.engine.browser_process import (
@@ -343,6 +344,24 @@ class ChromiumEngine(Engine):
             raise EngineError("download media: the page returned no data URL", step="download media")
         mimetype = header[5:].split(";")[0] or "application/octet-stream"
         return base64.b64decode(payload), mimetype
+
+    def check_numbers(self, chat_ids: list[str], *, wait: float) -> list[dict]:
+        answer = self._page_query("check numbers", "checkNumbers", list(chat_ids), wait=wait)
+        return answer["results"]
+
+    def pn_lid_entry(self, contact_id: str, *, wait: float) -> dict:
+        answer = self._page_query("look up lid", "pnLidEntry", contact_id, wait=wait)
+        return {"phone": answer["phone"], "lid": answer["lid"]}
+
+    def _page_query(self, step: str, function: str, *args, wait: float) -> dict:
+        """A page/contacts.js question that the page itself bounds to `wait` seconds; the
+        WebDriver call gets a margin so a slow answer is PageTimeout, not a hung browser."""
+        answer = self._call_page(
+            step, "contacts", function, *args, int(wait * 1000), timeout=wait + HANG_GRACE_SECONDS
+        )
+        if not isinstance(answer, dict) or answer.get("timedOut"):
+            raise PageTimeout(f"WhatsApp did not answer {step} within {wait:.0f}s.", step=step)
+        return answer
 
 
 def _send_options(quoted_id: str) -> dict:

@@ -651,8 +651,32 @@
     }).then(function () {
       return callJson('POST', 'exists', { id: value });
     }).then(function (data) {
-      return data.wid ? { wid: wid(data.wid), biz: false } : null;
+      if (!data.wid) return null;
+      return data.lid ? { wid: wid(data.wid), biz: false, lid: wid(data.lid) } : { wid: wid(data.wid), biz: false };
     });
+  }
+
+  // WPP.contact.getPnLidEntry(id): the phone number and lid of one person, each only when
+  // WhatsApp Web knows it (PnLidWid objects are Wid-shaped: user → id).
+  function getPnLidEntry(id) {
+    var value;
+    return Promise.resolve().then(function () {
+      value = chatId(id);
+      return booted;
+    }).then(function () {
+      return callJson('POST', 'pn-lid', { id: value });
+    }).then(function (data) {
+      /** @type {import('@wppconnect/wa-js').contact.PnLidEntryResult} */
+      var entry = {};
+      if (data.lid) entry.lid = pnLidWid(data.lid);
+      if (data.phone) entry.phoneNumber = pnLidWid(data.phone);
+      return entry;
+    });
+  }
+
+  function pnLidWid(serialized) {
+    var at = serialized.indexOf('@');
+    return { id: serialized.slice(0, at), server: serialized.slice(at + 1), _serialized: serialized };
   }
 
   function blobToBase64(blob) {
@@ -726,7 +750,7 @@
       sendVCardContactMessage: sendVCardContactMessage,
       sendCreatePollMessage: sendCreatePollMessage,
     },
-    contact: { queryWidExists: queryWidExists },
+    contact: { queryWidExists: queryWidExists, getPnLidEntry: getPnLidEntry },
     util: { blobToBase64: blobToBase64 },
   };
   window.WPP = WPP;

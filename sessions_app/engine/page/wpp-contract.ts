@@ -11,7 +11,7 @@ export type ContractWPP = Pick<typeof WA, never> & {
   ): unknown;
   chat: Pick<typeof WA.chat, "downloadMedia" | "getMessages" | "list" | "markIsRead" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendTextMessage" | "sendVCardContactMessage">;
   conn: Pick<typeof WA.conn, "genLinkDeviceCodeForPhoneNumber" | "getAuthCode" | "getMyUserId" | "getStreamData" | "isAuthenticated" | "isMainReady" | "isRegistered" | "logout" | "refreshQR">;
-  contact: Pick<typeof WA.contact, "queryWidExists">;
+  contact: Pick<typeof WA.contact, "getPnLidEntry" | "queryWidExists">;
   util: Pick<typeof WA.util, "blobToBase64">;
 };
 
