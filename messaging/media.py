@@ -17,9 +17,18 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from yesapp.errors import InvalidInput
-from yesapp.media_input import SAFE_EXTENSION, check_data, max_bytes, signature, sniff, too_large
+from yesapp.media_input import (
+    SAFE_EXTENSION,
+    check_data,
+    decode_base64,
+    max_bytes,
+    signature,
+    sniff,
+    too_large,
+)
 from yesapp.outbound_address import is_public_address, validate_public_url
 from yesapp.outbound_http import PrivateAddressRefused, guarded_session, total_deadline
 
@@ -235,3 +244,30 @@ def _read_capped(response: requests.Response, *, url: str) -> bytes:
     except requests.RequestException as exc:
         raise MediaFetchFailed(f"Could not fetch media.url: {exc}", details={"url": url}) from exc
     return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """Where a client's media comes from: exactly one of `data` (base64), `url`, `upload`.
+    `load` reads data and uploads; a URL is fetched later by a worker (messaging.media_url)."""
+
+    kind: str = ""
+    data: str | None = None
+    url: str | None = None
+    upload: UploadedFile | None = None
+    filename: str = ""
+    mimetype: str = ""
+
+    def load(self) -> MediaBlob:
+        filename, claimed = self.filename, self.mimetype
+        if self.upload is not None:
+            if self.upload.size > max_bytes():
+                raise too_large(self.upload.size)
+            raw = self.upload.read()
+            filename = filename or self.upload.name or ""
+            claimed = claimed or (self.upload.content_type or "")
+        elif self.data is not None:
+            raw = decode_base64(self.data)
+        else:
+            raise InvalidInput("media needs `data` (base64) or `url`.")
+        return build_blob(raw, kind=self.kind, claimed_mimetype=claimed, filename=filename)

@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging import media as media_store
 from messaging.contacts import contact_refuse_if_absent
 from messaging.content import MessageContent
+from messaging.media import MediaSource
 from messaging.models import (
     BACKLOG_STATUSES,
     STATUS_RANK,
@@ -36,7 +35,7 @@ from messaging.selectors import message_quotable
 from messaging.storage import media_quota_check
 from sessions_app.models import Session
 from sessions_app.services import session_nudge
-from yesapp import events, media_input
+from yesapp import events
 from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
@@ -140,33 +139,6 @@ def _record_progress_times(message: Message, *, previous: str, at: datetime) -> 
 
 
 # --- Queueing (the API side) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MediaSource:
-    """Where a client's media comes from: exactly one of `data` (base64), `url`, `upload`.
-    `load` reads data and uploads; a URL is fetched later by a worker (messaging.media_url)."""
-
-    kind: str = ""
-    data: str | None = None
-    url: str | None = None
-    upload: UploadedFile | None = None
-    filename: str = ""
-    mimetype: str = ""
-
-    def load(self) -> media_store.MediaBlob:
-        filename, claimed = self.filename, self.mimetype
-        if self.upload is not None:
-            if self.upload.size > media_input.max_bytes():
-                raise media_input.too_large(self.upload.size)
-            raw = self.upload.read()
-            filename = filename or self.upload.name or ""
-            claimed = claimed or (self.upload.content_type or "")
-        elif self.data is not None:
-            raw = media_input.decode_base64(self.data)
-        else:
-            raise InvalidInput("media needs `data` (base64) or `url`.")
-        return media_store.build_blob(raw, kind=self.kind, claimed_mimetype=claimed, filename=filename)
 
 
 def queue_depth(session_id) -> int:

@@ -13,6 +13,7 @@ from dashboard.replies import invalid_form, reply
 from dashboard.scope import found_or_404, session_for_viewer
 from messaging import selectors, services
 from messaging.contacts import contacts_check
+from messaging.media import MediaSource
 from messaging.models import MediaStatus
 from sessions_app.models import Session
 from yesapp.errors import ServiceError
@@ -44,7 +45,7 @@ def message_send(request: HttpRequest, session_id) -> HttpResponse:
     if not form.is_valid():
         return invalid_form(request, form, redirect_to=here)
     upload = form.cleaned_data.get("file")
-    media = services.MediaSource(upload=upload, filename=upload.name) if upload else None
+    media = MediaSource(upload=upload, filename=upload.name) if upload else None
     try:
         message, _ = services.message_send(
             session=session,

@@ -20,6 +20,7 @@ from messaging.api.serializers import (
     StatsOutputSerializer,
 )
 from messaging.content import content_to_send
+from messaging.media import MediaSource
 from messaging.models import MediaStatus
 from messaging.people import messages_lid_pairs
 from sessions_app.selectors import session_get_for_key
@@ -117,17 +118,15 @@ def _idempotency_key(request) -> str:
     return value
 
 
-def _media_source(data: dict, *, multipart: bool) -> services.MediaSource | None:
+def _media_source(data: dict, *, multipart: bool) -> MediaSource | None:
     if multipart:
         if "file" not in data:
             return None
-        return services.MediaSource(
-            kind=data.get("type", ""), upload=data["file"], filename=data.get("filename", "")
-        )
+        return MediaSource(kind=data.get("type", ""), upload=data["file"], filename=data.get("filename", ""))
     media = data.get("media")
     if media is None:
         return None
-    return services.MediaSource(
+    return MediaSource(
         kind="voice" if data["type"] == "voice" else media.get("type", ""),
         data=media.get("data"),
         url=media.get("url"),

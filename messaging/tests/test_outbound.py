@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from messaging import inbound, outbound
+from messaging.media import MediaSource
 from messaging.models import Message, MessageStatus
-from messaging.services import MediaSource, message_send
+from messaging.services import message_send
 from messaging.tests.conftest import CHAT, IMG_ID, PNG, TO, image_message, queue, statuses
 from sessions_app.engine.base import EngineCrashed, EngineError, SendResult
 

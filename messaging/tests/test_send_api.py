@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from messaging.media import MediaSource
 from messaging.models import MediaStatus, Message
 from messaging.tests.conftest import JPEG, PDF, PNG
 from yesapp.apikeys import apikey_create
@@ -535,7 +536,7 @@ def test_idempotency_race_returns_the_winner_and_removes_the_losers_file(session
         return None if len(lookups) == 1 else real_find(**kwargs)
 
     monkeypatch.setattr(services, "message_find_by_idempotency_key", find_late)
-    media = services.MediaSource(kind="image", data=base64.b64encode(PNG).decode())
+    media = MediaSource(kind="image", data=base64.b64encode(PNG).decode())
 
     message, created = services.message_send(
         session=session, to="+33612345678", media=media, idempotency_key="race"
