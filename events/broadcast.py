@@ -17,7 +17,11 @@ from yesapp.redis import get_redis
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "yesapp:events"
+
+def channel() -> str:
+    """`yesapp:events:<db>`: installs that share a Redis server on different databases don't
+    wake each other's streams (pub/sub channels are server-wide)."""
+    return f"yesapp:events:{get_redis().connection_pool.connection_kwargs.get('db', 0)}"
 
 
 def event_announce(entry: Event) -> None:
@@ -25,7 +29,7 @@ def event_announce(entry: Event) -> None:
     leave it out need not read the log for it."""
     notice = json.dumps({"id": entry.id, "name": entry.name, "sessionId": str(entry.session_id)})
     try:
-        get_redis().publish(CHANNEL, notice)
+        get_redis().publish(channel(), notice)
     except (redis.RedisError, OSError) as exc:
         logger.warning("Could not announce event %s to open streams: %s", entry.id, exc)
 

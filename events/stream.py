@@ -18,9 +18,9 @@ import redis
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from events.broadcast import CHANNEL, async_redis
+from events.broadcast import async_redis, channel
 from events.models import Event
-from events.selectors import event_log_end, event_log_horizon, events_for_key
+from events.selectors import events_for_key
 from yesapp.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -67,14 +67,6 @@ def _read_batch(filters: StreamFilters, after: int) -> list[Event]:
         connections.close_all()
 
 
-def _positions() -> tuple[int, int]:
-    """The pruning horizon and the log's last id."""
-    try:
-        return event_log_horizon(), event_log_end()
-    finally:
-        connections.close_all()
-
-
 def pruned_position_error(*, after: int, horizon: int) -> str:
     return sse_error(
         code="events_pruned",
@@ -113,25 +105,25 @@ async def _wait_for_notice(pubsub, filters: StreamFilters, timeout: float) -> bo
 
 async def _resubscribe(pubsub) -> None:
     try:
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(channel())
     except (redis.RedisError, OSError):
         pass  # the next wait polls again
 
 
-async def event_stream(*, filters: StreamFilters, after: int | None, heartbeat: float) -> AsyncIterator[str]:
-    """Every entry after `after` (None: from now on) that the filters let through, then each
-    new one as it commits; a comment every `heartbeat` seconds of quiet; an `error` event and
-    the end when `after` is below what pruning deleted."""
+async def event_stream(
+    *, filters: StreamFilters, after: int, pruned_through: int, heartbeat: float
+) -> AsyncIterator[str]:
+    """Every entry after `after` that the filters let through, then each new one as it commits;
+    a comment every `heartbeat` seconds of quiet. When `after` is below `pruned_through` (the
+    log's horizon) only an `error` event, and the end."""
+    if 0 < after < pruned_through:
+        yield pruned_position_error(after=after, horizon=pruned_through)
+        return
     client = async_redis()
     pubsub = client.pubsub()
     try:
+        # Subscribed before the first read: an entry committed in between is in that read.
         await _resubscribe(pubsub)
-        horizon, end = await sync_to_async(_positions)()
-        if after is None:
-            after = end
-        elif 0 < after < horizon:
-            yield pruned_position_error(after=after, horizon=horizon)
-            return
         yield ": stream open\n\n"
         while True:
             entries = await sync_to_async(_read_batch)(filters, after)

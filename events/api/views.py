@@ -17,7 +17,7 @@ from events.api.serializers import (
     EventOutputSerializer,
     EventStreamQuerySerializer,
 )
-from events.selectors import event_log_horizon, events_for_key
+from events.selectors import event_log_end, event_log_horizon, events_for_key
 from events.stream import StreamFilters, event_stream
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
@@ -171,7 +171,15 @@ class EventStreamApi(APIView):
         after = _last_event_id(request)
         if after is None:
             after = data.get("after")
-        stream = event_stream(filters=filters, after=after, heartbeat=settings.EVENT_STREAM_HEARTBEAT)
+        if after is None:
+            # Fixed before the answer's headers go out: whatever commits after them is streamed.
+            after = event_log_end()
+        stream = event_stream(
+            filters=filters,
+            after=after,
+            pruned_through=event_log_horizon(),
+            heartbeat=settings.EVENT_STREAM_HEARTBEAT,
+        )
         response = StreamingHttpResponse(stream, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         # nginx and similar proxies would otherwise buffer the stream.

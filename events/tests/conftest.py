@@ -1,12 +1,20 @@
 """Fixtures of the event log's tests: sessions, emitted events, keys of each scope."""
 
+import subprocess
+from pathlib import Path
+
+import httpx
 import pytest
+from django.conf import settings
 from django.db import transaction
 from rest_framework.test import APIClient
 
 from sessions_app.models import Session
+from sessions_app.tests.helpers import wait_for
 from yesapp.apikeys import apikey_create
 from yesapp.events import MESSAGE_RECEIVED, emit
+from yesapp.tests.fixtures import ROOT, child_env
+from yesapp.tests.helpers import closed_port, stop_process_group
 
 
 @pytest.fixture
@@ -34,3 +42,34 @@ def scoped_key():
         return raw, client
 
     return make
+
+
+@pytest.fixture
+def web_server(transactional_db):
+    """The web server as `make run` starts it (scripts/serve.sh web: gunicorn with uvicorn
+    workers), one worker, on the test database and Redis; a heartbeat every second."""
+    port = closed_port()
+    log_path = Path(settings.DATA_DIR) / "logs" / "events-web.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = child_env(PORT=str(port), WEB_WORKERS="1", EVENT_STREAM_HEARTBEAT="1", LOG_LEVEL="WARNING")
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [str(ROOT / "scripts" / "serve.sh"), "web"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return httpx.get(f"{url}/health", timeout=1).is_success
+        except httpx.HTTPError:
+            return proc.poll() is not None  # ended: stop waiting, the assert below says so
+
+    wait_for(up, timeout=60, what="the web server")
+    assert proc.poll() is None, log_path.read_text(errors="replace")[-2000:]
+    yield url
+    stop_process_group(proc)
