@@ -22,7 +22,7 @@ from events.stream import StreamFilters, event_stream
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import ServiceError
-from yesapp.schema import error_response, error_responses
+from yesapp.schema import ApiErrorSerializer, error_responses
 
 TAG = ["events"]
 _FILTER_PARAMS = [
@@ -36,17 +36,20 @@ _FILTER_PARAMS = [
 _EVENT_EXAMPLE = {
     "id": 1042,
     "event": "message.received",
-    "sessionId": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10",
-    "createdAt": "2026-11-27T10:02:41.123456Z",
+    "sessionId": "3f1c2b9e-8d7a-4e62-9f0a-1b2c3d4e5f60",
+    "createdAt": "2026-01-05T10:02:41.123456Z",
+    # The webhook body of the same event (docs/WEBHOOKS.md), shortened.
     "data": {
         "event": "message.received",
-        "sessionId": "5b0e7c1e-8f0a-4c1e-9a55-1d3c2b7a9e10",
-        "id": "0b6f7a52-3c1d-4e8f-9a0b-1c2d3e4f5a6b",
-        "from": "+33612345678",
+        "sessionId": "3f1c2b9e-8d7a-4e62-9f0a-1b2c3d4e5f60",
+        "messageId": "5c9e6f1a-0b7d-4d1e-8a39-2f4b6c8d0e12",
+        "direction": "inbound",
+        "status": "received",
         "type": "text",
-        "text": "Hello",
+        "from": "33612345678@c.us",
+        "text": "Hello!",
+        "timestamp": "2026-01-05T10:02:41Z",
         "mediaUrl": None,
-        "timestamp": "2026-11-27T10:02:41Z",
     },
 }
 
@@ -92,7 +95,26 @@ class EventListApi(APIView):
                 ],
             ),
             **error_responses(400, 404),
-            410: error_response(410, "Events after `after` are past the retention"),
+            410: OpenApiResponse(
+                ApiErrorSerializer,
+                description="Events after `after` are past the retention",
+                examples=[
+                    OpenApiExample(
+                        "Past the retention",
+                        value={
+                            "error": {
+                                "code": "events_pruned",
+                                "message": "Events after #12 are partly past the retention "
+                                "(EVENT_RETENTION_DAYS) and were deleted. Reload your state from "
+                                "the API, then read from #977.",
+                                "details": {"after": 12, "prunedThrough": 977},
+                            }
+                        },
+                        status_codes=["410"],
+                        response_only=True,
+                    )
+                ],
+            ),
         },
     )
     def get(self, request: Request) -> Response:
