@@ -67,13 +67,17 @@ def _read_batch(filters: StreamFilters, after: int) -> list[Event]:
         connections.close_all()
 
 
+def pruned_message(*, after: int, horizon: int) -> str:
+    return (
+        f"Events after #{after} are partly past the retention (EVENT_RETENTION_DAYS) and were "
+        f"deleted. Reload your state from the API, then read on from #{horizon}."
+    )
+
+
 def pruned_position_error(*, after: int, horizon: int) -> str:
     return sse_error(
         code="events_pruned",
-        message=(
-            f"Events after #{after} are partly past the retention (EVENT_RETENTION_DAYS) and were "
-            f"deleted. Reload your state from the API, then stream from #{horizon} or from now."
-        ),
+        message=pruned_message(after=after, horizon=horizon),
         details={"after": after, "prunedThrough": horizon},
     )
 

@@ -18,7 +18,7 @@ from events.api.serializers import (
     EventStreamQuerySerializer,
 )
 from events.selectors import event_log_end, event_log_horizon, events_for_key
-from events.stream import StreamFilters, event_stream
+from events.stream import StreamFilters, event_stream, pruned_message
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import ServiceError
@@ -106,7 +106,7 @@ class EventListApi(APIView):
                                 "code": "events_pruned",
                                 "message": "Events after #12 are partly past the retention "
                                 "(EVENT_RETENTION_DAYS) and were deleted. Reload your state from "
-                                "the API, then read from #977.",
+                                "the API, then read on from #977.",
                                 "details": {"after": 12, "prunedThrough": 977},
                             }
                         },
@@ -123,8 +123,7 @@ class EventListApi(APIView):
         horizon = event_log_horizon()
         if 0 < after < horizon:
             raise EventsPruned(
-                f"Events after #{after} are partly past the retention (EVENT_RETENTION_DAYS) and were "
-                f"deleted. Reload your state from the API, then read from #{horizon}.",
+                pruned_message(after=after, horizon=horizon),
                 details={"after": after, "prunedThrough": horizon},
             )
         entries = events_for_key(
