@@ -44,32 +44,50 @@ def scoped_key():
     return make
 
 
-@pytest.fixture
-def web_server(transactional_db):
+class WebServer:
     """The web server as `make run` starts it (scripts/serve.sh web: gunicorn with uvicorn
     workers), one worker, on the test database and Redis; a heartbeat every second."""
-    port = closed_port()
-    log_path = Path(settings.DATA_DIR) / "logs" / "events-web.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = child_env(PORT=str(port), WEB_WORKERS="1", EVENT_STREAM_HEARTBEAT="1", LOG_LEVEL="WARNING")
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            [str(ROOT / "scripts" / "serve.sh"), "web"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
 
-    def up():
+    def __init__(self):
+        self.port = closed_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(settings.DATA_DIR) / "logs" / "events-web.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "WebServer":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = child_env(PORT=str(self.port), WEB_WORKERS="1", EVENT_STREAM_HEARTBEAT="1", LOG_LEVEL="WARNING")
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(ROOT / "scripts" / "serve.sh"), "web"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(self._up, timeout=60, what="the web server")
+        assert self.proc.poll() is None, self.log_path.read_text(errors="replace")[-2000:]
+        return self
+
+    def _up(self) -> bool:
         try:
-            return httpx.get(f"{url}/health", timeout=1).is_success
+            return httpx.get(f"{self.url}/health", timeout=1).is_success
         except httpx.HTTPError:
-            return proc.poll() is not None  # ended: stop waiting, the assert below says so
+            return self.proc.poll() is not None  # ended: stop waiting, start() says so
 
-    wait_for(up, timeout=60, what="the web server")
-    assert proc.poll() is None, log_path.read_text(errors="replace")[-2000:]
-    yield url
-    stop_process_group(proc)
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process_group(self.proc)
+
+
+@pytest.fixture
+def web_server_process(transactional_db):
+    server = WebServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def web_server(web_server_process) -> str:
+    return web_server_process.url

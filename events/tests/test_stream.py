@@ -152,3 +152,29 @@ def test_filters_heartbeats_and_a_position_past_the_retention(web_server, make_s
             emit_received(session, "a status", event="session.status")
             body = [next(lines) for _ in range(4)]
         assert [line for line in body if line.startswith("event:")] == ["event: session.status"]
+
+
+def test_a_stream_cut_by_a_web_server_restart_resumes_without_a_gap(web_server_process, make_session):
+    session = make_session()
+    _, raw = apikey_create(name="restart")
+    with client_for(web_server_process.url, raw) as client, connect_sse(client, "GET", STREAM) as source:
+        events = source.iter_sse()
+        receive(session, 1)
+        last = next(events)
+        web_server_process.stop()  # a deploy: the worker cuts its streams and exits
+        try:
+            rest = [e.id for e in events]
+        except httpx.RemoteProtocolError:
+            rest = []  # cut mid-body: what an SSE client reconnects after
+        assert rest == []
+    receive(session, 2)  # while no web server runs
+    web_server_process.start()
+    with (
+        client_for(web_server_process.url, raw) as client,
+        connect_sse(client, "GET", STREAM, headers={"Last-Event-ID": last.id}) as source,
+    ):
+        events = source.iter_sse()
+        receive(session, 3)
+        resumed = take(events, 2)
+    assert json.loads(last.data)["text"] == "message 1"
+    assert [json.loads(e.data)["text"] for e in resumed] == ["message 2", "message 3"]
