@@ -67,3 +67,11 @@ def test_prune_with_no_retention_keeps_everything(make_session, settings):
     emit_received(make_session(), "kept")
     Event.objects.update(created_at=timezone.now() - timedelta(days=800))
     assert events_prune() == 0 and Event.objects.count() == 1
+
+
+def test_deleting_a_session_deletes_its_events_and_keeps_the_others(make_session):
+    gone, kept = make_session("gone"), make_session("kept")
+    emit_received(gone, "bye")
+    emit_received(kept, "stays")
+    gone.delete()
+    assert [json.loads(e.body)["text"] for e in Event.objects.all()] == ["stays"]
