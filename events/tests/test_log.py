@@ -2,11 +2,12 @@
 outbox, pruned past its retention."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from events.body import build_body
@@ -75,3 +76,38 @@ def test_deleting_a_session_deletes_its_events_and_keeps_the_others(make_session
     emit_received(kept, "stays")
     gone.delete()
     assert [json.loads(e.body)["text"] for e in Event.objects.all()] == ["stays"]
+
+
+def test_a_later_event_never_commits_before_an_earlier_one(transactional_db, make_session):
+    """Readers page by id: an event with a larger id committed first would be skipped by a
+    reader already past it. The second writer waits for the first (SQLite's write lock, or the
+    advisory lock on PostgreSQL)."""
+    session = make_session()
+    first_logged, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def first():
+        with transaction.atomic():
+            emit_received(session, "first")
+            first_logged.set()
+            release.wait(10)
+            order.append("first commits")
+        connection.close()
+
+    def second():
+        first_logged.wait(10)
+        emit_received(session, "second")
+        order.append("second committed")
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_logged.wait(10)
+    threading.Event().wait(0.5)  # room for the second to commit, were it not held back
+    order.append("released")
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert order == ["released", "first commits", "second committed"]
+    assert [json.loads(e.body)["text"] for e in Event.objects.order_by("id")] == ["first", "second"]
