@@ -3,7 +3,7 @@
 # The one definition of these command lines: the Procfile (`make run`) and the Docker
 # entrypoint (docker/entrypoint.sh) both call this script, so they cannot drift apart.
 #
-#   scripts/serve.sh web      gunicorn on 0.0.0.0:$PORT
+#   scripts/serve.sh web      gunicorn on 0.0.0.0:$PORT, ASGI (uvicorn workers: yesapp/web_worker.py)
 #   scripts/serve.sh engine   Celery worker on the `engine` queue: hosts the WhatsApp sessions
 #   scripts/serve.sh worker   Celery worker on `default` and `webhooks`
 #   scripts/serve.sh beat     Celery beat: the periodic tasks (webhook sweep, pruning)
@@ -34,8 +34,10 @@ fi
 role=${1:-}
 case "$role" in
   web)
-    cmd=("${BIN}gunicorn" yesapp.wsgi:application --bind "0.0.0.0:${PORT:-3000}"
-      --workers "${WEB_WORKERS:-2}" --threads 4 --timeout 60 --log-level warning)
+    # ASGI, so event streams (GET /api/v1/events/stream) wait on the event loop, not in a
+    # thread each; every other view runs in a thread of its own, as under WSGI.
+    cmd=("${BIN}gunicorn" yesapp.asgi:application -k yesapp.web_worker.WebWorker
+      --bind "0.0.0.0:${PORT:-3000}" --workers "${WEB_WORKERS:-2}" --timeout 60 --log-level warning)
     ;;
   engine)
     # Threads, not prefork: the session host (a worker bootstep) and its actor threads live

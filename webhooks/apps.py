@@ -7,14 +7,14 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from events.log import event_logged
         from sessions_app.create_options import register_session_create_option
         from webhooks import metrics
         from webhooks.receivers import store_event_for_webhooks
         from webhooks.session_create_option import WEBHOOK_AT_SESSION_CREATE
-        from yesapp.events import domain_event
         from yesapp.metrics import register_collector
 
-        domain_event.connect(store_event_for_webhooks, dispatch_uid="webhooks.outbox")
+        event_logged.connect(store_event_for_webhooks, dispatch_uid="webhooks.outbox")
         checks.register(check_webhook_settings)
         register_session_create_option(WEBHOOK_AT_SESSION_CREATE)
         register_collector(metrics.webhook_deliveries_by_status)

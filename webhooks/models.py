@@ -81,7 +81,11 @@ class WebhookDelivery(models.Model):
         "sessions_app.Session", on_delete=models.CASCADE, related_name="webhook_deliveries"
     )
     event = models.CharField(max_length=50)
-    # The exact JSON text sent on every attempt, so retries carry identical bytes.
+    # The event log entry this delivers (null once pruned: the log keeps EVENT_RETENTION_DAYS).
+    log_entry = models.ForeignKey(
+        "events.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_deliveries"
+    )
+    # The log entry's exact JSON text, sent on every attempt, so retries carry identical bytes.
     body = models.TextField()
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0, help_text="Attempts made, manual retries included.")

@@ -1,11 +1,12 @@
 """The webhook outbox: record, claim, attempt, retry, sweep and prune deliveries.
 
-The flow: `webhook_deliveries_record` stores a `WebhookDelivery` in the emitting app's
-transaction and nudges Celery on commit (`webhooks/nudge.py`); `webhook_delivery_attempt` (the task's body)
-claims the row with a conditional UPDATE, sends once, logs the attempt and schedules the
-retry with a countdown, so no worker slot ever sleeps through a delay. In an ordered lane
-(one session's deliveries to one endpoint) only the oldest open delivery can be claimed;
-when it finishes it nudges the next, so a slow receiver holds at most one worker slot.
+The flow: `webhook_deliveries_record` stores a `WebhookDelivery` for an entry of the event log
+(events/log.py) in the emitting app's transaction and nudges Celery on commit
+(`webhooks/nudge.py`); `webhook_delivery_attempt` (the task's body) claims the row with a
+conditional UPDATE, sends once, logs the attempt and schedules the retry with a countdown, so
+no worker slot ever sleeps through a delay. In an ordered lane (one session's deliveries to one
+endpoint) only the oldest open delivery can be claimed; when it finishes it nudges the next,
+so a slow receiver holds at most one worker slot.
 """
 
 import logging
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from events.models import Event
 from webhooks.models import (
     OPEN_STATUSES,
     AttemptOutcome,
@@ -28,7 +30,7 @@ from webhooks.models import (
     WebhookSource,
 )
 from webhooks.nudge import nudge_delivery
-from webhooks.payloads import build_body, request_headers
+from webhooks.payloads import request_headers
 from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delays
 from webhooks.services import env_config_sync
 from webhooks.transport import post_webhook, safe_url
@@ -48,14 +50,14 @@ def _delays() -> list[float]:
     return parse_delays(settings.WEBHOOK_RETRY_DELAYS)
 
 
-def webhook_deliveries_record(
-    *, event: str, session_id: Any, payload: dict[str, Any]
-) -> list[WebhookDelivery]:
-    """Stores the event for the session's webhook (or the default one) in the caller's transaction.
+def webhook_deliveries_record(*, entry: Event) -> list[WebhookDelivery]:
+    """Stores the logged event for the session's webhook (or the default one) in the caller's
+    transaction, with the log entry's exact body.
 
-    Called by the `domain_event` receiver. Delivery starts right after the commit; if the
+    Called by the `event_logged` receiver. Delivery starts right after the commit; if the
     broker is down then, the row waits for the sweep.
     """
+    session_id, event = entry.session_id, entry.name
     configs = list(WebhookConfig.objects.filter(Q(session_id=session_id) | Q(source=WebhookSource.ENV)))
     own = next((c for c in configs if c.session_id is not None), None)
     env = next((c for c in configs if c.source == WebhookSource.ENV), None)
@@ -67,7 +69,8 @@ def webhook_deliveries_record(
         config=config,
         session_id=session_id,
         event=event,
-        body=build_body(event=event, session_id=session_id, payload=payload),
+        log_entry=entry,
+        body=entry.body,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
     )
     transaction.on_commit(partial(nudge_delivery, delivery.pk, countdown=delay))

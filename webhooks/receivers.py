@@ -1,11 +1,8 @@
-"""The outbox writer: every domain event becomes a stored delivery in the emitter's transaction."""
+"""The outbox writer: every entry of the event log becomes a stored delivery in the emitter's transaction."""
 
-from typing import Any
-
+from events.models import Event
 from webhooks.outbox import webhook_deliveries_record
 
 
-def store_event_for_webhooks(
-    sender, *, event: str, session_id: Any, payload: dict[str, Any], **kwargs
-) -> None:
-    webhook_deliveries_record(event=event, session_id=session_id, payload=payload)
+def store_event_for_webhooks(sender, *, entry: Event, **kwargs) -> None:
+    webhook_deliveries_record(entry=entry)

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "yesapp",
     "sessions_app",
     "messaging",
+    "events",
     "webhooks",
     "sandbox",
     "dashboard",
@@ -102,6 +103,8 @@ MIDDLEWARE = [
 ]
 ROOT_URLCONF = "yesapp.urls"
 WSGI_APPLICATION = "yesapp.wsgi.application"
+# What `scripts/serve.sh web` serves (gunicorn with uvicorn workers): the event stream needs ASGI.
+ASGI_APPLICATION = "yesapp.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -315,6 +318,12 @@ WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=7)
 WEBHOOK_SWEEP_INTERVAL = env.float("WEBHOOK_SWEEP_INTERVAL", default=10.0)
 WEBHOOK_SWEEP_GRACE = env.float("WEBHOOK_SWEEP_GRACE", default=10.0)
 
+# --- Event log and stream (docs/EVENTS.md) -----------------------------------------------------
+# Days the event log keeps entries (GET /api/v1/events, the stream's resume); pruned hourly.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=7)
+# Seconds between the comment lines that keep a quiet event stream open through proxies.
+EVENT_STREAM_HEARTBEAT = env.float("EVENT_STREAM_HEARTBEAT", default=15.0)
+
 # --- API: requests, keys, rate limits ---------------------------------------------------------
 # Largest request body the API reads, in bytes; larger ones get 413 before they are parsed.
 # Media travel as base64 (4/3 of their size), so this leaves room for MEDIA_MAX_BYTES.
@@ -347,6 +356,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
     },
     "webhooks-prune": {"task": "webhooks.tasks.prune_webhook_deliveries", "schedule": 3600.0},
+    "events-prune": {"task": "events.tasks.prune_events", "schedule": 3600.0},
     "failed-events-prune": {"task": "sessions_app.tasks.prune_failed_events", "schedule": 3600.0},
     # Pending messages whose media fetch task was lost are handed out again (messaging.media_url).
     "messaging-media-fetch-sweep": {

@@ -88,6 +88,8 @@ def test_message_received_reaches_the_receiver_signed_with_the_documented_fields
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Authorization"] == "Bearer t0k"
     assert request.headers["X-YesApp-Attempt"] == "1"
+    # The same event's id in the event log (GET /api/v1/events, the stream).
+    assert request.headers["X-YesApp-Event-Id"] == str(delivery.log_entry_id)
     body = request.json
     expected = {"event", "sessionId", "messageId", "from", "to", "text", "type", "timestamp", "mediaUrl"}
     assert expected <= set(body)

@@ -56,7 +56,10 @@ def test_an_event_is_stored_in_the_emitters_transaction_and_queued_on_commit(
     assert delivery.status == DeliveryStatus.PENDING and delivery.event == "message.received"
     body = json.loads(delivery.body)
     assert body["messageId"] == "m1" and body["sessionId"] == str(session.pk)
-    assert len(callbacks) == 1
+    # Made from the event log's entry: the same bytes a stream client gets.
+    assert delivery.log_entry.name == "message.received" and delivery.body == delivery.log_entry.body
+    # The delivery's nudge, and the notice to open event streams.
+    assert len(callbacks) == 2
     assert queued_delivery_ids() == [delivery.pk]
 
 

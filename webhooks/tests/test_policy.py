@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from webhooks.payloads import build_body
+from events.body import build_body
 from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delays
 from webhooks.signing import generate_secret, sign
 

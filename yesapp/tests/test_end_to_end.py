@@ -194,6 +194,11 @@ def test_the_whole_product_in_the_sandbox(
     for headers, body in receiver.requests:
         assert verify_yesapp_webhook(secret, headers, body), headers
         assert not verify_yesapp_webhook("another-secret-of-16+", headers, body)
+    # The event log holds what the webhook got, byte for byte, under the id the webhook named.
+    logged = api.get("/api/v1/events", {"session": str(session.id), "limit": 500}).json()["items"]
+    by_id = {str(item["id"]): item["data"] for item in logged}
+    for headers, body in receiver.requests:
+        assert by_id[headers["X-YesApp-Event-Id"]] == json.loads(body)
 
     history = api.get(f"/api/v1/sessions/{session.id}/messages", {"limit": 100}).json()
     assert history["total"] == 3
