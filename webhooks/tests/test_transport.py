@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from webhooks.attempts import webhook_delivery_attempt
 from webhooks.models import DeliveryStatus, WebhookDelivery
-from webhooks.outbox import webhook_delivery_attempt
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from webhooks.transport import post_webhook
