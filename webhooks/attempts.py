@@ -23,7 +23,7 @@ from itertools import takewhile
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
@@ -249,9 +249,7 @@ def _record(claim: Claim, sent: list[Sent]) -> None:
         )
         recorded = [item for item in sent if item.delivery.pk in mine]
         if recorded:
-            # One statement for the batch (CASE per row), one for its attempt rows.
-            changed = [WebhookDelivery(pk=item.delivery.pk, **_fields_after(item)) for item in recorded]
-            WebhookDelivery.objects.bulk_update(changed, fields=list(_fields_after(recorded[0])))
+            _save_outcomes(recorded)
             WebhookDeliveryAttempt.objects.bulk_create([_attempt_row(item) for item in recorded])
         unsent = [d.pk for d in claim.deliveries[len(sent) :] if d.pk in mine]
         if unsent:
@@ -273,6 +271,24 @@ def _record(claim: Claim, sent: list[Sent]) -> None:
         for name, value in _fields_after(item).items():
             setattr(item.delivery, name, value)
         _log_attempt(item)
+
+
+def _save_outcomes(recorded: list[Sent]) -> None:
+    """One UPDATE per delivery, sent with executemany: the ORM's bulk_update builds a CASE per
+    row and field, whose compiling cost more CPU than the batch's HTTP requests."""
+    fields = [WebhookDelivery._meta.get_field(name) for name in _fields_after(recorded[0])]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Names from the model, values as parameters.
+    sql = f"UPDATE {quote(WebhookDelivery._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
+    rows = []
+    for item in recorded:
+        values = _fields_after(item)
+        rows.append(
+            [field.get_db_prep_save(values[field.name], connection) for field in fields] + [item.delivery.pk]
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _attempt_row(item: Sent) -> WebhookDeliveryAttempt:
