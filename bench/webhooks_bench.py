@@ -7,6 +7,7 @@
 3. sandbox → receiver: a sandbox contact sends a message (`POST /sandbox/.../inbound`) and
    the receiver gets `message.received`: page event, engine, messaging and webhooks together
    (upper bound: it includes the HTTP call and the sandbox page's poll interval).
+4. burst with sandbox: a second burst while the sandbox contact writes (`burst_with_sandbox`).
 
     python -m bench.webhooks_bench                  # 1,000 events steady, 1,000 in a burst
     python -m bench.webhooks_bench --events 300 --sessions 10 --rate 50
@@ -67,6 +68,40 @@ class Receiver:
         raise TimeoutError(f"{len(missing)} event(s) never arrived")
 
 
+def burst_with_sandbox(stack, receiver, send, rows, session_id: str, *, burst: int, messages: int) -> dict:
+    """Another burst, while a sandbox contact writes every 0.1 s from its start: the burst's
+    figures, and how long the contact's messages take to reach the receiver meanwhile."""
+    committed: dict[str, float] = {}
+
+    def emit_burst() -> None:
+        from django.db import connection
+
+        for i in range(burst):
+            committed[f"burst2-{i}"] = send(f"burst2-{i}", rows[i % len(rows)])
+        connection.close()
+
+    started = time.monotonic()
+    emitter = threading.Thread(target=emit_burst)
+    emitter.start()
+    sent = {}
+    for i in range(messages):
+        text = f"sandbox-burst-{i}"
+        sent[text] = time.monotonic()
+        stack.post(f"/api/v1/sandbox/sessions/{session_id}/inbound", {"from": "+4915112345678", "text": text})
+        time.sleep(0.1)
+    emitter.join()
+    try:
+        receiver.wait(list(committed) + list(sent), timeout=120)
+    except TimeoutError as exc:
+        return {"skipped": str(exc)}
+    return {
+        "events": burst,
+        **percentiles([receiver.arrived[k] - t for k, t in committed.items()]),
+        "drained_s": round(max(receiver.arrived[k] for k in committed) - started, 3),
+        "sandbox_inbound_to_receiver": percentiles([receiver.arrived[k] - t for k, t in sent.items()]),
+    }
+
+
 def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages: int) -> dict:
     receiver = Receiver()
     env = {"WEBHOOK_ALLOW_PRIVATE": "true", "LOG_LEVEL": "WARNING"}
@@ -122,6 +157,7 @@ def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages
         }
 
         sandbox = {"skipped": "sandbox session did not connect"}
+        during = {"skipped": "sandbox session did not connect"}
         created = None
         if sandbox_messages:
             created = stack.post(
@@ -149,6 +185,9 @@ def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages
                     time.sleep(0.05)
                 got = [receiver.arrived[k] - t for k, t in sent.items() if k in receiver.arrived]
                 sandbox = percentiles(got) if got else {"skipped": "no message.received arrived"}
+                during = burst_with_sandbox(
+                    stack, receiver, send, rows, session_id, burst=burst, messages=sandbox_messages
+                )
             except TimeoutError as exc:
                 sandbox = {"skipped": str(exc)}
         return {
@@ -156,6 +195,7 @@ def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages
             "commit_to_receiver": {"rate_per_s": rate, **steady},
             "burst": {"events": burst, **burst_result},
             "sandbox_inbound_to_receiver": sandbox,
+            "burst_with_sandbox": during,
         }
 
 
