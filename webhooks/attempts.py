@@ -13,7 +13,6 @@ Claims are conditional UPDATEs, so only one worker sends a given delivery. A wor
 leaves claims that lapse, and the sweep sends those deliveries again: at least once, never lost.
 """
 
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -23,25 +22,23 @@ from itertools import takewhile
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from webhooks.attempt_log import Sent, record_attempts
 from webhooks.models import (
     OPEN_STATUSES,
     AttemptOutcome,
     DeliveryStatus,
     WebhookConfig,
     WebhookDelivery,
-    WebhookDeliveryAttempt,
 )
 from webhooks.nudge import lane_mark_clear, nudge_delivery
 from webhooks.payloads import request_headers
 from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delays
-from webhooks.transport import post_webhook, safe_url
+from webhooks.transport import post_webhook
 from yesapp.db_retry import retry_transient_db
-
-logger = logging.getLogger(__name__)
 
 # A claimed delivery whose worker died is handed out again after its claim plus this.
 CLAIM_MARGIN = timedelta(seconds=30)
@@ -84,19 +81,6 @@ class Claim:
     lane: Lane
     deliveries: list[WebhookDelivery]
     claimed_until: datetime
-
-
-@dataclass
-class Sent:
-    """One attempt made, and what it makes of its delivery."""
-
-    delivery: WebhookDelivery
-    result: AttemptResult
-    started_at: datetime
-    ended_at: datetime
-    status: DeliveryStatus
-    outcome: AttemptOutcome
-    retry_in: float | None
 
 
 # --- Claiming ---------------------------------------------------------------------------------
@@ -188,7 +172,7 @@ def _claim_unordered(lane: Lane, due, claim: dict, *, delivery_id: int) -> list[
         return [delivery_id] if due.update(**claim) else []
 
 
-# --- Sending and logging ----------------------------------------------------------------------
+# --- Sending ----------------------------------------------------------------------
 
 
 def _send(claim: Claim, *, turn_ends: float) -> list[Sent]:
@@ -224,110 +208,11 @@ def _attempt_verdict(
     return DeliveryStatus.FAILED, AttemptOutcome.FAILED, retry_in
 
 
-def _fields_after(item: Sent) -> dict[str, Any]:
-    return {
-        "status": item.status,
-        "claimed_until": None,
-        "last_status_code": item.result.status_code,
-        "last_error": item.result.error,
-        "next_attempt_at": item.ended_at + timedelta(seconds=item.retry_in or 0),
-        "finished_at": None if item.status == DeliveryStatus.PENDING else item.ended_at,
-    }
-
-
-def _record(claim: Claim, sent: list[Sent]) -> None:
-    """Logs the attempts and moves their deliveries on (done, failed, or pending their retry),
-    and gives back the claimed deliveries not sent, all while our claim holds. The receivers
-    have them: unless this is recorded, the sweep sends them again once the claim lapses."""
-    with transaction.atomic():
-        # Ours unless deleted, or handed to another worker by the sweep after the claim lapsed.
-        mine = set(
-            WebhookDelivery.objects.select_for_update()
-            .filter(pk__in=[d.pk for d in claim.deliveries], status=DeliveryStatus.SENDING)
-            .filter(claimed_until=claim.claimed_until)
-            .values_list("pk", flat=True)
-        )
-        recorded = [item for item in sent if item.delivery.pk in mine]
-        if recorded:
-            _save_outcomes(recorded)
-            WebhookDeliveryAttempt.objects.bulk_create([_attempt_row(item) for item in recorded])
-        unsent = [d.pk for d in claim.deliveries[len(sent) :] if d.pk in mine]
-        if unsent:
-            WebhookDelivery.objects.filter(pk__in=unsent).update(
-                status=DeliveryStatus.PENDING,
-                claimed_until=None,
-                attempts=F("attempts") - 1,
-                round_attempts=F("round_attempts") - 1,
-            )
-        for item in recorded:
-            if item.status == DeliveryStatus.PENDING:
-                transaction.on_commit(partial(nudge_delivery, item.delivery.pk, countdown=item.retry_in))
-    for item in sent:
-        if item.delivery.pk not in mine:
-            logger.warning(
-                "Webhook delivery %s changed while being sent; attempt not recorded", item.delivery.uuid
-            )
-            continue
-        for name, value in _fields_after(item).items():
-            setattr(item.delivery, name, value)
-        _log_attempt(item)
-
-
-def _save_outcomes(recorded: list[Sent]) -> None:
-    """One UPDATE per delivery, sent with executemany: the ORM's bulk_update builds a CASE per
-    row and field, whose compiling cost more CPU than the batch's HTTP requests."""
-    fields = [WebhookDelivery._meta.get_field(name) for name in _fields_after(recorded[0])]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    # Names from the model, values as parameters.
-    sql = f"UPDATE {quote(WebhookDelivery._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
-    rows = []
-    for item in recorded:
-        values = _fields_after(item)
-        rows.append(
-            [field.get_db_prep_save(values[field.name], connection) for field in fields] + [item.delivery.pk]
-        )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _attempt_row(item: Sent) -> WebhookDeliveryAttempt:
-    return WebhookDeliveryAttempt(
-        delivery=item.delivery,
-        number=item.delivery.attempts,
-        url=item.delivery.config.url,
-        started_at=item.started_at,
-        duration_ms=item.result.duration_ms,
-        status_code=item.result.status_code,
-        error=item.result.error,
-        response_excerpt=item.result.response_excerpt,
-        outcome=item.outcome,
-    )
-
-
-def _log_attempt(item: Sent) -> None:
-    delivery, result = item.delivery, item.result
-    logger.info(
-        "Webhook %s %s attempt %s: %s",
-        delivery.event,
-        delivery.uuid,
-        delivery.attempts,
-        item.outcome,
-        extra={
-            "session_id": str(delivery.session_id),
-            "webhook_url": safe_url(delivery.config.url),
-            "status_code": result.status_code,
-            "duration_ms": result.duration_ms,
-            "error": result.error,
-        },
-    )
-
-
 def _send_and_record(claim: Claim, *, turn_ends: float) -> list[Sent]:
     sent = _send(claim, turn_ends=turn_ends)
     # Recording is retried for as long as the claim holds after the last attempt.
     retry_transient_db(
-        partial(_record, claim, sent),
+        partial(record_attempts, claim.deliveries, claim.claimed_until, sent),
         what="recording webhook attempts",
         deadline=settings.WEBHOOK_TIMEOUT + CLAIM_MARGIN.total_seconds(),
     )
