@@ -7,6 +7,7 @@
 3. sandbox → receiver: a sandbox contact sends a message (`POST /sandbox/.../inbound`) and
    the receiver gets `message.received`: page event, engine, messaging and webhooks together
    (upper bound: it includes the HTTP call and the sandbox page's poll interval).
+4. burst with sandbox: a second burst while the sandbox contact writes (`burst_with_sandbox`).
 
     python -m bench.webhooks_bench                  # 1,000 events steady, 1,000 in a burst
     python -m bench.webhooks_bench --events 300 --sessions 10 --rate 50
@@ -122,20 +123,21 @@ def measure_burst(receiver: Receiver, rows: list, *, burst: int) -> dict:
     }
 
 
-def measure_sandbox_inbound(stack: Stack, receiver: Receiver, *, messages: int) -> dict:
-    """From a sandbox contact's message to the receiver, through the whole product."""
+def measure_sandbox_inbound(stack: Stack, receiver: Receiver, *, messages: int) -> tuple[dict, str | None]:
+    """From a sandbox contact's message to the receiver, through the whole product; and the
+    sandbox session, when it connected."""
     created = stack.post(
         "/api/v1/sessions", {"name": "wh-bench-sandbox", "sandbox": True, "webhook": {"url": receiver.url}}
     )
     if created is None or not created.ok:
-        return {"skipped": "sandbox session did not connect"}
+        return {"skipped": "sandbox session did not connect"}, None
     session_id = created.json()["id"]
     try:
         stack.wait(lambda: stack.status(session_id) == "qr", 120, "qr")
         stack.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": "+33612345600"})
         stack.wait(lambda: stack.status(session_id) == "connected", 120, "connected")
     except TimeoutError as exc:
-        return {"skipped": str(exc)}
+        return {"skipped": str(exc)}, None
     sent = {}
     for i in range(messages):
         text = f"sandbox-{i}"
@@ -147,7 +149,41 @@ def measure_sandbox_inbound(stack: Stack, receiver: Receiver, *, messages: int) 
     while time.monotonic() < deadline and not all(k in receiver.arrived for k in sent):
         time.sleep(0.05)
     got = [receiver.arrived[k] - t for k, t in sent.items() if k in receiver.arrived]
-    return percentiles(got) if got else {"skipped": "no message.received arrived"}
+    return (percentiles(got) if got else {"skipped": "no message.received arrived"}), session_id
+
+
+def burst_with_sandbox(stack: Stack, receiver: Receiver, rows: list, session_id: str, *, burst: int) -> dict:
+    """Another burst, while a sandbox contact writes every 0.1 s from its start: the burst's
+    figures, and how long the contact's messages take to reach the receiver meanwhile."""
+    committed: dict[str, float] = {}
+
+    def emit_burst() -> None:
+        from django.db import connection
+
+        for i in range(burst):
+            committed[f"burst2-{i}"] = commit_event(f"burst2-{i}", rows[i % len(rows)])
+        connection.close()
+
+    started = time.monotonic()
+    emitter = threading.Thread(target=emit_burst)
+    emitter.start()
+    sent = {}
+    while emitter.is_alive() or not sent:
+        text = f"sandbox-burst-{len(sent)}"
+        sent[text] = time.monotonic()
+        stack.post(f"/api/v1/sandbox/sessions/{session_id}/inbound", {"from": "+4915112345678", "text": text})
+        time.sleep(0.1)
+    emitter.join()
+    try:
+        receiver.wait(list(committed) + list(sent), timeout=120)
+    except TimeoutError as exc:
+        return {"skipped": str(exc)}
+    return {
+        "events": burst,
+        **percentiles([receiver.arrived[k] - t for k, t in committed.items()]),
+        "drained_s": round(max(receiver.arrived[k] for k in committed) - started, 3),
+        "sandbox_inbound_to_receiver": percentiles([receiver.arrived[k] - t for k, t in sent.items()]),
+    }
 
 
 def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages: int) -> dict:
@@ -163,14 +199,18 @@ def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages
         receiver.wait([f"warm-{i}" for i in range(5)])
         steady = measure_steady(receiver, rows, events=events, rate=rate)
         burst_result = measure_burst(receiver, rows, burst=burst)
-        sandbox = {"skipped": "sandbox session did not connect"}
+        sandbox, sandbox_session = {"skipped": "sandbox session did not connect"}, None
         if sandbox_messages:
-            sandbox = measure_sandbox_inbound(stack, receiver, messages=sandbox_messages)
+            sandbox, sandbox_session = measure_sandbox_inbound(stack, receiver, messages=sandbox_messages)
+        during = {"skipped": "sandbox session did not connect"}
+        if sandbox_session:
+            during = burst_with_sandbox(stack, receiver, rows, sandbox_session, burst=burst)
         return {
             "sessions": sessions,
             "commit_to_receiver": {"rate_per_s": rate, **steady},
             "burst": {"events": burst, **burst_result},
             "sandbox_inbound_to_receiver": sandbox,
+            "burst_with_sandbox": during,
         }
 
 

@@ -1,10 +1,15 @@
 """Queueing a delivery's attempt on Celery: a nudge, which may be lost. The row is the truth,
 and the outbox's sweep finds a delivery whose nudge never arrived."""
 
+import contextlib
 import logging
 import threading
+from typing import Any
 
 from celery import current_app
+from redis.exceptions import RedisError
+
+from yesapp.redis import get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -45,3 +50,28 @@ def nudge_delivery(delivery_id: int, *, countdown: float = 0) -> None:
                     delivery_id,
                     exc_info=True,
                 )
+
+
+# An ordered lane needs one queued task, not one per event: the first event of a burst marks
+# the lane and is queued; the ones stored while the mark holds are left to that task, which
+# clears the mark when it ends and then looks at the lane once more (webhooks.attempts). A
+# mark whose task died expires; the sweep then queues what it held back.
+LANE_MARK = "yesapp:webhooks:lane:{config_id}:{session_id}"
+LANE_MARK_TTL = 60
+
+
+def nudge_lane(delivery_id: int, *, config_id: int, session_id: Any, countdown: float = 0) -> None:
+    """Queues the delivery of an ordered lane unless a task for that lane is already coming."""
+    key = LANE_MARK.format(config_id=config_id, session_id=session_id)
+    try:
+        first = get_redis().set(key, delivery_id, nx=True, ex=LANE_MARK_TTL)
+    except RedisError:
+        first = True  # unknown: queue it (nudge_delivery says so if the broker is down)
+    if first:
+        nudge_delivery(delivery_id, countdown=countdown)
+
+
+def lane_mark_clear(*, config_id: int, session_id: Any) -> None:
+    """Lets the next event of the lane be queued again (the caller then looks at the lane)."""
+    with contextlib.suppress(RedisError):
+        get_redis().delete(LANE_MARK.format(config_id=config_id, session_id=session_id))

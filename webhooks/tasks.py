@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
-from webhooks import outbox
+from webhooks import attempts, outbox
 from yesapp.db_retry import retry_transient_db
 
 
 @shared_task(name="webhooks.tasks.deliver_webhook", ignore_result=True)
 def deliver_webhook(delivery_id: int) -> None:
-    """One attempt of one delivery; retries are queued by the outbox with a countdown."""
-    outbox.webhook_delivery_attempt(delivery_id=delivery_id)
+    """The delivery's attempt, and its lane's next ones for a turn; retries are queued with a countdown."""
+    attempts.webhook_lane_drain(delivery_id=delivery_id)
 
 
 @shared_task(name="webhooks.tasks.sweep_webhook_deliveries", ignore_result=True)

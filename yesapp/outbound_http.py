@@ -7,10 +7,14 @@ address in between. Sessions ignore environment proxies, which would connect for
 
 Timeouts: requests' timeouts bound each socket operation, so a server that drips a byte now
 and then holds a request for ever. `total_deadline` bounds the whole exchange: when it
-passes, the sockets of the requests made under it are shut down, which ends any read.
+passes, the sockets of the requests made under it are shut down, which ends any read. One
+thread per process watches every deadline (a thread started per request cost more CPU than
+a request to a fast receiver over a kept-alive connection).
 """
 
 import contextlib
+import heapq
+import itertools
 import os
 import socket
 import threading
@@ -45,10 +49,9 @@ class Deadline:
         self.seconds = seconds
         self.ends_at = time.monotonic() + seconds
         self.expired = False
+        self._closed = False
         self._handles: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def remaining(self) -> float:
         return max(0.0, self.ends_at - time.monotonic())
@@ -65,13 +68,15 @@ class Deadline:
 
     def _expire(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self.expired = True
             for handle in self._handles:
                 _shut(handle)
 
     def close(self) -> None:
-        self._timer.cancel()
         with self._lock:
+            self._closed = True
             for handle in self._handles:
                 handle.close()  # our descriptor only: the connection lives on if in use
             self._handles.clear()
@@ -83,6 +88,44 @@ def _shut(handle: socket.socket) -> None:
     with contextlib.suppress(OSError):
         handle.shutdown(socket.SHUT_RDWR)
 
+
+class _Watchdog:
+    """Expires deadlines when their time comes, from one thread started on first use (and
+    again in a forked child, which has no threads)."""
+
+    def __init__(self):
+        self._due: list[tuple[float, int, Deadline]] = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: Deadline) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (deadline.ends_at, next(self._order), deadline))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="outbound-deadlines", daemon=True)
+                self._thread.start()
+            if self._due[0][2] is deadline:  # the thread sleeps until an earlier one otherwise
+                self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, deadline = heapq.heappop(self._due)
+            deadline._expire()  # a closed one ignores it
+
+
+_watchdog = _Watchdog()
+
+
+def _new_watchdog_in_child() -> None:
+    global _watchdog
+    _watchdog = _Watchdog()  # the parent's lock may have been held at the fork
+
+
+os.register_at_fork(after_in_child=_new_watchdog_in_child)
 
 _local = threading.local()
 
@@ -96,7 +139,7 @@ def total_deadline(seconds: float) -> Iterator[Deadline]:
     deadline = Deadline(seconds)
     previous = getattr(_local, "deadline", None)
     _local.deadline = deadline
-    deadline._timer.start()
+    _watchdog.watch(deadline)
     try:
         yield deadline
     finally:

@@ -5,8 +5,8 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from webhooks.attempts import webhook_delivery_attempt
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
-from webhooks.outbox import webhook_delivery_attempt
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from yesapp.apikeys import apikey_create

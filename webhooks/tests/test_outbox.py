@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from webhooks.attempts import webhook_delivery_attempt
 from webhooks.models import (
     DeliveryStatus,
     WebhookConfig,
@@ -18,7 +19,6 @@ from webhooks.models import (
 from webhooks.outbox import (
     webhook_deliveries_prune,
     webhook_deliveries_sweep,
-    webhook_delivery_attempt,
     webhook_delivery_retry,
 )
 from webhooks.services import webhook_configure

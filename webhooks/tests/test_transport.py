@@ -1,13 +1,14 @@
 """Outbound HTTP against a real local server: private targets, redirects, bounds."""
 
+import os
 import socket
 import threading
 import time
 
 import pytest
 
+from webhooks.attempts import webhook_delivery_attempt
 from webhooks.models import DeliveryStatus, WebhookDelivery
-from webhooks.outbox import webhook_delivery_attempt
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from webhooks.transport import post_webhook
@@ -116,6 +117,47 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_timeout(settings, part):
         assert result.status_code is None and result.error == "Timed out after 1 s"
     else:  # the status line came in time: the receiver answered, its body is cut
         assert result.status_code == 200
+
+
+def test_many_attempts_at_once_are_each_cut_at_their_own_deadline(settings):
+    """One thread watches every deadline: the earliest is not kept waiting by later ones."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    server = DripServer("headers")
+    results: dict[float, tuple[float, str]] = {}
+
+    def attempt(timeout: float) -> None:
+        started = time.monotonic()
+        result = _post(server.url, timeout=timeout)
+        results[timeout] = (time.monotonic() - started, result.error)
+
+    threads = [threading.Thread(target=attempt, args=(t,)) for t in (3.0, 0.5, 1.5)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        server.close()
+    for timeout, (elapsed, error) in results.items():
+        assert error == f"Timed out after {timeout:g} s" and timeout <= elapsed < timeout + 1.0
+    assert len(results) == 3
+
+
+def test_a_forked_worker_still_cuts_a_dripping_receiver_at_the_deadline(settings):
+    """Celery's prefork workers are forked children: the deadline watch starts again there."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    server = DripServer("headers")
+    try:
+        _post(server.url, timeout=0.3)  # the parent's watch is running when it forks
+        child = os.fork()
+        if child == 0:  # pragma: no cover (runs in the child)
+            started = time.monotonic()
+            result = _post(server.url, timeout=0.5)
+            os._exit(0 if "Timed out" in result.error and time.monotonic() - started < 1.5 else 1)
+        _, status = os.waitpid(child, 0)
+    finally:
+        server.close()
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_a_tls_handshake_that_never_ends_is_cut_at_the_timeout(settings):
