@@ -204,6 +204,7 @@ def _adopt_own_send(*, session_id, wa_id: str, fields: dict) -> bool:
             session_id=session_id,
             direction=Direction.OUTBOUND,
             from_phone=False,
+            action="",  # an edit or a reaction has no echo of its own to adopt
             wa_id="",
             chat_id=fields["chat_id"],
             text=fields["text"],

@@ -57,9 +57,10 @@ def message_list(
     """A page of the session's messages, newest first, and the total that match the filters.
 
     `phone` (E.164) matches the other party's number, and its `@c.us` chat; `since`
-    is inclusive and `until` exclusive, on the time the message was stored.
+    is inclusive and `until` exclusive, on the time the message was stored. Action rows
+    (reactions, edits, deletes sent through the API) are not messages: they are left out.
     """
-    messages = Message.objects.filter(session=session)
+    messages = Message.objects.filter(session=session, action="")
     if direction in (Direction.INBOUND, Direction.OUTBOUND):
         messages = messages.filter(direction=direction)
     if chat_id:

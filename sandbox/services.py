@@ -753,13 +753,13 @@ def _require_linked(session: Session) -> SandboxDevice:
     return device
 
 
-def sandbox_page_event(*, session: Session, name: str, data) -> int:
+def sandbox_page_event(*, session: Session, name: str, data, kind: str = EventKind.RAW) -> int:
     """Makes the linked page emit the wa-js event `name` with `data` exactly as given, as if
     WhatsApp Web had: for testing how YesApp (and your integration) take odd payloads.
-    Returns the event's cursor."""
+    Returns the event's cursor. (`kind` ACTION: a contact's action, see sandbox/actions.py.)"""
     with transaction.atomic():
         device = _require_linked(session)
-        return _append_event(device, kind=EventKind.RAW, raw_name=name, raw_data=data)
+        return _append_event(device, kind=kind, raw_name=name, raw_data=data)
 
 
 def sandbox_media_removed(*, message: SandboxMessage) -> None:

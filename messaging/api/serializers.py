@@ -105,6 +105,24 @@ class MessageSendMultipartSerializer(serializers.Serializer):
         return attrs
 
 
+class ReactionInputSerializer(serializers.Serializer):
+    emoji = StrictCharField(
+        allow_blank=True, trim_whitespace=False, max_length=32, help_text='One emoji; "" removes ours.'
+    )
+
+
+class EditInputSerializer(serializers.Serializer):
+    text = StrictCharField(trim_whitespace=False, max_length=TEXT_MAX_CHARS, help_text="The new text.")
+
+
+class DeleteQuerySerializer(serializers.Serializer):
+    forEveryone = StrictBooleanField(
+        required=False,
+        default=True,
+        help_text="true (default): delete for everyone (our own messages only); false: on this device only.",
+    )
+
+
 class MessageListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
     offset = OffsetField()
@@ -137,6 +155,22 @@ class MessageErrorOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class ReactionOutputSerializer(serializers.Serializer):
+    emoji = serializers.CharField()
+    fromMe = serializers.BooleanField(help_text="Our own reaction (through the API or from the phone).")
+    timestamp = serializers.DateTimeField(allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(help_text="WhatsApp id of who reacted.")
+        return fields
+
+
+class EditOutputSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The text before this edit.")
+    editedAt = serializers.DateTimeField()
+
+
 class MessageOutputSerializer(serializers.Serializer):
     """A message as the API and the `message.*` webhooks show it (services.message_event_payload)."""
 
@@ -163,6 +197,17 @@ class MessageOutputSerializer(serializers.Serializer):
     deliveredAt = serializers.DateTimeField(allow_null=True)
     readAt = serializers.DateTimeField(allow_null=True)
     failedAt = serializers.DateTimeField(allow_null=True)
+    action = serializers.ChoiceField(
+        choices=["reaction", "revoke", "delete", "edit"],
+        allow_null=True,
+        help_text="Set on an action (a reaction, delete or edit queued through the API); null on a message.",
+    )
+    targetMessageId = serializers.UUIDField(allow_null=True, help_text="The message an action acts on.")
+    reactions = ReactionOutputSerializer(many=True, help_text="The reactions on this message now.")
+    editedAt = serializers.DateTimeField(allow_null=True)
+    edits = EditOutputSerializer(many=True, help_text="Earlier texts, oldest first.")
+    revokedAt = serializers.DateTimeField(allow_null=True, help_text="When it was deleted for everyone.")
+    deletedAt = serializers.DateTimeField(allow_null=True, help_text="When it was deleted on this device.")
 
     def get_fields(self):
         fields = super().get_fields()

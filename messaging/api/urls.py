@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.api import views
+from messaging.api import action_views, views
 
 urlpatterns = [
     path("sessions/<uuid:session_id>/messages", views.MessageListSendApi.as_view(), name="messages"),
@@ -8,6 +8,11 @@ urlpatterns = [
         "sessions/<uuid:session_id>/messages/<uuid:message_id>",
         views.MessageDetailApi.as_view(),
         name="message-detail",
+    ),
+    path(
+        "sessions/<uuid:session_id>/messages/<uuid:message_id>/reaction",
+        action_views.MessageReactionApi.as_view(),
+        name="message-reaction",
     ),
     path("media/<uuid:message_id>", views.MediaDownloadApi.as_view(), name="media-download"),
     path("stats", views.StatsApi.as_view(), name="stats"),

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging import selectors, services
+from messaging.api.action_views import MessageEditDeleteMixin
 from messaging.api.serializers import (
     MessageListOutputSerializer,
     MessageListQuerySerializer,
@@ -53,6 +54,13 @@ MESSAGE_EXAMPLE = {
     "deliveredAt": None,
     "readAt": None,
     "failedAt": None,
+    "action": None,
+    "targetMessageId": None,
+    "reactions": [],
+    "editedAt": None,
+    "edits": [],
+    "revokedAt": None,
+    "deletedAt": None,
 }
 SESSION_ID_PARAM = OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 MESSAGE_ID_PARAM = OpenApiParameter("message_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -238,7 +246,7 @@ class MessageListSendApi(APIView):
         )  # fmt: skip
 
 
-class MessageDetailApi(APIView):
+class MessageDetailApi(MessageEditDeleteMixin, APIView):
     @extend_schema(
         tags=TAG,
         summary="Get a message",

@@ -118,6 +118,20 @@ class Engine(abc.ABC):
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult: ...
 
     @abc.abstractmethod
+    def react(self, wa_id: str, emoji: str) -> SendResult:
+        """WPP.chat.sendReactionToMessage; an empty emoji removes our reaction."""
+
+    @abc.abstractmethod
+    def delete_message(self, chat_id: str, wa_id: str, *, revoke: bool) -> SendResult:
+        """WPP.chat.deleteMessage: for everyone (`revoke`, our own messages only) or on this
+        device. A revoke WhatsApp turned into a local delete is an error, not a success."""
+
+    @abc.abstractmethod
+    def edit_message(self, wa_id: str, text: str) -> SendResult:
+        """WPP.chat.editMessage: a new text for one of our sent messages, within WhatsApp's
+        edit window (its own canEditMsg decides; wa-js answers `edit_message_error` outside it)."""
+
+    @abc.abstractmethod
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
 

@@ -314,6 +314,15 @@ class ChromiumEngine(Engine):
         }
         return self._send("send media", "sendMedia", chat_id, data_url, options)
 
+    def react(self, wa_id: str, emoji: str) -> SendResult:
+        return self._send("react", "react", wa_id, emoji)
+
+    def delete_message(self, chat_id: str, wa_id: str, *, revoke: bool) -> SendResult:
+        return self._send("delete message", "deleteMessage", chat_id, wa_id, revoke)
+
+    def edit_message(self, wa_id: str, text: str) -> SendResult:
+        return self._send("edit message", "editMessage", wa_id, text)
+
     def _send(self, step: str, function: str, *args) -> SendResult:
         value = self._call_page(step, "messages", function, *args)
         result = value.get("result", "")

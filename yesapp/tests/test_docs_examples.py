@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from openapi_schema_validator import OAS31Validator
 
 from yesapp import errors
+from yesapp.events import ALL_EVENTS
 from yesapp.tests.fixtures import ROOT
 
 REFERENCE = ROOT / "docs" / "API_REFERENCE.md"
@@ -111,11 +112,13 @@ def test_every_answer_in_the_api_reference_matches_its_serializer(schema):
 
 def _api_message_types() -> set[str]:
     """The `type` values the API can answer: what the engine stores for each wa-js type
-    (WAJS.md lists them), through the real mapping."""
+    (WAJS.md lists them), through the real mapping, and the actions queued through the API."""
     from messaging.inbound import _fields_from_event
+    from messaging.models import MessageAction
 
     wajs = ("chat", "image", "video", "audio", "ptt", "document", "sticker", "location", "vcard")
-    return {_fields_from_event({"type": t}, chat_id="1@c.us", from_me=False)["type"] for t in wajs}
+    stored = {_fields_from_event({"type": t}, chat_id="1@c.us", from_me=False)["type"] for t in wajs}
+    return stored | {action for action in MessageAction.values if action}  # an action's type is its name
 
 
 def _message_like(value):
@@ -149,6 +152,9 @@ def test_message_types_in_every_example_are_the_apis(schema):
 @pytest.fixture
 def real_bodies(db, settings) -> dict[str, dict]:
     """One body per event, as the code builds and stores them for a webhook."""
+    from django.utils import timezone
+
+    from messaging.changes import message_record_edit, message_record_reaction, message_record_revoke
     from messaging.models import Direction, Message, MessageStatus
     from messaging.services import message_emit_received, message_transition
     from sessions_app.models import Session
@@ -169,6 +175,10 @@ def real_bodies(db, settings) -> dict[str, dict]:
         **common, direction=Direction.OUTBOUND, status=MessageStatus.SENT, text="Your order", wa_id="true_2"
     )
     message_transition(message=outbound, status=MessageStatus.DELIVERED)
+    now = timezone.now()
+    message_record_reaction(message=outbound, sender="33612345678@c.us", emoji="🎉", at=now)
+    message_record_edit(message=inbound, text="Hello! Open on Sunday?", at=now, by_me=False)
+    message_record_revoke(message=inbound, at=now, revoked_by="contact")
     return {d.event: json.loads(d.body) for d in WebhookDelivery.objects.all()}
 
 
@@ -179,7 +189,7 @@ def _webhook_doc_examples() -> list[dict]:
 
 def test_webhook_bodies_in_the_docs_are_the_ones_sent(real_bodies):
     examples = _webhook_doc_examples()
-    assert {e["event"] for e in examples} == {"message.received", "message.status", "session.status"}
+    assert {e["event"] for e in examples} == set(ALL_EVENTS)
     for example in examples:
         real = real_bodies[example["event"]]
         assert set(example) == set(real), (example["event"], set(example) ^ set(real))
