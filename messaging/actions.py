@@ -36,12 +36,12 @@ def _refuse(code: str, message: str, target: Message) -> Conflict:
     return Conflict(message, code=code, details={"messageId": str(target.pk), "status": target.status})
 
 
-def _check_target(target: Message) -> None:
+def _check_target(target: Message, *, revoked_ok: bool = False) -> None:
     if target.action:
         raise NotFound(
             f"No message with id {target.pk}: it is an action, not a message.", code="message_not_found"
         )
-    if target.revoked_at is not None:
+    if target.revoked_at is not None and not revoked_ok:
         raise _refuse("message_revoked", "This message was deleted for everyone.", target)
     unsent = target.direction == Direction.OUTBOUND and not target.wa_id
     if unsent and target.status == MessageStatus.FAILED:
@@ -116,8 +116,9 @@ def message_react(*, target: Message, emoji: str) -> Message:
 def message_delete(*, target: Message, for_everyone: bool = True) -> Message:
     """Queues deleting `target`: for everyone (a revoke: our own messages only, within
     REVOKE_WINDOW) or, with `for_everyone=False`, on the linked device only
-    (WPP.chat.deleteMessage). Returns the action row."""
-    _check_target(target)
+    (WPP.chat.deleteMessage); a message deleted for everyone can still be cleared from the
+    device. Returns the action row."""
+    _check_target(target, revoked_ok=not for_everyone)
     if for_everyone:
         _check_own(target, "deleted for everyone")
         _check_age(target, REVOKE_WINDOW, "revoke_window_passed", "deleting a message for everyone")

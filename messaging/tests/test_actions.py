@@ -346,3 +346,10 @@ def test_changes_to_a_message_not_stored_are_skipped(session, emitted):
 def test_events_without_their_ids_are_malformed(session, handler, data):
     with pytest.raises(MalformedEvent):
         handler(session_id=session.pk, data=data)
+
+
+def test_a_message_deleted_for_everyone_can_still_be_cleared_from_the_device(api, received):
+    Message.objects.filter(pk=received.pk).update(revoked_at=timezone.now())
+
+    assert api.delete(url(received)).status_code == 409
+    assert api.delete(url(received) + "?forEveryone=false").status_code == 202
