@@ -11,6 +11,7 @@
 import copy
 import json
 import re
+import shlex
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
@@ -104,6 +105,49 @@ def test_every_answer_in_the_api_reference_matches_its_serializer(schema):
         assert answer and "schema" in answer, f"{endpoint} documents a {status} JSON answer it does not send"
         if problems := _problems(schema, answer["schema"], json.loads(text)):
             wrong[f"{endpoint} {status}"] = problems
+    assert not wrong, json.dumps(wrong, indent=1)
+
+
+# --- curl examples in the guides ------------------------------------------------------------
+
+GUIDES = (ROOT / "docs" / "MESSAGING.md", WEBHOOKS)
+
+
+def _curl_calls(guide) -> list[tuple[str, str, object]]:
+    """(METHOD, path, JSON body or None) of each `curl` command in a guide."""
+    calls = []
+    for line in guide.read_text().replace("\\\n", " ").splitlines():
+        if not line.startswith("curl "):
+            continue
+        words = shlex.split(line)
+        url = next(w for w in words if "/api/" in w)
+        body = words[words.index("-d") + 1] if "-d" in words else None
+        method = words[words.index("-X") + 1] if "-X" in words else ("POST" if body else "GET")
+        path = "/api/" + url.split("/api/", 1)[1].split("?", 1)[0]
+        calls.append((method, path, json.loads(body) if body else None))
+    return calls
+
+
+def _operation_for(schema: dict, method: str, path: str) -> dict | None:
+    for template, operations in schema["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path):
+            return operations.get(method.lower())
+    return None
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda guide: guide.name)
+def test_curl_examples_in_the_guides_call_real_endpoints_with_valid_bodies(schema, guide):
+    calls = _curl_calls(guide)
+    assert calls  # the parser found them
+    wrong = {}
+    for method, path, body in calls:
+        operation = _operation_for(schema, method, path)
+        if operation is None:
+            wrong[f"{method} {path}"] = ["no such endpoint"]
+        elif body is not None:
+            request = operation["requestBody"]["content"]["application/json"]["schema"]
+            if problems := _problems(schema, request, body):
+                wrong[f"{method} {path}"] = problems
     assert not wrong, json.dumps(wrong, indent=1)
 
 
