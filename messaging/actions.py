@@ -1,11 +1,13 @@
-"""Acting on a message through the API: react to it, delete it, edit it.
+"""Acting on a message through the API: react to it, delete it, edit it; and on a chat: mark it
+read, show typing or recording.
 
 An action is an outbound `Message` row with `action` set and `target` the message acted on
-(`text` holds the emoji or the new text). It goes through the session's one send queue:
-stored `queued`, sent by messaging.outbound in order with the messages (so a reaction to a
-message still queued goes out after it), counted by the same rate limit and QUEUE_MAX, and
-it reaches `sent` or `failed` like a message, with `message.status` events. Once WhatsApp
-took it, messaging.outbound_actions records the change on the target (messaging.changes).
+(`text` holds the emoji or the new text); a chat action has no target, only its chat. It goes
+through the session's one send queue: stored `queued`, sent by messaging.outbound in order with
+the messages (so a reaction to a message still queued goes out after it), counted by the same
+rate limit and QUEUE_MAX, and it reaches `sent` or `failed` like a message, with
+`message.status` events. Once WhatsApp took it, messaging.outbound_actions records the change
+on the target (messaging.changes).
 Action rows are not listed with the messages.
 """
 
@@ -22,6 +24,7 @@ from messaging.services import SessionNotConnected, check_can_accept
 from sessions_app.models import Session
 from sessions_app.services import session_nudge
 from yesapp.errors import Conflict, InvalidInput, NotFound
+from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +68,15 @@ def _duration(window: timedelta) -> str:
 
 
 def _queue(*, target: Message, action: str, text: str = "") -> Message:
+    return _queue_in_chat(
+        session_id=target.session_id, chat_id=target.chat_id, action=action, text=text, target=target
+    )
+
+
+def _queue_in_chat(*, session_id, chat_id: str, action: str, text: str = "", target: Message | None = None):
     """Stores the action `queued` behind whatever the session already has queued."""
     with transaction.atomic():
-        locked = Session.objects.select_for_update().get(pk=target.session_id)
+        locked = Session.objects.select_for_update().get(pk=session_id)
         if not locked.can_send():
             raise SessionNotConnected(
                 f"Session {locked.name!r} is {locked.status}, not connected; actions on messages are "
@@ -82,8 +91,8 @@ def _queue(*, target: Message, action: str, text: str = "") -> Message:
             type=action,
             action=action,
             target=target,
-            chat_id=target.chat_id,
-            phone=target.phone,
+            chat_id=chat_id,
+            phone=target.phone if target else phone_from_chat_id(chat_id),
             text=text,
         )
         session_id = locked.pk
@@ -137,3 +146,20 @@ def message_edit(*, target: Message, text: str) -> Message:
     if not text.strip():
         raise InvalidInput("text must not be empty.", details={"text": text})
     return _queue(target=target, action=MessageAction.EDIT, text=text)
+
+
+PRESENCE_STATES = ("typing", "recording", "paused")
+
+
+def chat_mark_read(*, session: Session, chat: str) -> Message:
+    """Queues marking a chat read (WPP.chat.markIsRead): the contact sees blue ticks."""
+    return _queue_in_chat(session_id=session.pk, chat_id=normalize_chat_id(chat), action=MessageAction.READ)
+
+
+def chat_set_presence(*, session: Session, chat: str, state: str) -> Message:
+    """Queues showing `typing`, `recording` or `paused` in a chat (WPP.chat.markIsComposing,
+    markIsRecording, markIsPaused); WhatsApp drops typing or recording after about 25 s."""
+    if state not in PRESENCE_STATES:
+        raise InvalidInput(f"state must be one of {', '.join(PRESENCE_STATES)}.", details={"state": state})
+    chat_id = normalize_chat_id(chat)
+    return _queue_in_chat(session_id=session.pk, chat_id=chat_id, action=MessageAction.PRESENCE, text=state)

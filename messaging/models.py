@@ -65,7 +65,7 @@ SENDABLE_MEDIA_TYPES = ("image", "video", "audio", "document")
 
 
 class MessageAction(models.TextChoices):
-    """What an action row does to its `target` (see docs/MESSAGING.md, "Acting on a message").
+    """What an action row does to its `target` or chat (docs/MESSAGING.md, "Acting on a message").
     An action is queued, rate-limited and sent like a message; its row is not listed with them."""
 
     NONE = "", "A message"
@@ -73,6 +73,9 @@ class MessageAction(models.TextChoices):
     REVOKE = "revoke", "Delete for everyone (WPP.chat.deleteMessage, revoke)"
     DELETE = "delete", "Delete on this device (WPP.chat.deleteMessage)"
     EDIT = "edit", "Edit its text (WPP.chat.editMessage)"
+    # Chat actions: no target, the chat is `chat_id`; `text` holds a presence's state.
+    READ = "read", "Mark the chat read (WPP.chat.markIsRead)"
+    PRESENCE = "presence", "Show typing, recording or paused (WPP.chat.markIsComposing ...)"
 
 
 class Message(models.Model):

@@ -21,6 +21,8 @@ from sessions_app.engine.base import Engine, SendResult
 def hand_action_to_engine(action: Message, engine: Engine) -> SendResult | None:
     """Calls WhatsApp for `action`; None when its target has no WhatsApp id (recorded failed).
     The answer carries no id of its own: an action is known by its target."""
+    if action.action in CHAT_ACTIONS:
+        return _chat_call(action, engine)
     target = action.target
     if target is None or not target.wa_id:
         message_transition(
@@ -34,6 +36,17 @@ def hand_action_to_engine(action: Message, engine: Engine) -> SendResult | None:
     if not result.error:
         _apply(action, target)
     return SendResult(wa_id="", ack=result.ack or 1, error=result.error)
+
+
+CHAT_ACTIONS = (MessageAction.READ, MessageAction.PRESENCE)
+
+
+def _chat_call(action: Message, engine: Engine) -> SendResult:
+    if action.action == MessageAction.READ:
+        result = engine.mark_read(action.chat_id)
+    else:
+        result = engine.set_presence(action.chat_id, action.text)
+    return SendResult(wa_id="", ack=1, error=result.error)
 
 
 def _call(action: Message, target: Message, engine: Engine) -> SendResult:

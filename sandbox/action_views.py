@@ -1,5 +1,6 @@
 """The sandbox page's endpoints for what the session does to a message (sandbox/actions.py):
-`WPP.chat.sendReactionToMessage`, `deleteMessage` and `editMessage`."""
+`WPP.chat.sendReactionToMessage`, `deleteMessage` and `editMessage`, and the presence
+(`markIsComposing`, `markIsRecording`, `markIsPaused`)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,15 @@ def edit(request: HttpRequest, session) -> HttpResponse:
         text=_text(data, "text"),
     )
     return JsonResponse({"msg": msg})
+
+
+@page_endpoint(("POST",))
+def presence(request: HttpRequest, session) -> HttpResponse:
+    data = _json_body(request)
+    actions.sandbox_page_presence(
+        session=session,
+        device_token=_device_token(request),
+        chat_id=_text(data, "chatId"),
+        state=_text(data, "state"),
+    )
+    return JsonResponse({})

@@ -15,9 +15,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from sandbox.models import Direction, EventKind, SandboxMessage
+from sandbox.models import Direction, EventKind, SandboxContact, SandboxMessage
 from sandbox.selectors import message_model
-from sandbox.services import sandbox_page_event, sandbox_page_logged_in_device
+from sandbox.services import chat_phone, sandbox_page_event, sandbox_page_logged_in_device
 from sessions_app.models import Session
 from yesapp.errors import Conflict, NotFound
 
@@ -187,3 +187,36 @@ def sandbox_contact_edit(*, session: Session, wa_id: str, text: str) -> int:
 def sandbox_phone_message(*, session: Session, wa_id: str) -> SandboxMessage:
     """A message, either direction, as the contact's phone shows it (reactions, edits, deletes)."""
     return _message(session, wa_id, for_update=False)
+
+
+# --- Chats: presence, and what the contact sees of them ------------------------------------------
+
+
+def sandbox_page_presence(*, session: Session, device_token: str, chat_id: str, state: str) -> None:
+    """`WPP.chat.markIsComposing` / `markIsRecording` / `markIsPaused`: what the contact sees
+    (`typing`, `recording`, `paused`). An unknown chat is `chat_not_found`, as in wa-js."""
+    sandbox_page_logged_in_device(session=session, device_token=device_token)
+    contact = _chat_contact(session, chat_id)
+    contact.presence, contact.presence_at = state, timezone.now()
+    contact.save(update_fields=["presence", "presence_at"])
+
+
+def _chat_contact(session: Session, chat_id: str) -> SandboxContact:
+    phone = chat_phone(chat_id)
+    contact = SandboxContact.objects.filter(session=session, phone=phone).first() if phone else None
+    if contact is None:
+        raise NotFound(f"Chat not found for {chat_id}", code="chat_not_found", details={"chatId": chat_id})
+    return contact
+
+
+def sandbox_phone_chat(*, session: Session, chat_id: str) -> dict:
+    """A chat as the contact's phone shows it: the session's presence, and how many of the
+    contact's messages the session has not read yet."""
+    contact = _chat_contact(session, chat_id)
+    unread = contact.messages.filter(direction=Direction.INBOUND, read_at__isnull=True).count()
+    return {
+        "chatId": contact.chat_id,
+        "presence": contact.presence,
+        "presenceAt": contact.presence_at,
+        "unreadBySession": unread,
+    }

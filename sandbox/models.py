@@ -61,6 +61,9 @@ class SandboxContact(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_contacts")
     phone = models.CharField(max_length=20, help_text="E.164.")
     name = models.CharField(max_length=100, blank=True, help_text="Their push name (notifyName).")
+    # What the session last showed them (WPP.chat.markIsComposing / markIsRecording / markIsPaused).
+    presence = models.CharField(max_length=10, blank=True, help_text="typing, recording or paused.")
+    presence_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

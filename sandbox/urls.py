@@ -22,4 +22,5 @@ urlpatterns = [
     path("web/<uuid:session_id>/react", action_views.react, name="react"),
     path("web/<uuid:session_id>/delete", action_views.delete, name="delete"),
     path("web/<uuid:session_id>/edit", action_views.edit, name="edit"),
+    path("web/<uuid:session_id>/presence", action_views.presence, name="presence"),
 ]

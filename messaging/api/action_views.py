@@ -67,7 +67,7 @@ def _queued_example(action: str, text: str) -> OpenApiExample:
     return OpenApiExample("Queued", value=value, response_only=True, status_codes=["202"])
 
 
-_QUEUED = OpenApiResponse(
+QUEUED = OpenApiResponse(
     MessageOutputSerializer, description="The action, queued (`action`, `targetMessageId`, `status`)."
 )
 _RULES = (
@@ -84,7 +84,7 @@ def _target(request, session_id, message_id):
     return selectors.message_for_key(key=request.auth, message_id=message_id, session=session)
 
 
-def _accepted(action) -> Response:
+def accepted(action) -> Response:
     location = f"/api/v1/sessions/{action.session_id}/messages/{action.pk}"
     return Response(
         MessageOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location}
@@ -103,7 +103,7 @@ class MessageReactionApi(APIView):
             '`"emoji": ""` removes it. The message then shows it in `reactions`, and '
             "`message.reaction` reports it." + _RULES
         ),
-        responses={202: _QUEUED, **ACTION_ERRORS},
+        responses={202: QUEUED, **ACTION_ERRORS},
         examples=[
             OpenApiExample("React", value={"emoji": "👍"}, request_only=True),
             OpenApiExample("Remove our reaction", value={"emoji": ""}, request_only=True),
@@ -114,7 +114,7 @@ class MessageReactionApi(APIView):
         target = _target(request, session_id, message_id)
         data = ReactionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return _accepted(actions.message_react(target=target, emoji=data.validated_data["emoji"]))
+        return accepted(actions.message_react(target=target, emoji=data.validated_data["emoji"]))
 
 
 class MessageEditDeleteMixin:
@@ -132,7 +132,7 @@ class MessageEditDeleteMixin:
             "message is 409 `not_own_message`; media, 409 `not_editable`. The message keeps its earlier "
             "texts in `edits`, and `message.edited` reports the change." + _RULES
         ),
-        responses={202: _QUEUED, **ACTION_ERRORS},
+        responses={202: QUEUED, **ACTION_ERRORS},
         examples=[
             OpenApiExample("New text", value={"text": "See you at 10, not 9"}, request_only=True),
             _queued_example("edit", "See you at 10, not 9"),
@@ -142,7 +142,7 @@ class MessageEditDeleteMixin:
         target = _target(request, session_id, message_id)
         data = EditInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return _accepted(actions.message_edit(target=target, text=data.validated_data["text"]))
+        return accepted(actions.message_edit(target=target, text=data.validated_data["text"]))
 
     @extend_schema(
         tags=TAG,
@@ -155,13 +155,13 @@ class MessageEditDeleteMixin:
             "`revoke_window_passed`). With `?forEveryone=false`, deletes it on the linked device only, "
             "any message. The message gets `revokedAt` (and `message.revoked`) or `deletedAt`." + _RULES
         ),
-        responses={202: _QUEUED, **ACTION_ERRORS},
+        responses={202: QUEUED, **ACTION_ERRORS},
         examples=[_queued_example("revoke", "")],
     )
     def delete(self, request, session_id, message_id):
         target = _target(request, session_id, message_id)
         query = DeleteQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return _accepted(
+        return accepted(
             actions.message_delete(target=target, for_everyone=query.validated_data["forEveryone"])
         )

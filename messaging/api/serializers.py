@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from messaging.models import SENDABLE_MEDIA_TYPES, Direction, Message, MessageStatus
+from messaging.models import SENDABLE_MEDIA_TYPES, Direction, Message, MessageAction, MessageStatus
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
@@ -115,6 +115,13 @@ class EditInputSerializer(serializers.Serializer):
     text = StrictCharField(trim_whitespace=False, max_length=TEXT_MAX_CHARS, help_text="The new text.")
 
 
+class PresenceInputSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["typing", "recording", "paused"],
+        help_text="What the contact sees: typing…, recording…, or neither.",
+    )
+
+
 class DeleteQuerySerializer(serializers.Serializer):
     forEveryone = StrictBooleanField(
         required=False,
@@ -198,9 +205,10 @@ class MessageOutputSerializer(serializers.Serializer):
     readAt = serializers.DateTimeField(allow_null=True)
     failedAt = serializers.DateTimeField(allow_null=True)
     action = serializers.ChoiceField(
-        choices=["reaction", "revoke", "delete", "edit"],
+        choices=[action for action in MessageAction.values if action],
         allow_null=True,
-        help_text="Set on an action (a reaction, delete or edit queued through the API); null on a message.",
+        help_text="Set on an action (a reaction, delete, edit, read or presence queued through the API); "
+        "null on a message.",
     )
     targetMessageId = serializers.UUIDField(allow_null=True, help_text="The message an action acts on.")
     reactions = ReactionOutputSerializer(many=True, help_text="The reactions on this message now.")

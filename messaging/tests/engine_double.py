@@ -71,6 +71,14 @@ class RecordingEngine(Engine):
         self.calls.append(Call("act_edit", text=text, wa_id=wa_id))
         return self._action_answer(text)
 
+    def mark_read(self, chat_id: str) -> SendResult:
+        self.calls.append(Call("act_read", chat_id))
+        return self._action_answer(chat_id)
+
+    def set_presence(self, chat_id: str, state: str) -> SendResult:
+        self.calls.append(Call("act_presence", chat_id, text=state))
+        return self._action_answer(state)
+
     def _action_answer(self, key: str) -> SendResult:
         outcome = self.fail_with.get(key)
         if isinstance(outcome, Exception):

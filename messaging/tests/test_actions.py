@@ -353,3 +353,42 @@ def test_a_message_deleted_for_everyone_can_still_be_cleared_from_the_device(api
 
     assert api.delete(url(received)).status_code == 409
     assert api.delete(url(received) + "?forEveryone=false").status_code == 202
+
+
+# --- chat actions: read and presence ---------------------------------------------------------------
+
+
+def chat_url(session, chat, what) -> str:
+    return f"/api/v1/sessions/{session.pk}/chats/{chat}/{what}"
+
+
+def test_read_and_presence_are_queued_actions_sent_in_order(api, session, engine, unlimited):
+    (message,) = queue(session, "Thinking...")
+    read = api.post(chat_url(session, "+33612345678", "read"))
+    typing = api.post(chat_url(session, CHAT, "presence"), {"state": "typing"}, format="json")
+
+    assert (read.status_code, typing.status_code) == (202, 202), (read.content, typing.content)
+    assert (read.json()["action"], read.json()["chatId"], read.json()["targetMessageId"]) == (
+        "read",
+        CHAT,
+        None,
+    )
+    assert (typing.json()["action"], typing.json()["text"]) == ("presence", "typing")
+    outbound.send_due(session_id=session.pk, engine=engine)
+    assert [(c.method, c.chat_id, c.text) for c in engine.calls] == [
+        ("send_text", CHAT, "Thinking..."), ("act_read", CHAT, ""), ("act_presence", CHAT, "typing"),
+    ]  # fmt: skip
+    assert Message.objects.get(pk=typing.json()["messageId"]).status == "sent"
+
+
+@pytest.mark.parametrize("body", [{}, {"state": "dancing"}, {"state": 1}])
+def test_presence_with_an_unknown_state_is_400(api, session, body):
+    assert api.post(chat_url(session, CHAT, "presence"), body, format="json").status_code == 400
+
+
+def test_chat_actions_on_a_bad_chat_id_are_400_and_need_a_connected_session(api, session):
+    assert api.post(chat_url(session, "not-a-chat", "read")).status_code == 400
+    session.status = "qr"
+    session.save()
+    response = api.post(chat_url(session, CHAT, "read"))
+    assert response.status_code == 409 and response.json()["error"]["code"] == "session_not_connected"

@@ -300,6 +300,28 @@ def test_reactions_edits_and_deletes_both_ways(api, linked, settings):
     )
     assert message(api, linked.id, ours_id)["revokedAt"]
 
+    # On the chat: the contact sees "typing", then their messages read.
+    api.post(
+        f"/api/v1/sandbox/sessions/{linked.id}/inbound",
+        {"from": CONTACT, "text": "Still there?"},
+        format="json",
+    )
+    wait_for(lambda: Message.objects.filter(session=linked, text="Still there?").exists(), 30, what="inbound")
+    chat, phone_chat = (
+        f"/api/v1/sessions/{linked.id}/chats/{CONTACT}",
+        f"/api/v1/sandbox/sessions/{linked.id}/chats/",
+    )
+    assert api.post(f"{chat}/presence", {"state": "typing"}, format="json").status_code == 202
+    assert api.post(f"{chat}/read").status_code == 202
+    seen = wait_for(
+        lambda: (
+            (c := api.get(phone_chat + CONTACT.lstrip("+") + "@c.us").json())["unreadBySession"] == 0 and c
+        ),
+        30,
+        what="read on the phone",
+    )
+    assert seen["presence"] == "typing"
+
     events = list(WebhookDelivery.objects.filter(event__startswith="message.").values_list("event", "body"))
     by_event = {name: [body for event, body in events if event == name] for name, _ in events}
     # Each change once, although WhatsApp Web echoes our own edit as chat.msg_edited.

@@ -41,3 +41,12 @@ class PhoneMessageSerializer(serializers.Serializer):
     deletedOnDeviceAt = serializers.DateTimeField(
         source="device_deleted_at", allow_null=True, help_text="Deleted on the linked device only."
     )
+
+
+class PhoneChatSerializer(serializers.Serializer):
+    chatId = serializers.CharField()
+    presence = serializers.CharField(
+        help_text="What the session last showed: typing, recording, paused, or ''."
+    )
+    presenceAt = serializers.DateTimeField(allow_null=True)
+    unreadBySession = serializers.IntegerField(help_text="The contact's messages the session has not read.")

@@ -12,6 +12,7 @@ from sandbox.api.action_serializers import (
     ActionOutputSerializer,
     ContactEditInputSerializer,
     ContactReactInputSerializer,
+    PhoneChatSerializer,
     PhoneMessageSerializer,
 )
 from sandbox.api.views import SESSION_ID, TAG, SandboxApi
@@ -127,3 +128,40 @@ class SandboxPhoneMessageApi(SandboxApi):
         session = self.get_session(request, session_id)
         message = actions.sandbox_phone_message(session=session, wa_id=msg_id)
         return Response(PhoneMessageSerializer(message).data)
+
+
+class SandboxPhoneChatApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="A chat as the contact's phone shows it",
+        operation_id="sandbox_chat",
+        parameters=[
+            SESSION_ID,
+            OpenApiParameter(
+                "chat_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="`<digits>@c.us`."
+            ),
+        ],
+        description=(
+            "What the contact sees of the session in this chat: its presence (`typing`, `recording`, "
+            "`paused`: the last one shown, kept as is) and how many of the contact's messages it has not "
+            "read. 404 `chat_not_found` for a chat the sandbox does not have."
+        ),
+        responses={200: PhoneChatSerializer, **error_responses(400, 404)},
+        examples=[
+            OpenApiExample(
+                "Typing",
+                value={
+                    "chatId": "33612345678@c.us",
+                    "presence": "typing",
+                    "presenceAt": "2026-11-27T10:06:00Z",
+                    "unreadBySession": 0,
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request, session_id, chat_id):
+        session = self.get_session(request, session_id)
+        return Response(
+            PhoneChatSerializer(actions.sandbox_phone_chat(session=session, chat_id=chat_id)).data
+        )

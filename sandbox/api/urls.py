@@ -29,6 +29,11 @@ urlpatterns = [
         name="sandbox-disconnect",
     ),
     path(
+        "sandbox/sessions/<uuid:session_id>/chats/<str:chat_id>",
+        action_views.SandboxPhoneChatApi.as_view(),
+        name="sandbox-chat",
+    ),
+    path(
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>",
         action_views.SandboxPhoneMessageApi.as_view(),
         name="sandbox-message",

@@ -186,3 +186,16 @@ def test_phone_actions_before_linking_are_409(api, sandbox_session, linked):
 
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_linked"
     assert phone(api, sandbox_session, wa_id)["reactions"] == {}  # nothing half-done
+
+
+def test_presence_and_read_are_what_the_contact_sees(api, sandbox_session, linked):
+    theirs(api, sandbox_session)
+    chat = api_url(sandbox_session.id, f"chats/{CHAT}")
+    assert api.get(chat).json()["unreadBySession"] == 1
+
+    assert page_post(sandbox_session, linked, "presence", {"chatId": CHAT, "state": "recording"})[0] == 200
+    services.sandbox_page_mark_read(session=sandbox_session, device_token=linked, chat_id=CHAT, seen=10**6)
+
+    seen = api.get(chat).json()
+    assert (seen["presence"], seen["unreadBySession"]) == ("recording", 0) and seen["presenceAt"]
+    assert api.get(api_url(sandbox_session.id, "chats/123@c.us")).status_code == 404

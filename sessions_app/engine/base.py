@@ -132,6 +132,15 @@ class Engine(abc.ABC):
         edit window (its own canEditMsg decides; wa-js answers `edit_message_error` outside it)."""
 
     @abc.abstractmethod
+    def mark_read(self, chat_id: str) -> SendResult:
+        """WPP.chat.markIsRead: the chat's messages are read (blue ticks for the contact)."""
+
+    @abc.abstractmethod
+    def set_presence(self, chat_id: str, state: str) -> SendResult:
+        """WPP.chat.markIsComposing / markIsRecording / markIsPaused for `typing`, `recording`,
+        `paused`. WhatsApp shows typing or recording for about 25 s unless renewed or paused."""
+
+    @abc.abstractmethod
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
 

@@ -323,6 +323,12 @@ class ChromiumEngine(Engine):
     def edit_message(self, wa_id: str, text: str) -> SendResult:
         return self._send("edit message", "editMessage", wa_id, text)
 
+    def mark_read(self, chat_id: str) -> SendResult:
+        return self._send("mark read", "markRead", chat_id)
+
+    def set_presence(self, chat_id: str, state: str) -> SendResult:
+        return self._send("set presence", "setPresence", chat_id, state)
+
     def _send(self, step: str, function: str, *args) -> SendResult:
         value = self._call_page(step, "messages", function, *args)
         result = value.get("result", "")

@@ -693,6 +693,25 @@
     });
   }
 
+  // WPP.chat.markIsComposing / markIsRecording (with a duration, paused once it passed) and
+  // markIsPaused: what the contact sees in the chat.
+  function presence(state) {
+    return function (chat, duration) {
+      var to;
+      return Promise.resolve().then(function () {
+        to = chatId(chat);
+        return requireLogin();
+      }).then(function () {
+        return callJson('POST', 'presence', { chatId: to, state: state });
+      }).then(function () {
+        logLine('… ' + state + ' in ' + to);
+        if (state !== 'paused' && duration) {
+          return sleep(duration).then(function () { return presence('paused')(to); });
+        }
+      });
+    };
+  }
+
   function blobToBase64(blob) {
     return new Promise(function (resolve, reject) {
       var reader = new FileReader();
@@ -763,6 +782,9 @@
       sendReactionToMessage: sendReactionToMessage,
       deleteMessage: deleteMessage,
       editMessage: editMessage,
+      markIsComposing: presence('typing'),
+      markIsRecording: presence('recording'),
+      markIsPaused: presence('paused'),
     },
     contact: { queryWidExists: queryWidExists },
     util: { blobToBase64: blobToBase64 },

@@ -103,3 +103,28 @@ async function editMessage(msgId, text) {
   const outcome = await sendOutcome(sent);
   return { id: '', ack: outcome.ack, result: outcome.result };
 }
+
+/**
+ * Marks a chat read; answers like a send.
+ * @param {string} chatId
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function markRead(chatId) {
+  await WPP.chat.markIsRead(chatId);
+  return { id: '', ack: 1, result: 'OK' };
+}
+
+/**
+ * Shows typing, recording or paused in a chat. No duration: wa-js would wait it out before
+ * answering, holding the session's actor; WhatsApp drops the state by itself after ~25 s.
+ * @param {string} chatId
+ * @param {string} state typing | recording | paused
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function setPresence(chatId, state) {
+  if (state === 'typing') await WPP.chat.markIsComposing(chatId);
+  else if (state === 'recording') await WPP.chat.markIsRecording(chatId);
+  else if (state === 'paused') await WPP.chat.markIsPaused(chatId);
+  else return { id: '', ack: 0, result: 'UNKNOWN_STATE' };
+  return { id: '', ack: 1, result: 'OK' };
+}
