@@ -88,10 +88,11 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
     }
     messages = Message.objects.filter(session__in=sessions)
     day_ago = now - timedelta(hours=24)
+    # Actions (reactions, edits, ...) wait in the queues but are not messages sent.
     counts = messages.aggregate(
-        sent=Count("pk", filter=Q(direction=Direction.OUTBOUND, sent_at__gte=day_ago)),
+        sent=Count("pk", filter=Q(direction=Direction.OUTBOUND, action="", sent_at__gte=day_ago)),
         received=Count("pk", filter=Q(direction=Direction.INBOUND, created_at__gte=day_ago)),
-        failed=Count("pk", filter=Q(direction=Direction.OUTBOUND, failed_at__gte=day_ago)),
+        failed=Count("pk", filter=Q(direction=Direction.OUTBOUND, action="", failed_at__gte=day_ago)),
     )
     queues = _queue_depths(messages)
     return {

@@ -392,3 +392,13 @@ def test_chat_actions_on_a_bad_chat_id_are_400_and_need_a_connected_session(api,
     session.save()
     response = api.post(chat_url(session, CHAT, "read"))
     assert response.status_code == 409 and response.json()["error"]["code"] == "session_not_connected"
+
+
+def test_stats_count_actions_in_the_queue_but_not_as_messages_sent(api, session, engine, unlimited, received):
+    api.post(url(received, "/reaction"), {"emoji": "👍"}, format="json")
+    assert api.get("/api/v1/stats").json()["queues"]["total"] == 1
+
+    outbound.send_due(session_id=session.pk, engine=engine)
+
+    stats = api.get("/api/v1/stats").json()
+    assert stats["queues"]["total"] == 0 and stats["messages"]["sentLast24h"] == 0
