@@ -89,19 +89,24 @@ serve:
 
 # Lint first (seconds; style drifts otherwise). Then the whole suite on SQLite with coverage,
 # failing below COVERAGE_MIN per cent (the suite reached 90.9-91.3 %; the floor leaves room for
-# a skipped environment-dependent test); then every test but the browser ones again on
-# PostgreSQL, real workers and fault tests included (Django makes test_yesapp_ci; no coverage
-# there: it is the same code). The browser tests pass there too, but would push the suite past
-# its 15-minute budget; those marked `postgres` (PostgreSQL's own faults, such as its
-# connections being terminated) run there as well.
+# a skipped environment-dependent test); then, on PostgreSQL, the tests marked `postgres`: the
+# modules whose behaviour can differ there (queue claims and locks, transactions, lost
+# connections, real workers racing, aggregates and ordering; the list is in conftest.py) and
+# PostgreSQL's own faults. Django makes test_yesapp_ci_gw0, _gw1; no coverage there: it is the
+# same code. Both passes run on TEST_WORKERS processes (pytest-xdist; 0 runs in this one): most
+# tests wait on browsers, workers and timers, so two share a 2-core machine well. Each worker
+# has its own Redis database (TEST_REDIS_URL lists one per worker, 15 and 14 by default) and
+# data directory (yesapp/tests/settings.py).
 COVERAGE_MIN ?= 88
+TEST_WORKERS ?= 2
 TEST_DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/yesapp_ci
 test: install-dev lint
-	$(VENV)/bin/pytest --cov-fail-under=$(COVERAGE_MIN)
-	DATABASE_URL=$(TEST_DATABASE_URL_PG) $(VENV)/bin/pytest -m "not browser or postgres" --no-cov -p no:cacheprovider
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --cov-fail-under=$(COVERAGE_MIN)
+	DATABASE_URL=$(TEST_DATABASE_URL_PG) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m postgres --no-cov -p no:cacheprovider
 
+# No coverage here: measuring it doubles the CPU a run takes, and `make test` measures it.
 test-fast: install-dev
-	$(VENV)/bin/pytest -m "not browser and not slow"
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not browser and not slow" --no-cov
 
 # The schema fuzzing of `make test`, longer and with a new random seed each run.
 FUZZ_EXAMPLES ?= 500

@@ -4,4 +4,50 @@ The test data directory and Redis database are chosen in yesapp/tests/settings.p
 DJANGO_SETTINGS_MODULE), which pytest-django reads before any conftest.py.
 """
 
+import pytest
+
 pytest_plugins = ["yesapp.tests.fixtures"]
+
+# The PostgreSQL pass of `make test` (`-m postgres`) runs the tests of what can behave otherwise
+# there: claims and locks of the queues, transactions and lost connections, real workers racing
+# each other, aggregates, dates, ordering and pagination in queries. The rest (HTTP, validation,
+# files, browsers, schema) runs the same code on either database and runs once, on SQLite.
+# A test elsewhere joins the pass with @pytest.mark.postgres (browser tests too).
+POSTGRES_MODULES = frozenset(
+    {
+        "dashboard/tests/test_failed_events.py",
+        "dashboard/tests/test_stats.py",
+        "messaging/tests/test_faults.py",
+        "messaging/tests/test_media_cleanup.py",
+        "messaging/tests/test_media_url.py",
+        "messaging/tests/test_outages.py",
+        "messaging/tests/test_pump.py",
+        "messaging/tests/test_read_api.py",
+        "messaging/tests/test_send_api.py",
+        "messaging/tests/test_storage.py",
+        "messaging/tests/test_web_never_waits.py",
+        "sessions_app/tests/test_actor.py",
+        "sessions_app/tests/test_actor_events.py",
+        "sessions_app/tests/test_api.py",
+        "sessions_app/tests/test_command_wait.py",
+        "sessions_app/tests/test_failed_events.py",
+        "sessions_app/tests/test_faults.py",
+        "sessions_app/tests/test_outages.py",
+        "sessions_app/tests/test_state_machine.py",
+        "webhooks/tests/test_api.py",
+        "webhooks/tests/test_delivery.py",
+        "webhooks/tests/test_outages.py",
+        "webhooks/tests/test_outbox.py",
+        "yesapp/tests/test_apikeys.py",
+        "yesapp/tests/test_celery.py",
+        "yesapp/tests/test_list_envelope.py",
+        "yesapp/tests/test_metrics.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        if module in POSTGRES_MODULES and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.postgres)

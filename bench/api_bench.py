@@ -72,28 +72,20 @@ def wrk_version() -> str:
     return (run.stdout or run.stderr).splitlines()[0].split(" Copyright")[0].strip()
 
 
-def load(
-    stack: Stack,
-    path: str,
-    *,
-    body: dict | None,
-    expected: int,
-    threads: int,
-    connections: int,
-    seconds: int,
-) -> dict:
-    """Runs wrk against one endpoint (POST `body` as JSON, or GET without one) and returns its
-    figures; exits if more than 1 % of the answers are not `expected` (a load run full of 4xx
-    would measure nothing)."""
-    method, script, headers = "GET", REPORT_LUA, ["-H", f"X-API-Key: {stack.key}"]
-    if body is not None:
-        method, headers = "POST", []
-        script += (
-            'wrk.method = "POST"\n'
-            f"wrk.body = {lua_string(json.dumps(body))}\n"
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["X-API-Key"] = {lua_string(stack.key)}\n'
-        )
+def wrk_script(stack: Stack, body: dict | None) -> tuple[str, str, list[str]]:
+    """wrk's method, Lua script and extra headers: POST `body` as JSON, or GET without one."""
+    if body is None:
+        return "GET", REPORT_LUA, ["-H", f"X-API-Key: {stack.key}"]
+    script = REPORT_LUA + (
+        'wrk.method = "POST"\n'
+        f"wrk.body = {lua_string(json.dumps(body))}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["X-API-Key"] = {lua_string(stack.key)}\n'
+    )
+    return "POST", script, []
+
+
+def run_wrk(stack: Stack, path: str, script: str, headers: list[str], *, threads, connections, seconds):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="api-bench-", dir=stack.tmp) as lua:
         lua.write(script)
         lua.flush()
@@ -113,15 +105,13 @@ def load(
             *headers,
             stack.url + path,
         ]
-        run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + TIMEOUT_S + 60)
-    report = next((line for line in reversed(run.stdout.splitlines()) if line.startswith("{")), None)
-    if run.returncode or report is None:
-        sys.exit(f"wrk failed on {method} {path} (exit {run.returncode}):\n{run.stdout}{run.stderr}")
-    raw = json.loads(report)
+        return subprocess.run(command, capture_output=True, text=True, timeout=seconds + TIMEOUT_S + 60)
+
+
+def figures(raw: dict) -> dict:
+    """The report's figures from wrk's JSON line (REPORT_LUA)."""
     statuses = {int(status): n for status, n in sorted(raw["statuses"].items())}
-    answered = sum(statuses.values())
-    socket_errors = raw["errors"]
-    result = {
+    return {
         "requests": raw["requests"],
         "requests_per_s": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
         "p50_ms": round(raw["p50_us"] / 1000, 3),
@@ -130,10 +120,32 @@ def load(
         "max_ms": round(raw["max_us"] / 1000, 3),
         "statuses": statuses,
         "non_2xx": sum(n for status, n in statuses.items() if not 200 <= status < 300),
-        "socket_errors": socket_errors,
+        "socket_errors": raw["errors"],
     }
-    tried = answered + sum(socket_errors.values())
-    unexpected = tried - statuses.get(expected, 0)
+
+
+def load(
+    stack: Stack,
+    path: str,
+    *,
+    body: dict | None,
+    expected: int,
+    threads: int,
+    connections: int,
+    seconds: int,
+) -> dict:
+    """Runs wrk against one endpoint (POST `body` as JSON, or GET without one) and returns its
+    figures; exits if more than 1 % of the answers are not `expected` (a load run full of 4xx
+    would measure nothing)."""
+    method, script, headers = wrk_script(stack, body)
+    run = run_wrk(stack, path, script, headers, threads=threads, connections=connections, seconds=seconds)
+    report = next((line for line in reversed(run.stdout.splitlines()) if line.startswith("{")), None)
+    if run.returncode or report is None:
+        sys.exit(f"wrk failed on {method} {path} (exit {run.returncode}):\n{run.stdout}{run.stderr}")
+    result = figures(json.loads(report))
+    answered = sum(result["statuses"].values())
+    tried = answered + sum(result["socket_errors"].values())
+    unexpected = tried - result["statuses"].get(expected, 0)
     if not answered or unexpected > MAX_UNEXPECTED * tried:
         sys.exit(
             f"{method} {path}: {unexpected} of {tried} requests were not answered {expected} "

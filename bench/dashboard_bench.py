@@ -23,15 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def seed(*, sessions: int, messages: int, deliveries: int, log_mb: int) -> dict:
-    from django.conf import settings
-    from django.utils import timezone
-
-    from messaging.models import Direction, Message, MessageStatus
+def seed_sessions(count: int, now) -> list:
+    """`count` sessions in every status; the first, connected, is the busy one."""
     from sessions_app.models import Session, SessionStatus
-    from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
 
-    now = timezone.now()
     statuses = list(SessionStatus.values)
     rows = [
         Session(
@@ -41,15 +36,22 @@ def seed(*, sessions: int, messages: int, deliveries: int, log_mb: int) -> dict:
             phone=f"+3361234{i:04d}",
             last_activity_at=now,
         )
-        for i in range(sessions)
+        for i in range(count)
     ]
     Session.objects.bulk_create(rows)
-    busy = rows[0]
-    Session.objects.filter(pk=busy.pk).update(status=SessionStatus.CONNECTED)
-    batch = []
-    for i in range(messages):
+    Session.objects.filter(pk=rows[0].pk).update(status=SessionStatus.CONNECTED)
+    return rows
+
+
+def seed_messages(rows: list, count: int, now) -> None:
+    from django.db import connection
+
+    from messaging.models import Direction, Message, MessageStatus
+
+    busy, batch = rows[0], []
+    for i in range(count):
         # Three quarters on the busiest session, the rest spread out.
-        session = busy if i % 4 else rows[i % sessions]
+        session = busy if i % 4 else rows[i % len(rows)]
         outbound = i % 2 == 0
         at = now - timedelta(seconds=random.randint(0, 86_000))
         batch.append(
@@ -68,14 +70,17 @@ def seed(*, sessions: int, messages: int, deliveries: int, log_mb: int) -> dict:
             batch = []
     Message.objects.bulk_create(batch)
     # created_at is auto_now_add: spread it over the last day (SQLite, the embedded default).
-    from django.db import connection
-
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE messaging_message SET created_at = "
                 "strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (abs(random()) % 86000) || ' seconds')"
             )
+
+
+def seed_deliveries(busy, count: int, now) -> None:
+    from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
+
     config = WebhookConfig.objects.create(session=busy, url="http://127.0.0.1:9/hook", secret="s" * 32)
     WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
@@ -88,8 +93,14 @@ def seed(*, sessions: int, messages: int, deliveries: int, log_mb: int) -> dict:
             next_attempt_at=now,
             last_status_code=200 if i % 10 else 500,
         )
-        for i in range(deliveries)
+        for i in range(count)
     )
+
+
+def seed_log(log_mb: int) -> None:
+    """A JSON log of `log_mb` MB, one error line in 500."""
+    from django.conf import settings
+
     log = Path(settings.LOG_DIR) / "yesapp.log"
     line = json.dumps(
         {
@@ -105,7 +116,17 @@ def seed(*, sessions: int, messages: int, deliveries: int, log_mb: int) -> dict:
     with log.open("w") as handle:
         for i in range(log_mb * 1024 * 1024 // len(line)):
             handle.write((error if i % 500 == 0 else line) + "\n")
-    return {"busy_session": str(busy.pk)}
+
+
+def seed(*, sessions: int, messages: int, deliveries: int, log_mb: int) -> dict:
+    from django.utils import timezone
+
+    now = timezone.now()
+    rows = seed_sessions(sessions, now)
+    seed_messages(rows, messages, now)
+    seed_deliveries(rows[0], deliveries, now)
+    seed_log(log_mb)
+    return {"busy_session": str(rows[0].pk)}
 
 
 def measure(client, url: str, rounds: int) -> dict:
@@ -123,7 +144,23 @@ def measure(client, url: str, rounds: int) -> dict:
     }
 
 
-def main() -> None:
+PAGES = [
+    "/",
+    "/sessions/table",
+    "/sessions/{busy}/",
+    "/sessions/{busy}/header",
+    "/sessions/{busy}/link",
+    "/sessions/{busy}/messages?direction=all",
+    "/sessions/{busy}/messages?direction=inbound",
+    "/sessions/{busy}/webhook/deliveries",
+    "/stats/",
+    "/stats/panel",
+    "/logs/",
+    "/logs/table?level=error",
+]
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -132,8 +169,10 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--log-mb", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=20)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def setup_django_in_a_fresh_data_dir() -> None:
     data_dir = tempfile.mkdtemp(prefix="yesapp-bench-dashboard-")
     os.environ.update(DATA_DIR=data_dir, REDIS_URL="redis://127.0.0.1:6379/8", LOG_LEVEL="WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yesapp.settings")
@@ -142,34 +181,31 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def signed_in_client():
     from django.test import Client
 
     from yesapp.apikeys import apikey_create
 
-    call_command("migrate", verbosity=0)
+    _, raw_key = apikey_create(name="bench")
+    client = Client(SERVER_NAME="localhost")  # an allowed host
+    assert client.post("/login/", {"method": "key", "key-api_key": raw_key}).status_code == 302
+    return client
+
+
+def main() -> None:
+    args = parse_args()
+    setup_django_in_a_fresh_data_dir()
     started = time.perf_counter()
     seeded = seed(
         sessions=args.sessions, messages=args.messages, deliveries=args.deliveries, log_mb=args.log_mb
     )
     seed_s = round(time.perf_counter() - started, 1)
-    _, raw_key = apikey_create(name="bench")
-    client = Client(SERVER_NAME="localhost")  # an allowed host
-    assert client.post("/login/", {"method": "key", "key-api_key": raw_key}).status_code == 302
-    busy = seeded["busy_session"]
-    urls = [
-        "/",
-        "/sessions/table",
-        f"/sessions/{busy}/",
-        f"/sessions/{busy}/header",
-        f"/sessions/{busy}/link",
-        f"/sessions/{busy}/messages?direction=all",
-        f"/sessions/{busy}/messages?direction=inbound",
-        f"/sessions/{busy}/webhook/deliveries",
-        "/stats/",
-        "/stats/panel",
-        "/logs/",
-        "/logs/table?level=error",
-    ]
+    client = signed_in_client()
+    urls = [page.format(busy=seeded["busy_session"]) for page in PAGES]
     for url in urls:  # warm-up: template compilation, first queries
         client.get(url)
     results = {url: measure(client, url, args.rounds) for url in urls}

@@ -66,53 +66,63 @@ def inbound(stack: Stack, session_id: str, every: float, seconds: float, out: di
         time.sleep(every)
 
 
+def drive_load(stack: Stack, ids: list[str], per_minute: int, seconds: float) -> dict:
+    """Senders and inbound contacts on every session for `seconds`; what each one saw."""
+    results = {sid: {"accept_ms": [], "accepted": [], "rejected": 0, "inbound": {}} for sid in ids}
+    threads = [
+        threading.Thread(target=sender, args=(stack, sid, per_minute, seconds, results[sid])) for sid in ids
+    ]
+    threads += [
+        threading.Thread(target=inbound, args=(stack, sid, 5.0, seconds, results[sid])) for sid in ids
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def outbound_sent_latencies(stack: Stack, session_id: str, accept_to_sent: list[float]) -> int:
+    """Pages through the session's outbound messages; appends accept-to-sent ms; returns how many
+    were sent."""
+    url = f"/api/v1/sessions/{session_id}/messages"
+    page = stack.get(url, params={"limit": 500, "direction": "outbound"})
+    sent = 0
+    offset = 0
+    while True:
+        body = page.json()
+        for msg in body["items"]:
+            created, sent_at = parse_time(msg["createdAt"]), parse_time(msg["sentAt"])
+            if sent_at:
+                sent += 1
+                accept_to_sent.append((sent_at - created) * 1000)
+        offset += len(body["items"])
+        if offset >= body["total"] or not body["items"]:
+            return sent
+        page = stack.get(url, params={"limit": 500, "offset": offset, "direction": "outbound"})
+
+
+def inbound_row_latencies(stack: Stack, session_id: str, inbound_sent: dict[str, float]) -> list[float]:
+    rows = stack.get(
+        f"/api/v1/sessions/{session_id}/messages", params={"limit": 500, "direction": "inbound"}
+    ).json()
+    return [
+        (parse_time(msg["createdAt"]) - inbound_sent[msg["text"]]) * 1000
+        for msg in rows["items"]
+        if inbound_sent.get(msg["text"])
+    ]
+
+
 def run(sessions: int, per_minute: int, minutes: float) -> dict:
     env = {"RATE_LIMIT_PER_MINUTE": "0", "QUEUE_MAX": "100000", "ENGINE_MAX_SESSIONS": str(max(10, sessions))}
     with Stack(redis_db=8, env=env) as stack:
         ids = link_sessions(stack, sessions)
-        seconds = minutes * 60
-        results = {sid: {"accept_ms": [], "accepted": [], "rejected": 0, "inbound": {}} for sid in ids}
-        threads = [
-            threading.Thread(target=sender, args=(stack, sid, per_minute, seconds, results[sid]))
-            for sid in ids
-        ]
-        threads += [
-            threading.Thread(target=inbound, args=(stack, sid, 5.0, seconds, results[sid])) for sid in ids
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = drive_load(stack, ids, per_minute, minutes * 60)
         time.sleep(10)  # let the tail of the queue drain
         accept_to_sent, inbound_to_row, sent_counts = [], [], []
         for sid in ids:
-            page = stack.get(
-                f"/api/v1/sessions/{sid}/messages", params={"limit": 500, "direction": "outbound"}
-            )
-            sent = 0
-            offset = 0
-            while True:
-                body = page.json()
-                for msg in body["items"]:
-                    created, sent_at = parse_time(msg["createdAt"]), parse_time(msg["sentAt"])
-                    if sent_at:
-                        sent += 1
-                        accept_to_sent.append((sent_at - created) * 1000)
-                offset += len(body["items"])
-                if offset >= body["total"] or not body["items"]:
-                    break
-                page = stack.get(
-                    f"/api/v1/sessions/{sid}/messages",
-                    params={"limit": 500, "offset": offset, "direction": "outbound"},
-                )
-            sent_counts.append(sent)
-            rows = stack.get(
-                f"/api/v1/sessions/{sid}/messages", params={"limit": 500, "direction": "inbound"}
-            ).json()
-            for msg in rows["items"]:
-                t0 = results[sid]["inbound"].get(msg["text"])
-                if t0:
-                    inbound_to_row.append((parse_time(msg["createdAt"]) - t0) * 1000)
+            sent_counts.append(outbound_sent_latencies(stack, sid, accept_to_sent))
+            inbound_to_row += inbound_row_latencies(stack, sid, results[sid]["inbound"])
         accept_ms = [ms for r in results.values() for ms in r["accept_ms"]]
         engine_pid = stack.procs["engine0"].pid
         return {

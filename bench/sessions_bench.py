@@ -24,47 +24,56 @@ def percentile(values: list[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 3)
 
 
+def create_and_link(stack: Stack, n: int) -> tuple[dict[str, float], list[float]]:
+    """Creates and links `n` sandbox sessions; each one's seconds to its QR and to connected."""
+    created = {}
+    for i in range(n):
+        response = stack.post("/api/v1/sessions", {"name": f"bench-{i}", "sandbox": True})
+        response.raise_for_status()
+        created[response.json()["id"]] = time.monotonic()
+    to_qr = {}
+    for session_id, t0 in created.items():
+        stack.wait(lambda sid=session_id: stack.status(sid) == "qr", 180, "qr")
+        to_qr[session_id] = time.monotonic() - t0
+    to_connected = []
+    for i, session_id in enumerate(created):
+        t0 = time.monotonic()
+        stack.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": f"+336123456{i:02d}"})
+        stack.wait(lambda sid=session_id: stack.status(sid) == "connected", 120, "connected")
+        to_connected.append(time.monotonic() - t0)
+    return to_qr, to_connected
+
+
+def idle_cpu_percent(engine_pid: int, seconds: float = 10) -> float:
+    """Idle CPU of everything the engine node runs (worker + browsers), over `seconds`."""
+    before = sum(cpu_seconds(p) for p in tree(engine_pid))
+    time.sleep(seconds)
+    return (sum(cpu_seconds(p) for p in tree(engine_pid)) - before) / seconds * 100
+
+
+def browser_kill_recovery(stack: Stack, victim: str) -> dict:
+    """Kills one session's browser; seconds until it is noticed and until connected again."""
+    for pid in browser_pids(stack.tmp, victim):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    t0 = time.monotonic()
+    stack.wait(lambda: stack.status(victim) != "connected", 60, "crash noticed", interval=0.02)
+    noticed = time.monotonic() - t0
+    stack.wait(lambda: stack.status(victim) == "connected", 120, "reconnected", interval=0.05)
+    return {"noticed_s": round(noticed, 3), "connected_again_s": round(time.monotonic() - t0, 3)}
+
+
 def run(n: int) -> dict:
     with Stack(redis_db=8, env={"ENGINE_MAX_SESSIONS": str(max(n, 10))}) as stack:
-        created = {}
-        for i in range(n):
-            response = stack.post("/api/v1/sessions", {"name": f"bench-{i}", "sandbox": True})
-            response.raise_for_status()
-            created[response.json()["id"]] = time.monotonic()
-        to_qr = {}
-        for session_id, t0 in created.items():
-            stack.wait(lambda sid=session_id: stack.status(sid) == "qr", 180, "qr")
-            to_qr[session_id] = time.monotonic() - t0
-        to_connected = []
-        for i, session_id in enumerate(created):
-            t0 = time.monotonic()
-            stack.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": f"+336123456{i:02d}"})
-            stack.wait(lambda sid=session_id: stack.status(sid) == "connected", 120, "connected")
-            to_connected.append(time.monotonic() - t0)
+        to_qr, to_connected = create_and_link(stack, n)
         time.sleep(5)  # let page loads settle before measuring
-        per_session_mb = []
-        for session_id in created:
-            pids = browser_pids(stack.tmp, session_id)
-            per_session_mb.append(sum(pss_kb(p) for p in pids) / 1024)
+        per_session_mb = [sum(pss_kb(p) for p in browser_pids(stack.tmp, sid)) / 1024 for sid in to_qr]
         engine_pid = stack.procs["engine0"].pid
         worker_mb = pss_kb(engine_pid) / 1024
-        # Idle CPU of everything the engine node runs (worker + browsers), over 10 s.
-        pids = tree(engine_pid)
-        before = sum(cpu_seconds(p) for p in pids)
-        time.sleep(10)
-        idle_cpu_pct = (sum(cpu_seconds(p) for p in tree(engine_pid)) - before) / 10 * 100
-        # Recovery: kill one session's browser, time until it is connected again.
-        victim = next(iter(created))
-        for pid in browser_pids(stack.tmp, victim):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        t0 = time.monotonic()
-        stack.wait(lambda: stack.status(victim) != "connected", 60, "crash noticed", interval=0.02)
-        noticed = time.monotonic() - t0
-        stack.wait(lambda: stack.status(victim) == "connected", 120, "reconnected", interval=0.05)
-        recovered = time.monotonic() - t0
+        idle_cpu_pct = idle_cpu_percent(engine_pid)
+        browser_kill = browser_kill_recovery(stack, next(iter(to_qr)))
         qr_times = list(to_qr.values())
         return {
             "sessions": n,
@@ -79,7 +88,7 @@ def run(n: int) -> dict:
             },
             "engine_worker_mb": round(worker_mb, 1),
             "idle_cpu_percent_of_one_core": round(idle_cpu_pct, 1),
-            "browser_kill": {"noticed_s": round(noticed, 3), "connected_again_s": round(recovered, 3)},
+            "browser_kill": browser_kill,
         }
 
 

@@ -67,90 +67,105 @@ class Receiver:
         raise TimeoutError(f"{len(missing)} event(s) never arrived")
 
 
+def setup_django_on(stack: Stack) -> None:
+    """This process emits into the stack's database, like an engine worker would."""
+    os.environ.update({k: stack.env[k] for k in ("DATA_DIR", "REDIS_URL", "WEBHOOK_ALLOW_PRIVATE")})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yesapp.settings")
+    import django
+
+    django.setup()
+
+
+def sessions_with_webhooks(count: int, url: str) -> list:
+    from sessions_app.models import Session
+    from webhooks.services import webhook_configure
+
+    # Stopped, so the engine node leaves them alone (no browsers): only the webhooks are measured.
+    rows = [
+        Session.objects.create(name=f"wh-bench-{i}", status="stopped", desired_state="stopped")
+        for i in range(count)
+    ]
+    for row in rows:
+        webhook_configure(session=row, url=url)
+    return rows
+
+
+def commit_event(key: str, session) -> float:
+    """Emits message.received keyed `key` in a transaction; returns when it committed."""
+    from django.db import transaction
+
+    from yesapp.events import MESSAGE_RECEIVED
+    from yesapp.events import emit as emit_event
+
+    with transaction.atomic():
+        emit_event(MESSAGE_RECEIVED, session_id=session.pk, payload={"messageId": key, "text": "bench"})
+    return time.monotonic()
+
+
+def measure_steady(receiver: Receiver, rows: list, *, events: int, rate: float) -> dict:
+    committed = {}
+    for i in range(events):
+        key = f"steady-{i}"
+        committed[key] = commit_event(key, rows[i % len(rows)])
+        time.sleep(max(0.0, 1 / rate - 0.001))
+    receiver.wait(list(committed))
+    return percentiles([receiver.arrived[k] - t for k, t in committed.items()])
+
+
+def measure_burst(receiver: Receiver, rows: list, *, burst: int) -> dict:
+    started = time.monotonic()
+    committed = {f"burst-{i}": commit_event(f"burst-{i}", rows[i % len(rows)]) for i in range(burst)}
+    receiver.wait(list(committed))
+    return {
+        **percentiles([receiver.arrived[k] - t for k, t in committed.items()]),
+        "drained_s": round(max(receiver.arrived[k] for k in committed) - started, 3),
+    }
+
+
+def measure_sandbox_inbound(stack: Stack, receiver: Receiver, *, messages: int) -> dict:
+    """From a sandbox contact's message to the receiver, through the whole product."""
+    created = stack.post(
+        "/api/v1/sessions", {"name": "wh-bench-sandbox", "sandbox": True, "webhook": {"url": receiver.url}}
+    )
+    if created is None or not created.ok:
+        return {"skipped": "sandbox session did not connect"}
+    session_id = created.json()["id"]
+    try:
+        stack.wait(lambda: stack.status(session_id) == "qr", 120, "qr")
+        stack.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": "+33612345600"})
+        stack.wait(lambda: stack.status(session_id) == "connected", 120, "connected")
+    except TimeoutError as exc:
+        return {"skipped": str(exc)}
+    sent = {}
+    for i in range(messages):
+        text = f"sandbox-{i}"
+        t0 = time.monotonic()
+        stack.post(f"/api/v1/sandbox/sessions/{session_id}/inbound", {"from": "+4915112345678", "text": text})
+        sent[text] = t0
+        time.sleep(0.2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(k in receiver.arrived for k in sent):
+        time.sleep(0.05)
+    got = [receiver.arrived[k] - t for k, t in sent.items() if k in receiver.arrived]
+    return percentiles(got) if got else {"skipped": "no message.received arrived"}
+
+
 def run(*, events: int, sessions: int, rate: float, burst: int, sandbox_messages: int) -> dict:
     receiver = Receiver()
     env = {"WEBHOOK_ALLOW_PRIVATE": "true", "LOG_LEVEL": "WARNING"}
     if os.environ.get("BENCH_REDIS_URL"):
         env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
     with Stack(redis_db=9, env=env) as stack:
-        # This process emits into the stack's database, like an engine worker would.
-        os.environ.update({k: stack.env[k] for k in ("DATA_DIR", "REDIS_URL", "WEBHOOK_ALLOW_PRIVATE")})
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yesapp.settings")
-        import django
-
-        django.setup()
-        from django.db import transaction
-
-        from sessions_app.models import Session
-        from webhooks.services import webhook_configure
-        from yesapp.events import MESSAGE_RECEIVED
-        from yesapp.events import emit as emit_event
-
-        # Stopped, so the engine node leaves them alone (no browsers): only the webhooks are measured.
-        rows = [
-            Session.objects.create(name=f"wh-bench-{i}", status="stopped", desired_state="stopped")
-            for i in range(sessions)
-        ]
-        for row in rows:
-            webhook_configure(session=row, url=receiver.url)
-
-        def send(key: str, session) -> float:
-            with transaction.atomic():
-                emit_event(
-                    MESSAGE_RECEIVED, session_id=session.pk, payload={"messageId": key, "text": "bench"}
-                )
-            return time.monotonic()
-
+        setup_django_on(stack)
+        rows = sessions_with_webhooks(sessions, receiver.url)
         for i in range(5):  # warm up the worker's connections
-            send(f"warm-{i}", rows[i % sessions])
+            commit_event(f"warm-{i}", rows[i % sessions])
         receiver.wait([f"warm-{i}" for i in range(5)])
-
-        committed = {}
-        for i in range(events):
-            key = f"steady-{i}"
-            committed[key] = send(key, rows[i % sessions])
-            time.sleep(max(0.0, 1 / rate - 0.001))
-        receiver.wait(list(committed))
-        steady = percentiles([receiver.arrived[k] - t for k, t in committed.items()])
-
-        started = time.monotonic()
-        committed = {f"burst-{i}": send(f"burst-{i}", rows[i % sessions]) for i in range(burst)}
-        receiver.wait(list(committed))
-        burst_result = {
-            **percentiles([receiver.arrived[k] - t for k, t in committed.items()]),
-            "drained_s": round(max(receiver.arrived[k] for k in committed) - started, 3),
-        }
-
+        steady = measure_steady(receiver, rows, events=events, rate=rate)
+        burst_result = measure_burst(receiver, rows, burst=burst)
         sandbox = {"skipped": "sandbox session did not connect"}
-        created = None
         if sandbox_messages:
-            created = stack.post(
-                "/api/v1/sessions",
-                {"name": "wh-bench-sandbox", "sandbox": True, "webhook": {"url": receiver.url}},
-            )
-        if created is not None and created.ok:
-            session_id = created.json()["id"]
-            try:
-                stack.wait(lambda: stack.status(session_id) == "qr", 120, "qr")
-                stack.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": "+33612345600"})
-                stack.wait(lambda: stack.status(session_id) == "connected", 120, "connected")
-                sent = {}
-                for i in range(sandbox_messages):
-                    text = f"sandbox-{i}"
-                    t0 = time.monotonic()
-                    stack.post(
-                        f"/api/v1/sandbox/sessions/{session_id}/inbound",
-                        {"from": "+4915112345678", "text": text},
-                    )
-                    sent[text] = t0
-                    time.sleep(0.2)
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline and not all(k in receiver.arrived for k in sent):
-                    time.sleep(0.05)
-                got = [receiver.arrived[k] - t for k, t in sent.items() if k in receiver.arrived]
-                sandbox = percentiles(got) if got else {"skipped": "no message.received arrived"}
-            except TimeoutError as exc:
-                sandbox = {"skipped": str(exc)}
+            sandbox = measure_sandbox_inbound(stack, receiver, messages=sandbox_messages)
         return {
             "sessions": sessions,
             "commit_to_receiver": {"rate_per_s": rate, **steady},

@@ -20,12 +20,14 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from messaging import media as media_store
+from messaging.content import API_TYPES, content_from_event
 from messaging.inbound_media import download_media
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
 from messaging.payloads import message_event_payload
+from messaging.selectors import message_quoted_in_chat
 from messaging.services import message_emit_received, message_transition
 from sessions_app.engine.base import Engine
-from sessions_app.models import SessionEvent, SessionStatus
+from sessions_app.models import Session, SessionEvent, SessionStatus
 from yesapp import events
 from yesapp.validators import phone_from_chat_id
 
@@ -110,6 +112,7 @@ def handle_new_message(*, session_id: UUID, data: dict, engine: Engine) -> None:
     if chat_id == "status@broadcast" and settings.MESSAGING_IGNORE_STATUS_BROADCAST:
         return  # contacts' status stories, not chat messages
     fields = _fields_from_event(data, chat_id=chat_id, from_me=from_me)
+    fields |= _quote(session_id, data, chat_id=chat_id)
 
     existing = Message.objects.filter(session_id=session_id, wa_id=wa_id).first()
     if existing is not None:
@@ -145,10 +148,13 @@ def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
     text = _text(data.get("caption")) if is_media else _text(data.get("body"))
     if wa_type == "location":
         text = _text(data.get("caption"))
+    elif wa_type == "vcard":
+        text = ""  # its body is the vCard, shown under `contacts`
     other_party = chat_id if from_me else (author or chat_id)
     return {
-        "type": "text" if wa_type == "chat" else wa_type[:40],
+        "type": API_TYPES.get(wa_type, wa_type[:40]),
         "text": text,
+        "content": content_from_event(data, wa_type),
         "chat_id": chat_id[:100],
         "author": author[:100],
         "phone": phone_from_chat_id(other_party),
@@ -159,6 +165,25 @@ def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
         "media_filename": media_store.clean_filename(_text(data.get("filename"))),
         "media_size": _size(data.get("size")),
     }
+
+
+def _quote(session_id, data: dict, *, chat_id: str) -> dict:
+    """The message this one quotes: ours when stored here, else WhatsApp's key for it, built as
+    WhatsApp does (`<fromMe>_<chat>_<id>`, plus `_<author>` for someone else's in a group) from
+    wa-js's `quotedStanzaID` and `quotedParticipant`."""
+    stanza = _text(data.get("quotedMsgId"))[:100]
+    if not stanza:
+        return {"reply_to_id": None, "reply_to_wa_id": ""}
+    quoted = message_quoted_in_chat(session_id=session_id, chat_id=chat_id, stanza_id=stanza)
+    if quoted is not None:
+        return {"reply_to_id": quoted.pk, "reply_to_wa_id": quoted.wa_id}
+    participant = _serialized(data.get("quotedParticipant"))
+    me = Session.objects.filter(pk=session_id).values_list("wid", flat=True).first() or ""
+    from_me = bool(participant) and participant == me
+    key = f"{'true' if from_me else 'false'}_{chat_id}_{stanza}"
+    if chat_id.endswith("@g.us") and participant and not from_me:
+        key += f"_{participant}"
+    return {"reply_to_id": None, "reply_to_wa_id": key[:200]}
 
 
 def _store_inbound(*, session_id, wa_id: str, fields: dict, engine: Engine) -> None:

@@ -21,6 +21,7 @@ from messaging.models import Direction, MediaStatus, Message
 from messaging.services import message_emit_received
 from messaging.storage import media_quota_problem
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError
+from yesapp import media_input
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def _fetch(message: Message, engine: Engine) -> tuple[bytes, str] | None:
 
 
 def _record_media_stored(message: Message, *, name: str, data: bytes, mimetype: str) -> None:
-    sniffed = media_store.sniff(data, claimed_mimetype=mimetype or message.media_mimetype)[0]
+    sniffed = media_input.sniff(data, claimed_mimetype=mimetype or message.media_mimetype)[0]
     message.media_name = name
     message.media_mimetype = (sniffed if sniffed != "application/octet-stream" else mimetype or sniffed)[:255]
     message.media_size = len(data)

@@ -1,28 +1,25 @@
-"""Media files: taking them in from a client (base64, upload, URL), sniffing what they really
-are, and storing them under DATA_DIR/media/<messageId>.<ext>.
+"""Media files of messages: checking what a client sent against its declared type, fetching
+them from a URL, and storing them under DATA_DIR/media/<messageId>.<ext>.
 
-The content type always comes from the bytes (`filetype`), never from the client: a client's
-`mimetype` is used only for formats that carry no signature (plain text, CSV, ...), and never
-to claim an image, video or audio.
+Decoding, sniffing and the size limit are the base layer's (yesapp.media_input): the content
+type always comes from the bytes, never from the client, and never claims an image, video or
+audio the bytes are not.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import mimetypes
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-import filetype
 import requests
 from django.conf import settings
 
-from yesapp.errors import InvalidInput, ServiceError
+from yesapp.errors import InvalidInput
+from yesapp.media_input import SAFE_EXTENSION, check_data, max_bytes, signature, sniff, too_large
 from yesapp.outbound_address import is_public_address, validate_public_url
 from yesapp.outbound_http import PrivateAddressRefused, guarded_session, total_deadline
 
@@ -35,15 +32,7 @@ _TYPE_ACCEPTS = {
     "video": ("video/",),
     "audio": ("audio/", "video/mp4", "video/webm", "application/ogg"),
 }
-# A client-given mimetype is believed only for these signature-less formats; anything else
-# that sniffing cannot identify is stored as application/octet-stream.
-_SIGNATURELESS_TYPES = re.compile(r"^(text/[a-z0-9.+-]+|application/(json|xml|csv|rtf|x-vcard)|text/vcard)$")
-_SAFE_EXT = re.compile(r"^[a-z0-9]{1,8}$")
-
-
-class MediaTooLarge(ServiceError):
-    status_code = 413
-    code = "payload_too_large"
+_TYPE_ACCEPTS["voice"] = _TYPE_ACCEPTS["audio"]  # a voice note is an audio file sent as one
 
 
 class MediaFetchFailed(InvalidInput):
@@ -57,41 +46,8 @@ class MediaBlob:
     data: bytes
     mimetype: str
     extension: str
-    kind: str  # image | video | audio | document
+    kind: str  # image | video | audio | voice | document
     filename: str
-
-
-def max_bytes() -> int:
-    return settings.MEDIA_MAX_BYTES
-
-
-def too_large(size: int) -> MediaTooLarge:
-    limit = max_bytes()
-    return MediaTooLarge(
-        f"The media is {size} bytes; the limit is {limit} bytes (MEDIA_MAX_BYTES).",
-        details={"size": size, "limit": limit},
-    )
-
-
-def decode_base64(data: str) -> bytes:
-    """Bytes from base64, with or without a `data:<type>;base64,` prefix; checks the size first."""
-    text = data.strip()
-    if text.startswith("data:"):
-        header, _, text = text.partition(",")
-        if ";base64" not in header:
-            raise InvalidInput("media.data must be base64 (a data URL needs `;base64,`).")
-    text = re.sub(r"\s+", "", text)
-    # 4 base64 characters carry 3 bytes: refuse before decoding anything too big.
-    estimated = len(text) * 3 // 4 - text[-2:].count("=")
-    if estimated > max_bytes():
-        raise too_large(estimated)
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidInput(f"media.data is not valid base64: {exc}.") from exc
-    if not raw:
-        raise InvalidInput("media.data is empty.")
-    return raw
 
 
 def clean_filename(name: str) -> str:
@@ -99,21 +55,6 @@ def clean_filename(name: str) -> str:
     base = os.path.basename((name or "").replace("\\", "/"))
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?')
     return base.strip(" .")[:200]
-
-
-def sniff(data: bytes, *, claimed_mimetype: str = "", filename: str = "") -> tuple[str, str]:
-    """(mimetype, extension) from the bytes; a claimed type only for signature-less formats."""
-    kind = filetype.guess(data)
-    if kind is not None:
-        return kind.mime, kind.extension
-    claimed = (claimed_mimetype or "").split(";")[0].strip().lower()
-    if not _SIGNATURELESS_TYPES.match(claimed):
-        guessed, _ = mimetypes.guess_type(filename or "")
-        claimed = guessed if guessed and _SIGNATURELESS_TYPES.match(guessed) else ""
-    if claimed:
-        ext = (mimetypes.guess_extension(claimed) or ".txt").lstrip(".")
-        return claimed, ext if _SAFE_EXT.match(ext) else "bin"
-    return "application/octet-stream", "bin"
 
 
 def kind_for(mimetype: str) -> str:
@@ -125,10 +66,7 @@ def kind_for(mimetype: str) -> str:
 
 def build_blob(data: bytes, *, kind: str = "", claimed_mimetype: str = "", filename: str = "") -> MediaBlob:
     """Checks size and declared type against the bytes; `kind` empty means decide from them."""
-    if not data:
-        raise InvalidInput("The media file is empty.")
-    if len(data) > max_bytes():
-        raise too_large(len(data))
+    check_data(data)
     mimetype, extension = sniff(data, claimed_mimetype=claimed_mimetype, filename=filename)
     if not kind:
         kind = kind_for(mimetype)
@@ -148,7 +86,7 @@ def store_file(*, message_id, data: bytes, extension: str) -> str:
     """Writes DATA_DIR/media/<messageId>.<ext> atomically; returns the name relative to MEDIA_ROOT."""
     root = Path(settings.MEDIA_ROOT)
     root.mkdir(parents=True, exist_ok=True)
-    ext = extension if _SAFE_EXT.match(extension or "") else "bin"
+    ext = extension if SAFE_EXTENSION.match(extension or "") else "bin"
     name = f"{message_id}.{ext}"
     partial = root / f".{name}.part"
     try:
@@ -167,11 +105,11 @@ def remove_file(name: str) -> None:
 
 def extension_for_mimetype(mimetype: str, data: bytes = b"") -> str:
     """Extension for media WhatsApp gave us: sniffed first, then the mimetype it reported."""
-    kind = filetype.guess(data) if data else None
-    if kind is not None:
-        return kind.extension
+    signed = signature(data)
+    if signed is not None:
+        return signed[1]
     ext = (mimetypes.guess_extension((mimetype or "").split(";")[0].strip()) or "").lstrip(".")
-    return ext if _SAFE_EXT.match(ext) else "bin"
+    return ext if SAFE_EXTENSION.match(ext) else "bin"
 
 
 # --- Fetching media from a URL ---------------------------------------------------------------

@@ -59,9 +59,11 @@ class MediaStatus(models.TextChoices):
     EXPIRED = "expired", "Removed after MEDIA_RETENTION_DAYS"
 
 
-# Types a client may send; anything WhatsApp delivers is stored under its wa-js type
-# (`chat` becomes `text`; `ptt`, `sticker`, `location`, `vcard`, `ciphertext`, ... stay as is).
+# Types a client may send; anything WhatsApp delivers is stored under its wa-js type, in the
+# API's words where they differ (messaging.inbound: `chat` is `text`, `ptt` is `voice`, ...).
 SENDABLE_MEDIA_TYPES = ("image", "video", "audio", "document")
+# `voice`: an audio file sent as a push-to-talk note; the others carry `Message.content`.
+SENDABLE_TYPES = ("text", *SENDABLE_MEDIA_TYPES, "voice", "location", "contact", "poll")
 
 
 class MessageAction(models.TextChoices):
@@ -96,6 +98,22 @@ class Message(models.Model):
     )
     type = models.CharField(max_length=40, default="text")
     text = models.TextField(blank=True, help_text="The text, or the caption of a media message.")
+    content = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What a location, contact card or poll holds, as the API shows it (payloads.py).",
+    )
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The message this one quotes, when it is stored here.",
+    )
+    reply_to_wa_id = models.CharField(
+        max_length=200, blank=True, help_text="WhatsApp id of the message this one quotes."
+    )
 
     media_name = models.CharField(max_length=255, blank=True, help_text="File name under DATA_DIR/media/.")
     media_mimetype = models.CharField(max_length=255, blank=True)

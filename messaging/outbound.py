@@ -159,8 +159,15 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
     """The engine call for `message`; None when its media file is gone (recorded failed)."""
     if message.action:
         return hand_action_to_engine(message, engine)
+    quoted_id = message.reply_to_wa_id
+    if message.type == "location":
+        return engine.send_location(message.chat_id, message.content["location"], quoted_id=quoted_id)
+    if message.type == "contact":
+        return engine.send_contacts(message.chat_id, message.content["contacts"], quoted_id=quoted_id)
+    if message.type == "poll":
+        return engine.send_poll(message.chat_id, message.content["poll"], quoted_id=quoted_id)
     if message.media_status != MediaStatus.STORED:
-        return engine.send_text(message.chat_id, message.text)
+        return engine.send_text(message.chat_id, message.text, quoted_id=quoted_id)
     path = message.media_path
     if path is None or not path.exists():
         _record(
@@ -170,14 +177,22 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
             error=f"The media file {message.media_name!r} is gone from DATA_DIR/media.",
         )
         return None
-    media = MediaFile(
-        data=path.read_bytes(),
+    return engine.send_media(message.chat_id, _media_file(message, path.read_bytes()))
+
+
+def _media_file(message: Message, data: bytes) -> MediaFile:
+    extra = {"quotedMsg": message.reply_to_wa_id} if message.reply_to_wa_id else {}
+    if message.type == "voice":
+        # wa-js sends audio with isPtt as a voice note; `waveform` draws its bars.
+        extra |= {"isPtt": True, "waveform": True}
+    return MediaFile(
+        data=data,
         mimetype=message.media_mimetype,
         filename=message.media_filename,
         caption=message.text,
-        kind=message.type,
+        kind="audio" if message.type == "voice" else message.type,
+        extra=extra,
     )
-    return engine.send_media(message.chat_id, media)
 
 
 def _record_result(message: Message, result: SendResult) -> None:

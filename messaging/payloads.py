@@ -46,6 +46,18 @@ def message_event_payload(message: Message) -> dict[str, Any]:
         "contactName": message.contact_name,
         "fromPhone": message.from_phone,
         "text": message.text,
+        "replyTo": (
+            {
+                "messageId": str(message.reply_to_id) if message.reply_to_id else None,
+                "waMessageId": message.reply_to_wa_id,
+            }
+            if message.reply_to_wa_id
+            else None
+        ),
+        # A location, contact card or poll: what it holds (messaging.content), else null.
+        "location": message.content.get("location"),
+        "contacts": message.content.get("contacts"),
+        "poll": message.content.get("poll"),
         "waMessageId": message.wa_id,
         "timestamp": _iso(message.wa_timestamp or message.created_at),
         "mediaUrl": media_url(message) if has_media else None,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from messaging.models import BACKLOG_STATUSES, Direction, Message, MessageStatus
 from sessions_app.models import Session
 from sessions_app.selectors import session_visible_to_key, sessions_for_key
-from yesapp.errors import NotFound
+from yesapp.errors import Conflict, NotFound
 from yesapp.models import ApiKey
 
 # When this process started: the `uptime` of /api/v1/stats.
@@ -135,4 +135,46 @@ def _queue_depths(messages) -> list[dict]:
             for row in backlog
         ),
         key=lambda row: row["name"],
+    )
+
+
+class ReplyToNotFound(NotFound):
+    code = "reply_to_not_found"
+
+
+class ReplyToNotSent(Conflict):
+    code = "reply_to_not_sent"
+
+
+def message_quotable(*, session: Session, reference: str) -> Message:
+    """The message `replyTo` names, by YesApp message id or WhatsApp id, in `session`'s chats.
+
+    WhatsApp quotes by its own id (`quotedMsg`), so the message must have one: a send of ours
+    that has not gone out yet cannot be quoted (409). An id this session never stored is 404.
+    """
+    pk = _uuid_or_none(reference)
+    messages = Message.objects.filter(session=session)
+    found = messages.filter(pk=pk).first() if pk else messages.filter(wa_id=reference).first()
+    if found is None:
+        raise ReplyToNotFound(
+            f"replyTo {reference!r} is not a message of this session (a messageId or waMessageId).",
+            details={"replyTo": reference},
+        )
+    if not found.wa_id:
+        raise ReplyToNotSent(
+            f"Message {found.pk} has not reached WhatsApp yet (status {found.status}), so it cannot be "
+            "quoted; reply once it is sent.",
+            details={"replyTo": reference, "status": found.status},
+        )
+    return found
+
+
+def message_quoted_in_chat(*, session_id, chat_id: str, stanza_id: str) -> Message | None:
+    """A received message's quote (wa-js `quotedStanzaID`, the id part of the quoted key)."""
+    if not stanza_id:
+        return None
+    return (
+        Message.objects.filter(session_id=session_id, chat_id=chat_id, wa_id__contains=f"_{stanza_id}")
+        .only("pk", "wa_id")
+        .first()
     )

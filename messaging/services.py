@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging import media as media_store
+from messaging.content import MessageContent
 from messaging.models import (
     BACKLOG_STATUSES,
     STATUS_RANK,
@@ -30,10 +31,11 @@ from messaging.models import (
     MessageStatus,
 )
 from messaging.payloads import message_event_payload
+from messaging.selectors import message_quotable
 from messaging.storage import media_quota_check
 from sessions_app.models import Session
 from sessions_app.services import session_nudge
-from yesapp import events
+from yesapp import events, media_input
 from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
@@ -154,13 +156,13 @@ class MediaSource:
     def load(self) -> media_store.MediaBlob:
         filename, claimed = self.filename, self.mimetype
         if self.upload is not None:
-            if self.upload.size > media_store.max_bytes():
-                raise media_store.too_large(self.upload.size)
+            if self.upload.size > media_input.max_bytes():
+                raise media_input.too_large(self.upload.size)
             raw = self.upload.read()
             filename = filename or self.upload.name or ""
             claimed = claimed or (self.upload.content_type or "")
         elif self.data is not None:
-            raw = media_store.decode_base64(self.data)
+            raw = media_input.decode_base64(self.data)
         else:
             raise InvalidInput("media needs `data` (base64) or `url`.")
         return media_store.build_blob(raw, kind=self.kind, claimed_mimetype=claimed, filename=filename)
@@ -226,8 +228,13 @@ def message_send(
     media: MediaSource | None = None,
     queue: bool = False,
     idempotency_key: str = "",
+    content: MessageContent | None = None,
+    reply_to: str = "",
 ) -> tuple[Message, bool]:
     """Queues a message for `session`; returns (message, created).
+
+    `content` makes it a location, contact card or poll; `reply_to` (a messageId or
+    waMessageId of this session) quotes that message (404/409 from selectors.message_quotable).
 
     With an `idempotency_key` already used on this session, returns the first message and
     sends nothing (created is False; the rest of the request is not looked at). Refuses with
@@ -242,13 +249,18 @@ def message_send(
     existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
     if existing is not None:
         return existing, False
-    _check_text(text, has_media=media is not None)
+    _check_text(text, has_media=media is not None or content is not None)
     # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
     check_can_accept(session, queue=queue)
-    blob = _load_media(media)
     fields = dict(
         chat_id=chat_id, phone=phone_from_chat_id(chat_id), text=text, idempotency_key=idempotency_key
     )
+    if content is not None:
+        fields |= {"type": content.type, "content": content.data}
+    if reply_to:
+        quoted = message_quotable(session=session, reference=reply_to)
+        fields |= {"reply_to": quoted, "reply_to_wa_id": quoted.wa_id}
+    blob = _load_media(media)
     try:
         message = _store_queued(session=session, queue=queue, fields=fields, media=media, blob=blob)
     except IntegrityError:
@@ -296,9 +308,10 @@ def _store_queued(
         if blob is not None:
             stored_name = _store_media(message_id, blob)
         by_url = media is not None and bool(media.url)
-        fields = fields | (
+        # A location, contact or poll names its own type in `fields`.
+        fields = (
             _pending_media_fields(media) if by_url else _stored_media_fields(blob, stored_name)
-        )
+        ) | fields
         return _insert_queued(session=session, queue=queue, message_id=message_id, fields=fields, blob=blob)
     except BaseException:
         media_store.remove_file(stored_name)

@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from sandbox.models import Direction, EventKind, SandboxContact, SandboxMessage
 from sandbox.selectors import message_model
-from sandbox.services import chat_phone, sandbox_page_event, sandbox_page_logged_in_device
+from sandbox.services.messages import chat_phone
+from sandbox.services.page import sandbox_page_logged_in_device
+from sandbox.services.phone import sandbox_page_event
 from sessions_app.models import Session
 from yesapp.errors import Conflict, NotFound
 

@@ -10,7 +10,7 @@ class SandboxConfig(AppConfig):
 
         from sandbox import engine_handlers
         from sandbox.models import SandboxMessage
-        from sandbox.services import sandbox_media_removed
+        from sandbox.services.messages import sandbox_media_removed
 
         engine_handlers.register()
         # Files are not rows: when a message goes (a deleted session cascades), its file goes too.

@@ -3,7 +3,7 @@ sandbox session opens the sandbox page (which brings its own `WPP`) instead of W
 
 from __future__ import annotations
 
-from sandbox.services import sandbox_page_url
+from sandbox.services.page_url import sandbox_page_url
 from sessions_app.engine import registry
 from sessions_app.engine.registry import PageTarget
 from sessions_app.models import Session

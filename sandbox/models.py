@@ -114,8 +114,14 @@ class SandboxMessage(models.Model):
     wa_id = models.CharField(max_length=120)
     key = models.CharField(max_length=40, help_text="The id part of the MsgKey.")
     chat_id = models.CharField(max_length=40)
-    type = models.CharField(max_length=20, default="chat", help_text="wa-js type: chat, image, document, ...")
+    type = models.CharField(
+        max_length=20, default="chat", help_text="wa-js type: chat, image, ptt, location, vcard, ..."
+    )
     text = models.TextField(blank=True, help_text="Body of a text message, caption of a media one.")
+    content = models.JSONField(
+        default=dict, blank=True, help_text="A location, contact card or poll: its MsgModel fields."
+    )
+    quoted_wa_id = models.CharField(max_length=120, blank=True, help_text="The message it quotes.")
     media = models.FileField(upload_to=_media_path, blank=True, max_length=200)
     mimetype = models.CharField(max_length=120, blank=True)
     filename = models.CharField(max_length=255, blank=True)

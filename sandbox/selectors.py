@@ -6,6 +6,7 @@ import base64
 
 from django.db.models import Count, Max, Q, QuerySet
 
+from sandbox import message_content
 from sandbox.models import Ack, Direction, EventKind, SandboxEvent, SandboxMessage
 from sessions_app.models import Session
 
@@ -42,6 +43,7 @@ def message_model(message: SandboxMessage, *, me: str) -> dict:
             # WhatsApp's filehash is the base64 SHA-256 of the plain file.
             filehash=base64.b64encode(bytes.fromhex(message.sha256)).decode() if message.sha256 else None,
         )
+    model.update(message_content.model_fields(message, me=me))
     return model
 
 

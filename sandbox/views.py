@@ -18,7 +18,23 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from sandbox import selectors, services
+from sandbox import message_content, selectors
+from sandbox.services.device import (
+    sandbox_page_hello,
+    sandbox_page_issue_qr,
+    sandbox_page_logout,
+    sandbox_page_pairing_code,
+    sandbox_page_qr_idle,
+)
+from sandbox.services.messages import OutgoingFile, chat_phone
+from sandbox.services.page import (
+    sandbox_page_logged_in_device,
+    sandbox_page_mark_read,
+    sandbox_page_media,
+    sandbox_page_poll,
+    sandbox_page_send,
+)
+from sandbox.services.page_url import sandbox_page_session
 from yesapp.errors import InvalidInput, ServiceError, error_response
 
 DEVICE_HEADER = "X-Sandbox-Device"
@@ -62,9 +78,7 @@ def page_endpoint(methods: tuple[str, ...]) -> Callable:
             if request.method not in methods:
                 return error_response(405, "method_not_allowed", f"Use {' or '.join(methods)}.")
             try:
-                session = services.sandbox_page_session(
-                    session_id=session_id, token=request.GET.get("token", "")
-                )
+                session = sandbox_page_session(session_id=session_id, token=request.GET.get("token", ""))
                 return view(request, session, **kwargs)
             except ServiceError as exc:
                 return error_response(exc.status_code, exc.code, exc.message, exc.details)
@@ -81,7 +95,7 @@ def page(request: HttpRequest, session_id) -> HttpResponse:
         raise Http404("The sandbox is turned off.")
     token = request.GET.get("token", "")
     try:
-        session = services.sandbox_page_session(session_id=session_id, token=token)
+        session = sandbox_page_session(session_id=session_id, token=token)
     except ServiceError as exc:
         return render(request, "sandbox/denied.html", {"message": exc.message}, status=exc.status_code)
     config = {
@@ -101,9 +115,7 @@ def page(request: HttpRequest, session_id) -> HttpResponse:
 @page_endpoint(("POST",))
 def hello(request: HttpRequest, session) -> HttpResponse:
     data = _json_body(request)
-    return JsonResponse(
-        services.sandbox_page_hello(session=session, device_token=str(data.get("deviceToken") or ""))
-    )
+    return JsonResponse(sandbox_page_hello(session=session, device_token=str(data.get("deviceToken") or "")))
 
 
 @page_endpoint(("GET",))
@@ -113,7 +125,7 @@ def events(request: HttpRequest, session) -> HttpResponse:
     except ValueError as exc:
         raise InvalidInput("after must be a number.") from exc
     refs = tuple(ref.strip() for ref in request.headers.get(LINK_REFS_HEADER, "").split(",") if ref.strip())
-    result = services.sandbox_page_poll(
+    result = sandbox_page_poll(
         session=session, after=after, device_token=_device_token(request), link_refs=refs[:4]
     )
     return JsonResponse(
@@ -130,17 +142,15 @@ def events(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("POST",))
 def qr(request: HttpRequest, session) -> HttpResponse:
     if _json_body(request).get("idle"):
-        services.sandbox_page_qr_idle(session=session)
+        sandbox_page_qr_idle(session=session)
         return JsonResponse({"idle": True})
-    return JsonResponse(services.sandbox_page_issue_qr(session=session, device_token=_device_token(request)))
+    return JsonResponse(sandbox_page_issue_qr(session=session, device_token=_device_token(request)))
 
 
 @page_endpoint(("POST",))
 def pairing_code(request: HttpRequest, session) -> HttpResponse:
     phone = str(_json_body(request).get("phone") or "")
-    code = services.sandbox_page_pairing_code(
-        session=session, device_token=_device_token(request), phone=phone
-    )
+    code = sandbox_page_pairing_code(session=session, device_token=_device_token(request), phone=phone)
     return JsonResponse({"code": code})
 
 
@@ -152,7 +162,7 @@ def send(request: HttpRequest, session) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput("A multipart send needs a `file` part.")
-        file = services.OutgoingFile(
+        file = OutgoingFile(
             data=upload.read(),
             mimetype=fields.get("mimetype", ""),
             filename=fields.get("filename", ""),
@@ -166,13 +176,17 @@ def send(request: HttpRequest, session) -> HttpResponse:
         )
         mark_read = mark_read != "false"
         seen = _cursor(fields.get("cursor"))
+        rich, quoted = None, fields.get("quotedMsg", "")
     else:
         data = _json_body(request)
         file = None
         chat_id, text = str(data.get("chatId") or ""), str(data.get("text") or "")
         mark_read = data.get("markIsRead", True) is not False
         seen = _cursor(data.get("cursor"))
-    message = services.sandbox_page_send(
+        rich, quoted = message_content.from_page(data), str(data.get("quotedMsg") or "")
+    message = sandbox_page_send(
+        rich=rich,
+        quoted=quoted,
         session=session,
         device_token=_device_token(request),
         chat_id=chat_id,
@@ -187,7 +201,7 @@ def send(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("GET",))
 def media(request: HttpRequest, session, wa_id: str) -> HttpResponse:
     """`WPP.chat.downloadMedia`: the bytes of a message's file, either direction."""
-    message = services.sandbox_page_media(session=session, device_token=_device_token(request), wa_id=wa_id)
+    message = sandbox_page_media(session=session, device_token=_device_token(request), wa_id=wa_id)
     response = FileResponse(
         message.media.open("rb"), content_type=message.mimetype or "application/octet-stream"
     )
@@ -198,7 +212,7 @@ def media(request: HttpRequest, session, wa_id: str) -> HttpResponse:
 @page_endpoint(("POST",))
 def read(request: HttpRequest, session) -> HttpResponse:
     data = _json_body(request)
-    unread = services.sandbox_page_mark_read(
+    unread = sandbox_page_mark_read(
         session=session,
         device_token=_device_token(request),
         chat_id=str(data.get("chatId") or ""),
@@ -211,7 +225,7 @@ def read(request: HttpRequest, session) -> HttpResponse:
 def exists(request: HttpRequest, session) -> HttpResponse:
     """`WPP.contact.queryWidExists`: every plausible phone number is on the sandbox's WhatsApp."""
     chat_id = str(_json_body(request).get("id") or "")
-    return JsonResponse({"wid": chat_id if services.chat_phone(chat_id) else None})
+    return JsonResponse({"wid": chat_id if chat_phone(chat_id) else None})
 
 
 def _count(value) -> int:
@@ -225,7 +239,7 @@ def _count(value) -> int:
 @page_endpoint(("GET",))
 def chats(request: HttpRequest, session) -> HttpResponse:
     """`WPP.chat.list`: the device's chats, most recently active first."""
-    services.sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
+    sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
     return JsonResponse(
         {"chats": selectors.page_chats(session_id=session.pk, count=_count(request.GET.get("count")))}
     )
@@ -234,7 +248,7 @@ def chats(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("GET",))
 def chat_messages(request: HttpRequest, session) -> HttpResponse:
     """`WPP.chat.getMessages`: a chat's last messages, oldest first."""
-    device = services.sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
+    device = sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
     chat_id = request.GET.get("chatId", "")
     messages = selectors.page_chat_messages(
         session_id=session.pk, chat_id=chat_id, count=_count(request.GET.get("count")), me=device.wid
@@ -245,5 +259,5 @@ def chat_messages(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("POST",))
 def logout(request: HttpRequest, session) -> HttpResponse:
     return JsonResponse(
-        {"loggedOut": services.sandbox_page_logout(session=session, device_token=_device_token(request))}
+        {"loggedOut": sandbox_page_logout(session=session, device_token=_device_token(request))}
     )

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from sessions_app.models import Session
 from webhooks.models import WebhookConfig, WebhookSource
-from webhooks.signing import generate_secret
+from webhooks.signing import SECRET_PATTERN, generate_secret
 from webhooks.transport import safe_url
 from yesapp.errors import InvalidInput, NotFound
 from yesapp.events import ALL_EVENTS
@@ -77,13 +77,8 @@ def _clean_headers(headers: Any) -> dict[str, str]:
 
 
 def _clean_secret(secret: Any) -> str:
-    if (
-        not isinstance(secret, str)
-        or not 16 <= len(secret) <= 200
-        or not secret.isprintable()
-        or " " in secret
-    ):
-        raise InvalidInput("secret must be 16 to 200 printable characters without spaces.", details={})
+    if not isinstance(secret, str) or not re.match(SECRET_PATTERN, secret):
+        raise InvalidInput("secret must be 16 to 200 printable ASCII characters without spaces.", details={})
     return secret
 
 

@@ -9,6 +9,9 @@ import hmac
 import secrets
 
 SECRET_PREFIX = "whsec_"
+# A secret you choose: printable ASCII without spaces, so it travels the same in any config
+# file or environment variable and the API schema can say it as a pattern.
+SECRET_PATTERN = r"^[!-~]{16,200}$"
 
 
 def generate_secret() -> str:

@@ -6,12 +6,23 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from yesapp.errors import InvalidInput
 from yesapp.outbound_http import resolve
 
 URL_MAX_LENGTH = 2048
+
+# What the API schema says of such a URL, as validate_public_url reads it: http(s) in any case,
+# a host without credentials, a port in range. Where the host leads is checked on save and on
+# connect, which no pattern can say.
+_PORT = r"0*(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4})"
+URL_SCHEMA = {
+    "type": "string",
+    "pattern": rf"^\s*[hH][tT][tT][pP][sS]?://[^\s/?#@:\[\]]+(?::(?:{_PORT})?)?(?:[/?#][\s\S]*)?$",
+    "example": "https://example.com/whatsapp/hook",
+}
 
 # IPv6 ranges whose last 32 bits are an IPv4 address the packet ends up at: IPv4-compatible
 # (deprecated), SIIT, and NAT64's well-known prefix.
@@ -90,7 +101,13 @@ def validate_public_url(url: str, *, allow_private: bool) -> str:
     return url.strip()
 
 
-class PublicUrlField(serializers.CharField):
+@extend_schema_field(URL_SCHEMA)
+class UrlTextField(serializers.CharField):
+    """Text that a service checks as a URL this server will call (validate_public_url); in the
+    schema, such a URL."""
+
+
+class PublicUrlField(UrlTextField):
     """A serializer field for a URL this server will call (webhooks): http(s), no credentials,
     and, unless the setting named by `allow_private_setting` is true, only public addresses."""
 

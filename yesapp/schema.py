@@ -126,7 +126,8 @@ _NEGOTIATION_ERRORS = (406,)
 
 def document_universal_errors(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
-    `ApiError` is always a component: every keyed operation documents its 401 with it."""
+    `ApiError` is always a component: every keyed operation documents its 401 with it. Every 429
+    carries `Retry-After`; request bodies are required (see `_body_required`)."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
@@ -151,7 +152,26 @@ def document_universal_errors(result: dict, generator, request, public) -> dict:
                         "description": _ERRORS[status][0],
                     },
                 )
+            if "429" in responses:
+                responses["429"].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
+            if body := operation.get("requestBody"):
+                body["required"] = _body_required(body)
     return result
+
+
+def _body_required(body: dict) -> bool:
+    """Every body the API reads must be sent (a missing one is a 400), and says so, except one
+    offered in two types (JSON or multipart): openapi-python-client (0.29) types that argument as
+    optional in any case but imports `Unset` only for an optional body, so a required one makes a
+    client that does not import."""
+    return len(body.get("content", {})) == 1
+
+
+_RETRY_AFTER = {
+    "schema": {"type": "integer", "minimum": 1},
+    "required": True,
+    "description": "Seconds to wait before trying again.",
+}
 
 
 # The address the examples in views' descriptions are written with.

@@ -5,6 +5,7 @@ import re
 import uuid
 
 import phonenumbers
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from yesapp.errors import InvalidInput
@@ -13,6 +14,12 @@ from yesapp.errors import InvalidInput
 _CHAT_ID = re.compile(r"^(\d{5,20}@(c\.us|lid)|\d{5,20}(-\d{5,20})?@g\.us)$")
 # What people type around a phone number; letters (vanity numbers, "ext.") are refused.
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{5,40}$")
+
+# What the API schema says of these fields. Whether a number exists is phonenumbers' metadata,
+# which no pattern holds: the schema names it with a format (API clients and the fuzz test read
+# it) and an example.
+PHONE_SCHEMA = {"type": "string", "format": "phone", "example": "+33612345678"}
+RECIPIENT_SCHEMA = {"type": "string", "format": "whatsapp-recipient", "example": "+33612345678"}
 
 
 def normalize_phone(value: str) -> str:
@@ -83,6 +90,13 @@ def phone_from_chat_id(chat_id: str) -> str:
     return ""
 
 
+@extend_schema_field(PHONE_SCHEMA)
+class PhoneTextField(serializers.CharField):
+    """Text that a service reads as a phone number and refuses with its own message; in the
+    schema, a phone number."""
+
+
+@extend_schema_field(PHONE_SCHEMA)
 class PhoneNumberField(serializers.CharField):
     """A serializer field that accepts a phone number and gives it back in E.164."""
 
@@ -93,6 +107,7 @@ class PhoneNumberField(serializers.CharField):
             raise serializers.ValidationError(exc.message) from exc
 
 
+@extend_schema_field(RECIPIENT_SCHEMA)
 class ChatIdField(serializers.CharField):
     """A serializer field for a recipient: an E.164 number or a raw chat id."""
 

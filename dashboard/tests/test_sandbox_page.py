@@ -73,6 +73,24 @@ def test_writing_a_file_as_a_contact(admin_client, make_session):
     assert message.type == "image" and message.mimetype == "image/png"
 
 
+def test_writing_a_file_past_the_limit_is_413_with_the_apis_words_and_stores_nothing(
+    admin_client, make_session, settings
+):
+    session = make_session("play", status="connected")
+    link(session)
+    settings.MEDIA_MAX_BYTES = len(PNG) - 1
+    upload = io.BytesIO(PNG)
+    upload.name = "dot.png"
+    response = admin_client.post(
+        reverse("dashboard:sandbox-write", args=[session.pk]),
+        {"from_phone": "+14155550142", "text": "", "file": upload},
+        **FETCH,
+    )
+    assert response.status_code == 413
+    assert "MEDIA_MAX_BYTES" in response.json()["message"]
+    assert not SandboxMessage.objects.exists()
+
+
 def test_outbox_shows_what_contacts_received_with_receipts_and_previews(admin_client, make_session):
     session = make_session("play", status="connected")
     link(session)

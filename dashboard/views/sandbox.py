@@ -10,11 +10,16 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.auth import viewer_required
 from dashboard.forms import SandboxInboundForm, SandboxLinkForm
 from dashboard.media import media_response
-from dashboard.replies import invalid_form, reply, run_service
+from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
-from sandbox import selectors, services
+from sandbox import selectors
+from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
+from sandbox.services.device import sandbox_state as sandbox_device_state
+from sandbox.services.messages import OutgoingFile
+from sandbox.services.phone import sandbox_inbound, sandbox_settle_receipts
 from sessions_app.models import Session, SessionStatus
 from sessions_app.qr import qr_data_url
+from yesapp.media_input import check_size
 
 OUTBOX_SHOWN = 30
 # wa-js ack values as a contact's phone shows them.
@@ -29,7 +34,7 @@ def _sandbox_session(request: HttpRequest, session_id) -> Session:
 
 
 def _state_context(session: Session) -> dict:
-    state = services.sandbox_state(device=services.sandbox_device(session=session))
+    state = sandbox_device_state(device=sandbox_device(session=session))
     waiting = session.status == SessionStatus.QR and bool(session.qr_raw)
     return {
         "session": session,
@@ -63,7 +68,7 @@ def sandbox_state(request: HttpRequest, session_id) -> HttpResponse:
 def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     # Receipts are applied when someone looks, as the sandbox API's outbox does.
-    services.sandbox_settle_receipts(session=session)
+    sandbox_settle_receipts(session=session)
     outbox = list(selectors.outbox(session=session)[:OUTBOX_SHOWN])
     for message in outbox:
         message.ack_label = ACK_LABELS.get(message.ack, str(message.ack))
@@ -81,9 +86,7 @@ def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
     data = form.cleaned_data
     return run_service(
         request,
-        lambda: services.sandbox_link(
-            session=session, phone=data["phone"], name=data["name"], code=data["code"]
-        ),
+        lambda: sandbox_link(session=session, phone=data["phone"], name=data["name"], code=data["code"]),
         success=("Code accepted." if data["code"] else "Scanned.") + " The session connects in a moment.",
         redirect_to=here,
     )
@@ -95,7 +98,7 @@ def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
     session = _sandbox_session(request, session_id)
     return run_service(
         request,
-        lambda: services.sandbox_disconnect(session=session, mode="unlink"),
+        lambda: sandbox_disconnect(session=session, mode="unlink"),
         success="The sandbox phone removed the linked device; the session shows a new QR.",
         redirect_to=reverse("dashboard:sandbox", args=[session.pk]),
     )
@@ -110,34 +113,25 @@ def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
     if not form.is_valid():
         return invalid_form(request, form, redirect_to=here)
     data = form.cleaned_data
-    upload = data.get("file")
-    if upload is not None and upload.size > settings.MEDIA_MAX_BYTES:
-        return reply(
-            request,
-            ok=False,
-            redirect_to=here,
-            status=413,
-            message=f"The file is {upload.size} bytes; the limit is {settings.MEDIA_MAX_BYTES}.",
-        )
-    file = (
-        services.OutgoingFile(
-            data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or ""
-        )
-        if upload is not None
-        else None
-    )
     return run_service(
         request,
-        lambda: services.sandbox_inbound(
+        lambda: sandbox_inbound(
             session=session,
             from_phone=data["from_phone"],
             name=data["name"],
             text=data["text"] or "",
-            file=file,
+            file=_uploaded_file(data.get("file")),
         ),
         success=f"{data['name'] or data['from_phone']} sent the message.",
         redirect_to=here,
     )
+
+
+def _uploaded_file(upload) -> OutgoingFile | None:
+    if upload is None:
+        return None
+    check_size(upload.size)  # before reading it into memory
+    return OutgoingFile(data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or "")
 
 
 @require_GET

@@ -1,12 +1,25 @@
 """Input and output shapes of the messaging API."""
 
+import math
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from messaging.models import SENDABLE_MEDIA_TYPES, Direction, Message, MessageAction, MessageStatus
+from messaging.content import POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, VCARD_MAX_CHARS
+from messaging.models import (
+    SENDABLE_MEDIA_TYPES,
+    SENDABLE_TYPES,
+    Direction,
+    Message,
+    MessageAction,
+    MessageStatus,
+)
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
-from yesapp.validators import OffsetField, PhoneNumberField, normalize_chat_id
+from yesapp.media_input import Base64Field
+from yesapp.outbound_address import URL_SCHEMA
+from yesapp.validators import RECIPIENT_SCHEMA, OffsetField, PhoneNumberField, normalize_chat_id
 
 
 class StrictCharField(serializers.CharField):
@@ -18,6 +31,7 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(RECIPIENT_SCHEMA)
 class RecipientField(StrictCharField):
     """An E.164 number (`+33612345678`) or a raw chat id (`...@c.us`, `...@g.us`, `...@lid`)."""
 
@@ -28,6 +42,11 @@ class RecipientField(StrictCharField):
             raise serializers.ValidationError(exc.message) from exc
 
 
+@extend_schema_field(URL_SCHEMA)
+class MediaUrlField(StrictCharField):
+    """Text checked as a URL to fetch (messaging.media.check_url_at_once); in the schema, one."""
+
+
 class StrictBooleanField(serializers.BooleanField):
     """true/false in JSON; form posts may also say "true"/"false"/"1"/"0"."""
 
@@ -35,6 +54,16 @@ class StrictBooleanField(serializers.BooleanField):
         if isinstance(data, bool) or data in ("true", "false", "True", "False", "1", "0"):
             return super().to_internal_value(data)
         raise serializers.ValidationError("Must be true or false.")
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number: DRF's FloatField would also take "48.85" or true; NaN and infinities are
+    refused (they pass any range check)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
+            raise serializers.ValidationError("Expected a finite number.")
+        return super().to_internal_value(data)
 
 
 def _text_field(**kwargs):
@@ -49,10 +78,8 @@ class MediaInputSerializer(serializers.Serializer):
         required=False,
         help_text="What to send it as; decided from the bytes when left out.",
     )
-    data = StrictCharField(
-        required=False, trim_whitespace=False, help_text="The file in base64 (a `data:` URL is fine too)."
-    )
-    url = StrictCharField(required=False, max_length=2048, help_text="An http(s) URL to fetch the file from.")
+    data = Base64Field(required=False, help_text="The file in base64 (a `data:` URL is fine too).")
+    url = MediaUrlField(required=False, max_length=2048, help_text="An http(s) URL to fetch the file from.")
     filename = StrictCharField(required=False, allow_blank=True, max_length=255)
     mimetype = StrictCharField(
         required=False,
@@ -69,13 +96,86 @@ class MediaInputSerializer(serializers.Serializer):
         return attrs
 
 
+class LocationInputSerializer(serializers.Serializer):
+    latitude = StrictFloatField(min_value=-90, max_value=90, help_text="Degrees, -90 to 90.")
+    longitude = StrictFloatField(min_value=-180, max_value=180, help_text="Degrees, -180 to 180.")
+    name = StrictCharField(required=False, allow_blank=True, max_length=200, help_text="The place's name.")
+    address = StrictCharField(required=False, allow_blank=True, max_length=500)
+
+
+class ContactCardInputSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+    phone = PhoneNumberField(help_text="E.164, e.g. +33612345678.")
+
+
+class PollInputSerializer(serializers.Serializer):
+    question = StrictCharField(max_length=255)
+    options = serializers.ListField(
+        child=StrictCharField(max_length=100), min_length=POLL_OPTIONS_MIN, max_length=POLL_OPTIONS_MAX
+    )
+    multipleAnswers = StrictBooleanField(
+        required=False, default=False, help_text="Voters may choose several options."
+    )
+
+
+# The body field that carries each kind of message (besides text); at most one per message.
+BODY_FIELDS = {
+    "media": "media",
+    "location": "location",
+    "contacts": "contact",
+    "vcard": "contact",
+    "poll": "poll",
+}
+
+
+def _send_type(attrs) -> str:
+    """The message's `type`: as given, else from the one body field present (else text)."""
+    given = [name for name in BODY_FIELDS if name in attrs]
+    if len(given) > 1:
+        raise serializers.ValidationError({given[1]: [f"Send one of {', '.join(BODY_FIELDS)}, not several."]})
+    inferred = (
+        (attrs["media"].get("type", "media") if given == ["media"] else BODY_FIELDS[given[0]])
+        if given
+        else "text"
+    )
+    kind = attrs.get("type") or inferred
+    needed = "media" if kind in (*SENDABLE_MEDIA_TYPES, "voice") else kind
+    if needed != "text" and BODY_FIELDS.get(given[0] if given else "") != needed:
+        field = {"contact": "contacts"}.get(needed, needed)
+        raise serializers.ValidationError({field: [f"A {kind} message needs `{field}`."]})
+    if needed == "text" and given:
+        raise serializers.ValidationError({"type": [f"type text does not go with `{given[0]}`."]})
+    return kind
+
+
 class MessageSendInputSerializer(serializers.Serializer):
     """JSON body of `POST /sessions/{id}/messages`."""
 
     to = RecipientField(help_text="E.164 number (`+33612345678`) or chat id (`...@c.us`, `...@g.us`).")
+    type = serializers.ChoiceField(
+        choices=SENDABLE_TYPES,
+        required=False,
+        help_text="What to send; by default decided from the body (`media`, `location`, `contacts` or "
+        "`vcard`, `poll`, else text). `voice` sends `media` (audio) as a push-to-talk voice note.",
+    )
     text = _text_field(help_text="The message; with media, the caption when `caption` is not given.")
     caption = _text_field(help_text="Caption of the media.")
     media = MediaInputSerializer(required=False)
+    location = LocationInputSerializer(required=False)
+    contacts = serializers.ListField(
+        child=ContactCardInputSerializer(),
+        required=False,
+        min_length=1,
+        max_length=10,
+        help_text="Contact cards.",
+    )
+    vcard = StrictCharField(
+        required=False, max_length=VCARD_MAX_CHARS, help_text="One contact card as a vCard."
+    )
+    poll = PollInputSerializer(required=False)
+    replyTo = StrictCharField(
+        required=False, max_length=200, help_text="The message to quote: its messageId or waMessageId."
+    )
     queue = StrictBooleanField(
         required=False,
         default=False,
@@ -83,8 +183,18 @@ class MessageSendInputSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if "media" not in attrs and not attrs.get("text", "").strip():
+        kind = attrs["type"] = _send_type(attrs)
+        if kind == "text" and not attrs.get("text", "").strip():
             raise serializers.ValidationError({"text": ["text must not be empty (or send media)."]})
+        if kind in ("location", "contact", "poll", "voice") and (attrs.get("text") or attrs.get("caption")):
+            raise serializers.ValidationError(
+                {"text": [f"A {kind} message has no text; send it on its own."]}
+            )
+        media_type = attrs.get("media", {}).get("type")
+        if kind == "voice" and media_type not in (None, "audio"):
+            raise serializers.ValidationError({"media": ["A voice note is an audio file."]})
+        if kind in SENDABLE_MEDIA_TYPES and media_type not in (None, kind):
+            raise serializers.ValidationError({"type": [f"type {kind} and media.type {media_type} differ."]})
         return attrs
 
 
@@ -93,7 +203,12 @@ class MessageSendMultipartSerializer(serializers.Serializer):
 
     to = RecipientField()
     file = serializers.FileField(required=False, help_text="The media file.")
-    type = serializers.ChoiceField(choices=SENDABLE_MEDIA_TYPES, required=False)
+    type = serializers.ChoiceField(
+        choices=[*SENDABLE_MEDIA_TYPES, "voice"],
+        required=False,
+        help_text="`voice`: an audio file as a voice note.",
+    )
+    replyTo = StrictCharField(required=False, max_length=200, help_text="The message to quote.")
     filename = StrictCharField(required=False, allow_blank=True, max_length=255)
     text = _text_field()
     caption = _text_field()
@@ -102,6 +217,10 @@ class MessageSendMultipartSerializer(serializers.Serializer):
     def validate(self, attrs):
         if "file" not in attrs and not attrs.get("text", "").strip():
             raise serializers.ValidationError({"text": ["text must not be empty (or send a file)."]})
+        if "file" not in attrs and attrs.get("type"):
+            raise serializers.ValidationError({"file": [f"A {attrs['type']} message needs a file."]})
+        if attrs.get("type") == "voice" and (attrs.get("text") or attrs.get("caption")):
+            raise serializers.ValidationError({"text": ["A voice message has no text; send it on its own."]})
         return attrs
 
 
@@ -178,6 +297,32 @@ class EditOutputSerializer(serializers.Serializer):
     editedAt = serializers.DateTimeField()
 
 
+class ReplyToOutputSerializer(serializers.Serializer):
+    messageId = serializers.UUIDField(
+        allow_null=True, help_text="Ours, when the quoted message is stored here."
+    )
+    waMessageId = serializers.CharField(help_text="WhatsApp's id of the quoted message.")
+
+
+class LocationOutputSerializer(serializers.Serializer):
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    name = serializers.CharField()
+    address = serializers.CharField()
+
+
+class ContactCardOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField(help_text="E.164; empty when the card has no usable number.")
+    vcard = serializers.CharField()
+
+
+class PollOutputSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField())
+    multipleAnswers = serializers.BooleanField()
+
+
 class MessageOutputSerializer(serializers.Serializer):
     """A message as the API and the `message.*` webhooks show it (services.message_event_payload)."""
 
@@ -185,7 +330,10 @@ class MessageOutputSerializer(serializers.Serializer):
     sessionId = serializers.UUIDField()
     direction = serializers.ChoiceField(choices=Direction.choices)
     status = serializers.ChoiceField(choices=MessageStatus.choices)
-    type = serializers.CharField(help_text="text, image, video, audio, document, or the wa-js type received.")
+    type = serializers.CharField(
+        help_text="text, image, video, audio, voice, document, location, contact, poll, or the wa-js type "
+        "of anything else received (sticker, ...)."
+    )
     chatId = serializers.CharField()
     to = serializers.CharField()
     phone = serializers.CharField(help_text="The other party's number (E.164) when known.")
@@ -193,6 +341,10 @@ class MessageOutputSerializer(serializers.Serializer):
     contactName = serializers.CharField()
     fromPhone = serializers.BooleanField(help_text="Sent from the phone itself, not through the API.")
     text = serializers.CharField()
+    replyTo = ReplyToOutputSerializer(allow_null=True, help_text="The message this one quotes.")
+    location = LocationOutputSerializer(allow_null=True, help_text="type location: the place.")
+    contacts = ContactCardOutputSerializer(many=True, allow_null=True, help_text="type contact: the cards.")
+    poll = PollOutputSerializer(allow_null=True, help_text="type poll: the question and options.")
     waMessageId = serializers.CharField()
     timestamp = serializers.DateTimeField()
     mediaUrl = serializers.URLField(allow_null=True)

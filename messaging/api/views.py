@@ -6,6 +6,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ from messaging.api.serializers import (
     MessageSendMultipartSerializer,
     StatsOutputSerializer,
 )
+from messaging.content import content_to_send
 from messaging.models import MediaStatus
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
@@ -43,6 +45,10 @@ MESSAGE_EXAMPLE = {
     "contactName": "",
     "fromPhone": False,
     "text": "Hello from YesApp",
+    "replyTo": None,
+    "location": None,
+    "contacts": None,
+    "poll": None,
     "waMessageId": "",
     "timestamp": "2026-11-27T10:00:00Z",
     "mediaUrl": None,
@@ -62,6 +68,45 @@ MESSAGE_EXAMPLE = {
     "revokedAt": None,
     "deletedAt": None,
 }
+# Request bodies of the other kinds, for Swagger UI; docs/API_REFERENCE.md lists the same.
+KIND_EXAMPLES = [
+    OpenApiExample(
+        "Reply to a message",
+        value={"to": "+33612345678", "text": "Yes, tomorrow at 10", "replyTo": MESSAGE_EXAMPLE["messageId"]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Location",
+        value={
+            "to": "+33612345678",
+            "location": {
+                "latitude": 48.8584,
+                "longitude": 2.2945,
+                "name": "Eiffel Tower",
+                "address": "Champ de Mars, Paris",
+            },
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Contact card",
+        value={"to": "+33612345678", "contacts": [{"name": "Support", "phone": "+33144556677"}]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Voice note",
+        value={"to": "+33612345678", "type": "voice", "media": {"data": "SUQzAwAAAAAAD..."}},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Poll",
+        value={
+            "to": "+33612345678",
+            "poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": False},
+        },
+        request_only=True,
+    ),
+]
 SESSION_ID_PARAM = OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 MESSAGE_ID_PARAM = OpenApiParameter("message_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -89,7 +134,7 @@ def _media_source(data: dict, *, multipart: bool) -> services.MediaSource | None
     if media is None:
         return None
     return services.MediaSource(
-        kind=media.get("type", ""),
+        kind="voice" if data["type"] == "voice" else media.get("type", ""),
         data=media.get("data"),
         url=media.get("url"),
         filename=media.get("filename", ""),
@@ -98,6 +143,9 @@ def _media_source(data: dict, *, multipart: bool) -> services.MediaSource | None
 
 
 class MessageListSendApi(APIView):
+    # A file upload: JSON (media as base64 or a URL) or multipart (a `file` part).
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(
         tags=TAG,
         summary="Send a message",
@@ -108,12 +156,14 @@ class MessageListSendApi(APIView):
                 IDEMPOTENCY_HEADER,
                 str,
                 OpenApiParameter.HEADER,
+                pattern=_IDEMPOTENCY_KEY.pattern,
                 description="Any unique string (up to 255 characters). Sending again with the same key "
                 "on the same session returns the first message and sends nothing twice.",
             ),
         ],
         description=(
-            "Queues a text or media message and answers **202** with its `messageId` and `status` "
+            "Queues a message (text, media, a voice note, a location, contact cards or a poll, any of "
+            "them quoting another with `replyTo`) and answers **202** with its `messageId` and `status` "
             "(`queued`). The session's worker sends queued messages in order, within the per-session "
             "rate limit (`RATE_LIMIT_PER_MINUTE`); follow the status with `GET .../messages/{messageId}` "
             "or the `message.status` webhook.\n\n"
@@ -129,7 +179,10 @@ class MessageListSendApi(APIView):
             "host is a private IP address is refused at once (400 `media_url_refused`).\n\n"
             'A session that is not connected answers 409 unless the body says `"queue": true`; a '
             "session with `QUEUE_MAX` messages waiting answers 429 with `Retry-After`. Media that "
-            "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`."
+            "would pass the session's `MEDIA_QUOTA_BYTES` answers 507 `media_quota_exceeded`.\n\n"
+            "`type` (text, image, video, audio, document, voice, location, contact, poll) follows from "
+            "the body when left out. A `replyTo` this session never stored answers 404 "
+            "`reply_to_not_found`; one of ours not sent yet, 409 `reply_to_not_sent`."
         ),
         request={
             "application/json": MessageSendInputSerializer,
@@ -168,6 +221,7 @@ class MessageListSendApi(APIView):
                 value={"to": "+33612345678", "text": "See you tomorrow", "queue": True},
                 request_only=True,
             ),
+            *KIND_EXAMPLES,
             OpenApiExample("Queued", value=MESSAGE_EXAMPLE, response_only=True, status_codes=["202"]),
         ],
     )
@@ -187,6 +241,8 @@ class MessageListSendApi(APIView):
             media=media,
             queue=data["queue"],
             idempotency_key=_idempotency_key(request),
+            content=None if multipart else content_to_send(data["type"], data),
+            reply_to=data.get("replyTo", ""),
         )
         headers = {"Location": f"/api/v1/sessions/{session.pk}/messages/{message.pk}"}
         if not created:

@@ -18,6 +18,8 @@ class Call:
     media: MediaFile | None = None
     wa_id: str = ""
     status_at_call: str = ""
+    quoted_id: str = ""
+    content: object = None
 
 
 @dataclass
@@ -44,8 +46,25 @@ class RecordingEngine(Engine):
         return SendResult(wa_id=f"true_{chat_id}_3EB0{self.counter:08d}", ack=1)
 
     def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
-        self.calls.append(Call("send_text", chat_id, text, status_at_call=self._status_of(chat_id, text)))
+        self.calls.append(
+            Call(
+                "send_text", chat_id, text, status_at_call=self._status_of(chat_id, text), quoted_id=quoted_id
+            )
+        )
         return self._answer(chat_id, text)
+
+    def _send_content(self, method: str, chat_id: str, content, quoted_id: str) -> SendResult:
+        self.calls.append(Call(method, chat_id, quoted_id=quoted_id, content=content))
+        return self._answer(chat_id, "")
+
+    def send_location(self, chat_id: str, location: dict, *, quoted_id: str = "") -> SendResult:
+        return self._send_content("send_location", chat_id, location, quoted_id)
+
+    def send_contacts(self, chat_id: str, contacts: list[dict], *, quoted_id: str = "") -> SendResult:
+        return self._send_content("send_contacts", chat_id, contacts, quoted_id)
+
+    def send_poll(self, chat_id: str, poll: dict, *, quoted_id: str = "") -> SendResult:
+        return self._send_content("send_poll", chat_id, poll, quoted_id)
 
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
         self.calls.append(

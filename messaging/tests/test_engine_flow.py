@@ -5,9 +5,11 @@ import base64
 import hashlib
 import http.server
 import io
+import math
 import os
 import signal
 import threading
+import time
 
 import pytest
 from PIL import Image
@@ -213,6 +215,7 @@ def test_a_burst_beyond_the_rate_limit_waits_in_order_and_never_delays_another_s
     engine_worker("engine-a", RATE_LIMIT_PER_MINUTE="50", RATE_LIMIT_BURST="5")
     busy = create_and_link(api, name="busy", phone="+33611111111")
     calm = create_and_link(api, name="calm", phone="+33622222222")
+    started = time.monotonic()
     for i in range(60):
         response = api.post(
             f"/api/v1/sessions/{busy.id}/messages", {"to": CONTACT, "text": f"b{i}"}, format="json"
@@ -232,7 +235,9 @@ def test_a_burst_beyond_the_rate_limit_waits_in_order_and_never_delays_another_s
         what="the calm session's messages sent at once",
     )
     sent_busy = Message.objects.filter(session=busy).exclude(status="queued").count()
-    assert 0 < sent_busy <= 10, sent_busy  # the burst, not the whole backlog
+    # The burst plus what the rate allowed since (more on a loaded machine), not the whole backlog.
+    allowed = 5 + math.ceil(50 * (time.monotonic() - started) / 60) + 1
+    assert 0 < sent_busy <= min(allowed, 59), (sent_busy, allowed)
     queued = list(
         Message.objects.filter(session=busy, status="queued")
         .order_by("created_at")
@@ -327,3 +332,83 @@ def test_reactions_edits_and_deletes_both_ways(api, linked, settings):
     # Each change once, although WhatsApp Web echoes our own edit as chat.msg_edited.
     assert (len(by_event["message.reaction"]), len(by_event["message.edited"])) == (2, 2)
     assert len(by_event["message.revoked"]) == 2
+
+
+def _inbound(api, session_id, count: int) -> list[dict]:
+    """The session's received messages, oldest first, once there are `count`."""
+    listed = wait_for(
+        lambda: (
+            (r := api.get(f"/api/v1/sessions/{session_id}/messages", {"direction": "inbound"}).json())[
+                "total"
+            ]
+            == count
+            and r["items"]
+        ),
+        30,
+        what=f"{count} inbound",
+    )
+    return listed[::-1]
+
+
+def test_replies_locations_contacts_voice_notes_and_polls_go_both_ways(api, linked):
+    sandbox = f"/api/v1/sandbox/sessions/{linked.id}/inbound"
+    assert api.post(sandbox, {"from": CONTACT, "text": "Where are you?"}, format="json").status_code == 202
+    (question,) = _inbound(api, linked.id, 1)
+    bodies = [
+        {"location": {"latitude": 48.8584, "longitude": 2.2945, "name": "Eiffel Tower", "address": "Paris"}},
+        {"contacts": [{"name": "Anna", "phone": "+4915112345678"}], "replyTo": question["waMessageId"]},
+        {"type": "voice", "media": {"data": base64.b64encode(MP3).decode()}},
+        {"poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"]}},
+    ]
+    sent = []
+    for body in bodies:
+        body = {"to": CONTACT, "replyTo": question["messageId"], **body}
+        response = api.post(f"/api/v1/sessions/{linked.id}/messages", body, format="json")
+        assert response.status_code == 202, response.content
+        sent.append(response.json()["messageId"])
+    got = wait_for(lambda: len(o := outbox(api, linked.id)) == 4 and o[::-1], 60, what="four sent")
+
+    # What the contact's phone received, as the sandbox's WPP recorded each wa-js call.
+    assert [m["type"] for m in got] == ["location", "vcard", "ptt", "poll_creation"]
+    assert {m["quotedMsgId"] for m in got} == {question["waMessageId"]}
+    assert got[0]["location"] == {
+        "latitude": 48.8584,
+        "longitude": 2.2945,
+        "name": "Eiffel Tower",
+        "address": "Paris",
+    }
+    assert [(c["name"], c["phone"]) for c in got[1]["contacts"]] == [("Anna", "+4915112345678")]
+    assert got[2]["isPtt"] and got[2]["media"]["sha256"] == hashlib.sha256(MP3).hexdigest()
+    assert got[3]["poll"] == {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": False}
+    location = message(api, linked.id, sent[0])
+    assert (
+        location["waMessageId"] == got[0]["id"] and location["replyTo"]["messageId"] == question["messageId"]
+    )
+
+    # The phone answers with each kind, the first quoting our location.
+    replies = [
+        {"location": {"latitude": -33.8568, "longitude": 151.2153, "name": "Opera"}, "replyTo": got[0]["id"]},
+        {"contacts": [{"name": "Bob", "phone": "+33611111111"}, {"name": "Eve", "phone": "+33622222222"}]},
+        {"media": {"data": base64.b64encode(MP3).decode(), "type": "ptt"}},
+        {"poll": {"question": "Dinner?", "options": ["Yes", "No", "Maybe"], "multipleAnswers": True}},
+    ]
+    for body in replies:
+        response = api.post(sandbox, {"from": CONTACT, **body}, format="json")
+        assert response.status_code == 202, response.content
+    place, cards, voice, poll = _inbound(api, linked.id, 5)[1:]
+    assert place["type"] == "location" and place["location"]["latitude"] == -33.8568
+    assert place["location"]["name"] == "Opera"
+    assert place["replyTo"] == {"messageId": sent[0], "waMessageId": got[0]["id"]}
+    assert cards["type"] == "contact" and [c["phone"] for c in cards["contacts"]] == [
+        "+33611111111",
+        "+33622222222",
+    ]
+    assert voice["type"] == "voice"
+    wait_for(
+        lambda: message(api, linked.id, voice["messageId"])["media"]["status"] == "stored", 30, what="voice"
+    )
+    assert poll["type"] == "poll" and poll["poll"] == {
+        "question": "Dinner?",
+        "options": ["Yes", "No", "Maybe"],
+        "multipleAnswers": True,
+    }

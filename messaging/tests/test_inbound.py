@@ -207,11 +207,9 @@ def test_status_broadcast_is_ignored_by_default(session, engine, settings):
 
 
 def test_unknown_types_are_stored_under_their_wa_js_type(session, engine):
-    inbound.handle_new_message(
-        session_id=session.pk, data=new_message(type="vcard", body="BEGIN:VCARD"), engine=engine
-    )
+    inbound.handle_new_message(session_id=session.pk, data=new_message(type="call_log"), engine=engine)
 
-    assert Message.objects.get().type == "vcard"
+    assert Message.objects.get().type == "call_log"
 
 
 @pytest.mark.parametrize(

@@ -398,19 +398,33 @@ def test_bad_media_is_400_and_stores_nothing(api, session, media, code, media_ro
     assert not Message.objects.exists() and media_files(media_root) == []
 
 
-def test_base64_media_one_byte_over_16_mb_is_413_and_stores_nothing(api, session, media_root):
-    data = base64.b64encode(PNG + b"\x00" * (16 * 1024 * 1024 + 1 - len(PNG))).decode()
+def test_base64_media_one_byte_over_the_limit_is_413_and_stores_nothing(api, session, media_root, settings):
+    settings.MEDIA_MAX_BYTES = 64 * 1024  # the rule at any limit; the 16 MB default is tested below
+    data = base64.b64encode(PNG + b"\x00" * (64 * 1024 + 1 - len(PNG))).decode()
 
     response = post(api, session, {"to": "+33612345678", "media": {"type": "image", "data": data}})
 
     assert response.status_code == 413
     error = response.json()["error"]
     assert error["code"] == "payload_too_large"
-    assert error["details"]["limit"] == 16 * 1024 * 1024
+    assert error["details"]["limit"] == 64 * 1024
     assert not Message.objects.exists() and media_files(media_root) == []
 
 
-def test_base64_media_of_exactly_16_mb_is_accepted(api, session, media_root):
+def test_base64_media_of_exactly_the_limit_is_accepted(api, session, media_root, settings):
+    settings.MEDIA_MAX_BYTES = 64 * 1024
+    data = base64.b64encode(PNG + b"\x00" * (64 * 1024 - len(PNG))).decode()
+
+    response = post(api, session, {"to": "+33612345678", "media": {"type": "image", "data": data}})
+
+    assert response.status_code == 202, response.content[:300]
+    assert Message.objects.get().media_size == 64 * 1024
+
+
+# Slow: DRF checks the 22 MB JSON string character by character (surrogates), for seconds.
+@pytest.mark.slow
+def test_base64_media_of_exactly_16_mb_fits_the_default_limits(api, session, media_root, settings):
+    assert settings.MEDIA_MAX_BYTES == 16 * 1024 * 1024
     data = base64.b64encode(PNG + b"\x00" * (16 * 1024 * 1024 - len(PNG))).decode()
 
     response = post(api, session, {"to": "+33612345678", "media": {"type": "image", "data": data}})

@@ -3,10 +3,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sandbox import message_content
 from sandbox.models import SandboxMessage
-from sandbox.services import MEDIA_TYPES
+from sandbox.services.messages import MEDIA_TYPES
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
-from yesapp.validators import OffsetField
+from yesapp.media_input import Base64Field
+from yesapp.validators import OffsetField, PhoneNumberField, PhoneTextField
 
 PAGE_MODES = ["absent", "qr", "qr_idle", "linking", "connected", "offline", "logged_out"]
 
@@ -43,9 +45,7 @@ class SandboxStateOutputSerializer(serializers.Serializer):
 
 class LinkInputSerializer(serializers.Serializer):
     # The number is validated by the service (yesapp.validators.normalize_phone): 400 if wrong.
-    phone = serializers.CharField(
-        max_length=32, help_text="The sandbox phone's number, E.164 (+33612345678)."
-    )
+    phone = PhoneTextField(max_length=32, help_text="The sandbox phone's number, E.164 (+33612345678).")
     name = serializers.CharField(
         max_length=100,
         required=False,
@@ -74,7 +74,7 @@ class LinkInputSerializer(serializers.Serializer):
 
 
 class InboundMediaSerializer(serializers.Serializer):
-    data = serializers.CharField(help_text="The file, base64 (or a data: URL).")
+    data = Base64Field(help_text="The file, base64 (or a data: URL).")
     filename = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
     mimetype = serializers.CharField(
         max_length=120,
@@ -91,7 +91,32 @@ class InboundMediaSerializer(serializers.Serializer):
     )
 
 
-class InboundInputSerializer(serializers.Serializer):
+class InboundLocationSerializer(serializers.Serializer):
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class InboundContactSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    phone = PhoneNumberField(help_text="E.164.")
+
+
+class InboundPollSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=255)
+    options = serializers.ListField(child=serializers.CharField(max_length=100), min_length=2, max_length=12)
+    multipleAnswers = serializers.BooleanField(required=False, default=False)
+
+
+# What a contact may send besides text in a JSON body; at most one per message.
+INBOUND_CONTENT_FIELDS = ("media", "location", "contacts", "poll")
+
+
+class _InboundSerializer(serializers.Serializer):
+    """What every inbound message has, JSON or multipart: who sends it, the text, the name,
+    the message it quotes."""
+
     text = serializers.CharField(
         required=False,
         default="",
@@ -106,35 +131,68 @@ class InboundInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The contact's push name (notifyName); kept for later messages.",
     )
-    media = InboundMediaSerializer(required=False, help_text="JSON uploads: the file as base64.")
-    file = serializers.FileField(required=False, help_text="Multipart uploads: the file itself.")
+    replyTo = serializers.CharField(
+        max_length=120,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The WhatsApp id of a message in this sandbox to quote (404 `msg_not_found` otherwise).",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword, so it is added by name; the service validates the number.
+        fields["from"] = PhoneTextField(max_length=32, help_text="The contact's number, E.164.")
+        return fields
+
+
+class InboundInputSerializer(_InboundSerializer):
+    """JSON body of `POST .../inbound`: text, and media as base64, a location, contact cards or
+    a poll."""
+
+    media = InboundMediaSerializer(required=False, help_text="The file as base64.")
+    location = InboundLocationSerializer(required=False, help_text="A location (wa-js type location).")
+    contacts = serializers.ListField(
+        child=InboundContactSerializer(),
+        required=False,
+        min_length=1,
+        max_length=10,
+        help_text="Contact cards (wa-js vcard, or multi_vcard for several).",
+    )
+    poll = InboundPollSerializer(required=False, help_text="A poll (wa-js poll_creation).")
+
+    def validate(self, attrs):
+        given = [name for name in INBOUND_CONTENT_FIELDS if name in attrs]
+        if len(given) > 1:
+            raise serializers.ValidationError({given[1]: [f"Send one of {', '.join(given)}, not several."]})
+        if not given and not attrs.get("text"):
+            raise serializers.ValidationError({"text": ["Send text, media, or both."]})
+        if given and given[0] in ("location", "contacts", "poll") and attrs.get("text"):
+            raise serializers.ValidationError({"text": [f"A message with {given[0]} has no text."]})
+        return attrs
+
+
+class InboundMultipartSerializer(_InboundSerializer):
+    """`multipart/form-data` body of `POST .../inbound`: a `file` and form fields."""
+
+    file = serializers.FileField(required=False, help_text="The file itself.")
     type = serializers.ChoiceField(
         choices=SANDBOX_MEDIA_TYPES,
         required=False,
         default="auto-detect",
-        help_text="Multipart uploads: the wa-js type of `file`.",
+        help_text="The wa-js type of `file`.",
     )
     mimetype = serializers.CharField(
         max_length=120,
         required=False,
         default="",
         allow_blank=True,
-        help_text="Multipart uploads: the mimetype of `file`.",
+        help_text="The mimetype of `file`; sniffed from the bytes when left out.",
     )
 
-    def get_fields(self):
-        fields = super().get_fields()
-        # `from` is a Python keyword, so it is added by name; the service validates the number.
-        fields["from"] = serializers.CharField(max_length=32, help_text="The contact's number, E.164.")
-        return fields
-
     def validate(self, attrs):
-        if "media" in attrs and "file" in attrs:
-            raise serializers.ValidationError(
-                {"media": ["Send either media (JSON) or file (multipart), not both."]}
-            )
-        if "media" not in attrs and "file" not in attrs and not attrs.get("text"):
-            raise serializers.ValidationError({"text": ["Send text, media, or both."]})
+        if "file" not in attrs and not attrs.get("text"):
+            raise serializers.ValidationError({"text": ["Send text, a file, or both."]})
         return attrs
 
 
@@ -181,11 +239,33 @@ class OutboxMediaSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="Download path (needs the API key).")
 
 
+class OutboxLocationSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+
+
+class OutboxContactSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    vcard = serializers.CharField()
+
+
+class OutboxPollSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField())
+    multipleAnswers = serializers.BooleanField()
+
+
 class OutboxMessageSerializer(serializers.Serializer):
     id = serializers.CharField(source="wa_id", help_text="The WhatsApp message id (true_<chat>_<KEY>).")
     to = serializers.SerializerMethodField(help_text="The contact's number, E.164.")
     chatId = serializers.CharField(source="chat_id")
-    type = MessageTypeField(help_text="text, image, video, audio, ptt, document or sticker.")
+    type = MessageTypeField(
+        help_text="text, image, video, audio, ptt, document, sticker, location, vcard, multi_vcard or "
+        "poll_creation (wa-js types)."
+    )
     text = serializers.CharField(help_text="The text, or the caption of a media message.")
     ack = serializers.IntegerField(help_text="1 sent, 2 delivered, 3 read.")
     status = serializers.SerializerMethodField()
@@ -193,6 +273,26 @@ class OutboxMessageSerializer(serializers.Serializer):
     deliveredAt = serializers.DateTimeField(source="delivered_at", allow_null=True)
     readAt = serializers.DateTimeField(source="read_at", allow_null=True)
     media = serializers.SerializerMethodField()
+    quotedMsgId = serializers.CharField(source="quoted_wa_id", help_text="The message it quotes (quotedMsg).")
+    isPtt = serializers.SerializerMethodField(help_text="Sent as a push-to-talk voice note.")
+    location = serializers.SerializerMethodField()
+    contacts = serializers.SerializerMethodField()
+    poll = serializers.SerializerMethodField()
+
+    def get_isPtt(self, message: SandboxMessage) -> bool:
+        return message.type == "ptt"
+
+    @extend_schema_field(OutboxLocationSerializer(allow_null=True))
+    def get_location(self, message: SandboxMessage) -> dict | None:
+        return message_content.outbox_location(message)
+
+    @extend_schema_field(OutboxContactSerializer(many=True, allow_null=True))
+    def get_contacts(self, message: SandboxMessage) -> list | None:
+        return message_content.outbox_contacts(message)
+
+    @extend_schema_field(OutboxPollSerializer(allow_null=True))
+    def get_poll(self, message: SandboxMessage) -> dict | None:
+        return message_content.outbox_poll(message)
 
     def get_to(self, message: SandboxMessage) -> str:
         return message.contact.phone

@@ -9,13 +9,15 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sandbox import selectors, services
+from sandbox import message_content, selectors
 from sandbox.api.serializers import (
     DisconnectInputSerializer,
     InboundInputSerializer,
+    InboundMultipartSerializer,
     InboundOutputSerializer,
     LinkInputSerializer,
     OutboxMessageSerializer,
@@ -26,10 +28,20 @@ from sandbox.api.serializers import (
     SandboxStateOutputSerializer,
 )
 from sandbox.limits import sandbox_inbound_rate_check
+from sandbox.services.device import (
+    sandbox_device,
+    sandbox_disconnect,
+    sandbox_link,
+    sandbox_session,
+    sandbox_state,
+)
+from sandbox.services.messages import OutgoingFile
+from sandbox.services.phone import sandbox_inbound, sandbox_page_event, sandbox_settle_receipts
 from sessions_app.models import Session
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import NotFound
+from yesapp.media_input import check_size, decode_base64
 from yesapp.schema import error_responses
 
 TAG = ["Sandbox"]
@@ -59,10 +71,47 @@ _OUTBOX_MESSAGE = {
     "deliveredAt": "2026-11-27T10:00:01.300Z",
     "readAt": "2026-11-27T10:00:01.800Z",
     "media": None,
+    "quotedMsgId": "",
+    "isPtt": False,
+    "location": None,
+    "contacts": None,
+    "poll": None,
 }
 OUTBOX_EXAMPLE = list_envelope(
     items=[_OUTBOX_MESSAGE], total=1, limit=50, offset=0, deprecated={"messages": [_OUTBOX_MESSAGE]}
 )
+
+
+_CONTACT = "+4915112345678"
+INBOUND_KIND_EXAMPLES = [
+    OpenApiExample(
+        "Voice note",
+        value={"from": _CONTACT, "media": {"data": "SUQzAwAAAAAAD...", "type": "ptt"}},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Location, quoting a message the session sent",
+        value={
+            "from": _CONTACT,
+            "location": {"latitude": 48.8584, "longitude": 2.2945, "name": "Eiffel Tower"},
+            "replyTo": "true_4915112345678@c.us_3EB0A1B2C3D4E5F6A7B8",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Contact cards",
+        value={"from": _CONTACT, "contacts": [{"name": "Bob", "phone": "+33611111111"}]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Poll",
+        value={
+            "from": _CONTACT,
+            "poll": {"question": "Dinner?", "options": ["Yes", "No"], "multipleAnswers": True},
+        },
+        request_only=True,
+    ),
+]
 
 
 class SandboxApi(APIView):
@@ -75,7 +124,7 @@ class SandboxApi(APIView):
 
     def get_session(self, request, session_id) -> Session:
         session = session_get_for_key(key=request.auth, session_id=session_id)
-        return services.sandbox_session(session=session)
+        return sandbox_session(session=session)
 
 
 class SandboxStateApi(SandboxApi):
@@ -90,7 +139,7 @@ class SandboxStateApi(SandboxApi):
     )
     def get(self, request, session_id):
         session = self.get_session(request, session_id)
-        return Response(services.sandbox_state(device=services.sandbox_device(session=session)))
+        return Response(sandbox_state(device=sandbox_device(session=session)))
 
 
 class SandboxLinkApi(SandboxApi):
@@ -118,21 +167,29 @@ class SandboxLinkApi(SandboxApi):
         session = self.get_session(request, session_id)
         data = LinkInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        device = services.sandbox_link(session=session, **data.validated_data)
-        return Response(services.sandbox_state(device=device))
+        device = sandbox_link(session=session, **data.validated_data)
+        return Response(sandbox_state(device=device))
 
 
 class SandboxInboundApi(SandboxApi):
+    # A file upload: JSON (media as base64) or multipart (a `file` part).
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(
         tags=TAG,
         summary="A contact sends the session a message",
         operation_id="sandbox_inbound",
         parameters=[SESSION_ID],
-        request={"application/json": InboundInputSerializer, "multipart/form-data": InboundInputSerializer},
+        request={
+            "application/json": InboundInputSerializer,
+            "multipart/form-data": InboundMultipartSerializer,
+        },
         description=(
             "A simulated contact (made on first use) sends text, media or both; the session receives it "
             "like a WhatsApp message (and your webhook gets `message.received`). Media as base64 in "
-            "`media` (JSON) or as `file` (multipart). 409 when the sandbox phone is not linked; 413 past "
+            "`media` (JSON) or as `file` (multipart); `media.type` `ptt` is a voice note. Or a "
+            "`location`, `contacts` or a `poll`; `replyTo` quotes a message of the sandbox by its "
+            "WhatsApp id (404 `msg_not_found` otherwise). 409 when the sandbox phone is not linked; 413 past "
             "MEDIA_MAX_BYTES; 429 past SANDBOX_INBOUND_PER_MINUTE messages a minute for the session."
         ),
         responses={202: InboundOutputSerializer, **error_responses(400, 404, 409, 413, 429)},
@@ -149,6 +206,7 @@ class SandboxInboundApi(SandboxApi):
                 },
                 request_only=True,
             ),
+            *INBOUND_KIND_EXAMPLES,
             OpenApiExample(
                 "Accepted",
                 value={
@@ -164,32 +222,19 @@ class SandboxInboundApi(SandboxApi):
     )
     def post(self, request, session_id):
         session = self.get_session(request, session_id)
-        data = InboundInputSerializer(data=request.data)
+        multipart = (request.content_type or "").startswith("multipart/")
+        data = (InboundMultipartSerializer if multipart else InboundInputSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         sandbox_inbound_rate_check(session_id=session.pk)
         params = data.validated_data
-        file = None
-        if media := params.get("media"):
-            file = services.OutgoingFile(
-                data=services.decode_base64(media["data"]),
-                mimetype=media["mimetype"],
-                filename=media["filename"],
-                type=media["type"],
-            )
-        elif upload := params.get("file"):
-            if upload.size > settings.MEDIA_MAX_BYTES:
-                raise services.MediaTooLarge(
-                    f"The file is {upload.size} bytes; the limit is {settings.MEDIA_MAX_BYTES}.",
-                    details={"size": upload.size, "limit": settings.MEDIA_MAX_BYTES},
-                )
-            file = services.OutgoingFile(
-                data=upload.read(),
-                mimetype=params["mimetype"] or upload.content_type or "",
-                filename=upload.name or "",
-                type=params["type"],
-            )
-        message = services.sandbox_inbound(
-            session=session, from_phone=params["from"], text=params["text"], name=params["name"], file=file
+        message = sandbox_inbound(
+            session=session,
+            from_phone=params["from"],
+            text=params["text"],
+            name=params["name"],
+            file=_inbound_file(params),
+            rich=message_content.from_phone(params),
+            quoted=params["replyTo"],
         )
         body = {
             "id": message.wa_id,
@@ -199,6 +244,26 @@ class SandboxInboundApi(SandboxApi):
             "createdAt": message.created_at,
         }
         return Response(InboundOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _inbound_file(params: dict) -> OutgoingFile | None:
+    """The file of an inbound message: base64 in `media` (JSON) or an upload in `file`."""
+    if media := params.get("media"):
+        return OutgoingFile(
+            data=decode_base64(media["data"]),
+            mimetype=media["mimetype"],
+            filename=media["filename"],
+            type=media["type"],
+        )
+    if upload := params.get("file"):
+        check_size(upload.size)  # before reading it into memory
+        return OutgoingFile(
+            data=upload.read(),
+            mimetype=params["mimetype"] or upload.content_type or "",
+            filename=upload.name or "",
+            type=params["type"],
+        )
+    return None
 
 
 class SandboxPageEventApi(SandboxApi):
@@ -237,7 +302,7 @@ class SandboxPageEventApi(SandboxApi):
         session = self.get_session(request, session_id)
         data = PageEventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cursor = services.sandbox_page_event(session=session, **data.validated_data)
+        cursor = sandbox_page_event(session=session, **data.validated_data)
         return Response({"cursor": cursor}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -260,7 +325,7 @@ class SandboxOutboxApi(SandboxApi):
         query = OutboxQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        services.sandbox_settle_receipts(session=session)
+        sandbox_settle_receipts(session=session)
         messages = selectors.outbox(session=session)
         items = OutboxMessageSerializer(messages[offset : offset + limit], many=True).data
         return Response(
@@ -330,5 +395,5 @@ class SandboxDisconnectApi(SandboxApi):
         session = self.get_session(request, session_id)
         data = DisconnectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        device = services.sandbox_disconnect(session=session, **data.validated_data)
-        return Response(services.sandbox_state(device=device))
+        device = sandbox_disconnect(session=session, **data.validated_data)
+        return Response(sandbox_state(device=device))

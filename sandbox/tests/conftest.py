@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from selenium import webdriver
 
-from sandbox import services
+from sandbox.services.page_url import sandbox_page_url
 from sessions_app.engine import wpp_contract
 from sessions_app.models import Session
 from yesapp.tests.browser import new_test_driver
@@ -74,7 +74,7 @@ class SandboxPage:
 
     def __init__(self, driver: webdriver.Chrome, *, base_url: str, session: Session):
         self.driver, self.session = driver, session
-        path = services.sandbox_page_url(session=session).removeprefix(settings.INTERNAL_BASE_URL)
+        path = sandbox_page_url(session=session).removeprefix(settings.INTERNAL_BASE_URL)
         self.url = base_url + path
         driver.execute_cdp_cmd(
             "Page.addScriptToEvaluateOnNewDocument",

@@ -9,8 +9,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from sandbox import selectors, services
+from sandbox import selectors
 from sandbox.models import SandboxMessage
+from sandbox.services.device import sandbox_device, sandbox_disconnect
+from sandbox.services.page import sandbox_page_mark_read, sandbox_page_send
 from sandbox.tests.test_api import CONTACT, api_url, link, page_path
 
 CHAT = "4915112345678@c.us"
@@ -27,7 +29,7 @@ def theirs(api, session, text="Hello") -> str:
 
 
 def ours(session, token, text="See you at 9") -> str:
-    return services.sandbox_page_send(session=session, device_token=token, chat_id=CHAT, text=text).wa_id
+    return sandbox_page_send(session=session, device_token=token, chat_id=CHAT, text=text).wa_id
 
 
 def page_post(session, token, name, body):
@@ -54,7 +56,7 @@ def last_page_event(session) -> dict:
 
 def test_the_sessions_reaction_edit_and_revoke_are_what_the_phone_shows(api, sandbox_session, linked):
     wa_id = ours(sandbox_session, linked)
-    me = services.sandbox_device(session=sandbox_session).wid
+    me = sandbox_device(session=sandbox_session).wid
 
     assert page_post(sandbox_session, linked, "react", {"msgId": wa_id, "emoji": "👍"}) == (
         200, {"sendMsgResult": "OK"}
@@ -156,7 +158,7 @@ def test_a_contact_edits_their_message(api, sandbox_session, linked):
     assert event["name"] == "chat.msg_edited" and event["data"]["id"] == wa_id
     assert (
         event["data"]["msg"]["body"] == "Hello!!"
-        and event["data"]["chat"] == services.sandbox_device(session=sandbox_session).wid
+        and event["data"]["chat"] == sandbox_device(session=sandbox_session).wid
     )
     assert phone(api, sandbox_session, wa_id)["edits"] == ["Hello"]
 
@@ -178,7 +180,7 @@ def test_phone_actions_on_an_unknown_message_are_404(api, sandbox_session, linke
 
 def test_phone_actions_before_linking_are_409(api, sandbox_session, linked):
     wa_id = theirs(api, sandbox_session)
-    services.sandbox_disconnect(session=sandbox_session, mode="unlink")
+    sandbox_disconnect(session=sandbox_session, mode="unlink")
 
     response = api.post(
         api_url(sandbox_session.id, f"messages/{wa_id}/reaction"), {"emoji": "👍"}, format="json"
@@ -194,7 +196,7 @@ def test_presence_and_read_are_what_the_contact_sees(api, sandbox_session, linke
     assert api.get(chat).json()["unreadBySession"] == 1
 
     assert page_post(sandbox_session, linked, "presence", {"chatId": CHAT, "state": "recording"})[0] == 200
-    services.sandbox_page_mark_read(session=sandbox_session, device_token=linked, chat_id=CHAT, seen=10**6)
+    sandbox_page_mark_read(session=sandbox_session, device_token=linked, chat_id=CHAT, seen=10**6)
 
     seen = api.get(chat).json()
     assert (seen["presence"], seen["unreadBySession"]) == ("recording", 0) and seen["presenceAt"]

@@ -11,9 +11,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from sandbox import services
 from sandbox.models import SandboxDevice, SandboxEvent, SandboxMessage
+from sandbox.services.device import (
+    sandbox_device,
+    sandbox_page_hello,
+    sandbox_page_issue_qr,
+    sandbox_page_pairing_code,
+    sandbox_page_qr_idle,
+)
+from sandbox.services.messages import OutgoingFile
+from sandbox.services.page import sandbox_page_mark_read, sandbox_page_poll, sandbox_page_send
+from sandbox.services.page_url import sandbox_page_token, sandbox_page_url
 from sandbox.tests.conftest import PDF_BYTES, PNG_BYTES
+from yesapp.errors import InvalidInput, NotFound
 
 PHONE = "+33612345678"
 CONTACT = "+4915112345678"
@@ -24,13 +34,13 @@ def api_url(session_id, action: str = "") -> str:
 
 
 def page_path(session, name: str, **kwargs) -> str:
-    token = services.sandbox_page_token(session_id=session.id)
+    token = sandbox_page_token(session_id=session.id)
     return reverse(f"sandbox:{name}", kwargs={"session_id": session.id, **kwargs}) + f"?token={token}"
 
 
 def show_qr(session) -> dict:
     """What the page does when it needs a QR."""
-    return services.sandbox_page_issue_qr(session=session, device_token="")
+    return sandbox_page_issue_qr(session=session, device_token="")
 
 
 def link(api, session, phone: str = PHONE) -> str:
@@ -38,7 +48,7 @@ def link(api, session, phone: str = PHONE) -> str:
     code = show_qr(session)["authCode"]
     response = api.post(api_url(session.id, "link"), {"phone": phone, "name": "Shop"}, format="json")
     assert response.status_code == 200, response.json()
-    poll = services.sandbox_page_poll(session=session, after=0, device_token="", link_refs=(code["ref"],))
+    poll = sandbox_page_poll(session=session, after=0, device_token="", link_refs=(code["ref"],))
     assert poll.link is not None
     return poll.link["deviceToken"]
 
@@ -53,13 +63,9 @@ def test_link_links_the_page_showing_a_qr(api, sandbox_session):
     body = response.json()
     assert body["linked"] is True and body["phone"] == PHONE and body["pushName"] == "Sandbox"
     # The page that shows this QR gets the device token on its next poll; another page doesn't.
-    poll = services.sandbox_page_poll(
-        session=sandbox_session, after=0, device_token="", link_refs=(code["ref"],)
-    )
+    poll = sandbox_page_poll(session=sandbox_session, after=0, device_token="", link_refs=(code["ref"],))
     assert poll.link["me"] == {"wid": "33612345678@c.us", "phone": PHONE, "pushName": "Sandbox"}
-    other = services.sandbox_page_poll(
-        session=sandbox_session, after=0, device_token="", link_refs=("2@nope",)
-    )
+    other = sandbox_page_poll(session=sandbox_session, after=0, device_token="", link_refs=("2@nope",))
     assert other.link is None
 
 
@@ -89,7 +95,7 @@ def test_link_twice_is_409_because_the_page_no_longer_shows_a_qr(api, sandbox_se
 
 def test_link_after_the_qr_went_idle_is_409(api, sandbox_session):
     show_qr(sandbox_session)
-    services.sandbox_page_qr_idle(session=sandbox_session)
+    sandbox_page_qr_idle(session=sandbox_session)
     response = api.post(api_url(sandbox_session.id, "link"), {"phone": PHONE}, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["details"]["page"] == "qr_idle"
@@ -127,7 +133,7 @@ def test_link_of_a_whatsapp_web_session_is_400(api, real_session):
 
 def test_link_with_a_pairing_code(api, sandbox_session):
     show_qr(sandbox_session)
-    code = services.sandbox_page_pairing_code(session=sandbox_session, device_token="", phone="33612345678")
+    code = sandbox_page_pairing_code(session=sandbox_session, device_token="", phone="33612345678")
     assert len(code) == 8 and code.isalnum() and code.isupper()
     wrong_phone = api.post(
         api_url(sandbox_session.id, "link"), {"phone": CONTACT, "code": code}, format="json"
@@ -140,9 +146,7 @@ def test_link_with_a_pairing_code(api, sandbox_session):
     dashed = f"{code[:4]}-{code[4:]}"
     ok = api.post(api_url(sandbox_session.id, "link"), {"phone": PHONE, "code": dashed}, format="json")
     assert ok.status_code == 200
-    poll = services.sandbox_page_poll(
-        session=sandbox_session, after=0, device_token="", link_refs=(f"code:{code}",)
-    )
+    poll = sandbox_page_poll(session=sandbox_session, after=0, device_token="", link_refs=(f"code:{code}",))
     assert poll.link is not None
 
 
@@ -156,7 +160,7 @@ def test_state_reports_the_page(api, sandbox_session):
     show_qr(sandbox_session)
     assert api.get(api_url(sandbox_session.id)).json()["page"] == "qr"
     token = link(api, sandbox_session)
-    services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
     state = api.get(api_url(sandbox_session.id)).json()
     assert state["page"] == "connected" and state["linked"] is True
 
@@ -174,7 +178,7 @@ def test_inbound_text_is_202_and_becomes_a_page_event(api, sandbox_session):
     assert response.status_code == 202
     body = response.json()
     assert body["id"].startswith("false_4915112345678@c.us_") and body["chatId"] == "4915112345678@c.us"
-    poll = services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    poll = sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
     assert [e.kind for e in poll.events] == ["message"] and poll.cursor == body["cursor"]
     message = poll.events[0].message
     assert (message.text, message.contact.name, message.type) == ("Hello", "Anna", "chat")
@@ -284,7 +288,7 @@ def test_inbound_media_without_mimetype_is_sniffed(api, sandbox_session):
 def test_outbox_shows_receipts_when_they_are_due(api, sandbox_session, settings):
     token = link(api, sandbox_session)
     settings.SANDBOX_DELIVERY_DELAY_MS, settings.SANDBOX_READ_DELAY_MS = 0, 60_000
-    message = services.sandbox_page_send(
+    message = sandbox_page_send(
         session=sandbox_session, device_token=token, chat_id="4915112345678@c.us", text="Hi"
     )
     assert message.wa_id.startswith("true_4915112345678@c.us_3EB0")
@@ -303,14 +307,14 @@ def test_outbox_shows_receipts_when_they_are_due(api, sandbox_session, settings)
     SandboxMessage.objects.filter(pk=message.pk).update(read_due_at=timezone.now())
     item = api.get(api_url(sandbox_session.id, "outbox")).json()["messages"][0]
     assert item["ack"] == 3 and item["readAt"]
-    poll = services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    poll = sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
     assert [(e.kind, e.ack) for e in poll.events] == [("ack", 2), ("ack", 3)]
 
 
 def test_outbox_is_newest_first_and_paginates(api, sandbox_session):
     token = link(api, sandbox_session)
     for n in range(3):
-        services.sandbox_page_send(
+        sandbox_page_send(
             session=sandbox_session, device_token=token, chat_id="4915112345678@c.us", text=str(n)
         )
     page = api.get(api_url(sandbox_session.id, "outbox"), {"limit": 2, "offset": 1}).json()
@@ -322,14 +326,12 @@ def test_outbox_is_newest_first_and_paginates(api, sandbox_session):
 def send_pdf_from_page(api, session):
     """Links the session, then its page sends "the doc" with a PDF: an outbox message."""
     token = link(api, session)
-    return services.sandbox_page_send(
+    return sandbox_page_send(
         session=session,
         device_token=token,
         chat_id="4915112345678@c.us",
         text="the doc",
-        file=services.OutgoingFile(
-            data=PDF_BYTES, mimetype="application/pdf", filename="a.pdf", type="document"
-        ),
+        file=OutgoingFile(data=PDF_BYTES, mimetype="application/pdf", filename="a.pdf", type="document"),
     )
 
 
@@ -349,8 +351,8 @@ def test_outbox_media_has_sha256_and_downloads_the_same_bytes(api, sandbox_sessi
 def test_send_to_an_implausible_number_stores_nothing(api, sandbox_session):
     token = link(api, sandbox_session)
     for chat_id in ("123@c.us", "120363000000000000@g.us", "hello"):
-        with pytest.raises(services.InvalidInput) as exc:
-            services.sandbox_page_send(session=sandbox_session, device_token=token, chat_id=chat_id, text="x")
+        with pytest.raises(InvalidInput) as exc:
+            sandbox_page_send(session=sandbox_session, device_token=token, chat_id=chat_id, text="x")
         assert exc.value.code == "invalid_recipient"
     assert not SandboxMessage.objects.exists()
 
@@ -361,7 +363,7 @@ def test_send_marks_what_the_page_received_as_read_like_wa_js(api, sandbox_sessi
         api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": "Hi"}, format="json"
     ).json()
     api.post(api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": "on its way"}, format="json")
-    services.sandbox_page_send(
+    sandbox_page_send(
         session=sandbox_session,
         device_token=token,
         chat_id="4915112345678@c.us",
@@ -381,7 +383,7 @@ def test_mark_read_counts_what_was_unread(api, sandbox_session):
         last = api.post(
             api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": text}, format="json"
         ).json()
-    mark = services.sandbox_page_mark_read
+    mark = sandbox_page_mark_read
     assert (
         mark(session=sandbox_session, device_token=token, chat_id="4915112345678@c.us", seen=last["cursor"])
         == 2
@@ -390,7 +392,7 @@ def test_mark_read_counts_what_was_unread(api, sandbox_session):
         mark(session=sandbox_session, device_token=token, chat_id="4915112345678@c.us", seen=last["cursor"])
         == 0
     )
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         mark(session=sandbox_session, device_token=token, chat_id="33699999999@c.us", seen=last["cursor"])
 
 
@@ -401,8 +403,8 @@ def test_unlink_revokes_the_device_token(api, sandbox_session):
     token = link(api, sandbox_session)
     response = api.post(api_url(sandbox_session.id, "disconnect"), {"mode": "unlink"}, format="json")
     assert response.status_code == 200 and response.json()["linked"] is False
-    assert services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token).auth == "invalid"
-    assert services.sandbox_page_hello(session=sandbox_session, device_token=token)["loggedIn"] is False
+    assert sandbox_page_poll(session=sandbox_session, after=0, device_token=token).auth == "invalid"
+    assert sandbox_page_hello(session=sandbox_session, device_token=token)["loggedIn"] is False
 
 
 def test_offline_holds_events_back_until_it_ends(api, sandbox_session):
@@ -414,10 +416,10 @@ def test_offline_holds_events_back_until_it_ends(api, sandbox_session):
     api.post(
         api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": "while offline"}, format="json"
     )
-    held = services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    held = sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
     assert held.offline and held.events == []
     SandboxDevice.objects.filter(session=sandbox_session).update(offline_until=timezone.now())
-    back = services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    back = sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
     assert not back.offline and [e.message.text for e in back.events] == ["while offline"]
 
 
@@ -443,10 +445,10 @@ def test_disconnect_with_a_bad_mode_or_duration_is_400(api, sandbox_session):
 
 def test_page_url_carries_a_token_bound_to_the_session(sandbox_session, settings):
     settings.INTERNAL_BASE_URL = "http://127.0.0.1:3000"
-    url = services.sandbox_page_url(session=sandbox_session)
-    token = services.sandbox_page_token(session_id=sandbox_session.id)
+    url = sandbox_page_url(session=sandbox_session)
+    token = sandbox_page_token(session_id=sandbox_session.id)
     assert url == f"http://127.0.0.1:3000/sandbox/web/{sandbox_session.id}/?token={token}"
-    assert token != services.sandbox_page_token(session_id=uuid.uuid4())
+    assert token != sandbox_page_token(session_id=uuid.uuid4())
 
 
 def test_page_and_its_endpoints_refuse_a_bad_token(sandbox_session):
@@ -454,7 +456,7 @@ def test_page_and_its_endpoints_refuse_a_bad_token(sandbox_session):
     base = f"/sandbox/web/{sandbox_session.id}/"
     assert client.get(base + "?token=forged").status_code == 403
     assert client.get(base).status_code == 403
-    other_token = services.sandbox_page_token(session_id=uuid.uuid4())
+    other_token = sandbox_page_token(session_id=uuid.uuid4())
     for path in ("hello", "qr", "logout", "send"):
         response = client.post(f"{base}{path}?token={other_token}", "{}", content_type="application/json")
         assert response.status_code == 403, path
@@ -464,7 +466,7 @@ def test_page_and_its_endpoints_refuse_a_bad_token(sandbox_session):
 
 def test_page_of_a_whatsapp_web_session_is_404(real_session):
     client = Client()
-    token = services.sandbox_page_token(session_id=real_session.id)
+    token = sandbox_page_token(session_id=real_session.id)
     assert client.get(f"/sandbox/web/{real_session.id}/?token={token}").status_code == 404
     response = client.post(
         f"/sandbox/web/{real_session.id}/hello?token={token}", "{}", content_type="application/json"
@@ -517,15 +519,15 @@ def test_poll_resumes_after_the_last_acknowledged_event_and_marks_delivery(api, 
     token = link(api, sandbox_session)
     for text in ("one", "two"):
         api.post(api_url(sandbox_session.id, "inbound"), {"from": CONTACT, "text": text}, format="json")
-    first = services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    first = sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
     assert [e.message.text for e in first.events] == ["one", "two"]
     assert not SandboxMessage.objects.filter(delivered_at__isnull=False).exists()
     # The next poll says "after 1": the first one reached the session, the second is resent after a reload.
-    services.sandbox_page_poll(session=sandbox_session, after=first.events[0].cursor, device_token=token)
+    sandbox_page_poll(session=sandbox_session, after=first.events[0].cursor, device_token=token)
     assert list(SandboxMessage.objects.filter(delivered_at__isnull=False).values_list("text", flat=True)) == [
         "one"
     ]
-    hello = services.sandbox_page_hello(session=sandbox_session, device_token=token)
+    hello = sandbox_page_hello(session=sandbox_session, device_token=token)
     assert hello["loggedIn"] and hello["cursor"] == first.events[0].cursor
     assert SandboxEvent.objects.filter(session=sandbox_session).count() == 2
 
@@ -576,6 +578,6 @@ def test_link_answers_the_state_after_linking_then_connected_once_the_page_logs_
     body = api.post(api_url(sandbox_session.id, "link"), {"phone": PHONE}, format="json").json()
     # Not "logged_out": the page that showed the QR is logging in with the new link.
     assert body["linked"] is True and body["page"] == "linking" and body["linkedAt"]
-    token = services.sandbox_device(session=sandbox_session).device_token
-    services.sandbox_page_poll(session=sandbox_session, after=0, device_token=token, link_refs=())
+    token = sandbox_device(session=sandbox_session).device_token
+    sandbox_page_poll(session=sandbox_session, after=0, device_token=token, link_refs=())
     assert api.get(f"/api/v1/sandbox/sessions/{sandbox_session.id}").json()["page"] == "connected"

@@ -115,7 +115,20 @@ class Engine(abc.ABC):
     def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult: ...
 
     @abc.abstractmethod
-    def send_media(self, chat_id: str, media: MediaFile) -> SendResult: ...
+    def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
+        """WPP.chat.sendFileMessage; `media.extra` adds its options (`isPtt`, `quotedMsg`, ...)."""
+
+    @abc.abstractmethod
+    def send_location(self, chat_id: str, location: dict, *, quoted_id: str = "") -> SendResult:
+        """WPP.chat.sendLocationMessage: `location` has latitude, longitude, name, address."""
+
+    @abc.abstractmethod
+    def send_contacts(self, chat_id: str, contacts: list[dict], *, quoted_id: str = "") -> SendResult:
+        """WPP.chat.sendVCardContactMessage: cards of `{name, phone}` (E.164)."""
+
+    @abc.abstractmethod
+    def send_poll(self, chat_id: str, poll: dict, *, quoted_id: str = "") -> SendResult:
+        """WPP.chat.sendCreatePollMessage: `poll` has question, options, multipleAnswers."""
 
     @abc.abstractmethod
     def react(self, wa_id: str, emoji: str) -> SendResult:

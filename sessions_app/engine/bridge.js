@@ -71,8 +71,9 @@
       from: wid(msg.from),
       to: wid(msg.to),
       author: wid(msg.author),
-      // For media, wa-js puts a base64 thumbnail in `body`; the caption is the text.
-      body: type === 'chat' ? (msg.body || '') : '',
+      // For media, wa-js puts a base64 thumbnail in `body`; the caption is the text. A
+      // contact card's body is its vCard.
+      body: type === 'chat' || type === 'vcard' ? (msg.body || '') : '',
       type: type,
       t: msg.t || 0,
       notifyName: msg.notifyName || '',
@@ -82,7 +83,27 @@
       size: msg.size || 0,
       isNewMsg: msg.isNewMsg !== false,
       quotedMsgId: msg.quotedStanzaID || '',
+      quotedParticipant: wid(msg.quotedParticipant),
+      // A location, contact cards, a poll: what they hold (messaging.content reads them).
+      lat: typeof msg.lat === 'number' ? msg.lat : null,
+      lng: typeof msg.lng === 'number' ? msg.lng : null,
+      loc: typeof msg.loc === 'string' ? msg.loc : '',
+      vcardFormattedName: msg.vcardFormattedName || '',
+      vcardList: Array.isArray(msg.vcardList) ? msg.vcardList.map(vcardEntry) : [],
+      pollName: msg.pollName || '',
+      pollOptions: Array.isArray(msg.pollOptions) ? msg.pollOptions.map(pollOption) : [],
+      pollSelectableOptionsCount: msg.pollSelectableOptionsCount || 0,
     };
+  }
+
+  /** @param {any} card */
+  function vcardEntry(card) {
+    return { displayName: (card && card.displayName) || '', vcard: (card && card.vcard) || '' };
+  }
+
+  /** @param {any} option */
+  function pollOption(option) {
+    return { name: (option && option.name) || '' };
   }
 
   /**

@@ -297,10 +297,7 @@ class ChromiumEngine(Engine):
         return self._call_page("pairing code", "connection", "pairingCode", phone_digits)
 
     def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
-        options = {"waitForAck": True}
-        if quoted_id:
-            options["quotedMsg"] = quoted_id
-        return self._send("send text", "sendText", chat_id, text, options)
+        return self._send("send text", "sendText", chat_id, text, _send_options(quoted_id))
 
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
         data_url = f"data:{media.mimetype};base64,{base64.b64encode(media.data).decode()}"
@@ -329,6 +326,25 @@ class ChromiumEngine(Engine):
     def set_presence(self, chat_id: str, state: str) -> SendResult:
         return self._send("set presence", "setPresence", chat_id, state)
 
+    def send_location(self, chat_id: str, location: dict, *, quoted_id: str = "") -> SendResult:
+        options = {
+            "lat": location["latitude"],
+            "lng": location["longitude"],
+            "name": location.get("name") or None,
+            "address": location.get("address") or None,
+            **_send_options(quoted_id),
+        }
+        return self._send("send location", "sendLocation", chat_id, options)
+
+    def send_contacts(self, chat_id: str, contacts: list[dict], *, quoted_id: str = "") -> SendResult:
+        cards = [{"id": f"{c['phone'].lstrip('+')}@c.us", "name": c["name"]} for c in contacts]
+        return self._send("send contacts", "sendContacts", chat_id, cards, _send_options(quoted_id))
+
+    def send_poll(self, chat_id: str, poll: dict, *, quoted_id: str = "") -> SendResult:
+        # wa-js selectableCount: 0 lets a voter pick any number of options, 1 just one.
+        options = {"selectableCount": 0 if poll["multipleAnswers"] else 1, **_send_options(quoted_id)}
+        return self._send("send poll", "sendPoll", chat_id, poll["question"], poll["options"], options)
+
     def _send(self, step: str, function: str, *args) -> SendResult:
         value = self._call_page(step, "messages", function, *args)
         result = value.get("result", "")
@@ -342,6 +358,11 @@ class ChromiumEngine(Engine):
             raise EngineError("download media: the page returned no data URL", step="download media")
         mimetype = header[5:].split(";")[0] or "application/octet-stream"
         return base64.b64decode(payload), mimetype
+
+
+def _send_options(quoted_id: str) -> dict:
+    """wa-js SendMessageOptions every send uses: wait for WhatsApp's verdict, quote a message."""
+    return {"waitForAck": True, "quotedMsg": quoted_id} if quoted_id else {"waitForAck": True}
 
 
 def _short(exc: BaseException) -> str:

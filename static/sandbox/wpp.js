@@ -485,7 +485,16 @@
     };
   }
 
-  function sendTextMessage(chat, content, options) {
+  // wa-js takes `quotedMsg` as a serialized id, a MsgKey or a MsgModel.
+  function quotedId(quoted) {
+    if (!quoted) return '';
+    if (typeof quoted === 'string') return quoted;
+    if (quoted._serialized) return String(quoted._serialized);
+    return quoted.id && quoted.id._serialized ? String(quoted.id._serialized) : String(quoted);
+  }
+
+  // A send the server takes as JSON: text, a location, contact cards, a poll.
+  function sendJson(chat, body, options) {
     options = Object.assign({}, SEND_DEFAULTS, options || {});
     var to;
     return Promise.resolve().then(function () {
@@ -494,13 +503,42 @@
     }).then(function () {
       return sleep(options.delay || 0);
     }).then(untilOnline).then(function () {
-      return callJson('POST', 'send', { chatId: to, text: String(content), markIsRead: !!options.markIsRead,
-                                        cursor: state.cursor });
+      return callJson('POST', 'send', Object.assign({ chatId: to, markIsRead: !!options.markIsRead,
+                                                      quotedMsg: quotedId(options.quotedMsg),
+                                                      cursor: state.cursor }, body));
     }).then(function (data) {
       return finishSend(data, options, to, true);
     }, function (err) {
       return failedSend(err, options, to);
     });
+  }
+
+  function sendTextMessage(chat, content, options) {
+    return sendJson(chat, { text: String(content) }, options);
+  }
+
+  // WPP.chat.sendLocationMessage(chatId, {lat, lng, name?, address?, ...SendMessageOptions}).
+  function sendLocationMessage(chat, options) {
+    return sendJson(chat, { type: 'location', lat: options.lat, lng: options.lng, name: options.name || '',
+                            address: options.address || '' }, options);
+  }
+
+  // WPP.chat.sendVCardContactMessage(chatId, contact | contacts): ids (or {id, name}); WhatsApp
+  // builds each vCard from the id and name.
+  function sendVCardContactMessage(chat, contacts, options) {
+    var list = (Array.isArray(contacts) ? contacts : [contacts]).map(function (contact) {
+      if (contact && typeof contact === 'object' && 'name' in contact) {
+        return { id: String(contact.id), name: contact.name };
+      }
+      return { id: String(contact), name: '' };
+    });
+    return sendJson(chat, { type: 'vcard', contacts: list }, options);
+  }
+
+  // WPP.chat.sendCreatePollMessage(chatId, name, choices, {selectableCount}): 0 = any number.
+  function sendCreatePollMessage(chat, name, choices, options) {
+    return sendJson(chat, { type: 'poll_creation', name: name, choices: choices,
+                            selectableCount: (options && options.selectableCount) || 0 }, options);
   }
 
   function parseDataUrl(text) {
@@ -552,6 +590,7 @@
       form.append('filename', options.filename || (blob instanceof File ? blob.name : ''));
       form.append('mimetype', options.mimetype || blob.type || '');
       form.append('isPtt', options.isPtt ? 'true' : 'false');
+      form.append('quotedMsg', quotedId(options.quotedMsg));
       form.append('markIsRead', options.markIsRead ? 'true' : 'false');
       form.append('cursor', String(state.cursor)); // what this page has received, for markIsRead
       form.append('file', blob, 'upload');
@@ -785,6 +824,9 @@
       markIsComposing: presence('typing'),
       markIsRecording: presence('recording'),
       markIsPaused: presence('paused'),
+      sendLocationMessage: sendLocationMessage,
+      sendVCardContactMessage: sendVCardContactMessage,
+      sendCreatePollMessage: sendCreatePollMessage,
     },
     contact: { queryWidExists: queryWidExists },
     util: { blobToBase64: blobToBase64 },
@@ -793,7 +835,13 @@
 
   // --- what a person sees ---------------------------------------------------------------------------
   function describe(msg) {
-    if (msg.type === 'chat') return msg.body;
+    var quote = msg.quotedStanzaID ? '↩ ' : '';
+    if (msg.type === 'chat') return quote + msg.body;
+    if (msg.type === 'location') return quote + '[location ' + msg.lat + ',' + msg.lng + ']';
+    if (msg.type === 'vcard' || msg.type === 'multi_vcard') {
+      return quote + '[contact ' + (msg.vcardFormattedName || (msg.vcardList || []).length) + ']';
+    }
+    if (msg.type === 'poll_creation') return quote + '[poll ' + msg.pollName + ']';
     return '[' + msg.type + (msg.filename ? ' ' + msg.filename : '') + ']' + (msg.caption ? ' ' + msg.caption : '');
   }
 

@@ -1,6 +1,6 @@
 """Webhook endpoints: a session's webhook, its delivery log, and manual retries."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +19,6 @@ from webhooks.api.serializers import (
     WebhookDeliveryListQuerySerializer,
     WebhookDeliveryOutputSerializer,
 )
-from webhooks.models import DeliveryStatus
 from webhooks.outbox import webhook_delivery_retry
 from webhooks.selectors import (
     webhook_config_for_session,
@@ -209,11 +208,7 @@ class SessionWebhookDeliveriesApi(APIView):
         description="Newest first: every event sent (or being sent) to this session's webhook or to the "
         "default one, with its status, attempts, last error and the exact payload. Use "
         "`GET /webhooks/deliveries/{id}` for each attempt's status code, duration and response.",
-        parameters=[
-            OpenApiParameter("status", str, enum=DeliveryStatus.values, description="Only this status."),
-            OpenApiParameter("limit", int, description="Page size, 1 to 200 (default 50)."),
-            OpenApiParameter("offset", int, description="Deliveries to skip (default 0)."),
-        ],
+        parameters=[WebhookDeliveryListQuerySerializer],
         responses={
             200: OpenApiResponse(
                 WebhookDeliveryListOutputSerializer,

@@ -94,7 +94,8 @@ def test_message_received_reaches_the_receiver_signed_with_the_documented_fields
     assert body["event"] == "message.received" and body["sessionId"] == str(session.pk)
     assert body["messageId"] == "m1" and body["text"] == "Bonjour ✓" and body["mediaUrl"] is None
     assert request.body == delivery.body.encode()
-    assert latency < 2.0, f"first attempt took {latency:.3f} s after the commit"
+    # At once (no beat runs here to sweep it up later); room for a loaded machine.
+    assert latency < 5, f"first attempt took {latency:.3f} s after the commit"
     assert finished(delivery.pk).status == DeliveryStatus.SUCCEEDED
 
 
@@ -126,8 +127,9 @@ def test_500_twice_then_200_is_three_attempts_on_the_default_schedule_and_succes
     delivery = finished(WebhookDelivery.objects.get().pk)
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert attempts_of(delivery) == [(500, "retry"), (500, "retry"), (200, "success")]
-    assert 0.9 <= second.at - first.at < 1.9
-    assert 1.9 <= third.at - second.at < 2.9
+    # 1 s then 2 s apart: a timer never fires early; late by a few seconds on a loaded machine.
+    assert 0.9 <= second.at - first.at < 5
+    assert 1.9 <= third.at - second.at < 6
     assert len({r.headers["X-YesApp-Delivery"] for r in (first, second, third)}) == 1
     assert [r.headers["X-YesApp-Attempt"] for r in (first, second, third)] == ["1", "2", "3"]
 
@@ -273,7 +275,7 @@ def test_a_slow_failing_or_gone_receiver_of_one_session_does_not_delay_another_s
         .values_list("started_at", flat=True)
     )
     gaps = [(b - a).total_seconds() for a, b in zip(started, started[1:], strict=False)]
-    assert len(started) == 3 and 0.9 <= gaps[0] < 2.5 and 1.9 <= gaps[1] < 3.5, gaps
+    assert len(started) == 3 and 0.9 <= gaps[0] < 5 and 1.9 <= gaps[1] < 6, gaps
     # Ordered: the session's next delivery waited for this one to finish.
     second = WebhookDelivery.objects.filter(session=bad).order_by("id")[1]
     first_done = WebhookDelivery.objects.get(pk=first.pk).finished_at
@@ -339,14 +341,14 @@ def test_an_unordered_slow_receiver_uses_at_most_its_share_of_the_workers(
     slow, fast = make_session("slow"), make_session("fast")
     webhook_configure(session=slow, url=receiver.url("/slow"), ordered=False)
     webhook_configure(session=fast, url=receiver.url("/fast"))
-    receiver.script("/slow", *[Answer(200, delay=2)] * 6)
+    receiver.script("/slow", *[Answer(200, delay=5)] * 6)
     for n in range(6):
         emit_message(slow, f"s{n}")
     receiver.wait_for(2, path="/slow")
     emitted = time.monotonic()
     emit_message(fast, "f1")
     fast_request = receiver.wait_for(1, path="/fast", timeout=10)[0]
-    assert fast_request.at - emitted < 1.5  # waiting for a slot would take the slow ones' 2 s
+    assert fast_request.at - emitted < 4  # waiting for a slot would take the slow ones' 5 s
     assert len(receiver.received("/slow")) == 2  # two in flight, the rest wait their turn
     # All of them still arrive, in waves of two.
-    receiver.wait_for(6, path="/slow", timeout=20)
+    receiver.wait_for(6, path="/slow", timeout=40)

@@ -51,12 +51,13 @@ def test_dns_rebinding_after_the_save_is_refused_at_delivery(settings, make_sess
 
 @pytest.fixture
 def slow_dns_host(monkeypatch) -> str:
-    """A host name whose DNS lookup takes 5 s (a receiver's slow or hostile DNS server)."""
+    """A host name whose DNS lookup takes 20 s (a receiver's slow or hostile DNS server): far
+    longer than any bound below, so the bounds can leave room for a loaded machine."""
     real_getaddrinfo = socket.getaddrinfo
 
     def slow_dns(host, port, *args, **kwargs):
         if host == "hooks.slow-dns.test":
-            time.sleep(5)
+            time.sleep(20)
         return real_getaddrinfo(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
@@ -68,7 +69,7 @@ def test_a_dns_server_that_never_answers_cannot_hold_an_attempt(settings, slow_d
     settings.WEBHOOK_ALLOW_PRIVATE = False
     started = time.monotonic()
     result = _post(f"http://{slow_dns_host}/hook", timeout=1)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 6
     assert result.status_code is None and not result.permanent_error  # retried later
     assert result.error == "Timed out after 1 s" or result.error.startswith("Could not resolve")
 
@@ -91,10 +92,10 @@ def test_the_response_read_is_bounded(settings, receiver):
 
 def test_a_slow_receiver_times_out_within_the_bound(settings, receiver):
     settings.WEBHOOK_ALLOW_PRIVATE = True
-    receiver.script("/hook", Answer(200, delay=3))
+    receiver.script("/hook", Answer(200, delay=20))
     started = time.monotonic()
     result = _post(receiver.url(), timeout=0.5)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5
     assert result.status_code is None and "Timed out" in result.error and not result.permanent_error
 
 
@@ -110,7 +111,7 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_timeout(settings, part):
         elapsed = time.monotonic() - started
     finally:
         server.close()
-    assert elapsed < 2.5
+    assert elapsed < 6  # cut at 1 s; without the bound the drip never ends
     if part == "headers":
         assert result.status_code is None and result.error == "Timed out after 1 s"
     else:  # the status line came in time: the receiver answered, its body is cut
@@ -126,7 +127,7 @@ def test_a_tls_handshake_that_never_ends_is_cut_at_the_timeout(settings):
         elapsed = time.monotonic() - started
     finally:
         server.close()
-    assert elapsed < 2.5 and result.error == "Timed out after 1 s"
+    assert elapsed < 6 and result.error == "Timed out after 1 s"
 
 
 def test_many_dead_addresses_share_one_deadline(settings, monkeypatch):
@@ -136,7 +137,7 @@ def test_many_dead_addresses_share_one_deadline(settings, monkeypatch):
 
     def many_addresses(host, port, *args, **kwargs):
         if host == "hooks.many.test":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (f"93.184.216.{n}", port)) for n in range(6)]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (f"93.184.216.{n}", port)) for n in range(20)]
         return real_getaddrinfo(host, port, *args, **kwargs)
 
     def black_hole(address, timeout, **kwargs):
@@ -147,7 +148,7 @@ def test_many_dead_addresses_share_one_deadline(settings, monkeypatch):
     monkeypatch.setattr(outbound_http, "create_connection", black_hole)
     started = time.monotonic()
     result = _post("http://hooks.many.test/hook", timeout=1)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 6  # 20 s if each address had the whole second
     assert result.status_code is None and not result.permanent_error and "1 s" in result.error
 
 
@@ -163,7 +164,8 @@ def test_hung_dns_lookups_for_one_receiver_do_not_delay_another(settings, slow_d
         thread.join()  # each gave up after 0.5 s; their lookups still hang
     started = time.monotonic()
     result = _post(receiver.url(), timeout=1)
-    assert result.succeeded and time.monotonic() - started < 0.5
+    # Milliseconds when nothing waits on the hung lookups (each hangs 20 s).
+    assert result.succeeded and time.monotonic() - started < 5
 
 
 def test_a_closed_port_is_a_transient_connection_error(settings):

@@ -12,7 +12,7 @@ from yesapp.api.serializers import (
     ApiKeyCreateInputSerializer,
     ApiKeyOutputSerializer,
 )
-from yesapp.apikeys import apikey_create, apikey_revoke
+from yesapp.apikeys import MIN_REVOKE_PREFIX, apikey_create, apikey_revoke
 from yesapp.authentication import HasApiKey, IsAdminKey
 from yesapp.models import ApiKey
 from yesapp.schema import error_responses
@@ -158,7 +158,12 @@ class KeyRevokeView(APIView):
         ),
         parameters=[
             OpenApiParameter(
-                "prefix", str, OpenApiParameter.PATH, description="The key's prefix, e.g. `9f86d081`."
+                "prefix",
+                str,
+                OpenApiParameter.PATH,
+                # Keys are lowercase hex: no other text can name one.
+                pattern=rf"^[0-9a-f]{{{MIN_REVOKE_PREFIX},}}$",
+                description="The key's prefix, e.g. `9f86d081`.",
             )
         ],
         responses={

@@ -11,9 +11,41 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+# Under pytest-xdist (`make test` runs `-n 2`) each worker gwN needs a Redis database and a data
+# directory of its own, since tests empty theirs; worker gwN takes the Nth URL of TEST_REDIS_URL.
+DEFAULT_TEST_REDIS_URLS = f"{DEFAULT_TEST_REDIS_URL},redis://127.0.0.1:6379/14"
 
-os.environ["DATA_DIR"] = os.environ.get("TEST_DATA_DIR") or str(ROOT / "data" / "test")
-os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URL
+
+class NotEnoughTestRedisDatabases(Exception):
+    pass
+
+
+def redis_url_for_worker(urls: str, worker: str) -> str:
+    """The test Redis URL of xdist worker `worker` ("gw1"; "" outside xdist) from a
+    comma-separated TEST_REDIS_URL; a worker without a URL of its own is an error, never a guess
+    that could land on someone else's database."""
+    choices = [url.strip() for url in urls.split(",") if url.strip()]
+    index = int(worker.removeprefix("gw") or 0)
+    if index >= len(choices):
+        raise NotEnoughTestRedisDatabases(
+            f"pytest-xdist worker {worker} has no Redis database of its own: TEST_REDIS_URL lists "
+            f"{len(choices)} ({urls}). List one URL per worker, comma-separated, each an empty "
+            "database of the test run's own."
+        )
+    return choices[index]
+
+
+def data_dir_for_worker(base: str, worker: str) -> str:
+    return f"{base}-{worker}" if worker else base
+
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+os.environ["DATA_DIR"] = data_dir_for_worker(
+    os.environ.get("TEST_DATA_DIR") or str(ROOT / "data" / "test"), WORKER
+)
+os.environ["REDIS_URL"] = redis_url_for_worker(
+    os.environ.get("TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URLS, WORKER
+)
 os.environ.setdefault("LOG_LEVEL", "INFO")
 
 from yesapp.settings import *  # noqa: E402, F403

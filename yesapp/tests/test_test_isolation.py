@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from yesapp.tests.fixtures import ROOT, PrivateRedis
+from yesapp.tests.settings import NotEnoughTestRedisDatabases, data_dir_for_worker, redis_url_for_worker
 
 ONE_TEST = "yesapp/tests/test_validators.py::test_phone_from_chat_id"
 
@@ -24,7 +25,12 @@ def own_redis(tmp_path):
 
 
 def run_pytest(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("TEST_REDIS_URL", "TEST_DATA_DIR")}
+    # The child is a run of its own, not one more xdist worker of this one.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TEST_REDIS_URL", "TEST_DATA_DIR") and not k.startswith("PYTEST_XDIST_")
+    }
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-m", "pytest", ONE_TEST, "--no-cov", "-p", "no:cacheprovider", "-q"],
@@ -77,3 +83,16 @@ def test_a_database_the_tests_used_before_is_reused(own_redis):
     result = run_pytest({"TEST_REDIS_URL": url})
     assert result.returncode == 0, result.stdout + result.stderr
     assert db(own_redis, 6).get("left-by-a-test") is None
+
+
+def test_each_xdist_worker_has_a_redis_database_and_a_data_dir_of_its_own():
+    urls = "redis://127.0.0.1:6379/15, redis://127.0.0.1:6379/14"
+    assert redis_url_for_worker(urls, "") == "redis://127.0.0.1:6379/15"
+    assert redis_url_for_worker(urls, "gw1") == "redis://127.0.0.1:6379/14"
+    assert data_dir_for_worker("/tmp/t", "") == "/tmp/t"
+    assert data_dir_for_worker("/tmp/t", "gw1") == "/tmp/t-gw1"
+
+
+def test_an_xdist_worker_without_a_redis_database_of_its_own_is_refused():
+    with pytest.raises(NotEnoughTestRedisDatabases, match="gw1"):
+        redis_url_for_worker("redis://127.0.0.1:6379/3", "gw1")

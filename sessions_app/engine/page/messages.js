@@ -35,6 +35,34 @@ async function sendMedia(chatId, dataUrl, options) {
 }
 
 /**
+ * @param {string} chatId
+ * @param {import('@wppconnect/wa-js').chat.LocationMessageOptions} options
+ */
+async function sendLocation(chatId, options) {
+  return await sendOutcome(await WPP.chat.sendLocationMessage(chatId, options));
+}
+
+/**
+ * Contact cards by WhatsApp id and name: WhatsApp builds each vCard from them.
+ * @param {string} chatId
+ * @param {{id: string, name: string}[]} contacts
+ * @param {import('@wppconnect/wa-js').chat.SendMessageOptions} options
+ */
+async function sendContacts(chatId, contacts, options) {
+  return await sendOutcome(await WPP.chat.sendVCardContactMessage(chatId, contacts, options));
+}
+
+/**
+ * @param {string} chatId
+ * @param {string} question
+ * @param {string[]} choices
+ * @param {Parameters<typeof WPP.chat.sendCreatePollMessage>[3]} options
+ */
+async function sendPoll(chatId, question, choices, options) {
+  return await sendOutcome(await WPP.chat.sendCreatePollMessage(chatId, question, choices, options));
+}
+
+/**
  * A received message's media as a data URL.
  * @param {string} msgId
  * @returns {Promise<string>}

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0004_media_status_choices'),
+        ('messaging', '0005_message_content_and_reply_to'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0002_raw_page_event'),
+        ('sandbox', '0003_message_content_and_quote'),
     ]
 
     operations = [
