@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sandbox import actions
-from sandbox.views import _device_token, _json_body, page_endpoint
+from sandbox.views import page_device_token, page_endpoint, page_json_body
 
 
 def _text(data: dict, name: str) -> str:
@@ -17,10 +17,10 @@ def _text(data: dict, name: str) -> str:
 
 @page_endpoint(("POST",))
 def react(request: HttpRequest, session) -> HttpResponse:
-    data = _json_body(request)
+    data = page_json_body(request)
     verdict = actions.sandbox_page_react(
         session=session,
-        device_token=_device_token(request),
+        device_token=page_device_token(request),
         wa_id=_text(data, "msgId"),
         emoji=_text(data, "emoji"),
     )
@@ -29,10 +29,10 @@ def react(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def delete(request: HttpRequest, session) -> HttpResponse:
-    data = _json_body(request)
+    data = page_json_body(request)
     answer = actions.sandbox_page_delete(
         session=session,
-        device_token=_device_token(request),
+        device_token=page_device_token(request),
         wa_id=_text(data, "msgId"),
         revoke=data.get("revoke") is True,
     )
@@ -41,10 +41,10 @@ def delete(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def edit(request: HttpRequest, session) -> HttpResponse:
-    data = _json_body(request)
+    data = page_json_body(request)
     msg = actions.sandbox_page_edit(
         session=session,
-        device_token=_device_token(request),
+        device_token=page_device_token(request),
         wa_id=_text(data, "msgId"),
         text=_text(data, "text"),
     )
@@ -53,10 +53,10 @@ def edit(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def presence(request: HttpRequest, session) -> HttpResponse:
-    data = _json_body(request)
+    data = page_json_body(request)
     actions.sandbox_page_presence(
         session=session,
-        device_token=_device_token(request),
+        device_token=page_device_token(request),
         chat_id=_text(data, "chatId"),
         state=_text(data, "state"),
     )
