@@ -14,8 +14,9 @@ from uuid import UUID
 from django.utils import timezone
 
 from messaging.changes import ME, message_record_edit, message_record_reaction, message_record_revoke
-from messaging.inbound import MalformedEvent, _serialized, _text, _wa_time
+from messaging.inbound import MalformedEvent
 from messaging.models import Message
+from messaging.wa_values import serialized_id, str_or_empty, wa_time
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def handle_reaction(*, session_id: UUID, data) -> None:
     """`chat.new_reaction` ({id, msgId, reactionText, sender, timestamp}): a reaction set,
     changed or (empty `reactionText`) taken back, on our message or theirs."""
     data = _object(data, "chat.new_reaction")
-    target, sender = _serialized(data.get("msgId")), _serialized(data.get("sender"))
+    target, sender = serialized_id(data.get("msgId")), serialized_id(data.get("sender"))
     if not target or not sender:
         raise MalformedEvent("chat.new_reaction without msgId or sender")
     message = _stored(session_id, target, "chat.new_reaction")
@@ -53,8 +54,8 @@ def handle_reaction(*, session_id: UUID, data) -> None:
     message_record_reaction(
         message=message,
         sender=sender,
-        emoji=_text(data.get("reactionText")),
-        at=_wa_time(data.get("timestamp")) or timezone.now(),
+        emoji=str_or_empty(data.get("reactionText")),
+        at=wa_time(data.get("timestamp")) or timezone.now(),
     )
 
 
@@ -62,7 +63,7 @@ def handle_revoke(*, session_id: UUID, data) -> None:
     """`chat.msg_revoke` ({id, refId, from, type}): a message deleted for everyone; `id` is
     the revoke's own key (fromMe when we deleted it from the phone), `refId` the message's."""
     data = _object(data, "chat.msg_revoke")
-    target = _serialized(data.get("refId"))
+    target = serialized_id(data.get("refId"))
     if not target:
         raise MalformedEvent("chat.msg_revoke without refId")
     message = _stored(session_id, target, "chat.msg_revoke")
@@ -80,13 +81,13 @@ def handle_edit(*, session_id: UUID, data) -> None:
     text in `body`, or `caption` for media)."""
     data = _object(data, "chat.msg_edited")
     msg = data.get("msg") if isinstance(data.get("msg"), dict) else {}
-    wa_id = _serialized(data.get("id")) or _serialized(msg.get("id"))
+    wa_id = serialized_id(data.get("id")) or serialized_id(msg.get("id"))
     if not wa_id:
         raise MalformedEvent("chat.msg_edited without a message id")
     message = _stored(session_id, wa_id, "chat.msg_edited")
     if message is None:
         return
-    text = _text(msg.get("body")) or _text(msg.get("caption"))
+    text = str_or_empty(msg.get("body")) or str_or_empty(msg.get("caption"))
     if not text:
         return  # an edit always has words; nothing to record without them
     message_record_edit(message=message, text=text, at=timezone.now(), by_me=_from_me(msg.get("id")))
