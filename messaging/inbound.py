@@ -11,7 +11,7 @@ messaging.inbound_media.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, Messag
 from messaging.payloads import message_event_payload
 from messaging.selectors import message_quoted_in_chat
 from messaging.services import message_emit_received, message_transition
+from messaging.wa_values import serialized_id, str_or_empty, wa_time
 from sessions_app.engine.base import Engine
 from sessions_app.models import Session, SessionEvent, SessionStatus
 from yesapp import events
@@ -41,38 +42,11 @@ ADOPT_WINDOW = timedelta(hours=1)
 # A reconnected session looks back this far before its newest stored message: clocks and
 # the order of arrival differ a little between the phone, WhatsApp and us.
 CATCH_UP_MARGIN = timedelta(minutes=2)
-# WhatsApp sends unix seconds; a value past this is in milliseconds (year 5138 in seconds).
-_MILLISECONDS_FROM = 1e11
 
 
 class MalformedEvent(ValueError):
     """A page event without what it takes to store it. The actor quarantines it (kept raw
     with this reason) instead of dropping it silently."""
-
-
-def _serialized(value) -> str:
-    """A Wid or MsgKey as the bridge sends it: a string, or an object with `_serialized`."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        inner = value.get("_serialized")
-        return inner if isinstance(inner, str) else ""
-    return ""
-
-
-def _text(value) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _wa_time(value) -> datetime | None:
-    """A wa-js `t` (unix seconds; milliseconds tolerated) as a datetime, None if unusable."""
-    try:
-        seconds = float(value)
-        if seconds > _MILLISECONDS_FROM:
-            seconds /= 1000
-        return datetime.fromtimestamp(seconds, tz=UTC) if seconds > 0 else None
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
 
 
 def _size(value) -> int | None:
@@ -103,12 +77,14 @@ def handle_new_message(*, session_id: UUID, data: dict, engine: Engine) -> None:
     if not isinstance(data, dict):
         raise MalformedEvent("chat.new_message without an object payload")
     key = data.get("id")
-    wa_id = _serialized(key)
+    wa_id = serialized_id(key)
     if not wa_id:
         raise MalformedEvent("chat.new_message without a message id")
     key = key if isinstance(key, dict) else {}
     from_me = bool(key.get("fromMe", data.get("fromMe", False)))
-    chat_id = _serialized(key.get("remote")) or _serialized(data.get("to") if from_me else data.get("from"))
+    chat_id = serialized_id(key.get("remote")) or serialized_id(
+        data.get("to") if from_me else data.get("from")
+    )
     if chat_id == "status@broadcast" and settings.MESSAGING_IGNORE_STATUS_BROADCAST:
         return  # contacts' status stories, not chat messages
     fields = _fields_from_event(data, chat_id=chat_id, from_me=from_me)
@@ -141,13 +117,13 @@ def _received_event_owed(message: Message) -> bool:
 
 
 def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
-    wa_type = _text(data.get("type")) or "chat"
+    wa_type = str_or_empty(data.get("type")) or "chat"
     is_media = wa_type in MEDIA_TYPES
-    author = _serialized(data.get("author"))
+    author = serialized_id(data.get("author"))
     # For media, wa-js puts a base64 thumbnail in `body`; the words are in `caption`.
-    text = _text(data.get("caption")) if is_media else _text(data.get("body"))
+    text = str_or_empty(data.get("caption")) if is_media else str_or_empty(data.get("body"))
     if wa_type == "location":
-        text = _text(data.get("caption"))
+        text = str_or_empty(data.get("caption"))
     elif wa_type == "vcard":
         text = ""  # its body is the vCard, shown under `contacts`
     other_party = chat_id if from_me else (author or chat_id)
@@ -158,11 +134,11 @@ def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
         "chat_id": chat_id[:100],
         "author": author[:100],
         "phone": phone_from_chat_id(other_party),
-        "contact_name": _text(data.get("notifyName"))[:200],
-        "wa_timestamp": _wa_time(data.get("t")),
+        "contact_name": str_or_empty(data.get("notifyName"))[:200],
+        "wa_timestamp": wa_time(data.get("t")),
         "media_status": MediaStatus.PENDING if is_media else MediaStatus.NONE,
-        "media_mimetype": _text(data.get("mimetype"))[:255],
-        "media_filename": media_store.clean_filename(_text(data.get("filename"))),
+        "media_mimetype": str_or_empty(data.get("mimetype"))[:255],
+        "media_filename": media_store.clean_filename(str_or_empty(data.get("filename"))),
         "media_size": _size(data.get("size")),
     }
 
@@ -171,13 +147,13 @@ def _quote(session_id, data: dict, *, chat_id: str) -> dict:
     """The message this one quotes: ours when stored here, else WhatsApp's key for it, built as
     WhatsApp does (`<fromMe>_<chat>_<id>`, plus `_<author>` for someone else's in a group) from
     wa-js's `quotedStanzaID` and `quotedParticipant`."""
-    stanza = _text(data.get("quotedMsgId"))[:100]
+    stanza = str_or_empty(data.get("quotedMsgId"))[:100]
     if not stanza:
         return {"reply_to_id": None, "reply_to_wa_id": ""}
     quoted = message_quoted_in_chat(session_id=session_id, chat_id=chat_id, stanza_id=stanza)
     if quoted is not None:
         return {"reply_to_id": quoted.pk, "reply_to_wa_id": quoted.wa_id}
-    participant = _serialized(data.get("quotedParticipant"))
+    participant = serialized_id(data.get("quotedParticipant"))
     me = Session.objects.filter(pk=session_id).values_list("wid", flat=True).first() or ""
     from_me = bool(participant) and participant == me
     key = f"{'true' if from_me else 'false'}_{chat_id}_{stanza}"
@@ -229,6 +205,7 @@ def _adopt_own_send(*, session_id, wa_id: str, fields: dict) -> bool:
             session_id=session_id,
             direction=Direction.OUTBOUND,
             from_phone=False,
+            action="",  # an edit or a reaction has no echo of its own to adopt
             wa_id="",
             chat_id=fields["chat_id"],
             text=fields["text"],
@@ -293,7 +270,7 @@ def handle_ack(*, session_id: UUID, data: dict) -> None:
     ids = data.get("ids")
     if not isinstance(ids, list):
         ids = [data.get("id")] if data.get("id") else []
-    wa_ids = {wa_id for wa_id in (_serialized(item) for item in ids) if wa_id}
+    wa_ids = {wa_id for wa_id in (serialized_id(item) for item in ids) if wa_id}
     if not wa_ids:
         return
     messages = Message.objects.filter(session_id=session_id, direction=Direction.OUTBOUND, wa_id__in=wa_ids)

@@ -66,6 +66,20 @@ SENDABLE_MEDIA_TYPES = ("image", "video", "audio", "document")
 SENDABLE_TYPES = ("text", *SENDABLE_MEDIA_TYPES, "voice", "location", "contact", "poll")
 
 
+class MessageAction(models.TextChoices):
+    """What an action row does to its `target` or chat (docs/MESSAGING.md, "Acting on a message").
+    An action is queued, rate-limited and sent like a message; its row is not listed with them."""
+
+    NONE = "", "A message"
+    REACTION = "reaction", "React (WPP.chat.sendReactionToMessage)"
+    REVOKE = "revoke", "Delete for everyone (WPP.chat.deleteMessage, revoke)"
+    DELETE = "delete", "Delete on this device (WPP.chat.deleteMessage)"
+    EDIT = "edit", "Edit its text (WPP.chat.editMessage)"
+    # Chat actions: no target, the chat is `chat_id`; `text` holds a presence's state.
+    READ = "read", "Mark the chat read (WPP.chat.markIsRead)"
+    PRESENCE = "presence", "Show typing, recording or paused (WPP.chat.markIsComposing ...)"
+
+
 class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey("sessions_app.Session", on_delete=models.CASCADE, related_name="messages")
@@ -114,6 +128,22 @@ class Message(models.Model):
     media_source_url = models.CharField(
         max_length=2048, blank=True, help_text="Outbound: the URL its media is fetched from."
     )
+
+    # An action row acts on `target`; `text` holds the emoji (reaction) or the new text (edit).
+    action = models.CharField(max_length=10, choices=MessageAction.choices, default="", blank=True)
+    target = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="actions"
+    )
+    # What was done to this message, by us or by the contact.
+    reactions = models.JSONField(
+        default=dict, blank=True, help_text="Sender's WhatsApp id → {emoji, at}: the current reactions."
+    )
+    edits = models.JSONField(
+        default=list, blank=True, help_text="Earlier texts, oldest first: [{text, editedAt}]."
+    )
+    edited_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Deleted for everyone.")
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted on the linked device only.")
 
     status = models.CharField(max_length=10, choices=MessageStatus.choices)
     error_code = models.CharField(max_length=50, blank=True)

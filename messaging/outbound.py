@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from messaging.inbound_media import retry_media_when_due
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
+from messaging.outbound_actions import hand_action_to_engine
 from messaging.services import message_transition
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile, SendResult
 from sessions_app.models import Session, SessionStatus
@@ -156,6 +157,8 @@ def _send_one(message: Message, engine: Engine) -> None:
 
 def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
     """The engine call for `message`; None when its media file is gone (recorded failed)."""
+    if message.action:
+        return hand_action_to_engine(message, engine)
     quoted_id = message.reply_to_wa_id
     if message.type == "location":
         return engine.send_location(message.chat_id, message.content["location"], quoted_id=quoted_id)

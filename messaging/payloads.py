@@ -83,4 +83,28 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         "deliveredAt": _iso(message.delivered_at),
         "readAt": _iso(message.read_at),
         "failedAt": _iso(message.failed_at),
+        **action_fields(message),
+    }
+
+
+def action_fields(message: Message) -> dict[str, Any]:
+    """What was done to a message (reactions, edits, deletes), and, for an action row, what it
+    acts on (`action`, `targetMessageId`)."""
+    me = message.session.wid if message.session_id else ""
+    return {
+        "action": message.action or None,
+        "targetMessageId": str(message.target_id) if message.target_id else None,
+        "reactions": [
+            {
+                "emoji": reaction["emoji"],
+                "from": sender,
+                "fromMe": sender in (me, "me"),
+                "timestamp": reaction.get("at"),
+            }
+            for sender, reaction in (message.reactions or {}).items()
+        ],
+        "editedAt": _iso(message.edited_at),
+        "edits": list(message.edits or []),
+        "revokedAt": _iso(message.revoked_at),
+        "deletedAt": _iso(message.deleted_at),
     }

@@ -57,9 +57,10 @@ def message_list(
     """A page of the session's messages, newest first, and the total that match the filters.
 
     `phone` (E.164) matches the other party's number, and its `@c.us` chat; `since`
-    is inclusive and `until` exclusive, on the time the message was stored.
+    is inclusive and `until` exclusive, on the time the message was stored. Action rows
+    (reactions, edits, deletes sent through the API) are not messages: they are left out.
     """
-    messages = Message.objects.filter(session=session)
+    messages = Message.objects.filter(session=session, action="")
     if direction in (Direction.INBOUND, Direction.OUTBOUND):
         messages = messages.filter(direction=direction)
     if chat_id:
@@ -87,10 +88,11 @@ def stats_for_key(*, key: ApiKey, now: datetime | None = None) -> dict:
     }
     messages = Message.objects.filter(session__in=sessions)
     day_ago = now - timedelta(hours=24)
+    # Actions (reactions, edits, ...) wait in the queues but are not messages sent.
     counts = messages.aggregate(
-        sent=Count("pk", filter=Q(direction=Direction.OUTBOUND, sent_at__gte=day_ago)),
+        sent=Count("pk", filter=Q(direction=Direction.OUTBOUND, action="", sent_at__gte=day_ago)),
         received=Count("pk", filter=Q(direction=Direction.INBOUND, created_at__gte=day_ago)),
-        failed=Count("pk", filter=Q(direction=Direction.OUTBOUND, failed_at__gte=day_ago)),
+        failed=Count("pk", filter=Q(direction=Direction.OUTBOUND, action="", failed_at__gte=day_ago)),
     )
     queues = _queue_depths(messages)
     return {

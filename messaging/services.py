@@ -153,7 +153,8 @@ def _retry_after_seconds() -> int:
     return max(1, math.ceil(60 / per_minute)) if per_minute > 0 else 1
 
 
-def _check_can_accept(session: Session, *, queue: bool) -> None:
+def check_can_accept(session: Session, *, queue: bool) -> None:
+    """409 unless the session is connected (or `queue`), 429 once QUEUE_MAX messages wait."""
     if not session.can_send() and not queue:
         raise SessionNotConnected(
             f"Session {session.name!r} is {session.status}, not connected. Send with "
@@ -225,7 +226,7 @@ def message_send(
     _check_text(text, has_media=media is not None or content is not None)
     contact_refuse_if_absent(session=session, chat_id=chat_id)
     # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
-    _check_can_accept(session, queue=queue)
+    check_can_accept(session, queue=queue)
     fields = dict(
         chat_id=chat_id, phone=phone_from_chat_id(chat_id), text=text, idempotency_key=idempotency_key
     )
@@ -303,7 +304,7 @@ def _insert_queued(
     with transaction.atomic():
         # The row lock makes the QUEUE_MAX check and the insert one step per session.
         locked = Session.objects.select_for_update().get(pk=session.pk)
-        _check_can_accept(locked, queue=queue)
+        check_can_accept(locked, queue=queue)
         if blob is not None:  # under the row lock: two sends cannot both fit in the last space
             media_quota_check(session_id=locked.pk, adding=len(blob.data))
         message = Message.objects.create(

@@ -61,6 +61,9 @@ class SandboxContact(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_contacts")
     phone = models.CharField(max_length=20, help_text="E.164.")
     name = models.CharField(max_length=100, blank=True, help_text="Their push name (notifyName).")
+    # What the session last showed them (WPP.chat.markIsComposing / markIsRecording / markIsPaused).
+    presence = models.CharField(max_length=10, blank=True, help_text="typing, recording or paused.")
+    presence_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -132,6 +135,14 @@ class SandboxMessage(models.Model):
     # Outbound receipts are due at fixed delays after sending (SANDBOX_*_DELAY_MS).
     delivered_due_at = models.DateTimeField(null=True, blank=True)
     read_due_at = models.DateTimeField(null=True, blank=True)
+    # What was done to it since (sandbox/actions.py), as both phones see it.
+    reactions = models.JSONField(default=dict, blank=True, help_text="Reactor's WhatsApp id → emoji.")
+    edits = models.JSONField(default=list, blank=True, help_text="Earlier texts, oldest first.")
+    edited_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Deleted for everyone.")
+    device_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted on the linked device only (the contact still has it)."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "wa_id"], name="sandbox_message_unique_id")]
@@ -157,6 +168,9 @@ class EventKind(models.TextChoices):
     MESSAGE = "message", "New message (chat.new_message)"
     ACK = "ack", "Receipt (chat.msg_ack_change)"
     RAW = "raw", "Any wa-js event, as given (for testing odd payloads)"
+    # The contact reacted, deleted or edited: raw_name/raw_data hold the wa-js event with Wids
+    # as strings, which the page turns into Wid objects (sandbox/actions.py).
+    ACTION = "action", "A contact's reaction, revoke or edit"
 
 
 class SandboxEvent(models.Model):

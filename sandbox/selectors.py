@@ -52,6 +52,8 @@ def page_event(event: SandboxEvent, *, me: str) -> dict:
     message = event.message
     if event.kind == EventKind.RAW:
         return {"cursor": event.cursor, "name": event.raw_name, "data": event.raw_data, "raw": True}
+    if event.kind == EventKind.ACTION:
+        return {"cursor": event.cursor, "name": event.raw_name, "data": event.raw_data, "action": True}
     if event.kind == EventKind.MESSAGE:
         return {"cursor": event.cursor, "name": "chat.new_message", "data": message_model(message, me=me)}
     # wa-js builds receipts' keys from the receipt's sender: remote = the contact.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sandbox import views
+from sandbox import action_views, views
 
 app_name = "sandbox"
 
@@ -20,4 +20,8 @@ urlpatterns = [
     path("web/<uuid:session_id>/logout", views.logout, name="logout"),
     path("web/<uuid:session_id>/chats", views.chats, name="chats"),
     path("web/<uuid:session_id>/messages", views.chat_messages, name="messages"),
+    path("web/<uuid:session_id>/react", action_views.react, name="react"),
+    path("web/<uuid:session_id>/delete", action_views.delete, name="delete"),
+    path("web/<uuid:session_id>/edit", action_views.edit, name="edit"),
+    path("web/<uuid:session_id>/presence", action_views.presence, name="presence"),
 ]

@@ -41,7 +41,8 @@ DEVICE_HEADER = "X-Sandbox-Device"
 LINK_REFS_HEADER = "X-Sandbox-Link-Refs"
 
 
-def _device_token(request: HttpRequest) -> str:
+def page_device_token(request: HttpRequest) -> str:
+    """The device token the page sends with each call (also used by action_views.py)."""
     return request.headers.get(DEVICE_HEADER, "").strip()
 
 
@@ -53,7 +54,8 @@ def _cursor(value) -> int:
         raise InvalidInput("cursor must be a number.") from exc
 
 
-def _json_body(request: HttpRequest) -> dict:
+def page_json_body(request: HttpRequest) -> dict:
+    """The page's JSON object body ({} when empty); 400 for anything else."""
     if not request.body:
         return {}
     try:
@@ -114,7 +116,7 @@ def page(request: HttpRequest, session_id) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def hello(request: HttpRequest, session) -> HttpResponse:
-    data = _json_body(request)
+    data = page_json_body(request)
     return JsonResponse(sandbox_page_hello(session=session, device_token=str(data.get("deviceToken") or "")))
 
 
@@ -126,7 +128,7 @@ def events(request: HttpRequest, session) -> HttpResponse:
         raise InvalidInput("after must be a number.") from exc
     refs = tuple(ref.strip() for ref in request.headers.get(LINK_REFS_HEADER, "").split(",") if ref.strip())
     result = sandbox_page_poll(
-        session=session, after=after, device_token=_device_token(request), link_refs=refs[:4]
+        session=session, after=after, device_token=page_device_token(request), link_refs=refs[:4]
     )
     return JsonResponse(
         {
@@ -141,16 +143,16 @@ def events(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def qr(request: HttpRequest, session) -> HttpResponse:
-    if _json_body(request).get("idle"):
+    if page_json_body(request).get("idle"):
         sandbox_page_qr_idle(session=session)
         return JsonResponse({"idle": True})
-    return JsonResponse(sandbox_page_issue_qr(session=session, device_token=_device_token(request)))
+    return JsonResponse(sandbox_page_issue_qr(session=session, device_token=page_device_token(request)))
 
 
 @page_endpoint(("POST",))
 def pairing_code(request: HttpRequest, session) -> HttpResponse:
-    phone = str(_json_body(request).get("phone") or "")
-    code = sandbox_page_pairing_code(session=session, device_token=_device_token(request), phone=phone)
+    phone = str(page_json_body(request).get("phone") or "")
+    code = sandbox_page_pairing_code(session=session, device_token=page_device_token(request), phone=phone)
     return JsonResponse({"code": code})
 
 
@@ -178,7 +180,7 @@ def send(request: HttpRequest, session) -> HttpResponse:
         seen = _cursor(fields.get("cursor"))
         rich, quoted = None, fields.get("quotedMsg", "")
     else:
-        data = _json_body(request)
+        data = page_json_body(request)
         file = None
         chat_id, text = str(data.get("chatId") or ""), str(data.get("text") or "")
         mark_read = data.get("markIsRead", True) is not False
@@ -188,7 +190,7 @@ def send(request: HttpRequest, session) -> HttpResponse:
         rich=rich,
         quoted=quoted,
         session=session,
-        device_token=_device_token(request),
+        device_token=page_device_token(request),
         chat_id=chat_id,
         text=text,
         file=file,
@@ -201,7 +203,7 @@ def send(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("GET",))
 def media(request: HttpRequest, session, wa_id: str) -> HttpResponse:
     """`WPP.chat.downloadMedia`: the bytes of a message's file, either direction."""
-    message = sandbox_page_media(session=session, device_token=_device_token(request), wa_id=wa_id)
+    message = sandbox_page_media(session=session, device_token=page_device_token(request), wa_id=wa_id)
     response = FileResponse(
         message.media.open("rb"), content_type=message.mimetype or "application/octet-stream"
     )
@@ -211,10 +213,10 @@ def media(request: HttpRequest, session, wa_id: str) -> HttpResponse:
 
 @page_endpoint(("POST",))
 def read(request: HttpRequest, session) -> HttpResponse:
-    data = _json_body(request)
+    data = page_json_body(request)
     unread = sandbox_page_mark_read(
         session=session,
-        device_token=_device_token(request),
+        device_token=page_device_token(request),
         chat_id=str(data.get("chatId") or ""),
         seen=_cursor(data.get("cursor")),
     )
@@ -224,14 +226,14 @@ def read(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("POST",))
 def exists(request: HttpRequest, session) -> HttpResponse:
     """`WPP.contact.queryWidExists`: every valid number but `...0000` is on the sandbox's WhatsApp."""
-    chat_id = str(_json_body(request).get("id") or "")
+    chat_id = str(page_json_body(request).get("id") or "")
     return JsonResponse(contacts.sandbox_query_exists(chat_id=chat_id))
 
 
 @page_endpoint(("POST",))
 def pn_lid(request: HttpRequest, session) -> HttpResponse:
     """`WPP.contact.getPnLidEntry`: the phone and lid of one person, null where unknown."""
-    contact_id = str(_json_body(request).get("id") or "")
+    contact_id = str(page_json_body(request).get("id") or "")
     return JsonResponse(contacts.sandbox_pn_lid_entry(session=session, contact_id=contact_id))
 
 
@@ -246,7 +248,7 @@ def _count(value) -> int:
 @page_endpoint(("GET",))
 def chats(request: HttpRequest, session) -> HttpResponse:
     """`WPP.chat.list`: the device's chats, most recently active first."""
-    sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
+    sandbox_page_logged_in_device(session=session, device_token=page_device_token(request))
     return JsonResponse(
         {"chats": selectors.page_chats(session_id=session.pk, count=_count(request.GET.get("count")))}
     )
@@ -255,7 +257,7 @@ def chats(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("GET",))
 def chat_messages(request: HttpRequest, session) -> HttpResponse:
     """`WPP.chat.getMessages`: a chat's last messages, oldest first."""
-    device = sandbox_page_logged_in_device(session=session, device_token=_device_token(request))
+    device = sandbox_page_logged_in_device(session=session, device_token=page_device_token(request))
     chat_id = request.GET.get("chatId", "")
     messages = selectors.page_chat_messages(
         session_id=session.pk, chat_id=chat_id, count=_count(request.GET.get("count")), me=device.wid
@@ -266,5 +268,5 @@ def chat_messages(request: HttpRequest, session) -> HttpResponse:
 @page_endpoint(("POST",))
 def logout(request: HttpRequest, session) -> HttpResponse:
     return JsonResponse(
-        {"loggedOut": sandbox_page_logout(session=session, device_token=_device_token(request))}
+        {"loggedOut": sandbox_page_logout(session=session, device_token=page_device_token(request))}
     )

@@ -1,4 +1,5 @@
-"""Domain events (`session.status`, `message.received`, `message.status`).
+"""Domain events (`session.status`, `message.received`, `message.status`, and what is done to
+a message: `message.reaction`, `message.edited`, `message.revoked`).
 
 Services call `emit` inside their transaction; subscribers (the webhooks outbox) connect
 to `domain_event` and write in that same transaction, so an event is stored exactly when
@@ -15,7 +16,17 @@ domain_event = Signal()
 SESSION_STATUS = "session.status"
 MESSAGE_RECEIVED = "message.received"
 MESSAGE_STATUS = "message.status"
-ALL_EVENTS = (MESSAGE_RECEIVED, MESSAGE_STATUS, SESSION_STATUS)
+MESSAGE_REACTION = "message.reaction"
+MESSAGE_EDITED = "message.edited"
+MESSAGE_REVOKED = "message.revoked"
+ALL_EVENTS = (
+    MESSAGE_RECEIVED,
+    MESSAGE_STATUS,
+    SESSION_STATUS,
+    MESSAGE_REACTION,
+    MESSAGE_EDITED,
+    MESSAGE_REVOKED,
+)
 
 
 def emit(event: str, *, session_id, payload: dict[str, Any]) -> None:

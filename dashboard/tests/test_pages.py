@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from dashboard.middleware import CONTENT_SECURITY_POLICY
 from dashboard.tests.conftest import sign_in_with_key
-from messaging.models import Direction, Message, MessageStatus
+from messaging.models import Direction, Message, MessageAction, MessageStatus
 from sessions_app.models import Session, SessionStatus
 
 BADGE = re.compile(rb'class="badge badge-(\w+)" data-status="(\w+)"')
@@ -202,6 +202,25 @@ def test_message_log_filters_by_direction_newest_first(admin_client, make_sessio
     assert "m0" in inbound and "m2" in inbound and "m1" not in inbound
     outbound = admin_client.get(url, {"direction": "outbound"}).content.decode()
     assert "m1" in outbound and "m0" not in outbound
+
+
+def test_message_log_leaves_out_actions(admin_client, make_session):
+    session = make_session("log", status="connected")
+    chat = "4915112345678@c.us"
+    sent = Message.objects.create(
+        session=session, direction="outbound", chat_id=chat, text="the message", status=MessageStatus.SENT
+    )
+    Message.objects.create(
+        session=session,
+        direction="outbound",
+        chat_id=chat,
+        text="the new text",
+        status=MessageStatus.QUEUED,
+        action=MessageAction.EDIT,
+        target=sent,
+    )
+    html = admin_client.get(reverse("dashboard:message-log", args=[session.pk])).content.decode()
+    assert "the message" in html and "the new text" not in html
 
 
 def test_send_form_checks_the_number_on_the_server_too(admin_client, make_session):

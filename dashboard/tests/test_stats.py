@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from dashboard import selectors
 from dashboard.charts import HourlyBars, nice_max
-from messaging.models import Direction, Message, MessageStatus
+from messaging.models import Direction, Message, MessageAction, MessageStatus
 from yesapp.models import ApiKey
 
 ADMIN = ApiKey(name="t", is_admin=True)
@@ -34,6 +34,27 @@ def test_messages_per_hour_counts_sent_and_received_in_the_right_hours(make_sess
     assert rows[-1]["sent"] == 1 and rows[-1]["received"] == 0
     assert rows[-4]["received"] == 1
     assert sum(r["received"] for r in rows) == 1
+
+
+def test_messages_per_hour_leaves_out_actions(make_session):
+    session = make_session("s", status="connected")
+    sent = Message.objects.create(
+        session=session, direction=Direction.OUTBOUND, chat_id="1@c.us", status=MessageStatus.SENT
+    )
+    for action in (MessageAction.REACTION, MessageAction.EDIT, MessageAction.REVOKE):
+        Message.objects.create(
+            session=session,
+            direction=Direction.OUTBOUND,
+            chat_id="1@c.us",
+            status=MessageStatus.SENT,
+            action=action,
+            target=sent,
+        )
+    for action in (MessageAction.READ, MessageAction.PRESENCE):
+        Message.objects.create(
+            session=session, direction=Direction.OUTBOUND, chat_id="1@c.us", status="queued", action=action
+        )
+    assert sum(r["sent"] for r in selectors.messages_per_hour(key=ADMIN)) == 1
 
 
 def test_messages_per_hour_respects_a_scoped_key(scoped_key):

@@ -6,7 +6,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging.content import POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, VCARD_MAX_CHARS
-from messaging.models import SENDABLE_MEDIA_TYPES, SENDABLE_TYPES, Direction, Message, MessageStatus
+from messaging.models import (
+    SENDABLE_MEDIA_TYPES,
+    SENDABLE_TYPES,
+    Direction,
+    Message,
+    MessageAction,
+    MessageStatus,
+)
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
@@ -217,6 +224,31 @@ class MessageSendMultipartSerializer(serializers.Serializer):
         return attrs
 
 
+class ReactionInputSerializer(serializers.Serializer):
+    emoji = StrictCharField(
+        allow_blank=True, trim_whitespace=False, max_length=32, help_text='One emoji; "" removes ours.'
+    )
+
+
+class EditInputSerializer(serializers.Serializer):
+    text = StrictCharField(trim_whitespace=False, max_length=TEXT_MAX_CHARS, help_text="The new text.")
+
+
+class PresenceInputSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["typing", "recording", "paused"],
+        help_text="What the contact sees: typing…, recording…, or neither.",
+    )
+
+
+class DeleteQuerySerializer(serializers.Serializer):
+    forEveryone = StrictBooleanField(
+        required=False,
+        default=True,
+        help_text="true (default): delete for everyone (our own messages only); false: on this device only.",
+    )
+
+
 class MessageListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
     offset = OffsetField()
@@ -247,6 +279,22 @@ class MessageMediaOutputSerializer(serializers.Serializer):
 class MessageErrorOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
+
+
+class ReactionOutputSerializer(serializers.Serializer):
+    emoji = serializers.CharField()
+    fromMe = serializers.BooleanField(help_text="Our own reaction (through the API or from the phone).")
+    timestamp = serializers.DateTimeField(allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(help_text="WhatsApp id of who reacted.")
+        return fields
+
+
+class EditOutputSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The text before this edit.")
+    editedAt = serializers.DateTimeField()
 
 
 class ReplyToOutputSerializer(serializers.Serializer):
@@ -320,6 +368,18 @@ class MessageOutputSerializer(serializers.Serializer):
     deliveredAt = serializers.DateTimeField(allow_null=True)
     readAt = serializers.DateTimeField(allow_null=True)
     failedAt = serializers.DateTimeField(allow_null=True)
+    action = serializers.ChoiceField(
+        choices=[action for action in MessageAction.values if action],
+        allow_null=True,
+        help_text="Set on an action (a reaction, delete, edit, read or presence queued through the API); "
+        "null on a message.",
+    )
+    targetMessageId = serializers.UUIDField(allow_null=True, help_text="The message an action acts on.")
+    reactions = ReactionOutputSerializer(many=True, help_text="The reactions on this message now.")
+    editedAt = serializers.DateTimeField(allow_null=True)
+    edits = EditOutputSerializer(many=True, help_text="Earlier texts, oldest first.")
+    revokedAt = serializers.DateTimeField(allow_null=True, help_text="When it was deleted for everyone.")
+    deletedAt = serializers.DateTimeField(allow_null=True, help_text="When it was deleted on this device.")
 
     def get_fields(self):
         fields = super().get_fields()

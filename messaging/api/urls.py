@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.api import contact_views, views
+from messaging.api import action_views, chat_views, contact_views, views
 
 urlpatterns = [
     path("sessions/<uuid:session_id>/messages", views.MessageListSendApi.as_view(), name="messages"),
@@ -23,6 +23,21 @@ urlpatterns = [
         "sessions/<uuid:session_id>/contacts/phone/<str:phone>/lid",
         contact_views.ContactPhoneLidApi.as_view(),
         name="contacts-phone-lid",
+    ),
+    path(
+        "sessions/<uuid:session_id>/messages/<uuid:message_id>/reaction",
+        action_views.MessageReactionApi.as_view(),
+        name="message-reaction",
+    ),
+    path(
+        "sessions/<uuid:session_id>/chats/<str:chat_id>/read",
+        chat_views.ChatReadApi.as_view(),
+        name="chat-read",
+    ),
+    path(
+        "sessions/<uuid:session_id>/chats/<str:chat_id>/presence",
+        chat_views.ChatPresenceApi.as_view(),
+        name="chat-presence",
     ),
     path("media/<uuid:message_id>", views.MediaDownloadApi.as_view(), name="media-download"),
     path("stats", views.StatsApi.as_view(), name="stats"),

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging import selectors, services
+from messaging.api.action_views import MessageEditDeleteMixin
 from messaging.api.serializers import (
     MessageListOutputSerializer,
     MessageListQuerySerializer,
@@ -62,6 +63,13 @@ MESSAGE_EXAMPLE = {
     "deliveredAt": None,
     "readAt": None,
     "failedAt": None,
+    "action": None,
+    "targetMessageId": None,
+    "reactions": [],
+    "editedAt": None,
+    "edits": [],
+    "revokedAt": None,
+    "deletedAt": None,
 }
 # Request bodies of the other kinds, for Swagger UI; docs/API_REFERENCE.md lists the same.
 KIND_EXAMPLES = [
@@ -298,7 +306,7 @@ class MessageListSendApi(APIView):
         )  # fmt: skip
 
 
-class MessageDetailApi(APIView):
+class MessageDetailApi(MessageEditDeleteMixin, APIView):
     @extend_schema(
         tags=TAG,
         summary="Get a message",

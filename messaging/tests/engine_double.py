@@ -78,6 +78,32 @@ class RecordingEngine(Engine):
         )
         return self._answer(chat_id, media.caption)
 
+    def react(self, wa_id: str, emoji: str) -> SendResult:
+        self.calls.append(Call("act_react", text=emoji, wa_id=wa_id))
+        return self._action_answer(emoji)
+
+    def delete_message(self, chat_id: str, wa_id: str, *, revoke: bool) -> SendResult:
+        self.calls.append(Call("act_revoke" if revoke else "act_delete", chat_id, wa_id=wa_id))
+        return self._action_answer(wa_id)
+
+    def edit_message(self, wa_id: str, text: str) -> SendResult:
+        self.calls.append(Call("act_edit", text=text, wa_id=wa_id))
+        return self._action_answer(text)
+
+    def mark_read(self, chat_id: str) -> SendResult:
+        self.calls.append(Call("act_read", chat_id))
+        return self._action_answer(chat_id)
+
+    def set_presence(self, chat_id: str, state: str) -> SendResult:
+        self.calls.append(Call("act_presence", chat_id, text=state))
+        return self._action_answer(state)
+
+    def _action_answer(self, key: str) -> SendResult:
+        outcome = self.fail_with.get(key)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome if isinstance(outcome, SendResult) else SendResult(wa_id="", ack=1)
+
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         self.calls.append(Call("download_media", wa_id=wa_id))
         outcome = self.media.get(wa_id)

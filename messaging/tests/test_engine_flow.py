@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from messaging.models import Message
+from sessions_app.models import Session
 from sessions_app.tests.helpers import create_and_link, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -243,6 +244,94 @@ def test_a_burst_beyond_the_rate_limit_waits_in_order_and_never_delays_another_s
         .values_list("text", flat=True)
     )
     assert queued and queued == [f"b{i}" for i in range(60 - len(queued), 60)]  # the oldest went first
+
+
+def test_reactions_edits_and_deletes_both_ways(api, linked, settings):
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import webhook_configure
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    # Nobody listens there: the deliveries stay pending, and their rows show each event once.
+    webhook_configure(session=linked, url="http://127.0.0.1:9/hook")
+    messages, sandbox = (
+        f"/api/v1/sessions/{linked.id}/messages",
+        f"/api/v1/sandbox/sessions/{linked.id}/messages",
+    )
+    ours_id = api.post(messages, {"to": CONTACT, "text": "Meet at 9"}, format="json").json()["messageId"]
+    # Queued right behind the message: they go out after it, in order.
+    actions = [
+        api.post(f"{messages}/{ours_id}/reaction", {"emoji": "👍"}, format="json"),
+        api.patch(f"{messages}/{ours_id}", {"text": "Meet at 10"}, format="json"),
+    ]
+    assert [r.status_code for r in actions] == [202, 202], [r.content for r in actions]
+    for action in actions:
+        wait_for(
+            lambda a=action: message(api, linked.id, a.json()["messageId"])["status"] == "sent",
+            30,
+            what="sent",
+        )
+    ours = message(api, linked.id, ours_id)
+    seen = api.get(f"{sandbox}/{ours['waMessageId']}").json()  # what the contact's phone shows
+    me = Session.objects.get(pk=linked.pk).wid
+    assert seen["reactions"] == {me: "👍"} and (seen["text"], seen["edits"]) == ("Meet at 10", ["Meet at 9"])
+    assert ours["text"] == "Meet at 10" and [r["emoji"] for r in ours["reactions"]] == ["👍"]
+
+    # The contact reacts to ours, then writes, edits and deletes a message of theirs.
+    api.post(f"{sandbox}/{ours['waMessageId']}/reaction", {"emoji": "❤️"}, format="json")
+    wa_id = api.post(
+        f"/api/v1/sandbox/sessions/{linked.id}/inbound", {"from": CONTACT, "text": "Hello"}, format="json"
+    ).json()["id"]
+    theirs = wait_for(lambda: Message.objects.filter(session=linked, wa_id=wa_id).first(), 30, what="inbound")
+    assert api.post(f"{sandbox}/{wa_id}/edit", {"text": "Hello!!"}, format="json").status_code == 202
+    assert api.post(f"{sandbox}/{wa_id}/revoke").status_code == 202
+    wait_for(lambda: message(api, linked.id, theirs.pk)["revokedAt"], 30, what="their message revoked")
+    theirs_now = message(api, linked.id, theirs.pk)
+    assert theirs_now["text"] == "Hello!!" and [e["text"] for e in theirs_now["edits"]] == ["Hello"]
+    reactions = wait_for(
+        lambda: len(r := message(api, linked.id, ours_id)["reactions"]) == 2 and r, 30, what="both"
+    )
+    assert {(r["emoji"], r["fromMe"]) for r in reactions} == {("👍", True), ("❤️", False)}
+
+    # We delete ours for everyone, and theirs on this device only.
+    api.delete(f"{messages}/{ours_id}")
+    api.delete(f"{messages}/{theirs.pk}?forEveryone=false")
+    wait_for(
+        lambda: api.get(f"{sandbox}/{ours['waMessageId']}").json()["revokedAt"],
+        30,
+        what="revoked on the phone",
+    )
+    wait_for(
+        lambda: api.get(f"{sandbox}/{wa_id}").json()["deletedOnDeviceAt"], 30, what="deleted on the device"
+    )
+    assert message(api, linked.id, ours_id)["revokedAt"]
+
+    # On the chat: the contact sees "typing", then their messages read.
+    api.post(
+        f"/api/v1/sandbox/sessions/{linked.id}/inbound",
+        {"from": CONTACT, "text": "Still there?"},
+        format="json",
+    )
+    wait_for(lambda: Message.objects.filter(session=linked, text="Still there?").exists(), 30, what="inbound")
+    chat, phone_chat = (
+        f"/api/v1/sessions/{linked.id}/chats/{CONTACT}",
+        f"/api/v1/sandbox/sessions/{linked.id}/chats/",
+    )
+    assert api.post(f"{chat}/presence", {"state": "typing"}, format="json").status_code == 202
+    assert api.post(f"{chat}/read").status_code == 202
+    seen = wait_for(
+        lambda: (
+            (c := api.get(phone_chat + CONTACT.lstrip("+") + "@c.us").json())["unreadBySession"] == 0 and c
+        ),
+        30,
+        what="read on the phone",
+    )
+    assert seen["presence"] == "typing"
+
+    events = list(WebhookDelivery.objects.filter(event__startswith="message.").values_list("event", "body"))
+    by_event = {name: [body for event, body in events if event == name] for name, _ in events}
+    # Each change once, although WhatsApp Web echoes our own edit as chat.msg_edited.
+    assert (len(by_event["message.reaction"]), len(by_event["message.edited"])) == (2, 2)
+    assert len(by_event["message.revoked"]) == 2
 
 
 def _inbound(api, session_id, count: int) -> list[dict]:

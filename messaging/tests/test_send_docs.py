@@ -16,10 +16,11 @@ SEND = "### `POST /api/v1/sessions/{session_id}/messages`"
 
 
 def _curl_bodies(text: str) -> list[dict]:
-    """The JSON after `-d` of each curl example that posts to a session's messages."""
+    """The JSON after `-d` of each curl example that posts to a session's messages (not to one
+    message's actions, such as `.../messages/$MESSAGE/reaction`)."""
     bodies = []
-    for example in re.findall(r"^curl -X POST .*?(?=^```)", text, flags=re.M | re.S):
-        if re.search(r"/sessions/\$SESSION/messages\b", example) and (
+    for example in re.findall(r"^curl -X POST .*?(?=^curl |^```)", text, flags=re.M | re.S):
+        if re.search(r"/sessions/\$SESSION/messages\s", example) and (
             data := re.search(r"-d '(.*?)'", example)
         ):
             bodies.append(json.loads(data.group(1)))

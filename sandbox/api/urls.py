@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sandbox.api import views
+from sandbox.api import action_views, views
 
 urlpatterns = [
     path("sandbox/sessions/<uuid:session_id>", views.SandboxStateApi.as_view(), name="sandbox-state"),
@@ -27,5 +27,30 @@ urlpatterns = [
         "sandbox/sessions/<uuid:session_id>/disconnect",
         views.SandboxDisconnectApi.as_view(),
         name="sandbox-disconnect",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/chats/<str:chat_id>",
+        action_views.SandboxPhoneChatApi.as_view(),
+        name="sandbox-chat",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>",
+        action_views.SandboxPhoneMessageApi.as_view(),
+        name="sandbox-message",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/reaction",
+        action_views.SandboxContactReactApi.as_view(),
+        name="sandbox-contact-react",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/revoke",
+        action_views.SandboxContactRevokeApi.as_view(),
+        name="sandbox-contact-revoke",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/edit",
+        action_views.SandboxContactEditApi.as_view(),
+        name="sandbox-contact-edit",
     ),
 ]

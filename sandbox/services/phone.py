@@ -76,10 +76,10 @@ def sandbox_settle_receipts(*, session: Session, now=None) -> int:
     return settled
 
 
-def sandbox_page_event(*, session: Session, name: str, data) -> int:
+def sandbox_page_event(*, session: Session, name: str, data, kind: str = EventKind.RAW) -> int:
     """Makes the linked page emit the wa-js event `name` with `data` exactly as given, as if
     WhatsApp Web had: for testing how YesApp (and your integration) take odd payloads.
-    Returns the event's cursor."""
+    Returns the event's cursor. (`kind` ACTION: a contact's action, see sandbox/actions.py.)"""
     with transaction.atomic():
         device = require_linked(session)
-        return append_event(device, kind=EventKind.RAW, raw_name=name, raw_data=data)
+        return append_event(device, kind=kind, raw_name=name, raw_data=data)

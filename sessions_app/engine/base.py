@@ -135,6 +135,29 @@ class Engine(abc.ABC):
         """WPP.chat.sendCreatePollMessage: `poll` has question, options, multipleAnswers."""
 
     @abc.abstractmethod
+    def react(self, wa_id: str, emoji: str) -> SendResult:
+        """WPP.chat.sendReactionToMessage; an empty emoji removes our reaction."""
+
+    @abc.abstractmethod
+    def delete_message(self, chat_id: str, wa_id: str, *, revoke: bool) -> SendResult:
+        """WPP.chat.deleteMessage: for everyone (`revoke`, our own messages only) or on this
+        device. A revoke WhatsApp turned into a local delete is an error, not a success."""
+
+    @abc.abstractmethod
+    def edit_message(self, wa_id: str, text: str) -> SendResult:
+        """WPP.chat.editMessage: a new text for one of our sent messages, within WhatsApp's
+        edit window (its own canEditMsg decides; wa-js answers `edit_message_error` outside it)."""
+
+    @abc.abstractmethod
+    def mark_read(self, chat_id: str) -> SendResult:
+        """WPP.chat.markIsRead: the chat's messages are read (blue ticks for the contact)."""
+
+    @abc.abstractmethod
+    def set_presence(self, chat_id: str, state: str) -> SendResult:
+        """WPP.chat.markIsComposing / markIsRecording / markIsPaused for `typing`, `recording`,
+        `paused`. WhatsApp shows typing or recording for about 25 s unless renewed or paused."""
+
+    @abc.abstractmethod
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
 

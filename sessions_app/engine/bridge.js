@@ -123,6 +123,28 @@
           sender: wid(data.sender),
           ids: (data.ids || []).map(msgKey),
         };
+      case 'chat.new_reaction':
+        if (!data || typeof data !== 'object') throw new TypeError('the reaction is not an object');
+        return {
+          id: msgKey(data.id),
+          msgId: msgKey(data.msgId),
+          reactionText: typeof data.reactionText === 'string' ? data.reactionText : '',
+          sender: wid(data.sender),
+          timestamp: data.timestamp || 0,
+        };
+      case 'chat.msg_revoke':
+        if (!data || typeof data !== 'object') throw new TypeError('the revoke is not an object');
+        return {
+          id: msgKey(data.id),
+          refId: msgKey(data.refId),
+          from: wid(data.from),
+          to: wid(data.to),
+          author: wid(data.author),
+          type: typeof data.type === 'string' ? data.type : '',
+        };
+      case 'chat.msg_edited':
+        if (!data || typeof data !== 'object') throw new TypeError('the edit is not an object');
+        return { chat: wid(data.chat), id: wid(data.id), msg: message(data.msg) };
       case 'conn.auth_code_change':
         return data ? { fullCode: data.fullCode || '', ref: data.ref || '' } : null;
       case 'conn.stream_mode_changed':

@@ -312,6 +312,21 @@ class ChromiumEngine(Engine):
         }
         return self._send("send media", "sendMedia", chat_id, data_url, options)
 
+    def react(self, wa_id: str, emoji: str) -> SendResult:
+        return self._send("react", "react", wa_id, emoji)
+
+    def delete_message(self, chat_id: str, wa_id: str, *, revoke: bool) -> SendResult:
+        return self._send("delete message", "deleteMessage", chat_id, wa_id, revoke)
+
+    def edit_message(self, wa_id: str, text: str) -> SendResult:
+        return self._send("edit message", "editMessage", wa_id, text)
+
+    def mark_read(self, chat_id: str) -> SendResult:
+        return self._send("mark read", "markRead", chat_id)
+
+    def set_presence(self, chat_id: str, state: str) -> SendResult:
+        return self._send("set presence", "setPresence", chat_id, state)
+
     def send_location(self, chat_id: str, location: dict, *, quoted_id: str = "") -> SendResult:
         options = {
             "lat": location["latitude"],

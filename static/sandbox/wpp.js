@@ -340,6 +340,26 @@
     } else if (event.name === 'chat.msg_ack_change') {
       logLine('✓ ' + ackName(event.data.ack) + ' ' + event.data.ids[0].id);
       emit('chat.msg_ack_change', ackPayload(event.data));
+    } else if (event.action) {
+      logLine('↺ ' + event.name + ' ' + (event.data.reactionText || ''));
+      emitAction(event.name, event.data);
+    }
+  }
+
+  // A contact's reaction, revoke or edit (sandbox/actions.py), with Wid and MsgKey objects.
+  function emitAction(name, data) {
+    if (name === 'chat.new_reaction') {
+      emit('chat.new_reaction', {
+        id: msgKey(data.id), msgId: msgKey(data.msgId), reactionText: data.reactionText, read: data.read,
+        sender: wid(data.sender), orphan: data.orphan, orphanReason: data.orphanReason, timestamp: data.timestamp,
+      });
+    } else if (name === 'chat.msg_revoke') {
+      emit('chat.msg_revoke', {
+        author: wid(data.author), from: wid(data.from), id: msgKey(data.id), refId: msgKey(data.refId),
+        to: wid(data.to), type: data.type,
+      });
+    } else if (name === 'chat.msg_edited') {
+      emit('chat.msg_edited', { chat: wid(data.chat), id: data.id, msg: msgModel(data.msg) });
     }
   }
 
@@ -679,6 +699,82 @@
     return { id: serialized.slice(0, at), server: serialized.slice(at + 1), _serialized: serialized };
   }
 
+  function serializedId(id) {
+    return id && typeof id === 'object' ? id._serialized || String(id) : String(id);
+  }
+
+  // WPP.chat.sendReactionToMessage(msgId, emoji | false): false or '' removes ours.
+  function sendReactionToMessage(messageId, reaction) {
+    var id = serializedId(messageId);
+    return requireLogin().then(untilOnline).then(function () {
+      return callJson('POST', 'react', { msgId: id, emoji: reaction || '' });
+    }).then(function (data) {
+      logLine('☺ ' + (reaction || 'removed') + ' on ' + id);
+      return { sendMsgResult: String(data.sendMsgResult) };
+    });
+  }
+
+  // WPP.chat.deleteMessage(chatId, ids, deleteMediaInDevice, revoke): one answer per id, and
+  // a single one for a single id. Revoking a contact's message deletes it locally instead.
+  function deleteMessage(chat, ids, deleteMediaInDevice, revoke) {
+    var single = !Array.isArray(ids);
+    var list = single ? [ids] : ids;
+    return Promise.resolve().then(function () {
+      chatId(chat);
+      return requireLogin();
+    }).then(untilOnline).then(function () {
+      return Promise.all(list.map(function (id) {
+        return callJson('POST', 'delete', { msgId: serializedId(id), revoke: !!revoke });
+      }));
+    }).then(function (answers) {
+      answers.forEach(function (answer) {
+        logLine((answer.isRevoked ? '⌫ deleted for everyone ' : '⌫ deleted here ') + answer.id);
+      });
+      var typed = /** @type {import('@wppconnect/wa-js').chat.DeleteMessageReturn[]} */ (answers);
+      return single ? typed[0] : typed;
+    });
+  }
+
+  // WPP.chat.editMessage(msgId, newText, options): WhatsApp Web fires chat.msg_edited for its
+  // own edits too (MsgStore change:latestEditMsgKey).
+  function editMessage(msgId, newText, options) {
+    options = Object.assign({}, SEND_DEFAULTS, options || {});
+    var id = serializedId(msgId);
+    return requireLogin().then(untilOnline).then(function () {
+      return callJson('POST', 'edit', { msgId: id, text: String(newText).trim() });
+    }).then(function (data) {
+      var msg = msgModel(data.msg);
+      logLine('✎ ' + id + ': ' + msg.body);
+      emit('chat.msg_edited', { chat: msg.to, id: id, msg: msg });
+      /** @type {SendMessageReturn} */
+      var result = {
+        id: 'true_' + msg.id.remote._serialized + '_' + localKey(),
+        ack: 1,
+        sendMsgResult: options.waitForAck ? sendVerdict('OK', Math.floor(Date.now() / 1000)) : null,
+      };
+      return result;
+    });
+  }
+
+  // WPP.chat.markIsComposing / markIsRecording (with a duration, paused once it passed) and
+  // markIsPaused: what the contact sees in the chat.
+  function presence(state) {
+    return function (chat, duration) {
+      var to;
+      return Promise.resolve().then(function () {
+        to = chatId(chat);
+        return requireLogin();
+      }).then(function () {
+        return callJson('POST', 'presence', { chatId: to, state: state });
+      }).then(function () {
+        logLine('… ' + state + ' in ' + to);
+        if (state !== 'paused' && duration) {
+          return sleep(duration).then(function () { return presence('paused')(to); });
+        }
+      });
+    };
+  }
+
   function blobToBase64(blob) {
     return new Promise(function (resolve, reject) {
       var reader = new FileReader();
@@ -746,6 +842,12 @@
       markIsRead: markIsRead,
       list: listChats,
       getMessages: getMessages,
+      sendReactionToMessage: sendReactionToMessage,
+      deleteMessage: deleteMessage,
+      editMessage: editMessage,
+      markIsComposing: presence('typing'),
+      markIsRecording: presence('recording'),
+      markIsPaused: presence('paused'),
       sendLocationMessage: sendLocationMessage,
       sendVCardContactMessage: sendVCardContactMessage,
       sendCreatePollMessage: sendCreatePollMessage,

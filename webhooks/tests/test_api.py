@@ -10,6 +10,7 @@ from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from yesapp.apikeys import apikey_create
+from yesapp.events import ALL_EVENTS
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +45,7 @@ def test_put_creates_a_webhook_and_returns_the_generated_secret_once(api, make_s
     # PUT replaces the whole webhook: what is left out takes its default, a new secret included.
     again = api.put(hook_url(session), {"url": receiver.url("/v2"), "ordered": False}, format="json").json()
     assert again["url"] == receiver.url("/v2") and again["ordered"] is False
-    assert again["events"] == ["message.received", "message.status", "session.status"]
+    assert again["events"] == list(ALL_EVENTS)
     assert (
         again["headers"] == {} and again["secret"].startswith("whsec_") and again["secret"] != body["secret"]
     )
@@ -70,7 +71,7 @@ def test_patch_changes_only_the_fields_given(api, make_session, settings, receiv
     config = WebhookConfig.objects.get(session=session)
     assert config.secret == created["secret"] and config.headers == {"Authorization": "Bearer t0k"}
     body = api.patch(hook_url(session), {"events": ["*"], "ordered": False}, format="json").json()
-    assert body["events"] == ["message.received", "message.status", "session.status"]
+    assert body["events"] == list(ALL_EVENTS)
     assert body["ordered"] is False and body["url"] == receiver.url("/v2")
     api.patch(hook_url(session), {"secret": "n" * 20, "headers": {}}, format="json")
     config.refresh_from_db()

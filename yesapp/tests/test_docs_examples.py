@@ -11,12 +11,14 @@
 import copy
 import json
 import re
+import shlex
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 from openapi_schema_validator import OAS31Validator
 
 from yesapp import errors
+from yesapp.events import ALL_EVENTS
 from yesapp.tests.fixtures import ROOT
 
 REFERENCE = ROOT / "docs" / "API_REFERENCE.md"
@@ -106,16 +108,61 @@ def test_every_answer_in_the_api_reference_matches_its_serializer(schema):
     assert not wrong, json.dumps(wrong, indent=1)
 
 
+# --- curl examples in the guides ------------------------------------------------------------
+
+GUIDES = (ROOT / "docs" / "MESSAGING.md", WEBHOOKS)
+
+
+def _curl_calls(guide) -> list[tuple[str, str, object]]:
+    """(METHOD, path, JSON body or None) of each `curl` command in a guide."""
+    calls = []
+    for line in guide.read_text().replace("\\\n", " ").splitlines():
+        if not line.startswith("curl "):
+            continue
+        words = shlex.split(line)
+        url = next(w for w in words if "/api/" in w)
+        body = words[words.index("-d") + 1] if "-d" in words else None
+        method = words[words.index("-X") + 1] if "-X" in words else ("POST" if body else "GET")
+        path = "/api/" + url.split("/api/", 1)[1].split("?", 1)[0]
+        calls.append((method, path, json.loads(body) if body else None))
+    return calls
+
+
+def _operation_for(schema: dict, method: str, path: str) -> dict | None:
+    for template, operations in schema["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path):
+            return operations.get(method.lower())
+    return None
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda guide: guide.name)
+def test_curl_examples_in_the_guides_call_real_endpoints_with_valid_bodies(schema, guide):
+    calls = _curl_calls(guide)
+    assert calls  # the parser found them
+    wrong = {}
+    for method, path, body in calls:
+        operation = _operation_for(schema, method, path)
+        if operation is None:
+            wrong[f"{method} {path}"] = ["no such endpoint"]
+        elif body is not None:
+            request = operation["requestBody"]["content"]["application/json"]["schema"]
+            if problems := _problems(schema, request, body):
+                wrong[f"{method} {path}"] = problems
+    assert not wrong, json.dumps(wrong, indent=1)
+
+
 # --- Message types: the API's words, never wa-js's -------------------------------------------
 
 
 def _api_message_types() -> set[str]:
     """The `type` values the API can answer: what the engine stores for each wa-js type
-    (WAJS.md lists them), through the real mapping."""
+    (WAJS.md lists them), through the real mapping, and the actions queued through the API."""
     from messaging.inbound import _fields_from_event
+    from messaging.models import MessageAction
 
     wajs = ("chat", "image", "video", "audio", "ptt", "document", "sticker", "location", "vcard")
-    return {_fields_from_event({"type": t}, chat_id="1@c.us", from_me=False)["type"] for t in wajs}
+    stored = {_fields_from_event({"type": t}, chat_id="1@c.us", from_me=False)["type"] for t in wajs}
+    return stored | {action for action in MessageAction.values if action}  # an action's type is its name
 
 
 def _message_like(value):
@@ -149,6 +196,9 @@ def test_message_types_in_every_example_are_the_apis(schema):
 @pytest.fixture
 def real_bodies(db, settings) -> dict[str, dict]:
     """One body per event, as the code builds and stores them for a webhook."""
+    from django.utils import timezone
+
+    from messaging.changes import message_record_edit, message_record_reaction, message_record_revoke
     from messaging.models import Direction, Message, MessageStatus
     from messaging.services import message_emit_received, message_transition
     from sessions_app.models import Session
@@ -169,6 +219,10 @@ def real_bodies(db, settings) -> dict[str, dict]:
         **common, direction=Direction.OUTBOUND, status=MessageStatus.SENT, text="Your order", wa_id="true_2"
     )
     message_transition(message=outbound, status=MessageStatus.DELIVERED)
+    now = timezone.now()
+    message_record_reaction(message=outbound, sender="33612345678@c.us", emoji="🎉", at=now)
+    message_record_edit(message=inbound, text="Hello! Open on Sunday?", at=now, by_me=False)
+    message_record_revoke(message=inbound, at=now, revoked_by="contact")
     return {d.event: json.loads(d.body) for d in WebhookDelivery.objects.all()}
 
 
@@ -179,7 +233,7 @@ def _webhook_doc_examples() -> list[dict]:
 
 def test_webhook_bodies_in_the_docs_are_the_ones_sent(real_bodies):
     examples = _webhook_doc_examples()
-    assert {e["event"] for e in examples} == {"message.received", "message.status", "session.status"}
+    assert {e["event"] for e in examples} == set(ALL_EVENTS)
     for example in examples:
         real = real_bodies[example["event"]]
         assert set(example) == set(real), (example["event"], set(example) ^ set(real))

@@ -91,3 +91,68 @@ async function catchUp(since, maxChats, perChat) {
   }
   return found;
 }
+
+/**
+ * Reacts to a message; an empty emoji removes our reaction. Answers like a send, without an id.
+ * @param {string} msgId
+ * @param {string} emoji
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function react(msgId, emoji) {
+  const answer = await WPP.chat.sendReactionToMessage(msgId, emoji || false);
+  return { id: '', ack: 1, result: answer && answer.sendMsgResult ? String(answer.sendMsgResult) : '' };
+}
+
+/**
+ * Deletes a message for everyone (`revoke`) or on this device. wa-js quietly deletes locally
+ * when it may not revoke (not our message): that is reported as NOT_REVOKED.
+ * @param {string} chatId
+ * @param {string} msgId
+ * @param {boolean} revoke
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function deleteMessage(chatId, msgId, revoke) {
+  const answer = await WPP.chat.deleteMessage(chatId, msgId, false, revoke);
+  const one = Array.isArray(answer) ? answer[0] : answer;
+  let result = one ? String(one.sendMsgResult) : 'ERROR_UNKNOWN';
+  if (result === 'OK' && revoke && !one.isRevoked) result = 'NOT_REVOKED';
+  return { id: '', ack: 1, result: result };
+}
+
+/**
+ * A new text for one of our messages. wa-js throws `edit_message_error` when WhatsApp's
+ * canEditMsg says no (too old, not ours, not text).
+ * @param {string} msgId
+ * @param {string} text
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function editMessage(msgId, text) {
+  const sent = await WPP.chat.editMessage(msgId, text, { waitForAck: true });
+  const outcome = await sendOutcome(sent);
+  return { id: '', ack: outcome.ack, result: outcome.result };
+}
+
+/**
+ * Marks a chat read; answers like a send.
+ * @param {string} chatId
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function markRead(chatId) {
+  await WPP.chat.markIsRead(chatId);
+  return { id: '', ack: 1, result: 'OK' };
+}
+
+/**
+ * Shows typing, recording or paused in a chat. No duration: wa-js would wait it out before
+ * answering, holding the session's actor; WhatsApp drops the state by itself after ~25 s.
+ * @param {string} chatId
+ * @param {string} state typing | recording | paused
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function setPresence(chatId, state) {
+  if (state === 'typing') await WPP.chat.markIsComposing(chatId);
+  else if (state === 'recording') await WPP.chat.markIsRecording(chatId);
+  else if (state === 'paused') await WPP.chat.markIsPaused(chatId);
+  else return { id: '', ack: 0, result: 'UNKNOWN_STATE' };
+  return { id: '', ack: 1, result: 'OK' };
+}

@@ -1,0 +1,52 @@
+"""Input and output of the sandbox API's message actions (sandbox/actions.py)."""
+
+from rest_framework import serializers
+
+from sandbox.api.serializers import MessageTypeField
+
+
+class ContactReactInputSerializer(serializers.Serializer):
+    emoji = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, max_length=32, help_text='The emoji; "" takes it back.'
+    )
+
+
+class ContactEditInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=65536, help_text="The new text.")
+
+
+class ActionOutputSerializer(serializers.Serializer):
+    cursor = serializers.IntegerField(help_text="Its place in the page's event stream.")
+
+
+class PhoneMessageSerializer(serializers.Serializer):
+    """A message, either direction, as both phones show it now."""
+
+    id = serializers.CharField(source="wa_id", help_text="The WhatsApp message id.")
+    chatId = serializers.CharField(source="chat_id")
+    fromMe = serializers.BooleanField(
+        source="from_me", help_text="Sent by the session (else by the contact)."
+    )
+    type = MessageTypeField()
+    text = serializers.CharField(help_text="The text now (after any edit).")
+    reactions = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Who reacted (WhatsApp id) → emoji: the session's and the contact's.",
+    )
+    edits = serializers.ListField(child=serializers.CharField(), help_text="Earlier texts, oldest first.")
+    editedAt = serializers.DateTimeField(source="edited_at", allow_null=True)
+    revokedAt = serializers.DateTimeField(
+        source="revoked_at", allow_null=True, help_text="Deleted for everyone."
+    )
+    deletedOnDeviceAt = serializers.DateTimeField(
+        source="device_deleted_at", allow_null=True, help_text="Deleted on the linked device only."
+    )
+
+
+class PhoneChatSerializer(serializers.Serializer):
+    chatId = serializers.CharField()
+    presence = serializers.CharField(
+        help_text="What the session last showed: typing, recording, paused, or ''."
+    )
+    presenceAt = serializers.DateTimeField(allow_null=True)
+    unreadBySession = serializers.IntegerField(help_text="The contact's messages the session has not read.")
