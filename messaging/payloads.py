@@ -50,14 +50,7 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         "fromPhone": message.from_phone,
         "contact": message_person(message, lid_pairs),
         "text": message.text,
-        "replyTo": (
-            {
-                "messageId": str(message.reply_to_id) if message.reply_to_id else None,
-                "waMessageId": message.reply_to_wa_id,
-            }
-            if message.reply_to_wa_id
-            else None
-        ),
+        "replyTo": _reply_to(message),
         # A location, contact card or poll: what it holds (messaging.content), else null.
         "location": message.content.get("location"),
         "contacts": message.content.get("contacts"),
@@ -65,17 +58,7 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         "waMessageId": message.wa_id,
         "timestamp": _iso(message.wa_timestamp or message.created_at),
         "mediaUrl": media_url(message) if has_media else None,
-        "media": (
-            {
-                "status": message.media_status,
-                "mimetype": message.media_mimetype,
-                "size": message.media_size,
-                "filename": message.media_filename,
-                "error": message.media_error,
-            }
-            if has_media
-            else None
-        ),
+        "media": _media(message) if has_media else None,
         "error": {"code": message.error_code, "message": message.error} if message.error_code else None,
         "idempotencyKey": message.idempotency_key or None,
         "createdAt": _iso(message.created_at),
@@ -84,6 +67,26 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         "readAt": _iso(message.read_at),
         "failedAt": _iso(message.failed_at),
         **action_fields(message),
+    }
+
+
+def _reply_to(message: Message) -> dict[str, Any] | None:
+    """The quoted message: both ids, ours null when it is not stored here."""
+    if not message.reply_to_wa_id:
+        return None
+    return {
+        "messageId": str(message.reply_to_id) if message.reply_to_id else None,
+        "waMessageId": message.reply_to_wa_id,
+    }
+
+
+def _media(message: Message) -> dict[str, Any]:
+    return {
+        "status": message.media_status,
+        "mimetype": message.media_mimetype,
+        "size": message.media_size,
+        "filename": message.media_filename,
+        "error": message.media_error,
     }
 
 

@@ -213,9 +213,9 @@ def message_send(
     sends nothing (created is False; the rest of the request is not looked at). Refuses with
     409 when the session is not connected unless `queue`, and with 429 + Retry-After when
     QUEUE_MAX messages already wait, and with 422 `not_on_whatsapp` when a recent contact
-    check found the number absent (messaging.contacts). Base64 and uploaded media are checked, sniffed and
-    written to DATA_DIR/media/<id>.<ext> before the row is committed; if anything fails, the
-    file is removed and nothing is stored. After commit, the session's engine node is nudged.
+    check found the number absent (messaging.contacts). Base64 and uploaded media are checked,
+    sniffed and written to DATA_DIR/media/<id>.<ext> before the row is committed; if anything
+    fails, the file is removed and nothing is stored. After commit, the session's engine node is nudged.
     Media by URL is not fetched here: the message is stored `pending` and a worker fetches it
     (messaging.media_url), so no request waits on someone else's server.
     """
@@ -227,14 +227,8 @@ def message_send(
     contact_refuse_if_absent(session=session, chat_id=chat_id)
     # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
     check_can_accept(session, queue=queue)
-    fields = dict(
-        chat_id=chat_id, phone=phone_from_chat_id(chat_id), text=text, idempotency_key=idempotency_key
-    )
-    if content is not None:
-        fields |= {"type": content.type, "content": content.data}
-    if reply_to:
-        quoted = message_quotable(session=session, reference=reply_to)
-        fields |= {"reply_to": quoted, "reply_to_wa_id": quoted.wa_id}
+    fields = _message_fields(session, chat_id=chat_id, text=text, content=content, reply_to=reply_to)
+    fields["idempotency_key"] = idempotency_key
     blob = _load_media(media)
     try:
         message = _store_queued(session=session, queue=queue, fields=fields, media=media, blob=blob)
@@ -249,6 +243,19 @@ def message_send(
         extra={"session_id": str(session.pk), "message_id": str(message.id), "type": message.type},
     )
     return message, True
+
+
+def _message_fields(
+    session: Session, *, chat_id: str, text: str, content: MessageContent | None, reply_to: str
+) -> dict[str, Any]:
+    """The row's own fields: recipient, text, what it holds, what it quotes."""
+    fields: dict[str, Any] = dict(chat_id=chat_id, phone=phone_from_chat_id(chat_id), text=text)
+    if content is not None:
+        fields |= {"type": content.type, "content": content.data}
+    if reply_to:
+        quoted = message_quotable(session=session, reference=reply_to)
+        fields |= {"reply_to": quoted, "reply_to_wa_id": quoted.wa_id}
+    return fields
 
 
 def _check_text(text: str, *, has_media: bool) -> None:

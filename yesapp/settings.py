@@ -1,9 +1,7 @@
 """YesApp settings: every value comes from the environment (or `.env`), in this one place.
 
-Each setting has a default that works on a developer machine; what it means is said once, in
-`.env.example` (and the README's configuration table). Comments here say why a value is what it
-is, or how settings depend on each other. Grouped along the data path: Django and the web,
-database, Redis and Celery, engine, sandbox, messaging, webhooks, API, operations, logging.
+Each default works on a developer machine; what a setting means is said once, in `.env.example`
+(and the README's configuration table); comments here say why, grouped along the data path.
 """
 
 import os
@@ -348,27 +346,20 @@ READY_REQUIRES_ENGINE = env.bool("READY_REQUIRES_ENGINE", default=True)
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
+
 # Periodic work (celery beat); `expires` keeps sweeps from piling up while no worker runs.
+def _every(seconds: float, task: str) -> dict:
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "webhooks-sweep": {
-        "task": "webhooks.tasks.sweep_webhook_deliveries",
-        "schedule": WEBHOOK_SWEEP_INTERVAL,
-        "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
-    },
+    "webhooks-sweep": _every(WEBHOOK_SWEEP_INTERVAL, "webhooks.tasks.sweep_webhook_deliveries"),
     "webhooks-prune": {"task": "webhooks.tasks.prune_webhook_deliveries", "schedule": 3600.0},
     "events-prune": {"task": "events.tasks.prune_events", "schedule": 3600.0},
     "failed-events-prune": {"task": "sessions_app.tasks.prune_failed_events", "schedule": 3600.0},
     # Pending messages whose media fetch task was lost are handed out again (messaging.media_url).
-    "messaging-media-fetch-sweep": {
-        "task": "messaging.tasks.sweep_pending_media",
-        "schedule": 30.0,
-        "options": {"expires": 30.0},
-    },
-    "messaging-stuck-sends": {
-        "task": "messaging.tasks.fail_stuck_sends",
-        "schedule": 60.0,
-        "options": {"expires": 60.0},
-    },
+    "messaging-media-fetch-sweep": _every(30.0, "messaging.tasks.sweep_pending_media"),
+    "messaging-stuck-sends": _every(60.0, "messaging.tasks.fail_stuck_sends"),
     "storage-prune": {"task": "messaging.tasks.prune_storage", "schedule": 3600.0},
 }
 

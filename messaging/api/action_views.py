@@ -12,12 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging import actions, selectors
-from messaging.api.serializers import (
+from messaging.api.action_serializers import (
     DeleteQuerySerializer,
     EditInputSerializer,
-    MessageOutputSerializer,
     ReactionInputSerializer,
 )
+from messaging.api.serializers import MessageOutputSerializer
 from sessions_app.selectors import session_get_for_key
 from yesapp.schema import error_responses
 

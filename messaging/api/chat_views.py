@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework.views import APIView
 
 from messaging import actions
+from messaging.api.action_serializers import PresenceInputSerializer
 from messaging.api.action_views import ACTION_ERRORS, ACTION_EXAMPLE, QUEUED, accepted
-from messaging.api.serializers import PresenceInputSerializer
 from sessions_app.selectors import session_get_for_key
 
 TAG = ["Messages"]
