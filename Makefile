@@ -93,12 +93,13 @@ serve:
 # modules whose behaviour can differ there (queue claims and locks, transactions, lost
 # connections, real workers racing, aggregates and ordering; the list is in conftest.py) and
 # PostgreSQL's own faults. Django makes test_yesapp_ci_gw0, _gw1; no coverage there: it is the
-# same code. Both passes run on TEST_WORKERS processes (pytest-xdist; 0 runs in this one): most
-# tests wait on browsers, workers and timers, so two share a 2-core machine well. Each worker
-# has its own Redis database (TEST_REDIS_URL lists one per worker, 15 and 14 by default) and
-# data directory (yesapp/tests/settings.py).
+# same code. Both passes run on TEST_WORKERS processes (pytest-xdist; 0, the default, runs them
+# in this one process). TEST_WORKERS=2 halves the time on two cores, but two processes' browsers
+# and workers starve each other's lease renewals there, and a few timing tests flake; each
+# worker has its own Redis database (TEST_REDIS_URL lists one per worker, 15 and 14 by default)
+# and data directory (yesapp/tests/settings.py).
 COVERAGE_MIN ?= 88
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 0
 TEST_DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/yesapp_ci
 test: install-dev lint
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --cov-fail-under=$(COVERAGE_MIN)
