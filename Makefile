@@ -35,12 +35,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 # After editing requirements*.in: pins every transitive dependency with hashes, keeping the
-# versions already locked unless the .in files ask for others. pip-tools gets a venv of its own.
-LOCK_VENV ?= .venv-lock
+# versions already locked unless the .in files ask for others. pip-tools runs from a throwaway
+# venv outside the work tree, so no third-party code ever sits beside ours.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" "$$tmp/bin/pip-compile" --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 lock:
-	test -x $(LOCK_VENV)/bin/pip-compile || { python3 -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.6.2; }
-	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
-	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	python3 -m venv "$$tmp" && "$$tmp/bin/pip" install --quiet pip-tools==7.6.2 && \
+	$(PIP_COMPILE) -o requirements.txt requirements.in && \
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
 
 install: $(VENV)/.installed assets browser
 
@@ -133,4 +136,4 @@ bench: install-dev
 	$(PY) -m bench.run_all
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) node_modules .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) node_modules .pytest_cache .coverage htmlcov
