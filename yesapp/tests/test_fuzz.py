@@ -79,6 +79,11 @@ CROSS_FIELD_RULES |= {
     "GET /api/v1/events",
     "POST /api/v1/keys",
 }
+# A webhook's events and options depend on its format (its own event names, its own settings).
+CROSS_FIELD_RULES |= {
+    "POST /api/v1/sessions/{session_id}/webhooks",
+    "PATCH /api/v1/sessions/{session_id}/webhooks/{webhook_id}",
+}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _EXAMPLE_NUMBERS = [
     number
