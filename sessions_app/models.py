@@ -67,6 +67,8 @@ class Session(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_connected_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # Fencing: grows on every takeover; a node whose token is lower no longer owns the session.
+    lease_token = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at"]

@@ -23,7 +23,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 
-from sessions_app.models import ProfileSnapshot
+from sessions_app.fencing import session_fence_check
+from sessions_app.models import ProfileSnapshot, Session
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +76,12 @@ def _check_size(size: int) -> None:
         raise SnapshotTooLarge(f"over {settings.PROFILE_SNAPSHOT_MAX_BYTES} bytes")
 
 
-def snapshot_take(*, session_id, profile_dir: Path, node: str = "") -> ProfileSnapshot | None:
+def snapshot_take(
+    *, session_id, profile_dir: Path, node: str = "", lease_token: int | None = None
+) -> ProfileSnapshot | None:
     """Stores a snapshot of the profile's login state and keeps the newest
-    PROFILE_SNAPSHOTS_KEEP; None when there is nothing to take or it is over the size bound."""
+    PROFILE_SNAPSHOTS_KEEP; None when there is nothing to take or it is over the size bound.
+    StaleOwner when `lease_token` is no longer the owner's: an old profile must not win."""
     if not (profile_dir / "Default").is_dir():
         return None
     started = time.monotonic()
@@ -89,6 +93,10 @@ def snapshot_take(*, session_id, profile_dir: Path, node: str = "") -> ProfileSn
     data = _fernet().encrypt(packed)
     took_ms = int((time.monotonic() - started) * 1000)
     with transaction.atomic():
+        session = Session.objects.select_for_update().filter(pk=session_id).first()
+        if session is None:
+            return None
+        session_fence_check(session, lease_token)
         snapshot = ProfileSnapshot.objects.create(
             session_id=session_id, data=data, size=len(data), files=files, took_ms=took_ms, node=node
         )

@@ -24,6 +24,7 @@ from sessions_app.engine.login_state import ActorLoginState
 from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
 from sessions_app.engine.snapshots import ActorProfileSnapshots
+from sessions_app.fencing import StaleOwner, session_fence_take
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status
 from yesapp.logging import session_id_var
@@ -90,6 +91,8 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self._dropped_seen = 0
         self._last_failed_check = 0.0
         self.last_event: tuple[str, float] | None = None  # (name, unix time): for diagnostics
+        self.lease_token: int | None = None  # this node's fencing token (fencing.py)
+        self.fenced = False
         self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
 
     # --- called from other threads --------------------------------------------------------
@@ -136,6 +139,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
             while not self.stop_event.is_set():
                 try:
                     if not recovered:
+                        self.lease_token = session_fence_take(session_id=self.session_id)
                         registry.run_start_steps(self.session_id)
                         recovered = True
                     session = Session.objects.filter(pk=self.session_id).first()
@@ -147,6 +151,8 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
                     backoff = 1.0
                 except RestartBrowser:
                     backoff = 1.0
+                except StaleOwner as exc:
+                    self._lost_to_newer_owner(exc)
                 except EngineError as exc:
                     if exc.permanent and not isinstance(exc, EngineCrashed):
                         self._fail(exc)
@@ -248,10 +254,18 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
             return handler(self.session_id, engine, command.args)
         return {"error": f"unknown command {command.name}", "code": "unknown_command"}
 
+    def _lost_to_newer_owner(self, exc: StaleOwner) -> None:
+        """Another node took the session over while this one still had its browser open."""
+        logger.error("Session %s: %s; closing this node's browser", self.session_id, exc)
+        self.fenced = True
+        self.request_stop("abandon")
+
     def _finish(self) -> None:
         reason = self.stop_reason
         try:
-            if reason == "stop":
+            if self.fenced:
+                pass  # the session's status is the new owner's to write
+            elif reason == "stop":
                 self._set(SessionStatus.STOPPED, self._stop_message or "stopped")
             elif reason == "shutdown" or (reason == "abandon" and self._stop_message):
                 self._set(
@@ -275,7 +289,13 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         if not status:
             return
         try:
-            session = session_set_status(session_id=self.session_id, status=status, reason=reason, **fields)
+            session = session_set_status(
+                session_id=self.session_id,
+                status=status,
+                reason=reason,
+                lease_token=self.lease_token,
+                **fields,
+            )
         except InvalidTransition as exc:
             logger.info("Session %s: ignored %s", self.session_id, exc.message)
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -78,6 +79,9 @@ class MediaFile:
 
 class Engine(abc.ABC):
     """One browser for one session. Not thread-safe: exactly one actor thread uses it."""
+
+    # The browser profile on disk, whose login state is snapshotted (None: nothing to keep).
+    profile_dir: Path | None = None
 
     @abc.abstractmethod
     def start(self) -> None:

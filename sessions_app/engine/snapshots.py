@@ -24,15 +24,21 @@ from sessions_app.models import SessionStatus
 logger = logging.getLogger(__name__)
 
 
+def _profile_dir_of(engine: Engine) -> Path | None:
+    """The engine's profile directory; engines without one (test doubles) have nothing to keep."""
+    profile_dir = getattr(engine, "profile_dir", None)
+    return Path(profile_dir) if isinstance(profile_dir, str | Path) else None
+
+
 class ActorProfileSnapshots:
     _connected_since: float | None = None
     _last_snapshot: float | None = None
     _snapshot_thread: threading.Thread | None = None
 
     def _restore_profile(self, engine: Engine) -> None:
-        profile_dir = getattr(engine, "profile_dir", None)
+        profile_dir = _profile_dir_of(engine)
         if settings.PROFILE_SNAPSHOTS and profile_dir is not None:
-            profile_snapshots.snapshot_restore(session_id=self.session_id, profile_dir=Path(profile_dir))
+            profile_snapshots.snapshot_restore(session_id=self.session_id, profile_dir=profile_dir)
 
     def _status_changed_for_snapshots(self, status: str) -> None:
         if status == SessionStatus.CONNECTED:
@@ -44,7 +50,7 @@ class ActorProfileSnapshots:
             profile_snapshots.snapshots_forget(session_id=self.session_id)
 
     def _snapshot_if_due(self, engine: Engine) -> None:
-        profile_dir = getattr(engine, "profile_dir", None)
+        profile_dir = _profile_dir_of(engine)
         if not settings.PROFILE_SNAPSHOTS or profile_dir is None or self._connected_since is None:
             return
         now = time.monotonic()
@@ -57,7 +63,7 @@ class ActorProfileSnapshots:
         self._last_snapshot = now
         self._snapshot_thread = threading.Thread(
             target=self._take_snapshot,
-            args=(Path(profile_dir),),
+            args=(profile_dir,),
             name=f"snapshot-{self.session_id}",
             daemon=True,
         )
@@ -65,16 +71,19 @@ class ActorProfileSnapshots:
 
     def _snapshot_after_clean_stop(self, engine: Engine, was_connected: bool) -> None:
         """The browser closed politely: its profile is complete on disk, the best snapshot."""
-        profile_dir = getattr(engine, "profile_dir", None)
+        profile_dir = _profile_dir_of(engine)
         if settings.PROFILE_SNAPSHOTS and profile_dir is not None and was_connected:
             if self._snapshot_thread:
                 self._snapshot_thread.join(timeout=30)
-            self._take_snapshot(Path(profile_dir), close_connection=False)
+            self._take_snapshot(profile_dir, close_connection=False)
 
     def _take_snapshot(self, profile_dir: Path, close_connection: bool = True) -> None:
         try:
             profile_snapshots.snapshot_take(
-                session_id=self.session_id, profile_dir=profile_dir, node=self.node
+                session_id=self.session_id,
+                profile_dir=profile_dir,
+                node=self.node,
+                lease_token=self.lease_token,
             )
         except Exception:
             logger.exception("Profile snapshot of %s failed", self.session_id)
