@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "webhooks",
     "sandbox",
     "dashboard",
+    "cloud_api",
 ]
 MIDDLEWARE = [
     "yesapp.middleware.RequestIdMiddleware",

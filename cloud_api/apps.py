@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CloudApiConfig(AppConfig):
+    """A WhatsApp Cloud API compatible facade over YesApp's own services (docs/COMPATIBILITY.md)."""
+
+    name = "cloud_api"
+    verbose_name = "Cloud API compatibility"
+    default_auto_field = "django.db.models.BigAutoField"
