@@ -18,4 +18,6 @@ urlpatterns = [
     re_path(
         _VERSION + r"(?P<media_id>\d{1,39})/file$", views.MediaFileApi.as_view(), name="cloud-media-file"
     ),
+    # Last: anything else under /v.../ answers a Graph 404, not the dashboard's HTML page.
+    re_path(r"^v[^/]*/", views.UnknownPathApi.as_view()),
 ]

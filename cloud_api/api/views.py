@@ -19,7 +19,7 @@ from cloud_api.api.serializers import (
     SuccessSerializer,
 )
 from cloud_api.authentication import BearerKeyAuthentication
-from cloud_api.errors import graph_exception_handler
+from cloud_api.errors import INVALID_PARAMETER, NO_SUCH_OBJECT, GraphError, graph_exception_handler
 from cloud_api.ids import media_id_for
 from cloud_api.messages import cloud_mark_read, cloud_message_send
 from sessions_app.selectors import session_get_for_key
@@ -265,3 +265,24 @@ class MediaFileApi(CloudApiView):
         )
         response["Content-Length"] = str(media.size)
         return response
+
+
+class UnknownPathApi(CloudApiView):
+    """Any other path under /v{version}/: a Graph 404 in JSON, as a Cloud client expects, rather
+    than the dashboard's HTML page."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise GraphError(
+            f"Unsupported request: there is no {request.method} {request.path} in YesApp's Cloud API "
+            "facade (see docs/COMPATIBILITY.md).",
+            status=404,
+            graph_code=INVALID_PARAMETER,
+            subcode=NO_SUCH_OBJECT,
+            code="not_found",
+        )

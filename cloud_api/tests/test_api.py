@@ -185,3 +185,10 @@ def test_media_of_another_session_is_not_found(cloud, session, media_root, db):
         send(cloud, session, {"to": TO, "type": "image", "image": {"id": media_id}}), 404, 100
     )  # but this phone number id does not own it
     graph_error(cloud.delete(f"/v23.0/{media_id}"), 400, 100)  # it goes with its message
+
+
+def test_an_unknown_path_under_a_version_is_a_graph_404(cloud, anon_api):
+    for client in (cloud, anon_api):
+        error = graph_error(client.get("/v23.0/123/phone_numbers/x"), 404, 100)
+        assert "GET /v23.0/123/phone_numbers/x" in error["message"]
+    graph_error(cloud.post("/vx/1/messages", {}, format="json"), 404, 100)

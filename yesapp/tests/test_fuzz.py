@@ -78,6 +78,8 @@ CROSS_FIELD_RULES |= {
     "POST /api/v1/sessions/{session_id}/messages/{message_id}/reaction",
     "GET /api/v1/events",
     "POST /api/v1/keys",
+    # The Cloud API facade: `to` must be a number that exists, a wamid one of this session's.
+    "POST /v{version}/{phone_number_id}/messages",
 }
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _EXAMPLE_NUMBERS = [
