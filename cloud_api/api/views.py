@@ -3,7 +3,13 @@
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -63,6 +69,7 @@ def graph_errors(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 BODY_ERRORS = (400, 413, 415)
+MEDIA_ID_EXAMPLE = "205730291045163853474936108128394067298"
 
 
 class CloudApiView(APIView):
@@ -126,6 +133,7 @@ SEND_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
+    OpenApiExample("Read", value={"success": True}, response_only=True, status_codes=["200"]),
 ]
 
 
@@ -151,7 +159,12 @@ class MessagesApi(CloudApiView):
         ),
         responses={
             200: OpenApiResponse(
-                MessageSentSerializer, description="Queued: the wamid (or, for a read receipt, success)."
+                PolymorphicProxySerializer(
+                    component_name="CloudMessagesAnswer",
+                    serializers=[MessageSentSerializer, SuccessSerializer],
+                    resource_type_field_name=None,
+                ),
+                description='Queued: the wamid; for a read receipt, `{"success": true}`.',
             ),
             **graph_errors(*BODY_ERRORS, 404, 409, 422, 503, 507),
         },
@@ -201,6 +214,17 @@ class MediaUploadApi(CloudApiView):
             "`MEDIA_QUOTA_BYTES` apply."
         ),
         responses={200: MediaUploadedSerializer, **graph_errors(*BODY_ERRORS, 404, 503, 507)},
+        examples=[
+            OpenApiExample(
+                "A PNG",
+                value={"file": "(the file)", "messaging_product": "whatsapp", "type": "image/png"},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample(
+                "Uploaded", value={"id": MEDIA_ID_EXAMPLE}, response_only=True, status_codes=["200"]
+            ),
+        ],
     )
     def post(self, request, version, phone_number_id):
         session = session_get_for_key(key=request.auth, session_id=phone_number_id)
@@ -224,6 +248,21 @@ class MediaApi(CloudApiView):
             "download `url` (fetch it with the same bearer key), `mime_type`, `sha256` and `file_size`."
         ),
         responses={200: MediaInfoSerializer, **graph_errors(404)},
+        examples=[
+            OpenApiExample(
+                "A PNG",
+                value={
+                    "messaging_product": "whatsapp",
+                    "url": f"http://localhost:3000/v23.0/{MEDIA_ID_EXAMPLE}/file",
+                    "mime_type": "image/png",
+                    "sha256": "5d2a0c1f7ae6a2a8e2b8f4a0a8a6a1f2c3d4e5f60718293a4b5c6d7e8f9a0b1c",
+                    "file_size": 52311,
+                    "id": MEDIA_ID_EXAMPLE,
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
     )
     def get(self, request, version, media_id):
         media = cloud_media.media_file_for_key(key=request.auth, media_id=media_id)
@@ -236,6 +275,9 @@ class MediaApi(CloudApiView):
         parameters=[VERSION, MEDIA_ID],
         description="Deletes an upload; a received message's media goes only with its message (400).",
         responses={200: SuccessSerializer, **graph_errors(400, 404)},
+        examples=[
+            OpenApiExample("Deleted", value={"success": True}, response_only=True, status_codes=["200"])
+        ],
     )
     def delete(self, request, version, media_id):
         cloud_media.media_delete(key=request.auth, media_id=media_id)
