@@ -7,3 +7,6 @@ class CloudApiConfig(AppConfig):
     name = "cloud_api"
     verbose_name = "Cloud API compatibility"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cloud_api import signals  # noqa: F401 - connects its receivers

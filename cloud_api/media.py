@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from cloud_api.errors import INVALID_PARAMETER, NO_SUCH_OBJECT, GraphError
-from cloud_api.ids import media_id_for, uuid_from_media_id
+from cloud_api.ids import uuid_from_media_id
 from cloud_api.models import UploadedMedia
 from messaging import media as media_store
 from messaging.media import MediaSource
@@ -132,9 +135,23 @@ def media_delete(*, key: ApiKey, media_id: str) -> None:
                 graph_code=INVALID_PARAMETER,
                 code="media_of_a_message",
             )
-        name = upload.name
-        upload.delete()
-        transaction.on_commit(lambda: media_store.remove_file(name))
+        upload.delete()  # its file goes after the commit (cloud_api.signals)
+
+
+def uploads_prune(*, older_than_days: int | None = None, batch_size: int = 500) -> int:
+    """Deletes uploads older than MEDIA_RETENTION_DAYS (0 keeps them), in short batches; a
+    message sent from one keeps its own copy."""
+    days = settings.MEDIA_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days <= 0:
+        return 0
+    old = UploadedMedia.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    total = 0
+    while ids := list(old.values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            for upload in UploadedMedia.objects.filter(pk__in=ids):
+                upload.delete()
+                total += 1
+    return total
 
 
 def media_source_for(media: MediaFile, *, kind: str, filename: str = "") -> MediaSource:
@@ -143,13 +160,3 @@ def media_source_for(media: MediaFile, *, kind: str, filename: str = "") -> Medi
         filename or media.filename or media.path.name, media.path.read_bytes(), content_type=media.mimetype
     )
     return MediaSource(kind=kind, upload=upload, filename=filename or media.filename)
-
-
-__all__ = [
-    "MediaFile",
-    "media_delete",
-    "media_file_for_key",
-    "media_id_for",
-    "media_source_for",
-    "media_upload",
-]

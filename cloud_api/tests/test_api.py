@@ -4,6 +4,7 @@ import base64
 import hashlib
 
 import pytest
+from django.test import TestCase
 
 from cloud_api.ids import media_id_for, message_id_from_wamid, wamid_for
 from cloud_api.models import UploadedMedia
@@ -192,3 +193,23 @@ def test_an_unknown_path_under_a_version_is_a_graph_404(cloud, anon_api):
         error = graph_error(client.get("/v23.0/123/phone_numbers/x"), 404, 100)
         assert "GET /v23.0/123/phone_numbers/x" in error["message"]
     graph_error(cloud.post("/vx/1/messages", {}, format="json"), 404, 100)
+
+
+def test_old_uploads_are_pruned_with_their_files(cloud, session, media_root, settings):
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from cloud_api.media import uploads_prune
+
+    upload = SimpleUploadedFile("dot.png", PNG, content_type="image/png")
+    cloud.post(f"/v23.0/{session.pk}/media", {"file": upload}, format="multipart")
+    row = UploadedMedia.objects.get()
+    assert row.path.is_file()
+    settings.MEDIA_RETENTION_DAYS = 30
+    assert uploads_prune() == 0
+    UploadedMedia.objects.update(created_at=timezone.now() - timedelta(days=31))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert uploads_prune() == 1
+    assert not row.path.exists() and not UploadedMedia.objects.exists()
