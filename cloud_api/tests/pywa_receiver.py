@@ -10,9 +10,16 @@ from pywa import WhatsApp, handlers, utils
 
 
 class PywaReceiver:
-    def __init__(self, *, phone_id: str, secret: str, verify_token: str | None = None):
+    def __init__(
+        self, *, phone_id: str, secret: str, verify_token: str | None = None, token="unused", session=None
+    ):
+        # `token` and `session` let the handlers call back (download media) through YesApp.
         self.wa = WhatsApp(
-            phone_id=phone_id, token="unused", app_secret=secret, verify_token=verify_token or secret
+            phone_id=phone_id,
+            token=token,
+            session=session,
+            app_secret=secret,
+            verify_token=verify_token or secret,
         )
         self.messages: list = []
         self.statuses: list = []
