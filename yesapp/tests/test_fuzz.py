@@ -81,6 +81,11 @@ CROSS_FIELD_RULES |= {
     # The Cloud API facade: `to` must be a number that exists, a wamid one of this session's.
     "POST /v{version}/{phone_number_id}/messages",
 }
+# A webhook's events and options depend on its format (its own event names, its own settings).
+CROSS_FIELD_RULES |= {
+    "POST /api/v1/sessions/{session_id}/webhooks",
+    "PATCH /api/v1/sessions/{session_id}/webhooks/{webhook_id}",
+}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _EXAMPLE_NUMBERS = [
     number
