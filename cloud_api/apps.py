@@ -10,3 +10,7 @@ class CloudApiConfig(AppConfig):
 
     def ready(self) -> None:
         from cloud_api import signals  # noqa: F401 - connects its receivers
+        from cloud_api.webhook_format import CLOUD_FORMAT
+        from webhooks.formats import register_webhook_format
+
+        register_webhook_format(CLOUD_FORMAT)
