@@ -2,38 +2,17 @@
 an uploaded image, a reply, a reaction and a read receipt reach the contact's phone."""
 
 import hashlib
-import io
 
 import pytest
-from PIL import Image
 from pywa import WhatsApp
 
 from cloud_api.ids import message_id_from_wamid, wamid_for
 from cloud_api.tests.graph_transport import graph_client
+from cloud_api.tests.helpers import CONTACT, WA_ID, png_bytes
 from messaging.models import Message
-from sessions_app.tests.helpers import create_and_link, wait_for
+from sessions_app.tests.helpers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CONTACT = "+33698765432"
-WA_ID = CONTACT.lstrip("+")
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (24, 12), (20, 160, 60)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-def media_root(settings):
-    """The engine worker is another process: media must stay where its settings say."""
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def linked(api, engine_worker):
-    engine_worker("engine-a")
-    return create_and_link(api, name="cloud")
 
 
 def test_pywa_sends_text_image_reply_reaction_and_read_receipt_to_the_phone(
