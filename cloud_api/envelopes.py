@@ -125,7 +125,7 @@ def _content(payload: dict[str, Any]) -> dict[str, Any]:
     if kind == "contact" and payload.get("contacts"):
         cards = [_card(card) for card in payload["contacts"]]
         return {"type": "contacts", "contacts": cards}
-    if media and media.get("status") == "stored":
+    if media:  # not downloaded (yet): the id answers 404 until it is, as an expired Cloud media id does
         cloud_kind = "audio" if kind == "voice" else kind if kind in MEDIA_TYPES else "document"
         return {"type": cloud_kind, cloud_kind: _media(payload, cloud_kind, voice=kind == "voice")}
     return {
