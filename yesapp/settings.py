@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "webhooks",
     "sandbox",
     "dashboard",
+    "cloud_api",
 ]
 MIDDLEWARE = [
     "yesapp.middleware.RequestIdMiddleware",
@@ -361,6 +362,7 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-media-fetch-sweep": _every(30.0, "messaging.tasks.sweep_pending_media"),
     "messaging-stuck-sends": _every(60.0, "messaging.tasks.fail_stuck_sends"),
     "storage-prune": {"task": "messaging.tasks.prune_storage", "schedule": 3600.0},
+    "cloud-uploads-prune": {"task": "cloud_api.tasks.prune_uploads", "schedule": 3600.0},
 }
 
 # --- Logging ----------------------------------------------------------------------------------

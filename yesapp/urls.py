@@ -27,6 +27,8 @@ urlpatterns = [
     path("admin/login/", throttled_admin_login),  # before admin.site.urls, which it overrides
     path("admin/", admin.site.urls),
     path("sandbox/", include("sandbox.urls")),
+    # The WhatsApp Cloud API compatible facade (/v{version}/...), docs/COMPATIBILITY.md.
+    path("", include("cloud_api.api.urls")),
     # Last: the dashboard lives at the site root.
     path("", include("dashboard.urls")),
 ]
