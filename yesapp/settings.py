@@ -12,8 +12,10 @@ from pathlib import Path
 import environ
 from kombu import Queue
 
-# The fixed wiring of REST framework and the OpenAPI schema; the API's limits are below.
 from yesapp.settings_api import READER_AUTHENTICATION_CLASSES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
+
+# The fixed wiring of REST framework and the OpenAPI schema; the API's limits are below.
+from yesapp.settings_logging import logging_settings  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -368,32 +370,12 @@ CELERY_BEAT_SCHEDULE = {
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_DIR.mkdir(parents=True, exist_ok=True)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "yesapp.logging.RequestIdFilter"}},
-    "formatters": {"json": {"()": "yesapp.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
-        "file": {
-            "class": "logging.handlers.RotatingFileHandler",
-            "filename": str(LOG_DIR / "yesapp.log"),
-            "maxBytes": env.int("LOG_FILE_MAX_BYTES", default=10 * 1024 * 1024),
-            "backupCount": env.int("LOG_FILE_BACKUPS", default=5),
-            "formatter": "json",
-            "filters": ["request_id"],
-            "delay": True,
-        },
-    },
-    "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django logs every 4xx as a warning; our own handler already logs what matters.
-        "django.request": {"level": "ERROR"},
-        "django.db.backends": {"level": "INFO"},
-        "selenium": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_settings(
+    log_file=LOG_DIR / "yesapp.log",
+    level=LOG_LEVEL,
+    max_bytes=env.int("LOG_FILE_MAX_BYTES", default=10 * 1024 * 1024),
+    backups=env.int("LOG_FILE_BACKUPS", default=5),
+)
 # `manage.py <command>` (not runserver) writes for a person at a terminal: its console shows
 # only warnings and errors, as plain lines between the command's own output; the log file
 # keeps every record as JSON. Servers and workers (gunicorn, celery) log JSON to the console.
