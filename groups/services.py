@@ -207,7 +207,7 @@ def _member_ids(session: Session, group: dict, people: list[str]) -> dict[str, s
     pairs = lid_pairs_for(session_id=session.id, ids=[*shown, *people])
     found = {}
     for person in dict.fromkeys(people):
-        candidates = {person, pairs.get(person) or ""}
+        candidates = {person, pairs.get(person) or person}
         if not person.endswith("@lid"):
             candidates.add(phone_to_chat_id(person))
         found[person] = next(

@@ -18,10 +18,14 @@ from yesapp.schema import error_responses
 
 TAG = ["Groups"]
 SESSION_ID = OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+_GROUP_ID_PATTERN = r"^\d{5,20}(-\d{5,20})?@g\.us$"
+_GROUP_ID = re.compile(_GROUP_ID_PATTERN)
 GROUP_ID = OpenApiParameter(
-    "group_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The group's id, `<digits>@g.us`."
+    "group_id",
+    {"type": "string", "pattern": _GROUP_ID_PATTERN},
+    OpenApiParameter.PATH,
+    description="The group's id, `<digits>@g.us`.",
 )
-_GROUP_ID = re.compile(r"^\d{5,20}(-\d{5,20})?@g\.us$")
 ASKS = (
     " Asked of the session's WhatsApp Web: 409 `session_not_connected` when the session is not "
     "connected, 504 `engine_timeout` when the page does not answer within `GROUPS_QUERY_TIMEOUT`."

@@ -79,6 +79,20 @@ CROSS_FIELD_RULES |= {
     "GET /api/v1/events",
     "POST /api/v1/keys",
 }
+# Groups and calls: people as numbers or lids, exactly one of add/remove/promote/demote, at
+# least one field to PATCH, an invite code or link; the sandbox's people must be numbers.
+CROSS_FIELD_RULES |= {
+    "POST /api/v1/sessions/{session_id}/groups",
+    "PATCH /api/v1/sessions/{session_id}/groups/{group_id}",
+    "POST /api/v1/sessions/{session_id}/groups/{group_id}/participants",
+    "POST /api/v1/sessions/{session_id}/groups/join",
+    "PATCH /api/v1/sessions/{session_id}/calls/settings",
+    "POST /api/v1/sandbox/sessions/{session_id}/groups",
+    "PATCH /api/v1/sandbox/sessions/{session_id}/groups/{group_id}",
+    "POST /api/v1/sandbox/sessions/{session_id}/groups/{group_id}/participants",
+    "POST /api/v1/sandbox/sessions/{session_id}/groups/{group_id}/messages",
+    "POST /api/v1/sandbox/sessions/{session_id}/calls",
+}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _EXAMPLE_NUMBERS = [
     number
