@@ -63,7 +63,11 @@ def handle_participant_changed(*, session_id: UUID, data) -> None:
     with transaction.atomic():
         events.emit(events.GROUP_PARTICIPANTS, session_id=session_id, payload=payload)
         if _is_me(session, ids) and action in JOINED:
-            events.emit(events.GROUP_JOINED, session_id=session_id, payload={"groupId": group_id, "by": by})
+            events.emit(
+                events.GROUP_JOINED,
+                session_id=session_id,
+                payload={"groupId": group_id, "by": by, "created": False},
+            )
         elif _is_me(session, ids) and action in LEFT:
             events.emit(
                 events.GROUP_LEFT,

@@ -146,7 +146,7 @@ def group_create(*, session: Session, subject: str, participants: list[str]) -> 
         events.emit(
             events.GROUP_JOINED,
             session_id=session.id,
-            payload={"groupId": group_id, "subject": group["subject"], "by": me, "created": True},
+            payload={"groupId": group_id, "by": me, "created": True},
         )
     return group, results
 
@@ -249,17 +249,19 @@ def group_update(*, session: Session, group_id: str, changes: dict) -> dict:
     _ask(session, "updateGroup", group_id, page_changes, group_id=group_id)
     cache.forget_groups(session.id)
     group = group_get(session=session, group_id=group_id)
+    group_emit_updated(session=session, group_id=group_id, changes=changes)
+    return group
+
+
+def group_emit_updated(*, session: Session, group_id: str, changes: dict) -> None:
+    """`group.updated`: what the session changed (by: the session itself)."""
+    by = person_of(session_id=session.id, wa_id=session.wid)
     with transaction.atomic():
         events.emit(
             events.GROUP_UPDATED,
             session_id=session.id,
-            payload={
-                "groupId": group_id,
-                "changes": changes,
-                "by": person_of(session_id=session.id, wa_id=session.wid),
-            },
+            payload={"groupId": group_id, "changes": changes, "by": by},
         )
-    return group
 
 
 def group_invite(*, session: Session, group_id: str, revoke: bool = False) -> dict:

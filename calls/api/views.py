@@ -51,7 +51,8 @@ class CallSettingsApi(APIView):
                 "Reject with a text",
                 value={"rejectCalls": True, "rejectMessage": "Sorry, I can't take calls here; please write."},
                 request_only=True,
-            )
+            ),
+            OpenApiExample("Changed", value=EXAMPLE, response_only=True),
         ],
     )
     def patch(self, request, session_id):

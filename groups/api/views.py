@@ -45,6 +45,18 @@ GROUP_EXAMPLE = {
     "createdAt": "2026-11-27T10:00:00Z",
 }
 
+CREATED_EXAMPLE = {
+    **GROUP_EXAMPLE,
+    "participantResults": [
+        {"participant": {"phone": "+33698765432", "lid": None}, "status": "added", "inviteCode": None},
+    ],
+}
+INVITE_EXAMPLE = {
+    "groupId": "120363041234567890@g.us",
+    "code": "Fa3kQ0pLmN8xYz12AbCdEf",
+    "link": "https://chat.whatsapp.com/Fa3kQ0pLmN8xYz12AbCdEf",
+}
+
 
 def _group_id(value: str) -> str:
     if not _GROUP_ID.match(value or ""):
@@ -91,9 +103,10 @@ class GroupsApi(APIView):
         examples=[
             OpenApiExample(
                 "A group of two",
-                value={"subject": "Team", "participants": ["+33612345678"]},
+                value={"subject": "Team", "participants": ["+33698765432"]},
                 request_only=True,
-            )
+            ),
+            OpenApiExample("Created", value=CREATED_EXAMPLE, response_only=True, status_codes=["201"]),
         ],
     )
     def post(self, request, session_id):
@@ -137,7 +150,10 @@ class GroupApi(APIView):
         ),
         request=s.GroupUpdateInputSerializer,
         responses={200: s.GroupSerializer, **error_responses(400, 403, 404, 409, 422, 503, 504)},
-        examples=[OpenApiExample("Rename", value={"subject": "Team 2027"}, request_only=True)],
+        examples=[
+            OpenApiExample("Rename", value={"subject": "Team 2027"}, request_only=True),
+            OpenApiExample("Renamed", value={**GROUP_EXAMPLE, "subject": "Team 2027"}, response_only=True),
+        ],
     )
     def patch(self, request, session_id, group_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
@@ -204,6 +220,7 @@ class GroupInviteApi(APIView):
         parameters=[SESSION_ID, GROUP_ID],
         description="Its invite code and link (wa-js `getInviteCode`)." + ADMIN + UNKNOWN + ASKS,
         responses={200: s.InviteSerializer, **error_responses(400, 403, 404, 409, 422, 503, 504)},
+        examples=[OpenApiExample("The link", value=INVITE_EXAMPLE, response_only=True)],
     )
     def get(self, request, session_id, group_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
@@ -219,6 +236,7 @@ class GroupInviteApi(APIView):
         + ADMIN
         + ASKS,
         responses={200: s.InviteSerializer, **error_responses(400, 403, 404, 409, 422, 503, 504)},
+        examples=[OpenApiExample("The link", value=INVITE_EXAMPLE, response_only=True)],
     )
     def delete(self, request, session_id, group_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
@@ -243,7 +261,12 @@ class GroupJoinApi(APIView):
                 "A link",
                 value={"code": "https://chat.whatsapp.com/Fa3kQ0pLmN8xYz12AbCdEf"},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Joined",
+                value={"groupId": INVITE_EXAMPLE["groupId"], "pendingApproval": False},
+                response_only=True,
+            ),
         ],
     )
     def post(self, request, session_id):

@@ -32,6 +32,29 @@ from yesapp.schema import error_responses
 
 GROUP_ID = OpenApiParameter("group_id", str, OpenApiParameter.PATH, description="`<digits>@g.us`.")
 OWNER, MEMBER = "+4915112345678", "+4915187654321"
+GROUP_EXAMPLE = {
+    "id": "120363041234567890@g.us",
+    "subject": "Team",
+    "description": "",
+    "owner": "4915112345678@c.us",
+    "announce": False,
+    "restrict": False,
+    "lidAddressing": False,
+    "inviteCode": "",
+    "participants": [
+        {"id": "4915112345678@c.us", "phone": OWNER, "role": "superadmin"},
+        {"id": "4915187654321@c.us", "phone": MEMBER, "role": "member"},
+        {"id": "33612345678@c.us", "phone": "+33612345678", "role": "member"},
+    ],
+}
+CALL_EXAMPLE = {
+    "id": "5B2A0C9F1E8D7C6B5A4F3E2D1C0B9A87",
+    "caller": "4915187654321@c.us",
+    "groupId": "",
+    "video": True,
+    "rejectedAt": None,
+    "createdAt": "2026-11-27T10:00:00Z",
+}
 
 
 class SandboxGroupsApi(SandboxApi):
@@ -42,6 +65,7 @@ class SandboxGroupsApi(SandboxApi):
         parameters=[SESSION_ID],
         description="Every group of this sandbox, with the session in it or not, as WhatsApp holds it.",
         responses={200: SandboxGroupListSerializer, **error_responses(404)},
+        examples=[OpenApiExample("One group", value={"items": [GROUP_EXAMPLE]}, response_only=True)],
     )
     def get(self, request, session_id):
         session = self.get_session(request, session_id)
@@ -60,11 +84,12 @@ class SandboxGroupsApi(SandboxApi):
         request=SandboxGroupCreateSerializer,
         responses={201: SandboxGroupSerializer, **error_responses(400, 404, 409)},
         examples=[
+            OpenApiExample("Created", value=GROUP_EXAMPLE, response_only=True, status_codes=["201"]),
             OpenApiExample(
                 "A group with the session",
                 value={"owner": OWNER, "subject": "Team", "participants": [MEMBER]},
                 request_only=True,
-            )
+            ),
         ],
     )
     def post(self, request, session_id):
@@ -95,6 +120,10 @@ class SandboxGroupApi(SandboxApi):
         ),
         request=SandboxGroupUpdateSerializer,
         responses={200: SandboxGroupSerializer, **error_responses(400, 404, 409)},
+        examples=[
+            OpenApiExample("Admins only", value={"by": OWNER, "announce": True}, request_only=True),
+            OpenApiExample("Changed", value={**GROUP_EXAMPLE, "announce": True}, response_only=True),
+        ],
     )
     def patch(self, request, session_id, group_id):
         session = self.get_session(request, session_id)
@@ -118,6 +147,18 @@ class SandboxGroupMembersApi(SandboxApi):
         ),
         request=SandboxGroupMembersSerializer,
         responses={200: SandboxGroupMembersOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[
+            OpenApiExample(
+                "Add the session",
+                value={"by": OWNER, "action": "add", "participants": ["+33612345678"]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Added",
+                value={"results": {"+33612345678": {"code": 200, "message": "added"}}},
+                response_only=True,
+            ),
+        ],
     )
     def post(self, request, session_id, group_id):
         session = self.get_session(request, session_id)
@@ -138,7 +179,18 @@ class SandboxGroupMessageApi(SandboxApi):
         parameters=[SESSION_ID, GROUP_ID],
         request=SandboxGroupMessageSerializer,
         responses={201: SandboxGroupMessageOutputSerializer, **error_responses(400, 404, 409)},
-        examples=[OpenApiExample("Hello", value={"from": MEMBER, "text": "Hello all"}, request_only=True)],
+        examples=[
+            OpenApiExample("Hello", value={"from": MEMBER, "text": "Hello all"}, request_only=True),
+            OpenApiExample(
+                "Sent",
+                value={
+                    "id": "false_120363041234567890@g.us_3A1B2C3D4E5F6A7B8C9D_4915187654321@c.us",
+                    "author": "4915187654321@c.us",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
     )
     def post(self, request, session_id, group_id):
         session = self.get_session(request, session_id)
@@ -159,6 +211,7 @@ class SandboxCallsApi(SandboxApi):
         parameters=[SESSION_ID],
         description="Newest first, with `rejectedAt` once the session rejected it (WPP.call.reject).",
         responses={200: SandboxCallListSerializer, **error_responses(404)},
+        examples=[OpenApiExample("One call", value={"items": [CALL_EXAMPLE]}, response_only=True)],
     )
     def get(self, request, session_id):
         session = self.get_session(request, session_id)
@@ -175,7 +228,10 @@ class SandboxCallsApi(SandboxApi):
         ),
         request=SandboxCallInputSerializer,
         responses={201: SandboxCallSerializer, **error_responses(400, 404, 409)},
-        examples=[OpenApiExample("Video call", value={"from": MEMBER, "video": True}, request_only=True)],
+        examples=[
+            OpenApiExample("Video call", value={"from": MEMBER, "video": True}, request_only=True),
+            OpenApiExample("Ringing", value=CALL_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
     )
     def post(self, request, session_id):
         session = self.get_session(request, session_id)
