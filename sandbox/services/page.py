@@ -147,9 +147,8 @@ def sandbox_page_send(
     rich: message_content.RichContent | None = None,
     quoted: str = "",
 ) -> SandboxMessage:
-    """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
-    ack 1 (the server has it); receipts follow at the configured delays.
-
+    """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact (or
+    the group, sandbox/group_messages.py) with ack 1; receipts follow at the configured delays.
     A recipient that is not a plausible phone (`<digits>@c.us`) or not on WhatsApp (`...0000`)
     fails with `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
     `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
