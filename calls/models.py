@@ -16,3 +16,24 @@ class CallSettings(models.Model):
 
     def __str__(self) -> str:
         return f"call settings of {self.session_id}"
+
+
+class Call(models.Model):
+    """A call that rang the session, once per WhatsApp call id: the page may hand the same
+    `call.incoming_call` over again after a crash, and it must not be reported (or rejected and
+    answered) twice."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="calls")
+    call_id = models.CharField(max_length=100)
+    caller = models.CharField(max_length=100, help_text="The caller's WhatsApp id.")
+    is_video = models.BooleanField(default=False)
+    is_group = models.BooleanField(default=False)
+    rejected = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "call_id"], name="call_unique_id")]
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"call {self.call_id} from {self.caller}"

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.db import transaction
 
-from calls.models import CallSettings
+from calls.models import Call, CallSettings
 from messaging.inbound import MalformedEvent
 from messaging.people import lid_pairs_for, person_json
 from messaging.services import message_send
@@ -60,6 +60,8 @@ def call_received(*, session_id: UUID, data, engine: Engine) -> None:
     caller = _serialized(data.get("sender")) if isinstance(data, dict) else ""
     if not caller or not str(data.get("id") or ""):
         raise MalformedEvent("call.incoming_call without a caller or an id")
+    if Call.objects.filter(session_id=session_id, call_id=str(data["id"])[:100]).exists():
+        return  # handed over again after a crash: reported (and rejected) already
     session = Session.objects.get(pk=session_id)
     row = call_settings_get(session=session)
     rejected = row.reject_calls and _reject(engine, str(data["id"]), session_id)
@@ -73,6 +75,18 @@ def call_received(*, session_id: UUID, data, engine: Engine) -> None:
         "rejected": bool(rejected),
     }
     with transaction.atomic():
+        _, created = Call.objects.get_or_create(
+            session_id=session_id,
+            call_id=payload["id"][:100],
+            defaults={
+                "caller": caller[:100],
+                "is_video": payload["video"],
+                "is_group": payload["group"],
+                "rejected": payload["rejected"],
+            },
+        )
+        if not created:
+            return
         events.emit(events.CALL_RECEIVED, session_id=session_id, payload=payload)
     if rejected and row.reject_message and not payload["group"]:
         _answer(session, caller, row.reject_message, call_id=payload["id"])

@@ -29,3 +29,33 @@ def test_bad_settings_are_400_and_change_nothing(api, session, body):
 
 def test_an_unknown_session_is_404(api, db):
     assert api.get("/api/v1/sessions/00000000-0000-0000-0000-000000000000/calls/settings").status_code == 404
+
+
+def test_a_call_handed_over_twice_is_reported_once(session):
+    from calls.models import Call
+    from calls.services import call_received
+    from yesapp.events import domain_event
+
+    seen = []
+
+    def receiver(sender, event, session_id, payload, **kwargs):
+        seen.append(event)
+
+    domain_event.connect(receiver)
+    try:
+        call = {"id": "C1", "isGroup": False, "isVideo": False, "offerTime": 1, "sender": "33612345678@c.us"}
+        call_received(session_id=session.id, data=call, engine=None)
+        call_received(session_id=session.id, data=call, engine=None)
+    finally:
+        domain_event.disconnect(receiver)
+    assert seen == ["call.received"]
+    assert Call.objects.get(session=session).caller == "33612345678@c.us"
+
+
+@pytest.mark.parametrize("data", [None, {}, {"id": "C2"}, {"sender": "33612345678@c.us"}])
+def test_a_malformed_call_event_is_refused_for_quarantine(session, data):
+    from calls.services import call_received
+    from messaging.inbound import MalformedEvent
+
+    with pytest.raises(MalformedEvent):
+        call_received(session_id=session.id, data=data, engine=None)
