@@ -59,3 +59,16 @@ def test_a_malformed_call_event_is_refused_for_quarantine(session, data):
 
     with pytest.raises(MalformedEvent):
         call_received(session_id=session.id, data=data, engine=None)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/calls/call/",
+        "/admin/calls/callsettings/",
+        "/admin/sandbox/sandboxgroup/",
+        "/admin/sandbox/sandboxcall/",
+    ],
+)
+def test_the_admin_lists_calls_and_the_sandbox_groups(admin_client, path):
+    assert admin_client.get(path).status_code == 200
