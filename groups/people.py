@@ -11,6 +11,8 @@ from uuid import UUID
 from messaging.people import lid_pairs_for, person_json
 
 ROLES = {(True, True): "superadmin", (True, False): "admin"}
+# GroupMetadata.memberAddMode: who may add people (and so share the group by invite).
+ADD_MODES = {"admin_add": "admins", "all_member_add": "all"}
 
 
 def people_json(*, session_id: UUID, ids: Iterable[str]) -> list[dict]:
@@ -48,6 +50,8 @@ def group_json(*, session_id: UUID, raw: dict) -> dict:
         "settings": {
             "whoCanSend": "admins" if raw.get("announce") else "all",
             "whoCanEdit": "admins" if raw.get("restrict") else "all",
+            "whoCanAdd": ADD_MODES.get(raw.get("memberAddMode")),
+            "approvalRequired": raw.get("approval") if isinstance(raw.get("approval"), bool) else None,
         },
         "createdAt": _time(raw.get("creation")),
     }

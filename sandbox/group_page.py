@@ -54,6 +54,9 @@ def group_json(group: SandboxGroup) -> dict:
         "announce": group.announce,
         "restrict": group.restrict,
         "creation": int(group.created_at.timestamp()),
+        # The sandbox lets only admins add people, and asks no approval to join by link.
+        "memberAddMode": "admin_add",
+        "membershipApprovalMode": False,
         "participants": [
             {
                 "id": p["id"],

@@ -67,6 +67,13 @@ class GroupSettingsSerializer(serializers.Serializer):
     whoCanEdit = serializers.ChoiceField(
         choices=WHO, help_text="Who may change the subject, description, ..."
     )
+    whoCanAdd = serializers.ChoiceField(
+        choices=WHO, allow_null=True, help_text="Who may add people; null when WhatsApp Web does not say."
+    )
+    approvalRequired = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether joining by invite link needs an admin's approval; null when unknown.",
+    )
 
 
 class GroupSerializer(serializers.Serializer):

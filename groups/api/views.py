@@ -41,7 +41,12 @@ GROUP_EXAMPLE = {
         {"phone": "+33612345678", "lid": "123456789012345@lid", "role": "superadmin"},
         {"phone": None, "lid": "987654321098765@lid", "role": "member"},
     ],
-    "settings": {"whoCanSend": "all", "whoCanEdit": "admins"},
+    "settings": {
+        "whoCanSend": "all",
+        "whoCanEdit": "admins",
+        "whoCanAdd": "admins",
+        "approvalRequired": False,
+    },
     "createdAt": "2026-11-27T10:00:00Z",
 }
 

@@ -83,7 +83,13 @@ def test_members_appear_as_phone_and_lid_and_the_list_is_cached(api, session, pa
         {"phone": "+33700000000", "lid": None, "role": "superadmin"},
         {"phone": "+33611111111", "lid": LID, "role": "member"},
     ]
-    assert group["settings"] == {"whoCanSend": "all", "whoCanEdit": "admins"}
+    # The page did not say who may add or whether joining needs approval: unknown, not a guess.
+    assert group["settings"] == {
+        "whoCanSend": "all",
+        "whoCanEdit": "admins",
+        "whoCanAdd": None,
+        "approvalRequired": None,
+    }
     assert group["createdAt"].startswith("2026-")
     api.get(url(session, f"/{GID}"))
     assert [c[0] for c in page.calls] == ["listGroups"]  # the second read came from the cache

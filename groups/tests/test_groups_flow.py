@@ -49,7 +49,7 @@ def test_a_group_made_by_someone_else_is_seen_read_and_written_to(api, engine_wo
     assert (group["id"], group["subject"], group["settings"]) == (
         gid,
         "Club",
-        {"whoCanSend": "all", "whoCanEdit": "all"},
+        {"whoCanSend": "all", "whoCanEdit": "all", "whoCanAdd": "admins", "approvalRequired": False},
     )
     roles = {(p["phone"], p["lid"], p["role"]) for p in group["participants"]}
     assert roles == {

@@ -803,7 +803,8 @@
           id: wid(group.id), isGroup: true, name: group.subject, formattedTitle: group.subject,
           groupMetadata: { id: wid(group.id), subject: group.subject, desc: group.description,
                            owner: wid(group.owner), announce: group.announce, restrict: group.restrict,
-                           creation: group.creation },
+                           creation: group.creation, memberAddMode: group.memberAddMode,
+                           membershipApprovalMode: group.membershipApprovalMode },
         };
         return /** @type {import('@wppconnect/wa-js').whatsapp.ChatModel} */ (/** @type {unknown} */ (chat));
       });

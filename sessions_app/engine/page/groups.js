@@ -45,6 +45,8 @@ async function listGroups(waitMs) {
         owner: meta ? serialized(meta.owner) : null,
         announce: !!(meta && meta.announce),
         restrict: !!(meta && meta.restrict),
+        memberAddMode: meta && meta.memberAddMode ? String(meta.memberAddMode) : null,
+        approval: meta && meta.membershipApprovalMode != null ? !!meta.membershipApprovalMode : null,
         creation: meta && typeof meta.creation === 'number' ? meta.creation : null,
         participants: members.map(function (p) {
           return { id: serialized(p.id), isAdmin: !!p.isAdmin, isSuperAdmin: !!p.isSuperAdmin };
