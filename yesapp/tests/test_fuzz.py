@@ -93,6 +93,11 @@ CROSS_FIELD_RULES |= {
     "POST /api/v1/sandbox/sessions/{session_id}/groups/{group_id}/messages",
     "POST /api/v1/sandbox/sessions/{session_id}/calls",
 }
+# A webhook's events and options depend on its format (its own event names, its own settings).
+CROSS_FIELD_RULES |= {
+    "POST /api/v1/sessions/{session_id}/webhooks",
+    "PATCH /api/v1/sessions/{session_id}/webhooks/{webhook_id}",
+}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _EXAMPLE_NUMBERS = [
     number
