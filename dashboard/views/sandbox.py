@@ -8,11 +8,19 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import viewer_required
-from dashboard.forms import SandboxInboundForm, SandboxLinkForm
+from dashboard.forms import (
+    SandboxGroupForm,
+    SandboxGroupMemberForm,
+    SandboxGroupWriteForm,
+    SandboxInboundForm,
+    SandboxLinkForm,
+    SandboxRingForm,
+)
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
 from sandbox import selectors
+from sandbox.groups import sandbox_groups_state
 from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
 from sandbox.services.device import sandbox_state as sandbox_device_state
 from sandbox.services.messages import OutgoingFile
@@ -26,7 +34,7 @@ OUTBOX_SHOWN = 30
 ACK_LABELS = {-1: "failed", 0: "pending", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
 
 
-def _sandbox_session(request: HttpRequest, session_id) -> Session:
+def sandbox_session_for_viewer(request: HttpRequest, session_id) -> Session:
     session = session_for_viewer(request, session_id)
     if not settings.SANDBOX_ENABLED or not session.sandbox:
         raise Http404("This session does not run on the sandbox.")
@@ -46,11 +54,16 @@ def _state_context(session: Session) -> dict:
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     context = {
         **_state_context(session),
         "link_form": SandboxLinkForm(),
         "inbound_form": SandboxInboundForm(),
+        "group_form": SandboxGroupForm(auto_id="group_%s"),
+        "group_member_form": SandboxGroupMemberForm(auto_id="member_%s"),
+        "group_write_form": SandboxGroupWriteForm(auto_id="gwrite_%s"),
+        "ring_form": SandboxRingForm(auto_id="ring_%s"),
+        "sandbox_groups": sandbox_groups_state(session=session),
         "nav": "sessions",
     }
     return render(request, "dashboard/sandbox_phone.html", context)
@@ -59,14 +72,14 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_state(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     return render(request, "partials/sandbox_state.html", _state_context(session))
 
 
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     # Receipts are applied when someone looks, as the sandbox API's outbox does.
     sandbox_settle_receipts(session=session)
     outbox = list(selectors.outbox(session=session)[:OUTBOX_SHOWN])
@@ -78,7 +91,7 @@ def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxLinkForm(request.POST)
     if not form.is_valid():
@@ -95,7 +108,7 @@ def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     return run_service(
         request,
         lambda: sandbox_disconnect(session=session, mode="unlink"),
@@ -107,7 +120,7 @@ def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxInboundForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -137,7 +150,7 @@ def _uploaded_file(upload) -> OutgoingFile | None:
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_media(request: HttpRequest, session_id, wa_id: str) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     message = selectors.outbox_message(session=session, wa_id=wa_id)
     if message is None or not message.is_media:
         raise Http404("No file with this id in the outbox.")

@@ -81,6 +81,20 @@ CROSS_FIELD_RULES |= {
     # The Cloud API facade: `to` must be a number that exists, a wamid one of this session's.
     "POST /v{version}/{phone_number_id}/messages",
 }
+# Groups and calls: people as numbers or lids, exactly one of add/remove/promote/demote, at
+# least one field to PATCH, an invite code or link; the sandbox's people must be numbers.
+CROSS_FIELD_RULES |= {
+    "POST /api/v1/sessions/{session_id}/groups",
+    "PATCH /api/v1/sessions/{session_id}/groups/{group_id}",
+    "POST /api/v1/sessions/{session_id}/groups/{group_id}/participants",
+    "POST /api/v1/sessions/{session_id}/groups/join",
+    "PATCH /api/v1/sessions/{session_id}/calls/settings",
+    "POST /api/v1/sandbox/sessions/{session_id}/groups",
+    "PATCH /api/v1/sandbox/sessions/{session_id}/groups/{group_id}",
+    "POST /api/v1/sandbox/sessions/{session_id}/groups/{group_id}/participants",
+    "POST /api/v1/sandbox/sessions/{session_id}/groups/{group_id}/messages",
+    "POST /api/v1/sandbox/sessions/{session_id}/calls",
+}
 # A webhook's events and options depend on its format (its own event names, its own settings).
 CROSS_FIELD_RULES |= {
     "POST /api/v1/sessions/{session_id}/webhooks",
