@@ -246,6 +246,8 @@ class MessageListSendApi(APIView):
             idempotency_key=_idempotency_key(request),
             content=None if multipart else content_to_send(data["type"], data),
             reply_to=data.get("replyTo", ""),
+            mentions=data.get("mentions"),
+            link_preview=data.get("linkPreview"),
         )
         headers = {"Location": f"/api/v1/sessions/{session.pk}/messages/{message.pk}"}
         if not created:

@@ -76,6 +76,9 @@ _OUTBOX_MESSAGE = {
     "location": None,
     "contacts": None,
     "poll": None,
+    "mentions": [],
+    "linkPreview": None,
+    "isForwarded": False,
 }
 OUTBOX_EXAMPLE = list_envelope(
     items=[_OUTBOX_MESSAGE], total=1, limit=50, offset=0, deprecated={"messages": [_OUTBOX_MESSAGE]}
@@ -235,6 +238,9 @@ class SandboxInboundApi(SandboxApi):
             file=_inbound_file(params),
             rich=message_content.from_phone(params),
             quoted=params["replyTo"],
+            extras=message_content.extras(
+                mentioned=message_content.phone_mentions(params["mentions"]), forwarded=params["forwarded"]
+            ),
         )
         body = {
             "id": message.wa_id,
