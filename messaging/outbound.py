@@ -160,6 +160,8 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
     """The engine call for `message`; None when its media file is gone (recorded failed)."""
     if message.action:
         return hand_action_to_engine(message, engine)
+    if message.content.get("forwardOf"):  # messaging.forwarding: WhatsApp copies the original
+        return engine.forward_message(message.chat_id, message.content["forwardOf"])
     quoted_id = message.reply_to_wa_id
     if message.type == "location":
         return engine.send_location(message.chat_id, message.content["location"], quoted_id=quoted_id)

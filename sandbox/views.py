@@ -28,6 +28,7 @@ from sandbox.services.device import (
 )
 from sandbox.services.messages import OutgoingFile
 from sandbox.services.page import (
+    sandbox_page_forward,
     sandbox_page_logged_in_device,
     sandbox_page_mark_read,
     sandbox_page_media,
@@ -203,6 +204,21 @@ def send(request: HttpRequest, session) -> HttpResponse:
         seen=seen,
     )
     return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
+
+
+@page_endpoint(("POST",))
+def forward(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.chat.forwardMessages`: the copies as MsgModels, and the ids not forwarded."""
+    data = page_json_body(request)
+    ids = data.get("msgIds") if isinstance(data.get("msgIds"), list) else []
+    copies, failed = sandbox_page_forward(
+        session=session,
+        device_token=page_device_token(request),
+        chat_id=str(data.get("chatId") or ""),
+        wa_ids=[str(wa_id) for wa_id in ids[:100]],
+    )
+    me = session.sandbox_device.wid
+    return JsonResponse({"msgs": [selectors.message_model(copy, me=me) for copy in copies], "failed": failed})
 
 
 def _json_list(value: str | None) -> list:

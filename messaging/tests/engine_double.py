@@ -97,6 +97,10 @@ class RecordingEngine(Engine):
         self.calls.append(Call("act_edit", text=text, wa_id=wa_id))
         return self._action_answer(text)
 
+    def forward_message(self, chat_id: str, wa_id: str) -> SendResult:
+        self.calls.append(Call("send_forward", chat_id, wa_id=wa_id))
+        return self._action_answer(wa_id)
+
     def mark_read(self, chat_id: str) -> SendResult:
         self.calls.append(Call("act_read", chat_id))
         return self._action_answer(chat_id)

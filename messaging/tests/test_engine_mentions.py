@@ -1,9 +1,12 @@
-"""Mentions, link previews and forwarded messages through the real path: API → queue → engine
+"""Mentions, link previews and forwards through the real path: API → queue → engine
 worker → Chromium → the sandbox's WPP, and a sandbox contact's messages back."""
+
+import base64
+import hashlib
 
 import pytest
 
-from messaging.tests.test_engine_flow import CONTACT, _inbound, outbox
+from messaging.tests.test_engine_flow import CONTACT, _inbound, message, outbox, png_bytes
 from sessions_app.tests.helpers import create_and_link, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,3 +54,27 @@ def test_a_mention_wa_js_refuses_fails_the_message_with_its_reason(api, linked):
     )
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "mentions"
+
+
+def test_a_forward_reaches_the_other_contact_marked_forwarded_with_its_file(api, linked):
+    inbound = f"/api/v1/sandbox/sessions/{linked.id}/inbound"
+    png = {"data": base64.b64encode(png_bytes()).decode(), "filename": "dot.png"}
+    assert (
+        api.post(inbound, {"from": CONTACT, "text": "look", "media": png}, format="json").status_code == 202
+    )
+    (photo,) = _inbound(api, linked.id, 1)
+
+    url = f"/api/v1/sessions/{linked.id}/messages/{photo['messageId']}/forward"
+    response = api.post(url, {"to": FRIEND}, format="json")
+    assert response.status_code == 202, response.content
+    (got,) = wait_for(lambda: outbox(api, linked.id), 60, what="the forward")
+
+    assert (got["to"], got["type"], got["text"], got["isForwarded"]) == (FRIEND, "image", "look", True)
+    assert got["media"]["sha256"] == hashlib.sha256(png_bytes()).hexdigest()
+    # The copy's id comes with WhatsApp's echo; its receipts follow like any send's.
+    copy = wait_for(
+        lambda: (m := message(api, linked.id, response.json()["messageId"]))["status"] == "read" and m,
+        30,
+        what="the forward read",
+    )
+    assert copy["waMessageId"] == got["id"] and copy["forwarded"] is True

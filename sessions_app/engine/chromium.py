@@ -323,6 +323,9 @@ class ChromiumEngine(Engine):
     def edit_message(self, wa_id: str, text: str) -> SendResult:
         return self._send("edit message", "editMessage", wa_id, text)
 
+    def forward_message(self, chat_id: str, wa_id: str) -> SendResult:
+        return self._send("forward message", "forwardMessage", chat_id, wa_id)
+
     def mark_read(self, chat_id: str) -> SendResult:
         return self._send("mark read", "markRead", chat_id)
 

@@ -561,6 +561,22 @@
                             selectableCount: (options && options.selectableCount) || 0 }, options);
   }
 
+  // WPP.chat.forwardMessages(chatId, msgIds): each copy arrives like a send (chat.new_message,
+  // ack 1); the answer lists the messages that could not be forwarded ([] = all went).
+  function forwardMessages(chat, msgIds, options) {
+    var to;
+    return Promise.resolve().then(function () {
+      to = chatId(chat);
+      return requireLogin();
+    }).then(untilOnline).then(function () {
+      var ids = (Array.isArray(msgIds) ? msgIds : [msgIds]).map(serializedId);
+      return callJson('POST', 'forward', { chatId: to, msgIds: ids, options: options || {} });
+    }).then(function (data) {
+      data.msgs.forEach(function (msg) { finishSend({ msg: msg }, { waitForAck: false }, to, false); });
+      return data.failed;
+    });
+  }
+
   function parseDataUrl(text) {
     var match = /^data:([^;,]*)((?:;[^;,]*)*?),(.*)$/s.exec(text);
     if (!match) return null;
@@ -872,6 +888,7 @@
       sendLocationMessage: sendLocationMessage,
       sendVCardContactMessage: sendVCardContactMessage,
       sendCreatePollMessage: sendCreatePollMessage,
+      forwardMessages: forwardMessages,
     },
     contact: { queryWidExists: queryWidExists, getPnLidEntry: getPnLidEntry },
     util: { blobToBase64: blobToBase64 },
@@ -880,7 +897,7 @@
 
   // --- what a person sees ---------------------------------------------------------------------------
   function describe(msg) {
-    var quote = msg.quotedStanzaID ? '↩ ' : '';
+    var quote = (msg.isForwarded ? '⇒ ' : '') + (msg.quotedStanzaID ? '↩ ' : '');
     if (msg.type === 'chat') return quote + msg.body;
     if (msg.type === 'location') return quote + '[location ' + msg.lat + ',' + msg.lng + ']';
     if (msg.type === 'vcard' || msg.type === 'multi_vcard') {

@@ -9,7 +9,7 @@ export type ContractWPP = Pick<typeof WA, never> & {
   on<Name extends ContractEventName>(
     event: Name, listener: (...args: ListenerType<ContractEvents[Name]>) => void
   ): unknown;
-  chat: Pick<typeof WA.chat, "deleteMessage" | "downloadMedia" | "editMessage" | "getMessages" | "list" | "markIsComposing" | "markIsPaused" | "markIsRead" | "markIsRecording" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendReactionToMessage" | "sendTextMessage" | "sendVCardContactMessage">;
+  chat: Pick<typeof WA.chat, "deleteMessage" | "downloadMedia" | "editMessage" | "forwardMessages" | "getMessages" | "list" | "markIsComposing" | "markIsPaused" | "markIsRead" | "markIsRecording" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendReactionToMessage" | "sendTextMessage" | "sendVCardContactMessage">;
   conn: Pick<typeof WA.conn, "genLinkDeviceCodeForPhoneNumber" | "getAuthCode" | "getMyUserId" | "getStreamData" | "isAuthenticated" | "isMainReady" | "isRegistered" | "logout" | "refreshQR">;
   contact: Pick<typeof WA.contact, "getPnLidEntry" | "queryWidExists">;
   util: Pick<typeof WA.util, "blobToBase64">;
