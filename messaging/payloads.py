@@ -54,7 +54,7 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         # A location, contact card or poll: what it holds (messaging.content), else null.
         "location": message.content.get("location"),
         "contacts": message.content.get("contacts"),
-        "poll": message.content.get("poll"),
+        "poll": _poll(message),
         **_mentions(message, lid_pairs),
         "forwarded": bool(message.content.get("forwarded")),
         "waMessageId": message.wa_id,
@@ -81,6 +81,19 @@ def _mentions(message: Message, lid_pairs: dict[str, str] | None) -> dict[str, A
         "mentions": [person_json(value, lid_pairs or {}) for value in ids],
         "mentionsAll": bool(message.content.get("mentionsAll")),
     }
+
+
+def _poll(message: Message) -> dict[str, Any] | None:
+    """The poll's question and options, and how many voters chose each now (messaging.polls)."""
+    poll = message.content.get("poll")
+    if poll is None:
+        return None
+    counts: dict[str, int] = dict.fromkeys(poll.get("options") or [], 0)
+    for vote in (message.content.get("pollVotes") or {}).values():
+        for name in vote.get("options", []):
+            if name in counts:
+                counts[name] += 1
+    return {**poll, "tally": [{"option": name, "votes": count} for name, count in counts.items()]}
 
 
 def _reply_to(message: Message) -> dict[str, Any] | None:

@@ -1,5 +1,5 @@
 """Domain events (`session.status`, `message.received`, `message.status`, and what is done to
-a message: `message.reaction`, `message.edited`, `message.revoked`).
+a message: `message.reaction`, `message.edited`, `message.revoked`; votes: `poll.vote`).
 
 Services call `emit` inside their transaction; subscribers (the webhooks outbox) connect
 to `domain_event` and write in that same transaction, so an event is stored exactly when
@@ -19,6 +19,7 @@ MESSAGE_STATUS = "message.status"
 MESSAGE_REACTION = "message.reaction"
 MESSAGE_EDITED = "message.edited"
 MESSAGE_REVOKED = "message.revoked"
+POLL_VOTE = "poll.vote"
 ALL_EVENTS = (
     MESSAGE_RECEIVED,
     MESSAGE_STATUS,
@@ -26,6 +27,7 @@ ALL_EVENTS = (
     MESSAGE_REACTION,
     MESSAGE_EDITED,
     MESSAGE_REVOKED,
+    POLL_VOTE,
 )
 
 

@@ -48,3 +48,8 @@ def check_send_options(attrs: dict, *, kind: str) -> None:
         raise serializers.ValidationError({"mentions": [f"A {kind} message has no text to mention in."]})
     if "linkPreview" in attrs and kind != "text":
         raise serializers.ValidationError({"linkPreview": ["linkPreview is for text messages."]})
+
+
+class PollTallyOutputSerializer(serializers.Serializer):
+    option = serializers.CharField()
+    votes = serializers.IntegerField(help_text="Voters whose current choice includes this option.")

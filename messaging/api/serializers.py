@@ -5,7 +5,11 @@ import math
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from messaging.api.send_option_serializers import SendOptionsInputSerializer, check_send_options
+from messaging.api.send_option_serializers import (
+    PollTallyOutputSerializer,
+    SendOptionsInputSerializer,
+    check_send_options,
+)
 from messaging.content import POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, VCARD_MAX_CHARS
 from messaging.models import (
     SENDABLE_MEDIA_TYPES,
@@ -298,6 +302,7 @@ class PollOutputSerializer(serializers.Serializer):
     question = serializers.CharField()
     options = serializers.ListField(child=serializers.CharField())
     multipleAnswers = serializers.BooleanField()
+    tally = PollTallyOutputSerializer(many=True, help_text="Each option and how many voters chose it now.")
 
 
 class MessagePersonOutputSerializer(serializers.Serializer):

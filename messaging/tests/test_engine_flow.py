@@ -411,4 +411,5 @@ def test_replies_locations_contacts_voice_notes_and_polls_go_both_ways(api, link
         "question": "Dinner?",
         "options": ["Yes", "No", "Maybe"],
         "multipleAnswers": True,
+        "tally": [{"option": name, "votes": 0} for name in ("Yes", "No", "Maybe")],
     }

@@ -1,11 +1,13 @@
-"""Mentions, link previews and forwards through the real path: API → queue → engine
+"""Mentions, link previews, forwards and poll votes through the real path: API → queue → engine
 worker → Chromium → the sandbox's WPP, and a sandbox contact's messages back."""
 
 import base64
 import hashlib
+import json
 
 import pytest
 
+from events.models import Event
 from messaging.tests.test_engine_flow import CONTACT, _inbound, message, outbox, png_bytes
 from sessions_app.tests.helpers import create_and_link, wait_for
 
@@ -78,3 +80,32 @@ def test_a_forward_reaches_the_other_contact_marked_forwarded_with_its_file(api,
         what="the forward read",
     )
     assert copy["waMessageId"] == got["id"] and copy["forwarded"] is True
+
+
+def test_a_contacts_votes_in_our_poll_come_back_with_the_tally(api, linked):
+    body = {
+        "to": CONTACT,
+        "poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": True},
+    }
+    response = api.post(f"/api/v1/sessions/{linked.id}/messages", body, format="json")
+    assert response.status_code == 202, response.content
+    (sent,) = wait_for(lambda: outbox(api, linked.id), 60, what="the poll")
+    poll_id = response.json()["messageId"]
+    wait_for(lambda: message(api, linked.id, poll_id)["waMessageId"], 30, what="the poll's id")
+
+    vote = f"/api/v1/sandbox/sessions/{linked.id}/messages/{sent['id']}/vote"
+    assert api.post(vote, {"options": ["Pizza", "Sushi"]}, format="json").status_code == 202
+    assert api.post(vote, {"options": ["Kebab"]}, format="json").json()["error"]["code"] == "unknown_option"
+    assert api.post(vote, {"options": ["Sushi"]}, format="json").status_code == 202
+
+    def tally():
+        counts = {t["option"]: t["votes"] for t in message(api, linked.id, poll_id)["poll"]["tally"]}
+        return counts == {"Pizza": 0, "Sushi": 1} and counts
+
+    wait_for(tally, 30, what="the tally after two votes")
+    votes = [
+        json.loads(e.body)
+        for e in Event.objects.filter(session_id=linked.id, name="poll.vote").order_by("id")
+    ]
+    assert [v["vote"]["selectedOptions"] for v in votes] == [["Pizza", "Sushi"], ["Sushi"]]
+    assert votes[0]["vote"]["voter"]["phone"] == CONTACT and votes[0]["messageId"] == poll_id

@@ -1,5 +1,6 @@
-"""The sandbox API's message actions: a contact reacts to, deletes or edits a message (the
-session gets `chat.new_reaction`, `chat.msg_revoke`, `chat.msg_edited`), and what both phones
+"""The sandbox API's message actions: a contact reacts to, deletes or edits a message, or votes
+in a poll (the session gets `chat.new_reaction`, `chat.msg_revoke`, `chat.msg_edited`,
+`chat.poll_response`), and what both phones
 show of a message (what the session did to it through the API)."""
 
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from sandbox.api.action_serializers import (
     ActionOutputSerializer,
     ContactEditInputSerializer,
     ContactReactInputSerializer,
+    ContactVoteInputSerializer,
     PhoneChatSerializer,
     PhoneMessageSerializer,
 )
@@ -69,6 +71,29 @@ class SandboxContactRevokeApi(SandboxApi):
     def post(self, request, session_id, msg_id):
         session = self.get_session(request, session_id)
         return _accepted(actions.sandbox_contact_revoke(session=session, wa_id=msg_id))
+
+
+class SandboxContactVoteApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="The contact votes in a poll",
+        operation_id="sandbox_contact_vote",
+        parameters=[SESSION_ID, MSG_ID],
+        request=ContactVoteInputSerializer,
+        description=(
+            "The chat's contact votes in a poll, theirs or the session's, choosing options by name (one "
+            "at most in a single-choice poll; [] takes the vote back). The session gets "
+            "`chat.poll_response` (your webhook, `poll.vote`). 400 `unknown_option`, "
+            "`single_choice_poll`; 409 `not_a_poll`." + _LINKED
+        ),
+        responses={202: ActionOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[OpenApiExample("Vote", value={"options": ["Pizza"]}, request_only=True), ACCEPTED],
+    )
+    def post(self, request, session_id, msg_id):
+        session = self.get_session(request, session_id)
+        data = ContactVoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _accepted(actions.sandbox_contact_vote(session=session, wa_id=msg_id, **data.validated_data))
 
 
 class SandboxContactEditApi(SandboxApi):

@@ -49,6 +49,11 @@ urlpatterns = [
         name="sandbox-contact-revoke",
     ),
     path(
+        "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/vote",
+        action_views.SandboxContactVoteApi.as_view(),
+        name="sandbox-contact-vote",
+    ),
+    path(
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/edit",
         action_views.SandboxContactEditApi.as_view(),
         name="sandbox-contact-edit",

@@ -110,6 +110,19 @@
     return { name: (option && option.name) || '' };
   }
 
+  /** @param {any} value */
+  function isSet(value) {
+    return value !== undefined && value !== null;
+  }
+
+  // wa-js declares a vote's selectedOptions as numbers but hands over the chosen poll options
+  // ({name, localId}), placed at their localId in a sparse array: either way, the local ids.
+  /** @param {any} option */
+  function localId(option) {
+    if (typeof option === 'number') return option;
+    return option && typeof option.localId === 'number' ? option.localId : -1;
+  }
+
   /**
    * @param {string} name
    * @param {ArrayLike<any>} args
@@ -149,6 +162,15 @@
       case 'chat.msg_edited':
         if (!data || typeof data !== 'object') throw new TypeError('the edit is not an object');
         return { chat: wid(data.chat), id: wid(data.id), msg: message(data.msg) };
+      case 'chat.poll_response':
+        if (!data || typeof data !== 'object') throw new TypeError('the vote is not an object');
+        return {
+          msgId: msgKey(data.msgId),
+          chatId: wid(data.chatId),
+          sender: wid(data.sender),
+          selectedOptions: Array.isArray(data.selectedOptions) ? data.selectedOptions.filter(isSet).map(localId) : null,
+          timestamp: data.timestamp || 0,
+        };
       case 'conn.auth_code_change':
         return data ? { fullCode: data.fullCode || '', ref: data.ref || '' } : null;
       case 'conn.stream_mode_changed':

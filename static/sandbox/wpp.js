@@ -346,7 +346,7 @@
     }
   }
 
-  // A contact's reaction, revoke or edit (sandbox/actions.py), with Wid and MsgKey objects.
+  // A contact's reaction, revoke, edit or vote (sandbox/actions.py), with Wid and MsgKey objects.
   function emitAction(name, data) {
     if (name === 'chat.new_reaction') {
       emit('chat.new_reaction', {
@@ -360,6 +360,15 @@
       });
     } else if (name === 'chat.msg_edited') {
       emit('chat.msg_edited', { chat: wid(data.chat), id: data.id, msg: msgModel(data.msg) });
+    } else if (name === 'chat.poll_response') {
+      // As wa-js 4.6 really fires it (its .d.ts says number[]): the chosen poll options, each
+      // at its localId in a sparse array.
+      var chosen = [];
+      data.selectedOptions.forEach(function (option) { chosen[option.localId] = option; });
+      emit('chat.poll_response', {
+        msgId: msgKey(data.msgId), chatId: wid(data.chatId), timestamp: data.timestamp, sender: wid(data.sender),
+        selectedOptions: /** @type {number[]} */ (/** @type {unknown} */ (chosen)),
+      });
     }
   }
 

@@ -200,6 +200,7 @@ def real_bodies(db, settings) -> dict[str, dict]:
 
     from messaging.changes import message_record_edit, message_record_reaction, message_record_revoke
     from messaging.models import Direction, Message, MessageStatus
+    from messaging.polls import poll_record_vote
     from messaging.services import message_emit_received, message_transition
     from sessions_app.models import Session
     from sessions_app.services import session_set_status
@@ -223,6 +224,14 @@ def real_bodies(db, settings) -> dict[str, dict]:
     message_record_reaction(message=outbound, sender="33612345678@c.us", emoji="🎉", at=now)
     message_record_edit(message=inbound, text="Hello! Open on Sunday?", at=now, by_me=False)
     message_record_revoke(message=inbound, at=now, revoked_by="contact")
+    poll = Message.objects.create(
+        **common | {"type": "poll"},
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.SENT,
+        wa_id="true_3",
+        content={"poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": True}},
+    )
+    poll_record_vote(message=poll, voter="33612345678@c.us", chosen=["Pizza"], at=now)
     return {d.event: json.loads(d.body) for d in WebhookDelivery.objects.all()}
 
 
