@@ -243,6 +243,32 @@ def _chat_contact(session: Session, chat_id: str) -> SandboxContact:
     return contact
 
 
+# The API's presence states as WhatsApp Web names them in `chat.presence_change`.
+_WA_STATES = {"typing": "composing", "recording": "recording", "paused": "available"}
+
+
+def sandbox_contact_presence(*, session: Session, chat_id: str, state: str) -> int:
+    """The chat's contact shows `typing`, `recording` or `paused` (online, not typing); the page
+    fires `chat.presence_change` as WhatsApp Web does. Returns the event's cursor."""
+    if state not in _WA_STATES:
+        raise InvalidInput("state must be typing, recording or paused.", details={"state": state})
+    with transaction.atomic():
+        contact = _chat_contact(session, chat_id)
+        data = {
+            "id": contact.chat_id,
+            "isOnline": True,
+            "isGroup": False,
+            "isUser": True,
+            "shortName": contact.name,
+            "state": _WA_STATES[state],
+            "t": int(timezone.now().timestamp()),
+            "isContact": True,
+        }
+        return sandbox_page_event(
+            session=session, name="chat.presence_change", data=data, kind=EventKind.ACTION
+        )
+
+
 def sandbox_phone_chat(*, session: Session, chat_id: str) -> dict:
     """A chat as the contact's phone shows it: the session's presence, and how many of the
     contact's messages the session has not read yet."""

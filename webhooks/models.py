@@ -10,7 +10,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from yesapp.events import ALL_EVENTS
+from yesapp.events import DEFAULT_EVENTS, OPT_IN_EVENTS
 
 
 class WebhookSource(models.TextChoices):
@@ -55,10 +55,11 @@ class WebhookConfig(models.Model):
 
     @property
     def event_list(self) -> list[str]:
-        return list(self.events) if self.events else list(ALL_EVENTS)
+        return list(self.events) if self.events else list(DEFAULT_EVENTS)
 
     def wants(self, event: str) -> bool:
-        return not self.events or event in self.events
+        """No list means every event but the opt-in ones (`chat.presence`), which must be named."""
+        return event in self.events if self.events else event not in OPT_IN_EVENTS
 
 
 class DeliveryStatus(models.TextChoices):

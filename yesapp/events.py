@@ -1,5 +1,6 @@
-"""Domain events (`session.status`, `message.received`, `message.status`, and what is done to
-a message: `message.reaction`, `message.edited`, `message.revoked`; votes: `poll.vote`).
+"""Domain events (`session.status`, `message.received`, `message.status`, what is done to a
+message: `message.reaction`, `message.edited`, `message.revoked`; votes: `poll.vote`; a contact
+typing or recording: `chat.presence`, sent to the webhooks that ask for it).
 
 Services call `emit` inside their transaction; subscribers (the webhooks outbox) connect
 to `domain_event` and write in that same transaction, so an event is stored exactly when
@@ -20,6 +21,7 @@ MESSAGE_REACTION = "message.reaction"
 MESSAGE_EDITED = "message.edited"
 MESSAGE_REVOKED = "message.revoked"
 POLL_VOTE = "poll.vote"
+CHAT_PRESENCE = "chat.presence"
 ALL_EVENTS = (
     MESSAGE_RECEIVED,
     MESSAGE_STATUS,
@@ -28,7 +30,11 @@ ALL_EVENTS = (
     MESSAGE_EDITED,
     MESSAGE_REVOKED,
     POLL_VOTE,
+    CHAT_PRESENCE,
 )
+# Sent only to a webhook that names them: typing comes and goes many times a minute.
+OPT_IN_EVENTS = (CHAT_PRESENCE,)
+DEFAULT_EVENTS = tuple(event for event in ALL_EVENTS if event not in OPT_IN_EVENTS)
 
 
 def emit(event: str, *, session_id, payload: dict[str, Any]) -> None:

@@ -109,3 +109,25 @@ def test_a_contacts_votes_in_our_poll_come_back_with_the_tally(api, linked):
     ]
     assert [v["vote"]["selectedOptions"] for v in votes] == [["Pizza", "Sushi"], ["Sushi"]]
     assert votes[0]["vote"]["voter"]["phone"] == CONTACT and votes[0]["messageId"] == poll_id
+
+
+def test_a_contact_typing_reaches_the_event_log_as_chat_presence(api, linked):
+    inbound = f"/api/v1/sandbox/sessions/{linked.id}/inbound"
+    assert api.post(inbound, {"from": CONTACT, "text": "hi"}, format="json").status_code == 202
+    _inbound(api, linked.id, 1)
+    chat = CONTACT.lstrip("+") + "@c.us"
+    presence = f"/api/v1/sandbox/sessions/{linked.id}/chats/{chat}/presence"
+
+    assert api.post(presence, {"state": "typing"}, format="json").status_code == 202
+    assert api.post(presence, {"state": "paused"}, format="json").status_code == 202
+    assert api.post(presence, {"state": "dancing"}, format="json").status_code == 400
+    unknown = f"/api/v1/sandbox/sessions/{linked.id}/chats/33600000001@c.us/presence"
+    assert api.post(unknown, {"state": "typing"}, format="json").status_code == 404
+
+    def states():
+        found = Event.objects.filter(session_id=linked.id, name="chat.presence").order_by("id")
+        return len(found) == 2 and [json.loads(e.body) for e in found]
+
+    typing, paused = wait_for(states, 30, what="two presence events")
+    assert (typing["state"], paused["state"]) == ("typing", "paused")
+    assert typing["chatId"] == chat and typing["contact"]["phone"] == CONTACT and typing["isOnline"]

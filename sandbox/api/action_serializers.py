@@ -23,6 +23,12 @@ class ContactVoteInputSerializer(serializers.Serializer):
     )
 
 
+class ContactPresenceInputSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["typing", "recording", "paused"], help_text="What the session sees the contact do."
+    )
+
+
 class ActionOutputSerializer(serializers.Serializer):
     cursor = serializers.IntegerField(help_text="Its place in the page's event stream.")
 

@@ -110,6 +110,11 @@
     return { name: (option && option.name) || '' };
   }
 
+  /** @param {any} member */
+  function participant(member) {
+    return { id: wid(member && member.id), state: member && typeof member.state === 'string' ? member.state : '' };
+  }
+
   /** @param {any} value */
   function isSet(value) {
     return value !== undefined && value !== null;
@@ -170,6 +175,16 @@
           sender: wid(data.sender),
           selectedOptions: Array.isArray(data.selectedOptions) ? data.selectedOptions.filter(isSet).map(localId) : null,
           timestamp: data.timestamp || 0,
+        };
+      case 'chat.presence_change':
+        if (!data || typeof data !== 'object') throw new TypeError('the presence is not an object');
+        return {
+          id: wid(data.id),
+          isOnline: !!data.isOnline,
+          isGroup: !!data.isGroup,
+          state: typeof data.state === 'string' ? data.state : '',
+          t: data.t || 0,
+          participants: Array.isArray(data.participants) ? data.participants.map(participant) : [],
         };
       case 'conn.auth_code_change':
         return data ? { fullCode: data.fullCode || '', ref: data.ref || '' } : null;

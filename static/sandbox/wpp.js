@@ -360,6 +360,8 @@
       });
     } else if (name === 'chat.msg_edited') {
       emit('chat.msg_edited', { chat: wid(data.chat), id: data.id, msg: msgModel(data.msg) });
+    } else if (name === 'chat.presence_change') {
+      emit('chat.presence_change', Object.assign({}, data, { id: wid(data.id) }));
     } else if (name === 'chat.poll_response') {
       // As wa-js 4.6 really fires it (its .d.ts says number[]): the chosen poll options, each
       // at its localId in a sparse array.

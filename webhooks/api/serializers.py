@@ -142,7 +142,8 @@ class WebhookConfigInputSerializer(serializers.Serializer):
         required=False,
         allow_empty=False,
         min_length=1,
-        help_text='Events to send; leave out (or `["*"]`) for all.',
+        help_text='Events to send; leave out (or `["*"]`) for all but `chat.presence`, which is sent only '
+        "when named (typing comes and goes many times a minute).",
     )
     secret = serializers.RegexField(
         SECRET_PATTERN,

@@ -19,7 +19,7 @@ export type ContractWPP = Pick<typeof WA, never> & {
 export const realOnFits: ContractWPP['on'] = null as unknown as typeof WA.on;
 
 /** The wa-js events the bridge subscribes to. */
-export type ContractEventName = "chat.msg_ack_change" | "chat.msg_edited" | "chat.msg_revoke" | "chat.new_message" | "chat.new_reaction" | "chat.poll_response" | "conn.auth_code_change" | "conn.authenticated" | "conn.logout" | "conn.main_ready" | "conn.qrcode_idle" | "conn.stream_mode_changed";
+export type ContractEventName = "chat.msg_ack_change" | "chat.msg_edited" | "chat.msg_revoke" | "chat.new_message" | "chat.new_reaction" | "chat.poll_response" | "chat.presence_change" | "conn.auth_code_change" | "conn.authenticated" | "conn.logout" | "conn.main_ready" | "conn.qrcode_idle" | "conn.stream_mode_changed";
 
 /** Their payloads, as wa-js declares them. */
 export type ContractEvents = Pick<WA.ev.EventTypes, ContractEventName>;
