@@ -15,6 +15,8 @@ from messaging import selectors, services
 from messaging.contacts import contacts_check
 from messaging.media import MediaSource
 from messaging.models import MediaStatus
+from messaging.payloads import message_event_payload
+from messaging.people import messages_lid_pairs
 from sessions_app.models import Session
 from yesapp.errors import ServiceError
 
@@ -24,6 +26,14 @@ LOG_LIMIT = 50
 def message_log_context(session: Session, *, direction: str) -> dict:
     direction = direction if direction in ("inbound", "outbound") else "all"
     messages, total = selectors.message_list(session=session, direction=direction, limit=LOG_LIMIT)
+    messages = list(messages)
+    # Each message as the API shows it (kinds, quote, reactions, edits, tally, mentions), read by
+    # the template as `m.view`, and the text of the messages quoted, in one query.
+    pairs = messages_lid_pairs(messages)
+    quoted = selectors.message_texts(ids={m.reply_to_id for m in messages if m.reply_to_id})
+    for message in messages:
+        message.view = message_event_payload(message, lid_pairs=pairs)
+        message.quoted_text = quoted.get(message.reply_to_id, "")
     # Not "messages": that name belongs to Django's flash messages in every template.
     return {"session": session, "log_messages": messages, "total": total, "direction": direction}
 
