@@ -96,6 +96,12 @@ class SendForm(TextOrFileForm):
     )
     file = forms.FileField(required=False, label="File (optional)")
     queue = forms.BooleanField(required=False, label="Keep it queued if the session is not connected")
+    reply_to = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Reply to (optional: a message id from the log)",
+        widget=forms.TextInput(attrs={"placeholder": "9b2f3c1a-…"}),
+    )
 
 
 class ContactCheckForm(forms.Form):

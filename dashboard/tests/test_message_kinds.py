@@ -60,3 +60,37 @@ def test_kinds_quotes_reactions_edits_deletes_and_tallies_show(admin_client, mak
     assert "📊 <b>Lunch?</b>" in html and 'data-votes="1">1</span>' in html
     assert "(edited)" in html and "Earlier: See you at 9" in html and ">👍</span>" in html
     assert "This message was deleted" in html and 'title="It said: oops secret"' in html
+
+
+FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
+
+
+def test_the_log_reacts_to_a_message_and_the_send_form_replies_to_one(admin_client, make_session):
+    session = make_session("acts", status="connected")
+    received = Message.objects.create(
+        session=session,
+        chat_id=CHAT,
+        phone="+4915112345678",
+        direction="inbound",
+        status=MessageStatus.RECEIVED,
+        text="Open on Sunday?",
+        wa_id="false_9",
+    )
+    assert 'name="emoji" value="👍"' in log_html(admin_client, session)
+
+    react = reverse("dashboard:message-react", args=[session.pk, received.pk])
+    reacted = admin_client.post(react, {"emoji": "👍"}, **FETCH)
+    not_one = admin_client.post(react, {"emoji": "ok"}, **FETCH)
+    assert reacted.json()["ok"] is True and (not_one.status_code, not_one.json()["code"]) == (
+        400,
+        "invalid_emoji",
+    )
+    assert Message.objects.get(action="reaction", target=received).text == "👍"
+
+    send = reverse("dashboard:message-send", args=[session.pk])
+    body = {"to": "+4915112345678", "text": "Yes, 10 to 4", "reply_to": str(received.pk)}
+    assert admin_client.post(send, body, **FETCH).json()["ok"] is True
+    reply = Message.objects.get(text="Yes, 10 to 4")
+    assert reply.reply_to_id == received.pk and reply.reply_to_wa_id == received.wa_id
+    unknown = admin_client.post(send, {**body, "reply_to": "false_nope"}, **FETCH)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "reply_to_not_found")

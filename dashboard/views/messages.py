@@ -11,6 +11,7 @@ from dashboard.forms import ContactCheckForm, SendForm
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, reply
 from dashboard.scope import found_or_404, session_for_viewer
+from dashboard.views.message_actions import QUICK_REACTIONS
 from messaging import selectors, services
 from messaging.contacts import contacts_check
 from messaging.media import MediaSource
@@ -35,7 +36,13 @@ def message_log_context(session: Session, *, direction: str) -> dict:
         message.view = message_event_payload(message, lid_pairs=pairs)
         message.quoted_text = quoted.get(message.reply_to_id, "")
     # Not "messages": that name belongs to Django's flash messages in every template.
-    return {"session": session, "log_messages": messages, "total": total, "direction": direction}
+    return {
+        "session": session,
+        "log_messages": messages,
+        "total": total,
+        "direction": direction,
+        "quick_reactions": QUICK_REACTIONS,
+    }
 
 
 @require_GET
@@ -43,6 +50,7 @@ def message_log_context(session: Session, *, direction: str) -> dict:
 def message_log(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     context = message_log_context(session, direction=request.GET.get("direction", "all"))
+    context["can"] = request.viewer.can
     return render(request, "partials/message_log.html", context)
 
 
@@ -63,6 +71,7 @@ def message_send(request: HttpRequest, session_id) -> HttpResponse:
             text=form.cleaned_data.get("text") or "",
             media=media,
             queue=form.cleaned_data.get("queue", False),
+            reply_to=(form.cleaned_data.get("reply_to") or "").strip(),
         )
     except ServiceError as exc:
         return reply(
