@@ -158,6 +158,21 @@ def extras(
     return fields
 
 
+WAVEFORM_BARS = 64
+
+
+def waveform(data: bytes) -> list[int]:
+    """A voice note's 64 bars (0-100), as WhatsApp stores them with a push-to-talk message. wa-js
+    measures the decoded audio; the sandbox, which decodes nothing, takes the bytes' spread in
+    each slice: the same shape of value, different each file."""
+    size = max(1, len(data) // WAVEFORM_BARS)
+    bars = []
+    for index in range(WAVEFORM_BARS):
+        chunk = data[index * size : (index + 1) * size] or b"\x00"
+        bars.append(round((max(chunk) - min(chunk)) * 100 / 255))
+    return bars
+
+
 def phone_mentions(phones: list[str]) -> list[str]:
     """The user ids of the numbers a simulated contact mentions."""
     return [normalize_phone(phone).lstrip("+") + "@c.us" for phone in phones]
@@ -169,6 +184,7 @@ def outbox_extras(message: SandboxMessage) -> dict[str, Any]:
         "mentions": list(message.content.get("mentionedJidList", [])),
         "linkPreview": message.content.get("matchedText") or None,
         "isForwarded": bool(message.content.get("isForwarded")),
+        "waveform": message.content.get("waveform"),
     }
 
 

@@ -181,6 +181,8 @@ def send(request: HttpRequest, session) -> HttpResponse:
         seen = _cursor(fields.get("cursor"))
         rich, quoted = None, fields.get("quotedMsg", "")
         extras = message_content.extras(mentioned=_json_list(fields.get("mentionedList")))
+        if file.is_ptt and fields.get("waveform") == "true":
+            extras["waveform"] = message_content.waveform(file.data)
     else:
         data = page_json_body(request)
         file = None

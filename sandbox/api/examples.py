@@ -25,6 +25,7 @@ _OUTBOX_MESSAGE = {
     "mentions": [],
     "linkPreview": None,
     "isForwarded": False,
+    "waveform": None,
 }
 OUTBOX_EXAMPLE = list_envelope(
     items=[_OUTBOX_MESSAGE], total=1, limit=50, offset=0, deprecated={"messages": [_OUTBOX_MESSAGE]}

@@ -292,6 +292,13 @@ class OutboxMessageSerializer(serializers.Serializer):
     mentions = serializers.SerializerMethodField(help_text="User ids it mentions (mentionedList).")
     linkPreview = serializers.SerializerMethodField(help_text="The link previewed, if any.")
     isForwarded = serializers.SerializerMethodField(help_text="Forwarded (WPP.chat.forwardMessages).")
+    waveform = serializers.SerializerMethodField(
+        help_text="A voice note's 64 bars (0-100) when sent with its waveform; null otherwise."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True))
+    def get_waveform(self, message: SandboxMessage) -> list[int] | None:
+        return message_content.outbox_extras(message)["waveform"]
 
     def get_mentions(self, message: SandboxMessage) -> list[str]:
         return message_content.outbox_extras(message)["mentions"]

@@ -637,6 +637,8 @@
       form.append('filename', options.filename || (blob instanceof File ? blob.name : ''));
       form.append('mimetype', options.mimetype || blob.type || '');
       form.append('isPtt', options.isPtt ? 'true' : 'false');
+      // wa-js draws a voice note's bars (prepareAudioWaveform) unless `waveform: false`.
+      form.append('waveform', options.isPtt && /** @type {any} */ (options).waveform !== false ? 'true' : 'false');
       form.append('quotedMsg', quotedId(options.quotedMsg));
       form.append('mentionedList', JSON.stringify(mentionedIds(options)));
       form.append('markIsRead', options.markIsRead ? 'true' : 'false');
