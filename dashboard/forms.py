@@ -96,6 +96,12 @@ class SendForm(TextOrFileForm):
     )
     file = forms.FileField(required=False, label="File (optional)")
     queue = forms.BooleanField(required=False, label="Keep it queued if the session is not connected")
+    reply_to = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Reply to (optional: a message id from the log)",
+        widget=forms.TextInput(attrs={"placeholder": "9b2f3c1a-…"}),
+    )
 
 
 class ContactCheckForm(forms.Form):
@@ -153,6 +159,53 @@ class SandboxInboundForm(TextOrFileForm):
         required=False, max_length=65536, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Message"})
     )
     file = forms.FileField(required=False, label="File (optional)")
+    voice = forms.BooleanField(required=False, label="Send the file as a voice note")
+    reply_to = forms.CharField(
+        required=False,
+        max_length=120,
+        label="Reply to (WhatsApp id, optional)",
+        widget=forms.TextInput(attrs={"placeholder": "true_…@c.us_3EB0…"}),
+    )
+    mentions = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Mention (numbers, comma-separated)",
+        widget=forms.TextInput(attrs={"placeholder": "+33611111111, +33622222222"}),
+    )
+    forwarded = forms.BooleanField(required=False, label="Mark it forwarded")
+
+    def clean_mentions(self) -> list[str]:
+        return [part.strip() for part in self.cleaned_data["mentions"].split(",") if part.strip()]
+
+
+class SandboxActForm(forms.Form):
+    """The contact acts on a message: react, vote in a poll, edit or delete theirs."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "act-%s")
+        super().__init__(*args, **kwargs)
+
+    wa_id = forms.CharField(max_length=120, label="Message (WhatsApp id)")
+    act = forms.ChoiceField(
+        choices=[
+            ("react", "React with an emoji (empty: take it back)"),
+            ("vote", "Vote (options, comma-separated; empty: take it back)"),
+            ("edit", "Edit their message to this text"),
+            ("revoke", "Delete their message for everyone"),
+        ]
+    )
+    value = forms.CharField(required=False, max_length=4096, label="Emoji, options or text")
+
+
+class SandboxPresenceForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "presence-%s")
+        super().__init__(*args, **kwargs)
+
+    from_phone = E164Field(label="Contact's number", initial="+14155550142")
+    state = forms.ChoiceField(
+        choices=[("typing", "typing…"), ("recording", "recording…"), ("paused", "stopped")]
+    )
 
 
 # --- groups and calls ---------------------------------------------------------------------------

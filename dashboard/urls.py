@@ -8,8 +8,10 @@ from dashboard.views import (
     failed_events,
     groups,
     logs,
+    message_actions,
     messages,
     sandbox,
+    sandbox_acts,
     sandbox_groups,
     session_page,
     sessions,
@@ -44,6 +46,11 @@ urlpatterns = [
         name="failed-event-retry",
     ),
     path("sessions/<uuid:session_id>/send", messages.message_send, name="message-send"),
+    path(
+        "sessions/<uuid:session_id>/messages/<uuid:message_id>/react",
+        message_actions.message_react,
+        name="message-react",
+    ),
     path("sessions/<uuid:session_id>/contacts/check", messages.contact_check, name="contact-check"),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
     path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),
@@ -59,6 +66,8 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/phone/scan", sandbox.sandbox_scan, name="sandbox-scan"),
     path("sessions/<uuid:session_id>/phone/unlink", sandbox.sandbox_unlink, name="sandbox-unlink"),
     path("sessions/<uuid:session_id>/phone/write", sandbox.sandbox_write, name="sandbox-write"),
+    path("sessions/<uuid:session_id>/phone/act", sandbox_acts.sandbox_act, name="sandbox-act"),
+    path("sessions/<uuid:session_id>/phone/presence", sandbox_acts.sandbox_presence, name="sandbox-presence"),
     path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
     path(
         "sessions/<uuid:session_id>/phone/groups", sandbox_groups.sandbox_group_new, name="sandbox-group-new"

@@ -1,17 +1,17 @@
 """Messaging's part in a session's browser, registered with the engine at startup.
 
 The engine's actor calls these in the thread that owns the session's browser (see
-sessions_app/engine/registry.py): received messages, receipts, reactions, edits and deletes
-are stored, due messages and actions are sent, sends a crash interrupted are settled, and a
-reconnected session catches up from the newest message stored. Contact questions
-(messaging.contacts) run here as commands.
+sessions_app/engine/registry.py): received messages, receipts, reactions, edits, deletes and
+poll votes are stored, a contact's typing is reported, due messages and actions are sent,
+sends a crash interrupted are settled, and a reconnected session catches up from the newest
+message stored. Contact questions (messaging.contacts) run here as commands.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from messaging import contacts, inbound, inbound_actions, outbound
+from messaging import contacts, inbound, inbound_actions, outbound, polls, presence
 from sessions_app.engine import registry
 from sessions_app.engine.base import Engine, PageTimeout
 from sessions_app.services import session_touch
@@ -37,6 +37,14 @@ def _revoke(session_id: UUID, data, engine: Engine) -> None:
 
 def _edit(session_id: UUID, data, engine: Engine) -> None:
     inbound_actions.handle_edit(session_id=session_id, data=data)
+
+
+def _poll_response(session_id: UUID, data, engine: Engine) -> None:
+    polls.handle_poll_response(session_id=session_id, data=data)
+
+
+def _presence(session_id: UUID, data, engine: Engine) -> None:
+    presence.handle_presence_change(session_id=session_id, data=data)
 
 
 def _send_due(session_id: UUID, engine: Engine) -> int:
@@ -71,6 +79,8 @@ def register() -> None:
     registry.on_event("chat.new_reaction", _reaction)
     registry.on_event("chat.msg_revoke", _revoke)
     registry.on_event("chat.msg_edited", _edit)
+    registry.on_event("chat.poll_response", _poll_response)
+    registry.on_event("chat.presence_change", _presence)
     registry.add_send_step(_send_due)
     registry.add_start_step(_recover)
     registry.add_catch_up_since(_catch_up_since)

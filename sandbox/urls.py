@@ -13,6 +13,7 @@ urlpatterns = [
     path("web/<uuid:session_id>/qr", views.qr, name="qr"),
     path("web/<uuid:session_id>/pairing-code", views.pairing_code, name="pairing-code"),
     path("web/<uuid:session_id>/send", views.send, name="send"),
+    path("web/<uuid:session_id>/forward", views.forward, name="forward"),
     path("web/<uuid:session_id>/media/<str:wa_id>", views.media, name="media"),
     path("web/<uuid:session_id>/read", views.read, name="read"),
     path("web/<uuid:session_id>/exists", views.exists, name="exists"),

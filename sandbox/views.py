@@ -28,6 +28,7 @@ from sandbox.services.device import (
 )
 from sandbox.services.messages import OutgoingFile
 from sandbox.services.page import (
+    sandbox_page_forward,
     sandbox_page_logged_in_device,
     sandbox_page_mark_read,
     sandbox_page_media,
@@ -179,6 +180,9 @@ def send(request: HttpRequest, session) -> HttpResponse:
         mark_read = mark_read != "false"
         seen = _cursor(fields.get("cursor"))
         rich, quoted = None, fields.get("quotedMsg", "")
+        extras = message_content.extras(mentioned=_json_list(fields.get("mentionedList")))
+        if file.is_ptt and fields.get("waveform") == "true":
+            extras["waveform"] = message_content.waveform(file.data)
     else:
         data = page_json_body(request)
         file = None
@@ -186,8 +190,12 @@ def send(request: HttpRequest, session) -> HttpResponse:
         mark_read = data.get("markIsRead", True) is not False
         seen = _cursor(data.get("cursor"))
         rich, quoted = message_content.from_page(data), str(data.get("quotedMsg") or "")
+        extras = message_content.extras(
+            mentioned=data.get("mentionedList", []), link_preview=data.get("linkPreview") is True, text=text
+        )
     message = sandbox_page_send(
         rich=rich,
+        extras=extras,
         quoted=quoted,
         session=session,
         device_token=page_device_token(request),
@@ -198,6 +206,30 @@ def send(request: HttpRequest, session) -> HttpResponse:
         seen=seen,
     )
     return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
+
+
+@page_endpoint(("POST",))
+def forward(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.chat.forwardMessages`: the copies as MsgModels, and the ids not forwarded."""
+    data = page_json_body(request)
+    ids = data.get("msgIds") if isinstance(data.get("msgIds"), list) else []
+    copies, failed = sandbox_page_forward(
+        session=session,
+        device_token=page_device_token(request),
+        chat_id=str(data.get("chatId") or ""),
+        wa_ids=[str(wa_id) for wa_id in ids[:100]],
+    )
+    me = session.sandbox_device.wid
+    return JsonResponse({"msgs": [selectors.message_model(copy, me=me) for copy in copies], "failed": failed})
+
+
+def _json_list(value: str | None) -> list:
+    """A multipart field holding a JSON array ([] when absent)."""
+    try:
+        parsed = json.loads(value) if value else []
+    except ValueError as exc:
+        raise InvalidInput("mentionedList is not JSON.", code="mentioned_list_is_not_array") from exc
+    return parsed
 
 
 @page_endpoint(("GET",))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from webhooks.signing import sign
-from yesapp.events import ALL_EVENTS
+from yesapp.events import ALL_EVENTS, OPT_IN_EVENTS
 
 if TYPE_CHECKING:
     from events.models import Event
@@ -64,6 +64,13 @@ def webhook_format(name: str) -> WebhookFormat:
 
 def webhook_format_names() -> list[str]:
     return list(_formats)
+
+
+def default_event_names(name: str) -> list[str]:
+    """What a webhook of the format gets when it names no events: all but the opt-in ones."""
+    fmt = _formats.get(name)
+    names = fmt.event_names if fmt else ALL_EVENTS
+    return [event for event in names if event not in OPT_IN_EVENTS]
 
 
 def all_format_event_names() -> list[str]:

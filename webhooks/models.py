@@ -10,7 +10,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from yesapp.events import ALL_EVENTS
+from webhooks.formats import default_event_names
+from yesapp.events import OPT_IN_EVENTS
 
 
 class WebhookSource(models.TextChoices):
@@ -63,10 +64,12 @@ class WebhookConfig(models.Model):
 
     @property
     def event_list(self) -> list[str]:
-        return list(self.events) if self.events else list(ALL_EVENTS)
+        """What it is sent, in its format's names: every event but the opt-in ones when unset."""
+        return list(self.events) if self.events else default_event_names(self.format)
 
     def wants(self, event: str) -> bool:
-        return not self.events or event in self.events
+        """No list means every event but the opt-in ones (`chat.presence`), which must be named."""
+        return event in self.events if self.events else event not in OPT_IN_EVENTS
 
 
 class DeliveryStatus(models.TextChoices):

@@ -1,6 +1,7 @@
-"""Domain events (`session.status`, `message.received`, `message.status`, and what is done to
-a message: `message.reaction`, `message.edited`, `message.revoked`; groups: `group.joined`,
-`group.left`, `group.participants`, `group.updated`; calls: `call.received`).
+"""Domain events (`session.status`, `message.received`, `message.status`, what is done to a
+message: `message.reaction`, `message.edited`, `message.revoked`; votes: `poll.vote`; a contact
+typing or recording: `chat.presence`, sent to the webhooks that ask for it; groups:
+`group.joined`, `group.left`, `group.participants`, `group.updated`; calls: `call.received`).
 
 Services call `emit` inside their transaction; subscribers (the webhooks outbox) connect
 to `domain_event` and write in that same transaction, so an event is stored exactly when
@@ -26,6 +27,8 @@ GROUP_LEFT = "group.left"
 GROUP_PARTICIPANTS = "group.participants"
 GROUP_UPDATED = "group.updated"
 CALL_RECEIVED = "call.received"
+POLL_VOTE = "poll.vote"
+CHAT_PRESENCE = "chat.presence"
 ALL_EVENTS = (
     MESSAGE_RECEIVED,
     MESSAGE_STATUS,
@@ -38,7 +41,12 @@ ALL_EVENTS = (
     GROUP_PARTICIPANTS,
     GROUP_UPDATED,
     CALL_RECEIVED,
+    POLL_VOTE,
+    CHAT_PRESENCE,
 )
+# Sent only to a webhook that names them: typing comes and goes many times a minute.
+OPT_IN_EVENTS = (CHAT_PRESENCE,)
+DEFAULT_EVENTS = tuple(event for event in ALL_EVENTS if event not in OPT_IN_EVENTS)
 
 
 def emit(event: str, *, session_id, payload: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
-"""The sandbox phone: "scan" the QR, write to the session as a contact, and see what contacts
-received with their receipts. The same sandbox services as the sandbox API."""
+"""The sandbox phone: "scan" the QR, write to the session as a contact (text, files, voice
+notes, replies, mentions, forwards), and see what contacts received with their receipts. The
+same sandbox services as the sandbox API; acting on messages and typing: sandbox_acts.py."""
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,17 +10,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import viewer_required
 from dashboard.forms import (
+    SandboxActForm,
     SandboxGroupForm,
     SandboxGroupMemberForm,
     SandboxGroupWriteForm,
     SandboxInboundForm,
     SandboxLinkForm,
+    SandboxPresenceForm,
     SandboxRingForm,
 )
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
-from sandbox import selectors
+from sandbox import message_content, selectors
 from sandbox.groups import sandbox_groups_state
 from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
 from sandbox.services.device import sandbox_state as sandbox_device_state
@@ -64,6 +67,8 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
         "group_write_form": SandboxGroupWriteForm(auto_id="gwrite_%s"),
         "ring_form": SandboxRingForm(auto_id="ring_%s"),
         "sandbox_groups": sandbox_groups_state(session=session),
+        "act_form": SandboxActForm(),
+        "presence_form": SandboxPresenceForm(),
         "nav": "sessions",
     }
     return render(request, "dashboard/sandbox_phone.html", context)
@@ -126,25 +131,39 @@ def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
     if not form.is_valid():
         return invalid_form(request, form, redirect_to=here)
     data = form.cleaned_data
-    return run_service(
-        request,
-        lambda: sandbox_inbound(
+
+    def write():
+        extras = message_content.extras(
+            mentioned=message_content.phone_mentions(data["mentions"]), forwarded=data["forwarded"]
+        )
+        return sandbox_inbound(
             session=session,
             from_phone=data["from_phone"],
             name=data["name"],
             text=data["text"] or "",
-            file=_uploaded_file(data.get("file")),
-        ),
+            file=_uploaded_file(data.get("file"), voice=data["voice"]),
+            quoted=data["reply_to"].strip(),
+            extras=extras,
+        )
+
+    return run_service(
+        request,
+        write,
         success=f"{data['name'] or data['from_phone']} sent the message.",
         redirect_to=here,
     )
 
 
-def _uploaded_file(upload) -> OutgoingFile | None:
+def _uploaded_file(upload, *, voice: bool = False) -> OutgoingFile | None:
     if upload is None:
         return None
     check_size(upload.size)  # before reading it into memory
-    return OutgoingFile(data=upload.read(), mimetype=upload.content_type or "", filename=upload.name or "")
+    return OutgoingFile(
+        data=upload.read(),
+        mimetype=upload.content_type or "",
+        filename=upload.name or "",
+        type="ptt" if voice else "auto-detect",
+    )
 
 
 @require_GET

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.api import action_views, chat_views, contact_views, views
+from messaging.api import action_views, chat_views, contact_views, forward_views, views
 
 urlpatterns = [
     path("sessions/<uuid:session_id>/messages", views.MessageListSendApi.as_view(), name="messages"),
@@ -28,6 +28,11 @@ urlpatterns = [
         "sessions/<uuid:session_id>/messages/<uuid:message_id>/reaction",
         action_views.MessageReactionApi.as_view(),
         name="message-reaction",
+    ),
+    path(
+        "sessions/<uuid:session_id>/messages/<uuid:message_id>/forward",
+        forward_views.MessageForwardApi.as_view(),
+        name="message-forward",
     ),
     path(
         "sessions/<uuid:session_id>/chats/<str:chat_id>/read",

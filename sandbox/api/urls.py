@@ -34,6 +34,11 @@ urlpatterns = [
         name="sandbox-chat",
     ),
     path(
+        "sandbox/sessions/<uuid:session_id>/chats/<str:chat_id>/presence",
+        action_views.SandboxContactPresenceApi.as_view(),
+        name="sandbox-contact-presence",
+    ),
+    path(
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>",
         action_views.SandboxPhoneMessageApi.as_view(),
         name="sandbox-message",
@@ -47,6 +52,11 @@ urlpatterns = [
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/revoke",
         action_views.SandboxContactRevokeApi.as_view(),
         name="sandbox-contact-revoke",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/vote",
+        action_views.SandboxContactVoteApi.as_view(),
+        name="sandbox-contact-vote",
     ),
     path(
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/edit",

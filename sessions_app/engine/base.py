@@ -120,7 +120,10 @@ class Engine(abc.ABC):
         """WPP.conn.genLinkDeviceCodeForPhoneNumber: links by code instead of QR."""
 
     @abc.abstractmethod
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult: ...
+    def send_text(
+        self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
+    ) -> SendResult:
+        """WPP.chat.sendTextMessage; `extra` adds its options (`mentionedList`, `linkPreview`, ...)."""
 
     @abc.abstractmethod
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
@@ -164,6 +167,11 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
+
+    def forward_message(self, chat_id: str, wa_id: str) -> SendResult:
+        """WPP.chat.forwardMessages: a copy of message `wa_id` to `chat_id`, marked forwarded.
+        The answer has no id: the copy's comes with WhatsApp's echo of it."""
+        raise EngineError("This engine cannot forward messages.", step="forward message")
 
     def check_numbers(self, chat_ids: list[str], *, wait: float) -> list[dict]:
         """WPP.contact.queryWidExists for each `<digits>@c.us`: `{id, exists, chatId, lid}`

@@ -346,7 +346,7 @@
     }
   }
 
-  // A contact's reaction, revoke or edit (sandbox/actions.py), with Wid and MsgKey objects; a
+  // A contact's reaction, revoke, edit or vote (sandbox/actions.py), with Wid and MsgKey objects; a
   // change of a group's members (sandbox/groups.py); a call ringing (sandbox/calls.py).
   function emitAction(name, data) {
     if (name === 'chat.new_reaction') {
@@ -368,6 +368,17 @@
       emit('call.incoming_call', {
         id: data.id, isGroup: data.isGroup, isVideo: data.isVideo, offerTime: data.offerTime,
         sender: wid(data.sender), peerJid: wid(data.peerJid),
+      });
+    } else if (name === 'chat.presence_change') {
+      emit('chat.presence_change', Object.assign({}, data, { id: wid(data.id) }));
+    } else if (name === 'chat.poll_response') {
+      // As wa-js 4.6 really fires it (its .d.ts says number[]): the chosen poll options, each
+      // at its localId in a sparse array.
+      var chosen = [];
+      data.selectedOptions.forEach(function (option) { chosen[option.localId] = option; });
+      emit('chat.poll_response', {
+        msgId: msgKey(data.msgId), chatId: wid(data.chatId), timestamp: data.timestamp, sender: wid(data.sender),
+        selectedOptions: /** @type {number[]} */ (/** @type {unknown} */ (chosen)),
       });
     }
   }
@@ -502,12 +513,30 @@
     return quoted.id && quoted.id._serialized ? String(quoted.id._serialized) : String(quoted);
   }
 
+  // wa-js prepareRawMessage: `mentionedList` must be an array of user Wids.
+  function mentionedIds(options) {
+    var list = options.mentionedList;
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) {
+      throw wppError('mentioned_list_is_not_array', 'The option mentionedList is not an array',
+                     { mentionedList: list });
+    }
+    return list.map(function (item) {
+      var id = chatId(item);
+      if (!/@(c\.us|lid)$/.test(id)) {
+        throw wppError('mentioned_is_not_user', 'Mentioned is not an user', { mentionedId: id });
+      }
+      return id;
+    });
+  }
+
   // A send the server takes as JSON: text, a location, contact cards, a poll.
   function sendJson(chat, body, options) {
     options = Object.assign({}, SEND_DEFAULTS, options || {});
     var to;
     return Promise.resolve().then(function () {
       to = chatId(chat);
+      body = Object.assign({ mentionedList: mentionedIds(options) }, body);
       return requireLogin();
     }).then(function () {
       return sleep(options.delay || 0);
@@ -522,8 +551,10 @@
     });
   }
 
+  // `linkPreview` (default on): WhatsApp Web fetches a preview of the text's first link.
   function sendTextMessage(chat, content, options) {
-    return sendJson(chat, { text: String(content) }, options);
+    var preview = !options || options.linkPreview === undefined ? true : !!options.linkPreview;
+    return sendJson(chat, { text: String(content), linkPreview: preview }, options);
   }
 
   // WPP.chat.sendLocationMessage(chatId, {lat, lng, name?, address?, ...SendMessageOptions}).
@@ -548,6 +579,22 @@
   function sendCreatePollMessage(chat, name, choices, options) {
     return sendJson(chat, { type: 'poll_creation', name: name, choices: choices,
                             selectableCount: (options && options.selectableCount) || 0 }, options);
+  }
+
+  // WPP.chat.forwardMessages(chatId, msgIds): each copy arrives like a send (chat.new_message,
+  // ack 1); the answer lists the messages that could not be forwarded ([] = all went).
+  function forwardMessages(chat, msgIds, options) {
+    var to;
+    return Promise.resolve().then(function () {
+      to = chatId(chat);
+      return requireLogin();
+    }).then(untilOnline).then(function () {
+      var ids = (Array.isArray(msgIds) ? msgIds : [msgIds]).map(serializedId);
+      return callJson('POST', 'forward', { chatId: to, msgIds: ids, options: options || {} });
+    }).then(function (data) {
+      data.msgs.forEach(function (msg) { finishSend({ msg: msg }, { waitForAck: false }, to, false); });
+      return data.failed;
+    });
   }
 
   function parseDataUrl(text) {
@@ -599,7 +646,10 @@
       form.append('filename', options.filename || (blob instanceof File ? blob.name : ''));
       form.append('mimetype', options.mimetype || blob.type || '');
       form.append('isPtt', options.isPtt ? 'true' : 'false');
+      // wa-js draws a voice note's bars (prepareAudioWaveform) unless `waveform: false`.
+      form.append('waveform', options.isPtt && /** @type {any} */ (options).waveform !== false ? 'true' : 'false');
       form.append('quotedMsg', quotedId(options.quotedMsg));
+      form.append('mentionedList', JSON.stringify(mentionedIds(options)));
       form.append('markIsRead', options.markIsRead ? 'true' : 'false');
       form.append('cursor', String(state.cursor)); // what this page has received, for markIsRead
       form.append('file', blob, 'upload');
@@ -962,6 +1012,7 @@
       sendLocationMessage: sendLocationMessage,
       sendVCardContactMessage: sendVCardContactMessage,
       sendCreatePollMessage: sendCreatePollMessage,
+      forwardMessages: forwardMessages,
     },
     contact: { queryWidExists: queryWidExists, getPnLidEntry: getPnLidEntry },
     group: {
@@ -987,7 +1038,7 @@
 
   // --- what a person sees ---------------------------------------------------------------------------
   function describe(msg) {
-    var quote = msg.quotedStanzaID ? '↩ ' : '';
+    var quote = (msg.isForwarded ? '⇒ ' : '') + (msg.quotedStanzaID ? '↩ ' : '');
     if (msg.type === 'chat') return quote + msg.body;
     if (msg.type === 'location') return quote + '[location ' + msg.lat + ',' + msg.lng + ']';
     if (msg.type === 'vcard' || msg.type === 'multi_vcard') {

@@ -159,8 +159,8 @@ class WebhookConfigInputSerializer(serializers.Serializer):
         required=False,
         allow_empty=False,
         min_length=1,
-        help_text='Events to send, named as the webhook\'s format names them; leave out (or `["*"]`) '
-        "for all.",
+        help_text='Events to send, named as the webhook\'s format names them; leave out (or `["*"]`) for '
+        "all but `chat.presence`, which is sent only when named (typing comes and goes many times a minute).",
     )
     format = serializers.ChoiceField(
         choices=[DEFAULT_FORMAT], required=False, help_text=_FORMAT_HELP + " Default `yesapp`."

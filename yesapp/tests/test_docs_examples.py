@@ -201,6 +201,8 @@ def real_bodies(db, settings) -> dict[str, dict]:
 
     from messaging.changes import message_record_edit, message_record_reaction, message_record_revoke
     from messaging.models import Direction, Message, MessageStatus
+    from messaging.polls import poll_record_vote
+    from messaging.presence import handle_presence_change
     from messaging.services import message_emit_received, message_transition
     from sessions_app.models import Session
     from sessions_app.services import session_set_status
@@ -209,7 +211,8 @@ def real_bodies(db, settings) -> dict[str, dict]:
 
     settings.WEBHOOK_ALLOW_PRIVATE = True
     session = Session.objects.create(name="docs", status="qr", wid="33698765432@c.us")
-    webhook_configure(session=session, url="http://127.0.0.1:9/hook")
+    # Every event, `chat.presence` too (sent only to a webhook that names it).
+    webhook_configure(session=session, url="http://127.0.0.1:9/hook", events=list(ALL_EVENTS))
     session_set_status(session_id=session.pk, status="connected", reason="")
     common = {"session": session, "chat_id": "33612345678@c.us", "phone": "+33612345678", "type": "text"}
     inbound = Message.objects.create(
@@ -225,6 +228,16 @@ def real_bodies(db, settings) -> dict[str, dict]:
     message_record_edit(message=inbound, text="Hello! Open on Sunday?", at=now, by_me=False)
     message_record_revoke(message=inbound, at=now, revoked_by="contact")
     _group_and_call_events(session)
+    poll = Message.objects.create(
+        **common | {"type": "poll"},
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.SENT,
+        wa_id="true_3",
+        content={"poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": True}},
+    )
+    poll_record_vote(message=poll, voter="33612345678@c.us", chosen=["Pizza"], at=now)
+    presence = {"id": "33612345678@c.us", "isOnline": True, "isGroup": False, "state": "composing"}
+    handle_presence_change(session_id=session.pk, data=presence)
     return {d.event: json.loads(d.body) for d in WebhookDelivery.objects.all()}
 
 
