@@ -4,16 +4,16 @@ The engine's actor calls these in the thread that owns the session's browser (se
 sessions_app/engine/registry.py): received messages, receipts, reactions, edits and deletes
 are stored, due messages and actions are sent, sends a crash interrupted are settled, and a
 reconnected session catches up from the newest message stored. Contact questions
-(messaging.contacts) run here as commands.
+(messaging.contacts, messaging.directory) and chat reads (messaging.chats) run here as commands.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from messaging import contacts, inbound, inbound_actions, outbound
+from messaging import chats, contacts, directory, inbound, inbound_actions, outbound
 from sessions_app.engine import registry
-from sessions_app.engine.base import Engine, PageTimeout
+from sessions_app.engine.base import Engine, EngineCrashed, EngineError, PageTimeout
 from sessions_app.services import session_touch
 
 
@@ -65,6 +65,44 @@ def _pn_lid_entry(session_id: UUID, engine: Engine, args: dict) -> dict:
         return {"error": str(exc), "code": "page_timeout"}
 
 
+def _ask_page(engine: Engine, step: str, function: str, *args, wait: float) -> dict:
+    """A page/contacts.js read as a command's answer: a slow page is `page_timeout`, and an
+    id WhatsApp rejects (wa-js `invalid_wid`) is `contact_not_found`."""
+    try:
+        return engine.ask_page(step, function, *args, wait=wait)
+    except PageTimeout as exc:
+        return {"error": str(exc), "code": "page_timeout"}
+    except EngineCrashed:
+        raise
+    except EngineError as exc:
+        if "invalid wid" in str(exc).lower() or "invalid_wid" in str(exc).lower():
+            return {"error": str(exc), "code": directory.NOT_FOUND_CODE}
+        raise
+
+
+def _list_contacts(session_id: UUID, engine: Engine, args: dict) -> dict:
+    return _ask_page(engine, "list contacts", "listContacts", wait=float(args["wait"]))
+
+
+def _contact_profile(session_id: UUID, engine: Engine, args: dict) -> dict:
+    return _ask_page(engine, "read contact", "contactProfile", str(args["id"]), wait=float(args["wait"]))
+
+
+def _block(session_id: UUID, engine: Engine, args: dict) -> dict:
+    block = bool(args["block"])
+    return _ask_page(engine, "block contact", "setBlocked", str(args["id"]), block, wait=float(args["wait"]))
+
+
+def _list_chats(session_id: UUID, engine: Engine, args: dict) -> dict:
+    offset, limit = int(args["offset"]), int(args["limit"])
+    return _ask_page(engine, "list chats", "listChats", offset, limit, wait=float(args["wait"]))
+
+
+def _chat_history(session_id: UUID, engine: Engine, args: dict) -> dict:
+    chat_id, limit = str(args["chatId"]), int(args["limit"])
+    return _ask_page(engine, "read chat history", "chatHistory", chat_id, limit, wait=float(args["wait"]))
+
+
 def register() -> None:
     registry.on_event("chat.new_message", _new_message)
     registry.on_event("chat.msg_ack_change", _ack)
@@ -76,3 +114,8 @@ def register() -> None:
     registry.add_catch_up_since(_catch_up_since)
     registry.on_command(contacts.CHECK_COMMAND, _check_numbers)
     registry.on_command(contacts.PN_LID_COMMAND, _pn_lid_entry)
+    registry.on_command(directory.LIST_COMMAND, _list_contacts)
+    registry.on_command(directory.PROFILE_COMMAND, _contact_profile)
+    registry.on_command(directory.BLOCK_COMMAND, _block)
+    registry.on_command(chats.LIST_COMMAND, _list_chats)
+    registry.on_command(chats.HISTORY_COMMAND, _chat_history)

@@ -297,6 +297,14 @@ MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST"
 CONTACTS_CHECK_CACHE_SECONDS = env.int("CONTACTS_CHECK_CACHE_SECONDS", default=6 * 3600)
 # How long the page may take to answer a contact question (WhatsApp asks its servers).
 CONTACTS_QUERY_TIMEOUT = env.float("CONTACTS_QUERY_TIMEOUT", default=10.0)
+# The contact list is read again from WhatsApp Web after this long (seconds; 0 = every time),
+# a contact's about text and profile picture after CONTACTS_PROFILE_CACHE_SECONDS.
+CONTACTS_LIST_CACHE_SECONDS = env.int("CONTACTS_LIST_CACHE_SECONDS", default=300)
+CONTACTS_PROFILE_CACHE_SECONDS = env.int("CONTACTS_PROFILE_CACHE_SECONDS", default=24 * 3600)
+# POST .../chats/{chatId}/sync: at most this many messages, within this wait (the phone may
+# have to send older ones to WhatsApp Web).
+HISTORY_SYNC_MAX = env.int("HISTORY_SYNC_MAX", default=1000)
+HISTORY_SYNC_TIMEOUT = env.float("HISTORY_SYNC_TIMEOUT", default=60.0)
 
 # --- Webhooks (docs/WEBHOOKS.md) --------------------------------------------------------------
 WEBHOOK_URL = env.str("WEBHOOK_URL", default="")

@@ -14,6 +14,7 @@ from django.utils.crypto import constant_time_compare
 
 from sandbox import message_content
 from sandbox.contacts import sandbox_number_exists
+from sandbox.directory import sandbox_contact_for_id
 from sandbox.models import Ack, Direction, SandboxContact, SandboxDevice, SandboxEvent, SandboxMessage
 from sandbox.services.device import (
     device_me,
@@ -153,11 +154,13 @@ def sandbox_page_send(
     fails with `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
     `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
     """
-    phone = chat_phone(chat_id)
+    phone = chat_phone(chat_id) or _phone_of_lid(session, chat_id)
     if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )
+    if SandboxContact.objects.filter(session=session, phone=phone, blocked=True).exists():
+        raise InvalidInput(f"{chat_id!r} is blocked: unblock them to send.", code="blocked_contact")
     if file is None and not text and rich is None:
         raise InvalidInput("The message has no text.", code="empty_message")
     mimetype, filename, kind = file_fields(file)
@@ -182,6 +185,14 @@ def sandbox_page_send(
         )
         save_message(message, file.data if file else None)
     return message
+
+
+def _phone_of_lid(session: Session, chat_id: str) -> str | None:
+    """A send to a lid reaches the person behind it, when the sandbox knows who that is."""
+    contact = (
+        sandbox_contact_for_id(session=session, contact_id=chat_id) if chat_id.endswith("@lid") else None
+    )
+    return contact.phone if contact else None
 
 
 def _mark_read(contact: SandboxContact, now, *, seen: int) -> int:

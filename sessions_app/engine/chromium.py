@@ -368,6 +368,9 @@ class ChromiumEngine(Engine):
         answer = self._page_query("look up lid", "pnLidEntry", contact_id, wait=wait)
         return {"phone": answer["phone"], "lid": answer["lid"]}
 
+    def ask_page(self, step: str, function: str, *args, wait: float) -> dict:
+        return self._page_query(step, function, *args, wait=wait)
+
     def _page_query(self, step: str, function: str, *args, wait: float) -> dict:
         """A page/contacts.js question that the page itself bounds to `wait` seconds; the
         WebDriver call gets a margin so a slow answer is PageTimeout, not a hung browser."""

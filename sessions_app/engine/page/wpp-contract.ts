@@ -9,9 +9,10 @@ export type ContractWPP = Pick<typeof WA, never> & {
   on<Name extends ContractEventName>(
     event: Name, listener: (...args: ListenerType<ContractEvents[Name]>) => void
   ): unknown;
+  blocklist: Pick<typeof WA.blocklist, "all" | "blockContact" | "isBlocked" | "unblockContact">;
   chat: Pick<typeof WA.chat, "deleteMessage" | "downloadMedia" | "editMessage" | "getMessages" | "list" | "markIsComposing" | "markIsPaused" | "markIsRead" | "markIsRecording" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendReactionToMessage" | "sendTextMessage" | "sendVCardContactMessage">;
   conn: Pick<typeof WA.conn, "genLinkDeviceCodeForPhoneNumber" | "getAuthCode" | "getMyUserId" | "getStreamData" | "isAuthenticated" | "isMainReady" | "isRegistered" | "logout" | "refreshQR">;
-  contact: Pick<typeof WA.contact, "getPnLidEntry" | "queryWidExists">;
+  contact: Pick<typeof WA.contact, "get" | "getPnLidEntry" | "getProfilePictureUrl" | "getStatus" | "list" | "queryWidExists">;
   util: Pick<typeof WA.util, "blobToBase64">;
 };
 
