@@ -126,8 +126,9 @@ def chat_sync_history(*, session: Session, chat: str, limit: int) -> dict:
 def _import(session: Session, data: dict) -> tuple[str, datetime | None]:
     wa_id, from_me, fields = history_fields(session_id=session.pk, data=data)
     sent_at = fields["wa_timestamp"]
-    cutoff = timezone.now() - timedelta(days=settings.MESSAGE_RETENTION_DAYS)
-    if not wa_id or not fields["chat_id"] or sent_at is None or sent_at < cutoff:
+    days = settings.MESSAGE_RETENTION_DAYS  # 0 keeps messages for good
+    too_old = days > 0 and sent_at is not None and sent_at < timezone.now() - timedelta(days=days)
+    if not wa_id or not fields["chat_id"] or sent_at is None or too_old:
         return "skipped", sent_at
     if Message.objects.filter(session=session, wa_id=wa_id).exists():
         return "alreadyStored", sent_at

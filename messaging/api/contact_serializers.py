@@ -48,7 +48,11 @@ class ContactListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=500)
     offset = OffsetField()
     search = serializers.CharField(
-        required=False, default="", max_length=100, help_text="Part of a name, the number or the lid."
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=100,
+        help_text="Part of a name, the number or the lid.",
     )
     refresh = serializers.BooleanField(
         required=False, default=False, help_text="Read the list from WhatsApp now instead of the cache."

@@ -16,6 +16,20 @@ from yesapp.schema import error_responses
 from yesapp.validators import normalize_phone
 
 PHONE = OpenApiParameter("phone", OpenApiTypes.STR, OpenApiParameter.PATH, description="E.164.")
+STATE_EXAMPLE = {
+    "pushName": "Bakery",
+    "savedName": "Bakery on the corner",
+    "business": True,
+    "about": "Fresh bread every morning",
+    "picture": True,
+    "archived": False,
+    "pinned": True,
+    "mutedUntil": None,
+    "phone": "+33612345678",
+    "lid": "123456789012345@lid",
+    "blocked": False,
+}
+STATE_ANSWER = OpenApiExample("A contact", value=STATE_EXAMPLE, response_only=True)
 
 
 class ContactStateSerializer(serializers.Serializer):
@@ -74,6 +88,7 @@ class SandboxContactApi(SandboxApi):
         description="As the session's WhatsApp sees them, with whether the session blocked them. 404 "
         "for someone the sandbox does not know yet.",
         responses={200: ContactStateOutputSerializer, **error_responses(400, 404)},
+        examples=[STATE_ANSWER],
     )
     def get(self, request, session_id, phone):
         session = self.get_session(request, session_id)
@@ -97,7 +112,8 @@ class SandboxContactApi(SandboxApi):
                 "A saved business contact",
                 value={"savedName": "Bakery", "business": True, "about": "Fresh bread", "picture": True},
                 request_only=True,
-            )
+            ),
+            STATE_ANSWER,
         ],
     )
     def put(self, request, session_id, phone):
@@ -131,7 +147,18 @@ class SandboxHistoryApi(SandboxApi):
                     ]
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Stored",
+                value={
+                    "waMessageIds": [
+                        "false_33612345678@c.us_3A5F2C9B1D4E6F708192",
+                        "true_33612345678@c.us_3EB0A1B2C3D4E5F60718",
+                    ]
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
         ],
     )
     def post(self, request, session_id, phone):
