@@ -2,7 +2,6 @@
 picture) and the state of their chat (archived, pinned, muted), see whether the session blocked
 them, and give them a conversation from before the session was linked (sandbox/directory.py)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -13,9 +12,9 @@ from sandbox.contacts import sandbox_lid_of
 from sandbox.models import SandboxContact
 from yesapp.errors import NotFound
 from yesapp.schema import error_responses
-from yesapp.validators import normalize_phone
+from yesapp.validators import PHONE_SCHEMA, normalize_phone
 
-PHONE = OpenApiParameter("phone", OpenApiTypes.STR, OpenApiParameter.PATH, description="E.164.")
+PHONE = OpenApiParameter("phone", PHONE_SCHEMA, OpenApiParameter.PATH, description="E.164.")
 STATE_EXAMPLE = {
     "pushName": "Bakery",
     "savedName": "Bakery on the corner",
@@ -49,6 +48,11 @@ class ContactStateSerializer(serializers.Serializer):
     archived = serializers.BooleanField(required=False)
     pinned = serializers.BooleanField(required=False)
     mutedUntil = serializers.DateTimeField(source="muted_until", required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if not attrs and type(self) is ContactStateSerializer:
+            raise serializers.ValidationError("Give at least one field to set.")
+        return attrs
 
 
 class ContactStateOutputSerializer(ContactStateSerializer):
@@ -104,8 +108,9 @@ class SandboxContactApi(SandboxApi):
         parameters=[SESSION_ID, PHONE],
         request=ContactStateSerializer,
         description="Makes the person a contact of the session's phone (if not yet) and sets what is "
-        "given: names, business, about text, whether they have a profile picture, and their chat's "
-        "archived, pinned and muted state. 400 `not_on_whatsapp` for a number ending in 0000.",
+        "given (at least one): names, business, about text, whether they have a profile picture, "
+        "and their chat's archived, pinned and muted state. 400 `not_on_whatsapp` for a number "
+        "ending in 0000.",
         responses={200: ContactStateOutputSerializer, **error_responses(400, 404)},
         examples=[
             OpenApiExample(
