@@ -5,6 +5,7 @@ from django.urls import path
 
 from dashboard.views import (
     auth,
+    contacts,
     failed_events,
     logs,
     messages,
@@ -43,6 +44,12 @@ urlpatterns = [
     ),
     path("sessions/<uuid:session_id>/send", messages.message_send, name="message-send"),
     path("sessions/<uuid:session_id>/contacts/check", messages.contact_check, name="contact-check"),
+    path("sessions/<uuid:session_id>/contacts/", contacts.contact_list_page, name="contacts"),
+    path(
+        "sessions/<uuid:session_id>/contacts/<str:contact_id>/block",
+        contacts.contact_block,
+        name="contact-block",
+    ),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
     path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),
     path(

@@ -73,7 +73,11 @@ def contact_list(*, session: Session, search: str = "", refresh: bool = False) -
     (409 when the session is not connected and the list must be read, 504 when it is slow)."""
     if refresh or not _list_is_fresh(session):
         contacts_refresh(session=session)
-    rows = Contact.objects.filter(session=session, listed_at__isnull=False)
+    return contact_search(Contact.objects.filter(session=session, listed_at__isnull=False), search)
+
+
+def contact_search(rows: QuerySet[Contact], search: str) -> QuerySet[Contact]:
+    """`rows` whose names, number or lid contain `search`, by the name shown."""
     if search := search.strip():
         digits = search.lstrip("+")
         rows = rows.filter(
