@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.content import API_TYPES
+from messaging.directory import contact_remember_pair
 from messaging.inbound import MEDIA_TYPES, history_fields
 from messaging.models import Direction, Message, MessageStatus
 from messaging.people import lid_pairs_for, person_json
@@ -39,6 +40,8 @@ def chat_list(*, session: Session, limit: int, offset: int) -> tuple[list[dict],
         wait=settings.CONTACTS_QUERY_TIMEOUT,
     )
     chats = [chat for chat in answer.get("chats") or [] if isinstance(chat, dict) and chat.get("id")]
+    for chat in chats:
+        contact_remember_pair(session=session, wa_id=str(chat["id"]), answer=chat)
     pairs = lid_pairs_for(session_id=session.pk, ids=[str(chat["id"]) for chat in chats])
     last_ids = [serialized_id((chat.get("lastMessage") or {}).get("id")) for chat in chats]
     stored = dict(

@@ -130,9 +130,16 @@ def _store_listed(session: Session, item: dict, now) -> str:
     return wa_id
 
 
+def contact_remember_pair(*, session: Session, wa_id: str, answer: dict) -> tuple[str, str]:
+    """The E.164 phone and lid of a person as the page paired them (`phone`, `lid` chat ids in
+    `answer`; remembered for later payloads), completed from pairs learnt before; "" where
+    unknown. Nothing for a group."""
+    if wa_id.endswith("@g.us"):
+        return "", ""
+    return _pair(session, wa_id, answer)
+
+
 def _pair(session: Session, wa_id: str, item: dict) -> tuple[str, str]:
-    """The E.164 phone and lid of a person as the page paired them (remembered for later
-    payloads), completed from pairs learnt before; "" where unknown."""
     phone = phone_from_chat_id(item.get("phone") or "") or phone_from_chat_id(wa_id)
     lid = str(item.get("lid") or "") or (wa_id if wa_id.endswith("@lid") else "")
     if phone and lid:

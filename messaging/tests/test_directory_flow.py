@@ -69,6 +69,9 @@ def test_contacts_profile_picture_and_blocking_in_the_browser(api, engine_worker
     assert blocked.status_code == 200, blocked.content
     assert blocked.json() == {"contactId": "33698765402@c.us", "blocked": True}
     assert api.get(f"{_sandbox(session)}/contacts/{BOB}").json()["blocked"] is True
+    silenced = api.post(f"{_sandbox(session)}/inbound", {"from": BOB, "text": "hello?"}, format="json")
+    assert silenced.status_code == 409
+    assert silenced.json()["error"]["code"] == "blocked_by_session"
     assert api.get(f"{base}/{BOB}", {"refresh": "true"}).json()["blocked"] is True
     refused = api.post(f"/api/v1/sessions/{session.id}/messages", {"to": BOB, "text": "hi"}, format="json")
     assert refused.status_code == 202
@@ -107,7 +110,7 @@ def test_chats_history_and_sending_to_a_lid_in_the_browser(api, engine_worker):
         True,
         False,
     )
-    assert chat["contact"]["phone"] == ALICE  # the person, with the lid once known
+    assert chat["contact"] == {"phone": ALICE, "lid": sandbox_lid_of(ALICE)}
     assert chat["lastMessage"]["type"] == "image" and chat["lastMessage"]["messageId"] is None
 
     sync = api.post(f"/api/v1/sessions/{session.id}/chats/{ALICE}/sync", {"limit": 500}, format="json")

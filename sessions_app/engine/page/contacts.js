@@ -196,10 +196,17 @@ async function listChats(offset, limit, waitMs) {
     const all = (await WPP.chat.list()).filter(function (chat) {
       return /@(c\.us|lid|g\.us)$/.test(String(widString(chat.id)));
     });
-    const page = await Promise.all(all.slice(offset, offset + limit).map(async function (chat) {
+    const slice = all.slice(offset, offset + limit);
+    const people = slice.map(function (chat) { return String(widString(chat.id)); })
+      .filter(function (id) { return !id.endsWith('@g.us'); });
+    const pairs = await pnLidEntries(people);
+    const page = await Promise.all(slice.map(async function (chat) {
       const last = await WPP.chat.getMessages(chat.id, { count: 1 }).catch(function () { return []; });
+      const pair = pairs[String(widString(chat.id))] || { phone: null, lid: null };
       return {
         id: String(widString(chat.id)),
+        phone: pair.phone,
+        lid: pair.lid,
         name: chat.name || chat.formattedTitle || null,
         isGroup: String(widString(chat.id)).endsWith('@g.us'),
         unreadCount: chat.unreadCount || 0,
