@@ -153,3 +153,19 @@ class SandboxInboundForm(TextOrFileForm):
         required=False, max_length=65536, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Message"})
     )
     file = forms.FileField(required=False, label="File (optional)")
+
+
+class SandboxProfileForm(forms.Form):
+    """A simulated contact's profile and chat state, as the sandbox API's PUT .../contacts/{phone}."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "profile-%s")
+        super().__init__(*args, **kwargs)
+
+    phone = E164Field(label="Contact's number", initial="+14155550142")
+    saved_name = forms.CharField(max_length=100, required=False, label="Saved as (address book)")
+    about = forms.CharField(max_length=200, required=False, label="About")
+    business = forms.BooleanField(required=False, label="Business account")
+    picture = forms.BooleanField(required=False, label="Has a profile picture")
+    pinned = forms.BooleanField(required=False, label="Chat pinned")
+    archived = forms.BooleanField(required=False, label="Chat archived")

@@ -64,6 +64,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/phone/scan", sandbox.sandbox_scan, name="sandbox-scan"),
     path("sessions/<uuid:session_id>/phone/unlink", sandbox.sandbox_unlink, name="sandbox-unlink"),
     path("sessions/<uuid:session_id>/phone/write", sandbox.sandbox_write, name="sandbox-write"),
+    path("sessions/<uuid:session_id>/phone/profile", sandbox.sandbox_profile, name="sandbox-profile"),
     path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
     path("media/<uuid:message_id>", messages.media_download, name="media"),
     path("stats/", stats.stats_page, name="stats"),

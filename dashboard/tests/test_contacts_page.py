@@ -59,12 +59,17 @@ def test_contacts_page_searches_checks_and_blocks_in_the_browser(
 ):
     engine_worker("engine-contacts")
     session = create_and_link(api, name="contacts-page")
-    profile = {"savedName": "Alice Martin", "business": True}
-    assert (
-        api.put(f"/api/v1/sandbox/sessions/{session.id}/contacts/{ALICE}", profile, format="json").status_code
-        == 200
-    )
     sign_in(browser, live_server, raw_api_key)
+
+    # The contact's profile, set from the sandbox phone page.
+    browser.get(f"{live_server.url}/sessions/{session.pk}/phone/")
+    phone = wait(browser).until(EC.presence_of_element_located((By.ID, "profile-phone")))
+    phone.clear()
+    phone.send_keys(ALICE)
+    browser.find_element(By.ID, "profile-saved_name").send_keys("Alice Martin")
+    browser.find_element(By.ID, "profile-business").click()
+    browser.find_element(By.CSS_SELECTOR, "#profile-form button[type=submit]").click()
+    wait(browser, 20).until(lambda b: any("profile is set" in t for t in toast_texts(b)))
 
     browser.get(f"{live_server.url}/sessions/{session.pk}/contacts/")
     row = wait(browser, 20).until(
@@ -87,3 +92,27 @@ def test_contacts_page_searches_checks_and_blocks_in_the_browser(
     search.send_keys("nobody")
     search.submit()
     wait(browser).until(lambda b: "No contact matches" in b.page_source)
+
+
+def test_the_sandbox_phone_sets_a_contacts_profile(admin_client, make_session):
+    session = make_session(status="connected")
+
+    response = admin_client.post(
+        f"/sessions/{session.pk}/phone/profile",
+        {"phone": "+33612345678", "saved_name": "Bakery", "about": "Fresh bread", "business": "on"},
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+    absent = admin_client.post(
+        f"/sessions/{session.pk}/phone/profile", {"phone": "+33612340000"}, HTTP_X_REQUESTED_WITH="fetch"
+    )
+
+    assert response.status_code == 200, response.content
+    contact = session.sandbox_contacts.get()
+    assert (contact.saved_name, contact.about, contact.business, contact.picture) == (
+        "Bakery",
+        "Fresh bread",
+        True,
+        False,
+    )
+    assert absent.status_code == 400
+    assert absent.json()["code"] == "not_on_whatsapp"

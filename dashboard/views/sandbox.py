@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import viewer_required
-from dashboard.forms import SandboxInboundForm, SandboxLinkForm
+from dashboard.forms import SandboxInboundForm, SandboxLinkForm, SandboxProfileForm
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
 from sandbox import selectors
+from sandbox.directory import sandbox_contact_update
 from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
 from sandbox.services.device import sandbox_state as sandbox_device_state
 from sandbox.services.messages import OutgoingFile
@@ -51,6 +52,7 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
         **_state_context(session),
         "link_form": SandboxLinkForm(),
         "inbound_form": SandboxInboundForm(),
+        "profile_form": SandboxProfileForm(),
         "nav": "sessions",
     }
     return render(request, "dashboard/sandbox_phone.html", context)
@@ -143,4 +145,23 @@ def sandbox_media(request: HttpRequest, session_id, wa_id: str) -> HttpResponse:
         raise Http404("No file with this id in the outbox.")
     return media_response(
         request, message.media.open("rb"), mimetype=message.mimetype, filename=message.filename or "file"
+    )
+
+
+@require_POST
+@viewer_required(perm="change_session")
+def sandbox_profile(request: HttpRequest, session_id) -> HttpResponse:
+    """Sets a simulated contact's profile and chat state (sandbox/directory.py)."""
+    session = _sandbox_session(request, session_id)
+    here = reverse("dashboard:sandbox", args=[session.pk])
+    form = SandboxProfileForm(request.POST)
+    if not form.is_valid():
+        return invalid_form(request, form, redirect_to=here)
+    data = dict(form.cleaned_data)
+    phone = data.pop("phone")
+    return run_service(
+        request,
+        lambda: sandbox_contact_update(session=session, phone=phone, **data),
+        success=f"{phone}'s profile is set: the session sees it in its contacts.",
+        redirect_to=here,
     )
