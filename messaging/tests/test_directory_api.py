@@ -253,3 +253,20 @@ def test_sync_imports_once_by_whatsapp_id_without_webhooks(api, session, page, e
     assert emitted == []
     listed = api.get(url(session, "messages"), {"chat": ALICE}).json()["items"]
     assert [m["text"] for m in listed] == ["message 3", "message 2", "message 1", "message 0"]
+
+
+def test_a_person_known_only_by_lid_has_a_null_phone_never_a_guess(api, session, page):
+    page.answer = {"contacts": [{"id": LID, "pushName": "Hidden", "phone": None, "lid": LID}]}
+
+    (item,) = api.get(url(session, "contacts")).json()["items"]
+
+    assert (item["id"], item["phone"], item["lid"], item["name"]) == (LID, None, LID, None)
+
+
+def test_a_lid_learnt_from_the_list_completes_later_payloads(api, session, page):
+    api.get(url(session, "contacts"))
+    page.answer = {"total": 1, "chats": [{"id": ALICE, "name": "Alice"}]}
+
+    (chat,) = api.get(url(session, "chats")).json()["items"]
+
+    assert chat["contact"] == {"phone": "+33612345678", "lid": LID}
