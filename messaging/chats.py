@@ -24,10 +24,12 @@ from messaging.people import lid_pairs_for, person_json
 from messaging.wa_values import serialized_id, str_or_empty, wa_time
 from sessions_app.models import Session
 from sessions_app.page_query import session_page_query
+from yesapp.errors import NotFound, ServiceUnavailable
 from yesapp.validators import normalize_chat_id
 
 LIST_COMMAND = "chats_list"
 HISTORY_COMMAND = "chats_history"
+CHAT_NOT_FOUND_CODE = "chat_not_found"
 
 
 def chat_list(*, session: Session, limit: int, offset: int) -> tuple[list[dict], int]:
@@ -107,14 +109,24 @@ def _last_message(data, stored: dict) -> dict | None:
 def chat_sync_history(*, session: Session, chat: str, limit: int) -> dict:
     """Imports up to `limit` of the chat's latest messages from WhatsApp Web (which has the
     phone send older ones when it holds fewer), skipping those stored already and those older
-    than MESSAGE_RETENTION_DAYS (they would be pruned within the hour)."""
+    than MESSAGE_RETENTION_DAYS (they would be pruned within the hour). 404 `chat_not_found`
+    for a chat WhatsApp Web does not have."""
     chat_id = normalize_chat_id(chat)
-    answer = session_page_query(
-        session=session,
-        command=HISTORY_COMMAND,
-        args={"chatId": chat_id, "limit": limit},
-        wait=settings.HISTORY_SYNC_TIMEOUT,
-    )
+    try:
+        answer = session_page_query(
+            session=session,
+            command=HISTORY_COMMAND,
+            args={"chatId": chat_id, "limit": limit},
+            wait=settings.HISTORY_SYNC_TIMEOUT,
+        )
+    except ServiceUnavailable as exc:
+        if exc.code != CHAT_NOT_FOUND_CODE:
+            raise
+        raise NotFound(
+            f"The session's WhatsApp has no chat {chat_id}.",
+            code=CHAT_NOT_FOUND_CODE,
+            details={"chatId": chat_id},
+        ) from exc
     found = [data for data in answer.get("messages") or [] if isinstance(data, dict)]
     counts = {"imported": 0, "alreadyStored": 0, "skipped": 0}
     oldest = None

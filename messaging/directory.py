@@ -190,6 +190,13 @@ def contact_get(*, session: Session, contact_id: str, refresh: bool = False) -> 
 def _store_profile(session: Session, contact_id: str, answer: dict, known: Contact | None) -> Contact:
     phone, lid = _pair(session, contact_id, answer)
     picture = _picture_from(answer.get("picture"))
+    if answer.get("pictureError"):
+        logger.info(
+            "The page could not fetch %s's profile picture: %s",
+            contact_id,
+            answer["pictureError"],
+            extra={"session_id": str(session.pk)},
+        )
     contact = known or Contact(session=session, wa_id=contact_id)
     contact.phone, contact.lid = phone, lid
     contact.name = str(answer.get("name") or "")[:200]

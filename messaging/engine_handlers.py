@@ -65,9 +65,17 @@ def _pn_lid_entry(session_id: UUID, engine: Engine, args: dict) -> dict:
         return {"error": str(exc), "code": "page_timeout"}
 
 
+# wa-js errors that mean "no such person or chat" (their code, or the words of their message,
+# which is what reaches Python) and the answer's code for them.
+_NOT_FOUND = (
+    (("invalid_wid", "invalid wid"), directory.NOT_FOUND_CODE),
+    (("chat_not_found", "chat not found"), chats.CHAT_NOT_FOUND_CODE),
+)
+
+
 def _ask_page(engine: Engine, step: str, function: str, *args, wait: float) -> dict:
-    """A page/contacts.js read as a command's answer: a slow page is `page_timeout`, and an
-    id WhatsApp rejects (wa-js `invalid_wid`) is `contact_not_found`."""
+    """A page/contacts.js read as a command's answer: a slow page is `page_timeout`, an id
+    WhatsApp rejects (wa-js `invalid_wid`) `contact_not_found`, an unknown chat `chat_not_found`."""
     try:
         return engine.ask_page(step, function, *args, wait=wait)
     except PageTimeout as exc:
@@ -75,8 +83,10 @@ def _ask_page(engine: Engine, step: str, function: str, *args, wait: float) -> d
     except EngineCrashed:
         raise
     except EngineError as exc:
-        if "invalid wid" in str(exc).lower() or "invalid_wid" in str(exc).lower():
-            return {"error": str(exc), "code": directory.NOT_FOUND_CODE}
+        text = str(exc).lower()
+        for words, code in _NOT_FOUND:
+            if any(word in text for word in words):
+                return {"error": str(exc), "code": code}
         raise
 
 

@@ -152,7 +152,8 @@ class ChatSyncApi(APIView):
             "before the number was linked. Imported messages keep the time they were sent as "
             "`createdAt`, send no webhooks, and their media is downloaded afterwards in the background "
             "(`mediaStatus` `pending`, then `stored`). Waits up to `HISTORY_SYNC_TIMEOUT` (60 s) for "
-            "the page; 400 for a chat id that is neither a chat id nor a number. "
+            "the page; 400 for a chat id that is neither a chat id nor a number, 404 `chat_not_found` for "
+            "a chat the session's WhatsApp does not have. "
             + ASKS_THE_PAGE.replace("CONTACTS_QUERY_TIMEOUT", "HISTORY_SYNC_TIMEOUT")
         ),
         responses={200: ChatSyncOutputSerializer, **error_responses(400, 404, 409, 503, 504)},

@@ -270,3 +270,22 @@ def test_a_lid_learnt_from_the_list_completes_later_payloads(api, session, page)
     (chat,) = api.get(url(session, "chats")).json()["items"]
 
     assert chat["contact"] == {"phone": "+33612345678", "lid": LID}
+
+
+def test_sync_of_a_chat_whatsapp_does_not_have_is_404(api, session, page):
+    page.answer = {"error": "read chat history failed: Chat not found for 1@c.us", "code": "chat_not_found"}
+
+    response = api.post(url(session, "chats/33698765499@c.us/sync"), {}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "chat_not_found"
+
+
+def test_engine_command_turns_an_unknown_chat_into_chat_not_found():
+    class Page:
+        def ask_page(self, step, function, *args, wait):
+            raise EngineError("read chat history failed: Chat not found for 1@c.us")
+
+    answer = engine_handlers._chat_history(None, Page(), {"chatId": "1@c.us", "limit": 5, "wait": 1})
+
+    assert answer["code"] == "chat_not_found"

@@ -120,6 +120,9 @@ def test_chats_history_and_sending_to_a_lid_in_the_browser(api, engine_worker):
         f"/api/v1/sessions/{session.id}/chats/{ALICE}/sync", {"limit": 500}, format="json"
     ).json()
     assert (again["imported"], again["alreadyStored"]) == (0, 3)
+    unknown = api.post(f"/api/v1/sessions/{session.id}/chats/+33698765499/sync", {}, format="json")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "chat_not_found"
     listed = api.get(f"/api/v1/sessions/{session.id}/messages", {"chat": ALICE}).json()["items"]
     assert [m["text"] for m in listed] == ["A photo", "My answer", "From last week"]
     assert [m["direction"] for m in listed] == ["inbound", "outbound", "inbound"]

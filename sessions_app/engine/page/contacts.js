@@ -145,9 +145,12 @@ async function contactProfile(id, waitMs) {
   const work = (async function () {
     const contact = await WPP.contact.get(id);
     if (!contact) return { found: false };
+    /** @type {string | null} */
+    let pictureError = null;
     const results = await Promise.all([
       WPP.contact.getStatus(id).catch(function () { return null; }),
-      profilePicture(id).catch(function () { return null; }),
+      // WhatsApp's CDN may refuse the page's fetch: the profile still answers, saying why.
+      profilePicture(id).catch(function (err) { pictureError = String((err && err.message) || err); return null; }),
       pnLidEntries([id]),
     ]);
     const about = /** @type {any} */ (results[0]);
@@ -162,6 +165,7 @@ async function contactProfile(id, waitMs) {
       // wa-js declares a string; older WhatsApp Web builds answer {status}.
       about: about && typeof about === 'object' ? about.status || null : about || null,
       picture: results[1],
+      pictureError: pictureError,
       phone: results[2][id].phone,
       lid: results[2][id].lid,
     };
