@@ -9,6 +9,7 @@ import base64
 
 import pytest
 from celery.exceptions import TimeoutError as CeleryTimeout
+from django.core.files.storage import default_storage
 
 import sessions_app.page_query
 from messaging import engine_handlers
@@ -289,3 +290,16 @@ def test_engine_command_turns_an_unknown_chat_into_chat_not_found():
     answer = engine_handlers._chat_history(None, Page(), {"chatId": "1@c.us", "limit": 5, "wait": 1})
 
     assert answer["code"] == "chat_not_found"
+
+
+def test_a_deleted_session_takes_its_contacts_pictures_along(
+    api, session, page, django_capture_on_commit_callbacks
+):
+    contact = api.get(url(session, f"contacts/{ALICE}")).json()
+    stored = Contact.objects.get(wa_id=ALICE).picture_name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        session.delete()
+
+    assert contact["picture"] is not None
+    assert not default_storage.exists(stored)
