@@ -287,3 +287,19 @@ class SandboxRingForm(forms.Form):
     from_phone = E164Field(label="Caller")
     video = forms.BooleanField(label="Video", required=False)
     group_id = forms.CharField(label="From the group", max_length=40, required=False)
+
+
+class SandboxProfileForm(forms.Form):
+    """A simulated contact's profile and chat state, as the sandbox API's PUT .../contacts/{phone}."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "profile-%s")
+        super().__init__(*args, **kwargs)
+
+    phone = E164Field(label="Contact's number", initial="+14155550142")
+    saved_name = forms.CharField(max_length=100, required=False, label="Saved as (address book)")
+    about = forms.CharField(max_length=200, required=False, label="About")
+    business = forms.BooleanField(required=False, label="Business account")
+    picture = forms.BooleanField(required=False, label="Has a profile picture")
+    pinned = forms.BooleanField(required=False, label="Chat pinned")
+    archived = forms.BooleanField(required=False, label="Chat archived")

@@ -5,6 +5,7 @@ from django.urls import path
 
 from dashboard.views import (
     auth,
+    contacts,
     failed_events,
     groups,
     logs,
@@ -52,6 +53,12 @@ urlpatterns = [
         name="message-react",
     ),
     path("sessions/<uuid:session_id>/contacts/check", messages.contact_check, name="contact-check"),
+    path("sessions/<uuid:session_id>/contacts/", contacts.contact_list_page, name="contacts"),
+    path(
+        "sessions/<uuid:session_id>/contacts/<str:contact_id>/block",
+        contacts.contact_block,
+        name="contact-block",
+    ),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
     path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),
     path(
@@ -68,6 +75,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/phone/write", sandbox.sandbox_write, name="sandbox-write"),
     path("sessions/<uuid:session_id>/phone/act", sandbox_acts.sandbox_act, name="sandbox-act"),
     path("sessions/<uuid:session_id>/phone/presence", sandbox_acts.sandbox_presence, name="sandbox-presence"),
+    path("sessions/<uuid:session_id>/phone/profile", sandbox.sandbox_profile, name="sandbox-profile"),
     path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
     path(
         "sessions/<uuid:session_id>/phone/groups", sandbox_groups.sandbox_group_new, name="sandbox-group-new"

@@ -311,3 +311,19 @@ def catch_up_since(*, session_id: UUID) -> float | None:
         (newest - CATCH_UP_MARGIN) if newest else first_linked - CATCH_UP_MARGIN,
     )
     return since.timestamp()
+
+
+# --- History import -----------------------------------------------------------------------------
+
+
+def history_fields(*, session_id: UUID, data: dict) -> tuple[str, bool, dict]:
+    """A message read from a chat's history (chat.new_message's shape) as (WhatsApp id, fromMe,
+    Message fields), read the same way as a received one; the id is "" when it has none."""
+    key = data.get("id") if isinstance(data.get("id"), dict) else {}
+    wa_id = serialized_id(data.get("id"))
+    from_me = bool(key.get("fromMe", data.get("fromMe", False)))
+    chat_id = serialized_id(key.get("remote")) or serialized_id(
+        data.get("to") if from_me else data.get("from")
+    )
+    fields = _fields_from_event(data, chat_id=chat_id, from_me=from_me)
+    return wa_id, from_me, fields | _quote(session_id, data, chat_id=chat_id)

@@ -64,6 +64,20 @@ class SandboxContact(models.Model):
     # What the session last showed them (WPP.chat.markIsComposing / markIsRecording / markIsPaused).
     presence = models.CharField(max_length=10, blank=True, help_text="typing, recording or paused.")
     presence_at = models.DateTimeField(null=True, blank=True)
+    # Their profile as WhatsApp shows it (sandbox/directory.py), set over the sandbox API.
+    saved_name = models.CharField(
+        max_length=100, blank=True, help_text="The name in the phone's address book."
+    )
+    business = models.BooleanField(default=False, help_text="A WhatsApp Business account.")
+    about = models.CharField(
+        max_length=200, blank=True, help_text="Their about text (WPP.contact.getStatus)."
+    )
+    picture = models.BooleanField(default=False, help_text="They have a profile picture.")
+    # What the session's phone did to them and to their chat.
+    blocked = models.BooleanField(default=False, help_text="Blocked by the session (WPP.blocklist).")
+    archived = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    muted_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

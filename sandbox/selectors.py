@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
 from sandbox import message_content
-from sandbox.models import Ack, Direction, EventKind, SandboxEvent, SandboxMessage
+from sandbox.models import Ack, Direction, EventKind, SandboxContact, SandboxEvent, SandboxMessage
 from sessions_app.models import Session
 
 
@@ -87,14 +88,29 @@ def page_chats(*, session_id, count: int) -> list[dict]:
         .values_list("chat_id")
         .annotate(n=Count("pk"))
     )
+    state = {contact.chat_id: contact for contact in SandboxContact.objects.filter(session_id=session_id)}
     return [
         {
             "id": row["chat_id"],
             "t": int(row["last"].timestamp()),
             "unreadCount": unread.get(row["chat_id"], 0),
+            **_chat_state(state.get(row["chat_id"])),
         }
         for row in rows
     ]
+
+
+def _chat_state(contact: SandboxContact | None) -> dict:
+    """A ChatModel's name, archive, pin and muteExpiration (unix seconds, 0 = not muted)."""
+    if contact is None:
+        return {"name": None, "archive": False, "pin": 0, "muteExpiration": 0}
+    muted = contact.muted_until
+    return {
+        "name": contact.saved_name or None,  # WhatsApp titles a chat with the address book's name
+        "archive": contact.archived,
+        "pin": 1 if contact.pinned else 0,
+        "muteExpiration": int(muted.timestamp()) if muted and muted > timezone.now() else 0,
+    }
 
 
 def page_chat_messages(*, session_id, chat_id: str, count: int, me: str) -> list[dict]:

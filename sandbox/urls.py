@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sandbox import action_views, group_views, views
+from sandbox import action_views, directory_views, group_views, views
 
 app_name = "sandbox"
 
@@ -27,4 +27,9 @@ urlpatterns = [
     path("web/<uuid:session_id>/presence", action_views.presence, name="presence"),
     path("web/<uuid:session_id>/group", group_views.group, name="group"),
     path("web/<uuid:session_id>/call-reject", group_views.call_reject, name="call-reject"),
+    path("web/<uuid:session_id>/contacts", directory_views.contacts, name="contacts"),
+    path("web/<uuid:session_id>/contact", directory_views.contact, name="contact"),
+    path("web/<uuid:session_id>/picture/<str:digits>", directory_views.picture, name="picture"),
+    path("web/<uuid:session_id>/block", directory_views.block, name="block"),
+    path("web/<uuid:session_id>/blocklist", directory_views.blocklist, name="blocklist"),
 ]

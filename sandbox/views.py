@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from sandbox import contacts, message_content, selectors
+from sandbox.models import SandboxContact
 from sandbox.services.device import (
     sandbox_page_hello,
     sandbox_page_issue_qr,
@@ -36,7 +37,7 @@ from sandbox.services.page import (
     sandbox_page_send,
 )
 from sandbox.services.page_url import sandbox_page_session
-from yesapp.errors import InvalidInput, ServiceError, error_response
+from yesapp.errors import InvalidInput, NotFound, ServiceError, error_response
 
 DEVICE_HEADER = "X-Sandbox-Device"
 LINK_REFS_HEADER = "X-Sandbox-Link-Refs"
@@ -288,9 +289,12 @@ def chats(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("GET",))
 def chat_messages(request: HttpRequest, session) -> HttpResponse:
-    """`WPP.chat.getMessages`: a chat's last messages, oldest first."""
+    """`WPP.chat.getMessages`: a chat's last messages, oldest first; `chat_not_found` for a
+    chat the phone does not have, as in wa-js."""
     device = sandbox_page_logged_in_device(session=session, device_token=page_device_token(request))
     chat_id = request.GET.get("chatId", "")
+    if not SandboxContact.objects.filter(session=session, phone="+" + chat_id.split("@")[0]).exists():
+        raise NotFound(f"Chat not found for {chat_id}", code="chat_not_found", details={"chatId": chat_id})
     messages = selectors.page_chat_messages(
         session_id=session.pk, chat_id=chat_id, count=_count(request.GET.get("count")), me=device.wid
     )

@@ -306,6 +306,14 @@ CONTACTS_QUERY_TIMEOUT = env.float("CONTACTS_QUERY_TIMEOUT", default=10.0)
 # list of a session's groups is reused (seconds; 0 = always ask; every change drops it).
 GROUPS_QUERY_TIMEOUT = env.float("GROUPS_QUERY_TIMEOUT", default=10.0)
 GROUPS_CACHE_SECONDS = env.int("GROUPS_CACHE_SECONDS", default=30)
+# The contact list is read again from WhatsApp Web after this long (seconds; 0 = every time),
+# a contact's about text and profile picture after CONTACTS_PROFILE_CACHE_SECONDS.
+CONTACTS_LIST_CACHE_SECONDS = env.int("CONTACTS_LIST_CACHE_SECONDS", default=300)
+CONTACTS_PROFILE_CACHE_SECONDS = env.int("CONTACTS_PROFILE_CACHE_SECONDS", default=24 * 3600)
+# POST .../chats/{chatId}/sync: at most this many messages, within this wait (the phone may
+# have to send older ones to WhatsApp Web).
+HISTORY_SYNC_MAX = env.int("HISTORY_SYNC_MAX", default=1000)
+HISTORY_SYNC_TIMEOUT = env.float("HISTORY_SYNC_TIMEOUT", default=60.0)
 
 # --- Webhooks (docs/WEBHOOKS.md) --------------------------------------------------------------
 WEBHOOK_URL = env.str("WEBHOOK_URL", default="")

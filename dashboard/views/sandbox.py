@@ -17,12 +17,14 @@ from dashboard.forms import (
     SandboxInboundForm,
     SandboxLinkForm,
     SandboxPresenceForm,
+    SandboxProfileForm,
     SandboxRingForm,
 )
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
 from sandbox import message_content, selectors
+from sandbox.directory import sandbox_contact_update
 from sandbox.groups import sandbox_groups_state
 from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
 from sandbox.services.device import sandbox_state as sandbox_device_state
@@ -69,6 +71,7 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
         "sandbox_groups": sandbox_groups_state(session=session),
         "act_form": SandboxActForm(),
         "presence_form": SandboxPresenceForm(),
+        "profile_form": SandboxProfileForm(),
         "nav": "sessions",
     }
     return render(request, "dashboard/sandbox_phone.html", context)
@@ -175,4 +178,23 @@ def sandbox_media(request: HttpRequest, session_id, wa_id: str) -> HttpResponse:
         raise Http404("No file with this id in the outbox.")
     return media_response(
         request, message.media.open("rb"), mimetype=message.mimetype, filename=message.filename or "file"
+    )
+
+
+@require_POST
+@viewer_required(perm="change_session")
+def sandbox_profile(request: HttpRequest, session_id) -> HttpResponse:
+    """Sets a simulated contact's profile and chat state (sandbox/directory.py)."""
+    session = sandbox_session_for_viewer(request, session_id)
+    here = reverse("dashboard:sandbox", args=[session.pk])
+    form = SandboxProfileForm(request.POST)
+    if not form.is_valid():
+        return invalid_form(request, form, redirect_to=here)
+    data = dict(form.cleaned_data)
+    phone = data.pop("phone")
+    return run_service(
+        request,
+        lambda: sandbox_contact_update(session=session, phone=phone, **data),
+        success=f"{phone}'s profile is set: the session sees it in its contacts.",
+        redirect_to=here,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sandbox.api import action_views, group_views, views
+from sandbox.api import action_views, directory_views, group_views, views
 
 urlpatterns = [
     path("sandbox/sessions/<uuid:session_id>", views.SandboxStateApi.as_view(), name="sandbox-state"),
@@ -37,6 +37,16 @@ urlpatterns = [
         "sandbox/sessions/<uuid:session_id>/chats/<str:chat_id>/presence",
         action_views.SandboxContactPresenceApi.as_view(),
         name="sandbox-contact-presence",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/contacts/<str:phone>",
+        directory_views.SandboxContactApi.as_view(),
+        name="sandbox-contact",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/contacts/<str:phone>/history",
+        directory_views.SandboxHistoryApi.as_view(),
+        name="sandbox-contact-history",
     ),
     path(
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>",

@@ -136,8 +136,9 @@ class SandboxInboundApi(SandboxApi):
             "like a WhatsApp message (and your webhook gets `message.received`). Media as base64 in "
             "`media` (JSON) or as `file` (multipart); `media.type` `ptt` is a voice note. Or a "
             "`location`, `contacts` or a `poll`; `replyTo` quotes a message of the sandbox by its "
-            "WhatsApp id (404 `msg_not_found` otherwise). 409 when the sandbox phone is not linked; 413 past "
-            "MEDIA_MAX_BYTES; 429 past SANDBOX_INBOUND_PER_MINUTE messages a minute for the session."
+            "WhatsApp id (404 `msg_not_found` otherwise). 409 when the sandbox phone is not linked, or "
+            "(`blocked_by_session`) when the session blocked the sender; 413 past MEDIA_MAX_BYTES; 429 "
+            "past SANDBOX_INBOUND_PER_MINUTE messages a minute for the session."
         ),
         responses={202: InboundOutputSerializer, **error_responses(400, 404, 409, 413, 429)},
         examples=[

@@ -14,6 +14,7 @@ from django.utils.crypto import constant_time_compare
 
 from sandbox import message_content
 from sandbox.contacts import sandbox_number_exists
+from sandbox.directory import sandbox_contact_for_id
 from sandbox.group_messages import page_group_send
 from sandbox.models import Ack, Direction, SandboxContact, SandboxDevice, SandboxEvent, SandboxMessage
 from sandbox.services.device import (
@@ -156,11 +157,13 @@ def sandbox_page_send(
     """
     if chat_id.endswith("@g.us"):
         return _send_to_group(session, device_token, chat_id, text=text, file=file, rich=rich, quoted=quoted)
-    phone = chat_phone(chat_id)
+    phone = chat_phone(chat_id) or _phone_of_lid(session, chat_id)
     if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )
+    if SandboxContact.objects.filter(session=session, phone=phone, blocked=True).exists():
+        raise InvalidInput(f"{chat_id!r} is blocked: unblock them to send.", code="blocked_contact")
     if file is None and not text and rich is None:
         raise InvalidInput("The message has no text.", code="empty_message")
     mimetype, filename, kind = file_fields(file)
@@ -262,6 +265,14 @@ def _forwarded_copy(original: SandboxMessage, contact: SandboxContact, now) -> S
         with original.media.open("rb") as file:
             data = file.read()
     return save_message(message, data)
+
+
+def _phone_of_lid(session: Session, chat_id: str) -> str | None:
+    """A send to a lid reaches the person behind it, when the sandbox knows who that is."""
+    contact = (
+        sandbox_contact_for_id(session=session, contact_id=chat_id) if chat_id.endswith("@lid") else None
+    )
+    return contact.phone if contact else None
 
 
 def _mark_read(contact: SandboxContact, now, *, seen: int) -> int:

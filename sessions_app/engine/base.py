@@ -188,6 +188,12 @@ class Engine(abc.ABC):
         {code, message}}` with wa-js's error code. PageTimeout after `wait` seconds."""
         raise EngineError("This engine cannot manage groups.", step="group")
 
+    def ask_page(self, step: str, function: str, *args, wait: float) -> dict:
+        """Runs `function` of page/contacts.js, which answers within `wait` seconds (a dict, with
+        `timedOut` when WhatsApp was slower): the generic path for the apps' read commands
+        (contacts, chats, history). PageTimeout after `wait` seconds."""
+        raise EngineError(f"This engine cannot {step}.", step=step)
+
     def diagnose(self) -> dict:
         """What the page reports about itself (versions, missing contract functions); an
         engine without a page has nothing to say."""

@@ -376,6 +376,9 @@ class ChromiumEngine(Engine):
     def group_op(self, function: str, *args, wait: float) -> dict:
         return self._page_query(f"group {function}", function, *args, wait=wait, file="groups")
 
+    def ask_page(self, step: str, function: str, *args, wait: float) -> dict:
+        return self._page_query(step, function, *args, wait=wait)
+
     def _page_query(self, step: str, function: str, *args, wait: float, file: str = "contacts") -> dict:
         """A page/contacts.js question that the page itself bounds to `wait` seconds; the
         WebDriver call gets a margin so a slow answer is PageTimeout, not a hung browser."""

@@ -39,6 +39,7 @@
     deviceToken: '', // the link's credentials, kept in the profile's IndexedDB
     mainReadyFired: false,
     lastPollOk: Date.now(),
+    blocked: /** @type {string[]} */ ([]), // WPP.blocklist.all(), loaded as the chats load
   };
   var listeners = {};
   var qrTimer = null;
@@ -314,8 +315,13 @@
 
   function syncThenMain() {
     setMode('SYNCING');
+    // WhatsApp Web loads the blocklist with the chats: it answers synchronously afterwards.
+    var blocklist = callJson('GET', 'blocklist').then(function (data) { state.blocked = data.ids; },
+      function (err) { console.error('no blocklist', err); });
     setTimeout(function () {
-      if (state.loggedIn && state.mode === 'SYNCING') setMode('MAIN');
+      blocklist.then(function () {
+        if (state.loggedIn && state.mode === 'SYNCING') setMode('MAIN');
+      });
     }, SYNC_MS);
   }
 
@@ -702,7 +708,10 @@
       return callJson('GET', 'chats?count=' + encodeURIComponent(count));
     }).then(function (data) {
       return data.chats.map(function (chat) {
-        return { id: wid(chat.id), t: chat.t, unreadCount: chat.unreadCount };
+        return {
+          id: wid(chat.id), t: chat.t, unreadCount: chat.unreadCount, name: chat.name || undefined,
+          archive: chat.archive, pin: chat.pin, muteExpiration: chat.muteExpiration,
+        };
       });
     });
   }
@@ -751,6 +760,65 @@
       if (data.phone) entry.phoneNumber = pnLidWid(data.phone);
       return entry;
     });
+  }
+
+  // WPP.contact.list(): ContactModels (here id, name, pushname, isBusiness, isMyContact).
+  function listContacts() {
+    return requireLogin().then(function () {
+      return callJson('GET', 'contacts');
+    }).then(function (data) {
+      return data.contacts.map(contactModel);
+    });
+  }
+
+  /** @returns {any} a ContactModel's fields the engine reads, not the whole model */
+  function contactModel(data) {
+    return { id: wid(data.id), name: data.name || undefined, pushname: data.pushname || undefined,
+             isBusiness: data.isBusiness, isMyContact: data.isMyContact };
+  }
+
+  // One GET answers WPP.contact.get, getStatus and getProfilePictureUrl for a person.
+  function contactInfo(id) {
+    var value;
+    return Promise.resolve().then(function () {
+      value = serializedId(id);
+      return requireLogin();
+    }).then(function () {
+      return callJson('GET', 'contact?id=' + encodeURIComponent(value));
+    });
+  }
+
+  function getContact(id) {
+    return contactInfo(id).then(function (data) { return data.contact ? contactModel(data.contact) : undefined; });
+  }
+
+  function getStatus(id) {
+    return contactInfo(id).then(function (data) { return data.contact ? data.status : null; });
+  }
+
+  function getProfilePictureUrl(id, full) {
+    return contactInfo(id).then(function (data) { return data.contact ? data.pictureUrl : undefined; });
+  }
+
+  // WPP.blocklist: all() and isBlocked() answer from what the page holds; block calls go out.
+  function setBlocked(block) {
+    return function (chat) {
+      var value;
+      return Promise.resolve().then(function () {
+        value = serializedId(chat);
+        return requireLogin();
+      }).then(function () {
+        return callJson('POST', 'block', { id: value, block: block });
+      }).then(function (data) {
+        state.blocked = data.all;
+        logLine((block ? '⊘ blocked ' : '○ unblocked ') + data.id);
+        return { wid: wid(data.id), isBlocked: data.isBlocked };
+      });
+    };
+  }
+
+  function isBlocked(chat) {
+    return state.blocked.indexOf(serializedId(chat)) >= 0;
   }
 
   function pnLidWid(serialized) {
@@ -1014,7 +1082,20 @@
       sendCreatePollMessage: sendCreatePollMessage,
       forwardMessages: forwardMessages,
     },
-    contact: { queryWidExists: queryWidExists, getPnLidEntry: getPnLidEntry },
+    contact: {
+      queryWidExists: queryWidExists,
+      getPnLidEntry: getPnLidEntry,
+      list: listContacts,
+      get: getContact,
+      getStatus: getStatus,
+      getProfilePictureUrl: getProfilePictureUrl,
+    },
+    blocklist: {
+      all: function () { return state.blocked.map(wid); },
+      isBlocked: isBlocked,
+      blockContact: setBlocked(true),
+      unblockContact: setBlocked(false),
+    },
     group: {
       create: createGroup,
       getAllGroups: getAllGroups,

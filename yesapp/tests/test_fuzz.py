@@ -78,6 +78,15 @@ CROSS_FIELD_RULES |= {
     "POST /api/v1/sessions/{session_id}/messages/{message_id}/reaction",
     "GET /api/v1/events",
     "POST /api/v1/keys",
+    # A person's id in the path (a group id is a recipient but not a contact), a sandbox number
+    # that must not end in 0000.
+    "GET /api/v1/sessions/{session_id}/contacts/{contact_id}",
+    "GET /api/v1/sessions/{session_id}/contacts/{contact_id}/picture",
+    "POST /api/v1/sessions/{session_id}/contacts/{contact_id}/block",
+    "POST /api/v1/sessions/{session_id}/contacts/{contact_id}/unblock",
+    "POST /api/v1/sessions/{session_id}/chats/{chat_id}/sync",
+    "PUT /api/v1/sandbox/sessions/{session_id}/contacts/{phone}",
+    "POST /api/v1/sandbox/sessions/{session_id}/contacts/{phone}/history",
     # The Cloud API facade: `to` must be a number that exists, a wamid one of this session's.
     "POST /v{version}/{phone_number_id}/messages",
 }
