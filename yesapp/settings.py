@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "webhooks",
     "sandbox",
     "dashboard",
+    "waha",
 ]
 MIDDLEWARE = [
     "yesapp.middleware.RequestIdMiddleware",
@@ -249,6 +250,9 @@ ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
 # 202 with a state to poll, so a slow browser never holds a web thread for long.
 ENGINE_COMMAND_WAIT = env.float("ENGINE_COMMAND_WAIT", default=2.0)
 ENGINE_DIAGNOSTICS_TIMEOUT = env.int("ENGINE_DIAGNOSTICS_TIMEOUT", default=10)
+# How long a WAHA-compatible send (POST /api/sendText ...) waits for WhatsApp's message id
+# before answering 504 (the message stays queued); docs/COMPATIBILITY.md.
+WAHA_SEND_WAIT = env.float("WAHA_SEND_WAIT", default=15.0)
 # A session waiting for a scan this long stops with a reason instead of burning CPU.
 QR_TIMEOUT_SECONDS = env.int("QR_TIMEOUT_SECONDS", default=300)
 IDLE_TIMEOUT_SECONDS = env.int("IDLE_TIMEOUT_SECONDS", default=0)

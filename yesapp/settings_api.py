@@ -51,6 +51,7 @@ SPECTACULAR_SETTINGS = {
         "SendableMediaTypeEnum": "messaging.models.SENDABLE_MEDIA_TYPES",
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "MessageDirectionEnum": "messaging.models.Direction",
+        "WahaSessionStatusEnum": "waha.shapes.WAHA_STATUSES",
     },
     # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
     "POSTPROCESSING_HOOKS": [
