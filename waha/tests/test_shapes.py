@@ -24,7 +24,9 @@ OUTBOUND = {
 def test_an_outbound_message_is_a_wamessage():
     message = wa_message(OUTBOUND)
     assert_waha("WAMessage", message)
-    assert message["id"] == "true_33612345678@c.us_3EB0AA" and message["timestamp"] == 1764568800
+    assert (
+        message["id"] == "true_33612345678@c.us_3EB0AA" and message["timestamp"] == 1796104800
+    )  # 2026-12-01T06:00:00Z
     assert (message["fromMe"], message["ack"], message["ackName"]) == (True, 2, "DEVICE")
     assert message["replyTo"] == {"id": "false_33612345678@c.us_IN1"}
 

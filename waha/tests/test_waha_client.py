@@ -1,0 +1,149 @@
+"""The unmodified WAHA client library from PyPI (`waha-py`, pinned in requirements-dev.in)
+drives a live YesApp whose session is linked in the sandbox: what code written against WAHA
+does, done against YesApp with nothing changed but the base URL and the key. Answers the
+library does not check are checked against WAHA's own OpenAPI description (waha_spec)."""
+
+import base64
+import importlib.metadata
+import importlib.util
+import sys
+
+import httpx
+import pytest
+import requests
+
+from messaging.models import Direction, Message
+from sessions_app.models import Session
+from sessions_app.tests.helpers import PHONE, wait_for
+from waha.tests.waha_spec import assert_waha
+
+CONTACT = "+33698765432"
+CONTACT_CHAT = "33698765432@c.us"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
+    "c0f01f0005000201ffa3d6a9c30000000049454e44ae426082"
+)
+
+
+def _waha_py():
+    """The library, loaded under another name: its import name is `waha`, which this project's
+    Django app already is. Its own modules import each other relatively, so it runs as shipped."""
+    init = importlib.metadata.distribution("waha-py").locate_file("waha/__init__.py")
+    spec = importlib.util.spec_from_file_location(
+        "waha_py", init, submodule_search_locations=[str(init.parent)]
+    )
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+WahaClient = _waha_py().WahaClient
+
+
+def _status(client, name: str, wanted: str) -> dict:
+    return wait_for(lambda: (info := client.sessions.get(name))["status"] == wanted and info, what=wanted)
+
+
+def _yesapp(live_server, key: str, method: str, path: str, body: dict) -> dict:
+    """YesApp's own API, for what WAHA has no call for: the sandbox phone's side."""
+    response = requests.request(
+        method, f"{live_server.url}/api/v1{path}", json=body, headers={"X-API-Key": key}
+    )
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+@pytest.fixture
+def client(live_server, raw_api_key):
+    waha_client = WahaClient(base_url=live_server.url, api_key=raw_api_key, timeout=30)
+    yield waha_client
+    waha_client.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
+    client, engine_worker, live_server, raw_api_key
+):
+    engine_worker("engine-a")
+    created = client.sessions.create({"name": "shop", "sandbox": True})
+    assert_waha("SessionDTO", created)
+    _status(client, "shop", "SCAN_QR_CODE")
+    listed = client.sessions.list()
+    assert [session["name"] for session in listed] == ["shop"]
+    assert_waha("SessionInfo", listed[0])
+
+    qr = client.auth.get_qr("shop", params={"format": "raw"})
+    assert_waha("QRCodeValue", qr)
+    assert_waha("Base64File", client.auth.get_qr("shop"))
+    session_id = Session.objects.get(name="shop").pk
+    _yesapp(
+        live_server,
+        raw_api_key,
+        "POST",
+        f"/sandbox/sessions/{session_id}/link",
+        {"phone": PHONE, "qr": qr["value"]},
+    )
+    info = _status(client, "shop", "WORKING")
+    assert info["me"] == {"id": "33612345678@c.us", "pushName": info["me"]["pushName"]}
+    assert client.sessions.get_me("shop")["id"] == "33612345678@c.us"
+
+    exists = client.contacts.check_exists(params={"phone": CONTACT.lstrip("+"), "session": "shop"})
+    assert_waha("WANumberExistResult", exists)
+    assert exists == {"numberExists": True, "chatId": CONTACT_CHAT}
+
+    text = client.chatting.send_text({"session": "shop", "chatId": CONTACT_CHAT, "text": "hi"})
+    assert_waha("WAMessage", text)
+    assert text["id"].startswith(f"true_{CONTACT_CHAT}_") and text["fromMe"] and text["body"] == "hi"
+    assert (text["from"], text["to"]) == ("33612345678@c.us", CONTACT_CHAT)
+
+    image = client.chatting.send_image(
+        {
+            "session": "shop",
+            "chatId": CONTACT_CHAT,
+            "file": {"mimetype": "image/png", "filename": "dot.png", "data": base64.b64encode(PNG).decode()},
+            "caption": "a dot",
+        }
+    )
+    assert_waha("WAMessage", image)
+    assert image["hasMedia"] and image["body"] == "a dot" and image["media"]["mimetype"] == "image/png"
+
+    _yesapp(
+        live_server,
+        raw_api_key,
+        "POST",
+        f"/sandbox/sessions/{session_id}/inbound",
+        {"from": CONTACT, "text": "thanks"},
+    )
+    wait_for(
+        lambda: (
+            Message.objects.filter(session_id=session_id, direction=Direction.INBOUND)
+            .exclude(wa_id="")
+            .first()
+        ),
+        what="the inbound message",
+    )
+    messages = client.chats.get_chat_messages("shop", CONTACT_CHAT)
+    for message in messages:
+        assert_waha("WAMessage", message)
+    [received] = [message for message in messages if not message["fromMe"]]
+    assert received["body"] == "thanks" and received["from"] == CONTACT_CHAT
+
+    reply = client.chatting.send_text(
+        {"session": "shop", "chatId": CONTACT_CHAT, "text": "you're welcome", "reply_to": received["id"]}
+    )
+    assert_waha("WAMessage", reply)
+    assert reply["replyTo"] == {"id": received["id"]}
+    quoted = Message.objects.get(wa_id=reply["id"])
+    assert quoted.reply_to.wa_id == received["id"]
+    chats = client.chats.get_chats("shop")
+    assert [chat["id"] for chat in chats] == [CONTACT_CHAT]
+
+    # WAHA's clients see WAHA's errors: httpx raises, the body is WAHA's.
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        client.sessions.get("nobody")
+    assert refused.value.response.status_code == 404
+    assert_waha("HttpError", refused.value.response.json())
