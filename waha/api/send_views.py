@@ -91,6 +91,16 @@ class SendTextApi(_SendApi):
         return super().post(request)
 
 
+class ReplyApi(SendTextApi):
+    """WAHA's older spelling of a reply: sendText with `reply_to`."""
+
+    @_send_schema(
+        "reply", "Reply with a text", s.WahaSendTextSerializer, "The same as sendText with `reply_to`."
+    )
+    def post(self, request):
+        return super().post(request)
+
+
 def _media(kind: str, file: dict) -> MediaSource:
     return MediaSource(
         kind=kind,

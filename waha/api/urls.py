@@ -22,6 +22,7 @@ urlpatterns = [
     path("<str:session>/auth/qr", session_views.QrApi.as_view(), name="waha-qr"),
     path("<str:session>/auth/request-code", session_views.RequestCodeApi.as_view(), name="waha-request-code"),
     path("sendText", send_views.SendTextApi.as_view(), name="waha-send-text"),
+    path("reply", send_views.ReplyApi.as_view(), name="waha-reply"),
     path("sendImage", send_views.SendImageApi.as_view(), name="waha-send-image"),
     path("sendFile", send_views.SendFileApi.as_view(), name="waha-send-file"),
     path("sendVoice", send_views.SendVoiceApi.as_view(), name="waha-send-voice"),

@@ -88,7 +88,11 @@ CROSS_FIELD_RULES |= {"POST /api/startTyping", "POST /api/stopTyping", "GET /api
 CROSS_FIELD_RULES |= {"POST /api/sessions", "PUT /api/sessions/{session}"}
 # Where WAHA answers 501 Not Implemented (what YesApp has no counterpart for yet: mentions,
 # groups), documented as such; any other 5xx still fails.
-WAHA_NOT_IMPLEMENTED = {f"POST /api/send{kind}" for kind in _WAHA_SENDS} | {"GET /api/{session}/groups"}
+CROSS_FIELD_RULES |= {"POST /api/reply"}
+WAHA_NOT_IMPLEMENTED = {f"POST /api/send{kind}" for kind in _WAHA_SENDS} | {
+    "POST /api/reply",
+    "GET /api/{session}/groups",
+}
 # WAHA creates the session "default" from an empty body, so a missing body is no error there.
 BODY_OPTIONAL = {"POST /api/sessions"}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
