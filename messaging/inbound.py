@@ -25,6 +25,7 @@ from messaging.inbound_media import download_media
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
 from messaging.payloads import message_event_payload
 from messaging.selectors import message_quoted_in_chat
+from messaging.send_options import extras_from_event
 from messaging.services import message_emit_received, message_transition
 from messaging.wa_values import serialized_id, str_or_empty, wa_time
 from sessions_app.engine.base import Engine
@@ -130,7 +131,7 @@ def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
     return {
         "type": API_TYPES.get(wa_type, wa_type[:40]),
         "text": text,
-        "content": content_from_event(data, wa_type),
+        "content": content_from_event(data, wa_type) | extras_from_event(data),
         "chat_id": chat_id[:100],
         "author": author[:100],
         "phone": phone_from_chat_id(other_party),

@@ -31,6 +31,7 @@ from django.utils import timezone
 from messaging.inbound_media import retry_media_when_due
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
 from messaging.outbound_actions import hand_action_to_engine
+from messaging.send_options import engine_options
 from messaging.services import message_transition
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile, SendResult
 from sessions_app.models import Session, SessionStatus
@@ -167,7 +168,9 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
     if message.type == "poll":
         return engine.send_poll(message.chat_id, message.content["poll"], quoted_id=quoted_id)
     if message.media_status != MediaStatus.STORED:
-        return engine.send_text(message.chat_id, message.text, quoted_id=quoted_id)
+        return engine.send_text(
+            message.chat_id, message.text, quoted_id=quoted_id, extra=engine_options(message)
+        )
     path = message.media_path
     if path is None or not path.exists():
         _record(
@@ -182,6 +185,7 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
 
 def _media_file(message: Message, data: bytes) -> MediaFile:
     extra = {"quotedMsg": message.reply_to_wa_id} if message.reply_to_wa_id else {}
+    extra |= engine_options(message)  # mentions in the caption
     if message.type == "voice":
         # wa-js sends audio with isPtt as a voice note; `waveform` draws its bars.
         extra |= {"isPtt": True, "waveform": True}

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from messaging.models import Direction, Message
-from messaging.people import message_person
+from messaging.people import lid_pairs_for, message_person, person_json
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -55,6 +55,8 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         "location": message.content.get("location"),
         "contacts": message.content.get("contacts"),
         "poll": message.content.get("poll"),
+        **_mentions(message, lid_pairs),
+        "forwarded": bool(message.content.get("forwarded")),
         "waMessageId": message.wa_id,
         "timestamp": _iso(message.wa_timestamp or message.created_at),
         "mediaUrl": media_url(message) if has_media else None,
@@ -67,6 +69,17 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         "readAt": _iso(message.read_at),
         "failedAt": _iso(message.failed_at),
         **action_fields(message),
+    }
+
+
+def _mentions(message: Message, lid_pairs: dict[str, str] | None) -> dict[str, Any]:
+    """Who the message mentions, as people ({phone, lid}), and whether it mentions everyone."""
+    ids = [value for value in message.content.get("mentions") or [] if value.endswith(("@c.us", "@lid"))]
+    if ids and lid_pairs is None:
+        lid_pairs = lid_pairs_for(session_id=message.session_id, ids=ids)
+    return {
+        "mentions": [person_json(value, lid_pairs or {}) for value in ids],
+        "mentionsAll": bool(message.content.get("mentionsAll")),
     }
 
 

@@ -179,6 +179,7 @@ def send(request: HttpRequest, session) -> HttpResponse:
         mark_read = mark_read != "false"
         seen = _cursor(fields.get("cursor"))
         rich, quoted = None, fields.get("quotedMsg", "")
+        extras = message_content.extras(mentioned=_json_list(fields.get("mentionedList")))
     else:
         data = page_json_body(request)
         file = None
@@ -186,8 +187,12 @@ def send(request: HttpRequest, session) -> HttpResponse:
         mark_read = data.get("markIsRead", True) is not False
         seen = _cursor(data.get("cursor"))
         rich, quoted = message_content.from_page(data), str(data.get("quotedMsg") or "")
+        extras = message_content.extras(
+            mentioned=data.get("mentionedList", []), link_preview=data.get("linkPreview") is True, text=text
+        )
     message = sandbox_page_send(
         rich=rich,
+        extras=extras,
         quoted=quoted,
         session=session,
         device_token=page_device_token(request),
@@ -198,6 +203,15 @@ def send(request: HttpRequest, session) -> HttpResponse:
         seen=seen,
     )
     return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
+
+
+def _json_list(value: str | None) -> list:
+    """A multipart field holding a JSON array ([] when absent)."""
+    try:
+        parsed = json.loads(value) if value else []
+    except ValueError as exc:
+        raise InvalidInput("mentionedList is not JSON.", code="mentioned_list_is_not_array") from exc
+    return parsed
 
 
 @page_endpoint(("GET",))

@@ -45,10 +45,17 @@ class RecordingEngine(Engine):
         self.counter += 1
         return SendResult(wa_id=f"true_{chat_id}_3EB0{self.counter:08d}", ack=1)
 
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
+    def send_text(
+        self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
+    ) -> SendResult:
         self.calls.append(
             Call(
-                "send_text", chat_id, text, status_at_call=self._status_of(chat_id, text), quoted_id=quoted_id
+                "send_text",
+                chat_id,
+                text,
+                status_at_call=self._status_of(chat_id, text),
+                quoted_id=quoted_id,
+                content=extra or None,
             )
         )
         return self._answer(chat_id, text)

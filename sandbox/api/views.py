@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sandbox import message_content, selectors
+from sandbox.api.examples import INBOUND_KIND_EXAMPLES, OUTBOX_EXAMPLE
 from sandbox.api.serializers import (
     DisconnectInputSerializer,
     InboundInputSerializer,
@@ -58,60 +59,6 @@ STATE_EXAMPLE = {
     "qrIssuedAt": None,
     "offlineUntil": None,
 }
-
-_OUTBOX_MESSAGE = {
-    "id": "true_33612345678@c.us_3EB0A1B2C3D4E5F6A7B8",
-    "to": "+33612345678",
-    "chatId": "33612345678@c.us",
-    "type": "text",
-    "text": "Hello from YesApp",
-    "ack": 3,
-    "status": "read",
-    "sentAt": "2026-11-27T10:00:01Z",
-    "deliveredAt": "2026-11-27T10:00:01.300Z",
-    "readAt": "2026-11-27T10:00:01.800Z",
-    "media": None,
-    "quotedMsgId": "",
-    "isPtt": False,
-    "location": None,
-    "contacts": None,
-    "poll": None,
-}
-OUTBOX_EXAMPLE = list_envelope(
-    items=[_OUTBOX_MESSAGE], total=1, limit=50, offset=0, deprecated={"messages": [_OUTBOX_MESSAGE]}
-)
-
-
-_CONTACT = "+4915112345678"
-INBOUND_KIND_EXAMPLES = [
-    OpenApiExample(
-        "Voice note",
-        value={"from": _CONTACT, "media": {"data": "SUQzAwAAAAAAD...", "type": "ptt"}},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Location, quoting a message the session sent",
-        value={
-            "from": _CONTACT,
-            "location": {"latitude": 48.8584, "longitude": 2.2945, "name": "Eiffel Tower"},
-            "replyTo": "true_4915112345678@c.us_3EB0A1B2C3D4E5F6A7B8",
-        },
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Contact cards",
-        value={"from": _CONTACT, "contacts": [{"name": "Bob", "phone": "+33611111111"}]},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Poll",
-        value={
-            "from": _CONTACT,
-            "poll": {"question": "Dinner?", "options": ["Yes", "No"], "multipleAnswers": True},
-        },
-        request_only=True,
-    ),
-]
 
 
 class SandboxApi(APIView):
@@ -235,6 +182,9 @@ class SandboxInboundApi(SandboxApi):
             file=_inbound_file(params),
             rich=message_content.from_phone(params),
             quoted=params["replyTo"],
+            extras=message_content.extras(
+                mentioned=message_content.phone_mentions(params["mentions"]), forwarded=params["forwarded"]
+            ),
         )
         body = {
             "id": message.wa_id,

@@ -145,6 +145,7 @@ def sandbox_page_send(
     seen: int = 0,
     rich: message_content.RichContent | None = None,
     quoted: str = "",
+    extras: dict | None = None,
 ) -> SandboxMessage:
     """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
     ack 1 (the server has it); receipts follow at the configured delays.
@@ -172,7 +173,7 @@ def sandbox_page_send(
             contact,
             Direction.OUTBOUND,
             type=rich.type if rich else kind,
-            content=rich.fields if rich else {},
+            content=(rich.fields if rich else {}) | (extras or {}),
             quoted_wa_id=message_content.quoted(session=session, wa_id=quoted),
             text=text,
             mimetype=mimetype,

@@ -25,10 +25,12 @@ def sandbox_inbound(
     file: OutgoingFile | None = None,
     rich: message_content.RichContent | None = None,
     quoted: str = "",
+    extras: dict | None = None,
 ) -> SandboxMessage:
     """A contact sends the session a message (text, media with `text` as caption, or `rich`:
     a location, contact cards, a poll), quoting `quoted` (a wa id) if given. The contact is
-    made on first use; the page gets it as `chat.new_message`."""
+    made on first use; the page gets it as `chat.new_message`. `extras`: MsgModel fields of its
+    mentions or forwarded flag (message_content.extras)."""
     e164 = normalize_phone(from_phone)
     if file is None and not text and rich is None:
         raise InvalidInput("Send text, media, or both.", details={"text": ""})
@@ -44,6 +46,7 @@ def sandbox_inbound(
         message.quoted_wa_id = message_content.quoted(session=session, wa_id=quoted)
         if rich is not None:
             message.type, message.content = rich.type, rich.fields
+        message.content = message.content | (extras or {})
         save_message(message, file.data if file else None)
         message.cursor = append_event(device, kind=EventKind.MESSAGE, message=message)
         message.save(update_fields=["cursor"])

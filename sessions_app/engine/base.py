@@ -116,7 +116,10 @@ class Engine(abc.ABC):
         """WPP.conn.genLinkDeviceCodeForPhoneNumber: links by code instead of QR."""
 
     @abc.abstractmethod
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult: ...
+    def send_text(
+        self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
+    ) -> SendResult:
+        """WPP.chat.sendTextMessage; `extra` adds its options (`mentionedList`, `linkPreview`, ...)."""
 
     @abc.abstractmethod
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:

@@ -93,6 +93,10 @@
       pollName: msg.pollName || '',
       pollOptions: Array.isArray(msg.pollOptions) ? msg.pollOptions.map(pollOption) : [],
       pollSelectableOptionsCount: msg.pollSelectableOptionsCount || 0,
+      // Who it mentions (Wids), whether it mentions everyone (`@all`), whether it was forwarded.
+      mentionedJidList: Array.isArray(msg.mentionedJidList) ? msg.mentionedJidList.map(wid).filter(Boolean) : [],
+      mentionsAll: typeof msg.nonJidMentions === 'number' && msg.nonJidMentions > 0,
+      isForwarded: !!msg.isForwarded,
     };
   }
 

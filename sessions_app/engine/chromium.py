@@ -297,8 +297,10 @@ class ChromiumEngine(Engine):
     def pairing_code(self, phone_digits: str) -> str:
         return self._call_page("pairing code", "connection", "pairingCode", phone_digits)
 
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
-        return self._send("send text", "sendText", chat_id, text, _send_options(quoted_id))
+    def send_text(
+        self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
+    ) -> SendResult:
+        return self._send("send text", "sendText", chat_id, text, _send_options(quoted_id) | (extra or {}))
 
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
         data_url = f"data:{media.mimetype};base64,{base64.b64encode(media.data).decode()}"

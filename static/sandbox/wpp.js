@@ -493,12 +493,30 @@
     return quoted.id && quoted.id._serialized ? String(quoted.id._serialized) : String(quoted);
   }
 
+  // wa-js prepareRawMessage: `mentionedList` must be an array of user Wids.
+  function mentionedIds(options) {
+    var list = options.mentionedList;
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) {
+      throw wppError('mentioned_list_is_not_array', 'The option mentionedList is not an array',
+                     { mentionedList: list });
+    }
+    return list.map(function (item) {
+      var id = chatId(item);
+      if (!/@(c\.us|lid)$/.test(id)) {
+        throw wppError('mentioned_is_not_user', 'Mentioned is not an user', { mentionedId: id });
+      }
+      return id;
+    });
+  }
+
   // A send the server takes as JSON: text, a location, contact cards, a poll.
   function sendJson(chat, body, options) {
     options = Object.assign({}, SEND_DEFAULTS, options || {});
     var to;
     return Promise.resolve().then(function () {
       to = chatId(chat);
+      body = Object.assign({ mentionedList: mentionedIds(options) }, body);
       return requireLogin();
     }).then(function () {
       return sleep(options.delay || 0);
@@ -513,8 +531,10 @@
     });
   }
 
+  // `linkPreview` (default on): WhatsApp Web fetches a preview of the text's first link.
   function sendTextMessage(chat, content, options) {
-    return sendJson(chat, { text: String(content) }, options);
+    var preview = !options || options.linkPreview === undefined ? true : !!options.linkPreview;
+    return sendJson(chat, { text: String(content), linkPreview: preview }, options);
   }
 
   // WPP.chat.sendLocationMessage(chatId, {lat, lng, name?, address?, ...SendMessageOptions}).
@@ -591,6 +611,7 @@
       form.append('mimetype', options.mimetype || blob.type || '');
       form.append('isPtt', options.isPtt ? 'true' : 'false');
       form.append('quotedMsg', quotedId(options.quotedMsg));
+      form.append('mentionedList', JSON.stringify(mentionedIds(options)));
       form.append('markIsRead', options.markIsRead ? 'true' : 'false');
       form.append('cursor', String(state.cursor)); // what this page has received, for markIsRead
       form.append('file', blob, 'upload');
