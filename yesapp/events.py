@@ -1,5 +1,6 @@
 """Domain events (`session.status`, `message.received`, `message.status`, and what is done to
-a message: `message.reaction`, `message.edited`, `message.revoked`).
+a message: `message.reaction`, `message.edited`, `message.revoked`; groups: `group.joined`,
+`group.left`, `group.participants`, `group.updated`; calls: `call.received`).
 
 Services call `emit` inside their transaction; subscribers (the webhooks outbox) connect
 to `domain_event` and write in that same transaction, so an event is stored exactly when
@@ -19,6 +20,12 @@ MESSAGE_STATUS = "message.status"
 MESSAGE_REACTION = "message.reaction"
 MESSAGE_EDITED = "message.edited"
 MESSAGE_REVOKED = "message.revoked"
+# Groups (groups app) and calls (calls app).
+GROUP_JOINED = "group.joined"
+GROUP_LEFT = "group.left"
+GROUP_PARTICIPANTS = "group.participants"
+GROUP_UPDATED = "group.updated"
+CALL_RECEIVED = "call.received"
 ALL_EVENTS = (
     MESSAGE_RECEIVED,
     MESSAGE_STATUS,
@@ -26,6 +33,11 @@ ALL_EVENTS = (
     MESSAGE_REACTION,
     MESSAGE_EDITED,
     MESSAGE_REVOKED,
+    GROUP_JOINED,
+    GROUP_LEFT,
+    GROUP_PARTICIPANTS,
+    GROUP_UPDATED,
+    CALL_RECEIVED,
 )
 
 

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "yesapp",
     "sessions_app",
     "messaging",
+    "groups",
+    "calls",
     "events",
     "webhooks",
     "sandbox",
@@ -301,6 +303,10 @@ MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST"
 CONTACTS_CHECK_CACHE_SECONDS = env.int("CONTACTS_CHECK_CACHE_SECONDS", default=6 * 3600)
 # How long the page may take to answer a contact question (WhatsApp asks its servers).
 CONTACTS_QUERY_TIMEOUT = env.float("CONTACTS_QUERY_TIMEOUT", default=10.0)
+# Groups (docs/GROUPS.md): how long the page may take to answer a group call, and how long the
+# list of a session's groups is reused (seconds; 0 = always ask; every change drops it).
+GROUPS_QUERY_TIMEOUT = env.float("GROUPS_QUERY_TIMEOUT", default=10.0)
+GROUPS_CACHE_SECONDS = env.int("GROUPS_CACHE_SECONDS", default=30)
 
 # --- Webhooks (docs/WEBHOOKS.md) --------------------------------------------------------------
 WEBHOOK_URL = env.str("WEBHOOK_URL", default="")

@@ -52,6 +52,9 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "MessageDirectionEnum": "messaging.models.Direction",
         "WahaSessionStatusEnum": "waha.shapes.WAHA_STATUSES",
+        "GroupWhoEnum": "groups.api.serializers.WHO",
+        "GroupActionEnum": "groups.api.serializers.ACTIONS",
+        "GroupParticipantStatusEnum": "groups.api.serializers.PARTICIPANT_STATUSES",
     },
     # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
     "POSTPROCESSING_HOOKS": [

@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("yesapp.api.urls")),
     path("", include("sessions_app.api.urls")),
     path("", include("messaging.api.urls")),
+    path("", include("groups.api.urls")),
+    path("", include("calls.api.urls")),
     path("", include("events.api.urls")),
     path("", include("webhooks.api.urls")),
     path("", include("sandbox.api.urls")),

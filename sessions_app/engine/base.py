@@ -174,6 +174,11 @@ class Engine(abc.ABC):
         not know them. PageTimeout after `wait` seconds."""
         raise EngineError("This engine cannot look up lids.", step="look up lid")
 
+    def group_op(self, function: str, *args, wait: float) -> dict:
+        """A page/groups.js function (WPP.group.*, WPP.call.reject): `{value}`, or `{failure:
+        {code, message}}` with wa-js's error code. PageTimeout after `wait` seconds."""
+        raise EngineError("This engine cannot manage groups.", step="group")
+
     def diagnose(self) -> dict:
         """What the page reports about itself (versions, missing contract functions); an
         engine without a page has nothing to say."""
