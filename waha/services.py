@@ -71,11 +71,20 @@ def waha_send(
     media: MediaSource | None = None,
     content: MessageContent | None = None,
     reply_to: str = "",
+    mentions: list[str] | None = None,
+    link_preview: bool | None = None,
 ) -> dict[str, Any]:
     """Queues the message like POST /api/v1/sessions/{id}/messages, waits (at most
     WAHA_SEND_WAIT) until WhatsApp has taken it, and answers WAHA's WAMessage."""
     message, _ = message_send(
-        session=session, to=chat_id, text=text, media=media, content=content, reply_to=reply_to
+        session=session,
+        to=chat_id,
+        text=text,
+        media=media,
+        content=content,
+        reply_to=reply_to,
+        mentions=mentions,
+        link_preview=link_preview,
     )
     return wa_message(message_event_payload(waha_wait_sent(message)))
 

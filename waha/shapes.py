@@ -109,3 +109,32 @@ def _location(place: dict | None) -> dict[str, Any] | None:
         "name": place.get("name") or None,
         "address": place.get("address") or None,
     }
+
+
+def _person_id(person: dict | None) -> str | None:
+    """A person (YesApp's `{phone, lid}`) as WAHA names them: `<number>@c.us`, else the lid."""
+    if not person:
+        return None
+    return f"{person['phone'].lstrip('+')}@c.us" if person.get("phone") else person.get("lid")
+
+
+def wa_group(group: dict[str, Any]) -> dict[str, Any]:
+    """A group (groups.people.group_json) with WAHA's WPP/WEBJS field names."""
+    created = group.get("createdAt")
+    return {
+        "id": group["id"],
+        "subject": group["subject"],
+        "description": group["description"],
+        "owner": _person_id(group.get("owner")),
+        "participants": [
+            {
+                "id": _person_id(member),
+                "isAdmin": member["role"] in ("admin", "superadmin"),
+                "isSuperAdmin": member["role"] == "superadmin",
+            }
+            for member in group["participants"]
+        ],
+        "announce": group["settings"]["whoCanSend"] == "admins",
+        "restrict": group["settings"]["whoCanEdit"] == "admins",
+        "creation": int(created.timestamp()) if isinstance(created, datetime) else None,
+    }

@@ -10,7 +10,6 @@ from messaging.selectors import message_list
 from waha.api import serializers as s
 from waha.api.base import TAG, WahaView, waha_errors
 from waha.api.session_views import SESSION_PARAM
-from waha.errors import NotImplementedInYesApp
 from waha.selectors import waha_chats
 from waha.shapes import wa_message
 from yesapp.validators import normalize_phone
@@ -72,16 +71,3 @@ class ChatMessagesApi(WahaView):
         query.is_valid(raise_exception=True)
         page, _ = message_list(session=found, chat_id=chatId, **query.validated_data)
         return Response([wa_message(message_event_payload(message)) for message in page])
-
-
-class GroupsApi(WahaView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="waha_groups_list",
-        summary="The session's groups (WAHA): not implemented yet",
-        parameters=[SESSION_PARAM],
-        responses={200: OpenApiTypes.OBJECT, **waha_errors(404, 501)},
-    )
-    def get(self, request, session):
-        self.session_named(session)
-        raise NotImplementedInYesApp("Groups are not supported by YesApp yet.")

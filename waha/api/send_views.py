@@ -14,7 +14,6 @@ from messaging.models import Message
 from waha import services
 from waha.api import serializers as s
 from waha.api.base import TAG, WahaView, waha_errors
-from waha.errors import NotImplementedInYesApp
 from yesapp.errors import NotFound
 from yesapp.validators import normalize_phone
 
@@ -41,7 +40,7 @@ MESSAGE_EXAMPLE = {
 _SEND_RULES = (
     " Waits until WhatsApp took the message (at most WAHA_SEND_WAIT, then 504: it stays queued). "
     "`reply_to` (or `replyTo`) quotes a message by its WhatsApp id. 422 when the session is not "
-    "WORKING; 501 for `mentions`, not supported yet."
+    "WORKING. `mentions`: people's chat ids (`<number>@c.us`), or `all` in a group."
 )
 
 
@@ -58,12 +57,14 @@ class _SendApi(WahaView):
         data = self.input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values.get("mentions"):
-            raise NotImplementedInYesApp("mentions are not supported by YesApp yet; send without them.")
         session = self.session_named(values["session"])
         reply_to = values.get("reply_to") or values.get("replyTo") or ""
         answer = services.waha_send(
-            session=session, chat_id=values["chatId"], reply_to=reply_to, **self.build(values)
+            session=session,
+            chat_id=values["chatId"],
+            reply_to=reply_to,
+            mentions=values.get("mentions") or None,
+            **self.build(values),
         )
         return Response(answer, status=status.HTTP_201_CREATED)
 
@@ -84,7 +85,7 @@ class SendTextApi(_SendApi):
     input = s.WahaSendTextSerializer
 
     def build(self, data):
-        return {"text": data["text"]}
+        return {"text": data["text"], "link_preview": data.get("linkPreview")}
 
     @_send_schema("send_text", "Send a text", s.WahaSendTextSerializer)
     def post(self, request):

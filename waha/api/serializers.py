@@ -139,13 +139,13 @@ class _ReplySerializer(WahaChatRequestSerializer):
         child=serializers.CharField(max_length=100),
         required=False,
         allow_null=True,
-        help_text="Not supported yet.",
+        help_text='People to mention (`<number>@c.us`), or `"all"` in a group.',
     )
 
 
 class WahaSendTextSerializer(_ReplySerializer):
     text = serializers.CharField(max_length=65536)
-    linkPreview = serializers.BooleanField(required=False, help_text="Accepted; no preview is built.")
+    linkPreview = serializers.BooleanField(required=False, help_text="Show a preview of the first link.")
 
 
 class WahaFileSerializer(serializers.Serializer):
@@ -276,3 +276,59 @@ class WahaChatSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField(allow_null=True)
     conversationTimestamp = serializers.IntegerField()
+
+
+# --- groups -------------------------------------------------------------------------------------
+
+
+class WahaParticipantSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100, help_text="`<number>@c.us` or `<id>@lid`")
+
+
+class WahaGroupCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    participants = WahaParticipantSerializer(many=True)
+
+
+class WahaParticipantsSerializer(serializers.Serializer):
+    participants = WahaParticipantSerializer(many=True, min_length=1, max_length=256)
+
+
+class WahaSubjectSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=100)
+
+
+class WahaDescriptionSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=2048, allow_blank=True)
+
+
+class WahaAdminsOnlySerializer(serializers.Serializer):
+    adminsOnly = serializers.BooleanField()
+
+
+class WahaJoinSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=200, help_text="An invite code or https://chat.whatsapp.com/ link."
+    )
+
+
+class WahaGroupParticipantSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    isAdmin = serializers.BooleanField()
+    isSuperAdmin = serializers.BooleanField()
+
+
+class WahaGroupSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    subject = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    owner = serializers.CharField(allow_null=True)
+    participants = WahaGroupParticipantSerializer(many=True)
+    announce = serializers.BooleanField()
+    restrict = serializers.BooleanField()
+    creation = serializers.IntegerField(allow_null=True)
+
+
+class WahaParticipantOutcomeSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    status = serializers.CharField()

@@ -3,7 +3,7 @@ YesApp's own /api/ paths, so `v1`, `schema` and `docs` always mean YesApp's)."""
 
 from django.urls import path
 
-from waha.api import read_views, send_views, session_views
+from waha.api import group_views, read_views, send_views, session_views
 
 _session_actions = [
     path(
@@ -12,6 +12,46 @@ _session_actions = [
         name=f"waha-session-{action}",
     )
     for action in ("start", "stop", "restart", "logout")
+]
+
+_G = "<str:session>/groups"
+_G1 = _G + "/<str:id>"
+_groups = [
+    path(_G, group_views.GroupsApi.as_view(), name="waha-groups"),
+    path(_G + "/join", group_views.GroupJoinApi.as_view(), name="waha-group-join"),
+    path(_G1, group_views.GroupApi.as_view(), name="waha-group"),
+    path(_G1 + "/leave", group_views.GroupLeaveApi.as_view(), name="waha-group-leave"),
+    path(_G1 + "/invite-code", group_views.GroupInviteCodeApi.as_view(), name="waha-group-invite"),
+    path(
+        _G1 + "/invite-code/revoke",
+        group_views.GroupInviteRevokeApi.as_view(),
+        name="waha-group-invite-revoke",
+    ),
+    path(_G1 + "/subject", group_views.GroupSubjectApi.as_view(), name="waha-group-subject"),
+    path(_G1 + "/description", group_views.GroupDescriptionApi.as_view(), name="waha-group-description"),
+    path(
+        _G1 + "/settings/security/messages-admin-only",
+        group_views.GroupMessagesAdminOnlyApi.as_view(),
+        name="waha-group-messages-admin-only",
+    ),
+    path(
+        _G1 + "/settings/security/info-admin-only",
+        group_views.GroupInfoAdminOnlyApi.as_view(),
+        name="waha-group-info-admin-only",
+    ),
+    *[
+        path(
+            _G1 + f"/{where}",
+            group_views.GroupParticipantsApi.as_view(action=action),
+            name=f"waha-group-{action}",
+        )
+        for where, action in (
+            ("participants/add", "add"),
+            ("participants/remove", "remove"),
+            ("admin/promote", "promote"),
+            ("admin/demote", "demote"),
+        )
+    ],
 ]
 
 urlpatterns = [
@@ -41,5 +81,5 @@ urlpatterns = [
         read_views.ChatMessagesApi.as_view(),
         name="waha-chat-messages",
     ),
-    path("<str:session>/groups", read_views.GroupsApi.as_view(), name="waha-groups"),
+    *_groups,
 ]

@@ -37,11 +37,17 @@ def test_bad_input_is_wahas_400(api, working):
     assert not Message.objects.exists()
 
 
-def test_mentions_are_not_implemented_yet(api, working):
-    body = waha_error(
-        api.post("/api/sendText", {"chatId": CHAT, "text": "hi", "mentions": [CHAT]}, format="json"), 501
-    )
-    assert "mentions" in body["message"]
+def test_mentions_and_link_preview_are_kept_on_the_queued_message(api, working, settings):
+    settings.WAHA_SEND_WAIT = 0
+    body = {"chatId": CHAT, "text": "hi", "mentions": ["33698765432@c.us"], "linkPreview": False}
+    waha_error(api.post("/api/sendText", body, format="json"), 504)
+    content = Message.objects.get().content
+    assert content["mentions"] == ["33698765432@c.us"] and content["linkPreview"] is False
+
+
+def test_mentioning_all_outside_a_group_is_400(api, working):
+    body = {"chatId": CHAT, "text": "hi", "mentions": ["all"]}
+    waha_error(api.post("/api/sendText", body, format="json"), 400)
     assert not Message.objects.exists()
 
 
@@ -128,5 +134,9 @@ def test_check_exists_needs_a_working_session(api):
     waha_error(api.get("/api/contacts/check-exists", {"phone": "33612345678"}), 422)
 
 
-def test_groups_are_not_implemented_yet(api, working):
-    waha_error(api.get("/api/default/groups"), 501)
+def test_groups_need_a_working_session(api):
+    Session.objects.create(name="default", status="qr")
+    waha_error(api.get("/api/default/groups"), 422)
+    waha_error(
+        api.post("/api/default/groups", {"name": "Team", "participants": [{"id": CHAT}]}, format="json"), 422
+    )

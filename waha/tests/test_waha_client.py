@@ -142,6 +142,18 @@ def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
     chats = client.chats.get_chats("shop")
     assert [chat["id"] for chat in chats] == [CONTACT_CHAT]
 
+    group = client.groups.create_group("shop", {"name": "Team", "participants": [{"id": CONTACT_CHAT}]})
+    assert group["id"].endswith("@g.us") and group["subject"] == "Team"
+    assert CONTACT_CHAT in [member["id"] for member in group["participants"]]
+    assert [listed["id"] for listed in client.groups.get_groups("shop")] == [group["id"]]
+    hello = client.chatting.send_text(
+        {"session": "shop", "chatId": group["id"], "text": "hello @33698765432", "mentions": [CONTACT_CHAT]}
+    )
+    assert_waha("WAMessage", hello)
+    # In a group WhatsApp addresses the member by lid, when the session learned it.
+    [mentioned] = Message.objects.get(wa_id=hello["id"]).content["mentions"]
+    assert mentioned == CONTACT_CHAT or mentioned.endswith("@lid")
+
     # WAHA's clients see WAHA's errors: httpx raises, the body is WAHA's.
     with pytest.raises(httpx.HTTPStatusError) as refused:
         client.sessions.get("nobody")

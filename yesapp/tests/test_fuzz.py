@@ -86,13 +86,9 @@ CROSS_FIELD_RULES |= {f"POST /api/send{kind}" for kind in _WAHA_SENDS}
 CROSS_FIELD_RULES |= {"POST /api/startTyping", "POST /api/stopTyping", "GET /api/contacts/check-exists"}
 # Session names usable in URL paths, webhook URLs that are public.
 CROSS_FIELD_RULES |= {"POST /api/sessions", "PUT /api/sessions/{session}"}
-# Where WAHA answers 501 Not Implemented (what YesApp has no counterpart for yet: mentions,
-# groups), documented as such; any other 5xx still fails.
-CROSS_FIELD_RULES |= {"POST /api/reply"}
-WAHA_NOT_IMPLEMENTED = {f"POST /api/send{kind}" for kind in _WAHA_SENDS} | {
-    "POST /api/reply",
-    "GET /api/{session}/groups",
-}
+# Where WAHA answers 501 Not Implemented (what YesApp has no counterpart for yet: a session's
+# `config.webhooks`), documented as such; any other 5xx still fails.
+WAHA_NOT_IMPLEMENTED = {"POST /api/sessions", "PUT /api/sessions/{session}"}
 # WAHA creates the session "default" from an empty body, so a missing body is no error there.
 BODY_OPTIONAL = {"POST /api/sessions"}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
