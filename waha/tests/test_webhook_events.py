@@ -1,0 +1,82 @@
+"""YesApp's logged events rendered in WAHA's webhook shape, checked against WAHA's OpenAPI."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from events.body import build_body
+from messaging.models import Message
+from messaging.payloads import message_event_payload
+from sessions_app.models import Session
+from waha.tests.waha_spec import assert_waha
+from waha.webhook_events import event_id, waha_events
+from waha.webhook_signing import waha_headers
+
+pytestmark = pytest.mark.django_db
+CHAT = "33612345678@c.us"
+
+
+@pytest.fixture
+def session(db) -> Session:
+    return Session.objects.create(
+        name="shop", status="connected", phone="+33700000000", wid="33700000000@c.us", push_name="Shop"
+    )
+
+
+def _received(session) -> str:
+    message = Message.objects.create(
+        session=session,
+        direction="inbound",
+        status="received",
+        chat_id=CHAT,
+        phone="+33612345678",
+        text="hello",
+        wa_id=f"false_{CHAT}_IN1",
+    )
+    payload = message_event_payload(message)
+    return build_body(event="message.received", session_id=session.pk, payload=payload)
+
+
+def test_a_received_message_is_wahas_message_and_message_any(session):
+    rendered = waha_events(name="message.received", body_text=_received(session), session=session, entry_id=7)
+    assert [name for name, _ in rendered] == ["message", "message.any"]
+    envelope = json.loads(rendered[0][1])
+    assert_waha("WAHAWebhookMessage", envelope)
+    assert (envelope["event"], envelope["session"], envelope["engine"]) == ("message", "shop", "WPP")
+    assert envelope["me"] == {"id": "33700000000@c.us", "pushName": "Shop"}
+    assert envelope["payload"]["id"] == f"false_{CHAT}_IN1" and envelope["payload"]["body"] == "hello"
+    assert envelope["timestamp"] > 10**12  # milliseconds
+
+
+def test_the_same_entry_renders_the_same_bytes(session):
+    body = _received(session)
+    first = waha_events(name="message.received", body_text=body, session=session, entry_id=7)
+    assert waha_events(name="message.received", body_text=body, session=session, entry_id=7) == first
+    ids = {json.loads(text)["id"] for _, text in first}
+    assert len(ids) == 2  # message and message.any are two events
+
+
+def test_session_status_and_unknown_events():
+    session = Session(name="shop", status="qr")
+    body = json.dumps({"event": "session.status", "status": "qr", "timestamp": "2026-12-01T06:00:00Z"})
+    [(name, text)] = waha_events(name="session.status", body_text=body, session=session, entry_id=1)
+    assert name == "session.status" and json.loads(text)["payload"] == {
+        "name": "shop",
+        "status": "SCAN_QR_CODE",
+    }
+    assert waha_events(name="something.else", body_text=body, session=session, entry_id=1) == []
+
+
+def test_event_ids_are_wahas_ulids():
+    assert len(event_id(at_ms=1764568800000, seed="x")) == 30
+    assert event_id(at_ms=1, seed="x") < event_id(at_ms=2, seed="x")
+
+
+def test_the_signature_is_hmac_sha512_of_the_body_as_waha_documents():
+    body = '{"event":"message"}'
+    headers = waha_headers(body=body, key="s3cret", request_id="r1", timestamp_ms=5)
+    assert headers["X-Webhook-Hmac-Algorithm"] == "sha512"
+    assert headers["X-Webhook-Hmac"] == hmac.new(b"s3cret", body.encode(), hashlib.sha512).hexdigest()
+    assert "X-Webhook-Hmac" not in waha_headers(body=body, key="", request_id="r1", timestamp_ms=5)
