@@ -2,7 +2,7 @@
 bounded waits, cache and group events as /api/v1/sessions/{id}/groups."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -22,14 +22,56 @@ def _people(participants: list[dict]) -> list[str]:
     return [phone_from_chat_id(p["id"]) or p["id"] for p in participants]
 
 
+GROUP = "120363041234567890@g.us"
+GROUP_EXAMPLE = {
+    "id": GROUP,
+    "subject": "Team",
+    "description": "",
+    "owner": "33612345678@c.us",
+    "participants": [
+        {"id": "33612345678@c.us", "isAdmin": True, "isSuperAdmin": True},
+        {"id": "33698765432@c.us", "isAdmin": False, "isSuperAdmin": False},
+    ],
+    "announce": False,
+    "restrict": False,
+    "creation": 1764568800,
+}
+PEOPLE_EXAMPLE = {"participants": [{"id": "33698765432@c.us"}]}
+_EXAMPLES = {
+    "list": (None, GROUP_EXAMPLE),  # a list answer: drf-spectacular shows the item in a list
+    "create": ({"name": "Team", "participants": [{"id": "33698765432@c.us"}]}, GROUP_EXAMPLE),
+    "get": (None, GROUP_EXAMPLE),
+    "leave": (None, {}),
+    "join": ({"code": "https://chat.whatsapp.com/Fq3Hk1pW2xY7zQ9rT5uV8m"}, {"id": GROUP}),
+    "invite_code": (None, "Fq3Hk1pW2xY7zQ9rT5uV8m"),
+    "invite_code_revoke": (None, "Hx8Lm2nQ4rS6tU8vW0yZ1a"),
+    "subject": ({"subject": "Team (new)"}, {}),
+    "description": ({"description": "Orders and deliveries"}, {}),
+    "messages_admin_only": ({"adminsOnly": True}, {}),
+    "info_admin_only": ({"adminsOnly": True}, {}),
+    "participants": (PEOPLE_EXAMPLE, {"id": "33698765432@c.us", "status": "added"}),
+}
+
+
+def _examples(name: str, code: int) -> list[OpenApiExample]:
+    request, answer = _EXAMPLES[name]
+    examples = [OpenApiExample("Answer", value=answer, response_only=True, status_codes=[str(code)])]
+    if request is not None:
+        examples.insert(0, OpenApiExample("Request", value=request, request_only=True))
+    return examples
+
+
 def _schema(name: str, summary: str, *, body=None, answer=None, code: int = 200, group: bool = True):
     return extend_schema(
         tags=TAG,
         operation_id=f"waha_groups_{name}",
         summary=f"{summary} (WAHA)",
+        description=f"{summary}, through YesApp's groups (the session's page, WPP.group.*). 422 when "
+        "the session is not WORKING; 403 when the session is not an admin where that is needed.",
         parameters=[SESSION_PARAM, *([GROUP_PARAM] if group else [])],
         request=body,
         responses={code: answer or s.WahaEmptySerializer, **GROUP_ERRORS},
+        examples=_examples(name, code),
     )
 
 
@@ -150,13 +192,6 @@ class GroupInfoAdminOnlyApi(GroupFieldApi):
 class GroupParticipantsApi(WahaView):
     action = "add"
 
-    @extend_schema(
-        tags=TAG,
-        summary="Add, remove, promote or demote participants (WAHA)",
-        parameters=[SESSION_PARAM, GROUP_PARAM],
-        request=s.WahaParticipantsSerializer,
-        responses={200: s.WahaParticipantOutcomeSerializer(many=True), **GROUP_ERRORS},
-    )
     def post(self, request, session, id):
         found = self.session_named(session)
         data = s.WahaParticipantsSerializer(data=request.data)
@@ -168,6 +203,32 @@ class GroupParticipantsApi(WahaView):
             people=_people(data.validated_data["participants"]),
         )
         return Response([{"id": _outcome_id(o), "status": o["status"]} for o in outcomes])
+
+
+def _participants_view(action: str, summary: str) -> type[GroupParticipantsApi]:
+    @extend_schema(
+        tags=TAG,
+        operation_id=f"waha_groups_participants_{action}",
+        summary=f"{summary} (WAHA)",
+        description=f"{summary}: one outcome per person (`added`, `invited`, `not_member`...). "
+        "Needs the session to be a group admin (403).",
+        parameters=[SESSION_PARAM, GROUP_PARAM],
+        request=s.WahaParticipantsSerializer,
+        responses={200: s.WahaParticipantOutcomeSerializer(many=True), **GROUP_ERRORS},
+        examples=_examples("participants", 200),
+    )
+    def post(self, request, session, id):
+        return GroupParticipantsApi.post(self, request, session, id)
+
+    return type(f"Group{action.title()}Api", (GroupParticipantsApi,), {"action": action, "post": post})
+
+
+PARTICIPANT_VIEWS = {
+    "participants/add": _participants_view("add", "Add people to a group"),
+    "participants/remove": _participants_view("remove", "Remove people from a group"),
+    "admin/promote": _participants_view("promote", "Make people group admins"),
+    "admin/demote": _participants_view("demote", "Make admins plain members"),
+}
 
 
 def _outcome_id(outcome: dict) -> str | None:

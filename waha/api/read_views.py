@@ -1,7 +1,7 @@
 """WAHA's reading endpoints: a number's check, the session's chats and a chat's messages."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from messaging.contacts import contacts_check
@@ -9,6 +9,7 @@ from messaging.payloads import message_event_payload
 from messaging.selectors import message_list
 from waha.api import serializers as s
 from waha.api.base import TAG, WahaView, waha_errors
+from waha.api.send_views import MESSAGE_EXAMPLE
 from waha.api.session_views import SESSION_PARAM
 from waha.selectors import waha_chats
 from waha.shapes import wa_message
@@ -28,6 +29,11 @@ class CheckExistsApi(WahaView):
         "session is not WORKING.",
         parameters=[s.WahaCheckExistsQuerySerializer],
         responses={200: s.WahaNumberExistsSerializer, **waha_errors(404, 422, 503, 504)},
+        examples=[
+            OpenApiExample(
+                "On WhatsApp", value={"numberExists": True, "chatId": "33612345678@c.us"}, response_only=True
+            )
+        ],
     )
     def get(self, request):
         query = s.WahaCheckExistsQuerySerializer(data=request.query_params)
@@ -48,6 +54,13 @@ class ChatsApi(WahaView):
         description="Chats YesApp has messages in, most recently active first.",
         parameters=[SESSION_PARAM, s.WahaPageQuerySerializer],
         responses={200: s.WahaChatSerializer(many=True), **waha_errors(404)},
+        examples=[
+            OpenApiExample(
+                "One chat",
+                value={"id": "33612345678@c.us", "name": "Anna", "conversationTimestamp": 1764568800},
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, session):
         found = self.session_named(session)
@@ -64,6 +77,7 @@ class ChatMessagesApi(WahaView):
         description="Newest first, as WAMessage; from what YesApp stored (sent and received).",
         parameters=[SESSION_PARAM, CHAT_PARAM, s.WahaPageQuerySerializer],
         responses={200: s.WahaWAMessageSerializer(many=True), **waha_errors(404)},
+        examples=[OpenApiExample("One message", value=MESSAGE_EXAMPLE, response_only=True)],
     )
     def get(self, request, session, chatId):
         found = self.session_named(session)

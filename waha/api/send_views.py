@@ -69,6 +69,30 @@ class _SendApi(WahaView):
         return Response(answer, status=status.HTTP_201_CREATED)
 
 
+_TO = {"session": "default", "chatId": "33612345678@c.us"}
+_PNG = {"mimetype": "image/png", "filename": "photo.png", "url": "https://example.com/photo.png"}
+REQUEST_EXAMPLES = {
+    "send_text": {**_TO, "text": "Hello!", "reply_to": None},
+    "reply": {**_TO, "text": "Yes, we are.", "reply_to": "false_33612345678@c.us_3A0B6F5C1D2E3F4A5B6C"},
+    "send_image": {**_TO, "file": _PNG, "caption": "Your photo"},
+    "send_file": {
+        **_TO,
+        "file": {"mimetype": "application/pdf", "filename": "invoice.pdf", "data": "JVBERi0xLjQK"},
+    },
+    "send_video": {**_TO, "file": {"mimetype": "video/mp4", "url": "https://example.com/clip.mp4"}},
+    "send_voice": {
+        **_TO,
+        "file": {"mimetype": "audio/ogg; codecs=opus", "url": "https://example.com/note.opus"},
+    },
+    "send_location": {**_TO, "latitude": 48.8584, "longitude": 2.2945, "title": "Eiffel Tower"},
+    "send_contact_vcard": {**_TO, "contacts": [{"fullName": "Anna Martin", "phoneNumber": "33698765432"}]},
+    "send_poll": {**_TO, "poll": {"name": "Lunch?", "options": ["Pizza", "Salad"], "multipleAnswers": False}},
+    "send_seen": _TO,
+    "start_typing": _TO,
+    "stop_typing": _TO,
+}
+
+
 def _send_schema(name: str, summary: str, body, description: str = ""):
     return extend_schema(
         tags=TAG,
@@ -77,7 +101,10 @@ def _send_schema(name: str, summary: str, body, description: str = ""):
         description=description + _SEND_RULES,
         request=body,
         responses={201: s.WahaWAMessageSerializer, **SEND_ERRORS},
-        examples=[OpenApiExample("Sent", value=MESSAGE_EXAMPLE, response_only=True, status_codes=["201"])],
+        examples=[
+            OpenApiExample("Request", value=REQUEST_EXAMPLES[name], request_only=True),
+            OpenApiExample("Sent", value=MESSAGE_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
     )
 
 
@@ -225,6 +252,10 @@ def _chat_action_schema(name: str, summary: str, body, description: str):
         description=description + " Queued like a message: the answer does not wait for it.",
         request=body,
         responses={201: s.WahaEmptySerializer, **waha_errors(404, 409, 422)},
+        examples=[
+            OpenApiExample("Request", value=REQUEST_EXAMPLES[name], request_only=True),
+            OpenApiExample("Queued", value={}, response_only=True, status_codes=["201"]),
+        ],
     )
 
 
@@ -287,6 +318,18 @@ class ReactionApi(WahaView):
         "removes ours. Queued like a message.",
         request=s.WahaReactionSerializer,
         responses={200: s.WahaEmptySerializer, **waha_errors(404, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "Thumbs up",
+                value={
+                    "session": "default",
+                    "messageId": "false_33612345678@c.us_3A0B6F5C1D2E3F4A5B6C",
+                    "reaction": "👍",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Queued", value={}, response_only=True),
+        ],
     )
     def put(self, request):
         data = s.WahaReactionSerializer(data=request.data)

@@ -39,6 +39,20 @@ INFO_EXAMPLE = {
 }
 
 
+DTO_EXAMPLE = {k: INFO_EXAMPLE[k] for k in ("name", "status", "config")}
+WEBHOOK_EXAMPLE = {
+    "url": "https://example.com/waha",
+    "events": ["message", "session.status"],
+    "hmac": {"key": "a-long-random-secret"},
+    "retries": None,
+    "customHeaders": [],
+}
+
+
+def _dto_example(status: int = 200) -> OpenApiExample:
+    return OpenApiExample("Session", value=DTO_EXAMPLE, response_only=True, status_codes=[str(status)])
+
+
 def _info(session: Session) -> dict:
     return session_info(session, config=waha_session_config(session))
 
@@ -59,7 +73,7 @@ class SessionsApi(WahaView):
         "A key limited to some sessions sees only those.",
         parameters=[s.WahaListSessionsQuerySerializer],
         responses={200: s.WahaSessionInfoSerializer(many=True), **waha_errors()},
-        examples=[OpenApiExample("One session", value=[INFO_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("One session", value=INFO_EXAMPLE, response_only=True)],
     )
     def get(self, request):
         query = s.WahaListSessionsQuerySerializer(data=request.query_params)
@@ -76,6 +90,14 @@ class SessionsApi(WahaView):
         "refused (they are YesApp's own paths). Admin keys only.",
         request=s.WahaSessionCreateInputSerializer,
         responses={201: s.WahaSessionDTOSerializer, **waha_errors(403, 409)},
+        examples=[
+            OpenApiExample(
+                "With a webhook",
+                value={"name": "default", "start": True, "config": {"webhooks": [WEBHOOK_EXAMPLE]}},
+                request_only=True,
+            ),
+            _dto_example(201),
+        ],
     )
     def post(self, request):
         data = s.WahaSessionCreateInputSerializer(data=request.data)
@@ -111,6 +133,10 @@ class SessionDetailApi(WahaView):
         parameters=[SESSION_PARAM],
         request=s.WahaSessionUpdateInputSerializer,
         responses={200: s.WahaSessionDTOSerializer, **waha_errors(404, 501)},
+        examples=[
+            OpenApiExample("Webhooks", value={"config": {"webhooks": [WEBHOOK_EXAMPLE]}}, request_only=True),
+            _dto_example(),
+        ],
     )
     def put(self, request, session):
         found = self.session_named(session)
@@ -161,16 +187,34 @@ _ACTIONS = {
 class SessionActionApi(WahaView):
     action = ""
 
-    @extend_schema(
-        tags=TAG,
-        summary="Start, stop, restart or log out a session (WAHA)",
-        parameters=[SESSION_PARAM],
-        request=None,
-        responses={201: s.WahaSessionDTOSerializer, **waha_errors(404, 409, 503, 504)},
-    )
     def post(self, request, session):
         found = self.session_named(session)
         return Response(_dto(_ACTIONS[self.action](found)), status=status.HTTP_201_CREATED)
+
+
+def _action_view(action: str, summary: str) -> type[SessionActionApi]:
+    @extend_schema(
+        tags=TAG,
+        operation_id=f"waha_sessions_{action}",
+        summary=f"{summary} (WAHA)",
+        description="YesApp's own session action, answered as WAHA's SessionDTO.",
+        parameters=[SESSION_PARAM],
+        request=None,
+        responses={201: s.WahaSessionDTOSerializer, **waha_errors(404, 409, 503, 504)},
+        examples=[_dto_example(201)],
+    )
+    def post(self, request, session):
+        return SessionActionApi.post(self, request, session)
+
+    return type(f"Session{action.title()}Api", (SessionActionApi,), {"action": action, "post": post})
+
+
+SESSION_ACTION_VIEWS = {
+    "start": _action_view("start", "Start a session"),
+    "stop": _action_view("stop", "Stop a session"),
+    "restart": _action_view("restart", "Restart a session"),
+    "logout": _action_view("logout", "Log a session out (unlink the phone)"),
+}
 
 
 class SessionMeApi(WahaView):
@@ -181,6 +225,7 @@ class SessionMeApi(WahaView):
         description="`{id, pushName}` once a number is linked, else null.",
         parameters=[SESSION_PARAM],
         responses={200: s.WahaMeInfoSerializer(allow_null=True), **waha_errors(404)},
+        examples=[OpenApiExample("Linked", value=INFO_EXAMPLE["me"], response_only=True)],
     )
     def get(self, request, session):
         me = me_info(self.session_named(session))
@@ -223,6 +268,14 @@ class QrApi(WahaView):
             (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The QR as a PNG."),
             **waha_errors(404, 422),
         },
+        examples=[
+            OpenApiExample(
+                "Raw",
+                value={"value": "2@Zm9vYmFy,c2VjcmV0a2V5,aWRlbnRpdHk=,YWR2"},
+                response_only=True,
+                media_type="application/json",
+            )
+        ],
     )
     def get(self, request, session):
         found = self.session_named(session)
@@ -251,6 +304,10 @@ class RequestCodeApi(WahaView):
         parameters=[SESSION_PARAM],
         request=s.WahaRequestCodeInputSerializer,
         responses={201: s.WahaRequestCodeOutputSerializer, **waha_errors(404, 409, 503, 504)},
+        examples=[
+            OpenApiExample("A phone", value={"phoneNumber": "33612345678"}, request_only=True),
+            OpenApiExample("The code", value={"code": "K3ZP9QWA"}, response_only=True, status_codes=["201"]),
+        ],
     )
     def post(self, request, session):
         found = self.session_named(session)

@@ -8,10 +8,10 @@ from waha.api import group_views, read_views, send_views, session_views
 _session_actions = [
     path(
         f"sessions/<str:session>/{action}",
-        session_views.SessionActionApi.as_view(action=action),
+        view.as_view(),
         name=f"waha-session-{action}",
     )
-    for action in ("start", "stop", "restart", "logout")
+    for action, view in session_views.SESSION_ACTION_VIEWS.items()
 ]
 
 _G = "<str:session>/groups"
@@ -40,17 +40,8 @@ _groups = [
         name="waha-group-info-admin-only",
     ),
     *[
-        path(
-            _G1 + f"/{where}",
-            group_views.GroupParticipantsApi.as_view(action=action),
-            name=f"waha-group-{action}",
-        )
-        for where, action in (
-            ("participants/add", "add"),
-            ("participants/remove", "remove"),
-            ("admin/promote", "promote"),
-            ("admin/demote", "demote"),
-        )
+        path(_G1 + f"/{where}", view.as_view(), name=f"waha-group-{where.replace('/', '-')}")
+        for where, view in group_views.PARTICIPANT_VIEWS.items()
     ],
 ]
 
