@@ -84,6 +84,16 @@ CROSS_FIELD_RULES |= {
 _WAHA_SENDS = ("Text", "Image", "File", "Voice", "Video", "Location", "ContactVcard", "Poll", "Seen")
 CROSS_FIELD_RULES |= {f"POST /api/send{kind}" for kind in _WAHA_SENDS}
 CROSS_FIELD_RULES |= {"POST /api/startTyping", "POST /api/stopTyping", "GET /api/contacts/check-exists"}
+CROSS_FIELD_RULES |= {"POST /api/reply"}
+# Group ids and people (`<number>@c.us`) in WAHA's group calls.
+CROSS_FIELD_RULES |= {
+    "POST /api/{session}/groups",
+    "POST /api/{session}/groups/{id}/participants/add",
+    "POST /api/{session}/groups/{id}/participants/remove",
+    "POST /api/{session}/groups/{id}/admin/promote",
+    "POST /api/{session}/groups/{id}/admin/demote",
+    "POST /api/{session}/groups/join",
+}
 # Session names usable in URL paths, webhook URLs that are public.
 CROSS_FIELD_RULES |= {"POST /api/sessions", "PUT /api/sessions/{session}"}
 # Where WAHA answers 501 Not Implemented (what YesApp has no counterpart for yet: a session's
