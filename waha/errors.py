@@ -9,14 +9,6 @@ from rest_framework.response import Response
 from yesapp.errors import ServiceError, describe_exception
 
 
-class NotImplementedInYesApp(ServiceError):
-    """A WAHA call YesApp has no counterpart for (yet): WAHA's own 501 for what an engine
-    does not do (docs/COMPATIBILITY.md lists them)."""
-
-    status_code = 501
-    code = "not_implemented"
-
-
 class QrNotAvailable(ServiceError):
     status_code = 422
     code = "qr_not_available"

@@ -21,7 +21,6 @@ _ERROR_TITLES = {
     415: "Unsupported body type",
     422: "The session is not WORKING, or WhatsApp refused",
     429: "Too many requests",
-    501: "Not implemented in YesApp yet",
     503: "A dependency is down",
     504: "Not done in time",
 }

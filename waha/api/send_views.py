@@ -17,7 +17,7 @@ from waha.api.base import TAG, WahaView, waha_errors
 from yesapp.errors import NotFound
 from yesapp.validators import normalize_phone
 
-SEND_ERRORS = waha_errors(404, 409, 422, 501, 503, 504, 507)
+SEND_ERRORS = waha_errors(404, 409, 422, 503, 504, 507)
 MESSAGE_EXAMPLE = {
     "id": "true_33612345678@c.us_3EB0C767D26A1D5A6F4E",
     "timestamp": 1764583200,

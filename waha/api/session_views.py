@@ -130,9 +130,12 @@ class SessionDetailApi(WahaView):
         tags=TAG,
         operation_id="waha_sessions_update",
         summary="Update a session's config (WAHA)",
+        description="`config.webhooks` replaces the session's webhooks of format `waha` (several, "
+        "each with its URL, events, `hmac.key` and `customHeaders`); YesApp's own webhooks stay. "
+        "Other config fields are accepted and not kept.",
         parameters=[SESSION_PARAM],
         request=s.WahaSessionUpdateInputSerializer,
-        responses={200: s.WahaSessionDTOSerializer, **waha_errors(404, 501)},
+        responses={200: s.WahaSessionDTOSerializer, **waha_errors(404)},
         examples=[
             OpenApiExample("Webhooks", value={"config": {"webhooks": [WEBHOOK_EXAMPLE]}}, request_only=True),
             _dto_example(),
@@ -142,8 +145,11 @@ class SessionDetailApi(WahaView):
         found = self.session_named(session)
         data = s.WahaSessionUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        config = data.validated_data.get("config") or {}
-        waha_session_webhooks_set(session=found, webhooks=config.get("webhooks") or [])
+        # WAHA's PUT replaces the config: a config without webhooks removes them; no config at
+        # all leaves them as they are.
+        config = data.validated_data.get("config")
+        webhooks = None if config is None else (config.get("webhooks") or [])
+        waha_session_webhooks_set(session=found, webhooks=webhooks)
         return Response(_dto(found))
 
     @extend_schema(

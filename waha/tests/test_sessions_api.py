@@ -147,3 +147,56 @@ def test_logout_of_an_unlinked_session_is_409(api):
 def test_yesapps_own_paths_still_answer_yesapps_shapes(api):
     response = api.get("/api/v1/sessions")
     assert response.status_code == 200 and "items" in response.json()
+
+
+def test_config_webhooks_become_the_sessions_waha_webhooks(api, settings):
+    from webhooks.models import WebhookConfig
+
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    hook = {
+        "url": "https://93.184.215.14/a",
+        "events": ["message", "session.status"],
+        "hmac": {"key": "a-long-random-secret-key"},
+        "customHeaders": [{"name": "X-Shop", "value": "1"}],
+    }
+    created = api.post("/api/sessions", {"name": "shop", "config": {"webhooks": [hook]}}, format="json")
+    assert created.status_code == 201, created.content
+    [config] = WebhookConfig.objects.all()
+    assert (config.format, config.url, config.events) == ("waha", hook["url"], ["session.status", "message"])
+    assert config.secret == "a-long-random-secret-key" and config.headers == {"X-Shop": "1"}
+    shown = api.get("/api/sessions/shop").json()["config"]["webhooks"]
+    assert shown == [
+        {
+            "url": hook["url"],
+            "events": ["session.status", "message"],
+            "hmac": None,
+            "retries": None,
+            "customHeaders": [{"name": "X-Shop", "value": "1"}],
+        }
+    ]
+    second = {"url": "https://93.184.215.14/b", "events": ["*"]}
+    updated = api.put("/api/sessions/shop", {"config": {"webhooks": [hook, second]}}, format="json")
+    assert updated.status_code == 200, updated.content
+    assert [(c.url, c.events) for c in WebhookConfig.objects.order_by("id")] == [
+        (hook["url"], ["session.status", "message"]),
+        (second["url"], []),
+    ]
+    assert WebhookConfig.objects.get(url=hook["url"]).pk == config.pk  # changed in place
+    api.put("/api/sessions/shop", {}, format="json")  # no config: left as they are
+    assert WebhookConfig.objects.count() == 2
+    api.put("/api/sessions/shop", {"config": {}}, format="json")
+    assert not WebhookConfig.objects.exists()
+
+
+def test_bad_webhooks_refuse_the_whole_create(api, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    private = {"url": "http://127.0.0.1:9/hook", "events": ["message"]}
+    waha_error(
+        api.post("/api/sessions", {"name": "shop", "config": {"webhooks": [private]}}, format="json"), 400
+    )
+    unknown = {"url": "https://93.184.215.14/a", "events": ["message.received"]}
+    body = waha_error(
+        api.post("/api/sessions", {"name": "shop", "config": {"webhooks": [unknown]}}, format="json"), 400
+    )
+    assert "message.received" in body["message"]
+    assert not Session.objects.exists()
