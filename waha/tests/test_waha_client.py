@@ -4,9 +4,14 @@ does, done against YesApp with nothing changed but the base URL and the key. Ans
 library does not check are checked against WAHA's own OpenAPI description (waha_spec)."""
 
 import base64
+import hashlib
+import hmac
 import importlib.metadata
 import importlib.util
+import json
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -56,6 +61,49 @@ def _yesapp(live_server, key: str, method: str, path: str, body: dict) -> dict:
     return response.json()
 
 
+class _Receiver:
+    """A webhook receiver on this machine: keeps each POST's headers and exact body."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append((dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/waha"
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def events(self, name: str) -> list[tuple[dict, bytes]]:
+        return [(headers, body) for headers, body in list(self.received) if json.loads(body)["event"] == name]
+
+
+@pytest.fixture
+def receiver():
+    server = _Receiver()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def _verified(body: bytes, headers: dict, key: str) -> bool:
+    """WAHA's documented check: HMAC-SHA512 of the raw body, hex, in X-Webhook-Hmac."""
+    if headers.get("X-Webhook-Hmac-Algorithm") != "sha512":
+        return False
+    expected = hmac.new(key.encode(), body, hashlib.sha512).hexdigest()
+    return hmac.compare_digest(expected, headers.get("X-Webhook-Hmac", ""))
+
+
 @pytest.fixture
 def client(live_server, raw_api_key):
     waha_client = WahaClient(base_url=live_server.url, api_key=raw_api_key, timeout=30)
@@ -66,10 +114,14 @@ def client(live_server, raw_api_key):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
-    client, engine_worker, live_server, raw_api_key
+    client, engine_worker, start_worker, live_server, raw_api_key, receiver, settings
 ):
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver runs on this machine
     engine_worker("engine-a")
-    created = client.sessions.create({"name": "shop", "sandbox": True})
+    start_worker(queues="default,webhooks", name="hooks", WEBHOOK_ALLOW_PRIVATE="true")
+    key = "waha-hmac-key-0123456789"
+    hook = {"url": receiver.url, "events": ["message", "session.status"], "hmac": {"key": key}}
+    created = client.sessions.create({"name": "shop", "sandbox": True, "config": {"webhooks": [hook]}})
     assert_waha("SessionDTO", created)
     _status(client, "shop", "SCAN_QR_CODE")
     listed = client.sessions.list()
@@ -131,6 +183,16 @@ def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
         assert_waha("WAMessage", message)
     [received] = [message for message in messages if not message["fromMe"]]
     assert received["body"] == "thanks" and received["from"] == CONTACT_CHAT
+
+    # The same message came to the webhook in WAHA's format, signed as WAHA signs.
+    [(headers, body)] = wait_for(lambda: receiver.events("message"), 30, what="the message webhook")
+    assert _verified(body, headers, key) and not _verified(body, headers, "another-key-0123456789")
+    envelope = json.loads(body)
+    assert_waha("WAHAWebhookMessage", envelope)
+    assert (envelope["session"], envelope["payload"]["id"]) == ("shop", received["id"])
+    statuses = [json.loads(body)["payload"]["status"] for _, body in receiver.events("session.status")]
+    assert "WORKING" in statuses
+    assert not receiver.events("message.any")  # not subscribed
 
     reply = client.chatting.send_text(
         {"session": "shop", "chatId": CONTACT_CHAT, "text": "you're welcome", "reply_to": received["id"]}
