@@ -23,6 +23,7 @@ _ERROR_TITLES = {
     429: "Too many requests",
     503: "A dependency is down",
     504: "Not done in time",
+    507: "The session's media quota is full",
 }
 # What any call can meet: a bad body or key, the rate limit, content negotiation.
 _ALWAYS = (400, 401, 406, 413, 415, 429)
