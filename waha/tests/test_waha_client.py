@@ -111,80 +111,56 @@ def client(live_server, raw_api_key):
     waha_client.close()
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
-    client, engine_worker, start_worker, live_server, raw_api_key, receiver, settings
-):
-    settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver runs on this machine
-    engine_worker("engine-a")
-    start_worker(queues="default,webhooks", name="hooks", WEBHOOK_ALLOW_PRIVATE="true")
-    key = "waha-hmac-key-0123456789"
-    hook = {"url": receiver.url, "events": ["message", "session.status"], "hmac": {"key": key}}
+def _create_and_link(client, yesapp, hook: dict):
+    """Created by name with a webhook, listed, its QR read, then scanned by the sandbox phone."""
     created = client.sessions.create({"name": "shop", "sandbox": True, "config": {"webhooks": [hook]}})
     assert_waha("SessionDTO", created)
     _status(client, "shop", "SCAN_QR_CODE")
     listed = client.sessions.list()
     assert [session["name"] for session in listed] == ["shop"]
     assert_waha("SessionInfo", listed[0])
-
     qr = client.auth.get_qr("shop", params={"format": "raw"})
     assert_waha("QRCodeValue", qr)
     assert_waha("Base64File", client.auth.get_qr("shop"))
     session_id = Session.objects.get(name="shop").pk
-    _yesapp(
-        live_server,
-        raw_api_key,
-        "POST",
-        f"/sandbox/sessions/{session_id}/link",
-        {"phone": PHONE, "qr": qr["value"]},
-    )
+    yesapp(f"/sandbox/sessions/{session_id}/link", {"phone": PHONE, "qr": qr["value"]})
     info = _status(client, "shop", "WORKING")
     assert info["me"] == {"id": "33612345678@c.us", "pushName": info["me"]["pushName"]}
     assert client.sessions.get_me("shop")["id"] == "33612345678@c.us"
+    return session_id
 
+
+def _check_and_send(client) -> None:
     exists = client.contacts.check_exists(params={"phone": CONTACT.lstrip("+"), "session": "shop"})
     assert_waha("WANumberExistResult", exists)
     assert exists == {"numberExists": True, "chatId": CONTACT_CHAT}
-
     text = client.chatting.send_text({"session": "shop", "chatId": CONTACT_CHAT, "text": "hi"})
     assert_waha("WAMessage", text)
     assert text["id"].startswith(f"true_{CONTACT_CHAT}_") and text["fromMe"] and text["body"] == "hi"
     assert (text["from"], text["to"]) == ("33612345678@c.us", CONTACT_CHAT)
-
+    dot = {"mimetype": "image/png", "filename": "dot.png", "data": base64.b64encode(PNG).decode()}
     image = client.chatting.send_image(
-        {
-            "session": "shop",
-            "chatId": CONTACT_CHAT,
-            "file": {"mimetype": "image/png", "filename": "dot.png", "data": base64.b64encode(PNG).decode()},
-            "caption": "a dot",
-        }
+        {"session": "shop", "chatId": CONTACT_CHAT, "file": dot, "caption": "a dot"}
     )
     assert_waha("WAMessage", image)
     assert image["hasMedia"] and image["body"] == "a dot" and image["media"]["mimetype"] == "image/png"
 
-    _yesapp(
-        live_server,
-        raw_api_key,
-        "POST",
-        f"/sandbox/sessions/{session_id}/inbound",
-        {"from": CONTACT, "text": "thanks"},
-    )
-    wait_for(
-        lambda: (
-            Message.objects.filter(session_id=session_id, direction=Direction.INBOUND)
-            .exclude(wa_id="")
-            .first()
-        ),
-        what="the inbound message",
-    )
+
+def _receive(client, yesapp, session_id) -> dict:
+    """A contact's message, read back through WAHA's chat messages."""
+    yesapp(f"/sandbox/sessions/{session_id}/inbound", {"from": CONTACT, "text": "thanks"})
+    inbound = Message.objects.filter(session_id=session_id, direction=Direction.INBOUND).exclude(wa_id="")
+    wait_for(inbound.exists, what="the inbound message")
     messages = client.chats.get_chat_messages("shop", CONTACT_CHAT)
     for message in messages:
         assert_waha("WAMessage", message)
     [received] = [message for message in messages if not message["fromMe"]]
     assert received["body"] == "thanks" and received["from"] == CONTACT_CHAT
+    return received
 
-    # The same message came to the webhook in WAHA's format, signed as WAHA signs.
+
+def _check_webhooks(receiver, key: str, received: dict) -> None:
+    """The same message came to the webhook in WAHA's format, signed as WAHA signs."""
     [(headers, body)] = wait_for(lambda: receiver.events("message"), 30, what="the message webhook")
     assert _verified(body, headers, key) and not _verified(body, headers, "another-key-0123456789")
     envelope = json.loads(body)
@@ -194,16 +170,18 @@ def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
     assert "WORKING" in statuses
     assert not receiver.events("message.any")  # not subscribed
 
+
+def _reply(client, received: dict) -> None:
     reply = client.chatting.send_text(
         {"session": "shop", "chatId": CONTACT_CHAT, "text": "you're welcome", "reply_to": received["id"]}
     )
     assert_waha("WAMessage", reply)
     assert reply["replyTo"] == {"id": received["id"]}
-    quoted = Message.objects.get(wa_id=reply["id"])
-    assert quoted.reply_to.wa_id == received["id"]
-    chats = client.chats.get_chats("shop")
-    assert [chat["id"] for chat in chats] == [CONTACT_CHAT]
+    assert Message.objects.get(wa_id=reply["id"]).reply_to.wa_id == received["id"]
+    assert [chat["id"] for chat in client.chats.get_chats("shop")] == [CONTACT_CHAT]
 
+
+def _group_and_mention(client) -> None:
     group = client.groups.create_group("shop", {"name": "Team", "participants": [{"id": CONTACT_CHAT}]})
     assert group["id"].endswith("@g.us") and group["subject"] == "Team"
     assert CONTACT_CHAT in [member["id"] for member in group["participants"]]
@@ -215,6 +193,28 @@ def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
     # In a group WhatsApp addresses the member by lid, when the session learned it.
     [mentioned] = Message.objects.get(wa_id=hello["id"]).content["mentions"]
     assert mentioned == CONTACT_CHAT or mentioned.endswith("@lid")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_waha_py_links_a_sandbox_session_and_sends_text_an_image_and_a_reply(
+    client, engine_worker, start_worker, live_server, raw_api_key, receiver, settings
+):
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver runs on this machine
+    engine_worker("engine-a")
+    start_worker(queues="default,webhooks", name="hooks", WEBHOOK_ALLOW_PRIVATE="true")
+    key = "waha-hmac-key-0123456789"
+    hook = {"url": receiver.url, "events": ["message", "session.status"], "hmac": {"key": key}}
+
+    def yesapp(path: str, body: dict) -> dict:
+        return _yesapp(live_server, raw_api_key, "POST", path, body)
+
+    session_id = _create_and_link(client, yesapp, hook)
+    _check_and_send(client)
+    received = _receive(client, yesapp, session_id)
+    _check_webhooks(receiver, key, received)
+    _reply(client, received)
+    _group_and_mention(client)
 
     # WAHA's clients see WAHA's errors: httpx raises, the body is WAHA's.
     with pytest.raises(httpx.HTTPStatusError) as refused:
