@@ -38,6 +38,7 @@ POSTGRES_MODULES = frozenset(
         "sessions_app/tests/test_state_machine.py",
         "waha/tests/test_send_read_api.py",
         "waha/tests/test_sessions_api.py",
+        "waha/tests/test_webhook_events.py",
         "webhooks/tests/test_api.py",
         "webhooks/tests/test_delivery.py",
         "webhooks/tests/test_outages.py",

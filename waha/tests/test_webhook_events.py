@@ -80,3 +80,38 @@ def test_the_signature_is_hmac_sha512_of_the_body_as_waha_documents():
     assert headers["X-Webhook-Hmac-Algorithm"] == "sha512"
     assert headers["X-Webhook-Hmac"] == hmac.new(b"s3cret", body.encode(), hashlib.sha512).hexdigest()
     assert "X-Webhook-Hmac" not in waha_headers(body=body, key="", request_id="r1", timestamp_ms=5)
+
+
+def test_the_outbox_stores_wahas_events_for_a_waha_webhook_and_signs_them(session, settings):
+    from messaging.services import message_emit_received
+    from waha.webhook_config import waha_session_webhooks_set
+    from webhooks.models import WebhookDelivery
+    from webhooks.payloads import request_headers
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    hooks = [
+        {"url": "http://127.0.0.1:9/only-message", "events": ["message"], "hmac": {"key": "k" * 20}},
+        {"url": "http://127.0.0.1:9/all", "events": ["*"]},
+    ]
+    waha_session_webhooks_set(session=session, webhooks=hooks)
+    message = Message.objects.create(
+        session=session,
+        direction="inbound",
+        status="received",
+        chat_id=CHAT,
+        text="hi",
+        wa_id=f"false_{CHAT}_X",
+    )
+    message_emit_received(message=message)
+    deliveries = WebhookDelivery.objects.order_by("config_id", "id")
+    assert [(d.config.url.rsplit("/", 1)[1], d.event) for d in deliveries] == [
+        ("only-message", "message"),
+        ("all", "message"),
+        ("all", "message.any"),
+    ]
+    first = deliveries[0]
+    assert_waha("WAHAWebhookMessage", json.loads(first.body))
+    headers = request_headers(first, first.config)
+    expected = hmac.new(b"k" * 20, first.body.encode(), hashlib.sha512).hexdigest()
+    assert headers["X-Webhook-Hmac"] == expected and headers["X-Webhook-Hmac-Algorithm"] == "sha512"
+    assert not any(name.startswith("X-YesApp-") for name in headers)
