@@ -140,3 +140,15 @@ def test_groups_need_a_working_session(api):
     waha_error(
         api.post("/api/default/groups", {"name": "Team", "participants": [{"id": CHAT}]}, format="json"), 422
     )
+
+
+def test_a_key_limited_to_other_sessions_cannot_send_through_this_one(anon_api, working):
+    from yesapp.apikeys import apikey_create
+
+    other = Session.objects.create(name="other", status="connected")
+    _, raw = apikey_create(name="scoped", is_admin=False, session_ids=[other.pk])
+    anon_api.credentials(HTTP_X_API_KEY=raw)
+    waha_error(anon_api.post("/api/sendText", {"chatId": CHAT, "text": "hi"}, format="json"), 404)
+    waha_error(anon_api.get("/api/default/chats"), 404)
+    waha_error(anon_api.get("/api/contacts/check-exists", {"phone": "33612345678"}), 404)
+    assert not Message.objects.exists()
