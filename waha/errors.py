@@ -14,6 +14,11 @@ class QrNotAvailable(ServiceError):
     code = "qr_not_available"
 
 
+class PairingCodeRefused(ServiceError):
+    status_code = 422
+    code = "pairing_code_failed"
+
+
 class SendNotConfirmed(ServiceError):
     """The send did not happen within WAHA_SEND_WAIT: the message stays queued in YesApp."""
 

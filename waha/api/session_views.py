@@ -20,7 +20,7 @@ from sessions_app.selectors import pairing_code_state
 from waha import services
 from waha.api import serializers as s
 from waha.api.base import TAG, WahaView, waha_errors
-from waha.errors import QrNotAvailable
+from waha.errors import PairingCodeRefused, QrNotAvailable
 from waha.selectors import waha_sessions
 from waha.shapes import me_info, session_dto, session_info
 from waha.webhook_config import waha_session_config, waha_session_webhooks_set
@@ -309,7 +309,7 @@ class RequestCodeApi(WahaView):
         "the engine at most ENGINE_COMMAND_TIMEOUT; 504 when it did not answer by then.",
         parameters=[SESSION_PARAM],
         request=s.WahaRequestCodeInputSerializer,
-        responses={201: s.WahaRequestCodeOutputSerializer, **waha_errors(404, 409, 503, 504)},
+        responses={201: s.WahaRequestCodeOutputSerializer, **waha_errors(404, 409, 422, 503, 504)},
         examples=[
             OpenApiExample("A phone", value={"phoneNumber": "33612345678"}, request_only=True),
             OpenApiExample("The code", value={"code": "K3ZP9QWA"}, response_only=True, status_codes=["201"]),
@@ -328,8 +328,10 @@ class RequestCodeApi(WahaView):
             time.sleep(0.2)
             found.refresh_from_db()
             state = pairing_code_state(found)
-        if state.get("status") != "ready":
-            raise GatewayTimeout(
-                state.get("error") or "The engine did not give a pairing code in time; retry."
+        if state.get("status") == "failed":
+            raise PairingCodeRefused(
+                f"WhatsApp gave no pairing code: {state.get('error') or 'unknown error'}."
             )
+        if state.get("status") != "ready":
+            raise GatewayTimeout("The engine did not give a pairing code in time; retry.")
         return Response({"code": state["code"]}, status=status.HTTP_201_CREATED)
