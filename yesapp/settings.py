@@ -13,11 +13,7 @@ import environ
 from kombu import Queue
 
 # The fixed wiring of REST framework and the OpenAPI schema; the API's limits are below.
-from yesapp.settings_api import (  # noqa: F401
-    READER_AUTHENTICATION_CLASSES,
-    REST_FRAMEWORK,
-    SPECTACULAR_SETTINGS,
-)
+from yesapp.settings_api import READER_AUTHENTICATION_CLASSES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,8 +34,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 SESSIONS_DIR = DATA_DIR / "sessions"
 LOG_DIR = DATA_DIR / "logs"
 # Django's storage would otherwise chmod uploaded files to 0644.
-FILE_UPLOAD_PERMISSIONS = 0o600
-FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+FILE_UPLOAD_PERMISSIONS, FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o600, 0o700
 
 
 def _secret_key() -> str:
@@ -245,6 +240,11 @@ CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver"
 CHROMIUM_HEADLESS = env.bool("CHROMIUM_HEADLESS", default=True)
 CHROMIUM_EXTRA_FLAGS = env.list("CHROMIUM_EXTRA_FLAGS", default=[])
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
+PROFILE_SNAPSHOTS = env.bool("PROFILE_SNAPSHOTS", default=True)
+PROFILE_SNAPSHOT_FIRST_AFTER = env.float("PROFILE_SNAPSHOT_FIRST_AFTER", default=30.0)
+PROFILE_SNAPSHOT_INTERVAL = env.float("PROFILE_SNAPSHOT_INTERVAL", default=300.0)
+PROFILE_SNAPSHOTS_KEEP = env.int("PROFILE_SNAPSHOTS_KEEP", default=3)
+PROFILE_SNAPSHOT_MAX_BYTES = env.int("PROFILE_SNAPSHOT_MAX_BYTES", default=200 * 1024 * 1024)
 INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)

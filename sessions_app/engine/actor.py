@@ -23,6 +23,7 @@ from sessions_app.engine.base import Engine, EngineCrashed, EngineError
 from sessions_app.engine.login_state import ActorLoginState
 from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
+from sessions_app.engine.snapshots import ActorProfileSnapshots
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status
 from yesapp.logging import session_id_var
@@ -56,7 +57,7 @@ class Command:
     future: Future = field(default_factory=Future)
 
 
-class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
+class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfileSnapshots):
     """Runs one session on this node. `engine_factory(session)` makes its browser."""
 
     def __init__(
@@ -165,12 +166,16 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
         self.engine = engine
         try:
             self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
+            self._restore_profile(engine)
             engine.start()
             self._state_due = self._wake = True
             self._serve_through_db_blips(engine)
         finally:
             self.engine = None
+            was_connected = self.status == SessionStatus.CONNECTED
             engine.stop()
+            if self.stop_reason in ("stop", "shutdown"):
+                self._snapshot_after_clean_stop(engine, was_connected)
             if self.stop_reason == "delete":
                 delete_profile = getattr(engine, "delete_profile", None)
                 if delete_profile:
@@ -194,6 +199,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
                 close_old_connections()
             if self.status == SessionStatus.CONNECTED:
                 self._recover_missed(engine, nudged)
+                self._snapshot_if_due(engine)
             if self.status == SessionStatus.CONNECTED and (
                 self._wake or now - self._last_send > SEND_INTERVAL
             ):
@@ -279,3 +285,4 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
         if session.status == SessionStatus.CONNECTED and self.status != SessionStatus.CONNECTED:
             self._catch_up_due = True  # anything that arrived while we were away is fetched
         self.status = session.status
+        self._status_changed_for_snapshots(session.status)
