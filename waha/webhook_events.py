@@ -27,6 +27,8 @@ WAHA_EVENTS = (
     "group.v2.participants",
     "group.v2.update",
     "call.received",
+    "poll.vote",
+    "presence.update",
 )
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
@@ -63,6 +65,38 @@ def _person(person: dict | None) -> str | None:
     if not person:
         return None
     return f"{person['phone'].lstrip('+')}@c.us" if person.get("phone") else person.get("lid")
+
+
+def _poll_vote(body: dict) -> dict[str, Any]:
+    """WAHA's poll.vote: the vote and the poll it is on, each as {id, from, fromMe, to}."""
+    vote = body.get("vote") or {}
+    poll_id = body.get("waMessageId")
+    return {
+        "vote": {
+            "id": poll_id,
+            "from": vote.get("from"),
+            "fromMe": bool(vote.get("fromMe")),
+            "to": body.get("chatId"),
+            "selectedOptions": list(vote.get("selectedOptions") or []),
+            "timestamp": _ms(vote.get("timestamp")) // 1000,
+        },
+        "poll": {
+            "id": poll_id,
+            "from": body.get("from"),
+            "fromMe": body.get("direction") == "outbound",
+            "to": body.get("to"),
+        },
+    }
+
+
+def _presence(body: dict) -> dict[str, Any]:
+    """WAHA's presence.update from YesApp's chat.presence (a contact typing, recording, pausing)."""
+    return {
+        "id": body.get("chatId"),
+        "presences": [
+            {"participant": body.get("from"), "lastKnownPresence": body.get("state"), "lastSeen": None}
+        ],
+    }
 
 
 def _message_events(body: dict) -> list[tuple[str, dict]]:
@@ -104,6 +138,9 @@ _RENDERERS: dict[str, Callable[[dict], list[tuple[str, dict]]]] = {
         )
     ],
     "group.updated": lambda body: [("group.v2.update", _group(body, **(body.get("changes") or {})))],
+    # Poll votes and typing come with the i16-more branch's events (poll.vote, chat.presence).
+    "poll.vote": lambda body: [("poll.vote", _poll_vote(body))],
+    "chat.presence": lambda body: [("presence.update", _presence(body))],
     "call.received": lambda body: [
         (
             "call.received",

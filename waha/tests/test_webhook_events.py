@@ -115,3 +115,42 @@ def test_the_outbox_stores_wahas_events_for_a_waha_webhook_and_signs_them(sessio
     expected = hmac.new(b"k" * 20, first.body.encode(), hashlib.sha512).hexdigest()
     assert headers["X-Webhook-Hmac"] == expected and headers["X-Webhook-Hmac-Algorithm"] == "sha512"
     assert not any(name.startswith("X-YesApp-") for name in headers)
+
+
+def test_poll_votes_and_typing_in_wahas_shapes(session):
+    vote = {
+        "event": "poll.vote",
+        "direction": "outbound",
+        "chatId": CHAT,
+        "from": "33700000000@c.us",
+        "to": CHAT,
+        "waMessageId": f"true_{CHAT}_POLL",
+        "timestamp": "2026-12-01T06:00:00Z",
+        "vote": {
+            "from": CHAT,
+            "fromMe": False,
+            "selectedOptions": ["Pizza"],
+            "timestamp": "2026-12-01T06:01:00Z",
+        },
+    }
+    [(name, text)] = waha_events(name="poll.vote", body_text=json.dumps(vote), session=session, entry_id=3)
+    payload = json.loads(text)["payload"]
+    assert name == "poll.vote" and payload["vote"]["selectedOptions"] == ["Pizza"]
+    assert payload["poll"] == {
+        "id": f"true_{CHAT}_POLL",
+        "from": "33700000000@c.us",
+        "fromMe": True,
+        "to": CHAT,
+    }
+    typing = {
+        "event": "chat.presence",
+        "chatId": CHAT,
+        "from": CHAT,
+        "state": "typing",
+        "timestamp": vote["timestamp"],
+    }
+    [(name, text)] = waha_events(
+        name="chat.presence", body_text=json.dumps(typing), session=session, entry_id=4
+    )
+    assert name == "presence.update"
+    assert json.loads(text)["payload"]["presences"][0]["lastKnownPresence"] == "typing"
