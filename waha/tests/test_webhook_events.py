@@ -154,3 +154,37 @@ def test_poll_votes_and_typing_in_wahas_shapes(session):
     )
     assert name == "presence.update"
     assert json.loads(text)["payload"]["presences"][0]["lastKnownPresence"] == "typing"
+
+
+def test_the_receiver_check_in_compatibility_md_accepts_a_real_delivery(session, settings):
+    """docs/COMPATIBILITY.md's check, as a user would copy it, on what the outbox signs."""
+    import re
+
+    from messaging.services import message_emit_received
+    from waha.webhook_config import waha_session_webhooks_set
+    from webhooks.models import WebhookDelivery
+    from webhooks.payloads import request_headers
+    from yesapp.tests.fixtures import ROOT
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    key = "a-key-of-twenty-chars"
+    waha_session_webhooks_set(
+        session=session,
+        webhooks=[{"url": "http://127.0.0.1:9/h", "events": ["message"], "hmac": {"key": key}}],
+    )
+    message = Message.objects.create(
+        session=session,
+        direction="inbound",
+        status="received",
+        chat_id=CHAT,
+        text="hi",
+        wa_id=f"false_{CHAT}_Y",
+    )
+    message_emit_received(message=message)
+    delivery = WebhookDelivery.objects.get()
+    headers = request_headers(delivery, delivery.config)
+    [snippet] = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "COMPATIBILITY.md").read_text(), re.S)
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 - the documented code, run as written
+    assert namespace["verified"](delivery.body.encode(), headers, key)
+    assert not namespace["verified"](delivery.body.encode() + b" ", headers, key)
