@@ -12,10 +12,11 @@ from pathlib import Path
 import environ
 from kombu import Queue
 
+# The fixed wiring of REST framework and the OpenAPI schema (the API's limits are below), the
+# periodic tasks and the logging configuration, each in a module of its own.
 from yesapp.settings_api import READER_AUTHENTICATION_CLASSES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
-
-# The fixed wiring of REST framework and the OpenAPI schema; the API's limits are below.
-from yesapp.settings_logging import logging_settings  # noqa: E402
+from yesapp.settings_beat import beat_schedule
+from yesapp.settings_logging import logging_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "sandbox",
     "dashboard",
     "cloud_api",
+    "waha",
 ]
 MIDDLEWARE = [
     "yesapp.middleware.RequestIdMiddleware",
@@ -254,6 +256,9 @@ ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
 # 202 with a state to poll, so a slow browser never holds a web thread for long.
 ENGINE_COMMAND_WAIT = env.float("ENGINE_COMMAND_WAIT", default=2.0)
 ENGINE_DIAGNOSTICS_TIMEOUT = env.int("ENGINE_DIAGNOSTICS_TIMEOUT", default=10)
+# How long a WAHA-compatible send (POST /api/sendText ...) waits for WhatsApp's message id
+# before answering 504 (the message stays queued); docs/COMPATIBILITY.md.
+WAHA_SEND_WAIT = env.float("WAHA_SEND_WAIT", default=15.0)
 # A session waiting for a scan this long stops with a reason instead of burning CPU.
 QR_TIMEOUT_SECONDS = env.int("QR_TIMEOUT_SECONDS", default=300)
 IDLE_TIMEOUT_SECONDS = env.int("IDLE_TIMEOUT_SECONDS", default=0)
@@ -363,23 +368,8 @@ READY_REQUIRES_ENGINE = env.bool("READY_REQUIRES_ENGINE", default=True)
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-
-# Periodic work (celery beat); `expires` keeps sweeps from piling up while no worker runs.
-def _every(seconds: float, task: str) -> dict:
-    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
-
-
-CELERY_BEAT_SCHEDULE = {
-    "webhooks-sweep": _every(WEBHOOK_SWEEP_INTERVAL, "webhooks.tasks.sweep_webhook_deliveries"),
-    "webhooks-prune": {"task": "webhooks.tasks.prune_webhook_deliveries", "schedule": 3600.0},
-    "events-prune": {"task": "events.tasks.prune_events", "schedule": 3600.0},
-    "failed-events-prune": {"task": "sessions_app.tasks.prune_failed_events", "schedule": 3600.0},
-    # Pending messages whose media fetch task was lost are handed out again (messaging.media_url).
-    "messaging-media-fetch-sweep": _every(30.0, "messaging.tasks.sweep_pending_media"),
-    "messaging-stuck-sends": _every(60.0, "messaging.tasks.fail_stuck_sends"),
-    "storage-prune": {"task": "messaging.tasks.prune_storage", "schedule": 3600.0},
-    "cloud-uploads-prune": {"task": "cloud_api.tasks.prune_uploads", "schedule": 3600.0},
-}
+# Periodic work (celery beat): yesapp/settings_beat.py.
+CELERY_BEAT_SCHEDULE = beat_schedule(webhook_sweep_interval=WEBHOOK_SWEEP_INTERVAL)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

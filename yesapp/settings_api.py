@@ -51,6 +51,7 @@ SPECTACULAR_SETTINGS = {
         "SendableMediaTypeEnum": "messaging.models.SENDABLE_MEDIA_TYPES",
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "MessageDirectionEnum": "messaging.models.Direction",
+        "WahaSessionStatusEnum": "waha.shapes.WAHA_STATUSES",
         "GroupWhoEnum": "groups.api.serializers.WHO",
         "GroupActionEnum": "groups.api.serializers.ACTIONS",
         "GroupParticipantStatusEnum": "groups.api.serializers.PARTICIPANT_STATUSES",

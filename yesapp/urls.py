@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SignedInSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # WAHA-compatible paths (docs/COMPATIBILITY.md), after YesApp's own /api/ paths.
+    path("api/", include("waha.api.urls")),
     path("admin/login/", throttled_admin_login),  # before admin.site.urls, which it overrides
     path("admin/", admin.site.urls),
     path("sandbox/", include("sandbox.urls")),
