@@ -376,9 +376,6 @@ class ChromiumEngine(Engine):
     def group_op(self, function: str, *args, wait: float) -> dict:
         return self._page_query(f"group {function}", function, *args, wait=wait, file="groups")
 
-    def ask_page(self, step: str, function: str, *args, wait: float) -> dict:
-        return self._page_query(step, function, *args, wait=wait)
-
     def _page_query(self, step: str, function: str, *args, wait: float, file: str = "contacts") -> dict:
         """A page/contacts.js question that the page itself bounds to `wait` seconds; the
         WebDriver call gets a margin so a slow answer is PageTimeout, not a hung browser."""
@@ -388,6 +385,8 @@ class ChromiumEngine(Engine):
         if not isinstance(answer, dict) or answer.get("timedOut"):
             raise PageTimeout(f"WhatsApp did not answer {step} within {wait:.0f}s.", step=step)
         return answer
+
+    ask_page = _page_query  # Engine.ask_page: a page/contacts.js read
 
 
 def _send_options(quoted_id: str) -> dict:
