@@ -46,6 +46,8 @@ def test_the_schema_documents_the_envelope_and_no_bare_array(api):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     components = schema["components"]["schemas"]
     for path, operations in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue  # the compatibility facades answer in their peers' shapes (WAHA's bare arrays)
         answer = operations.get("get", {}).get("responses", {}).get("200", {})
         body = answer.get("content", {}).get("application/json", {}).get("schema", {})
         if "$ref" in body:
