@@ -66,6 +66,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/phone/write", sandbox.sandbox_write, name="sandbox-write"),
     path("sessions/<uuid:session_id>/phone/act", sandbox_acts.sandbox_act, name="sandbox-act"),
     path("sessions/<uuid:session_id>/phone/presence", sandbox_acts.sandbox_presence, name="sandbox-presence"),
+    path("sessions/<uuid:session_id>/phone/share", sandbox_acts.sandbox_share, name="sandbox-share"),
     path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
     path("media/<uuid:message_id>", messages.media_download, name="media"),
     path("stats/", stats.stats_page, name="stats"),

@@ -9,7 +9,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.auth import viewer_required
-from dashboard.forms import SandboxActForm, SandboxInboundForm, SandboxLinkForm, SandboxPresenceForm
+from dashboard.forms import (
+    SandboxActForm,
+    SandboxInboundForm,
+    SandboxLinkForm,
+    SandboxPresenceForm,
+    SandboxShareForm,
+)
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
@@ -54,6 +60,7 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
         "inbound_form": SandboxInboundForm(),
         "act_form": SandboxActForm(),
         "presence_form": SandboxPresenceForm(),
+        "share_form": SandboxShareForm(),
         "nav": "sessions",
     }
     return render(request, "dashboard/sandbox_phone.html", context)
