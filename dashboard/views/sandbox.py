@@ -33,7 +33,7 @@ OUTBOX_SHOWN = 30
 ACK_LABELS = {-1: "failed", 0: "pending", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
 
 
-def _sandbox_session(request: HttpRequest, session_id) -> Session:
+def sandbox_session_for_viewer(request: HttpRequest, session_id) -> Session:
     session = session_for_viewer(request, session_id)
     if not settings.SANDBOX_ENABLED or not session.sandbox:
         raise Http404("This session does not run on the sandbox.")
@@ -53,7 +53,7 @@ def _state_context(session: Session) -> dict:
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     context = {
         **_state_context(session),
         "link_form": SandboxLinkForm(),
@@ -69,14 +69,14 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_state(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     return render(request, "partials/sandbox_state.html", _state_context(session))
 
 
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     # Receipts are applied when someone looks, as the sandbox API's outbox does.
     sandbox_settle_receipts(session=session)
     outbox = list(selectors.outbox(session=session)[:OUTBOX_SHOWN])
@@ -88,7 +88,7 @@ def sandbox_outbox(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxLinkForm(request.POST)
     if not form.is_valid():
@@ -105,7 +105,7 @@ def sandbox_scan(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     return run_service(
         request,
         lambda: sandbox_disconnect(session=session, mode="unlink"),
@@ -117,7 +117,7 @@ def sandbox_unlink(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_write(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxInboundForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -161,7 +161,7 @@ def _uploaded_file(upload, *, voice: bool = False) -> OutgoingFile | None:
 @require_GET
 @viewer_required(perm=("view_session", "view_message"))
 def sandbox_media(request: HttpRequest, session_id, wa_id: str) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     message = selectors.outbox_message(session=session, wa_id=wa_id)
     if message is None or not message.is_media:
         raise Http404("No file with this id in the outbox.")

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from dashboard.auth import viewer_required
 from dashboard.forms import SandboxActForm, SandboxPresenceForm, SandboxShareForm
 from dashboard.replies import invalid_form, run_service
-from dashboard.views.sandbox import _sandbox_session
+from dashboard.views.sandbox import sandbox_session_for_viewer
 from sandbox import actions, message_content
 from sandbox.services.phone import sandbox_inbound
 from yesapp.errors import InvalidInput
@@ -38,7 +38,7 @@ def _act(session, data: dict) -> int:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_act(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxActForm(request.POST)
     if not form.is_valid():
@@ -50,7 +50,7 @@ def sandbox_act(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_presence(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxPresenceForm(request.POST)
     if not form.is_valid():
@@ -83,7 +83,7 @@ def _shared(data: dict) -> message_content.RichContent:
 @require_POST
 @viewer_required(perm="change_session")
 def sandbox_share(request: HttpRequest, session_id) -> HttpResponse:
-    session = _sandbox_session(request, session_id)
+    session = sandbox_session_for_viewer(request, session_id)
     here = reverse("dashboard:sandbox", args=[session.pk])
     form = SandboxShareForm(request.POST)
     if not form.is_valid():
