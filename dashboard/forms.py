@@ -226,3 +226,84 @@ class SandboxShareForm(forms.Form):
         label="Latitude, longitude · the card's number · the options, comma-separated",
         widget=forms.TextInput(attrs={"placeholder": "48.8584, 2.2945"}),
     )
+
+
+# --- groups and calls ---------------------------------------------------------------------------
+
+GROUP_ACTIONS = [
+    ("add", "Add"),
+    ("remove", "Remove"),
+    ("promote", "Make admin"),
+    ("demote", "Dismiss as admin"),
+]
+
+
+class GroupCreateForm(forms.Form):
+    subject = forms.CharField(label="Subject", max_length=100)
+    participants = forms.CharField(
+        label="People", max_length=2000, help_text="Phone numbers, separated by commas or spaces."
+    )
+
+    def clean_participants(self):
+        phones = []
+        for value in re.split(r"[\s,;]+", self.cleaned_data["participants"].strip()):
+            if not value:
+                continue
+            try:
+                phones.append(normalize_phone(value))
+            except InvalidInput as exc:
+                raise forms.ValidationError(f"{value}: {E164_HINT}") from exc
+        if not phones:
+            raise forms.ValidationError("Name at least one person.")
+        return phones[:50]
+
+
+class GroupMemberForm(forms.Form):
+    action = forms.ChoiceField(choices=GROUP_ACTIONS)
+    person = forms.CharField(label="Phone number or lid", max_length=40)
+
+    def clean_person(self):
+        value = self.cleaned_data["person"].strip()
+        if re.fullmatch(r"\d{5,20}@lid", value):
+            return value
+        try:
+            return normalize_phone(value)
+        except InvalidInput as exc:
+            raise forms.ValidationError(E164_HINT) from exc
+
+
+class CallSettingsForm(forms.Form):
+    reject_calls = forms.BooleanField(label="Reject calls automatically", required=False)
+    reject_message = forms.CharField(
+        label="Then send the caller",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class SandboxGroupForm(forms.Form):
+    owner = E164Field(label="Created by")
+    subject = forms.CharField(label="Subject", max_length=100)
+    participants = forms.CharField(label="Other members", max_length=2000, required=False)
+    with_session = forms.BooleanField(label="Add the session", required=False, initial=True)
+    lid_addressing = forms.BooleanField(label="Show members by lid", required=False)
+
+
+class SandboxGroupWriteForm(forms.Form):
+    group_id = forms.CharField(label="Group", max_length=40)
+    from_phone = E164Field(label="Member")
+    text = forms.CharField(label="Text", max_length=4096)
+
+
+class SandboxGroupMemberForm(forms.Form):
+    group_id = forms.CharField(label="Group", max_length=40)
+    by = E164Field(label="Admin")
+    action = forms.ChoiceField(choices=GROUP_ACTIONS)
+    person = E164Field(label="Person (the session's own number to add or remove it)")
+
+
+class SandboxRingForm(forms.Form):
+    from_phone = E164Field(label="Caller")
+    video = forms.BooleanField(label="Video", required=False)
+    group_id = forms.CharField(label="From the group", max_length=40, required=False)

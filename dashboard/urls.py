@@ -6,11 +6,13 @@ from django.urls import path
 from dashboard.views import (
     auth,
     failed_events,
+    groups,
     logs,
     message_actions,
     messages,
     sandbox,
     sandbox_acts,
+    sandbox_groups,
     session_page,
     sessions,
     stats,
@@ -68,6 +70,28 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/phone/presence", sandbox_acts.sandbox_presence, name="sandbox-presence"),
     path("sessions/<uuid:session_id>/phone/share", sandbox_acts.sandbox_share, name="sandbox-share"),
     path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
+    path(
+        "sessions/<uuid:session_id>/phone/groups", sandbox_groups.sandbox_group_new, name="sandbox-group-new"
+    ),
+    path(
+        "sessions/<uuid:session_id>/phone/groups/members",
+        sandbox_groups.sandbox_group_members,
+        name="sandbox-group-members",
+    ),
+    path(
+        "sessions/<uuid:session_id>/phone/groups/write",
+        sandbox_groups.sandbox_group_write,
+        name="sandbox-group-write",
+    ),
+    path("sessions/<uuid:session_id>/phone/call", sandbox_groups.sandbox_call, name="sandbox-call"),
+    path("sessions/<uuid:session_id>/groups/", groups.groups_page, name="groups"),
+    path("sessions/<uuid:session_id>/groups/new", groups.group_create, name="group-create"),
+    path(
+        "sessions/<uuid:session_id>/groups/<str:group_id>/members", groups.group_members, name="group-members"
+    ),
+    path("sessions/<uuid:session_id>/groups/<str:group_id>/invite", groups.group_invite, name="group-invite"),
+    path("sessions/<uuid:session_id>/groups/<str:group_id>/leave", groups.group_leave, name="group-leave"),
+    path("sessions/<uuid:session_id>/calls", groups.call_settings_save, name="call-settings"),
     path("media/<uuid:message_id>", messages.media_download, name="media"),
     path("stats/", stats.stats_page, name="stats"),
     path("stats/panel", stats.stats_panel, name="stats-panel"),

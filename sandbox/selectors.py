@@ -20,15 +20,18 @@ def message_model(message: SandboxMessage, *, me: str) -> dict:
     """
     contact = message.contact
     ours = message.from_me
+    key = {"fromMe": ours, "remote": message.chat_id, "id": message.key, "_serialized": message.wa_id}
+    if message.author:
+        key["participant"] = message.author  # a member's message in a group
     model = {
-        "id": {"fromMe": ours, "remote": message.chat_id, "id": message.key, "_serialized": message.wa_id},
+        "id": key,
         "from": me if ours else message.chat_id,
         "to": message.chat_id if ours else me,
-        "author": None,
+        "author": message.author or None,
         "type": message.type,
         "body": "" if message.is_media else message.text,
         "t": int(message.created_at.timestamp()),
-        "notifyName": "" if ours else contact.name,
+        "notifyName": "" if ours or contact is None else contact.name,
         # As the message was when it arrived; receipts later come as chat.msg_ack_change.
         "ack": Ack.SENT,
         "self": "out" if ours else "in",

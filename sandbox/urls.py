@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sandbox import action_views, views
+from sandbox import action_views, group_views, views
 
 app_name = "sandbox"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("web/<uuid:session_id>/delete", action_views.delete, name="delete"),
     path("web/<uuid:session_id>/edit", action_views.edit, name="edit"),
     path("web/<uuid:session_id>/presence", action_views.presence, name="presence"),
+    path("web/<uuid:session_id>/group", group_views.group, name="group"),
+    path("web/<uuid:session_id>/call-reject", group_views.call_reject, name="call-reject"),
 ]

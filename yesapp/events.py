@@ -1,6 +1,7 @@
 """Domain events (`session.status`, `message.received`, `message.status`, what is done to a
 message: `message.reaction`, `message.edited`, `message.revoked`; votes: `poll.vote`; a contact
-typing or recording: `chat.presence`, sent to the webhooks that ask for it).
+typing or recording: `chat.presence`, sent to the webhooks that ask for it; groups:
+`group.joined`, `group.left`, `group.participants`, `group.updated`; calls: `call.received`).
 
 Services call `emit` inside their transaction; subscribers (the webhooks outbox) connect
 to `domain_event` and write in that same transaction, so an event is stored exactly when
@@ -20,6 +21,12 @@ MESSAGE_STATUS = "message.status"
 MESSAGE_REACTION = "message.reaction"
 MESSAGE_EDITED = "message.edited"
 MESSAGE_REVOKED = "message.revoked"
+# Groups (groups app) and calls (calls app).
+GROUP_JOINED = "group.joined"
+GROUP_LEFT = "group.left"
+GROUP_PARTICIPANTS = "group.participants"
+GROUP_UPDATED = "group.updated"
+CALL_RECEIVED = "call.received"
 POLL_VOTE = "poll.vote"
 CHAT_PRESENCE = "chat.presence"
 ALL_EVENTS = (
@@ -29,6 +36,11 @@ ALL_EVENTS = (
     MESSAGE_REACTION,
     MESSAGE_EDITED,
     MESSAGE_REVOKED,
+    GROUP_JOINED,
+    GROUP_LEFT,
+    GROUP_PARTICIPANTS,
+    GROUP_UPDATED,
+    CALL_RECEIVED,
     POLL_VOTE,
     CHAT_PRESENCE,
 )

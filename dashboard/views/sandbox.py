@@ -11,15 +11,20 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.auth import viewer_required
 from dashboard.forms import (
     SandboxActForm,
+    SandboxGroupForm,
+    SandboxGroupMemberForm,
+    SandboxGroupWriteForm,
     SandboxInboundForm,
     SandboxLinkForm,
     SandboxPresenceForm,
+    SandboxRingForm,
     SandboxShareForm,
 )
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, run_service
 from dashboard.scope import session_for_viewer
 from sandbox import message_content, selectors
+from sandbox.groups import sandbox_groups_state
 from sandbox.services.device import sandbox_device, sandbox_disconnect, sandbox_link
 from sandbox.services.device import sandbox_state as sandbox_device_state
 from sandbox.services.messages import OutgoingFile
@@ -58,6 +63,11 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
         **_state_context(session),
         "link_form": SandboxLinkForm(),
         "inbound_form": SandboxInboundForm(),
+        "group_form": SandboxGroupForm(auto_id="group_%s"),
+        "group_member_form": SandboxGroupMemberForm(auto_id="member_%s"),
+        "group_write_form": SandboxGroupWriteForm(auto_id="gwrite_%s"),
+        "ring_form": SandboxRingForm(auto_id="ring_%s"),
+        "sandbox_groups": sandbox_groups_state(session=session),
         "act_form": SandboxActForm(),
         "presence_form": SandboxPresenceForm(),
         "share_form": SandboxShareForm(),

@@ -325,7 +325,7 @@ class OutboxMessageSerializer(serializers.Serializer):
         return message_content.outbox_poll(message)
 
     def get_to(self, message: SandboxMessage) -> str:
-        return message.contact.phone
+        return message.contact.phone if message.contact else message.chat_id  # a group
 
     def get_status(self, message: SandboxMessage) -> str:
         return message.get_ack_display()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sandbox.api import action_views, views
+from sandbox.api import action_views, group_views, views
 
 urlpatterns = [
     path("sandbox/sessions/<uuid:session_id>", views.SandboxStateApi.as_view(), name="sandbox-state"),
@@ -62,5 +62,30 @@ urlpatterns = [
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/edit",
         action_views.SandboxContactEditApi.as_view(),
         name="sandbox-contact-edit",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups",
+        group_views.SandboxGroupsApi.as_view(),
+        name="sandbox-groups",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups/<str:group_id>",
+        group_views.SandboxGroupApi.as_view(),
+        name="sandbox-group",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups/<str:group_id>/participants",
+        group_views.SandboxGroupMembersApi.as_view(),
+        name="sandbox-group-members",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups/<str:group_id>/messages",
+        group_views.SandboxGroupMessageApi.as_view(),
+        name="sandbox-group-message",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/calls",
+        group_views.SandboxCallsApi.as_view(),
+        name="sandbox-calls",
     ),
 ]

@@ -14,6 +14,7 @@ from django.utils.crypto import constant_time_compare
 
 from sandbox import message_content
 from sandbox.contacts import sandbox_number_exists
+from sandbox.group_messages import page_group_send
 from sandbox.models import Ack, Direction, SandboxContact, SandboxDevice, SandboxEvent, SandboxMessage
 from sandbox.services.device import (
     device_me,
@@ -147,13 +148,14 @@ def sandbox_page_send(
     quoted: str = "",
     extras: dict | None = None,
 ) -> SandboxMessage:
-    """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
-    ack 1 (the server has it); receipts follow at the configured delays.
-
+    """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact (or
+    the group, sandbox/group_messages.py) with ack 1; receipts follow at the configured delays.
     A recipient that is not a plausible phone (`<digits>@c.us`) or not on WhatsApp (`...0000`)
     fails with `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
     `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
     """
+    if chat_id.endswith("@g.us"):
+        return _send_to_group(session, device_token, chat_id, text=text, file=file, rich=rich, quoted=quoted)
     phone = chat_phone(chat_id)
     if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
@@ -183,6 +185,25 @@ def sandbox_page_send(
         )
         save_message(message, file.data if file else None)
     return message
+
+
+def _send_to_group(session, device_token, chat_id, *, text, file, rich, quoted) -> SandboxMessage:
+    """A send to a group the session is in (sandbox/group_messages.py): text and rich
+    content; files stay one-to-one in the sandbox."""
+    if file is not None:
+        raise InvalidInput("The sandbox sends files to people only, not to groups.", code="invalid_recipient")
+    if not text and rich is None:
+        raise InvalidInput("The message has no text.", code="empty_message")
+    with transaction.atomic():
+        sandbox_page_logged_in_device(session=session, device_token=device_token, lock=True)
+        return page_group_send(
+            session=session,
+            chat_id=chat_id,
+            text=text,
+            type=rich.type if rich else "chat",
+            content=rich.fields if rich else {},
+            quoted_wa_id=message_content.quoted(session=session, wa_id=quoted),
+        )
 
 
 def _recipient_phone(chat_id: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -78,6 +79,9 @@ class MediaFile:
 
 class Engine(abc.ABC):
     """One browser for one session. Not thread-safe: exactly one actor thread uses it."""
+
+    # The browser profile on disk, whose login state is snapshotted (None: nothing to keep).
+    profile_dir: Path | None = None
 
     @abc.abstractmethod
     def start(self) -> None:
@@ -178,6 +182,11 @@ class Engine(abc.ABC):
         """WPP.contact.getPnLidEntry: `{phone, lid}` as chat ids, null where WhatsApp Web does
         not know them. PageTimeout after `wait` seconds."""
         raise EngineError("This engine cannot look up lids.", step="look up lid")
+
+    def group_op(self, function: str, *args, wait: float) -> dict:
+        """A page/groups.js function (WPP.group.*, WPP.call.reject): `{value}`, or `{failure:
+        {code, message}}` with wa-js's error code. PageTimeout after `wait` seconds."""
+        raise EngineError("This engine cannot manage groups.", step="group")
 
     def diagnose(self) -> dict:
         """What the page reports about itself (versions, missing contract functions); an

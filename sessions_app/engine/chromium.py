@@ -373,11 +373,14 @@ class ChromiumEngine(Engine):
         answer = self._page_query("look up lid", "pnLidEntry", contact_id, wait=wait)
         return {"phone": answer["phone"], "lid": answer["lid"]}
 
-    def _page_query(self, step: str, function: str, *args, wait: float) -> dict:
+    def group_op(self, function: str, *args, wait: float) -> dict:
+        return self._page_query(f"group {function}", function, *args, wait=wait, file="groups")
+
+    def _page_query(self, step: str, function: str, *args, wait: float, file: str = "contacts") -> dict:
         """A page/contacts.js question that the page itself bounds to `wait` seconds; the
         WebDriver call gets a margin so a slow answer is PageTimeout, not a hung browser."""
         answer = self._call_page(
-            step, "contacts", function, *args, int(wait * 1000), timeout=wait + HANG_GRACE_SECONDS
+            step, file, function, *args, int(wait * 1000), timeout=wait + HANG_GRACE_SECONDS
         )
         if not isinstance(answer, dict) or answer.get("timedOut"):
             raise PageTimeout(f"WhatsApp did not answer {step} within {wait:.0f}s.", step=step)

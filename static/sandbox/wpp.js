@@ -341,12 +341,13 @@
       logLine('✓ ' + ackName(event.data.ack) + ' ' + event.data.ids[0].id);
       emit('chat.msg_ack_change', ackPayload(event.data));
     } else if (event.action) {
-      logLine('↺ ' + event.name + ' ' + (event.data.reactionText || ''));
+      logLine('↺ ' + event.name + ' ' + (event.data.reactionText || event.data.action || ''));
       emitAction(event.name, event.data);
     }
   }
 
-  // A contact's reaction, revoke, edit or vote (sandbox/actions.py), with Wid and MsgKey objects.
+  // A contact's reaction, revoke, edit or vote (sandbox/actions.py), with Wid and MsgKey objects; a
+  // change of a group's members (sandbox/groups.py); a call ringing (sandbox/calls.py).
   function emitAction(name, data) {
     if (name === 'chat.new_reaction') {
       emit('chat.new_reaction', {
@@ -360,6 +361,14 @@
       });
     } else if (name === 'chat.msg_edited') {
       emit('chat.msg_edited', { chat: wid(data.chat), id: data.id, msg: msgModel(data.msg) });
+    } else if (name === 'group.participant_changed') {
+      // wa-js gives ids here as strings.
+      emit('group.participant_changed', data);
+    } else if (name === 'call.incoming_call') {
+      emit('call.incoming_call', {
+        id: data.id, isGroup: data.isGroup, isVideo: data.isVideo, offerTime: data.offerTime,
+        sender: wid(data.sender), peerJid: wid(data.peerJid),
+      });
     } else if (name === 'chat.presence_change') {
       emit('chat.presence_change', Object.assign({}, data, { id: wid(data.id) }));
     } else if (name === 'chat.poll_response') {
@@ -825,6 +834,108 @@
     };
   }
 
+  // --- WPP.group.* and WPP.call.reject: the sandbox's groups (sandbox/group_page.py) -----------
+  function groupCall(op, args) {
+    return requireLogin().then(function () {
+      return callJson('POST', 'group', { op: op, args: args });
+    }).then(function (data) { return data.value; });
+  }
+
+  function idList(ids) {
+    return (Array.isArray(ids) ? ids : [ids]).map(chatId);
+  }
+
+  // getAllGroups: ChatModels with their GroupMetadata (only the fields the engine reads).
+  function getAllGroups() {
+    return groupCall('getAllGroups', {}).then(function (groups) {
+      return groups.map(function (group) {
+        var chat = {
+          id: wid(group.id), isGroup: true, name: group.subject, formattedTitle: group.subject,
+          groupMetadata: { id: wid(group.id), subject: group.subject, desc: group.description,
+                           owner: wid(group.owner), announce: group.announce, restrict: group.restrict,
+                           creation: group.creation, memberAddMode: group.memberAddMode,
+                           membershipApprovalMode: group.membershipApprovalMode },
+        };
+        return /** @type {import('@wppconnect/wa-js').whatsapp.ChatModel} */ (/** @type {unknown} */ (chat));
+      });
+    });
+  }
+
+  // getParticipants: ParticipantModels {id, isAdmin, isSuperAdmin}; group_not_exist otherwise.
+  function getParticipants(groupId) {
+    var id;
+    return Promise.resolve().then(function () {
+      id = chatId(groupId);
+      return groupCall('getAllGroups', {});
+    }).then(function (groups) {
+      var group = groups.filter(function (g) { return g.id === id; })[0];
+      if (!group) throw wppError('group_not_exist', 'Group ' + id + ' does not exist', { groupId: id });
+      return group.participants.map(function (p) {
+        var model = { id: wid(p.id), isAdmin: p.isAdmin, isSuperAdmin: p.isSuperAdmin };
+        return /** @type {import('@wppconnect/wa-js').whatsapp.ParticipantModel} */ (/** @type {unknown} */ (model));
+      });
+    });
+  }
+
+  function createGroup(groupName, participantsIds) {
+    return Promise.resolve().then(function () {
+      return groupCall('create', { subject: groupName, ids: idList(participantsIds) });
+    }).then(function (data) {
+      logLine('👥 created ' + groupName);
+      return { gid: wid(data.gid), participants: data.participants };
+    });
+  }
+
+  function changeMembers(op) {
+    return function (groupId, participantsIds) {
+      return Promise.resolve().then(function () {
+        return groupCall(op, { groupId: chatId(groupId), ids: idList(participantsIds) });
+      }).then(function (results) {
+        logLine('👥 ' + op + ' in ' + groupId);
+        return /** @type {any} */ (op === 'add' ? results : undefined);
+      });
+    };
+  }
+
+  function setGroup(field) {
+    return function (groupId, value) {
+      return Promise.resolve().then(function () {
+        return groupCall('set', { groupId: chatId(groupId), field: field, value: value });
+      });
+    };
+  }
+
+  function setProperty(groupId, property, value) {
+    return Promise.resolve().then(function () {
+      return groupCall('set', { groupId: chatId(groupId), field: String(property), value: !!value });
+    });
+  }
+
+  function inviteCode(op) {
+    return function (groupId) {
+      return Promise.resolve().then(function () { return groupCall(op, { groupId: chatId(groupId) }); });
+    };
+  }
+
+  function joinGroup(code) {
+    return groupCall('join', { code: String(code || '') });
+  }
+
+  function leaveGroup(groupId) {
+    return Promise.resolve().then(function () {
+      return groupCall('leave', { groupId: chatId(groupId) });
+    }).then(function () { return undefined; });
+  }
+
+  function rejectCall(callId) {
+    return requireLogin().then(function () {
+      return callJson('POST', 'call-reject', { callId: callId || '' });
+    }).then(function (data) {
+      logLine('☎ rejected ' + (callId || 'the call'));
+      return !!data.value;
+    });
+  }
+
   function blobToBase64(blob) {
     return new Promise(function (resolve, reject) {
       var reader = new FileReader();
@@ -904,6 +1015,23 @@
       forwardMessages: forwardMessages,
     },
     contact: { queryWidExists: queryWidExists, getPnLidEntry: getPnLidEntry },
+    group: {
+      create: createGroup,
+      getAllGroups: getAllGroups,
+      getParticipants: getParticipants,
+      addParticipants: changeMembers('add'),
+      removeParticipants: changeMembers('remove'),
+      promoteParticipants: changeMembers('promote'),
+      demoteParticipants: changeMembers('demote'),
+      setSubject: setGroup('subject'),
+      setDescription: setGroup('description'),
+      setProperty: setProperty,
+      getInviteCode: inviteCode('getInviteCode'),
+      revokeInviteCode: inviteCode('revokeInviteCode'),
+      join: joinGroup,
+      leave: leaveGroup,
+    },
+    call: { reject: rejectCall },
     util: { blobToBase64: blobToBase64 },
   };
   window.WPP = WPP;

@@ -193,6 +193,7 @@ def test_deliveries_list_filters_and_pages(api, make_session, settings, receiver
     assert failed["results"][0] | {"createdAt": None, "finishedAt": None} == {
         "id": str(first.uuid),
         "sessionId": str(session.pk),
+        "webhookId": str(first.config.uuid),
         "event": "message.received",
         "status": "failed",
         "url": receiver.url(),
