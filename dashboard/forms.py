@@ -208,6 +208,26 @@ class SandboxPresenceForm(forms.Form):
     )
 
 
+class SandboxShareForm(forms.Form):
+    """The contact sends a location, a contact card or a poll."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "share-%s")
+        super().__init__(*args, **kwargs)
+
+    from_phone = E164Field(label="Contact's number", initial="+14155550142")
+    kind = forms.ChoiceField(
+        choices=[("location", "A location"), ("contact", "A contact card"), ("poll", "A poll")]
+    )
+    title = forms.CharField(max_length=255, label="Place name, contact's name, or the poll's question")
+    detail = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Latitude, longitude · the card's number · the options, comma-separated",
+        widget=forms.TextInput(attrs={"placeholder": "48.8584, 2.2945"}),
+    )
+
+
 # --- groups and calls ---------------------------------------------------------------------------
 
 GROUP_ACTIONS = [

@@ -76,6 +76,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/phone/act", sandbox_acts.sandbox_act, name="sandbox-act"),
     path("sessions/<uuid:session_id>/phone/presence", sandbox_acts.sandbox_presence, name="sandbox-presence"),
     path("sessions/<uuid:session_id>/phone/profile", sandbox.sandbox_profile, name="sandbox-profile"),
+    path("sessions/<uuid:session_id>/phone/share", sandbox_acts.sandbox_share, name="sandbox-share"),
     path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
     path(
         "sessions/<uuid:session_id>/phone/groups", sandbox_groups.sandbox_group_new, name="sandbox-group-new"

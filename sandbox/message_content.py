@@ -132,15 +132,23 @@ def _page_card(card) -> tuple[str, str]:
 
 
 _MENTIONABLE = re.compile(r"^\d{5,20}@(?:c\.us|lid)$")
+_ALL_TOKEN = re.compile(r"(?<![\w@.+-])@all\b")  # wa-js 4.6's own pattern
 _URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 
 
 def extras(
-    *, mentioned, link_preview: bool = False, text: str = "", forwarded: bool = False
+    *,
+    mentioned,
+    link_preview: bool = False,
+    text: str = "",
+    forwarded: bool = False,
+    mention_all: bool = False,
 ) -> dict[str, Any]:
     """MsgModel fields of what a message carries besides its content: `mentionedJidList` (user
     ids, as wa-js checks them: `mentioned_is_not_user`), a link preview of the text's first URL
-    (`matchedText`, `canonicalUrl`, `title`; the sandbox fetches nothing), `isForwarded`."""
+    (`matchedText`, `canonicalUrl`, `title`; the sandbox fetches nothing), `isForwarded`, and
+    with `mention_all` (a group send with wa-js's `detectMentioned`) `nonJidMentions` when the
+    text holds the `@all` token, as wa-js 4.6 marks a mention of everyone."""
     if not isinstance(mentioned, list):
         raise InvalidInput("mentionedList is not an array.", code="mentioned_list_is_not_array")
     fields: dict[str, Any] = {}
@@ -155,6 +163,8 @@ def extras(
         fields |= {"subtype": "url", "matchedText": url.group(0), "canonicalUrl": url.group(0), "title": host}
     if forwarded:
         fields |= {"isForwarded": True, "forwardingScore": 1}
+    if mention_all and _ALL_TOKEN.search(text):
+        fields["nonJidMentions"] = 1  # WAWebNonJidMentionType.MENTION_ALL
     return fields
 
 
@@ -185,6 +195,7 @@ def outbox_extras(message: SandboxMessage) -> dict[str, Any]:
         "linkPreview": message.content.get("matchedText") or None,
         "isForwarded": bool(message.content.get("isForwarded")),
         "waveform": message.content.get("waveform"),
+        "mentionsAll": bool(message.content.get("nonJidMentions")),
     }
 
 

@@ -192,7 +192,10 @@ def send(request: HttpRequest, session) -> HttpResponse:
         seen = _cursor(data.get("cursor"))
         rich, quoted = message_content.from_page(data), str(data.get("quotedMsg") or "")
         extras = message_content.extras(
-            mentioned=data.get("mentionedList", []), link_preview=data.get("linkPreview") is True, text=text
+            mentioned=data.get("mentionedList", []),
+            link_preview=data.get("linkPreview") is True,
+            text=text,
+            mention_all=chat_id.endswith("@g.us") and data.get("detectMentioned") is not False,
         )
     message = sandbox_page_send(
         rich=rich,

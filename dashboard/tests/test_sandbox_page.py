@@ -240,3 +240,35 @@ def test_the_contact_acts_on_messages_and_types_from_the_phone_page(admin_client
     assert 'id="act-form"' in page and 'id="presence-form"' in page
     outbox = admin_client.get(reverse("dashboard:sandbox-outbox", args=[session.pk])).content.decode()
     assert "📊 <b>Lunch?</b>" in outbox and poll.wa_id in outbox
+
+
+def test_the_contact_shares_a_location_a_card_and_a_poll_from_the_phone_page(admin_client, make_session):
+    session = make_session("play", status="connected")
+    link(session)
+    url = reverse("dashboard:sandbox-share", args=[session.pk])
+    phone = "+14155550142"
+
+    answers = [
+        admin_client.post(
+            url,
+            {"from_phone": phone, "kind": "location", "title": "Opera", "detail": "-33.85, 151.21"},
+            **FETCH,
+        ),
+        admin_client.post(
+            url, {"from_phone": phone, "kind": "contact", "title": "Bob", "detail": "+33611111111"}, **FETCH
+        ),
+        admin_client.post(
+            url, {"from_phone": phone, "kind": "poll", "title": "Dinner?", "detail": "Yes, No"}, **FETCH
+        ),
+    ]
+    off_map = admin_client.post(
+        url, {"from_phone": phone, "kind": "location", "title": "X", "detail": "95, 2"}, **FETCH
+    )
+    one_option = admin_client.post(
+        url, {"from_phone": phone, "kind": "poll", "title": "Q", "detail": "Yes"}, **FETCH
+    )
+
+    assert [a.json()["ok"] for a in answers] == [True] * 3, [a.json() for a in answers]
+    assert off_map.status_code == 400 and one_option.status_code == 400
+    kinds = sorted(SandboxMessage.objects.values_list("type", flat=True))
+    assert kinds == ["location", "poll_creation", "vcard"]

@@ -19,6 +19,7 @@ from dashboard.forms import (
     SandboxPresenceForm,
     SandboxProfileForm,
     SandboxRingForm,
+    SandboxShareForm,
 )
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, run_service
@@ -72,6 +73,7 @@ def sandbox_phone(request: HttpRequest, session_id) -> HttpResponse:
         "act_form": SandboxActForm(),
         "presence_form": SandboxPresenceForm(),
         "profile_form": SandboxProfileForm(),
+        "share_form": SandboxShareForm(),
         "nav": "sessions",
     }
     return render(request, "dashboard/sandbox_phone.html", context)

@@ -131,3 +131,25 @@ def test_a_contact_typing_reaches_the_event_log_as_chat_presence(api, linked):
     typing, paused = wait_for(states, 30, what="two presence events")
     assert (typing["state"], paused["state"]) == ("typing", "paused")
     assert typing["chatId"] == chat and typing["contact"]["phone"] == CONTACT and typing["isOnline"]
+
+
+def test_mentioning_all_in_a_group_reaches_wa_js_as_everyone(api, linked):
+    sandbox = f"/api/v1/sandbox/sessions/{linked.id}"
+    created = api.post(
+        f"{sandbox}/groups", {"owner": CONTACT, "subject": "Team", "participants": [FRIEND]}, format="json"
+    )
+    assert created.status_code in (200, 201), created.content
+    gid = created.json()["id"]
+    wait_for(
+        lambda: api.get(f"/api/v1/sessions/{linked.id}/groups/{gid}").status_code == 200, 30, what="the group"
+    )
+
+    body = {"to": gid, "text": "Meeting now", "mentions": ["all", FRIEND]}
+    response = api.post(f"/api/v1/sessions/{linked.id}/messages", body, format="json")
+    assert response.status_code == 202, response.content
+    assert response.json()["text"] == "Meeting now @all"
+    (got,) = wait_for(lambda: outbox(api, linked.id), 60, what="the group message")
+
+    # What WAHA users miss (#2230 there): wa-js marks the message as mentioning everyone.
+    assert (got["chatId"], got["text"], got["mentionsAll"]) == (gid, "Meeting now @all", True)
+    assert len(got["mentions"]) == 1 and got["mentions"][0].endswith(("@c.us", "@lid"))

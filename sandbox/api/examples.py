@@ -23,6 +23,7 @@ _OUTBOX_MESSAGE = {
     "contacts": None,
     "poll": None,
     "mentions": [],
+    "mentionsAll": False,
     "linkPreview": None,
     "isForwarded": False,
     "waveform": None,

@@ -290,6 +290,7 @@ class OutboxMessageSerializer(serializers.Serializer):
     contacts = serializers.SerializerMethodField()
     poll = serializers.SerializerMethodField()
     mentions = serializers.SerializerMethodField(help_text="User ids it mentions (mentionedList).")
+    mentionsAll = serializers.SerializerMethodField(help_text="It mentions everyone in the group (`@all`).")
     linkPreview = serializers.SerializerMethodField(help_text="The link previewed, if any.")
     isForwarded = serializers.SerializerMethodField(help_text="Forwarded (WPP.chat.forwardMessages).")
     waveform = serializers.SerializerMethodField(
@@ -299,6 +300,9 @@ class OutboxMessageSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True))
     def get_waveform(self, message: SandboxMessage) -> list[int] | None:
         return message_content.outbox_extras(message)["waveform"]
+
+    def get_mentionsAll(self, message: SandboxMessage) -> bool:
+        return message_content.outbox_extras(message)["mentionsAll"]
 
     def get_mentions(self, message: SandboxMessage) -> list[str]:
         return message_content.outbox_extras(message)["mentions"]

@@ -156,7 +156,9 @@ def sandbox_page_send(
     `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
     """
     if chat_id.endswith("@g.us"):
-        return _send_to_group(session, device_token, chat_id, text=text, file=file, rich=rich, quoted=quoted)
+        return _send_to_group(
+            session, device_token, chat_id, text=text, file=file, rich=rich, quoted=quoted, extras=extras
+        )
     phone = chat_phone(chat_id) or _phone_of_lid(session, chat_id)
     if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
@@ -190,7 +192,9 @@ def sandbox_page_send(
     return message
 
 
-def _send_to_group(session, device_token, chat_id, *, text, file, rich, quoted) -> SandboxMessage:
+def _send_to_group(
+    session, device_token, chat_id, *, text, file, rich, quoted, extras=None
+) -> SandboxMessage:
     """A send to a group the session is in (sandbox/group_messages.py): text and rich
     content; files stay one-to-one in the sandbox."""
     if file is not None:
@@ -204,7 +208,7 @@ def _send_to_group(session, device_token, chat_id, *, text, file, rich, quoted) 
             chat_id=chat_id,
             text=text,
             type=rich.type if rich else "chat",
-            content=rich.fields if rich else {},
+            content=(rich.fields if rich else {}) | (extras or {}),
             quoted_wa_id=message_content.quoted(session=session, wa_id=quoted),
         )
 

@@ -542,7 +542,8 @@
     var to;
     return Promise.resolve().then(function () {
       to = chatId(chat);
-      body = Object.assign({ mentionedList: mentionedIds(options) }, body);
+      body = Object.assign({ mentionedList: mentionedIds(options), detectMentioned: options.detectMentioned !== false },
+                           body);
       return requireLogin();
     }).then(function () {
       return sleep(options.delay || 0);

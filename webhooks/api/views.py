@@ -108,8 +108,9 @@ class SessionWebhookApi(APIView):
         summary="Set a session's webhook",
         description=(
             "Creates or replaces the whole webhook that receives this session's events "
-            "(`message.received`, `message.status`, `session.status`) as signed JSON POSTs. Fields "
-            "left out take their defaults, also when replacing: all events, no extra headers, "
+            "(`message.*`, `poll.vote`, `session.status`; `chat.presence` only when named) as signed "
+            "JSON POSTs. Fields left out take their defaults, also when replacing: all events but "
+            "`chat.presence`, no extra headers, "
             "`ordered` true, and a newly generated secret, returned **once** in this response: store "
             "it to verify `X-YesApp-Signature` (see docs/WEBHOOKS.md). To change some fields and keep "
             "the others (the secret too), use PATCH. Events are stored first "
