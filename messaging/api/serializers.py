@@ -14,6 +14,7 @@ from messaging.models import (
     MessageAction,
     MessageStatus,
 )
+from messaging.pacing import WAIT_REASONS
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
@@ -343,6 +344,16 @@ class MessageOutputSerializer(serializers.Serializer):
     deliveredAt = serializers.DateTimeField(allow_null=True)
     readAt = serializers.DateTimeField(allow_null=True)
     failedAt = serializers.DateTimeField(allow_null=True)
+    notBefore = serializers.DateTimeField(
+        allow_null=True,
+        help_text="A queued message: when it is expected to go under the session's sending policy.",
+    )
+    waitingFor = serializers.ChoiceField(
+        choices=WAIT_REASONS,
+        allow_null=True,
+        help_text="A queued message: why it waits until `notBefore` (docs/ANTI_BAN.md); null when it "
+        "does not wait, or is no longer queued.",
+    )
     action = serializers.ChoiceField(
         choices=[action for action in MessageAction.values if action],
         allow_null=True,

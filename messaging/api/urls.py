@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.api import action_views, chat_views, contact_views, views
+from messaging.api import action_views, chat_views, contact_views, policy_views, views
 
 urlpatterns = [
     path("sessions/<uuid:session_id>/messages", views.MessageListSendApi.as_view(), name="messages"),
@@ -38,6 +38,11 @@ urlpatterns = [
         "sessions/<uuid:session_id>/chats/<str:chat_id>/presence",
         chat_views.ChatPresenceApi.as_view(),
         name="chat-presence",
+    ),
+    path(
+        "sessions/<uuid:session_id>/sending-policy",
+        policy_views.SendingPolicyApi.as_view(),
+        name="sending-policy",
     ),
     path("media/<uuid:message_id>", views.MediaDownloadApi.as_view(), name="media-download"),
     path("stats", views.StatsApi.as_view(), name="stats"),
