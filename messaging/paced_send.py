@@ -70,7 +70,8 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
     last_in, last_out = pacing.chat_history(message.session_id, message.chat_id)
     new_chat = last_in is None and last_out is None
     state.setdefault("jitter", pacing.draw_jitter(policy))
-    typing = _typing(message, policy, state)
+    # WhatsApp Web shows typing only in a chat it has (wa-js assertGetChat): not before a first one.
+    typing = 0.0 if new_chat else _typing(message, policy, state)
     wait = pacing.wait_for(
         session_id=message.session_id, policy=policy, now=now, new_chat=new_chat, jitter=state["jitter"]
     )

@@ -23,6 +23,13 @@ def typing_speed(settings):
     settings.SENDING_READ_PAUSE_SECONDS = 3.0
 
 
+def talked_with(session, chat_id=CHAT) -> Message:
+    """The contact wrote first: the chat exists (typing shows only in a chat WhatsApp Web has)."""
+    return Message.objects.create(
+        session=session, direction=Direction.INBOUND, chat_id=chat_id, status="received"
+    )
+
+
 def policy(session, preset="natural", **fields):
     return sending_policy_replace(session=session, preset=preset, **fields)
 
@@ -46,6 +53,7 @@ def test_typing_shows_before_each_text_for_a_time_that_grows_with_its_length(
     session, engine, clock, unlimited
 ):
     policy(session, readBeforeReply=False, jitter=None, checkNumberFirst=False)
+    talked_with(session)
     short, long = queue(session, "Hi", "x" * 40)
 
     assert outbound.send_due(session_id=session.pk, engine=engine) == 0
@@ -68,17 +76,27 @@ def test_typing_shows_before_each_text_for_a_time_that_grows_with_its_length(
 
 def test_a_voice_note_shows_recording(session, engine, clock, unlimited):
     policy(session, **QUIET | {"typing": True})
-    Message.objects.create(
+    talked_with(session)
+    voice = Message.objects.create(
         session=session, direction="outbound", chat_id=CHAT, type="voice", status="queued", media_size=40000
     )
     outbound.send_due(session_id=session.pk, engine=engine)
     assert [(c.method, c.text) for c in engine.calls] == [("act_presence", "recording")]
-    assert Message.objects.get().pacing["typing"] == 8.0  # 10 s of Opus, capped
+    voice.refresh_from_db()
+    assert voice.pacing["typing"] == 8.0  # 10 s of Opus, capped
+
+
+def test_a_first_message_to_a_new_chat_goes_without_typing(session, engine, clock, unlimited):
+    policy(session, **QUIET | {"typing": True})
+    queue(session, "Hello, we met yesterday")
+    outbound.send_due(session_id=session.pk, engine=engine)
+    assert [c.method for c in engine.calls] == ["send_text"]
 
 
 def test_typing_fills_the_gap_the_rate_limit_leaves_instead_of_adding_to_it(session, engine, clock, settings):
     settings.RATE_LIMIT_PER_MINUTE, settings.RATE_LIMIT_BURST = 30, 1  # one every 2 s
     policy(session, **QUIET | {"typing": True})
+    talked_with(session)
     first, second = queue(session, "ok", "ok")
 
     run(session, engine, clock, 6)
