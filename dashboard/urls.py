@@ -9,6 +9,7 @@ from dashboard.views import (
     logs,
     messages,
     sandbox,
+    sending_policy,
     session_page,
     sessions,
     stats,
@@ -44,6 +45,11 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/send", messages.message_send, name="message-send"),
     path("sessions/<uuid:session_id>/contacts/check", messages.contact_check, name="contact-check"),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
+    path(
+        "sessions/<uuid:session_id>/sending-policy",
+        sending_policy.sending_policy_save,
+        name="sending-policy-save",
+    ),
     path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),
     path(
         "sessions/<uuid:session_id>/webhook/deliveries",
