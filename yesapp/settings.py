@@ -280,9 +280,9 @@ QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
 SENDING_POLICY_DEFAULT_PRESET = env.str("SENDING_POLICY_DEFAULT_PRESET", default="natural")
 # "typing…" before a text lasts its length at this speed (randomised ±25 %), within these bounds;
 # a reply to a message that just came in waits up to SENDING_READ_PAUSE_SECONDS before the read.
-SENDING_TYPING_CHARS_PER_SECOND = env.float("SENDING_TYPING_CHARS_PER_SECOND", default=6.0)
-SENDING_TYPING_MIN_SECONDS = env.float("SENDING_TYPING_MIN_SECONDS", default=1.0)
-SENDING_TYPING_MAX_SECONDS = env.float("SENDING_TYPING_MAX_SECONDS", default=8.0)
+SENDING_TYPING_CHARS_PER_SECOND = env.float("SENDING_TYPING_CHARS_PER_SECOND", default=10.0)
+SENDING_TYPING_MIN_SECONDS = env.float("SENDING_TYPING_MIN_SECONDS", default=0.6)
+SENDING_TYPING_MAX_SECONDS = env.float("SENDING_TYPING_MAX_SECONDS", default=6.0)
 SENDING_READ_PAUSE_SECONDS = env.float("SENDING_READ_PAUSE_SECONDS", default=3.0)
 # A message still `sending` this many seconds after it was handed to the browser (the engine
 # could not record the outcome, e.g. the database was away that long) is marked failed with
