@@ -30,7 +30,8 @@ from django.utils import timezone
 
 from messaging.models import Direction, Message
 from messaging.sending_policy import Policy, policy_for
-from sessions_app.models import Session, SessionEvent, SessionStatus
+from sessions_app.models import Session
+from sessions_app.selectors import session_first_connected_at
 from yesapp.errors import TooManyRequests
 
 
@@ -90,12 +91,7 @@ def next_midnight(policy: Policy, now: datetime) -> datetime:
 
 def warmup_day(session_id, policy: Policy, now: datetime) -> int | None:
     """1 on the calendar day the number was first linked, 2 the next, ...; None if never linked."""
-    first = (
-        SessionEvent.objects.filter(session_id=session_id, to_status=SessionStatus.CONNECTED)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
+    first = session_first_connected_at(session_id=session_id)
     if first is None:
         return None
     days = (now.astimezone(policy.zone).date() - first.astimezone(policy.zone).date()).days
