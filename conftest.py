@@ -17,6 +17,7 @@ POSTGRES_MODULES = frozenset(
     {
         "dashboard/tests/test_failed_events.py",
         "dashboard/tests/test_stats.py",
+        "groups/tests/test_groups_api.py",
         "messaging/tests/test_contacts_api.py",
         "messaging/tests/test_faults.py",
         "messaging/tests/test_media_cleanup.py",
@@ -30,6 +31,7 @@ POSTGRES_MODULES = frozenset(
         "messaging/tests/test_sending_policy_api.py",
         "messaging/tests/test_storage.py",
         "messaging/tests/test_web_never_waits.py",
+        "sandbox/tests/test_groups.py",
         "sessions_app/tests/test_actor.py",
         "sessions_app/tests/test_actor_events.py",
         "sessions_app/tests/test_api.py",

@@ -97,6 +97,12 @@ class SendForm(TextOrFileForm):
     )
     file = forms.FileField(required=False, label="File (optional)")
     queue = forms.BooleanField(required=False, label="Keep it queued if the session is not connected")
+    reply_to = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Reply to (optional: a message id from the log)",
+        widget=forms.TextInput(attrs={"placeholder": "9b2f3c1a-…"}),
+    )
 
 
 class ContactCheckForm(forms.Form):
@@ -154,6 +160,150 @@ class SandboxInboundForm(TextOrFileForm):
         required=False, max_length=65536, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Message"})
     )
     file = forms.FileField(required=False, label="File (optional)")
+    voice = forms.BooleanField(required=False, label="Send the file as a voice note")
+    reply_to = forms.CharField(
+        required=False,
+        max_length=120,
+        label="Reply to (WhatsApp id, optional)",
+        widget=forms.TextInput(attrs={"placeholder": "true_…@c.us_3EB0…"}),
+    )
+    mentions = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Mention (numbers, comma-separated)",
+        widget=forms.TextInput(attrs={"placeholder": "+33611111111, +33622222222"}),
+    )
+    forwarded = forms.BooleanField(required=False, label="Mark it forwarded")
+
+    def clean_mentions(self) -> list[str]:
+        return [part.strip() for part in self.cleaned_data["mentions"].split(",") if part.strip()]
+
+
+class SandboxActForm(forms.Form):
+    """The contact acts on a message: react, vote in a poll, edit or delete theirs."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "act-%s")
+        super().__init__(*args, **kwargs)
+
+    wa_id = forms.CharField(max_length=120, label="Message (WhatsApp id)")
+    act = forms.ChoiceField(
+        choices=[
+            ("react", "React with an emoji (empty: take it back)"),
+            ("vote", "Vote (options, comma-separated; empty: take it back)"),
+            ("edit", "Edit their message to this text"),
+            ("revoke", "Delete their message for everyone"),
+        ]
+    )
+    value = forms.CharField(required=False, max_length=4096, label="Emoji, options or text")
+
+
+class SandboxPresenceForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "presence-%s")
+        super().__init__(*args, **kwargs)
+
+    from_phone = E164Field(label="Contact's number", initial="+14155550142")
+    state = forms.ChoiceField(
+        choices=[("typing", "typing…"), ("recording", "recording…"), ("paused", "stopped")]
+    )
+
+
+# --- groups and calls ---------------------------------------------------------------------------
+
+GROUP_ACTIONS = [
+    ("add", "Add"),
+    ("remove", "Remove"),
+    ("promote", "Make admin"),
+    ("demote", "Dismiss as admin"),
+]
+
+
+class GroupCreateForm(forms.Form):
+    subject = forms.CharField(label="Subject", max_length=100)
+    participants = forms.CharField(
+        label="People", max_length=2000, help_text="Phone numbers, separated by commas or spaces."
+    )
+
+    def clean_participants(self):
+        phones = []
+        for value in re.split(r"[\s,;]+", self.cleaned_data["participants"].strip()):
+            if not value:
+                continue
+            try:
+                phones.append(normalize_phone(value))
+            except InvalidInput as exc:
+                raise forms.ValidationError(f"{value}: {E164_HINT}") from exc
+        if not phones:
+            raise forms.ValidationError("Name at least one person.")
+        return phones[:50]
+
+
+class GroupMemberForm(forms.Form):
+    action = forms.ChoiceField(choices=GROUP_ACTIONS)
+    person = forms.CharField(label="Phone number or lid", max_length=40)
+
+    def clean_person(self):
+        value = self.cleaned_data["person"].strip()
+        if re.fullmatch(r"\d{5,20}@lid", value):
+            return value
+        try:
+            return normalize_phone(value)
+        except InvalidInput as exc:
+            raise forms.ValidationError(E164_HINT) from exc
+
+
+class CallSettingsForm(forms.Form):
+    reject_calls = forms.BooleanField(label="Reject calls automatically", required=False)
+    reject_message = forms.CharField(
+        label="Then send the caller",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class SandboxGroupForm(forms.Form):
+    owner = E164Field(label="Created by")
+    subject = forms.CharField(label="Subject", max_length=100)
+    participants = forms.CharField(label="Other members", max_length=2000, required=False)
+    with_session = forms.BooleanField(label="Add the session", required=False, initial=True)
+    lid_addressing = forms.BooleanField(label="Show members by lid", required=False)
+
+
+class SandboxGroupWriteForm(forms.Form):
+    group_id = forms.CharField(label="Group", max_length=40)
+    from_phone = E164Field(label="Member")
+    text = forms.CharField(label="Text", max_length=4096)
+
+
+class SandboxGroupMemberForm(forms.Form):
+    group_id = forms.CharField(label="Group", max_length=40)
+    by = E164Field(label="Admin")
+    action = forms.ChoiceField(choices=GROUP_ACTIONS)
+    person = E164Field(label="Person (the session's own number to add or remove it)")
+
+
+class SandboxRingForm(forms.Form):
+    from_phone = E164Field(label="Caller")
+    video = forms.BooleanField(label="Video", required=False)
+    group_id = forms.CharField(label="From the group", max_length=40, required=False)
+
+
+class SandboxProfileForm(forms.Form):
+    """A simulated contact's profile and chat state, as the sandbox API's PUT .../contacts/{phone}."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "profile-%s")
+        super().__init__(*args, **kwargs)
+
+    phone = E164Field(label="Contact's number", initial="+14155550142")
+    saved_name = forms.CharField(max_length=100, required=False, label="Saved as (address book)")
+    about = forms.CharField(max_length=200, required=False, label="About")
+    business = forms.BooleanField(required=False, label="Business account")
+    picture = forms.BooleanField(required=False, label="Has a profile picture")
+    pinned = forms.BooleanField(required=False, label="Chat pinned")
+    archived = forms.BooleanField(required=False, label="Chat archived")
 
 
 class SendingPolicyForm(forms.Form):

@@ -5,10 +5,15 @@ from django.urls import path
 
 from dashboard.views import (
     auth,
+    contacts,
     failed_events,
+    groups,
     logs,
+    message_actions,
     messages,
     sandbox,
+    sandbox_acts,
+    sandbox_groups,
     sending_policy,
     session_page,
     sessions,
@@ -43,7 +48,18 @@ urlpatterns = [
         name="failed-event-retry",
     ),
     path("sessions/<uuid:session_id>/send", messages.message_send, name="message-send"),
+    path(
+        "sessions/<uuid:session_id>/messages/<uuid:message_id>/react",
+        message_actions.message_react,
+        name="message-react",
+    ),
     path("sessions/<uuid:session_id>/contacts/check", messages.contact_check, name="contact-check"),
+    path("sessions/<uuid:session_id>/contacts/", contacts.contact_list_page, name="contacts"),
+    path(
+        "sessions/<uuid:session_id>/contacts/<str:contact_id>/block",
+        contacts.contact_block,
+        name="contact-block",
+    ),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
     path(
         "sessions/<uuid:session_id>/sending-policy",
@@ -63,7 +79,32 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/phone/scan", sandbox.sandbox_scan, name="sandbox-scan"),
     path("sessions/<uuid:session_id>/phone/unlink", sandbox.sandbox_unlink, name="sandbox-unlink"),
     path("sessions/<uuid:session_id>/phone/write", sandbox.sandbox_write, name="sandbox-write"),
+    path("sessions/<uuid:session_id>/phone/act", sandbox_acts.sandbox_act, name="sandbox-act"),
+    path("sessions/<uuid:session_id>/phone/presence", sandbox_acts.sandbox_presence, name="sandbox-presence"),
+    path("sessions/<uuid:session_id>/phone/profile", sandbox.sandbox_profile, name="sandbox-profile"),
     path("sessions/<uuid:session_id>/phone/media/<str:wa_id>", sandbox.sandbox_media, name="sandbox-media"),
+    path(
+        "sessions/<uuid:session_id>/phone/groups", sandbox_groups.sandbox_group_new, name="sandbox-group-new"
+    ),
+    path(
+        "sessions/<uuid:session_id>/phone/groups/members",
+        sandbox_groups.sandbox_group_members,
+        name="sandbox-group-members",
+    ),
+    path(
+        "sessions/<uuid:session_id>/phone/groups/write",
+        sandbox_groups.sandbox_group_write,
+        name="sandbox-group-write",
+    ),
+    path("sessions/<uuid:session_id>/phone/call", sandbox_groups.sandbox_call, name="sandbox-call"),
+    path("sessions/<uuid:session_id>/groups/", groups.groups_page, name="groups"),
+    path("sessions/<uuid:session_id>/groups/new", groups.group_create, name="group-create"),
+    path(
+        "sessions/<uuid:session_id>/groups/<str:group_id>/members", groups.group_members, name="group-members"
+    ),
+    path("sessions/<uuid:session_id>/groups/<str:group_id>/invite", groups.group_invite, name="group-invite"),
+    path("sessions/<uuid:session_id>/groups/<str:group_id>/leave", groups.group_leave, name="group-leave"),
+    path("sessions/<uuid:session_id>/calls", groups.call_settings_save, name="call-settings"),
     path("media/<uuid:message_id>", messages.media_download, name="media"),
     path("stats/", stats.stats_page, name="stats"),
     path("stats/panel", stats.stats_panel, name="stats-panel"),

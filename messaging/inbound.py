@@ -25,6 +25,7 @@ from messaging.inbound_media import download_media
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
 from messaging.payloads import message_event_payload
 from messaging.selectors import message_quoted_in_chat
+from messaging.send_options import extras_from_event
 from messaging.services import message_emit_received, message_transition
 from messaging.wa_values import serialized_id, str_or_empty, wa_time
 from sessions_app.engine.base import Engine
@@ -131,7 +132,7 @@ def _fields_from_event(data: dict, *, chat_id: str, from_me: bool) -> dict:
     return {
         "type": API_TYPES.get(wa_type, wa_type[:40]),
         "text": text,
-        "content": content_from_event(data, wa_type),
+        "content": content_from_event(data, wa_type) | extras_from_event(data),
         "chat_id": chat_id[:100],
         "author": author[:100],
         "phone": phone_from_chat_id(other_party),
@@ -306,3 +307,19 @@ def catch_up_since(*, session_id: UUID) -> float | None:
         (newest - CATCH_UP_MARGIN) if newest else first_linked - CATCH_UP_MARGIN,
     )
     return since.timestamp()
+
+
+# --- History import -----------------------------------------------------------------------------
+
+
+def history_fields(*, session_id: UUID, data: dict) -> tuple[str, bool, dict]:
+    """A message read from a chat's history (chat.new_message's shape) as (WhatsApp id, fromMe,
+    Message fields), read the same way as a received one; the id is "" when it has none."""
+    key = data.get("id") if isinstance(data.get("id"), dict) else {}
+    wa_id = serialized_id(data.get("id"))
+    from_me = bool(key.get("fromMe", data.get("fromMe", False)))
+    chat_id = serialized_id(key.get("remote")) or serialized_id(
+        data.get("to") if from_me else data.get("from")
+    )
+    fields = _fields_from_event(data, chat_id=chat_id, from_me=from_me)
+    return wa_id, from_me, fields | _quote(session_id, data, chat_id=chat_id)

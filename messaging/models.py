@@ -264,6 +264,35 @@ class LidMapping(models.Model):
         return f"{self.lid} = {self.phone}"
 
 
+class Contact(models.Model):
+    """A person in a session's WhatsApp, as its page last told (messaging.directory): listed by
+    WPP.contact.list (`listed_at`, null once they left the list), and their profile (about
+    text, profile picture) once asked for, kept for CONTACTS_PROFILE_CACHE_SECONDS."""
+
+    session = models.ForeignKey("sessions_app.Session", on_delete=models.CASCADE, related_name="contacts")
+    wa_id = models.CharField(max_length=100, help_text="`<digits>@c.us` or `<digits>@lid`.")
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164; empty when WhatsApp hides it.")
+    lid = models.CharField(max_length=40, blank=True)
+    name = models.CharField(max_length=200, blank=True, help_text="The name in the phone's address book.")
+    push_name = models.CharField(max_length=200, blank=True, help_text="The name they gave themselves.")
+    business = models.BooleanField(default=False)
+    my_contact = models.BooleanField(default=False, help_text="In the phone's address book.")
+    blocked = models.BooleanField(default=False)
+    listed_at = models.DateTimeField(null=True, blank=True, help_text="Last seen in the contact list.")
+    about = models.TextField(blank=True)
+    picture_name = models.CharField(max_length=255, blank=True, help_text="In Django's default storage.")
+    picture_mimetype = models.CharField(max_length=100, blank=True)
+    picture_size = models.PositiveIntegerField(default=0)
+    profile_at = models.DateTimeField(null=True, blank=True, help_text="When about and picture were fetched.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "wa_id"], name="contact_unique_wa_id")]
+        indexes = [models.Index(fields=["session", "listed_at"], name="contact_listed")]
+
+    def __str__(self) -> str:
+        return self.name or self.push_name or self.wa_id
+
+
 class SendingPolicy(models.Model):
     """How a session sends (messaging.sending_policy): a named preset and the fields set otherwise.
     A session without a row follows SENDING_POLICY_DEFAULT_PRESET."""

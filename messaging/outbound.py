@@ -39,6 +39,7 @@ from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, Messag
 from messaging.outbound_actions import hand_action_to_engine
 from messaging.paced_send import SOON_SECONDS, prepare
 from messaging.pacing import clock
+from messaging.send_options import engine_options
 from messaging.sending_policy import policy_for
 from messaging.services import message_transition
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile, SendResult
@@ -207,6 +208,8 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
     """The engine call for `message`; None when its media file is gone (recorded failed)."""
     if message.action:
         return hand_action_to_engine(message, engine)
+    if message.content.get("forwardOf"):  # messaging.forwarding: WhatsApp copies the original
+        return engine.forward_message(message.chat_id, message.content["forwardOf"])
     quoted_id = message.reply_to_wa_id
     if message.type == "location":
         return engine.send_location(message.chat_id, message.content["location"], quoted_id=quoted_id)
@@ -215,7 +218,9 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
     if message.type == "poll":
         return engine.send_poll(message.chat_id, message.content["poll"], quoted_id=quoted_id)
     if message.media_status != MediaStatus.STORED:
-        return engine.send_text(message.chat_id, message.text, quoted_id=quoted_id)
+        return engine.send_text(
+            message.chat_id, message.text, quoted_id=quoted_id, extra=engine_options(message)
+        )
     path = message.media_path
     if path is None or not path.exists():
         _record(
@@ -230,6 +235,7 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
 
 def _media_file(message: Message, data: bytes) -> MediaFile:
     extra = {"quotedMsg": message.reply_to_wa_id} if message.reply_to_wa_id else {}
+    extra |= engine_options(message)  # mentions in the caption
     if message.type == "voice":
         # wa-js sends audio with isPtt as a voice note; `waveform` draws its bars.
         extra |= {"isPtt": True, "waveform": True}

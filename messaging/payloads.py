@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from messaging.models import Direction, Message, MessageStatus
-from messaging.people import message_person
+from messaging.people import lid_pairs_for, message_person, person_json
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -54,7 +54,9 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         # A location, contact card or poll: what it holds (messaging.content), else null.
         "location": message.content.get("location"),
         "contacts": message.content.get("contacts"),
-        "poll": message.content.get("poll"),
+        "poll": _poll(message),
+        **_mentions(message, lid_pairs),
+        "forwarded": bool(message.content.get("forwarded")),
         "waMessageId": message.wa_id,
         "timestamp": _iso(message.wa_timestamp or message.created_at),
         "mediaUrl": media_url(message) if has_media else None,
@@ -78,6 +80,30 @@ def wait_fields(message: Message) -> dict[str, Any]:
         "notBefore": _iso(message.not_before) if waiting else None,
         "waitingFor": message.waiting_for if waiting else None,
     }
+
+
+def _mentions(message: Message, lid_pairs: dict[str, str] | None) -> dict[str, Any]:
+    """Who the message mentions, as people ({phone, lid}), and whether it mentions everyone."""
+    ids = [value for value in message.content.get("mentions") or [] if value.endswith(("@c.us", "@lid"))]
+    if ids and lid_pairs is None:
+        lid_pairs = lid_pairs_for(session_id=message.session_id, ids=ids)
+    return {
+        "mentions": [person_json(value, lid_pairs or {}) for value in ids],
+        "mentionsAll": bool(message.content.get("mentionsAll")),
+    }
+
+
+def _poll(message: Message) -> dict[str, Any] | None:
+    """The poll's question and options, and how many voters chose each now (messaging.polls)."""
+    poll = message.content.get("poll")
+    if poll is None:
+        return None
+    counts: dict[str, int] = dict.fromkeys(poll.get("options") or [], 0)
+    for vote in (message.content.get("pollVotes") or {}).values():
+        for name in vote.get("options", []):
+            if name in counts:
+                counts[name] += 1
+    return {**poll, "tally": [{"option": name, "votes": count} for name, count in counts.items()]}
 
 
 def _reply_to(message: Message) -> dict[str, Any] | None:

@@ -61,4 +61,6 @@ def messages_lid_pairs(messages: Iterable[Message]) -> dict[str, str]:
     if not messages:
         return {}
     ids = {message_person_id(message) for message in messages} - {""}
+    for message in messages:  # the people they mention too (payloads._mentions)
+        ids.update(message.content.get("mentions") or [])
     return lid_pairs_for(session_id=messages[0].session_id, ids=ids)

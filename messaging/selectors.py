@@ -178,3 +178,8 @@ def message_quoted_in_chat(*, session_id, chat_id: str, stanza_id: str) -> Messa
         .only("pk", "wa_id")
         .first()
     )
+
+
+def message_texts(*, ids) -> dict:
+    """The text of each message by id, in one query (the quotes of a page of messages)."""
+    return dict(Message.objects.filter(pk__in=ids).values_list("pk", "text")) if ids else {}

@@ -33,6 +33,7 @@ from messaging.models import (
 )
 from messaging.payloads import message_event_payload
 from messaging.selectors import message_quotable
+from messaging.send_options import send_extras
 from messaging.storage import media_quota_check
 from sessions_app.models import Session
 from sessions_app.services import session_nudge
@@ -204,11 +205,14 @@ def message_send(
     idempotency_key: str = "",
     content: MessageContent | None = None,
     reply_to: str = "",
+    mentions: list[str] | None = None,
+    link_preview: bool | None = None,
 ) -> tuple[Message, bool]:
     """Queues a message for `session`; returns (message, created).
 
     `content` makes it a location, contact card or poll; `reply_to` (a messageId or
-    waMessageId of this session) quotes that message (404/409 from selectors.message_quotable).
+    waMessageId of this session) quotes that message (404/409 from selectors.message_quotable);
+    `mentions` and `link_preview` as messaging.send_options reads them.
 
     With an `idempotency_key` already used on this session, returns the first message and
     sends nothing (created is False; the rest of the request is not looked at). Refuses with
@@ -230,7 +234,11 @@ def message_send(
     check_can_accept(session, queue=queue)
     if not queue:
         pacing.pacing_refuse_if_held(session=session, chat_id=chat_id)
+    text, extras = send_extras(
+        session_id=session.pk, chat_id=chat_id, text=text, mentions=mentions, link_preview=link_preview
+    )
     fields = _message_fields(session, chat_id=chat_id, text=text, content=content, reply_to=reply_to)
+    fields["content"] = fields.get("content", {}) | extras
     fields["idempotency_key"] = idempotency_key
     blob = _load_media(media)
     try:

@@ -1,4 +1,4 @@
-"""Reactions, deletes and edits in the sandbox, both ways.
+"""Reactions, deletes and edits in the sandbox, both ways, and a contact's poll votes.
 
 The page side stands in for `WPP.chat.sendReactionToMessage`, `deleteMessage` and
 `editMessage`: what the session does to a message is recorded on it, as the contact's phone
@@ -22,7 +22,7 @@ from sandbox.services.messages import chat_phone
 from sandbox.services.page import sandbox_page_logged_in_device
 from sandbox.services.phone import sandbox_page_event
 from sessions_app.models import Session
-from yesapp.errors import Conflict, NotFound
+from yesapp.errors import Conflict, InvalidInput, NotFound
 
 # WhatsApp lets a sender edit a text this long after sending it (its canEditMsg).
 EDIT_WINDOW = timedelta(minutes=15)
@@ -187,6 +187,38 @@ def sandbox_contact_edit(*, session: Session, wa_id: str, text: str) -> int:
         return sandbox_page_event(session=session, name="chat.msg_edited", data=data, kind=EventKind.ACTION)
 
 
+def sandbox_contact_vote(*, session: Session, wa_id: str, options: list[str]) -> int:
+    """The chat's contact votes in a poll (theirs or the session's): `options` by name, none to
+    take the vote back, one at most in a single-choice poll. The page fires `chat.poll_response`
+    as wa-js does: the chosen poll options ({name, localId}), the time in milliseconds."""
+    with transaction.atomic():
+        message = _message(session, wa_id)
+        if message.type != "poll_creation":
+            raise Conflict(f"{wa_id} is not a poll.", code="not_a_poll", details={"id": wa_id})
+        poll = message.content.get("pollOptions", [])
+        by_name = {option["name"]: option for option in poll}
+        unknown = [name for name in options if name not in by_name]
+        if unknown:
+            raise InvalidInput(
+                "The poll has no such option.", code="unknown_option", details={"options": unknown}
+            )
+        if message.content.get("pollSelectableOptionsCount") == 1 and len(set(options)) > 1:
+            raise InvalidInput("This poll takes one option per voter.", code="single_choice_poll")
+        chosen = [by_name[name] for name in dict.fromkeys(options)]
+        message.content = {**message.content, "votes": {message.chat_id: [c["name"] for c in chosen]}}
+        message.save(update_fields=["content"])
+        data = {
+            "msgId": _key(message, from_me=message.from_me),
+            "chatId": message.chat_id,
+            "selectedOptions": chosen,
+            "timestamp": int(timezone.now().timestamp() * 1000),
+            "sender": message.chat_id,
+        }
+        return sandbox_page_event(
+            session=session, name="chat.poll_response", data=data, kind=EventKind.ACTION
+        )
+
+
 def sandbox_phone_message(*, session: Session, wa_id: str) -> SandboxMessage:
     """A message, either direction, as the contact's phone shows it (reactions, edits, deletes)."""
     return _message(session, wa_id, for_update=False)
@@ -211,6 +243,32 @@ def _chat_contact(session: Session, chat_id: str) -> SandboxContact:
     if contact is None:
         raise NotFound(f"Chat not found for {chat_id}", code="chat_not_found", details={"chatId": chat_id})
     return contact
+
+
+# The API's presence states as WhatsApp Web names them in `chat.presence_change`.
+_WA_STATES = {"typing": "composing", "recording": "recording", "paused": "available"}
+
+
+def sandbox_contact_presence(*, session: Session, chat_id: str, state: str) -> int:
+    """The chat's contact shows `typing`, `recording` or `paused` (online, not typing); the page
+    fires `chat.presence_change` as WhatsApp Web does. Returns the event's cursor."""
+    if state not in _WA_STATES:
+        raise InvalidInput("state must be typing, recording or paused.", details={"state": state})
+    with transaction.atomic():
+        contact = _chat_contact(session, chat_id)
+        data = {
+            "id": contact.chat_id,
+            "isOnline": True,
+            "isGroup": False,
+            "isUser": True,
+            "shortName": contact.name,
+            "state": _WA_STATES[state],
+            "t": int(timezone.now().timestamp()),
+            "isContact": True,
+        }
+        return sandbox_page_event(
+            session=session, name="chat.presence_change", data=data, kind=EventKind.ACTION
+        )
 
 
 def sandbox_phone_chat(*, session: Session, chat_id: str) -> dict:

@@ -3,7 +3,14 @@ a token or an ack by hand would desynchronise the page from the simulated WhatsA
 
 from django.contrib import admin
 
-from sandbox.models import SandboxContact, SandboxDevice, SandboxEvent, SandboxMessage
+from sandbox.models import (
+    SandboxCall,
+    SandboxContact,
+    SandboxDevice,
+    SandboxEvent,
+    SandboxGroup,
+    SandboxMessage,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,3 +61,17 @@ class SandboxEventAdmin(ReadOnlyAdmin):
     list_display = ("session", "cursor", "kind", "message", "ack", "created_at")
     list_filter = ("kind",)
     list_select_related = ("session", "message")
+
+
+@admin.register(SandboxGroup)
+class SandboxGroupAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "gid", "session", "announce", "restrict", "created_at")
+    search_fields = ("subject", "gid", "session__name")
+    list_select_related = ("session",)
+
+
+@admin.register(SandboxCall)
+class SandboxCallAdmin(ReadOnlyAdmin):
+    list_display = ("call_id", "caller", "group", "is_video", "rejected_at", "session", "created_at")
+    search_fields = ("call_id", "caller", "session__name")
+    list_select_related = ("session",)

@@ -75,7 +75,11 @@ def sandbox_pn_lid_entry(*, session: Session, contact_id: str) -> dict:
 def _phone_behind(session: Session, lid: str) -> str | None:
     """The chat id of the session's contact whose lid this is, or None (a lid-only contact).
     A scan: a sandbox session has a handful of contacts, and lids cannot be reversed."""
-    for phone in SandboxContact.objects.filter(session=session).values_list("phone", flat=True):
+    # Only a one-to-one chat reveals a number: a member of a lid-addressed group stays a lid.
+    contacts = SandboxContact.objects.filter(session=session)
+    one_to_one = contacts.filter(messages__chat_id__endswith="@c.us")
+    group_only = contacts.filter(messages__chat_id__endswith="@g.us").exclude(pk__in=one_to_one)
+    for phone in contacts.exclude(pk__in=group_only).values_list("phone", flat=True):
         if sandbox_number_exists(phone) and sandbox_lid_of(phone) == lid:
             return phone.lstrip("+") + "@c.us"
     return None

@@ -131,6 +131,63 @@ def _page_card(card) -> tuple[str, str]:
     return _str(card.get("name")) or match.group(1), "+" + match.group(1)
 
 
+_MENTIONABLE = re.compile(r"^\d{5,20}@(?:c\.us|lid)$")
+_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+
+
+def extras(
+    *, mentioned, link_preview: bool = False, text: str = "", forwarded: bool = False
+) -> dict[str, Any]:
+    """MsgModel fields of what a message carries besides its content: `mentionedJidList` (user
+    ids, as wa-js checks them: `mentioned_is_not_user`), a link preview of the text's first URL
+    (`matchedText`, `canonicalUrl`, `title`; the sandbox fetches nothing), `isForwarded`."""
+    if not isinstance(mentioned, list):
+        raise InvalidInput("mentionedList is not an array.", code="mentioned_list_is_not_array")
+    fields: dict[str, Any] = {}
+    for item in mentioned:
+        if not isinstance(item, str) or not _MENTIONABLE.match(item):
+            raise InvalidInput("Mentioned is not an user", code="mentioned_is_not_user", details={"id": item})
+    if mentioned:
+        fields["mentionedJidList"] = list(dict.fromkeys(mentioned))
+    url = _URL.search(text) if link_preview else None
+    if url:
+        host = url.group(0).split("/")[2]
+        fields |= {"subtype": "url", "matchedText": url.group(0), "canonicalUrl": url.group(0), "title": host}
+    if forwarded:
+        fields |= {"isForwarded": True, "forwardingScore": 1}
+    return fields
+
+
+WAVEFORM_BARS = 64
+
+
+def waveform(data: bytes) -> list[int]:
+    """A voice note's 64 bars (0-100), as WhatsApp stores them with a push-to-talk message. wa-js
+    measures the decoded audio; the sandbox, which decodes nothing, takes the bytes' spread in
+    each slice: the same shape of value, different each file."""
+    size = max(1, len(data) // WAVEFORM_BARS)
+    bars = []
+    for index in range(WAVEFORM_BARS):
+        chunk = data[index * size : (index + 1) * size] or b"\x00"
+        bars.append(round((max(chunk) - min(chunk)) * 100 / 255))
+    return bars
+
+
+def phone_mentions(phones: list[str]) -> list[str]:
+    """The user ids of the numbers a simulated contact mentions."""
+    return [normalize_phone(phone).lstrip("+") + "@c.us" for phone in phones]
+
+
+def outbox_extras(message: SandboxMessage) -> dict[str, Any]:
+    """What the contact's phone shows besides the content: who is mentioned, the link preview."""
+    return {
+        "mentions": list(message.content.get("mentionedJidList", [])),
+        "linkPreview": message.content.get("matchedText") or None,
+        "isForwarded": bool(message.content.get("isForwarded")),
+        "waveform": message.content.get("waveform"),
+    }
+
+
 def quoted(*, session: Session, wa_id: str) -> str:
     """`quotedMsg`: the message must be in the session's chats, as wa-js finds it, or the send
     fails with wa-js's `msg_not_found`."""

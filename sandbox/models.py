@@ -64,6 +64,20 @@ class SandboxContact(models.Model):
     # What the session last showed them (WPP.chat.markIsComposing / markIsRecording / markIsPaused).
     presence = models.CharField(max_length=10, blank=True, help_text="typing, recording or paused.")
     presence_at = models.DateTimeField(null=True, blank=True)
+    # Their profile as WhatsApp shows it (sandbox/directory.py), set over the sandbox API.
+    saved_name = models.CharField(
+        max_length=100, blank=True, help_text="The name in the phone's address book."
+    )
+    business = models.BooleanField(default=False, help_text="A WhatsApp Business account.")
+    about = models.CharField(
+        max_length=200, blank=True, help_text="Their about text (WPP.contact.getStatus)."
+    )
+    picture = models.BooleanField(default=False, help_text="They have a profile picture.")
+    # What the session's phone did to them and to their chat.
+    blocked = models.BooleanField(default=False, help_text="Blocked by the session (WPP.blocklist).")
+    archived = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    muted_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,7 +139,16 @@ class SandboxMessage(models.Model):
     """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_messages")
-    contact = models.ForeignKey(SandboxContact, on_delete=models.CASCADE, related_name="messages")
+    # The contact of a one-to-one chat, the author of a group message; none for our own group
+    # messages (the chat is the group).
+    contact = models.ForeignKey(
+        SandboxContact, on_delete=models.CASCADE, related_name="messages", null=True, blank=True
+    )
+    author = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="In a group: who wrote it, as the group shows them (phone id or lid).",
+    )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     wa_id = models.CharField(max_length=120)
     key = models.CharField(max_length=40, help_text="The id part of the MsgKey.")
@@ -186,7 +209,7 @@ class EventKind(models.TextChoices):
     RAW = "raw", "Any wa-js event, as given (for testing odd payloads)"
     # The contact reacted, deleted or edited: raw_name/raw_data hold the wa-js event with Wids
     # as strings, which the page turns into Wid objects (sandbox/actions.py).
-    ACTION = "action", "A contact's reaction, revoke or edit"
+    ACTION = "action", "A contact's reaction, revoke or edit; a group change; a call"
 
 
 class SandboxEvent(models.Model):
@@ -212,3 +235,57 @@ class SandboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.cursor} {self.kind}"
+
+
+class GroupRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    ADMIN = "admin", "Admin"
+    SUPERADMIN = "superadmin", "Owner (super admin)"
+
+
+class SandboxGroup(models.Model):
+    """A group on the sandbox's WhatsApp, as its members' phones hold it (sandbox/groups.py).
+
+    `participants` is a list of `{"id", "phone", "role"}`: `id` is how the group shows the
+    member (`<digits>@c.us`, or their lid in a group that addresses members by lid), `phone`
+    their E.164 number (the session's own too). The session sees the group only while its own
+    number is among them.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_groups")
+    gid = models.CharField(max_length=40, help_text="The group's id, `<digits>@g.us`.")
+    subject = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    owner = models.CharField(max_length=40, blank=True, help_text="Who created it (their id).")
+    announce = models.BooleanField(default=False, help_text="Only admins may send messages.")
+    restrict = models.BooleanField(default=False, help_text="Only admins may edit the group's info.")
+    lid_addressing = models.BooleanField(default=False, help_text="Members appear by lid.")
+    invite_code = models.CharField(max_length=40, blank=True)
+    participants = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "gid"], name="sandbox_group_unique_gid")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.gid})"
+
+
+class SandboxCall(models.Model):
+    """A call ringing the session (`call.incoming_call`), and what the linked device did."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sandbox_calls")
+    call_id = models.CharField(max_length=64)
+    caller = models.CharField(max_length=40, help_text="The caller's id.")
+    group = models.CharField(max_length=40, blank=True, help_text="The group called from, if any.")
+    is_video = models.BooleanField(default=False)
+    rejected_at = models.DateTimeField(null=True, blank=True, help_text="WPP.call.reject from the page.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "call_id"], name="sandbox_call_unique_id")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.call_id

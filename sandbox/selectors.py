@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
 from sandbox import message_content
-from sandbox.models import Ack, Direction, EventKind, SandboxEvent, SandboxMessage
+from sandbox.models import Ack, Direction, EventKind, SandboxContact, SandboxEvent, SandboxMessage
 from sessions_app.models import Session
 
 
@@ -20,15 +21,18 @@ def message_model(message: SandboxMessage, *, me: str) -> dict:
     """
     contact = message.contact
     ours = message.from_me
+    key = {"fromMe": ours, "remote": message.chat_id, "id": message.key, "_serialized": message.wa_id}
+    if message.author:
+        key["participant"] = message.author  # a member's message in a group
     model = {
-        "id": {"fromMe": ours, "remote": message.chat_id, "id": message.key, "_serialized": message.wa_id},
+        "id": key,
         "from": me if ours else message.chat_id,
         "to": message.chat_id if ours else me,
-        "author": None,
+        "author": message.author or None,
         "type": message.type,
         "body": "" if message.is_media else message.text,
         "t": int(message.created_at.timestamp()),
-        "notifyName": "" if ours else contact.name,
+        "notifyName": "" if ours or contact is None else contact.name,
         # As the message was when it arrived; receipts later come as chat.msg_ack_change.
         "ack": Ack.SENT,
         "self": "out" if ours else "in",
@@ -84,14 +88,29 @@ def page_chats(*, session_id, count: int) -> list[dict]:
         .values_list("chat_id")
         .annotate(n=Count("pk"))
     )
+    state = {contact.chat_id: contact for contact in SandboxContact.objects.filter(session_id=session_id)}
     return [
         {
             "id": row["chat_id"],
             "t": int(row["last"].timestamp()),
             "unreadCount": unread.get(row["chat_id"], 0),
+            **_chat_state(state.get(row["chat_id"])),
         }
         for row in rows
     ]
+
+
+def _chat_state(contact: SandboxContact | None) -> dict:
+    """A ChatModel's name, archive, pin and muteExpiration (unix seconds, 0 = not muted)."""
+    if contact is None:
+        return {"name": None, "archive": False, "pin": 0, "muteExpiration": 0}
+    muted = contact.muted_until
+    return {
+        "name": contact.saved_name or None,  # WhatsApp titles a chat with the address book's name
+        "archive": contact.archived,
+        "pin": 1 if contact.pinned else 0,
+        "muteExpiration": int(muted.timestamp()) if muted and muted > timezone.now() else 0,
+    }
 
 
 def page_chat_messages(*, session_id, chat_id: str, count: int, me: str) -> list[dict]:

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from sandbox import contacts, message_content, selectors
+from sandbox.models import SandboxContact
 from sandbox.services.device import (
     sandbox_page_hello,
     sandbox_page_issue_qr,
@@ -28,6 +29,7 @@ from sandbox.services.device import (
 )
 from sandbox.services.messages import OutgoingFile
 from sandbox.services.page import (
+    sandbox_page_forward,
     sandbox_page_logged_in_device,
     sandbox_page_mark_read,
     sandbox_page_media,
@@ -35,7 +37,7 @@ from sandbox.services.page import (
     sandbox_page_send,
 )
 from sandbox.services.page_url import sandbox_page_session
-from yesapp.errors import InvalidInput, ServiceError, error_response
+from yesapp.errors import InvalidInput, NotFound, ServiceError, error_response
 
 DEVICE_HEADER = "X-Sandbox-Device"
 LINK_REFS_HEADER = "X-Sandbox-Link-Refs"
@@ -179,6 +181,9 @@ def send(request: HttpRequest, session) -> HttpResponse:
         mark_read = mark_read != "false"
         seen = _cursor(fields.get("cursor"))
         rich, quoted = None, fields.get("quotedMsg", "")
+        extras = message_content.extras(mentioned=_json_list(fields.get("mentionedList")))
+        if file.is_ptt and fields.get("waveform") == "true":
+            extras["waveform"] = message_content.waveform(file.data)
     else:
         data = page_json_body(request)
         file = None
@@ -186,8 +191,12 @@ def send(request: HttpRequest, session) -> HttpResponse:
         mark_read = data.get("markIsRead", True) is not False
         seen = _cursor(data.get("cursor"))
         rich, quoted = message_content.from_page(data), str(data.get("quotedMsg") or "")
+        extras = message_content.extras(
+            mentioned=data.get("mentionedList", []), link_preview=data.get("linkPreview") is True, text=text
+        )
     message = sandbox_page_send(
         rich=rich,
+        extras=extras,
         quoted=quoted,
         session=session,
         device_token=page_device_token(request),
@@ -198,6 +207,30 @@ def send(request: HttpRequest, session) -> HttpResponse:
         seen=seen,
     )
     return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
+
+
+@page_endpoint(("POST",))
+def forward(request: HttpRequest, session) -> HttpResponse:
+    """`WPP.chat.forwardMessages`: the copies as MsgModels, and the ids not forwarded."""
+    data = page_json_body(request)
+    ids = data.get("msgIds") if isinstance(data.get("msgIds"), list) else []
+    copies, failed = sandbox_page_forward(
+        session=session,
+        device_token=page_device_token(request),
+        chat_id=str(data.get("chatId") or ""),
+        wa_ids=[str(wa_id) for wa_id in ids[:100]],
+    )
+    me = session.sandbox_device.wid
+    return JsonResponse({"msgs": [selectors.message_model(copy, me=me) for copy in copies], "failed": failed})
+
+
+def _json_list(value: str | None) -> list:
+    """A multipart field holding a JSON array ([] when absent)."""
+    try:
+        parsed = json.loads(value) if value else []
+    except ValueError as exc:
+        raise InvalidInput("mentionedList is not JSON.", code="mentioned_list_is_not_array") from exc
+    return parsed
 
 
 @page_endpoint(("GET",))
@@ -256,9 +289,12 @@ def chats(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("GET",))
 def chat_messages(request: HttpRequest, session) -> HttpResponse:
-    """`WPP.chat.getMessages`: a chat's last messages, oldest first."""
+    """`WPP.chat.getMessages`: a chat's last messages, oldest first; `chat_not_found` for a
+    chat the phone does not have, as in wa-js."""
     device = sandbox_page_logged_in_device(session=session, device_token=page_device_token(request))
     chat_id = request.GET.get("chatId", "")
+    if not SandboxContact.objects.filter(session=session, phone="+" + chat_id.split("@")[0]).exists():
+        raise NotFound(f"Chat not found for {chat_id}", code="chat_not_found", details={"chatId": chat_id})
     messages = selectors.page_chat_messages(
         session_id=session.pk, chat_id=chat_id, count=_count(request.GET.get("count")), me=device.wid
     )

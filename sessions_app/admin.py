@@ -34,6 +34,7 @@ class SessionAdmin(admin.ModelAdmin):
         "qr_issued_at",
         "last_error",
         "engine_node",
+        "lease_token",
         "created_at",
         "updated_at",
         "status_changed_at",

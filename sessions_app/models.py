@@ -67,6 +67,8 @@ class Session(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_connected_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # Fencing: grows on every takeover; a node whose token is lower no longer owns the session.
+    lease_token = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at"]
@@ -139,3 +141,24 @@ class FailedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} of {self.session_id} ({self.status})"
+
+
+class ProfileSnapshot(models.Model):
+    """What WhatsApp Web needs to stay logged in (IndexedDB, Local Storage, cookies), taken from
+    the session's browser profile, compressed and encrypted, so any engine node can run the
+    session without a shared disk (sessions_app/profile_snapshots.py)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="profile_snapshots")
+    data = models.BinaryField(help_text="A gzipped tar of the profile's login parts, encrypted (Fernet).")
+    size = models.PositiveBigIntegerField(help_text="Bytes stored (compressed and encrypted).")
+    files = models.PositiveIntegerField(default=0)
+    took_ms = models.PositiveIntegerField(default=0, help_text="Time to read, pack and encrypt.")
+    node = models.CharField(max_length=200, blank=True, help_text="Engine node that took it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["session", "-id"], name="sessions_snapshot_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} snapshot #{self.pk} ({self.size} bytes)"

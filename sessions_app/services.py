@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from sessions_app.create_options import session_create_options_apply
 from sessions_app.engine.lease import lease_owner
+from sessions_app.fencing import session_fence_check
 from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
 from sessions_app.selectors import pairing_code_state
 from yesapp import events
@@ -48,12 +49,19 @@ class InvalidTransition(Conflict):
 
 
 def session_set_status(
-    *, session_id: UUID, status: str, reason: str = "", record_same: bool = False, **fields: Any
+    *,
+    session_id: UUID,
+    status: str,
+    reason: str = "",
+    record_same: bool = False,
+    lease_token: int | None = None,
+    **fields: Any,
 ) -> Session | None:
     """The one place a session's status changes: checks the transition, records a
     SessionEvent and emits `session.status`, all in one transaction. Returns None when the
     session no longer exists. `record_same` records an event even when the status stays (a
-    browser restarted while still starting); no `session.status` is emitted for it."""
+    browser restarted while still starting); no `session.status` is emitted for it. An engine
+    node passes its `lease_token`: StaleOwner when another node has taken the session over."""
     unknown = set(fields) - STATE_FIELDS
     if unknown:
         raise ValueError(f"not a session state field: {sorted(unknown)}")
@@ -61,6 +69,7 @@ def session_set_status(
         session = Session.objects.select_for_update().filter(pk=session_id).first()
         if session is None:
             return None
+        session_fence_check(session, lease_token)
         previous = session.status
         if not session.can_transition_to(status):
             raise InvalidTransition(

@@ -33,10 +33,13 @@ class WebhookConfigForm(forms.ModelForm):
 @admin.register(WebhookConfig)
 class WebhookConfigAdmin(admin.ModelAdmin):
     form = WebhookConfigForm
-    list_display = ("__str__", "session", "source", "url", "event_list", "ordered", "is_active", "updated_at")
-    list_filter = ("source", "ordered", "is_active")
+    list_display = (
+        "__str__", "session", "source", "format", "url", "event_list", "ordered", "is_active", "updated_at",
+    )  # fmt: skip
+    list_filter = ("source", "format", "ordered", "is_active")
     search_fields = ("url", "session__name")
-    readonly_fields = ("source", "created_at", "updated_at")
+    # The format's event names and options are checked by the API, which owns those rules.
+    readonly_fields = ("uuid", "source", "format", "created_at", "updated_at")
     raw_id_fields = ("session",)
 
     def has_add_permission(self, request) -> bool:

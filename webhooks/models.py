@@ -10,7 +10,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from yesapp.events import ALL_EVENTS
+from webhooks.formats import default_event_names
+from yesapp.events import OPT_IN_EVENTS
 
 
 class WebhookSource(models.TextChoices):
@@ -20,10 +21,13 @@ class WebhookSource(models.TextChoices):
 
 
 class WebhookConfig(models.Model):
-    """Where a session's events go. The `env` row serves every session without its own."""
+    """One place a session's events go; a session may have several. The `env` row serves every
+    session without one of its own."""
 
-    session = models.OneToOneField(
-        "sessions_app.Session", on_delete=models.CASCADE, null=True, blank=True, related_name="webhook"
+    # The public id (`/sessions/{id}/webhooks/{webhookId}`).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(
+        "sessions_app.Session", on_delete=models.CASCADE, null=True, blank=True, related_name="webhooks"
     )
     source = models.CharField(max_length=10, choices=WebhookSource.choices, default=WebhookSource.API)
     url = models.URLField(max_length=2000)
@@ -37,12 +41,17 @@ class WebhookConfig(models.Model):
     ordered = models.BooleanField(
         default=True, help_text="Deliver one session's events one at a time, in order."
     )
+    # What the receiver is sent: YesApp's events, or a facade's (webhooks/formats.py).
+    format = models.CharField(max_length=20, default="yesapp")
+    # The format's own settings (a Cloud API verify token, ...), validated by the format.
+    options = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "webhook"
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["source"], condition=Q(source="env"), name="webhooks_one_env_config"
@@ -55,10 +64,12 @@ class WebhookConfig(models.Model):
 
     @property
     def event_list(self) -> list[str]:
-        return list(self.events) if self.events else list(ALL_EVENTS)
+        """What it is sent, in its format's names: every event but the opt-in ones when unset."""
+        return list(self.events) if self.events else default_event_names(self.format)
 
     def wants(self, event: str) -> bool:
-        return not self.events or event in self.events
+        """No list means every event but the opt-in ones (`chat.presence`), which must be named."""
+        return event in self.events if self.events else event not in OPT_IN_EVENTS
 
 
 class DeliveryStatus(models.TextChoices):

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from events.models import Event
 from webhooks.attempts import lane_blocked, retry_delays
+from webhooks.formats import RenderedEvent, webhook_format
 from webhooks.models import (
     OPEN_STATUSES,
     DeliveryStatus,
@@ -37,34 +38,60 @@ logger = logging.getLogger(__name__)
 
 
 def webhook_deliveries_record(*, entry: Event) -> list[WebhookDelivery]:
-    """Stores the logged event for the session's webhook (or the default one) in the caller's
-    transaction, with the log entry's exact body.
+    """Stores the logged event for each of the session's active webhooks (or the default one
+    when it has none), in the caller's transaction, as each webhook's format renders it.
 
     Called by the `event_logged` receiver. Delivery starts right after the commit; if the
     broker is down then, the row waits for the sweep.
     """
-    session_id, event = entry.session_id, entry.name
-    configs = list(WebhookConfig.objects.filter(Q(session_id=session_id) | Q(source=WebhookSource.ENV)))
-    own = next((c for c in configs if c.session_id is not None), None)
-    env = next((c for c in configs if c.source == WebhookSource.ENV), None)
-    config = own or env_config_sync(env)
-    if config is None or not config.is_active or not config.wants(event):
-        return []
+    configs = list(WebhookConfig.objects.filter(Q(session_id=entry.session_id) | Q(source=WebhookSource.ENV)))
+    own = [c for c in configs if c.session_id is not None]
+    if not own:
+        env = env_config_sync(next((c for c in configs if c.source == WebhookSource.ENV), None))
+        own = [env] if env is not None else []
+    deliveries = []
+    for config in own:
+        if config.is_active:
+            deliveries.extend(_record_for(config, entry))
+    return deliveries
+
+
+def _record_for(config: WebhookConfig, entry: Event) -> list[WebhookDelivery]:
     delay = retry_delays()[0]
-    delivery = WebhookDelivery.objects.create(
-        config=config,
-        session_id=session_id,
-        event=event,
-        log_entry=entry,
-        body=entry.body,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-    )
-    if config.ordered:
-        nudge = partial(nudge_lane, delivery.pk, config_id=config.pk, session_id=session_id, countdown=delay)
-    else:
-        nudge = partial(nudge_delivery, delivery.pk, countdown=delay)
-    transaction.on_commit(nudge)
-    return [delivery]
+    deliveries = []
+    for rendered in _rendered(config, entry):
+        if not config.wants(rendered.event):
+            continue
+        delivery = WebhookDelivery.objects.create(
+            config=config,
+            session_id=entry.session_id,
+            event=rendered.event,
+            log_entry=entry,
+            body=rendered.body,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        if config.ordered:
+            nudge = partial(
+                nudge_lane, delivery.pk, config_id=config.pk, session_id=entry.session_id, countdown=delay
+            )
+        else:
+            nudge = partial(nudge_delivery, delivery.pk, countdown=delay)
+        transaction.on_commit(nudge)
+        deliveries.append(delivery)
+    return deliveries
+
+
+def _rendered(config: WebhookConfig, entry: Event) -> list[RenderedEvent]:
+    """The webhook's requests for the entry. A format that fails (or is no longer installed)
+    costs its own webhook this event, never the emitter's transaction and what it stores."""
+    try:
+        return webhook_format(config.format).render(entry, config)
+    except Exception:
+        logger.exception(
+            "Webhook format %r could not render event #%s (%s); not sent to webhook %s",
+            config.format, entry.pk, entry.name, config.uuid,
+        )  # fmt: skip
+        return []
 
 
 # --- Manual retries --------------------------------------------------------------------------

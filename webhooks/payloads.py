@@ -1,24 +1,20 @@
-"""What a webhook request carries besides its body (the event log's, events/body.py): the
-signed headers, built again for each attempt."""
+"""What a webhook request carries besides its body: the endpoint's own headers, then those of
+its format (webhooks/formats.py), built again for each attempt so signatures are fresh."""
 
-import time
+import logging
 
+from webhooks.formats import DEFAULT_FORMAT, webhook_format, webhook_format_names
 from webhooks.models import WebhookConfig, WebhookDelivery
 from webhooks.services import signing_secret
-from webhooks.signing import sign
+
+logger = logging.getLogger(__name__)
 
 
 def request_headers(delivery: WebhookDelivery, config: WebhookConfig) -> dict[str, str]:
-    """The endpoint's own headers, then ours: a fresh timestamp and signature on every attempt."""
-    timestamp = int(time.time())
-    return {
-        **config.headers,
-        "Content-Type": "application/json",
-        "X-YesApp-Event": delivery.event,
-        "X-YesApp-Delivery": str(delivery.uuid),
-        "X-YesApp-Timestamp": str(timestamp),
-        "X-YesApp-Signature": sign(secret=signing_secret(config), timestamp=timestamp, body=delivery.body),
-        "X-YesApp-Attempt": str(delivery.attempts),
-        # The event's id in the event log, the `id` a stream client sees for it.
-        **({"X-YesApp-Event-Id": str(delivery.log_entry_id)} if delivery.log_entry_id else {}),
-    }
+    name = config.format
+    if name not in webhook_format_names():
+        # Its app was removed after the delivery was stored: sign it as YesApp does.
+        logger.warning("Webhook format %r is gone; signing delivery %s as yesapp", name, delivery.uuid)
+        name = DEFAULT_FORMAT
+    headers = webhook_format(name).headers(delivery, config, signing_secret(config))
+    return {**config.headers, **headers}

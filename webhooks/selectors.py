@@ -43,3 +43,19 @@ def webhook_delivery_check_retry(*, key: ApiKey, delivery: WebhookDelivery) -> W
             details={"deliveryId": str(delivery.uuid)},
         )
     return delivery
+
+
+def webhooks_of_session(*, session: Session) -> QuerySet[WebhookConfig]:
+    """The session's own webhooks, oldest (the single-webhook API's) first."""
+    return WebhookConfig.objects.filter(session=session).order_by("id")
+
+
+def webhook_of_session(*, session: Session, webhook_id) -> WebhookConfig:
+    """One of the session's webhooks by its public id, or NotFound."""
+    config = webhooks_of_session(session=session).filter(uuid=webhook_id).first()
+    if config is None:
+        raise NotFound(
+            "This session has no webhook with this id.",
+            details={"sessionId": str(session.pk), "webhookId": str(webhook_id)},
+        )
+    return config

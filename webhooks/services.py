@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from sessions_app.models import Session
+from webhooks.formats import DEFAULT_FORMAT, WebhookFormat, webhook_format, webhook_format_names
 from webhooks.models import WebhookConfig, WebhookSource
 from webhooks.signing import SECRET_PATTERN, generate_secret
 from webhooks.transport import safe_url
@@ -28,8 +29,8 @@ MAX_HEADERS = 20
 MAX_HEADER_VALUE = 1000
 
 
-def _clean_events(events: Any) -> list[str]:
-    """The subscribed events in canonical order; [] means all of them (also future ones)."""
+def _clean_events(events: Any, *, allowed: tuple[str, ...] = ALL_EVENTS) -> list[str]:
+    """The subscribed events in the format's order; [] means all of them (also future ones)."""
     if events is None:
         return []
     if not isinstance(events, list | tuple) or not all(isinstance(e, str) for e in events):
@@ -39,15 +40,15 @@ def _clean_events(events: Any) -> list[str]:
     if not events:
         raise InvalidInput(
             "events must name at least one event; leave it out to get all.",
-            details={"allowed": list(ALL_EVENTS)},
+            details={"allowed": list(allowed)},
         )
-    unknown = sorted(set(events) - set(ALL_EVENTS))
+    unknown = sorted(set(events) - set(allowed))
     if unknown:
         raise InvalidInput(
-            f"Unknown event(s): {', '.join(unknown)}.",
-            details={"events": unknown, "allowed": list(ALL_EVENTS)},
+            f"Unknown event(s) for this webhook's format: {', '.join(unknown)}.",
+            details={"events": unknown, "allowed": list(allowed)},
         )
-    return [event for event in ALL_EVENTS if event in events]
+    return [event for event in allowed if event in events]
 
 
 def _clean_headers(headers: Any) -> dict[str, str]:
@@ -82,68 +83,136 @@ def _clean_secret(secret: Any) -> str:
     return secret
 
 
-def webhook_configure(
-    *,
-    session: Session,
-    url: str,
-    events: list[str] | None = None,
-    secret: str | None = None,
-    headers: dict[str, str] | None = None,
-    ordered: bool | None = None,
-) -> tuple[WebhookConfig, str | None]:
-    """Sets the session's whole webhook (the API's PUT): creates it, or replaces every field.
+MAX_WEBHOOKS_PER_SESSION = 10
+_FIELDS = {"url", "events", "secret", "headers", "ordered", "format", "options"}
 
-    What is left out takes its default, on a new webhook as on a replaced one: all events, no
-    extra headers, WEBHOOK_ORDERED, and a newly generated secret. Returns the config and the
-    generated secret when there is one: it is shown once. `webhook_update` changes only the
-    fields given. The URL must be http(s) without credentials, and public unless
-    WEBHOOK_ALLOW_PRIVATE.
-    """
-    fields = _clean_config_fields(url=url, events=events, secret=secret, headers=headers, ordered=ordered)
-    generated = None
-    if secret is None:
-        fields["secret"] = generated = generate_secret()
-    fields.setdefault("events", [])
-    fields.setdefault("headers", {})
-    fields.setdefault("ordered", settings.WEBHOOK_ORDERED)
+
+def webhook_create(*, session: Session, url: str, **fields: Any) -> tuple[WebhookConfig, str | None]:
+    """Adds a webhook to the session (`POST /sessions/{id}/webhooks`); returns it and the
+    generated secret when none was given (shown once). Fields left out take their defaults:
+    all events, no extra headers, WEBHOOK_ORDERED, the `yesapp` format."""
+    cleaned, generated = _new_config_fields(url=url, **fields)
+    with transaction.atomic():
+        # Locks the session row so two concurrent creations cannot pass the limit together.
+        Session.objects.select_for_update().filter(pk=session.pk).first()
+        if WebhookConfig.objects.filter(session=session).count() >= MAX_WEBHOOKS_PER_SESSION:
+            raise InvalidInput(
+                f"A session can have at most {MAX_WEBHOOKS_PER_SESSION} webhooks.",
+                details={"sessionId": str(session.pk), "limit": MAX_WEBHOOKS_PER_SESSION},
+            )
+        config = WebhookConfig(session=session, **cleaned)
+        _verify_receiver(config)
+        config.save()
+    logger.info("Webhook added", extra={"session_id": str(session.pk), "webhook_url": safe_url(url)})
+    return config, generated
+
+
+def webhook_configure(*, session: Session, url: str, **fields: Any) -> tuple[WebhookConfig, str | None]:
+    """Sets the session's first webhook whole (the single-webhook API's PUT): creates it, or
+    replaces every field. What is left out takes its default, on a new webhook as on a replaced
+    one, the secret too (a new one is generated and returned, shown once)."""
+    cleaned, generated = _new_config_fields(url=url, **fields)
     with transaction.atomic():
         config = WebhookConfig.objects.select_for_update().filter(session=session).first()
         if config is None:
-            config = WebhookConfig.objects.create(session=session, **fields)
-        else:
-            _save_config(config, fields)
+            config = WebhookConfig(session=session)
+        _save_config(config, cleaned)
     logger.info("Webhook configured", extra={"session_id": str(session.pk), "webhook_url": safe_url(url)})
     return config, generated
 
 
-def webhook_update(*, session: Session, **changes: Any) -> WebhookConfig:
-    """Changes only the given fields of the session's webhook (the API's PATCH): `url`,
-    `events`, `secret`, `headers`, `ordered`; the others stay as they are. NotFound when the
-    session has no webhook (PUT makes one)."""
-    if unknown := sorted(set(changes) - {"url", "events", "secret", "headers", "ordered"}):
+def webhook_change(*, config: WebhookConfig, **changes: Any) -> WebhookConfig:
+    """Changes only the given fields of one webhook (PATCH); the others, the secret included,
+    stay as they are."""
+    if unknown := sorted(set(changes) - _FIELDS):
         raise InvalidInput(f"Unknown webhook fields: {', '.join(unknown)}.", details={"fields": unknown})
-    fields = _clean_config_fields(**changes)
+    fmt_name = changes.get("format") or config.format
+    cleaned = _clean_config_fields(fmt_name, **changes)
+    if fmt_name != config.format:
+        # Another format's event names and options mean nothing in this one.
+        cleaned.setdefault("events", [])
+        cleaned.setdefault("options", _clean_options(fmt_name, {}))
     with transaction.atomic():
-        config = WebhookConfig.objects.select_for_update().filter(session=session).first()
-        if config is None:
-            raise NotFound(
-                "This session has no webhook: set one with PUT first.", details={"sessionId": str(session.pk)}
-            )
-        _save_config(config, fields)
-    logger.info("Webhook changed", extra={"session_id": str(session.pk), "webhook_url": safe_url(config.url)})
-    return config
+        locked = WebhookConfig.objects.select_for_update().get(pk=config.pk)
+        _save_config(locked, cleaned)
+    logger.info(
+        "Webhook changed", extra={"session_id": str(locked.session_id), "webhook_url": safe_url(locked.url)}
+    )
+    return locked
 
 
-def _clean_config_fields(**given: Any) -> dict[str, Any]:
+def webhook_update(*, session: Session, **changes: Any) -> WebhookConfig:
+    """PATCH of the session's first webhook (the single-webhook API). NotFound when it has none."""
+    config = WebhookConfig.objects.filter(session=session).first()
+    if config is None:
+        raise NotFound(
+            "This session has no webhook: set one with PUT first.", details={"sessionId": str(session.pk)}
+        )
+    return webhook_change(config=config, **changes)
+
+
+def webhook_remove(*, config: WebhookConfig) -> None:
+    """Removes one webhook with its delivery log."""
+    config.delete()
+
+
+def webhook_delete(*, session: Session) -> bool:
+    """Removes the session's first webhook with its delivery log; True when there was one."""
+    config = WebhookConfig.objects.filter(session=session).first()
+    if config is not None:
+        webhook_remove(config=config)
+    return config is not None
+
+
+def _new_config_fields(*, url: str, **fields: Any) -> tuple[dict[str, Any], str | None]:
+    """A whole webhook's validated fields, defaults filled in, and the generated secret if any."""
+    if unknown := sorted(set(fields) - _FIELDS):
+        raise InvalidInput(f"Unknown webhook fields: {', '.join(unknown)}.", details={"fields": unknown})
+    fmt_name = fields.get("format") or DEFAULT_FORMAT
+    cleaned = _clean_config_fields(fmt_name, url=url, **fields)
+    generated = None
+    if fields.get("secret") is None:
+        cleaned["secret"] = generated = generate_secret()
+    cleaned.setdefault("events", [])
+    cleaned.setdefault("headers", {})
+    cleaned.setdefault("ordered", settings.WEBHOOK_ORDERED)
+    cleaned.setdefault("format", fmt_name)
+    cleaned.setdefault("options", _clean_options(fmt_name, {}))
+    return cleaned, generated
+
+
+def _clean_config_fields(fmt_name: str, **given: Any) -> dict[str, Any]:
     """The given (not None) webhook fields, validated; InvalidInput on the first bad one."""
+    fmt = _known_format(fmt_name)
     cleaners = {
         "url": lambda url: validate_public_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE),
-        "events": _clean_events,
+        "events": lambda events: _clean_events(events, allowed=fmt.event_names),
         "secret": _clean_secret,
         "headers": _clean_headers,
         "ordered": _clean_ordered,
+        "format": lambda name: fmt.name,
+        "options": lambda options: _clean_options(fmt.name, options),
     }
     return {name: cleaners[name](value) for name, value in given.items() if value is not None}
+
+
+def _known_format(name: Any) -> WebhookFormat:
+    if not isinstance(name, str) or name not in webhook_format_names():
+        raise InvalidInput(
+            f"Unknown webhook format {name!r}.", details={"format": name, "allowed": webhook_format_names()}
+        )
+    return webhook_format(name)
+
+
+def _clean_options(fmt_name: str, options: Any) -> dict[str, Any]:
+    if not isinstance(options, dict):
+        raise InvalidInput("options must be an object.", details={"options": options})
+    fmt = webhook_format(fmt_name)
+    if fmt.clean_options is None:
+        if options:
+            raise InvalidInput(f"The {fmt_name} format takes no options.", details={"options": options})
+        return {}
+    return fmt.clean_options(options)
 
 
 def _clean_ordered(ordered: Any) -> bool:
@@ -152,17 +221,22 @@ def _clean_ordered(ordered: Any) -> bool:
     return ordered
 
 
+def _verify_receiver(config: WebhookConfig) -> None:
+    verify = webhook_format(config.format).verify_receiver
+    if verify is not None:
+        verify(config)
+
+
 def _save_config(config: WebhookConfig, fields: dict[str, Any]) -> None:
+    receiver_changed = config.pk is None or any(
+        name in fields and fields[name] != getattr(config, name) for name in ("url", "format", "options")
+    )
     for name, value in fields.items():
         setattr(config, name, value)
+    if receiver_changed:
+        _verify_receiver(config)
     config.is_active = True
     config.save()
-
-
-def webhook_delete(*, session: Session) -> bool:
-    """Removes the session's webhook with its delivery log; True when there was one."""
-    deleted, _ = WebhookConfig.objects.filter(session=session).delete()
-    return bool(deleted)
 
 
 # --- The default webhook (WEBHOOK_URL) ---------------------------------------------------------

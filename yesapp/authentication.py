@@ -159,6 +159,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                     f"API keys are accepted only in the {HEADER} header, never in the URL."
                 )
             return None
+        return self.authenticate_raw_key(request, raw_key)
+
+    def authenticate_raw_key(self, request, raw_key: str):
+        """Checks a key however it was carried (a facade may read it from another header),
+        with the same limit on failed attempts."""
         key = apikey_authenticate(raw_key.strip())
         if key is None:
             # Only failures are limited: a valid key works even from an address that guessed.

@@ -12,12 +12,10 @@ from pathlib import Path
 import environ
 from kombu import Queue
 
+from yesapp.settings_api import READER_AUTHENTICATION_CLASSES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
+
 # The fixed wiring of REST framework and the OpenAPI schema; the API's limits are below.
-from yesapp.settings_api import (  # noqa: F401
-    READER_AUTHENTICATION_CLASSES,
-    REST_FRAMEWORK,
-    SPECTACULAR_SETTINGS,
-)
+from yesapp.settings_logging import logging_settings  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,8 +36,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 SESSIONS_DIR = DATA_DIR / "sessions"
 LOG_DIR = DATA_DIR / "logs"
 # Django's storage would otherwise chmod uploaded files to 0644.
-FILE_UPLOAD_PERMISSIONS = 0o600
-FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+FILE_UPLOAD_PERMISSIONS, FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o600, 0o700
 
 
 def _secret_key() -> str:
@@ -78,10 +75,13 @@ INSTALLED_APPS = [
     "yesapp",
     "sessions_app",
     "messaging",
+    "groups",
+    "calls",
     "events",
     "webhooks",
     "sandbox",
     "dashboard",
+    "cloud_api",
 ]
 MIDDLEWARE = [
     "yesapp.middleware.RequestIdMiddleware",
@@ -242,6 +242,11 @@ CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver"
 CHROMIUM_HEADLESS = env.bool("CHROMIUM_HEADLESS", default=True)
 CHROMIUM_EXTRA_FLAGS = env.list("CHROMIUM_EXTRA_FLAGS", default=[])
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
+PROFILE_SNAPSHOTS = env.bool("PROFILE_SNAPSHOTS", default=True)
+PROFILE_SNAPSHOT_FIRST_AFTER = env.float("PROFILE_SNAPSHOT_FIRST_AFTER", default=30.0)
+PROFILE_SNAPSHOT_INTERVAL = env.float("PROFILE_SNAPSHOT_INTERVAL", default=300.0)
+PROFILE_SNAPSHOTS_KEEP = env.int("PROFILE_SNAPSHOTS_KEEP", default=3)
+PROFILE_SNAPSHOT_MAX_BYTES = env.int("PROFILE_SNAPSHOT_MAX_BYTES", default=200 * 1024 * 1024)
 INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)
@@ -306,6 +311,18 @@ MESSAGING_IGNORE_STATUS_BROADCAST = env.bool("MESSAGING_IGNORE_STATUS_BROADCAST"
 CONTACTS_CHECK_CACHE_SECONDS = env.int("CONTACTS_CHECK_CACHE_SECONDS", default=6 * 3600)
 # How long the page may take to answer a contact question (WhatsApp asks its servers).
 CONTACTS_QUERY_TIMEOUT = env.float("CONTACTS_QUERY_TIMEOUT", default=10.0)
+# Groups (docs/GROUPS.md): how long the page may take to answer a group call, and how long the
+# list of a session's groups is reused (seconds; 0 = always ask; every change drops it).
+GROUPS_QUERY_TIMEOUT = env.float("GROUPS_QUERY_TIMEOUT", default=10.0)
+GROUPS_CACHE_SECONDS = env.int("GROUPS_CACHE_SECONDS", default=30)
+# The contact list is read again from WhatsApp Web after this long (seconds; 0 = every time),
+# a contact's about text and profile picture after CONTACTS_PROFILE_CACHE_SECONDS.
+CONTACTS_LIST_CACHE_SECONDS = env.int("CONTACTS_LIST_CACHE_SECONDS", default=300)
+CONTACTS_PROFILE_CACHE_SECONDS = env.int("CONTACTS_PROFILE_CACHE_SECONDS", default=24 * 3600)
+# POST .../chats/{chatId}/sync: at most this many messages, within this wait (the phone may
+# have to send older ones to WhatsApp Web).
+HISTORY_SYNC_MAX = env.int("HISTORY_SYNC_MAX", default=1000)
+HISTORY_SYNC_TIMEOUT = env.float("HISTORY_SYNC_TIMEOUT", default=60.0)
 
 # --- Webhooks (docs/WEBHOOKS.md) --------------------------------------------------------------
 WEBHOOK_URL = env.str("WEBHOOK_URL", default="")
@@ -370,37 +387,18 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-media-fetch-sweep": _every(30.0, "messaging.tasks.sweep_pending_media"),
     "messaging-stuck-sends": _every(60.0, "messaging.tasks.fail_stuck_sends"),
     "storage-prune": {"task": "messaging.tasks.prune_storage", "schedule": 3600.0},
+    "cloud-uploads-prune": {"task": "cloud_api.tasks.prune_uploads", "schedule": 3600.0},
 }
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_DIR.mkdir(parents=True, exist_ok=True)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "yesapp.logging.RequestIdFilter"}},
-    "formatters": {"json": {"()": "yesapp.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
-        "file": {
-            "class": "logging.handlers.RotatingFileHandler",
-            "filename": str(LOG_DIR / "yesapp.log"),
-            "maxBytes": env.int("LOG_FILE_MAX_BYTES", default=10 * 1024 * 1024),
-            "backupCount": env.int("LOG_FILE_BACKUPS", default=5),
-            "formatter": "json",
-            "filters": ["request_id"],
-            "delay": True,
-        },
-    },
-    "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django logs every 4xx as a warning; our own handler already logs what matters.
-        "django.request": {"level": "ERROR"},
-        "django.db.backends": {"level": "INFO"},
-        "selenium": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_settings(
+    log_file=LOG_DIR / "yesapp.log",
+    level=LOG_LEVEL,
+    max_bytes=env.int("LOG_FILE_MAX_BYTES", default=10 * 1024 * 1024),
+    backups=env.int("LOG_FILE_BACKUPS", default=5),
+)
 # `manage.py <command>` (not runserver) writes for a person at a terminal: its console shows
 # only warnings and errors, as plain lines between the command's own output; the log file
 # keeps every record as JSON. Servers and workers (gunicorn, celery) log JSON to the console.

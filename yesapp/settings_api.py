@@ -51,6 +51,9 @@ SPECTACULAR_SETTINGS = {
         "SendableMediaTypeEnum": "messaging.models.SENDABLE_MEDIA_TYPES",
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "MessageDirectionEnum": "messaging.models.Direction",
+        "GroupWhoEnum": "groups.api.serializers.WHO",
+        "GroupActionEnum": "groups.api.serializers.ACTIONS",
+        "GroupParticipantStatusEnum": "groups.api.serializers.PARTICIPANT_STATUSES",
     },
     # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
     "POSTPROCESSING_HOOKS": [

@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("yesapp.api.urls")),
     path("", include("sessions_app.api.urls")),
     path("", include("messaging.api.urls")),
+    path("", include("groups.api.urls")),
+    path("", include("calls.api.urls")),
     path("", include("events.api.urls")),
     path("", include("webhooks.api.urls")),
     path("", include("sandbox.api.urls")),
@@ -27,6 +29,8 @@ urlpatterns = [
     path("admin/login/", throttled_admin_login),  # before admin.site.urls, which it overrides
     path("admin/", admin.site.urls),
     path("sandbox/", include("sandbox.urls")),
+    # The WhatsApp Cloud API compatible facade (/v{version}/...), docs/COMPATIBILITY.md.
+    path("", include("cloud_api.api.urls")),
     # Last: the dashboard lives at the site root.
     path("", include("dashboard.urls")),
 ]

@@ -84,3 +84,12 @@ def ago(moment: datetime | None) -> str:
     if timezone.now() - moment < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+@register.filter
+def map_url(location: dict | None) -> str:
+    """A link to the place on OpenStreetMap (no key, no tracking script: a plain link)."""
+    if not location or location.get("latitude") is None or location.get("longitude") is None:
+        return ""
+    lat, lng = location["latitude"], location["longitude"]
+    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=17/{lat}/{lng}"

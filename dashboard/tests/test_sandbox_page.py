@@ -171,3 +171,72 @@ def test_pairing_code_instructions_are_for_real_phones_only(admin_client, make_s
     assert (
         "type it on the" in sandbox_page and reverse("dashboard:sandbox", args=[sandbox.pk]) in sandbox_page
     )
+
+
+def test_the_contact_replies_mentions_forwards_and_sends_voice_notes_from_the_phone_page(
+    admin_client, make_session
+):
+    session = make_session("play", status="connected")
+    link(session)
+    url = reverse("dashboard:sandbox-write", args=[session.pk])
+    first = {
+        "from_phone": "+14155550142",
+        "text": "Hi @33611111111",
+        "mentions": "+33611111111",
+        "forwarded": "on",
+    }
+    assert admin_client.post(url, first, **FETCH).json()["ok"] is True
+    hi = SandboxMessage.objects.get()
+    assert hi.content == {"mentionedJidList": ["33611111111@c.us"], "isForwarded": True, "forwardingScore": 1}
+
+    upload = io.BytesIO(b"ID3\x03\x00\x00\x00\x00\x00\x0f" + b"\x00" * 64)
+    upload.name = "note.mp3"
+    voice = {"from_phone": "+14155550142", "file": upload, "voice": "on", "reply_to": hi.wa_id}
+    assert admin_client.post(url, voice, **FETCH).json()["ok"] is True
+    note = SandboxMessage.objects.exclude(pk=hi.pk).get()
+    assert note.type == "ptt" and note.quoted_wa_id == hi.wa_id
+
+    unknown = admin_client.post(
+        url, {"from_phone": "+14155550142", "text": "re", "reply_to": "nope"}, **FETCH
+    )
+    assert unknown.status_code == 404 and unknown.json()["code"] == "msg_not_found"
+
+
+def test_the_contact_acts_on_messages_and_types_from_the_phone_page(admin_client, make_session):
+    session = make_session("play", status="connected")
+    link(session)
+    contact = SandboxContact.objects.create(session=session, phone="+14155550142", name="Alice")
+    poll = SandboxMessage.objects.create(
+        session=session,
+        contact=contact,
+        direction=Direction.OUTBOUND,
+        key="3EB0P",
+        wa_id="true_14155550142@c.us_3EB0P",
+        chat_id=contact.chat_id,
+        type="poll_creation",
+        content={
+            "pollName": "Lunch?",
+            "pollOptions": [{"localId": 0, "name": "Pizza"}, {"localId": 1, "name": "Sushi"}],
+            "pollSelectableOptionsCount": 0,
+        },
+    )
+    act = reverse("dashboard:sandbox-act", args=[session.pk])
+
+    voted = admin_client.post(act, {"wa_id": poll.wa_id, "act": "vote", "value": "Sushi, Pizza"}, **FETCH)
+    reacted = admin_client.post(act, {"wa_id": poll.wa_id, "act": "react", "value": "🎉"}, **FETCH)
+    not_theirs = admin_client.post(act, {"wa_id": poll.wa_id, "act": "revoke"}, **FETCH)
+    bad_option = admin_client.post(act, {"wa_id": poll.wa_id, "act": "vote", "value": "Kebab"}, **FETCH)
+
+    assert voted.json()["ok"] is True and reacted.json()["ok"] is True
+    assert (not_theirs.status_code, not_theirs.json()["code"]) == (409, "not_own_message")
+    assert (bad_option.status_code, bad_option.json()["code"]) == (400, "unknown_option")
+    poll.refresh_from_db()
+    assert poll.content["votes"] == {contact.chat_id: ["Sushi", "Pizza"]} and poll.reactions
+    presence = reverse("dashboard:sandbox-presence", args=[session.pk])
+    typing = admin_client.post(presence, {"from_phone": "+14155550142", "state": "typing"}, **FETCH)
+    stranger = admin_client.post(presence, {"from_phone": "+14155550199", "state": "typing"}, **FETCH)
+    assert typing.json()["ok"] is True and stranger.status_code == 404
+    page = admin_client.get(reverse("dashboard:sandbox", args=[session.pk])).content.decode()
+    assert 'id="act-form"' in page and 'id="presence-form"' in page
+    outbox = admin_client.get(reverse("dashboard:sandbox-outbox", args=[session.pk])).content.decode()
+    assert "📊 <b>Lunch?</b>" in outbox and poll.wa_id in outbox

@@ -11,10 +11,13 @@ from dashboard.forms import ContactCheckForm, SendForm
 from dashboard.media import media_response
 from dashboard.replies import invalid_form, reply
 from dashboard.scope import found_or_404, session_for_viewer
+from dashboard.views.message_actions import QUICK_REACTIONS
 from messaging import selectors, services
 from messaging.contacts import contacts_check
 from messaging.media import MediaSource
 from messaging.models import MediaStatus
+from messaging.payloads import message_event_payload
+from messaging.people import messages_lid_pairs
 from sessions_app.models import Session
 from yesapp.errors import ServiceError
 
@@ -24,8 +27,22 @@ LOG_LIMIT = 50
 def message_log_context(session: Session, *, direction: str) -> dict:
     direction = direction if direction in ("inbound", "outbound") else "all"
     messages, total = selectors.message_list(session=session, direction=direction, limit=LOG_LIMIT)
+    messages = list(messages)
+    # Each message as the API shows it (kinds, quote, reactions, edits, tally, mentions), read by
+    # the template as `m.view`, and the text of the messages quoted, in one query.
+    pairs = messages_lid_pairs(messages)
+    quoted = selectors.message_texts(ids={m.reply_to_id for m in messages if m.reply_to_id})
+    for message in messages:
+        message.view = message_event_payload(message, lid_pairs=pairs)
+        message.quoted_text = quoted.get(message.reply_to_id, "")
     # Not "messages": that name belongs to Django's flash messages in every template.
-    return {"session": session, "log_messages": messages, "total": total, "direction": direction}
+    return {
+        "session": session,
+        "log_messages": messages,
+        "total": total,
+        "direction": direction,
+        "quick_reactions": QUICK_REACTIONS,
+    }
 
 
 @require_GET
@@ -33,6 +50,7 @@ def message_log_context(session: Session, *, direction: str) -> dict:
 def message_log(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
     context = message_log_context(session, direction=request.GET.get("direction", "all"))
+    context["can"] = request.viewer.can
     return render(request, "partials/message_log.html", context)
 
 
@@ -53,6 +71,7 @@ def message_send(request: HttpRequest, session_id) -> HttpResponse:
             text=form.cleaned_data.get("text") or "",
             media=media,
             queue=form.cleaned_data.get("queue", False),
+            reply_to=(form.cleaned_data.get("reply_to") or "").strip(),
         )
     except ServiceError as exc:
         return reply(

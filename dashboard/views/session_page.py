@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from redis.exceptions import RedisError
 
+from calls.services import call_settings_get
 from dashboard.auth import viewer_required
-from dashboard.forms import ContactCheckForm, PairingCodeForm, SendForm, WebhookForm
+from dashboard.forms import CallSettingsForm, ContactCheckForm, PairingCodeForm, SendForm, WebhookForm
 from dashboard.replies import invalid_form, reply
 from dashboard.scope import session_for_viewer
 from dashboard.views.failed_events import failed_events_context
@@ -71,7 +72,13 @@ def session_detail_context(request: HttpRequest, session: Session) -> dict:
         **(webhook_context(session) if can["view_webhook"] else {}),
         **sending_policy_context(session),
         **failed_events_context(session),
+        "call_form": _call_form(session),
     }
+
+
+def _call_form(session: Session) -> CallSettingsForm:
+    row = call_settings_get(session=session)
+    return CallSettingsForm(initial={"reject_calls": row.reject_calls, "reject_message": row.reject_message})
 
 
 @require_GET

@@ -24,7 +24,7 @@ from yesapp.validators import normalize_phone
 
 TAG = ["Contacts"]
 _LID = re.compile(r"^(\d{5,20})(@lid)?$")
-_ASKS_THE_PAGE = (
+ASKS_THE_PAGE = (
     "Asked of the session's WhatsApp Web: 409 `session_not_connected` when the session is not "
     "connected, 504 `engine_timeout` when the page does not answer within `CONTACTS_QUERY_TIMEOUT`."
 )
@@ -46,7 +46,7 @@ _CHECK_DESCRIPTION = (
     "Whether a number has a WhatsApp account (wa-js `WPP.contact.queryWidExists`), with WhatsApp's "
     "own chat id for it and its lid. Answers are reused for `CONTACTS_CHECK_CACHE_SECONDS` (6 h "
     "by default; `checkedAt` tells when WhatsApp answered), and while a number is known absent, "
-    "sending to it answers 422 `not_on_whatsapp`. " + _ASKS_THE_PAGE
+    "sending to it answers 422 `not_on_whatsapp`. " + ASKS_THE_PAGE
 )
 
 
@@ -111,7 +111,7 @@ class ContactLidApi(APIView):
             "WhatsApp identifies many people by an opaque `@lid` id. This answers the phone number "
             "behind it when WhatsApp Web knows it (wa-js `WPP.contact.getPnLidEntry`), `null` when it "
             "does not (a person who hides their number): never a guess. Known pairs are remembered "
-            "per session. " + _ASKS_THE_PAGE
+            "per session. " + ASKS_THE_PAGE
         ),
         responses={200: ContactLidOutputSerializer, **error_responses(400, 404, 409, 503, 504)},
         examples=[
@@ -143,7 +143,7 @@ class ContactPhoneLidApi(APIView):
         ],
         description=(
             "The `@lid` id WhatsApp uses for a number (wa-js `WPP.contact.getPnLidEntry`), `null` when "
-            "WhatsApp Web does not know it (or the number is not on WhatsApp). " + _ASKS_THE_PAGE
+            "WhatsApp Web does not know it (or the number is not on WhatsApp). " + ASKS_THE_PAGE
         ),
         responses={200: ContactLidOutputSerializer, **error_responses(400, 404, 409, 503, 504)},
         examples=[

@@ -5,6 +5,11 @@ import math
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from messaging.api.send_option_serializers import (
+    PollTallyOutputSerializer,
+    SendOptionsInputSerializer,
+    check_send_options,
+)
 from messaging.content import POLL_OPTIONS_MAX, POLL_OPTIONS_MIN, VCARD_MAX_CHARS
 from messaging.models import (
     SENDABLE_MEDIA_TYPES,
@@ -149,8 +154,8 @@ def _send_type(attrs) -> str:
     return kind
 
 
-class MessageSendInputSerializer(serializers.Serializer):
-    """JSON body of `POST /sessions/{id}/messages`."""
+class MessageSendInputSerializer(SendOptionsInputSerializer):
+    """JSON body of `POST /sessions/{id}/messages` (mentions and linkPreview: its base)."""
 
     to = RecipientField(help_text="E.164 number (`+33612345678`) or chat id (`...@c.us`, `...@g.us`).")
     type = serializers.ChoiceField(
@@ -196,6 +201,7 @@ class MessageSendInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"media": ["A voice note is an audio file."]})
         if kind in SENDABLE_MEDIA_TYPES and media_type not in (None, kind):
             raise serializers.ValidationError({"type": [f"type {kind} and media.type {media_type} differ."]})
+        check_send_options(attrs, kind=kind)
         return attrs
 
 
@@ -297,6 +303,7 @@ class PollOutputSerializer(serializers.Serializer):
     question = serializers.CharField()
     options = serializers.ListField(child=serializers.CharField())
     multipleAnswers = serializers.BooleanField()
+    tally = PollTallyOutputSerializer(many=True, help_text="Each option and how many voters chose it now.")
 
 
 class MessagePersonOutputSerializer(serializers.Serializer):
@@ -333,6 +340,9 @@ class MessageOutputSerializer(serializers.Serializer):
     location = LocationOutputSerializer(allow_null=True, help_text="type location: the place.")
     contacts = ContactCardOutputSerializer(many=True, allow_null=True, help_text="type contact: the cards.")
     poll = PollOutputSerializer(allow_null=True, help_text="type poll: the question and options.")
+    mentions = MessagePersonOutputSerializer(many=True, help_text="The people it mentions.")
+    mentionsAll = serializers.BooleanField(help_text="It mentions everyone in the group (`@all`).")
+    forwarded = serializers.BooleanField(help_text="WhatsApp shows it as forwarded.")
     waMessageId = serializers.CharField()
     timestamp = serializers.DateTimeField()
     mediaUrl = serializers.URLField(allow_null=True)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from messaging import selectors, services
 from messaging.api.action_views import MessageEditDeleteMixin
+from messaging.api.send_examples import KIND_EXAMPLES
 from messaging.api.serializers import (
     MessageListOutputSerializer,
     MessageListQuerySerializer,
@@ -52,6 +53,9 @@ MESSAGE_EXAMPLE = {
     "location": None,
     "contacts": None,
     "poll": None,
+    "mentions": [],
+    "mentionsAll": False,
+    "forwarded": False,
     "waMessageId": "",
     "timestamp": "2026-11-27T10:00:00Z",
     "mediaUrl": None,
@@ -74,44 +78,6 @@ MESSAGE_EXAMPLE = {
     "deletedAt": None,
 }
 # Request bodies of the other kinds, for Swagger UI; docs/API_REFERENCE.md lists the same.
-KIND_EXAMPLES = [
-    OpenApiExample(
-        "Reply to a message",
-        value={"to": "+33612345678", "text": "Yes, tomorrow at 10", "replyTo": MESSAGE_EXAMPLE["messageId"]},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Location",
-        value={
-            "to": "+33612345678",
-            "location": {
-                "latitude": 48.8584,
-                "longitude": 2.2945,
-                "name": "Eiffel Tower",
-                "address": "Champ de Mars, Paris",
-            },
-        },
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Contact card",
-        value={"to": "+33612345678", "contacts": [{"name": "Support", "phone": "+33144556677"}]},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Voice note",
-        value={"to": "+33612345678", "type": "voice", "media": {"data": "SUQzAwAAAAAAD..."}},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Poll",
-        value={
-            "to": "+33612345678",
-            "poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": False},
-        },
-        request_only=True,
-    ),
-]
 SESSION_ID_PARAM = OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 MESSAGE_ID_PARAM = OpenApiParameter("message_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -248,6 +214,8 @@ class MessageListSendApi(APIView):
             idempotency_key=_idempotency_key(request),
             content=None if multipart else content_to_send(data["type"], data),
             reply_to=data.get("replyTo", ""),
+            mentions=data.get("mentions"),
+            link_preview=data.get("linkPreview"),
         )
         headers = {"Location": f"/api/v1/sessions/{session.pk}/messages/{message.pk}"}
         if not created:

@@ -46,10 +46,17 @@ class RecordingEngine(Engine):
         self.counter += 1
         return SendResult(wa_id=f"true_{chat_id}_3EB0{self.counter:08d}", ack=1)
 
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
+    def send_text(
+        self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
+    ) -> SendResult:
         self.calls.append(
             Call(
-                "send_text", chat_id, text, status_at_call=self._status_of(chat_id, text), quoted_id=quoted_id
+                "send_text",
+                chat_id,
+                text,
+                status_at_call=self._status_of(chat_id, text),
+                quoted_id=quoted_id,
+                content=extra or None,
             )
         )
         return self._answer(chat_id, text)
@@ -90,6 +97,10 @@ class RecordingEngine(Engine):
     def edit_message(self, wa_id: str, text: str) -> SendResult:
         self.calls.append(Call("act_edit", text=text, wa_id=wa_id))
         return self._action_answer(text)
+
+    def forward_message(self, chat_id: str, wa_id: str) -> SendResult:
+        self.calls.append(Call("send_forward", chat_id, wa_id=wa_id))
+        return self._action_answer(wa_id)
 
     def mark_read(self, chat_id: str) -> SendResult:
         self.calls.append(Call("act_read", chat_id))

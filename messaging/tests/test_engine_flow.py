@@ -379,6 +379,7 @@ def test_replies_locations_contacts_voice_notes_and_polls_go_both_ways(api, link
     }
     assert [(c["name"], c["phone"]) for c in got[1]["contacts"]] == [("Anna", "+4915112345678")]
     assert got[2]["isPtt"] and got[2]["media"]["sha256"] == hashlib.sha256(MP3).hexdigest()
+    assert len(got[2]["waveform"]) == 64 and got[1]["waveform"] is None  # drawn for voice notes only
     assert got[3]["poll"] == {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": False}
     location = message(api, linked.id, sent[0])
     assert (
@@ -411,4 +412,5 @@ def test_replies_locations_contacts_voice_notes_and_polls_go_both_ways(api, link
         "question": "Dinner?",
         "options": ["Yes", "No", "Maybe"],
         "multipleAnswers": True,
+        "tally": [{"option": name, "votes": 0} for name in ("Yes", "No", "Maybe")],
     }

@@ -135,7 +135,12 @@ def test_each_kind_is_queued_with_its_content_and_sent_through_its_wa_js_call(
     assert "waid=4915112345678" in contact["contacts"][0]["vcard"]
     assert vcard["contacts"] == [{"name": "Anna Schmidt", "phone": "+4915112345678", "vcard": VCARD}]
     assert voice["type"] == "voice" and voice["media"]["mimetype"] == "audio/mpeg"
-    assert poll["poll"] == {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": True}
+    assert poll["poll"] == {
+        "question": "Lunch?",
+        "options": ["Pizza", "Sushi"],
+        "multipleAnswers": True,
+        "tally": [{"option": "Pizza", "votes": 0}, {"option": "Sushi", "votes": 0}],
+    }
     assert text["replyTo"]["waMessageId"] == quoted.wa_id and text["location"] is None
 
     while outbound.send_due(session_id=session.pk, engine=engine):

@@ -37,7 +37,7 @@ class BlipAfterSending(RecordingEngine):
         super().__init__()
         self.blips = blips
 
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = ""):
+    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None):
         result = super().send_text(chat_id, text)
         if connection.vendor == "sqlite":
             threading.Thread(target=self.blips.blip, kwargs={"seconds": 2.0}, daemon=True).start()

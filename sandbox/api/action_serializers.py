@@ -15,6 +15,20 @@ class ContactEditInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=65536, help_text="The new text.")
 
 
+class ContactVoteInputSerializer(serializers.Serializer):
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        max_length=12,
+        help_text="The options chosen, by name; [] takes the vote back.",
+    )
+
+
+class ContactPresenceInputSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["typing", "recording", "paused"], help_text="What the session sees the contact do."
+    )
+
+
 class ActionOutputSerializer(serializers.Serializer):
     cursor = serializers.IntegerField(help_text="Its place in the page's event stream.")
 

@@ -1,5 +1,6 @@
-"""The sandbox API's message actions: a contact reacts to, deletes or edits a message (the
-session gets `chat.new_reaction`, `chat.msg_revoke`, `chat.msg_edited`), and what both phones
+"""The sandbox API's message actions: a contact reacts to, deletes or edits a message, or votes
+in a poll (the session gets `chat.new_reaction`, `chat.msg_revoke`, `chat.msg_edited`,
+`chat.poll_response`), and what both phones
 show of a message (what the session did to it through the API)."""
 
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +12,9 @@ from sandbox import actions
 from sandbox.api.action_serializers import (
     ActionOutputSerializer,
     ContactEditInputSerializer,
+    ContactPresenceInputSerializer,
     ContactReactInputSerializer,
+    ContactVoteInputSerializer,
     PhoneChatSerializer,
     PhoneMessageSerializer,
 )
@@ -21,6 +24,7 @@ from yesapp.schema import error_responses
 MSG_ID = OpenApiParameter(
     "msg_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The WhatsApp message id (`waMessageId`)."
 )
+CHAT_ID = OpenApiParameter("chat_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="`<digits>@c.us`.")
 ACCEPTED = OpenApiExample("Accepted", value={"cursor": 14}, response_only=True, status_codes=["202"])
 _LINKED = " 404 `msg_not_found` for a message the sandbox does not have; 409 when the phone is not linked."
 
@@ -69,6 +73,29 @@ class SandboxContactRevokeApi(SandboxApi):
     def post(self, request, session_id, msg_id):
         session = self.get_session(request, session_id)
         return _accepted(actions.sandbox_contact_revoke(session=session, wa_id=msg_id))
+
+
+class SandboxContactVoteApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="The contact votes in a poll",
+        operation_id="sandbox_contact_vote",
+        parameters=[SESSION_ID, MSG_ID],
+        request=ContactVoteInputSerializer,
+        description=(
+            "The chat's contact votes in a poll, theirs or the session's, choosing options by name (one "
+            "at most in a single-choice poll; [] takes the vote back). The session gets "
+            "`chat.poll_response` (your webhook, `poll.vote`). 400 `unknown_option`, "
+            "`single_choice_poll`; 409 `not_a_poll`." + _LINKED
+        ),
+        responses={202: ActionOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[OpenApiExample("Vote", value={"options": ["Pizza"]}, request_only=True), ACCEPTED],
+    )
+    def post(self, request, session_id, msg_id):
+        session = self.get_session(request, session_id)
+        data = ContactVoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _accepted(actions.sandbox_contact_vote(session=session, wa_id=msg_id, **data.validated_data))
 
 
 class SandboxContactEditApi(SandboxApi):
@@ -147,12 +174,7 @@ class SandboxPhoneChatApi(SandboxApi):
         tags=TAG,
         summary="A chat as the contact's phone shows it",
         operation_id="sandbox_chat",
-        parameters=[
-            SESSION_ID,
-            OpenApiParameter(
-                "chat_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="`<digits>@c.us`."
-            ),
-        ],
+        parameters=[SESSION_ID, CHAT_ID],
         description=(
             "What the contact sees of the session in this chat: its presence (`typing`, `recording`, "
             "`paused`: the last one shown, kept as is), how many of the contact's messages it has not "
@@ -179,4 +201,28 @@ class SandboxPhoneChatApi(SandboxApi):
         session = self.get_session(request, session_id)
         return Response(
             PhoneChatSerializer(actions.sandbox_phone_chat(session=session, chat_id=chat_id)).data
+        )
+
+
+class SandboxContactPresenceApi(SandboxApi):
+    @extend_schema(
+        tags=TAG,
+        summary="The contact types or records",
+        operation_id="sandbox_contact_presence",
+        parameters=[SESSION_ID, CHAT_ID],
+        request=ContactPresenceInputSerializer,
+        description=(
+            "The chat's contact shows `typing`, `recording` or `paused`; the session gets "
+            "`chat.presence_change` (your webhook, `chat.presence`, when it asks for it). 404 "
+            "`chat_not_found` for a chat the sandbox does not have; 409 when the phone is not linked."
+        ),
+        responses={202: ActionOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[OpenApiExample("Typing", value={"state": "typing"}, request_only=True), ACCEPTED],
+    )
+    def post(self, request, session_id, chat_id):
+        session = self.get_session(request, session_id)
+        data = ContactPresenceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _accepted(
+            actions.sandbox_contact_presence(session=session, chat_id=chat_id, **data.validated_data)
         )

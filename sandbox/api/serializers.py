@@ -139,6 +139,17 @@ class _InboundSerializer(serializers.Serializer):
         help_text="The WhatsApp id of a message in this sandbox to quote (404 `msg_not_found` otherwise).",
     )
 
+    mentions = serializers.ListField(
+        child=PhoneTextField(max_length=32),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Numbers (E.164) the message mentions (wa-js mentionedJidList).",
+    )
+    forwarded = serializers.BooleanField(
+        required=False, default=False, help_text="Shown as forwarded (wa-js isForwarded)."
+    )
+
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so it is added by name; the service validates the number.
@@ -278,6 +289,25 @@ class OutboxMessageSerializer(serializers.Serializer):
     location = serializers.SerializerMethodField()
     contacts = serializers.SerializerMethodField()
     poll = serializers.SerializerMethodField()
+    mentions = serializers.SerializerMethodField(help_text="User ids it mentions (mentionedList).")
+    linkPreview = serializers.SerializerMethodField(help_text="The link previewed, if any.")
+    isForwarded = serializers.SerializerMethodField(help_text="Forwarded (WPP.chat.forwardMessages).")
+    waveform = serializers.SerializerMethodField(
+        help_text="A voice note's 64 bars (0-100) when sent with its waveform; null otherwise."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True))
+    def get_waveform(self, message: SandboxMessage) -> list[int] | None:
+        return message_content.outbox_extras(message)["waveform"]
+
+    def get_mentions(self, message: SandboxMessage) -> list[str]:
+        return message_content.outbox_extras(message)["mentions"]
+
+    def get_linkPreview(self, message: SandboxMessage) -> str | None:
+        return message_content.outbox_extras(message)["linkPreview"]
+
+    def get_isForwarded(self, message: SandboxMessage) -> bool:
+        return message_content.outbox_extras(message)["isForwarded"]
 
     def get_isPtt(self, message: SandboxMessage) -> bool:
         return message.type == "ptt"
@@ -295,7 +325,7 @@ class OutboxMessageSerializer(serializers.Serializer):
         return message_content.outbox_poll(message)
 
     def get_to(self, message: SandboxMessage) -> str:
-        return message.contact.phone
+        return message.contact.phone if message.contact else message.chat_id  # a group
 
     def get_status(self, message: SandboxMessage) -> str:
         return message.get_ack_display()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sandbox.api import action_views, views
+from sandbox.api import action_views, directory_views, group_views, views
 
 urlpatterns = [
     path("sandbox/sessions/<uuid:session_id>", views.SandboxStateApi.as_view(), name="sandbox-state"),
@@ -34,6 +34,21 @@ urlpatterns = [
         name="sandbox-chat",
     ),
     path(
+        "sandbox/sessions/<uuid:session_id>/chats/<str:chat_id>/presence",
+        action_views.SandboxContactPresenceApi.as_view(),
+        name="sandbox-contact-presence",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/contacts/<str:phone>",
+        directory_views.SandboxContactApi.as_view(),
+        name="sandbox-contact",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/contacts/<str:phone>/history",
+        directory_views.SandboxHistoryApi.as_view(),
+        name="sandbox-contact-history",
+    ),
+    path(
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>",
         action_views.SandboxPhoneMessageApi.as_view(),
         name="sandbox-message",
@@ -49,8 +64,38 @@ urlpatterns = [
         name="sandbox-contact-revoke",
     ),
     path(
+        "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/vote",
+        action_views.SandboxContactVoteApi.as_view(),
+        name="sandbox-contact-vote",
+    ),
+    path(
         "sandbox/sessions/<uuid:session_id>/messages/<str:msg_id>/edit",
         action_views.SandboxContactEditApi.as_view(),
         name="sandbox-contact-edit",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups",
+        group_views.SandboxGroupsApi.as_view(),
+        name="sandbox-groups",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups/<str:group_id>",
+        group_views.SandboxGroupApi.as_view(),
+        name="sandbox-group",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups/<str:group_id>/participants",
+        group_views.SandboxGroupMembersApi.as_view(),
+        name="sandbox-group-members",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/groups/<str:group_id>/messages",
+        group_views.SandboxGroupMessageApi.as_view(),
+        name="sandbox-group-message",
+    ),
+    path(
+        "sandbox/sessions/<uuid:session_id>/calls",
+        group_views.SandboxCallsApi.as_view(),
+        name="sandbox-calls",
     ),
 ]

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sandbox import message_content, selectors
+from sandbox.api.examples import INBOUND_KIND_EXAMPLES, OUTBOX_EXAMPLE
 from sandbox.api.serializers import (
     DisconnectInputSerializer,
     InboundInputSerializer,
@@ -58,60 +59,6 @@ STATE_EXAMPLE = {
     "qrIssuedAt": None,
     "offlineUntil": None,
 }
-
-_OUTBOX_MESSAGE = {
-    "id": "true_33612345678@c.us_3EB0A1B2C3D4E5F6A7B8",
-    "to": "+33612345678",
-    "chatId": "33612345678@c.us",
-    "type": "text",
-    "text": "Hello from YesApp",
-    "ack": 3,
-    "status": "read",
-    "sentAt": "2026-11-27T10:00:01Z",
-    "deliveredAt": "2026-11-27T10:00:01.300Z",
-    "readAt": "2026-11-27T10:00:01.800Z",
-    "media": None,
-    "quotedMsgId": "",
-    "isPtt": False,
-    "location": None,
-    "contacts": None,
-    "poll": None,
-}
-OUTBOX_EXAMPLE = list_envelope(
-    items=[_OUTBOX_MESSAGE], total=1, limit=50, offset=0, deprecated={"messages": [_OUTBOX_MESSAGE]}
-)
-
-
-_CONTACT = "+4915112345678"
-INBOUND_KIND_EXAMPLES = [
-    OpenApiExample(
-        "Voice note",
-        value={"from": _CONTACT, "media": {"data": "SUQzAwAAAAAAD...", "type": "ptt"}},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Location, quoting a message the session sent",
-        value={
-            "from": _CONTACT,
-            "location": {"latitude": 48.8584, "longitude": 2.2945, "name": "Eiffel Tower"},
-            "replyTo": "true_4915112345678@c.us_3EB0A1B2C3D4E5F6A7B8",
-        },
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Contact cards",
-        value={"from": _CONTACT, "contacts": [{"name": "Bob", "phone": "+33611111111"}]},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Poll",
-        value={
-            "from": _CONTACT,
-            "poll": {"question": "Dinner?", "options": ["Yes", "No"], "multipleAnswers": True},
-        },
-        request_only=True,
-    ),
-]
 
 
 class SandboxApi(APIView):
@@ -189,8 +136,9 @@ class SandboxInboundApi(SandboxApi):
             "like a WhatsApp message (and your webhook gets `message.received`). Media as base64 in "
             "`media` (JSON) or as `file` (multipart); `media.type` `ptt` is a voice note. Or a "
             "`location`, `contacts` or a `poll`; `replyTo` quotes a message of the sandbox by its "
-            "WhatsApp id (404 `msg_not_found` otherwise). 409 when the sandbox phone is not linked; 413 past "
-            "MEDIA_MAX_BYTES; 429 past SANDBOX_INBOUND_PER_MINUTE messages a minute for the session."
+            "WhatsApp id (404 `msg_not_found` otherwise). 409 when the sandbox phone is not linked, or "
+            "(`blocked_by_session`) when the session blocked the sender; 413 past MEDIA_MAX_BYTES; 429 "
+            "past SANDBOX_INBOUND_PER_MINUTE messages a minute for the session."
         ),
         responses={202: InboundOutputSerializer, **error_responses(400, 404, 409, 413, 429)},
         examples=[
@@ -235,6 +183,9 @@ class SandboxInboundApi(SandboxApi):
             file=_inbound_file(params),
             rich=message_content.from_phone(params),
             quoted=params["replyTo"],
+            extras=message_content.extras(
+                mentioned=message_content.phone_mentions(params["mentions"]), forwarded=params["forwarded"]
+            ),
         )
         body = {
             "id": message.wa_id,

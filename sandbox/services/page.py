@@ -14,6 +14,8 @@ from django.utils.crypto import constant_time_compare
 
 from sandbox import message_content
 from sandbox.contacts import sandbox_number_exists
+from sandbox.directory import sandbox_contact_for_id
+from sandbox.group_messages import page_group_send
 from sandbox.models import Ack, Direction, SandboxContact, SandboxDevice, SandboxEvent, SandboxMessage
 from sandbox.services.device import (
     device_me,
@@ -145,19 +147,23 @@ def sandbox_page_send(
     seen: int = 0,
     rich: message_content.RichContent | None = None,
     quoted: str = "",
+    extras: dict | None = None,
 ) -> SandboxMessage:
-    """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact with
-    ack 1 (the server has it); receipts follow at the configured delays.
-
+    """`WPP.chat.sendTextMessage` / `sendFileMessage`: stores the message for the contact (or
+    the group, sandbox/group_messages.py) with ack 1; receipts follow at the configured delays.
     A recipient that is not a plausible phone (`<digits>@c.us`) or not on WhatsApp (`...0000`)
     fails with `invalid_recipient`, which the page reports as a failed `sendMsgResult`. With
     `mark_read` (wa-js's default) the chat is read first, up to the page's cursor `seen`.
     """
-    phone = chat_phone(chat_id)
+    if chat_id.endswith("@g.us"):
+        return _send_to_group(session, device_token, chat_id, text=text, file=file, rich=rich, quoted=quoted)
+    phone = chat_phone(chat_id) or _phone_of_lid(session, chat_id)
     if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
         )
+    if SandboxContact.objects.filter(session=session, phone=phone, blocked=True).exists():
+        raise InvalidInput(f"{chat_id!r} is blocked: unblock them to send.", code="blocked_contact")
     if file is None and not text and rich is None:
         raise InvalidInput("The message has no text.", code="empty_message")
     mimetype, filename, kind = file_fields(file)
@@ -172,7 +178,7 @@ def sandbox_page_send(
             contact,
             Direction.OUTBOUND,
             type=rich.type if rich else kind,
-            content=rich.fields if rich else {},
+            content=(rich.fields if rich else {}) | (extras or {}),
             quoted_wa_id=message_content.quoted(session=session, wa_id=quoted),
             text=text,
             mimetype=mimetype,
@@ -182,6 +188,91 @@ def sandbox_page_send(
         )
         save_message(message, file.data if file else None)
     return message
+
+
+def _send_to_group(session, device_token, chat_id, *, text, file, rich, quoted) -> SandboxMessage:
+    """A send to a group the session is in (sandbox/group_messages.py): text and rich
+    content; files stay one-to-one in the sandbox."""
+    if file is not None:
+        raise InvalidInput("The sandbox sends files to people only, not to groups.", code="invalid_recipient")
+    if not text and rich is None:
+        raise InvalidInput("The message has no text.", code="empty_message")
+    with transaction.atomic():
+        sandbox_page_logged_in_device(session=session, device_token=device_token, lock=True)
+        return page_group_send(
+            session=session,
+            chat_id=chat_id,
+            text=text,
+            type=rich.type if rich else "chat",
+            content=rich.fields if rich else {},
+            quoted_wa_id=message_content.quoted(session=session, wa_id=quoted),
+        )
+
+
+def _recipient_phone(chat_id: str) -> str:
+    """The number of a chat the page sends to; `invalid_recipient` as in sandbox_page_send."""
+    phone = chat_phone(chat_id)
+    if phone is None or not sandbox_number_exists(phone):
+        raise InvalidInput(
+            f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
+        )
+    return phone
+
+
+def sandbox_page_forward(
+    *, session: Session, device_token: str, chat_id: str, wa_ids: list[str]
+) -> tuple[list[SandboxMessage], list[str]]:
+    """`WPP.chat.forwardMessages`: a copy of each message (either direction) for the contact of
+    `chat_id`, marked forwarded, with its file; receipts follow like a send's. Returns the copies
+    and the ids WhatsApp would not forward (deleted for everyone); an unknown id is wa-js's
+    `msg_not_found`."""
+    phone = _recipient_phone(chat_id)
+    originals = []
+    for wa_id in wa_ids:
+        original = SandboxMessage.objects.filter(session=session, wa_id=wa_id).first()
+        if original is None:
+            raise NotFound(f"Message {wa_id} not found", code="msg_not_found", details={"id": wa_id})
+        originals.append(original)
+    failed = [original.wa_id for original in originals if original.revoked_at is not None]
+    now = timezone.now()
+    copies = []
+    with transaction.atomic():
+        sandbox_page_logged_in_device(session=session, device_token=device_token, lock=True)
+        contact = contact_for(session, phone)
+        for original in originals:
+            if original.revoked_at is None:
+                copies.append(_forwarded_copy(original, contact, now))
+    return copies, failed
+
+
+def _forwarded_copy(original: SandboxMessage, contact: SandboxContact, now) -> SandboxMessage:
+    content = {key: value for key, value in original.content.items() if key != "mentionedJidList"}
+    content |= {"isForwarded": True, "forwardingScore": int(original.content.get("forwardingScore", 0)) + 1}
+    read_delay = settings.SANDBOX_READ_DELAY_MS
+    message = new_message(
+        contact,
+        Direction.OUTBOUND,
+        type=original.type,
+        content=content,
+        text=original.text,
+        mimetype=original.mimetype,
+        filename=original.filename,
+        delivered_due_at=now + timedelta(milliseconds=settings.SANDBOX_DELIVERY_DELAY_MS),
+        read_due_at=now + timedelta(milliseconds=read_delay) if read_delay >= 0 else None,
+    )
+    data = None
+    if original.is_media:
+        with original.media.open("rb") as file:
+            data = file.read()
+    return save_message(message, data)
+
+
+def _phone_of_lid(session: Session, chat_id: str) -> str | None:
+    """A send to a lid reaches the person behind it, when the sandbox knows who that is."""
+    contact = (
+        sandbox_contact_for_id(session=session, contact_id=chat_id) if chat_id.endswith("@lid") else None
+    )
+    return contact.phone if contact else None
 
 
 def _mark_read(contact: SandboxContact, now, *, seen: int) -> int:

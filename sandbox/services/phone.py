@@ -12,7 +12,7 @@ from sandbox.models import Ack, Direction, EventKind, SandboxMessage
 from sandbox.services.device import append_event, locked_device, require_linked
 from sandbox.services.messages import OutgoingFile, contact_for, file_fields, new_message, save_message
 from sessions_app.models import Session
-from yesapp.errors import InvalidInput
+from yesapp.errors import Conflict, InvalidInput
 from yesapp.validators import normalize_phone
 
 
@@ -25,10 +25,13 @@ def sandbox_inbound(
     file: OutgoingFile | None = None,
     rich: message_content.RichContent | None = None,
     quoted: str = "",
+    extras: dict | None = None,
 ) -> SandboxMessage:
     """A contact sends the session a message (text, media with `text` as caption, or `rich`:
     a location, contact cards, a poll), quoting `quoted` (a wa id) if given. The contact is
-    made on first use; the page gets it as `chat.new_message`."""
+    made on first use; the page gets it as `chat.new_message`. `extras`: MsgModel fields of its
+    mentions or forwarded flag (message_content.extras). A contact the session blocked cannot
+    (409 `blocked_by_session`), as on WhatsApp."""
     e164 = normalize_phone(from_phone)
     if file is None and not text and rich is None:
         raise InvalidInput("Send text, media, or both.", details={"text": ""})
@@ -38,12 +41,20 @@ def sandbox_inbound(
         if e164 == device.phone:
             raise InvalidInput("The sender is the session's own number.", details={"from": from_phone})
         contact = contact_for(session, e164, name)
+        if contact.blocked:
+            raise Conflict(
+                f"The session blocked {e164}: WhatsApp does not deliver their messages. Unblock "
+                "them (POST /api/v1/sessions/{id}/contacts/{contactId}/unblock) first.",
+                code="blocked_by_session",
+                details={"from": e164},
+            )
         message = new_message(
             contact, Direction.INBOUND, type=kind, text=text, mimetype=mimetype, filename=filename
         )
         message.quoted_wa_id = message_content.quoted(session=session, wa_id=quoted)
         if rich is not None:
             message.type, message.content = rich.type, rich.fields
+        message.content = message.content | (extras or {})
         save_message(message, file.data if file else None)
         message.cursor = append_event(device, kind=EventKind.MESSAGE, message=message)
         message.save(update_fields=["cursor"])

@@ -138,3 +138,45 @@ def test_the_phone_is_refused_bad_kinds_and_unknown_quotes(api, sandbox_session)
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "msg_not_found"
     assert [r.status_code for r in (two, off_map, one_option, with_text)] == [400] * 4
     assert not SandboxMessage.objects.exists()
+
+
+def test_the_page_records_mentions_and_link_previews_and_refuses_what_wa_js_would(api, sandbox_session):
+    token = link(api, sandbox_session)
+
+    not_a_list = page_send(sandbox_session, token, {"text": "hi", "mentionedList": "33611111111@c.us"})
+    group = page_send(sandbox_session, token, {"text": "hi", "mentionedList": ["120363000000000000@g.us"]})
+    assert not_a_list.json()["error"]["code"] == "mentioned_list_is_not_array"
+    assert group.json()["error"]["code"] == "mentioned_is_not_user"
+    assert not SandboxMessage.objects.filter(direction="out").exists()
+
+    sent = page_send(
+        sandbox_session,
+        token,
+        {
+            "text": "@33611111111 see https://example.com/a b",
+            "mentionedList": ["33611111111@c.us"],
+            "linkPreview": True,
+        },
+    )
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["msg"]["mentionedJidList"] == ["33611111111@c.us"]
+    assert sent.json()["msg"]["matchedText"] == "https://example.com/a"
+    (shown,) = api.get(api_url(sandbox_session.id, "outbox")).json()["items"]
+    assert (shown["mentions"], shown["linkPreview"], shown["isForwarded"]) == (
+        ["33611111111@c.us"],
+        "https://example.com/a",
+        False,
+    )
+
+
+def test_the_phone_mentions_numbers_and_forwards_and_the_page_gets_wa_js_fields(api, sandbox_session):
+    token = link(api, sandbox_session)
+
+    bad = inbound(api, sandbox_session, {"text": "hi", "mentions": ["12"]})
+    assert bad.status_code == 400
+    ok = inbound(api, sandbox_session, {"text": "hi", "mentions": ["+33 6 11 11 11 11"], "forwarded": True})
+    assert ok.status_code == 202, ok.content
+
+    poll = sandbox_page_poll(session=sandbox_session, after=0, device_token=token)
+    (model,) = [selectors.page_event(e, me=poll.me)["data"] for e in poll.events if e.kind == "message"]
+    assert model["mentionedJidList"] == ["33611111111@c.us"] and model["isForwarded"] is True

@@ -23,6 +23,8 @@ from sessions_app.engine.base import Engine, EngineCrashed, EngineError
 from sessions_app.engine.login_state import ActorLoginState
 from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
+from sessions_app.engine.snapshots import ActorProfileSnapshots
+from sessions_app.fencing import StaleOwner, session_fence_take
 from sessions_app.models import DesiredState, Session, SessionStatus
 from sessions_app.services import InvalidTransition, session_set_status
 from yesapp.logging import session_id_var
@@ -56,7 +58,7 @@ class Command:
     future: Future = field(default_factory=Future)
 
 
-class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
+class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfileSnapshots):
     """Runs one session on this node. `engine_factory(session)` makes its browser."""
 
     def __init__(
@@ -89,6 +91,8 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
         self._dropped_seen = 0
         self._last_failed_check = 0.0
         self.last_event: tuple[str, float] | None = None  # (name, unix time): for diagnostics
+        self.lease_token: int | None = None  # this node's fencing token (fencing.py)
+        self.fenced = False
         self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
 
     # --- called from other threads --------------------------------------------------------
@@ -135,6 +139,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
             while not self.stop_event.is_set():
                 try:
                     if not recovered:
+                        self.lease_token = session_fence_take(session_id=self.session_id)
                         registry.run_start_steps(self.session_id)
                         recovered = True
                     session = Session.objects.filter(pk=self.session_id).first()
@@ -146,6 +151,8 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
                     backoff = 1.0
                 except RestartBrowser:
                     backoff = 1.0
+                except StaleOwner as exc:
+                    self._lost_to_newer_owner(exc)
                 except EngineError as exc:
                     if exc.permanent and not isinstance(exc, EngineCrashed):
                         self._fail(exc)
@@ -165,12 +172,16 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
         self.engine = engine
         try:
             self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
+            self._restore_profile(engine)
             engine.start()
             self._state_due = self._wake = True
             self._serve_through_db_blips(engine)
         finally:
             self.engine = None
+            was_connected = self.status == SessionStatus.CONNECTED
             engine.stop()
+            if self.stop_reason in ("stop", "shutdown"):
+                self._snapshot_after_clean_stop(engine, was_connected)
             if self.stop_reason == "delete":
                 delete_profile = getattr(engine, "delete_profile", None)
                 if delete_profile:
@@ -194,6 +205,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
                 close_old_connections()
             if self.status == SessionStatus.CONNECTED:
                 self._recover_missed(engine, nudged)
+                self._snapshot_if_due(engine)
             if self.status == SessionStatus.CONNECTED and (
                 self._wake or now - self._last_send > SEND_INTERVAL
             ):
@@ -242,10 +254,18 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
             return handler(self.session_id, engine, command.args)
         return {"error": f"unknown command {command.name}", "code": "unknown_command"}
 
+    def _lost_to_newer_owner(self, exc: StaleOwner) -> None:
+        """Another node took the session over while this one still had its browser open."""
+        logger.error("Session %s: %s; closing this node's browser", self.session_id, exc)
+        self.fenced = True
+        self.request_stop("abandon")
+
     def _finish(self) -> None:
         reason = self.stop_reason
         try:
-            if reason == "stop":
+            if self.fenced:
+                pass  # the session's status is the new owner's to write
+            elif reason == "stop":
                 self._set(SessionStatus.STOPPED, self._stop_message or "stopped")
             elif reason == "shutdown" or (reason == "abandon" and self._stop_message):
                 self._set(
@@ -269,7 +289,13 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
         if not status:
             return
         try:
-            session = session_set_status(session_id=self.session_id, status=status, reason=reason, **fields)
+            session = session_set_status(
+                session_id=self.session_id,
+                status=status,
+                reason=reason,
+                lease_token=self.lease_token,
+                **fields,
+            )
         except InvalidTransition as exc:
             logger.info("Session %s: ignored %s", self.session_id, exc.message)
             return
@@ -279,3 +305,4 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery):
         if session.status == SessionStatus.CONNECTED and self.status != SessionStatus.CONNECTED:
             self._catch_up_due = True  # anything that arrived while we were away is fetched
         self.status = session.status
+        self._status_changed_for_snapshots(session.status)

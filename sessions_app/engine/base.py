@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -79,6 +80,9 @@ class MediaFile:
 class Engine(abc.ABC):
     """One browser for one session. Not thread-safe: exactly one actor thread uses it."""
 
+    # The browser profile on disk, whose login state is snapshotted (None: nothing to keep).
+    profile_dir: Path | None = None
+
     @abc.abstractmethod
     def start(self) -> None:
         """Launches the browser and opens the page; returns once the page's WPP is there."""
@@ -116,7 +120,10 @@ class Engine(abc.ABC):
         """WPP.conn.genLinkDeviceCodeForPhoneNumber: links by code instead of QR."""
 
     @abc.abstractmethod
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult: ...
+    def send_text(
+        self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
+    ) -> SendResult:
+        """WPP.chat.sendTextMessage; `extra` adds its options (`mentionedList`, `linkPreview`, ...)."""
 
     @abc.abstractmethod
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
@@ -161,6 +168,11 @@ class Engine(abc.ABC):
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         """WPP.chat.downloadMedia: the bytes and mimetype of a received message's media."""
 
+    def forward_message(self, chat_id: str, wa_id: str) -> SendResult:
+        """WPP.chat.forwardMessages: a copy of message `wa_id` to `chat_id`, marked forwarded.
+        The answer has no id: the copy's comes with WhatsApp's echo of it."""
+        raise EngineError("This engine cannot forward messages.", step="forward message")
+
     def check_numbers(self, chat_ids: list[str], *, wait: float) -> list[dict]:
         """WPP.contact.queryWidExists for each `<digits>@c.us`: `{id, exists, chatId, lid}`
         (chatId and lid null when unknown). PageTimeout after `wait` seconds."""
@@ -170,6 +182,17 @@ class Engine(abc.ABC):
         """WPP.contact.getPnLidEntry: `{phone, lid}` as chat ids, null where WhatsApp Web does
         not know them. PageTimeout after `wait` seconds."""
         raise EngineError("This engine cannot look up lids.", step="look up lid")
+
+    def group_op(self, function: str, *args, wait: float) -> dict:
+        """A page/groups.js function (WPP.group.*, WPP.call.reject): `{value}`, or `{failure:
+        {code, message}}` with wa-js's error code. PageTimeout after `wait` seconds."""
+        raise EngineError("This engine cannot manage groups.", step="group")
+
+    def ask_page(self, step: str, function: str, *args, wait: float) -> dict:
+        """Runs `function` of page/contacts.js, which answers within `wait` seconds (a dict, with
+        `timedOut` when WhatsApp was slower): the generic path for the apps' read commands
+        (contacts, chats, history). PageTimeout after `wait` seconds."""
+        raise EngineError(f"This engine cannot {step}.", step=step)
 
     def diagnose(self) -> dict:
         """What the page reports about itself (versions, missing contract functions); an

@@ -93,6 +93,10 @@
       pollName: msg.pollName || '',
       pollOptions: Array.isArray(msg.pollOptions) ? msg.pollOptions.map(pollOption) : [],
       pollSelectableOptionsCount: msg.pollSelectableOptionsCount || 0,
+      // Who it mentions (Wids), whether it mentions everyone (`@all`), whether it was forwarded.
+      mentionedJidList: Array.isArray(msg.mentionedJidList) ? msg.mentionedJidList.map(wid).filter(Boolean) : [],
+      mentionsAll: typeof msg.nonJidMentions === 'number' && msg.nonJidMentions > 0,
+      isForwarded: !!msg.isForwarded,
     };
   }
 
@@ -104,6 +108,24 @@
   /** @param {any} option */
   function pollOption(option) {
     return { name: (option && option.name) || '' };
+  }
+
+  /** @param {any} member */
+  function participant(member) {
+    return { id: wid(member && member.id), state: member && typeof member.state === 'string' ? member.state : '' };
+  }
+
+  /** @param {any} value */
+  function isSet(value) {
+    return value !== undefined && value !== null;
+  }
+
+  // wa-js declares a vote's selectedOptions as numbers but hands over the chosen poll options
+  // ({name, localId}), placed at their localId in a sparse array: either way, the local ids.
+  /** @param {any} option */
+  function localId(option) {
+    if (typeof option === 'number') return option;
+    return option && typeof option.localId === 'number' ? option.localId : -1;
   }
 
   /**
@@ -145,6 +167,25 @@
       case 'chat.msg_edited':
         if (!data || typeof data !== 'object') throw new TypeError('the edit is not an object');
         return { chat: wid(data.chat), id: wid(data.id), msg: message(data.msg) };
+      case 'chat.poll_response':
+        if (!data || typeof data !== 'object') throw new TypeError('the vote is not an object');
+        return {
+          msgId: msgKey(data.msgId),
+          chatId: wid(data.chatId),
+          sender: wid(data.sender),
+          selectedOptions: Array.isArray(data.selectedOptions) ? data.selectedOptions.filter(isSet).map(localId) : null,
+          timestamp: data.timestamp || 0,
+        };
+      case 'chat.presence_change':
+        if (!data || typeof data !== 'object') throw new TypeError('the presence is not an object');
+        return {
+          id: wid(data.id),
+          isOnline: !!data.isOnline,
+          isGroup: !!data.isGroup,
+          state: typeof data.state === 'string' ? data.state : '',
+          t: data.t || 0,
+          participants: Array.isArray(data.participants) ? data.participants.map(participant) : [],
+        };
       case 'conn.auth_code_change':
         return data ? { fullCode: data.fullCode || '', ref: data.ref || '' } : null;
       case 'conn.stream_mode_changed':

@@ -297,8 +297,10 @@ class ChromiumEngine(Engine):
     def pairing_code(self, phone_digits: str) -> str:
         return self._call_page("pairing code", "connection", "pairingCode", phone_digits)
 
-    def send_text(self, chat_id: str, text: str, *, quoted_id: str = "") -> SendResult:
-        return self._send("send text", "sendText", chat_id, text, _send_options(quoted_id))
+    def send_text(
+        self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
+    ) -> SendResult:
+        return self._send("send text", "sendText", chat_id, text, _send_options(quoted_id) | (extra or {}))
 
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
         data_url = f"data:{media.mimetype};base64,{base64.b64encode(media.data).decode()}"
@@ -320,6 +322,9 @@ class ChromiumEngine(Engine):
 
     def edit_message(self, wa_id: str, text: str) -> SendResult:
         return self._send("edit message", "editMessage", wa_id, text)
+
+    def forward_message(self, chat_id: str, wa_id: str) -> SendResult:
+        return self._send("forward message", "forwardMessage", chat_id, wa_id)
 
     def mark_read(self, chat_id: str) -> SendResult:
         return self._send("mark read", "markRead", chat_id)
@@ -368,11 +373,17 @@ class ChromiumEngine(Engine):
         answer = self._page_query("look up lid", "pnLidEntry", contact_id, wait=wait)
         return {"phone": answer["phone"], "lid": answer["lid"]}
 
-    def _page_query(self, step: str, function: str, *args, wait: float) -> dict:
+    def group_op(self, function: str, *args, wait: float) -> dict:
+        return self._page_query(f"group {function}", function, *args, wait=wait, file="groups")
+
+    def ask_page(self, step: str, function: str, *args, wait: float) -> dict:
+        return self._page_query(step, function, *args, wait=wait)
+
+    def _page_query(self, step: str, function: str, *args, wait: float, file: str = "contacts") -> dict:
         """A page/contacts.js question that the page itself bounds to `wait` seconds; the
         WebDriver call gets a margin so a slow answer is PageTimeout, not a hung browser."""
         answer = self._call_page(
-            step, "contacts", function, *args, int(wait * 1000), timeout=wait + HANG_GRACE_SECONDS
+            step, file, function, *args, int(wait * 1000), timeout=wait + HANG_GRACE_SECONDS
         )
         if not isinstance(answer, dict) or answer.get("timedOut"):
             raise PageTimeout(f"WhatsApp did not answer {step} within {wait:.0f}s.", step=step)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from sessions_app.engine.base import ConnectionState, Engine, EngineCrashed
+from sessions_app.fencing import session_fence_check
 from sessions_app.models import DesiredState, Session, SessionStatus
 from yesapp.validators import phone_from_chat_id
 
@@ -77,12 +78,13 @@ class ActorLoginState:
     def _check_timeouts(self) -> None:
         session = (
             Session.objects.filter(pk=self.session_id)
-            .only("status", "status_changed_at", "last_activity_at", "desired_state")
+            .only("status", "status_changed_at", "last_activity_at", "desired_state", "lease_token")
             .first()
         )
         if session is None or session.desired_state != DesiredState.RUNNING:
             self.request_stop("stop" if session else "delete")
             return
+        session_fence_check(session, self.lease_token)  # another node took it over: StaleOwner
         now = timezone.now()
         if (
             session.status == SessionStatus.QR

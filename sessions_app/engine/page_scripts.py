@@ -32,6 +32,9 @@ def page_script(file: str, function: str) -> str:
         source = path.read_text()
     except OSError as exc:
         raise PageScriptMissing(f"No page script {path}") from exc
+    # `// @page-requires other`: that file's functions are declared first (shared helpers).
+    for required in re.findall(r"^// @page-requires (\w+)$", source, re.MULTILINE):
+        source = (PAGE_DIR / f"{required}.js").read_text() + "\n" + source
     if not re.search(rf"^async function {re.escape(function)}\(", source, re.MULTILINE):
         raise PageScriptMissing(f"{path} has no `async function {function}(`")
     return source + _CALL.format(function=function)

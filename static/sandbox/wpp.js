@@ -39,6 +39,7 @@
     deviceToken: '', // the link's credentials, kept in the profile's IndexedDB
     mainReadyFired: false,
     lastPollOk: Date.now(),
+    blocked: /** @type {string[]} */ ([]), // WPP.blocklist.all(), loaded as the chats load
   };
   var listeners = {};
   var qrTimer = null;
@@ -314,8 +315,13 @@
 
   function syncThenMain() {
     setMode('SYNCING');
+    // WhatsApp Web loads the blocklist with the chats: it answers synchronously afterwards.
+    var blocklist = callJson('GET', 'blocklist').then(function (data) { state.blocked = data.ids; },
+      function (err) { console.error('no blocklist', err); });
     setTimeout(function () {
-      if (state.loggedIn && state.mode === 'SYNCING') setMode('MAIN');
+      blocklist.then(function () {
+        if (state.loggedIn && state.mode === 'SYNCING') setMode('MAIN');
+      });
     }, SYNC_MS);
   }
 
@@ -341,12 +347,13 @@
       logLine('✓ ' + ackName(event.data.ack) + ' ' + event.data.ids[0].id);
       emit('chat.msg_ack_change', ackPayload(event.data));
     } else if (event.action) {
-      logLine('↺ ' + event.name + ' ' + (event.data.reactionText || ''));
+      logLine('↺ ' + event.name + ' ' + (event.data.reactionText || event.data.action || ''));
       emitAction(event.name, event.data);
     }
   }
 
-  // A contact's reaction, revoke or edit (sandbox/actions.py), with Wid and MsgKey objects.
+  // A contact's reaction, revoke, edit or vote (sandbox/actions.py), with Wid and MsgKey objects; a
+  // change of a group's members (sandbox/groups.py); a call ringing (sandbox/calls.py).
   function emitAction(name, data) {
     if (name === 'chat.new_reaction') {
       emit('chat.new_reaction', {
@@ -360,6 +367,25 @@
       });
     } else if (name === 'chat.msg_edited') {
       emit('chat.msg_edited', { chat: wid(data.chat), id: data.id, msg: msgModel(data.msg) });
+    } else if (name === 'group.participant_changed') {
+      // wa-js gives ids here as strings.
+      emit('group.participant_changed', data);
+    } else if (name === 'call.incoming_call') {
+      emit('call.incoming_call', {
+        id: data.id, isGroup: data.isGroup, isVideo: data.isVideo, offerTime: data.offerTime,
+        sender: wid(data.sender), peerJid: wid(data.peerJid),
+      });
+    } else if (name === 'chat.presence_change') {
+      emit('chat.presence_change', Object.assign({}, data, { id: wid(data.id) }));
+    } else if (name === 'chat.poll_response') {
+      // As wa-js 4.6 really fires it (its .d.ts says number[]): the chosen poll options, each
+      // at its localId in a sparse array.
+      var chosen = [];
+      data.selectedOptions.forEach(function (option) { chosen[option.localId] = option; });
+      emit('chat.poll_response', {
+        msgId: msgKey(data.msgId), chatId: wid(data.chatId), timestamp: data.timestamp, sender: wid(data.sender),
+        selectedOptions: /** @type {number[]} */ (/** @type {unknown} */ (chosen)),
+      });
     }
   }
 
@@ -493,12 +519,30 @@
     return quoted.id && quoted.id._serialized ? String(quoted.id._serialized) : String(quoted);
   }
 
+  // wa-js prepareRawMessage: `mentionedList` must be an array of user Wids.
+  function mentionedIds(options) {
+    var list = options.mentionedList;
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) {
+      throw wppError('mentioned_list_is_not_array', 'The option mentionedList is not an array',
+                     { mentionedList: list });
+    }
+    return list.map(function (item) {
+      var id = chatId(item);
+      if (!/@(c\.us|lid)$/.test(id)) {
+        throw wppError('mentioned_is_not_user', 'Mentioned is not an user', { mentionedId: id });
+      }
+      return id;
+    });
+  }
+
   // A send the server takes as JSON: text, a location, contact cards, a poll.
   function sendJson(chat, body, options) {
     options = Object.assign({}, SEND_DEFAULTS, options || {});
     var to;
     return Promise.resolve().then(function () {
       to = chatId(chat);
+      body = Object.assign({ mentionedList: mentionedIds(options) }, body);
       return requireLogin();
     }).then(function () {
       return sleep(options.delay || 0);
@@ -513,8 +557,10 @@
     });
   }
 
+  // `linkPreview` (default on): WhatsApp Web fetches a preview of the text's first link.
   function sendTextMessage(chat, content, options) {
-    return sendJson(chat, { text: String(content) }, options);
+    var preview = !options || options.linkPreview === undefined ? true : !!options.linkPreview;
+    return sendJson(chat, { text: String(content), linkPreview: preview }, options);
   }
 
   // WPP.chat.sendLocationMessage(chatId, {lat, lng, name?, address?, ...SendMessageOptions}).
@@ -539,6 +585,22 @@
   function sendCreatePollMessage(chat, name, choices, options) {
     return sendJson(chat, { type: 'poll_creation', name: name, choices: choices,
                             selectableCount: (options && options.selectableCount) || 0 }, options);
+  }
+
+  // WPP.chat.forwardMessages(chatId, msgIds): each copy arrives like a send (chat.new_message,
+  // ack 1); the answer lists the messages that could not be forwarded ([] = all went).
+  function forwardMessages(chat, msgIds, options) {
+    var to;
+    return Promise.resolve().then(function () {
+      to = chatId(chat);
+      return requireLogin();
+    }).then(untilOnline).then(function () {
+      var ids = (Array.isArray(msgIds) ? msgIds : [msgIds]).map(serializedId);
+      return callJson('POST', 'forward', { chatId: to, msgIds: ids, options: options || {} });
+    }).then(function (data) {
+      data.msgs.forEach(function (msg) { finishSend({ msg: msg }, { waitForAck: false }, to, false); });
+      return data.failed;
+    });
   }
 
   function parseDataUrl(text) {
@@ -590,7 +652,10 @@
       form.append('filename', options.filename || (blob instanceof File ? blob.name : ''));
       form.append('mimetype', options.mimetype || blob.type || '');
       form.append('isPtt', options.isPtt ? 'true' : 'false');
+      // wa-js draws a voice note's bars (prepareAudioWaveform) unless `waveform: false`.
+      form.append('waveform', options.isPtt && /** @type {any} */ (options).waveform !== false ? 'true' : 'false');
       form.append('quotedMsg', quotedId(options.quotedMsg));
+      form.append('mentionedList', JSON.stringify(mentionedIds(options)));
       form.append('markIsRead', options.markIsRead ? 'true' : 'false');
       form.append('cursor', String(state.cursor)); // what this page has received, for markIsRead
       form.append('file', blob, 'upload');
@@ -643,7 +708,10 @@
       return callJson('GET', 'chats?count=' + encodeURIComponent(count));
     }).then(function (data) {
       return data.chats.map(function (chat) {
-        return { id: wid(chat.id), t: chat.t, unreadCount: chat.unreadCount };
+        return {
+          id: wid(chat.id), t: chat.t, unreadCount: chat.unreadCount, name: chat.name || undefined,
+          archive: chat.archive, pin: chat.pin, muteExpiration: chat.muteExpiration,
+        };
       });
     });
   }
@@ -692,6 +760,65 @@
       if (data.phone) entry.phoneNumber = pnLidWid(data.phone);
       return entry;
     });
+  }
+
+  // WPP.contact.list(): ContactModels (here id, name, pushname, isBusiness, isMyContact).
+  function listContacts() {
+    return requireLogin().then(function () {
+      return callJson('GET', 'contacts');
+    }).then(function (data) {
+      return data.contacts.map(contactModel);
+    });
+  }
+
+  /** @returns {any} a ContactModel's fields the engine reads, not the whole model */
+  function contactModel(data) {
+    return { id: wid(data.id), name: data.name || undefined, pushname: data.pushname || undefined,
+             isBusiness: data.isBusiness, isMyContact: data.isMyContact };
+  }
+
+  // One GET answers WPP.contact.get, getStatus and getProfilePictureUrl for a person.
+  function contactInfo(id) {
+    var value;
+    return Promise.resolve().then(function () {
+      value = serializedId(id);
+      return requireLogin();
+    }).then(function () {
+      return callJson('GET', 'contact?id=' + encodeURIComponent(value));
+    });
+  }
+
+  function getContact(id) {
+    return contactInfo(id).then(function (data) { return data.contact ? contactModel(data.contact) : undefined; });
+  }
+
+  function getStatus(id) {
+    return contactInfo(id).then(function (data) { return data.contact ? data.status : null; });
+  }
+
+  function getProfilePictureUrl(id, full) {
+    return contactInfo(id).then(function (data) { return data.contact ? data.pictureUrl : undefined; });
+  }
+
+  // WPP.blocklist: all() and isBlocked() answer from what the page holds; block calls go out.
+  function setBlocked(block) {
+    return function (chat) {
+      var value;
+      return Promise.resolve().then(function () {
+        value = serializedId(chat);
+        return requireLogin();
+      }).then(function () {
+        return callJson('POST', 'block', { id: value, block: block });
+      }).then(function (data) {
+        state.blocked = data.all;
+        logLine((block ? '⊘ blocked ' : '○ unblocked ') + data.id);
+        return { wid: wid(data.id), isBlocked: data.isBlocked };
+      });
+    };
+  }
+
+  function isBlocked(chat) {
+    return state.blocked.indexOf(serializedId(chat)) >= 0;
   }
 
   function pnLidWid(serialized) {
@@ -775,6 +902,108 @@
     };
   }
 
+  // --- WPP.group.* and WPP.call.reject: the sandbox's groups (sandbox/group_page.py) -----------
+  function groupCall(op, args) {
+    return requireLogin().then(function () {
+      return callJson('POST', 'group', { op: op, args: args });
+    }).then(function (data) { return data.value; });
+  }
+
+  function idList(ids) {
+    return (Array.isArray(ids) ? ids : [ids]).map(chatId);
+  }
+
+  // getAllGroups: ChatModels with their GroupMetadata (only the fields the engine reads).
+  function getAllGroups() {
+    return groupCall('getAllGroups', {}).then(function (groups) {
+      return groups.map(function (group) {
+        var chat = {
+          id: wid(group.id), isGroup: true, name: group.subject, formattedTitle: group.subject,
+          groupMetadata: { id: wid(group.id), subject: group.subject, desc: group.description,
+                           owner: wid(group.owner), announce: group.announce, restrict: group.restrict,
+                           creation: group.creation, memberAddMode: group.memberAddMode,
+                           membershipApprovalMode: group.membershipApprovalMode },
+        };
+        return /** @type {import('@wppconnect/wa-js').whatsapp.ChatModel} */ (/** @type {unknown} */ (chat));
+      });
+    });
+  }
+
+  // getParticipants: ParticipantModels {id, isAdmin, isSuperAdmin}; group_not_exist otherwise.
+  function getParticipants(groupId) {
+    var id;
+    return Promise.resolve().then(function () {
+      id = chatId(groupId);
+      return groupCall('getAllGroups', {});
+    }).then(function (groups) {
+      var group = groups.filter(function (g) { return g.id === id; })[0];
+      if (!group) throw wppError('group_not_exist', 'Group ' + id + ' does not exist', { groupId: id });
+      return group.participants.map(function (p) {
+        var model = { id: wid(p.id), isAdmin: p.isAdmin, isSuperAdmin: p.isSuperAdmin };
+        return /** @type {import('@wppconnect/wa-js').whatsapp.ParticipantModel} */ (/** @type {unknown} */ (model));
+      });
+    });
+  }
+
+  function createGroup(groupName, participantsIds) {
+    return Promise.resolve().then(function () {
+      return groupCall('create', { subject: groupName, ids: idList(participantsIds) });
+    }).then(function (data) {
+      logLine('👥 created ' + groupName);
+      return { gid: wid(data.gid), participants: data.participants };
+    });
+  }
+
+  function changeMembers(op) {
+    return function (groupId, participantsIds) {
+      return Promise.resolve().then(function () {
+        return groupCall(op, { groupId: chatId(groupId), ids: idList(participantsIds) });
+      }).then(function (results) {
+        logLine('👥 ' + op + ' in ' + groupId);
+        return /** @type {any} */ (op === 'add' ? results : undefined);
+      });
+    };
+  }
+
+  function setGroup(field) {
+    return function (groupId, value) {
+      return Promise.resolve().then(function () {
+        return groupCall('set', { groupId: chatId(groupId), field: field, value: value });
+      });
+    };
+  }
+
+  function setProperty(groupId, property, value) {
+    return Promise.resolve().then(function () {
+      return groupCall('set', { groupId: chatId(groupId), field: String(property), value: !!value });
+    });
+  }
+
+  function inviteCode(op) {
+    return function (groupId) {
+      return Promise.resolve().then(function () { return groupCall(op, { groupId: chatId(groupId) }); });
+    };
+  }
+
+  function joinGroup(code) {
+    return groupCall('join', { code: String(code || '') });
+  }
+
+  function leaveGroup(groupId) {
+    return Promise.resolve().then(function () {
+      return groupCall('leave', { groupId: chatId(groupId) });
+    }).then(function () { return undefined; });
+  }
+
+  function rejectCall(callId) {
+    return requireLogin().then(function () {
+      return callJson('POST', 'call-reject', { callId: callId || '' });
+    }).then(function (data) {
+      logLine('☎ rejected ' + (callId || 'the call'));
+      return !!data.value;
+    });
+  }
+
   function blobToBase64(blob) {
     return new Promise(function (resolve, reject) {
       var reader = new FileReader();
@@ -851,15 +1080,46 @@
       sendLocationMessage: sendLocationMessage,
       sendVCardContactMessage: sendVCardContactMessage,
       sendCreatePollMessage: sendCreatePollMessage,
+      forwardMessages: forwardMessages,
     },
-    contact: { queryWidExists: queryWidExists, getPnLidEntry: getPnLidEntry },
+    contact: {
+      queryWidExists: queryWidExists,
+      getPnLidEntry: getPnLidEntry,
+      list: listContacts,
+      get: getContact,
+      getStatus: getStatus,
+      getProfilePictureUrl: getProfilePictureUrl,
+    },
+    blocklist: {
+      all: function () { return state.blocked.map(wid); },
+      isBlocked: isBlocked,
+      blockContact: setBlocked(true),
+      unblockContact: setBlocked(false),
+    },
+    group: {
+      create: createGroup,
+      getAllGroups: getAllGroups,
+      getParticipants: getParticipants,
+      addParticipants: changeMembers('add'),
+      removeParticipants: changeMembers('remove'),
+      promoteParticipants: changeMembers('promote'),
+      demoteParticipants: changeMembers('demote'),
+      setSubject: setGroup('subject'),
+      setDescription: setGroup('description'),
+      setProperty: setProperty,
+      getInviteCode: inviteCode('getInviteCode'),
+      revokeInviteCode: inviteCode('revokeInviteCode'),
+      join: joinGroup,
+      leave: leaveGroup,
+    },
+    call: { reject: rejectCall },
     util: { blobToBase64: blobToBase64 },
   };
   window.WPP = WPP;
 
   // --- what a person sees ---------------------------------------------------------------------------
   function describe(msg) {
-    var quote = msg.quotedStanzaID ? '↩ ' : '';
+    var quote = (msg.isForwarded ? '⇒ ' : '') + (msg.quotedStanzaID ? '↩ ' : '');
     if (msg.type === 'chat') return quote + msg.body;
     if (msg.type === 'location') return quote + '[location ' + msg.lat + ',' + msg.lng + ']';
     if (msg.type === 'vcard' || msg.type === 'multi_vcard') {

@@ -6,8 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from webhooks.formats import DEFAULT_FORMAT, all_format_event_names, webhook_format_names
 from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery, WebhookDeliveryAttempt
-from webhooks.selectors import webhook_deliveries_for_session, webhook_receiver_hidden
+from webhooks.selectors import webhook_receiver_hidden
 from webhooks.signing import SECRET_PATTERN
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.events import ALL_EVENTS
@@ -17,6 +18,10 @@ from yesapp.validators import OffsetField
 LAST_DELIVERIES = 10
 # What the database keeps (PostgreSQL refuses a longer one).
 _URL_MAX_LENGTH = WebhookConfig._meta.get_field("url").max_length
+_FORMAT_HELP = (
+    "What the receiver is sent: `yesapp` (YesApp's events, X-YesApp-Signature), or a facade's format "
+    "such as `waha` or `cloud` when installed (docs/COMPATIBILITY.md)."
+)
 _STATUS_HELP = "pending (waiting for an attempt) · sending · succeeded · failed (retry it by hand)"
 _HIDDEN_HELP = " null for the server's default webhook (WEBHOOK_URL) unless the key is an admin key."
 
@@ -54,6 +59,7 @@ class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
         source="uuid", help_text="Sent as `X-YesApp-Delivery`; receivers dedupe on it."
     )
     sessionId = serializers.UUIDField(source="session_id")
+    webhookId = serializers.UUIDField(source="config.uuid", help_text="The webhook it was sent to.")
     status = serializers.CharField(help_text=_STATUS_HELP)
     url = serializers.CharField(
         source="config.url", allow_null=True, help_text="The receiver;" + _HIDDEN_HELP
@@ -69,7 +75,7 @@ class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = [
-            "id", "sessionId", "event", "status", "url", "attemptCount", "nextAttemptAt",
+            "id", "sessionId", "webhookId", "event", "status", "url", "attemptCount", "nextAttemptAt",
             "lastStatusCode", "lastError", "createdAt", "finishedAt", "payload",
         ]  # fmt: skip
 
@@ -112,6 +118,7 @@ class WebhookDeliveryDetailOutputSerializer(WebhookDeliveryOutputSerializer):
 
 
 class WebhookConfigOutputSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", help_text="The webhook's id (`.../webhooks/{webhookId}`).")
     sessionId = serializers.UUIDField(source="session_id")
     # As saved: any http(s) URL validate_public_url takes, which is more than the `uri` format.
     url = serializers.CharField()
@@ -119,15 +126,25 @@ class WebhookConfigOutputSerializer(serializers.ModelSerializer):
     headers = serializers.SerializerMethodField(
         help_text="Your extra headers; values are hidden because they usually carry credentials."
     )
+    format = serializers.CharField(help_text=_FORMAT_HELP)
+    options = serializers.SerializerMethodField(
+        help_text="The format's own settings; values are hidden, as they may be credentials."
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
     class Meta:
         model = WebhookConfig
-        fields = ["sessionId", "url", "events", "headers", "ordered", "createdAt", "updatedAt"]
+        fields = [
+            "id", "sessionId", "url", "events", "headers", "ordered", "format", "options",
+            "createdAt", "updatedAt",
+        ]  # fmt: skip
 
     def get_headers(self, config) -> dict[str, str]:
         return {name: "***" for name in config.headers}
+
+    def get_options(self, config) -> dict[str, str]:
+        return {name: "***" for name in config.options}
 
 
 class WebhookConfigInputSerializer(serializers.Serializer):
@@ -142,7 +159,14 @@ class WebhookConfigInputSerializer(serializers.Serializer):
         required=False,
         allow_empty=False,
         min_length=1,
-        help_text='Events to send; leave out (or `["*"]`) for all.',
+        help_text='Events to send, named as the webhook\'s format names them; leave out (or `["*"]`) for '
+        "all but `chat.presence`, which is sent only when named (typing comes and goes many times a minute).",
+    )
+    format = serializers.ChoiceField(
+        choices=[DEFAULT_FORMAT], required=False, help_text=_FORMAT_HELP + " Default `yesapp`."
+    )
+    options = serializers.DictField(
+        required=False, help_text="The format's own settings, when it has any (docs/WEBHOOKS.md)."
     )
     secret = serializers.RegexField(
         SECRET_PATTERN,
@@ -166,6 +190,12 @@ class WebhookConfigInputSerializer(serializers.Serializer):
         "deliver in parallel when your receiver doesn't care about order.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formats are registered by apps at startup, after this module may have been imported.
+        self.fields["format"].choices = webhook_format_names()
+        self.fields["events"].child.choices = [*all_format_event_names(), "*"]
+
 
 class WebhookConfigPatchInputSerializer(WebhookConfigInputSerializer):
     """PATCH: the same fields, each optional; at least one."""
@@ -186,7 +216,7 @@ class WebhookConfigDetailOutputSerializer(WebhookConfigOutputSerializer):
 
     @extend_schema_field(WebhookDeliveryOutputSerializer(many=True))
     def get_lastDeliveries(self, config) -> list[dict]:  # noqa: N802 (the API's field name)
-        deliveries = webhook_deliveries_for_session(session=config.session).select_related("config")
+        deliveries = config.deliveries.select_related("config").order_by("-id")
         return WebhookDeliveryOutputSerializer(
             deliveries[:LAST_DELIVERIES], many=True, context=self.context
         ).data

@@ -1,9 +1,19 @@
 from django.urls import path
 
-from webhooks.api import views
+from webhooks.api import list_views, views
 
 urlpatterns = [
     path("sessions/<uuid:session_id>/webhook", views.SessionWebhookApi.as_view(), name="session-webhook"),
+    path(
+        "sessions/<uuid:session_id>/webhooks",
+        list_views.SessionWebhooksApi.as_view(),
+        name="session-webhooks",
+    ),
+    path(
+        "sessions/<uuid:session_id>/webhooks/<uuid:webhook_id>",
+        list_views.SessionWebhookItemApi.as_view(),
+        name="session-webhook-item",
+    ),
     path(
         "sessions/<uuid:session_id>/webhook/deliveries",
         views.SessionWebhookDeliveriesApi.as_view(),

@@ -32,9 +32,11 @@ from yesapp.errors import NotFound
 from yesapp.schema import error_responses
 
 _SESSION_ID = "3f1c2b9e-8d7a-4e62-9f0a-1b2c3d4e5f60"
+_WEBHOOK_ID = "0b6f3c1e-2d4a-4c5b-8e7f-9a1b2c3d4e5f"
 _DELIVERY_EXAMPLE = {
     "id": "8d0f2a4c-5b1e-4f3a-9c6d-7e8f9a0b1c2d",
     "sessionId": _SESSION_ID,
+    "webhookId": _WEBHOOK_ID,
     "event": "message.received",
     "status": "succeeded",
     "url": "https://example.com/whatsapp/hook",
@@ -60,11 +62,14 @@ _DELIVERY_EXAMPLE = {
     },
 }
 _CONFIG_EXAMPLE = {
+    "id": _WEBHOOK_ID,
     "sessionId": _SESSION_ID,
     "url": "https://example.com/whatsapp/hook",
     "events": ["message.received", "message.status"],
     "headers": {"Authorization": "***"},
     "ordered": True,
+    "format": "yesapp",
+    "options": {},
     "createdAt": "2026-01-05T09:30:00Z",
     "updatedAt": "2026-01-05T09:30:00Z",
 }
@@ -75,8 +80,9 @@ class SessionWebhookApi(APIView):
         tags=["webhooks"],
         operation_id="session_webhook_get",
         summary="Get a session's webhook",
-        description="The webhook of this session (never its secret; header values hidden) and its "
-        f"{LAST_DELIVERIES} newest deliveries. 404 when the session has no webhook of its own.",
+        description="The session's (first) webhook (never its secret; header values hidden) and its "
+        f"{LAST_DELIVERIES} newest deliveries. 404 when the session has no webhook of its own. "
+        "A session can have several: see `GET .../webhooks`.",
         responses={
             200: OpenApiResponse(
                 WebhookConfigDetailOutputSerializer,

@@ -10,7 +10,7 @@ from webhooks.models import DeliveryStatus, WebhookConfig, WebhookDelivery
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
 from yesapp.apikeys import apikey_create
-from yesapp.events import ALL_EVENTS
+from yesapp.events import DEFAULT_EVENTS
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def test_put_creates_a_webhook_and_returns_the_generated_secret_once(api, make_s
     # PUT replaces the whole webhook: what is left out takes its default, a new secret included.
     again = api.put(hook_url(session), {"url": receiver.url("/v2"), "ordered": False}, format="json").json()
     assert again["url"] == receiver.url("/v2") and again["ordered"] is False
-    assert again["events"] == list(ALL_EVENTS)
+    assert again["events"] == list(DEFAULT_EVENTS)  # all but the opt-in chat.presence
     assert (
         again["headers"] == {} and again["secret"].startswith("whsec_") and again["secret"] != body["secret"]
     )
@@ -71,7 +71,7 @@ def test_patch_changes_only_the_fields_given(api, make_session, settings, receiv
     config = WebhookConfig.objects.get(session=session)
     assert config.secret == created["secret"] and config.headers == {"Authorization": "Bearer t0k"}
     body = api.patch(hook_url(session), {"events": ["*"], "ordered": False}, format="json").json()
-    assert body["events"] == list(ALL_EVENTS)
+    assert body["events"] == list(DEFAULT_EVENTS)  # all but the opt-in chat.presence
     assert body["ordered"] is False and body["url"] == receiver.url("/v2")
     api.patch(hook_url(session), {"secret": "n" * 20, "headers": {}}, format="json")
     config.refresh_from_db()
@@ -193,6 +193,7 @@ def test_deliveries_list_filters_and_pages(api, make_session, settings, receiver
     assert failed["results"][0] | {"createdAt": None, "finishedAt": None} == {
         "id": str(first.uuid),
         "sessionId": str(session.pk),
+        "webhookId": str(first.config.uuid),
         "event": "message.received",
         "status": "failed",
         "url": receiver.url(),
@@ -311,3 +312,14 @@ def test_a_scoped_key_never_sees_where_the_default_webhook_goes_nor_retries_it(
     shown = api.get(f"/api/v1/webhooks/deliveries/{row['id']}").json()
     assert shown["url"].endswith("?token=OPERATOR-SECRET")
     assert shown["attempts"][0]["responseExcerpt"] == "operator internals"
+
+
+def test_chat_presence_goes_only_to_a_webhook_that_names_it(db, make_session):
+    from webhooks.models import WebhookConfig
+
+    everything = WebhookConfig(events=[])
+    named = WebhookConfig(events=["message.received", "chat.presence"])
+
+    assert not everything.wants("chat.presence") and everything.wants("poll.vote")
+    assert named.wants("chat.presence") and not named.wants("poll.vote")
+    assert "chat.presence" not in everything.event_list

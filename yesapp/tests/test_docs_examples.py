@@ -110,7 +110,7 @@ def test_every_answer_in_the_api_reference_matches_its_serializer(schema):
 
 # --- curl examples in the guides ------------------------------------------------------------
 
-GUIDES = (ROOT / "docs" / "MESSAGING.md", WEBHOOKS)
+GUIDES = (ROOT / "docs" / "MESSAGING.md", WEBHOOKS, ROOT / "docs" / "GROUPS.md")
 
 
 def _curl_calls(guide) -> list[tuple[str, str, object]]:
@@ -129,7 +129,8 @@ def _curl_calls(guide) -> list[tuple[str, str, object]]:
 
 
 def _operation_for(schema: dict, method: str, path: str) -> dict | None:
-    for template, operations in schema["paths"].items():
+    # Literal paths first: `/groups/join` is not `/groups/{group_id}`.
+    for template, operations in sorted(schema["paths"].items(), key=lambda item: item[0].count("{")):
         if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path):
             return operations.get(method.lower())
     return None
@@ -200,6 +201,8 @@ def real_bodies(db, settings) -> dict[str, dict]:
 
     from messaging.changes import message_record_edit, message_record_reaction, message_record_revoke
     from messaging.models import Direction, Message, MessageStatus
+    from messaging.polls import poll_record_vote
+    from messaging.presence import handle_presence_change
     from messaging.services import message_emit_received, message_transition
     from sessions_app.models import Session
     from sessions_app.services import session_set_status
@@ -208,7 +211,8 @@ def real_bodies(db, settings) -> dict[str, dict]:
 
     settings.WEBHOOK_ALLOW_PRIVATE = True
     session = Session.objects.create(name="docs", status="qr", wid="33698765432@c.us")
-    webhook_configure(session=session, url="http://127.0.0.1:9/hook")
+    # Every event, `chat.presence` too (sent only to a webhook that names it).
+    webhook_configure(session=session, url="http://127.0.0.1:9/hook", events=list(ALL_EVENTS))
     session_set_status(session_id=session.pk, status="connected", reason="")
     common = {"session": session, "chat_id": "33612345678@c.us", "phone": "+33612345678", "type": "text"}
     inbound = Message.objects.create(
@@ -223,7 +227,40 @@ def real_bodies(db, settings) -> dict[str, dict]:
     message_record_reaction(message=outbound, sender="33612345678@c.us", emoji="🎉", at=now)
     message_record_edit(message=inbound, text="Hello! Open on Sunday?", at=now, by_me=False)
     message_record_revoke(message=inbound, at=now, revoked_by="contact")
+    _group_and_call_events(session)
+    poll = Message.objects.create(
+        **common | {"type": "poll"},
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.SENT,
+        wa_id="true_3",
+        content={"poll": {"question": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": True}},
+    )
+    poll_record_vote(message=poll, voter="33612345678@c.us", chosen=["Pizza"], at=now)
+    presence = {"id": "33612345678@c.us", "isOnline": True, "isGroup": False, "state": "composing"}
+    handle_presence_change(session_id=session.pk, data=presence)
     return {d.event: json.loads(d.body) for d in WebhookDelivery.objects.all()}
+
+
+def _group_and_call_events(session) -> None:
+    from calls.services import call_received
+    from groups.inbound import handle_participant_changed
+    from groups.services import group_emit_updated
+
+    gid, me, lid = "120363041234567890@g.us", session.wid, "123456789012345@lid"
+    for action in ("add", "remove"):
+        handle_participant_changed(
+            session_id=session.pk,
+            data={"groupId": gid, "action": action, "operation": action, "participants": [me], "author": lid},
+        )
+    group_emit_updated(session=session, group_id=gid, changes={"subject": "Team"})
+    call = {
+        "id": "C0FFEE",
+        "isGroup": False,
+        "isVideo": True,
+        "offerTime": 1790000000,
+        "sender": "33612345678@c.us",
+    }
+    call_received(session_id=session.pk, data=call, engine=None)
 
 
 def _webhook_doc_examples() -> list[dict]:

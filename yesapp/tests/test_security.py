@@ -148,6 +148,7 @@ def make_session_with_everything(name: str) -> dict[str, str]:
         "message_id": str(message.pk),
         "event_id": str(failed.pk),
         "delivery_id": str(delivery.uuid),
+        "webhook_id": str(config.uuid),
         "msg_id": outbox.wa_id,
         "wa_id": outbox.wa_id,
         "object_id": str(session.pk),
@@ -251,6 +252,7 @@ def test_a_scoped_key_gets_the_same_404_for_other_sessions_ids_as_for_ids_that_d
         "session_id": str(uuid.uuid4()),
         "message_id": str(uuid.uuid4()),
         "delivery_id": str(uuid.uuid4()),
+        "webhook_id": str(uuid.uuid4()),
         "msg_id": "true_1@c.us_NOPE",
     }
     _, raw = apikey_create(name="scoped", is_admin=False, session_ids=[mine["session_id"]])

@@ -156,3 +156,15 @@ async function setPresence(chatId, state) {
   else return { id: '', ack: 0, result: 'UNKNOWN_STATE' };
   return { id: '', ack: 1, result: 'OK' };
 }
+
+/**
+ * Forwards one message to a chat. wa-js answers with the messages it could not forward (it
+ * does not reject), so an empty list is the success; the copy's id comes later with its echo.
+ * @param {string} chatId
+ * @param {string} msgId
+ * @returns {Promise<{id: string, ack: number, result: string}>}
+ */
+async function forwardMessage(chatId, msgId) {
+  const failed = await WPP.chat.forwardMessages(chatId, [msgId]);
+  return { id: '', ack: 1, result: Array.isArray(failed) && failed.length ? 'NOT_FORWARDED' : 'OK' };
+}

@@ -9,9 +9,12 @@ export type ContractWPP = Pick<typeof WA, never> & {
   on<Name extends ContractEventName>(
     event: Name, listener: (...args: ListenerType<ContractEvents[Name]>) => void
   ): unknown;
-  chat: Pick<typeof WA.chat, "deleteMessage" | "downloadMedia" | "editMessage" | "getMessages" | "list" | "markIsComposing" | "markIsPaused" | "markIsRead" | "markIsRecording" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendReactionToMessage" | "sendTextMessage" | "sendVCardContactMessage">;
+  blocklist: Pick<typeof WA.blocklist, "all" | "blockContact" | "isBlocked" | "unblockContact">;
+  call: Pick<typeof WA.call, "reject">;
+  chat: Pick<typeof WA.chat, "deleteMessage" | "downloadMedia" | "editMessage" | "forwardMessages" | "getMessages" | "list" | "markIsComposing" | "markIsPaused" | "markIsRead" | "markIsRecording" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendReactionToMessage" | "sendTextMessage" | "sendVCardContactMessage">;
   conn: Pick<typeof WA.conn, "genLinkDeviceCodeForPhoneNumber" | "getAuthCode" | "getMyUserId" | "getStreamData" | "isAuthenticated" | "isMainReady" | "isRegistered" | "logout" | "refreshQR">;
-  contact: Pick<typeof WA.contact, "getPnLidEntry" | "queryWidExists">;
+  contact: Pick<typeof WA.contact, "get" | "getPnLidEntry" | "getProfilePictureUrl" | "getStatus" | "list" | "queryWidExists">;
+  group: Pick<typeof WA.group, "addParticipants" | "create" | "demoteParticipants" | "getAllGroups" | "getInviteCode" | "getParticipants" | "join" | "leave" | "promoteParticipants" | "removeParticipants" | "revokeInviteCode" | "setDescription" | "setProperty" | "setSubject">;
   util: Pick<typeof WA.util, "blobToBase64">;
 };
 
@@ -19,7 +22,7 @@ export type ContractWPP = Pick<typeof WA, never> & {
 export const realOnFits: ContractWPP['on'] = null as unknown as typeof WA.on;
 
 /** The wa-js events the bridge subscribes to. */
-export type ContractEventName = "chat.msg_ack_change" | "chat.msg_edited" | "chat.msg_revoke" | "chat.new_message" | "chat.new_reaction" | "conn.auth_code_change" | "conn.authenticated" | "conn.logout" | "conn.main_ready" | "conn.qrcode_idle" | "conn.stream_mode_changed";
+export type ContractEventName = "call.incoming_call" | "chat.msg_ack_change" | "chat.msg_edited" | "chat.msg_revoke" | "chat.new_message" | "chat.new_reaction" | "chat.poll_response" | "chat.presence_change" | "conn.auth_code_change" | "conn.authenticated" | "conn.logout" | "conn.main_ready" | "conn.qrcode_idle" | "conn.stream_mode_changed" | "group.participant_changed";
 
 /** Their payloads, as wa-js declares them. */
 export type ContractEvents = Pick<WA.ev.EventTypes, ContractEventName>;

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_message_actions'),
+        ('messaging', '0008_contacts'),
         ('sessions_app', '0004_session_pairing_code'),
     ]
 

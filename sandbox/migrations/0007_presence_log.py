@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0004_message_actions'),
+        ('sandbox', '0006_contact_profile_and_chat_state'),
     ]
 
     operations = [

@@ -1,0 +1,102 @@
+"""A `cloud` webhook through YesApp's webhooks API: the handshake decides whether it is saved,
+and each event the Cloud API has a word for becomes one signed delivery in its envelope."""
+
+import json
+
+import pytest
+
+from cloud_api.receiver import hub_signature
+from cloud_api.tests.pywa_receiver import PywaReceiver
+from messaging.models import Direction, Message, MessageStatus
+from messaging.services import message_emit_received, message_transition
+from webhooks.models import WebhookConfig, WebhookDelivery
+from webhooks.payloads import request_headers
+
+SECRET = "pywa-app-secret-0123456789"
+
+
+@pytest.fixture
+def pywa_receiver(settings, session):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    receivers = []
+
+    def start(**kwargs) -> PywaReceiver:
+        receivers.append(PywaReceiver(phone_id=str(session.pk), **kwargs))
+        return receivers[-1]
+
+    yield start
+    for receiver in receivers:
+        receiver.stop()
+
+
+def create(api, session, **fields):
+    return api.post(f"/api/v1/sessions/{session.pk}/webhooks", {"format": "cloud", **fields}, format="json")
+
+
+def test_a_receiver_that_passes_the_handshake_is_saved(api, session, pywa_receiver):
+    receiver = pywa_receiver(secret=SECRET)
+    response = create(api, session, url=receiver.url, secret=SECRET)
+    assert response.status_code == 201, response.content
+    assert response.json()["format"] == "cloud"
+
+
+def test_a_verify_token_option_lets_a_generated_secret_be_the_app_secret(api, session, pywa_receiver):
+    receiver = pywa_receiver(secret="unknown-yet", verify_token="my-verify-token")
+    response = create(api, session, url=receiver.url, options={"verifyToken": "my-verify-token"})
+    assert response.status_code == 201, response.content
+    assert response.json()["secret"] and response.json()["options"] == {"verifyToken": "***"}
+
+
+def test_a_receiver_that_fails_the_handshake_is_refused_and_nothing_is_saved(api, session, pywa_receiver):
+    receiver = pywa_receiver(secret=SECRET, verify_token="another-token")
+    response = create(api, session, url=receiver.url, secret=SECRET)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "webhook_verification_failed" and "HTTP 403" in error["message"]
+    assert not WebhookConfig.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"verifyToken": "has space"}, {"verifyToken": 5}, {"other": "x"}],
+    ids=["space", "number", "unknown"],
+)
+def test_bad_options_are_refused(api, session, options):
+    assert create(api, session, url="https://hooks.example.com/in", options=options).status_code == 400
+
+
+def test_events_become_signed_cloud_deliveries_beside_a_yesapp_webhook(api, session, pywa_receiver):
+    receiver = pywa_receiver(secret=SECRET)
+    assert create(api, session, url=receiver.url, secret=SECRET).status_code == 201
+    api.post(
+        f"/api/v1/sessions/{session.pk}/webhooks", {"url": "https://hooks.example.com/in"}, format="json"
+    )
+    inbound = Message.objects.create(
+        session=session, direction=Direction.INBOUND, chat_id="33612345678@c.us", phone="+33612345678",
+        status=MessageStatus.RECEIVED, wa_id="false_1", text="Hi",
+    )  # fmt: skip
+    message_emit_received(message=inbound)
+    ours = Message.objects.create(
+        session=session, direction=Direction.OUTBOUND, chat_id="33612345678@c.us", text="Yo", status="sending"
+    )
+    message_transition(message=ours, status=MessageStatus.SENT, wa_id="true_2")
+    cloud = WebhookDelivery.objects.filter(config__format="cloud").order_by("id")
+    assert [d.event for d in cloud] == ["messages", "statuses"]
+    assert set(WebhookDelivery.objects.filter(config__format="yesapp").values_list("event", flat=True)) == {
+        "message.received",
+        "message.status",
+    }
+    delivery = cloud[0]
+    body = json.loads(delivery.body)
+    assert body["object"] == "whatsapp_business_account"
+    headers = request_headers(delivery, delivery.config)
+    assert headers["X-Hub-Signature-256"] == hub_signature(secret=SECRET, body=delivery.body)
+    assert headers["Content-Type"] == "application/json" and "X-YesApp-Signature" not in headers
+
+
+def test_a_cloud_webhook_may_subscribe_to_statuses_only(api, session, pywa_receiver):
+    receiver = pywa_receiver(secret=SECRET)
+    assert create(api, session, url=receiver.url, secret=SECRET, events=["statuses"]).status_code == 201
+    assert (
+        create(api, session, url=receiver.url, secret=SECRET, events=["message.received"]).status_code == 400
+    )

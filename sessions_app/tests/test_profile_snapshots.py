@@ -1,0 +1,125 @@
+"""The login travels with the session: snapshots of a profile's login state in the database."""
+
+import io
+import tarfile
+
+import pytest
+from django.conf import settings
+
+from sessions_app import profile_snapshots
+from sessions_app.models import ProfileSnapshot, Session
+from sessions_app.profile_snapshots import snapshot_restore, snapshot_take, snapshots_forget
+from sessions_app.tests.helpers import create_and_link, wait_for, wait_status
+
+
+def _profile(root, marker: str = "v1"):
+    """A profile with WhatsApp Web's login parts, a cache and Chromium's lock files."""
+    profile = root / "profile"
+    files = {
+        "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb/000003.log": f"keys {marker}",
+        "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb/LOCK": "",
+        "Default/Local Storage/leveldb/000005.ldb": f"WABrowserId {marker}",
+        "Default/Cookies": "cookies",
+        "Local State": "{}",
+        "Default/Cache/Cache_Data/data_1": "x" * 10_000,
+        "SingletonLock": "",
+    }
+    for name, text in files.items():
+        (profile / name).parent.mkdir(parents=True, exist_ok=True)
+        (profile / name).write_text(text)
+    return profile
+
+
+@pytest.fixture
+def session(db):
+    return Session.objects.create(name="snap", status="connected")
+
+
+def test_a_snapshot_holds_the_login_parts_encrypted_and_restores_into_an_empty_profile(session, tmp_path):
+    snapshot = snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path / "a"), node="node-a")
+    assert snapshot.files == 4 and snapshot.size == len(bytes(snapshot.data)) and snapshot.node == "node-a"
+    assert b"WABrowserId" not in bytes(snapshot.data)  # encrypted, and compressed before that
+
+    empty = tmp_path / "b" / "profile"
+    assert snapshot_restore(session_id=session.pk, profile_dir=empty)
+    leveldb = empty / "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb"
+    assert (leveldb / "000003.log").read_text() == "keys v1"
+    assert (empty / "Default/Local Storage/leveldb/000005.ldb").read_text() == "WABrowserId v1"
+    assert not (leveldb / "LOCK").exists() and not (empty / "SingletonLock").exists()
+    assert not (empty / "Default/Cache").exists()
+    # A profile that has its own login state is never overwritten.
+    assert not snapshot_restore(session_id=session.pk, profile_dir=empty)
+
+
+def test_only_the_newest_snapshots_are_kept_and_the_newest_is_restored(session, tmp_path, settings):
+    settings.PROFILE_SNAPSHOTS_KEEP = 2
+    for n in range(4):
+        snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path / str(n), marker=f"v{n}"))
+    assert ProfileSnapshot.objects.filter(session=session).count() == 2
+    restored = tmp_path / "new" / "profile"
+    assert snapshot_restore(session_id=session.pk, profile_dir=restored)
+    log = restored / "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb/000003.log"
+    assert log.read_text() == "keys v3"
+
+
+def test_nothing_is_taken_from_a_profile_without_login_state_or_over_the_size_bound(
+    session, tmp_path, settings
+):
+    assert snapshot_take(session_id=session.pk, profile_dir=tmp_path / "none") is None
+    settings.PROFILE_SNAPSHOT_MAX_BYTES = 10
+    assert snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path)) is None
+    assert not ProfileSnapshot.objects.exists()
+    assert not snapshot_restore(session_id=session.pk, profile_dir=tmp_path / "x")
+
+
+def test_unreadable_or_hostile_snapshots_are_skipped_for_an_older_good_one(session, tmp_path, settings):
+    snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path / "good", marker="good"))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        evil = tarfile.TarInfo("../../outside.txt")
+        evil.size = 4
+        tar.addfile(evil, io.BytesIO(b"evil"))
+    hostile = profile_snapshots._fernet().encrypt(buffer.getvalue())
+    ProfileSnapshot.objects.create(session=session, data=hostile, size=len(hostile))
+    key = settings.SECRET_KEY
+    settings.SECRET_KEY = "another deployment's key"
+    foreign = profile_snapshots._fernet().encrypt(b"junk")
+    ProfileSnapshot.objects.create(session=session, data=foreign, size=len(foreign))
+    settings.SECRET_KEY = key
+
+    target = tmp_path / "n" / "p" / "profile"
+    assert snapshot_restore(session_id=session.pk, profile_dir=target)
+    log = target / "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb/000003.log"
+    assert log.read_text() == "keys good"
+    assert not (tmp_path / "n" / "outside.txt").exists()
+
+
+def test_forgetting_deletes_every_snapshot_of_the_session(session, tmp_path):
+    snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path))
+    assert snapshots_forget(session_id=session.pk) == 1
+    assert not ProfileSnapshot.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_session_linked_on_one_node_reconnects_on_another_with_an_empty_disk_without_a_scan(
+    api, engine_worker, tmp_path
+):
+    # Both nodes share only the database and Redis; the secret key is the deployment's.
+    worker = engine_worker("engine-a", SECRET_KEY=settings.SECRET_KEY, PROFILE_SNAPSHOT_FIRST_AFTER="1")
+    session = create_and_link(api, name="travels")
+    wait_for(lambda: ProfileSnapshot.objects.filter(session=session).exists(), 30, what="a first snapshot")
+    worker.stop()  # a clean stop snapshots once more, from the flushed profile
+    other_disk = tmp_path / "node-b"
+    engine_worker("engine-b", SECRET_KEY=settings.SECRET_KEY, DATA_DIR=str(other_disk))
+    session = wait_status(session.id, "connected", timeout=90)
+    assert session.engine_node.startswith("engine-b@")
+    assert (other_disk / "sessions" / str(session.id) / "profile" / "Default" / "IndexedDB").is_dir()
+    statuses = [e.to_status for e in session.events.order_by("id")]
+    assert statuses.count("qr") == 1, statuses  # linked once: no new scan on node b
+
+    # Logging out ends the link: no snapshot may bring it back.
+    assert api.post(f"/api/v1/sessions/{session.id}/logout").status_code == 202
+    wait_status(session.id, "qr", timeout=30)
+    gone = lambda: not ProfileSnapshot.objects.filter(session=session).exists()  # noqa: E731
+    wait_for(gone, 10, what="snapshots deleted")
