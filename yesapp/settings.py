@@ -280,11 +280,9 @@ SANDBOX_INBOUND_PER_MINUTE = env.int("SANDBOX_INBOUND_PER_MINUTE", default=120)
 RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=50)
 RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=5)
 QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
-# The sending policy of a session that never chose one: off, natural or careful (docs/ANTI_BAN.md).
-# The test settings use `off`, so tests that do not test pacing see instant sends.
+# The sending policy of sessions that never chose one (docs/ANTI_BAN.md; tests use `off`); "typing…"
+# lasts a text's length at this speed (±25 %) within min and max; the longest pause before a read.
 SENDING_POLICY_DEFAULT_PRESET = env.str("SENDING_POLICY_DEFAULT_PRESET", default="natural")
-# "typing…" before a text lasts its length at this speed (randomised ±25 %), within these bounds;
-# a reply to a message that just came in waits up to SENDING_READ_PAUSE_SECONDS before the read.
 SENDING_TYPING_CHARS_PER_SECOND = env.float("SENDING_TYPING_CHARS_PER_SECOND", default=10.0)
 SENDING_TYPING_MIN_SECONDS = env.float("SENDING_TYPING_MIN_SECONDS", default=0.6)
 SENDING_TYPING_MAX_SECONDS = env.float("SENDING_TYPING_MAX_SECONDS", default=6.0)

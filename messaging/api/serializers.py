@@ -354,16 +354,9 @@ class MessageOutputSerializer(serializers.Serializer):
     deliveredAt = serializers.DateTimeField(allow_null=True)
     readAt = serializers.DateTimeField(allow_null=True)
     failedAt = serializers.DateTimeField(allow_null=True)
-    notBefore = serializers.DateTimeField(
-        allow_null=True,
-        help_text="A queued message: when it is expected to go under the session's sending policy.",
-    )
-    waitingFor = serializers.ChoiceField(
-        choices=WAIT_REASONS,
-        allow_null=True,
-        help_text="A queued message: why it waits until `notBefore` (docs/ANTI_BAN.md); null when it "
-        "does not wait, or is no longer queued.",
-    )
+    # A queued message's wait under the session's sending policy (docs/ANTI_BAN.md), else null.
+    notBefore = serializers.DateTimeField(allow_null=True, help_text="When it is expected to go.")
+    waitingFor = serializers.ChoiceField(choices=WAIT_REASONS, allow_null=True, help_text="Why it waits.")
     action = serializers.ChoiceField(
         choices=[action for action in MessageAction.values if action],
         allow_null=True,
