@@ -269,6 +269,9 @@ class Stack:
     def post(self, path: str, body: dict | None = None) -> requests.Response:
         return requests.post(self.url + path, json=body or {}, headers=self.headers(), timeout=30)
 
+    def put(self, path: str, body: dict) -> requests.Response:
+        return requests.put(self.url + path, json=body, headers=self.headers(), timeout=30)
+
     @staticmethod
     def wait(predicate, timeout: float, what: str, interval: float = 0.05):
         deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ import re
 from django import forms
 from django.conf import settings
 
+from messaging.sending_policy import PRESETS
 from yesapp.errors import InvalidInput
 from yesapp.events import ALL_EVENTS
 from yesapp.validators import normalize_phone
@@ -323,3 +324,54 @@ class SandboxProfileForm(forms.Form):
     picture = forms.BooleanField(required=False, label="Has a profile picture")
     pinned = forms.BooleanField(required=False, label="Chat pinned")
     archived = forms.BooleanField(required=False, label="Chat archived")
+
+
+class SendingPolicyForm(forms.Form):
+    """The sending policy's fields as a form; values are checked by the API's serializer
+    (dashboard.views.sending_policy), so both refuse the same things."""
+
+    preset = forms.ChoiceField(
+        choices=[(name, name) for name in PRESETS],
+        help_text="Choosing another preset applies its values; change fields after saving it.",
+    )
+    typing = forms.BooleanField(required=False, label='Show "typing…" first')
+    readBeforeReply = forms.BooleanField(required=False, label="Read a chat before replying")
+    checkNumberFirst = forms.BooleanField(required=False, label="Check a new number is on WhatsApp")
+    warmup = forms.BooleanField(required=False, label="Warm-up (new number)")
+    jitter_min = forms.FloatField(required=False, min_value=0, max_value=600, label="Gap min (s)")
+    jitter_max = forms.FloatField(required=False, min_value=0, max_value=600, label="Gap max (s)")
+    perMinute = forms.IntegerField(required=False, min_value=1, label="Per minute")
+    perHour = forms.IntegerField(required=False, min_value=1, label="Per hour")
+    perDay = forms.IntegerField(required=False, min_value=1, label="Per day")
+    newChatsPerDay = forms.IntegerField(required=False, min_value=1, label="New chats per day")
+    quiet_start = forms.CharField(required=False, max_length=5, label="Quiet from (HH:MM)")
+    quiet_end = forms.CharField(required=False, max_length=5, label="Quiet until (HH:MM)")
+    quiet_zone = forms.CharField(required=False, max_length=64, label="Time zone", initial="UTC")
+
+    @staticmethod
+    def initial_from(policy: dict) -> dict:
+        jitter, quiet = policy["jitter"] or [None, None], policy["quietHours"] or {}
+        return {
+            **{name: policy[name] for name in PRESETS["off"] if name not in ("jitter", "quietHours")},
+            "preset": policy["preset"],
+            "jitter_min": jitter[0],
+            "jitter_max": jitter[1],
+            "quiet_start": quiet.get("start", ""),
+            "quiet_end": quiet.get("end", ""),
+            "quiet_zone": quiet.get("timeZone", "UTC"),
+        }
+
+    def policy_fields(self) -> dict:
+        """The API's flat object: empty caps are null, no quiet window without both ends."""
+        data = self.cleaned_data
+        fields = {name: data[name] for name in ("typing", "readBeforeReply", "checkNumberFirst", "warmup")}
+        fields |= {name: data[name] for name in ("perMinute", "perHour", "perDay", "newChatsPerDay")}
+        jitter = [data["jitter_min"], data["jitter_max"]]
+        fields["jitter"] = None if None in jitter else jitter
+        quiet = {
+            "start": data["quiet_start"],
+            "end": data["quiet_end"],
+            "timeZone": data["quiet_zone"] or "UTC",
+        }
+        fields["quietHours"] = quiet if quiet["start"] or quiet["end"] else None
+        return fields

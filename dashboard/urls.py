@@ -14,6 +14,7 @@ from dashboard.views import (
     sandbox,
     sandbox_acts,
     sandbox_groups,
+    sending_policy,
     session_page,
     sessions,
     stats,
@@ -60,6 +61,11 @@ urlpatterns = [
         name="contact-block",
     ),
     path("sessions/<uuid:session_id>/webhook", webhooks.webhook_save, name="webhook-save"),
+    path(
+        "sessions/<uuid:session_id>/sending-policy",
+        sending_policy.sending_policy_save,
+        name="sending-policy-save",
+    ),
     path("sessions/<uuid:session_id>/webhook/delete", webhooks.webhook_delete, name="webhook-delete"),
     path(
         "sessions/<uuid:session_id>/webhook/deliveries",

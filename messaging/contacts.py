@@ -124,6 +124,28 @@ def contact_refuse_if_absent(*, session: Session, chat_id: str) -> None:
             )
 
 
+def contact_absent_for_send(*, session: Session, chat_id: str, engine: Engine) -> bool:
+    """Before a first message (the sending policy's `checkNumberFirst`, messaging.paced_send):
+    whether the number behind an `@c.us` chat is not on WhatsApp. A fresh cached answer is
+    reused; otherwise the page is asked (WPP.contact.queryWidExists) and the answer cached. A
+    page that cannot answer counts as "on WhatsApp": the check guards against sending blind, and
+    a message held for a failing check would never go."""
+    phone = phone_from_chat_id(chat_id)
+    if not phone:
+        return False
+    known = _fresh_checks(session, [phone]).get(phone)
+    if known is None:
+        try:
+            results = engine.check_numbers([chat_id], wait=settings.CONTACTS_QUERY_TIMEOUT)
+        except EngineCrashed:
+            raise
+        except EngineError as exc:
+            logger.warning("Could not check %s before a first message: %s", phone, exc)
+            return False
+        known = _store_checks(session, [phone], results)[phone]
+    return not known.exists
+
+
 # --- lids --------------------------------------------------------------------------------------
 
 

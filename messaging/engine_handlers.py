@@ -49,7 +49,9 @@ def _presence(session_id: UUID, data, engine: Engine) -> None:
 
 
 def _send_due(session_id: UUID, engine: Engine) -> int:
-    return outbound.send_due(session_id=session_id, engine=engine)
+    # A wait about to end (typing, jitter) counts as work: the actor then looks again at once.
+    sent = outbound.send_due(session_id=session_id, engine=engine)
+    return sent or int(outbound.wait_ends_soon(session_id=session_id))
 
 
 def _recover(session_id: UUID) -> None:

@@ -29,7 +29,8 @@ from messaging.send_options import extras_from_event
 from messaging.services import message_emit_received, message_transition
 from messaging.wa_values import serialized_id, str_or_empty, wa_time
 from sessions_app.engine.base import Engine
-from sessions_app.models import Session, SessionEvent, SessionStatus
+from sessions_app.models import Session
+from sessions_app.selectors import session_first_connected_at
 from yesapp import events
 from yesapp.validators import phone_from_chat_id
 
@@ -294,12 +295,7 @@ def catch_up_since(*, session_id: UUID) -> float | None:
     shortly before the newest message stored, never before the number was first linked
     (older chat history is not ours to report), never more than ENGINE_CATCHUP_MAX_AGE
     ago. None for a session that was never connected."""
-    first_linked = (
-        SessionEvent.objects.filter(session_id=session_id, to_status=SessionStatus.CONNECTED)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
+    first_linked = session_first_connected_at(session_id=session_id)
     if first_linked is None:
         return None
     newest = Message.objects.filter(session_id=session_id, wa_timestamp__isnull=False).aggregate(

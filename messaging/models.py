@@ -164,6 +164,15 @@ class Message(models.Model):
     )
     # When `message.received` was emitted; null means still owed (see inbound_media.retry_media).
     notified_at = models.DateTimeField(null=True, blank=True)
+    # A queued message's wait under its session's sending policy (messaging.pacing): when it is
+    # expected to go and why not sooner. `pacing` keeps its drawn jitter and typing time and how
+    # far it got (read, typing), so a restart resumes rather than draws again.
+    not_before = models.DateTimeField(null=True, blank=True)
+    waiting_for = models.CharField(max_length=20, blank=True)
+    pacing = models.JSONField(default=dict, blank=True)
+    new_chat = models.BooleanField(
+        default=False, help_text="The first message to a chat this session never talked with."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -282,3 +291,23 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.push_name or self.wa_id
+
+
+class SendingPolicy(models.Model):
+    """How a session sends (messaging.sending_policy): a named preset and the fields set otherwise.
+    A session without a row follows SENDING_POLICY_DEFAULT_PRESET."""
+
+    session = models.OneToOneField(
+        "sessions_app.Session", on_delete=models.CASCADE, primary_key=True, related_name="sending_policy"
+    )
+    preset = models.CharField(max_length=20, default="natural")
+    overrides = models.JSONField(
+        default=dict, blank=True, help_text="The fields that differ from the preset, in the API's names."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "sending policies"
+
+    def __str__(self) -> str:
+        return f"{self.preset} for {self.session_id}"

@@ -15,6 +15,12 @@ was asked to send (`dispatched_at`),
 So the long-run rate is RATE_LIMIT_PER_MINUTE, no rolling minute ever holds more, and a quiet
 session can send a small burst at once. Each `send_due` call sends at most SEND_BATCH_MAX.
 
+The session's sending policy (messaging.sending_policy) adds to this: each queued message in
+turn goes through messaging.paced_send (caps, jitter, quiet hours, the number check, the read
+and "typing…" before it), which says whether it may go now or waits, and records why
+(`notBefore`, `waitingFor`). The queue keeps its order, except that a first contact held by
+`newChatsPerDay` lets the messages behind it to known chats go.
+
 A send whose outcome was lost is never resent automatically: see `recover_interrupted`.
 """
 
@@ -31,7 +37,10 @@ from django.utils import timezone
 from messaging.inbound_media import retry_media_when_due
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
 from messaging.outbound_actions import hand_action_to_engine
+from messaging.paced_send import SOON_SECONDS, prepare
+from messaging.pacing import clock
 from messaging.send_options import engine_options
+from messaging.sending_policy import policy_for
 from messaging.services import message_transition
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile, SendResult
 from sessions_app.models import Session, SessionStatus
@@ -41,12 +50,16 @@ logger = logging.getLogger(__name__)
 
 # Sends per call at most, so the actor gets back to draining page events quickly.
 SEND_BATCH_MAX = 5
+# Queued rows looked at per call: enough to pass new chats held by their daily cap.
+QUEUE_HEAD = 50
 # How long claiming a send (or recovering interrupted ones) retries a database blip itself.
 CLAIM_RETRY_SECONDS = 10.0
 
 
 def send_allowance(*, session_id, now: datetime | None = None) -> int:
-    """How many messages this session may hand to the engine right now (see module docstring)."""
+    """How many messages this session may hand to the engine right now under the rate limit
+    alone (see module docstring); the send path itself asks messaging.pacing, which also
+    says until when and why."""
     per_minute = settings.RATE_LIMIT_PER_MINUTE
     if per_minute <= 0:
         return SEND_BATCH_MAX
@@ -74,29 +87,64 @@ def send_due(*, session_id: UUID, engine: Engine) -> int:
     if not Session.objects.filter(pk=session_id, status=SessionStatus.CONNECTED).exists():
         return 0
     sent = 0
-    queued = list(
-        Message.objects.filter(
-            session_id=session_id, direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
-        )
-        .select_related("session")
-        .order_by("created_at", "id")[:SEND_BATCH_MAX]
-    )
+    queued = _queue_head(session_id)
     if queued:
-        allowed = send_allowance(session_id=session_id)
-        for message in queued[:allowed]:
+        policy = policy_for(session_id)
+        for message in queued:
+            step = prepare(message, policy=policy, engine=engine)
+            if step.kind in ("skip", "done"):
+                continue  # a new chat over its cap waits, the next message may go
+            if step.kind == "hold":
+                break  # the queue keeps its order
+            message.new_chat = step.new_chat
             if not _claim(message):
                 continue  # changed under us (deleted, or claimed by a previous owner)
             sent += 1
             _send_one(message, engine)
+            if sent >= SEND_BATCH_MAX:
+                break
     if sent == 0:
         retry_media_when_due(session_id=session_id, engine=engine)
     return sent
 
 
+def wait_ends_soon(*, session_id: UUID) -> bool:
+    """Whether a queued message's wait (messaging.paced_send) ends within SOON_SECONDS: the actor
+    should then look again on its next turn, not at its next periodic look at the queue."""
+    now = clock.now()
+    return Message.objects.filter(
+        session_id=session_id,
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.QUEUED,
+        not_before__gt=now,
+        not_before__lte=now + timedelta(seconds=SOON_SECONDS),
+    ).exists()
+
+
+def _queue_head(session_id: UUID) -> list[Message]:
+    """The oldest queued messages, leaving out new chats held for tomorrow by their cap."""
+    held = Q(waiting_for="new_chats_cap", not_before__gt=clock.now())
+    return list(
+        Message.objects.filter(
+            session_id=session_id, direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
+        )
+        .exclude(held)
+        .select_related("session")
+        .order_by("created_at", "id")[:QUEUE_HEAD]
+    )
+
+
 def message_claim_for_send(*, message: Message, at: datetime) -> bool:
-    """queued → sending, committed before the engine call, so a crash mid-send is visible."""
+    """queued → sending, committed before the engine call, so a crash mid-send is visible.
+    `message.new_chat` (messaging.paced_send found it a first contact) is recorded with it."""
     claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENDING, dispatched_at=at, send_attempts=F("send_attempts") + 1, updated_at=at
+        status=MessageStatus.SENDING,
+        dispatched_at=at,
+        send_attempts=F("send_attempts") + 1,
+        updated_at=at,
+        new_chat=message.new_chat,
+        not_before=None,
+        waiting_for="",
     )
     return claimed == 1
 
@@ -104,7 +152,7 @@ def message_claim_for_send(*, message: Message, at: datetime) -> bool:
 def _claim(message: Message) -> bool:
     """queued → sending, through database blips. A claim whose commit went through but whose
     answer was lost (the connection dropped) is recognised by its timestamp, not sent twice."""
-    at = timezone.now()
+    at = clock.now()
     tried = False
 
     def claim() -> bool:

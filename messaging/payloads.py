@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from messaging.models import Direction, Message
+from messaging.models import Direction, Message, MessageStatus
 from messaging.people import lid_pairs_for, message_person, person_json
 
 
@@ -68,7 +68,17 @@ def message_event_payload(message: Message, *, lid_pairs: dict[str, str] | None 
         "deliveredAt": _iso(message.delivered_at),
         "readAt": _iso(message.read_at),
         "failedAt": _iso(message.failed_at),
+        **wait_fields(message),
         **action_fields(message),
+    }
+
+
+def wait_fields(message: Message) -> dict[str, Any]:
+    """A queued message's wait under its sending policy (messaging.pacing); null otherwise."""
+    waiting = message.status == MessageStatus.QUEUED and bool(message.waiting_for)
+    return {
+        "notBefore": _iso(message.not_before) if waiting else None,
+        "waitingFor": message.waiting_for if waiting else None,
     }
 
 

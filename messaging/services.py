@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging import media as media_store
+from messaging import pacing
 from messaging.contacts import contact_refuse_if_absent
 from messaging.content import MessageContent
 from messaging.media import MediaSource
@@ -231,6 +232,8 @@ def message_send(
     contact_refuse_if_absent(session=session, chat_id=chat_id)
     # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
     check_can_accept(session, queue=queue)
+    if not queue:
+        pacing.pacing_refuse_if_held(session=session, chat_id=chat_id)
     text, extras = send_extras(
         session_id=session.pk, chat_id=chat_id, text=text, mentions=mentions, link_preview=link_preview
     )

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from sandbox import timeline
 from sandbox.models import Direction, EventKind, SandboxContact, SandboxMessage
 from sandbox.selectors import message_model
 from sandbox.services.messages import chat_phone
@@ -233,6 +234,7 @@ def sandbox_page_presence(*, session: Session, device_token: str, chat_id: str, 
     contact = _chat_contact(session, chat_id)
     contact.presence, contact.presence_at = state, timezone.now()
     contact.save(update_fields=["presence", "presence_at"])
+    timeline.sandbox_presence_record(contact=contact, state=state, at=contact.presence_at)
 
 
 def _chat_contact(session: Session, chat_id: str) -> SandboxContact:
@@ -279,4 +281,5 @@ def sandbox_phone_chat(*, session: Session, chat_id: str) -> dict:
         "presence": contact.presence,
         "presenceAt": contact.presence_at,
         "unreadBySession": unread,
+        "timeline": timeline.sandbox_chat_timeline(contact=contact),
     }

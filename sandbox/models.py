@@ -94,6 +94,22 @@ class SandboxContact(models.Model):
         return f"{self.phone.lstrip('+')}@c.us"
 
 
+class SandboxPresence(models.Model):
+    """Each presence the session showed a contact (typing, recording, paused), kept in order so
+    the contact's phone can tell what it saw and for how long (sandbox.timeline)."""
+
+    contact = models.ForeignKey(SandboxContact, on_delete=models.CASCADE, related_name="presences")
+    state = models.CharField(max_length=10)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["contact", "at"], name="sandbox_presence_at")]
+
+    def __str__(self) -> str:
+        return f"{self.state} to {self.contact_id} at {self.at:%H:%M:%S}"
+
+
 class Direction(models.TextChoices):
     INBOUND = "in", "Contact → session"
     OUTBOUND = "out", "Session → contact"

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sessions_app.models import FailedEvent, Session
+from sessions_app.models import FailedEvent, Session, SessionEvent, SessionStatus
 from yesapp.errors import NotFound
 from yesapp.models import ApiKey
 
@@ -60,6 +60,17 @@ def pairing_code_state(session: Session) -> dict[str, Any]:
     if state.get("status") == "pending" and requested and timezone.now() - requested > give_up:
         state.update(status="failed", error="The engine did not answer; ask for a new code.")
     return state
+
+
+def session_first_connected_at(*, session_id) -> datetime | None:
+    """When the session's number was first linked and ready (its first `connected`), or None:
+    where catch-up stops looking back and a warm-up starts counting days."""
+    return (
+        SessionEvent.objects.filter(session_id=session_id, to_status=SessionStatus.CONNECTED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def session_get_by_name_or_id(*, ref: str) -> Session:

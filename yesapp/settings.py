@@ -285,6 +285,13 @@ SANDBOX_INBOUND_PER_MINUTE = env.int("SANDBOX_INBOUND_PER_MINUTE", default=120)
 RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=50)
 RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=5)
 QUEUE_MAX = env.int("QUEUE_MAX", default=1000)
+# The sending policy of sessions that never chose one (docs/ANTI_BAN.md; tests use `off`); "typing…"
+# lasts a text's length at this speed (±25 %) within min and max; the longest pause before a read.
+SENDING_POLICY_DEFAULT_PRESET = env.str("SENDING_POLICY_DEFAULT_PRESET", default="natural")
+SENDING_TYPING_CHARS_PER_SECOND = env.float("SENDING_TYPING_CHARS_PER_SECOND", default=10.0)
+SENDING_TYPING_MIN_SECONDS = env.float("SENDING_TYPING_MIN_SECONDS", default=0.6)
+SENDING_TYPING_MAX_SECONDS = env.float("SENDING_TYPING_MAX_SECONDS", default=6.0)
+SENDING_READ_PAUSE_SECONDS = env.float("SENDING_READ_PAUSE_SECONDS", default=3.0)
 # A message still `sending` this many seconds after it was handed to the browser (the engine
 # could not record the outcome, e.g. the database was away that long) is marked failed with
 # `send_uncertain` by a periodic sweep; never resent automatically.

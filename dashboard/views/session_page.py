@@ -14,6 +14,7 @@ from dashboard.replies import invalid_form, reply
 from dashboard.scope import session_for_viewer
 from dashboard.views.failed_events import failed_events_context
 from dashboard.views.messages import message_log_context
+from dashboard.views.sending_policy import sending_policy_context
 from dashboard.views.sessions import viewer_actions
 from sessions_app import services
 from sessions_app.diagnostics import session_diagnose
@@ -69,6 +70,7 @@ def session_detail_context(request: HttpRequest, session: Session) -> dict:
         **link_context(session),
         **(message_log_context(session, direction=direction) if can["view_message"] else {}),
         **(webhook_context(session) if can["view_webhook"] else {}),
+        **sending_policy_context(session),
         **failed_events_context(session),
         "call_form": _call_form(session),
     }

@@ -60,6 +60,8 @@ ACTION_EXAMPLE = {
     "deliveredAt": None,
     "readAt": None,
     "failedAt": None,
+    "notBefore": None,
+    "waitingFor": None,
     "action": "reaction",
     "targetMessageId": "9b2f3c1a-5d6e-4f70-8a91-b2c3d4e5f601",
     "reactions": [],

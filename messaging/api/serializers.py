@@ -19,6 +19,7 @@ from messaging.models import (
     MessageAction,
     MessageStatus,
 )
+from messaging.pacing import WAIT_REASONS
 from messaging.services import TEXT_MAX_CHARS, message_event_payload
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.errors import InvalidInput
@@ -353,6 +354,9 @@ class MessageOutputSerializer(serializers.Serializer):
     deliveredAt = serializers.DateTimeField(allow_null=True)
     readAt = serializers.DateTimeField(allow_null=True)
     failedAt = serializers.DateTimeField(allow_null=True)
+    # A queued message's wait under the session's sending policy (docs/ANTI_BAN.md), else null.
+    notBefore = serializers.DateTimeField(allow_null=True, help_text="When it is expected to go.")
+    waitingFor = serializers.ChoiceField(choices=WAIT_REASONS, allow_null=True, help_text="Why it waits.")
     action = serializers.ChoiceField(
         choices=[action for action in MessageAction.values if action],
         allow_null=True,

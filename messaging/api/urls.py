@@ -7,6 +7,7 @@ from messaging.api import (
     contact_views,
     directory_views,
     forward_views,
+    policy_views,
     views,
 )
 
@@ -78,6 +79,11 @@ urlpatterns = [
         "sessions/<uuid:session_id>/chats/<str:chat_id>/presence",
         chat_views.ChatPresenceApi.as_view(),
         name="chat-presence",
+    ),
+    path(
+        "sessions/<uuid:session_id>/sending-policy",
+        policy_views.SendingPolicyApi.as_view(),
+        name="sending-policy",
     ),
     path("media/<uuid:message_id>", views.MediaDownloadApi.as_view(), name="media-download"),
     path("stats", views.StatsApi.as_view(), name="stats"),

@@ -67,6 +67,8 @@ MESSAGE_EXAMPLE = {
     "deliveredAt": None,
     "readAt": None,
     "failedAt": None,
+    "notBefore": None,
+    "waitingFor": None,
     "action": None,
     "targetMessageId": None,
     "reactions": [],

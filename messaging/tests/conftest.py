@@ -1,10 +1,12 @@
 """Fixtures for the messaging tests: sessions, an isolated media folder, captured events."""
 
 import base64
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from messaging import inbound_media
+from messaging import inbound_media, pacing
 from messaging.models import Message
 from messaging.services import message_send
 from messaging.tests.engine_double import RecordingEngine
@@ -60,6 +62,26 @@ def emitted():
 def fresh_media_check():
     """Each test looks for due media downloads afresh (the check is rate-limited per session)."""
     inbound_media._last_media_check.clear()
+
+
+class TestClock:
+    """messaging.pacing's clock, moved by hand: `clock.advance(seconds)`, `clock.at = datetime`."""
+
+    def __init__(self):
+        self.at = timezone.now()
+
+    def now(self):
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> TestClock:
+    test_clock = TestClock()
+    monkeypatch.setattr(pacing.clock, "now", test_clock.now)
+    return test_clock
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ class RecordingEngine(Engine):
     calls: list[Call] = field(default_factory=list)
     fail_with: dict = field(default_factory=dict)
     media: dict = field(default_factory=dict)
+    absent: set = field(default_factory=set)
     counter: int = 0
 
     def _status_of(self, chat_id: str, text: str) -> str:
@@ -114,6 +115,14 @@ class RecordingEngine(Engine):
         if isinstance(outcome, Exception):
             raise outcome
         return outcome if isinstance(outcome, SendResult) else SendResult(wa_id="", ack=1)
+
+    def check_numbers(self, chat_ids: list[str], *, wait: float) -> list[dict]:
+        """Every number is on WhatsApp but those in `absent`."""
+        self.calls.append(Call("check_numbers", ",".join(chat_ids)))
+        return [
+            {"id": chat_id, "exists": chat_id not in self.absent, "chatId": chat_id, "lid": None}
+            for chat_id in chat_ids
+        ]
 
     def download_media(self, wa_id: str) -> tuple[bytes, str]:
         self.calls.append(Call("download_media", wa_id=wa_id))

@@ -57,6 +57,29 @@ class PhoneMessageSerializer(serializers.Serializer):
     )
 
 
+class PhoneTimelineEntrySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["message", "read", "typing", "recording", "paused"],
+        help_text="message: one arrived (`from` says whose); read: the session read the contact's "
+        "messages (blue ticks); typing, recording, paused: what the session showed.",
+    )
+    at = serializers.DateTimeField()
+    seconds = serializers.FloatField(
+        allow_null=True, help_text="typing, recording: how long it showed; null while it still does."
+    )
+    messages = serializers.IntegerField(allow_null=True, help_text="read: how many were read then.")
+    msgId = serializers.CharField(allow_null=True, help_text="message: its WhatsApp id.")
+    text = serializers.CharField(allow_null=True, help_text="message: its text or caption.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword, so it is added by name.
+        fields["from"] = serializers.ChoiceField(
+            choices=["session", "contact"], allow_null=True, help_text="message: who wrote it."
+        )
+        return fields
+
+
 class PhoneChatSerializer(serializers.Serializer):
     chatId = serializers.CharField()
     presence = serializers.CharField(
@@ -64,3 +87,6 @@ class PhoneChatSerializer(serializers.Serializer):
     )
     presenceAt = serializers.DateTimeField(allow_null=True)
     unreadBySession = serializers.IntegerField(help_text="The contact's messages the session has not read.")
+    timeline = PhoneTimelineEntrySerializer(
+        many=True, help_text="What the contact's phone saw, oldest first (the latest 500 messages)."
+    )

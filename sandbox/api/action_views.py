@@ -157,6 +157,18 @@ class SandboxPhoneMessageApi(SandboxApi):
         return Response(PhoneMessageSerializer(message).data)
 
 
+_NONE = {"seconds": None, "messages": None, "from": None, "msgId": None, "text": None}
+THEIRS, OURS = "false_33612345678@c.us_3A1F", "true_33612345678@c.us_3EB0C2"
+TIMELINE_EXAMPLE = [
+    {**_NONE, "kind": "message", "at": "2026-11-27T10:05:00Z", "from": "contact", "msgId": THEIRS},
+    {**_NONE, "kind": "read", "at": "2026-11-27T10:05:02.4Z", "messages": 1},
+    {**_NONE, "kind": "typing", "at": "2026-11-27T10:05:02.9Z", "seconds": 2.6},
+    {**_NONE, "kind": "message", "at": "2026-11-27T10:05:05.5Z", "from": "session", "msgId": OURS},
+    {**_NONE, "kind": "typing", "at": "2026-11-27T10:06:00Z"},
+]
+TIMELINE_EXAMPLE[0]["text"], TIMELINE_EXAMPLE[3]["text"] = "Open today?", "Yes, until 7 pm."
+
+
 class SandboxPhoneChatApi(SandboxApi):
     @extend_schema(
         tags=TAG,
@@ -165,8 +177,10 @@ class SandboxPhoneChatApi(SandboxApi):
         parameters=[SESSION_ID, CHAT_ID],
         description=(
             "What the contact sees of the session in this chat: its presence (`typing`, `recording`, "
-            "`paused`: the last one shown, kept as is) and how many of the contact's messages it has not "
-            "read. 404 `chat_not_found` for a chat the sandbox does not have."
+            "`paused`: the last one shown, kept as is), how many of the contact's messages it has not "
+            "read, and the `timeline` the contact's phone saw: each message, each read (blue ticks) and "
+            "each presence with how long it showed, so pacing (docs/ANTI_BAN.md) can be checked. 404 "
+            "`chat_not_found` for a chat the sandbox does not have."
         ),
         responses={200: PhoneChatSerializer, **error_responses(400, 404)},
         examples=[
@@ -177,6 +191,7 @@ class SandboxPhoneChatApi(SandboxApi):
                     "presence": "typing",
                     "presenceAt": "2026-11-27T10:06:00Z",
                     "unreadBySession": 0,
+                    "timeline": TIMELINE_EXAMPLE,
                 },
                 response_only=True,
             )

@@ -47,6 +47,9 @@ os.environ["REDIS_URL"] = redis_url_for_worker(
     os.environ.get("TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URLS, WORKER
 )
 os.environ.setdefault("LOG_LEVEL", "INFO")
+# Tests see instant sends unless they test pacing (they set a policy): the app's default preset,
+# `natural`, would add typing and jitter to every send. Workers the tests start inherit it.
+os.environ.setdefault("SENDING_POLICY_DEFAULT_PRESET", "off")
 
 from yesapp.settings import *  # noqa: E402, F403
 

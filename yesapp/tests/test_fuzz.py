@@ -78,6 +78,9 @@ CROSS_FIELD_RULES |= {
     "POST /api/v1/sessions/{session_id}/messages/{message_id}/reaction",
     "GET /api/v1/events",
     "POST /api/v1/keys",
+    # jitter's min not above its max, quiet hours that start and end apart, a known time zone.
+    "PUT /api/v1/sessions/{session_id}/sending-policy",
+    "PATCH /api/v1/sessions/{session_id}/sending-policy",
     # A person's id in the path (a group id is a recipient but not a contact), a sandbox number
     # that must not end in 0000.
     "GET /api/v1/sessions/{session_id}/contacts/{contact_id}",

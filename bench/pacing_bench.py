@@ -1,0 +1,139 @@
+"""Pacing benchmark: S sandbox sessions each sending N queued short texts, under the sending
+policy `off` and then `natural`, at the default rate limit (RATE_LIMIT_PER_MINUTE=50).
+
+For each preset: the gaps between a session's consecutive sends (from `sentAt`), the "typing…"
+each contact's phone saw (the sandbox's chat timeline), the throughput per session, and the CPU
+the engine node spent (worker + browsers) as a ratio to its Chromium processes alone ("bare
+Chromium"), and to the same sessions idle. Each contact writes first, so each chat exists and
+typing can show (WhatsApp Web shows it only in a chat it has).
+
+    python -m bench.pacing_bench                          # 10 sessions x 100 messages
+    python -m bench.pacing_bench --sessions 2 --messages 20 --redis-db 8
+"""
+
+import argparse
+import statistics
+import time
+
+from bench.harness import Stack, browser_pids, cpu_seconds, emit, tree
+from bench.messaging_bench import link_sessions, parse_time
+from bench.sessions_bench import percentile
+
+CONTACT = "+33698765432"
+CHAT = "33698765432@c.us"
+# Short texts, 5 to 12 characters with their number: what a quick chat reply looks like, and the
+# case where pacing must still let the rate limit's 50 a minute through.
+TEXTS = ("Hi!", "Sure", "Thanks!", "On my way", "OK", "Got it")
+
+
+def distribution(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "min": round(min(values), 3),
+        "p50": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "max": round(max(values), 3),
+        "mean": round(statistics.fmean(values), 3),
+    }
+
+
+def cpu_of(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def sent_times(stack: Stack, session_id: str, since: float) -> list[float]:
+    body = stack.get(
+        f"/api/v1/sessions/{session_id}/messages", params={"limit": 500, "direction": "outbound"}
+    ).json()
+    times = [parse_time(m["sentAt"]) for m in body["items"] if m["sentAt"]]
+    return sorted(t for t in times if t >= since)
+
+
+def typing_seen(stack: Stack, session_id: str, since: float) -> list[float]:
+    timeline = stack.get(f"/api/v1/sandbox/sessions/{session_id}/chats/{CHAT}").json()["timeline"]
+    return [
+        e["seconds"]
+        for e in timeline
+        if e["kind"] == "typing" and e["seconds"] is not None and parse_time(e["at"]) >= since
+    ]
+
+
+def run_preset(stack: Stack, ids: list[str], preset: str, messages: int, browsers: list[int]) -> dict:
+    for sid in ids:
+        stack.put(f"/api/v1/sessions/{sid}/sending-policy", {"preset": preset}).raise_for_status()
+    engine = tree(stack.procs["engine0"].pid)
+    cpu_before, browsers_before, started = cpu_of(engine), cpu_of(browsers), time.time()
+    t0 = time.monotonic()
+    for n in range(messages):
+        for sid in ids:
+            body = {"to": CONTACT, "text": f"{TEXTS[n % len(TEXTS)]} {n}", "queue": True}
+            stack.post(f"/api/v1/sessions/{sid}/messages", body).raise_for_status()
+
+    def done() -> bool:
+        return all(len(sent_times(stack, sid, started)) >= messages for sid in ids)
+
+    stack.wait(done, 60 * (messages / 20 + 2), f"{preset}: every message sent", interval=2)
+    elapsed = time.monotonic() - t0
+    engine_cpu = cpu_of(tree(stack.procs["engine0"].pid)) - cpu_before
+    browser_cpu = cpu_of(browsers) - browsers_before
+    gaps, typing, rates = [], [], []
+    for sid in ids:
+        times = sent_times(stack, sid, started)
+        gaps += [b - a for a, b in zip(times, times[1:], strict=False)]
+        rates.append((len(times) - 1) / (times[-1] - times[0]) * 60 if len(times) > 1 else 0)
+        typing += typing_seen(stack, sid, started)
+    return {
+        "preset": preset,
+        "messages_per_session": messages,
+        "seconds_to_send_all": round(elapsed, 1),
+        "per_minute_per_session": distribution(rates),
+        "gap_s": distribution(gaps),
+        "typing_s": distribution(typing),
+        "engine_cpu_pct": round(engine_cpu / elapsed * 100, 1),
+        "cpu_ratio_to_bare_chromium": round(engine_cpu / browser_cpu, 2) if browser_cpu else None,
+    }
+
+
+def run(sessions: int, messages: int, redis_db: int) -> dict:
+    env = {"ENGINE_MAX_SESSIONS": str(max(10, sessions)), "QUEUE_MAX": "100000"}
+    with Stack(redis_db=redis_db, env=env) as stack:
+        ids = link_sessions(stack, sessions)
+        for sid in ids:
+            stack.post(f"/api/v1/sandbox/sessions/{sid}/inbound", {"from": CONTACT, "text": "Hello?"})
+        time.sleep(5)  # the inbound messages stored, the pages settled
+        browsers = [pid for sid in ids for pid in browser_pids(stack.tmp, sid)]
+        engine = tree(stack.procs["engine0"].pid)
+        before, browsers_before = cpu_of(engine), cpu_of(browsers)
+        time.sleep(10)
+        idle = {
+            "engine_cpu_pct": round((cpu_of(engine) - before) / 10 * 100, 1),
+            "cpu_ratio_to_bare_chromium": round(
+                (cpu_of(engine) - before) / max(cpu_of(browsers) - browsers_before, 1e-6), 2
+            ),
+        }
+        results = [run_preset(stack, ids, "off", messages, browsers)]
+        time.sleep(61)  # the previous preset's sends leave the rolling minute
+        results.append(run_preset(stack, ids, "natural", messages, browsers))
+        return {
+            "sessions": sessions,
+            "rate_limit_per_minute": 50,
+            "idle": idle,
+            "presets": results,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=100)
+    parser.add_argument("--redis-db", type=int, default=8)
+    args = parser.parse_args()
+    emit(run(args.sessions, args.messages, args.redis_db), "pacing")
+
+
+if __name__ == "__main__":
+    main()
