@@ -72,7 +72,15 @@ class SessionOutputSerializer(serializers.ModelSerializer):
 
 
 class SessionCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    # Counted as sent (the schema's maxLength), and no control characters: a name is shown in
+    # the dashboard, logs and WAHA-style paths.
+    name = serializers.RegexField(
+        r"^[^\x00-\x1f\x7f]+$",
+        max_length=100,
+        trim_whitespace=False,
+        error_messages={"invalid": "name must be printable text, without control characters."},
+        help_text="A name of your own for the session, unique, up to 100 characters.",
+    )
     sandbox = serializers.BooleanField(
         default=False, help_text="Run on the built-in sandbox instead of WhatsApp Web."
     )
