@@ -229,11 +229,7 @@ def message_send(
     if existing is not None:
         return existing, False
     _check_text(text, has_media=media is not None or content is not None)
-    contact_refuse_if_absent(session=session, chat_id=chat_id)
-    # Cheap checks before reading or fetching any media; repeated under the lock (_insert_queued).
-    check_can_accept(session, queue=queue)
-    if not queue:
-        pacing.pacing_refuse_if_held(session=session, chat_id=chat_id)
+    _refuse_early(session, chat_id=chat_id, queue=queue)
     text, extras = send_extras(
         session_id=session.pk, chat_id=chat_id, text=text, mentions=mentions, link_preview=link_preview
     )
@@ -254,6 +250,16 @@ def message_send(
         extra={"session_id": str(session.pk), "message_id": str(message.id), "type": message.type},
     )
     return message, True
+
+
+def _refuse_early(session: Session, *, chat_id: str, queue: bool) -> None:
+    """The cheap refusals, before any media is read or fetched: a number known to be absent,
+    a session that cannot take it (repeated under the lock in _insert_queued), and, for a send
+    that must go now, a sending policy that would hold it."""
+    contact_refuse_if_absent(session=session, chat_id=chat_id)
+    check_can_accept(session, queue=queue)
+    if not queue:
+        pacing.pacing_refuse_if_held(session=session, chat_id=chat_id)
 
 
 def _message_fields(

@@ -162,54 +162,59 @@ def pairing_code(request: HttpRequest, session) -> HttpResponse:
 def send(request: HttpRequest, session) -> HttpResponse:
     """A text (JSON) or a file (multipart: `file` plus the wa-js options as fields)."""
     if request.content_type == "multipart/form-data":
-        fields = request.POST
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise InvalidInput("A multipart send needs a `file` part.")
-        file = OutgoingFile(
-            data=upload.read(),
-            mimetype=fields.get("mimetype", ""),
-            filename=fields.get("filename", ""),
-            type=fields.get("type", "auto-detect"),
-            is_ptt=fields.get("isPtt") == "true",
-        )
-        chat_id, text, mark_read = (
-            fields.get("chatId", ""),
-            fields.get("caption", ""),
-            fields.get("markIsRead"),
-        )
-        mark_read = mark_read != "false"
-        seen = _cursor(fields.get("cursor"))
-        rich, quoted = None, fields.get("quotedMsg", "")
-        extras = message_content.extras(mentioned=_json_list(fields.get("mentionedList")))
-        if file.is_ptt and fields.get("waveform") == "true":
-            extras["waveform"] = message_content.waveform(file.data)
+        args = _file_send_args(request)
     else:
-        data = page_json_body(request)
-        file = None
-        chat_id, text = str(data.get("chatId") or ""), str(data.get("text") or "")
-        mark_read = data.get("markIsRead", True) is not False
-        seen = _cursor(data.get("cursor"))
-        rich, quoted = message_content.from_page(data), str(data.get("quotedMsg") or "")
-        extras = message_content.extras(
+        args = _json_send_args(page_json_body(request))
+    message = sandbox_page_send(session=session, device_token=page_device_token(request), **args)
+    return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
+
+
+def _file_send_args(request: HttpRequest) -> dict:
+    """`sendFileMessage`'s options, sent as form fields beside the file."""
+    fields = request.POST
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput("A multipart send needs a `file` part.")
+    file = OutgoingFile(
+        data=upload.read(),
+        mimetype=fields.get("mimetype", ""),
+        filename=fields.get("filename", ""),
+        type=fields.get("type", "auto-detect"),
+        is_ptt=fields.get("isPtt") == "true",
+    )
+    extras = message_content.extras(mentioned=_json_list(fields.get("mentionedList")))
+    if file.is_ptt and fields.get("waveform") == "true":
+        extras["waveform"] = message_content.waveform(file.data)
+    return {
+        "chat_id": fields.get("chatId", ""),
+        "text": fields.get("caption", ""),
+        "file": file,
+        "mark_read": fields.get("markIsRead") != "false",
+        "seen": _cursor(fields.get("cursor")),
+        "rich": None,
+        "quoted": fields.get("quotedMsg", ""),
+        "extras": extras,
+    }
+
+
+def _json_send_args(data: dict) -> dict:
+    """`sendTextMessage` (and the rich sends) as the page posts them."""
+    chat_id, text = str(data.get("chatId") or ""), str(data.get("text") or "")
+    return {
+        "chat_id": chat_id,
+        "text": text,
+        "file": None,
+        "mark_read": data.get("markIsRead", True) is not False,
+        "seen": _cursor(data.get("cursor")),
+        "rich": message_content.from_page(data),
+        "quoted": str(data.get("quotedMsg") or ""),
+        "extras": message_content.extras(
             mentioned=data.get("mentionedList", []),
             link_preview=data.get("linkPreview") is True,
             text=text,
             mention_all=chat_id.endswith("@g.us") and data.get("detectMentioned") is not False,
-        )
-    message = sandbox_page_send(
-        rich=rich,
-        extras=extras,
-        quoted=quoted,
-        session=session,
-        device_token=page_device_token(request),
-        chat_id=chat_id,
-        text=text,
-        file=file,
-        mark_read=mark_read,
-        seen=seen,
-    )
-    return JsonResponse({"msg": selectors.message_model(message, me=session.sandbox_device.wid)})
+        ),
+    }
 
 
 @page_endpoint(("POST",))

@@ -159,11 +159,7 @@ def sandbox_page_send(
         return _send_to_group(
             session, device_token, chat_id, text=text, file=file, rich=rich, quoted=quoted, extras=extras
         )
-    phone = chat_phone(chat_id) or _phone_of_lid(session, chat_id)
-    if phone is None or not sandbox_number_exists(phone):
-        raise InvalidInput(
-            f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
-        )
+    phone = _recipient_phone(session, chat_id)
     if SandboxContact.objects.filter(session=session, phone=phone, blocked=True).exists():
         raise InvalidInput(f"{chat_id!r} is blocked: unblock them to send.", code="blocked_contact")
     if file is None and not text and rich is None:
@@ -213,9 +209,10 @@ def _send_to_group(
         )
 
 
-def _recipient_phone(chat_id: str) -> str:
-    """The number of a chat the page sends to; `invalid_recipient` as in sandbox_page_send."""
-    phone = chat_phone(chat_id)
+def _recipient_phone(session: Session, chat_id: str) -> str:
+    """The number of a chat the page sends to (by number, or by a lid the sandbox can resolve);
+    `invalid_recipient` when there is none on WhatsApp."""
+    phone = chat_phone(chat_id) or _phone_of_lid(session, chat_id)
     if phone is None or not sandbox_number_exists(phone):
         raise InvalidInput(
             f"{chat_id!r} is not a WhatsApp user.", code="invalid_recipient", details={"chatId": chat_id}
@@ -230,7 +227,7 @@ def sandbox_page_forward(
     `chat_id`, marked forwarded, with its file; receipts follow like a send's. Returns the copies
     and the ids WhatsApp would not forward (deleted for everyone); an unknown id is wa-js's
     `msg_not_found`."""
-    phone = _recipient_phone(chat_id)
+    phone = _recipient_phone(session, chat_id)
     originals = []
     for wa_id in wa_ids:
         original = SandboxMessage.objects.filter(session=session, wa_id=wa_id).first()
