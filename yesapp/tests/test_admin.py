@@ -186,6 +186,7 @@ def test_keys_list_shows_the_sessions_a_key_is_limited_to(admin_client):
 @pytest.mark.browser
 def test_sessions_and_keys_lists_fit_a_1400_pixel_window(live_server, transactional_db):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from sessions_app.models import Session
     from yesapp.tests.browser import new_test_driver
@@ -212,8 +213,11 @@ def test_sessions_and_keys_lists_fit_a_1400_pixel_window(live_server, transactio
         driver.find_element(By.NAME, "username").send_keys("boss")
         driver.find_element(By.NAME, "password").send_keys("a-long-passphrase-42")
         driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        # Signed in once the login page is gone (on a loaded machine the redirect takes a moment).
+        WebDriverWait(driver, 30).until(lambda d: "/login/" not in d.current_url)
         for path in ("/admin/sessions_app/session/", "/admin/yesapp/apikey/"):
             driver.get(live_server.url + path)
+            WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".results"))
             # The changelist scrolls its table sideways when it is too wide: then a column is cut.
             widths = driver.execute_script(
                 "const r = document.querySelector('.results');"
