@@ -78,3 +78,24 @@ def run_service(
         )
     text = success(result) if callable(success) else success
     return reply(request, ok=True, message=text, redirect_to=redirect_to, **extra)
+
+
+def run_form(
+    request: HttpRequest,
+    form: forms.Form,
+    call: Callable[[dict], Any],
+    *,
+    success: str | Callable[[dict, Any], str],
+    redirect_to: str,
+) -> HttpResponse:
+    """A posted form: its errors (400) when it is invalid, else `call(cleaned_data)` answered as
+    run_service answers; `success` may read the form's data and the call's result."""
+    if not form.is_valid():
+        return invalid_form(request, form, redirect_to=redirect_to)
+    data = form.cleaned_data
+    return run_service(
+        request,
+        lambda: call(data),
+        success=(lambda result: success(data, result)) if callable(success) else success,
+        redirect_to=redirect_to,
+    )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from calls.services import call_settings_update
 from dashboard.auth import viewer_required
 from dashboard.forms import CallSettingsForm, GroupCreateForm, GroupMemberForm
-from dashboard.replies import invalid_form, run_service
+from dashboard.replies import run_form, run_service
 from dashboard.scope import session_for_viewer
 from groups import services
 from yesapp.errors import ServiceError
@@ -67,16 +67,13 @@ def _outcomes(results: list[dict]) -> str:
 @viewer_required(perm="change_session")
 def group_create(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
-    form = GroupCreateForm(request.POST)
-    if not form.is_valid():
-        return invalid_form(request, form, redirect_to=_here(session))
-    data = form.cleaned_data
-    return run_service(
+    return run_form(
         request,
-        lambda: services.group_create(
+        GroupCreateForm(request.POST),
+        lambda data: services.group_create(
             session=session, subject=data["subject"], participants=data["participants"]
         ),
-        success=lambda created: f"Group {created[0]['subject']!r} created. " + _outcomes(created[1]),
+        success=lambda data, created: f"Group {created[0]['subject']!r} created. " + _outcomes(created[1]),
         redirect_to=_here(session),
     )
 
@@ -85,16 +82,13 @@ def group_create(request: HttpRequest, session_id) -> HttpResponse:
 @viewer_required(perm="change_session")
 def group_members(request: HttpRequest, session_id, group_id: str) -> HttpResponse:
     session = session_for_viewer(request, session_id)
-    form = GroupMemberForm(request.POST)
-    if not form.is_valid():
-        return invalid_form(request, form, redirect_to=_here(session))
-    data = form.cleaned_data
-    return run_service(
+    return run_form(
         request,
-        lambda: services.group_participants_change(
+        GroupMemberForm(request.POST),
+        lambda data: services.group_participants_change(
             session=session, group_id=group_id, action=data["action"], people=[data["person"]]
         ),
-        success=_outcomes,
+        success=lambda data, results: _outcomes(results),
         redirect_to=_here(session),
     )
 
@@ -128,18 +122,14 @@ def group_leave(request: HttpRequest, session_id, group_id: str) -> HttpResponse
 @viewer_required(perm="change_session")
 def call_settings_save(request: HttpRequest, session_id) -> HttpResponse:
     session = session_for_viewer(request, session_id)
-    here = reverse("dashboard:session", args=[session.pk])
-    form = CallSettingsForm(request.POST)
-    if not form.is_valid():
-        return invalid_form(request, form, redirect_to=here)
-    data = form.cleaned_data
-    return run_service(
+    return run_form(
         request,
-        lambda: call_settings_update(
+        CallSettingsForm(request.POST),
+        lambda data: call_settings_update(
             session=session, reject_calls=data["reject_calls"], reject_message=data["reject_message"]
         ),
-        success=lambda row: (
+        success=lambda data, row: (
             "Calls are rejected automatically." if row.reject_calls else "Calls ring as usual."
         ),
-        redirect_to=here,
+        redirect_to=reverse("dashboard:session", args=[session.pk]),
     )

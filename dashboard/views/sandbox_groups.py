@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.auth import viewer_required
 from dashboard.forms import SandboxGroupForm, SandboxGroupMemberForm, SandboxGroupWriteForm, SandboxRingForm
-from dashboard.replies import invalid_form, run_service
+from dashboard.replies import run_form
 from dashboard.views.sandbox import sandbox_session_for_viewer
 from sandbox.calls import sandbox_ring
 from sandbox.group_messages import sandbox_group_message
@@ -25,22 +25,18 @@ def _here(session) -> str:
 @viewer_required(perm="change_session")
 def sandbox_group_new(request: HttpRequest, session_id) -> HttpResponse:
     session = sandbox_session_for_viewer(request, session_id)
-    form = SandboxGroupForm(request.POST)
-    if not form.is_valid():
-        return invalid_form(request, form, redirect_to=_here(session))
-    data = form.cleaned_data
-    members = [m for m in re.split(r"[\s,;]+", data["participants"] or "") if m]
-    return run_service(
+    return run_form(
         request,
-        lambda: sandbox_group_create(
+        SandboxGroupForm(request.POST),
+        lambda data: sandbox_group_create(
             session=session,
             owner=data["owner"],
             subject=data["subject"],
-            members=members,
+            members=[m for m in re.split(r"[\s,;]+", data["participants"] or "") if m],
             with_session=data["with_session"],
             lid_addressing=data["lid_addressing"],
         ),
-        success=lambda group: f"{data['owner']} created {group.subject!r} ({group.gid}).",
+        success=lambda data, group: f"{data['owner']} created {group.subject!r} ({group.gid}).",
         redirect_to=_here(session),
     )
 
@@ -49,20 +45,17 @@ def sandbox_group_new(request: HttpRequest, session_id) -> HttpResponse:
 @viewer_required(perm="change_session")
 def sandbox_group_members(request: HttpRequest, session_id) -> HttpResponse:
     session = sandbox_session_for_viewer(request, session_id)
-    form = SandboxGroupMemberForm(request.POST)
-    if not form.is_valid():
-        return invalid_form(request, form, redirect_to=_here(session))
-    data = form.cleaned_data
-    return run_service(
+    return run_form(
         request,
-        lambda: sandbox_group_change_members(
+        SandboxGroupMemberForm(request.POST),
+        lambda data: sandbox_group_change_members(
             session=session,
             gid=data["group_id"],
             by=data["by"],
             action=data["action"],
             members=[data["person"]],
         ),
-        success=lambda results: "; ".join(f"{k}: {v['message']}" for k, v in results.items()) + ".",
+        success=lambda data, results: "; ".join(f"{k}: {v['message']}" for k, v in results.items()) + ".",
         redirect_to=_here(session),
     )
 
@@ -71,16 +64,13 @@ def sandbox_group_members(request: HttpRequest, session_id) -> HttpResponse:
 @viewer_required(perm="change_session")
 def sandbox_group_write(request: HttpRequest, session_id) -> HttpResponse:
     session = sandbox_session_for_viewer(request, session_id)
-    form = SandboxGroupWriteForm(request.POST)
-    if not form.is_valid():
-        return invalid_form(request, form, redirect_to=_here(session))
-    data = form.cleaned_data
-    return run_service(
+    return run_form(
         request,
-        lambda: sandbox_group_message(
+        SandboxGroupWriteForm(request.POST),
+        lambda data: sandbox_group_message(
             session=session, gid=data["group_id"], from_phone=data["from_phone"], text=data["text"]
         ),
-        success=f"{data['from_phone']} wrote in the group.",
+        success=lambda data, message: f"{data['from_phone']} wrote in the group.",
         redirect_to=_here(session),
     )
 
@@ -89,15 +79,12 @@ def sandbox_group_write(request: HttpRequest, session_id) -> HttpResponse:
 @viewer_required(perm="change_session")
 def sandbox_call(request: HttpRequest, session_id) -> HttpResponse:
     session = sandbox_session_for_viewer(request, session_id)
-    form = SandboxRingForm(request.POST)
-    if not form.is_valid():
-        return invalid_form(request, form, redirect_to=_here(session))
-    data = form.cleaned_data
-    return run_service(
+    return run_form(
         request,
-        lambda: sandbox_ring(
+        SandboxRingForm(request.POST),
+        lambda data: sandbox_ring(
             session=session, from_phone=data["from_phone"], video=data["video"], group_id=data["group_id"]
         ),
-        success=f"{data['from_phone']} is calling the session.",
+        success=lambda data, call: f"{data['from_phone']} is calling the session.",
         redirect_to=_here(session),
     )
