@@ -21,12 +21,12 @@ from django.utils import timezone
 
 from messaging import media as media_store
 from messaging.content import API_TYPES, content_from_event
-from messaging.inbound_media import download_media
+from messaging.inbound_media import download_media, message_emit_received
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
 from messaging.payloads import message_event_payload
 from messaging.selectors import message_quoted_in_chat
 from messaging.send_options import extras_from_event
-from messaging.services import message_emit_received, message_transition
+from messaging.services import message_transition
 from messaging.wa_values import serialized_id, str_or_empty, wa_time
 from sessions_app.engine.base import Engine
 from sessions_app.models import Session

@@ -13,15 +13,16 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from messaging import media as media_store
 from messaging.models import Direction, MediaStatus, Message
-from messaging.services import message_emit_received
+from messaging.payloads import message_event_payload
 from messaging.storage import media_quota_problem
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError
-from yesapp import media_input
+from yesapp import events, media_input
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +156,16 @@ def retry_media_when_due(*, session_id, engine: Engine) -> None:
         return
     _last_media_check[key] = now
     retry_media(session_id=session_id, engine=engine)
+
+
+def message_emit_received(*, message: Message) -> None:
+    """Emits `message.received` once for an inbound message and records that it did."""
+    with transaction.atomic():
+        updated = Message.objects.filter(pk=message.pk, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+        if updated:
+            message.refresh_from_db()
+            events.emit(
+                events.MESSAGE_RECEIVED, session_id=message.session_id, payload=message_event_payload(message)
+            )

@@ -236,12 +236,19 @@ def message_send(
     fields = _message_fields(session, chat_id=chat_id, text=text, content=content, reply_to=reply_to)
     fields["content"] = fields.get("content", {}) | extras
     fields["idempotency_key"] = idempotency_key
+    return _store_once(session=session, queue=queue, fields=fields, media=media)
+
+
+def _store_once(
+    *, session: Session, queue: bool, fields: dict[str, Any], media: MediaSource | None
+) -> tuple[Message, bool]:
+    """Stores the queued message; when a request with the same idempotency key won the race,
+    its message is the answer (created False)."""
     blob = _load_media(media)
     try:
         message = _store_queued(session=session, queue=queue, fields=fields, media=media, blob=blob)
     except IntegrityError:
-        # Two requests raced with the same key: the first one's message is the answer.
-        existing = message_find_by_idempotency_key(session=session, idempotency_key=idempotency_key)
+        existing = message_find_by_idempotency_key(session=session, idempotency_key=fields["idempotency_key"])
         if existing is not None:
             return existing, False
         raise
@@ -384,16 +391,3 @@ def fetch_media_later(message_id) -> None:
 
 
 # --- The engine side (called by messaging.inbound in the actor's thread) ------------------------
-
-
-def message_emit_received(*, message: Message) -> None:
-    """Emits `message.received` once for an inbound message and records that it did."""
-    with transaction.atomic():
-        updated = Message.objects.filter(pk=message.pk, notified_at__isnull=True).update(
-            notified_at=timezone.now()
-        )
-        if updated:
-            message.refresh_from_db()
-            events.emit(
-                events.MESSAGE_RECEIVED, session_id=message.session_id, payload=message_event_payload(message)
-            )

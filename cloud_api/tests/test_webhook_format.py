@@ -7,8 +7,9 @@ import pytest
 
 from cloud_api.receiver import hub_signature
 from cloud_api.tests.pywa_receiver import PywaReceiver
+from messaging.inbound_media import message_emit_received
 from messaging.models import Direction, Message, MessageStatus
-from messaging.services import message_emit_received, message_transition
+from messaging.services import message_transition
 from webhooks.models import WebhookConfig, WebhookDelivery
 from webhooks.payloads import request_headers
 

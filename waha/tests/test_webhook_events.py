@@ -83,7 +83,7 @@ def test_the_signature_is_hmac_sha512_of_the_body_as_waha_documents():
 
 
 def test_the_outbox_stores_wahas_events_for_a_waha_webhook_and_signs_them(session, settings):
-    from messaging.services import message_emit_received
+    from messaging.inbound_media import message_emit_received
     from waha.webhook_config import waha_session_webhooks_set
     from webhooks.models import WebhookDelivery
     from webhooks.payloads import request_headers
@@ -160,7 +160,7 @@ def test_the_receiver_check_in_compatibility_md_accepts_a_real_delivery(session,
     """docs/COMPATIBILITY.md's check, as a user would copy it, on what the outbox signs."""
     import re
 
-    from messaging.services import message_emit_received
+    from messaging.inbound_media import message_emit_received
     from waha.webhook_config import waha_session_webhooks_set
     from webhooks.models import WebhookDelivery
     from webhooks.payloads import request_headers

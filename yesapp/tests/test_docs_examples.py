@@ -200,10 +200,11 @@ def real_bodies(db, settings) -> dict[str, dict]:
     from django.utils import timezone
 
     from messaging.changes import message_record_edit, message_record_reaction, message_record_revoke
+    from messaging.inbound_media import message_emit_received
     from messaging.models import Direction, Message, MessageStatus
     from messaging.polls import poll_record_vote
     from messaging.presence import handle_presence_change
-    from messaging.services import message_emit_received, message_transition
+    from messaging.services import message_transition
     from sessions_app.models import Session
     from sessions_app.services import session_set_status
     from webhooks.models import WebhookDelivery
