@@ -158,7 +158,13 @@ class WorkerProcess:
             return ""
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is not None:
+            # A test may have killed the worker alone: what it started (a pool child, a
+            # browser) must not outlive the test and go on heartbeating into the next one.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             return
         os.killpg(self.proc.pid, sig)
         try:
