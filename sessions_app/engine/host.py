@@ -1,9 +1,10 @@
 """The session host: lives in each engine worker process and runs its sessions' actors.
 
-Every ENGINE_SCAN_INTERVAL seconds it announces the node, renews the leases of the sessions
-it runs, drops those it lost or that were stopped, and claims sessions whose desired state
-is running and whose lease is free. So a restart of everything brings every session back by
-itself, and a second node shares the load.
+Every ENGINE_SCAN_INTERVAL seconds it announces the node and renews the leases of the sessions
+it runs (a thread of its own, so that renewals never wait behind the database), drops those it
+lost or that were stopped, and claims sessions whose desired state is running and whose lease is
+free. So a restart of everything brings every session back by itself, and a second node shares
+the load.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class SessionHost:
         self.stopping = threading.Event()
         self.wakeup = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="session-host", daemon=True)
+        self.lease_thread = threading.Thread(target=self._lease_loop, name="session-leases", daemon=True)
         self._memory_reported_at = 0.0
         self._memory_measured: set[str] = set()
         # When each running session's lease was last renewed (time.monotonic()).
@@ -66,6 +68,7 @@ class SessionHost:
     def start(self) -> None:
         global _current
         _current = self
+        self.lease_thread.start()
         self.thread.start()
         logger.info("Engine node %s started", self.node)
 
@@ -74,6 +77,10 @@ class SessionHost:
         global _current
         self.stopping.set()
         self.wakeup.set()
+        # Renewals end here, as they did before the keeper had a thread: a lease must not
+        # outlive `node_gone` and the releases below.
+        if self.lease_thread.is_alive():
+            self.lease_thread.join(5)
         with self.lock:
             actors = list(self.actors.values())
         for actor in actors:
@@ -91,7 +98,20 @@ class SessionHost:
             _current = None
         logger.info("Engine node %s stopped", self.node)
 
-    # --- the scan loop ------------------------------------------------------------------
+    # --- the loops ----------------------------------------------------------------------
+    def _lease_loop(self) -> None:
+        """Heartbeat and renewals on their own: a scan waiting on a locked database (SQLite's
+        busy timeout is 20 s) or a slow claim must not let the leases of running sessions
+        expire under them, which would close their browsers for nothing."""
+        while not self.stopping.is_set():
+            with self.lock:
+                actors = list(self.actors.items())
+            try:
+                self._keep_leases(actors)
+            except Exception as exc:  # never let the keeper die: leases would expire unseen
+                logger.warning("Engine node %s could not keep its leases: %s", self.node, exc)
+            self.stopping.wait(settings.ENGINE_SCAN_INTERVAL)
+
     def _loop(self) -> None:
         while not self.stopping.is_set():
             try:
@@ -107,11 +127,7 @@ class SessionHost:
     def scan(self) -> None:
         with self.lock:
             actors = list(self.actors.items())
-        self._keep_leases(actors)
-        wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(
-            status=SessionStatus.FAILED
-        )
-        wanted_ids = {str(pk) for pk in wanted.values_list("pk", flat=True)}
+        wanted_ids = self._wanted_session_ids()
         for session_id, actor in actors:
             if session_id not in wanted_ids and actor.is_alive():
                 actor.request_stop("stop")
@@ -121,6 +137,12 @@ class SessionHost:
         if now - self._memory_reported_at >= MEMORY_REPORT_INTERVAL or self._new_browser():
             self._memory_reported_at = now
             self.report_memory()
+
+    def _wanted_session_ids(self) -> set[str]:
+        wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(
+            status=SessionStatus.FAILED
+        )
+        return {str(pk) for pk in wanted.values_list("pk", flat=True)}
 
     def _keep_leases(self, actors: list[tuple[str, SessionActor]]) -> None:
         """Heartbeat, then renew the lease of every session running here. When Redis cannot be

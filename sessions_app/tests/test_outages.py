@@ -96,6 +96,42 @@ def test_a_node_cut_off_from_redis_closes_its_browser_before_the_lease_expires_a
     assert not SessionEvent.objects.filter(session=session, to_status=SessionStatus.FAILED).exists()
 
 
+def test_a_scan_waiting_on_the_database_does_not_let_the_leases_expire(transactional_db, settings):
+    """A scan can wait on the database for long (SQLite's busy timeout is 20 s; a PostgreSQL
+    lock): the leases of the sessions already running are renewed meanwhile, so their browsers
+    stay open. Before, renewals came from the scan itself, and a scan held up for longer than
+    ENGINE_LEASE_TTL closed every browser of the node."""
+    settings.ENGINE_LEASE_TTL = 2
+    settings.ENGINE_SCAN_INTERVAL = 0.2
+    session = running_session("slow-scan")
+    pages: list[PageDouble] = []
+
+    def factory(session):
+        pages.append(PageDouble())
+        return pages[-1]
+
+    node = SessionHost("slow-scan@test", engine_factory=factory)
+    held, released = threading.Event(), threading.Event()
+    wanted_ids = node._wanted_session_ids
+
+    def stuck_on_the_database():
+        held.set()
+        released.wait(30)
+        return wanted_ids()
+
+    node.start()
+    try:
+        wait_status(session.pk, SessionStatus.CONNECTED, timeout=30)
+        node._wanted_session_ids = stuck_on_the_database
+        assert held.wait(10)
+        time.sleep(3 * settings.ENGINE_LEASE_TTL)  # what is tested is the lease outliving this
+        assert lease_owner(session.pk) == "slow-scan@test"
+        assert pages[0].stopped_at is None and len(pages) == 1
+    finally:
+        released.set()
+        node.stop()
+
+
 # --- The database away -----------------------------------------------------------------------
 
 
