@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from messaging.api.policy_serializers import SendingPolicyInputSerializer
-from messaging.models import Message, SendingPolicy
+from messaging.models import Contact, Message, SendingPolicy
 from messaging.sending_policy import FIELDS, PRESETS
 
 
@@ -27,6 +27,24 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Message._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    """Read-only: a contact is what the session's WhatsApp last said of a person (the page
+    writes it); operators look one up by number, name or @lid."""
+
+    list_display = ("session", "wa_id", "phone", "name", "push_name", "business", "blocked", "listed_at")
+    list_filter = ("business", "my_contact", "blocked", "session")
+    search_fields = ("=wa_id", "phone", "lid", "name", "push_name")
+    list_select_related = ("session",)
+    readonly_fields = [field.name for field in Contact._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
