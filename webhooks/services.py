@@ -92,6 +92,8 @@ def webhook_create(*, session: Session, url: str, **fields: Any) -> tuple[Webhoo
     generated secret when none was given (shown once). Fields left out take their defaults:
     all events, no extra headers, WEBHOOK_ORDERED, the `yesapp` format."""
     cleaned, generated = _new_config_fields(url=url, **fields)
+    config = WebhookConfig(session=session, **cleaned)
+    _verify_receiver(config)  # a request to the receiver: never inside the transaction below
     with transaction.atomic():
         # Locks the session row so two concurrent creations cannot pass the limit together.
         Session.objects.select_for_update().filter(pk=session.pk).first()
@@ -100,8 +102,6 @@ def webhook_create(*, session: Session, url: str, **fields: Any) -> tuple[Webhoo
                 f"A session can have at most {MAX_WEBHOOKS_PER_SESSION} webhooks.",
                 details={"sessionId": str(session.pk), "limit": MAX_WEBHOOKS_PER_SESSION},
             )
-        config = WebhookConfig(session=session, **cleaned)
-        _verify_receiver(config)
         config.save()
     logger.info("Webhook added", extra={"session_id": str(session.pk), "webhook_url": safe_url(url)})
     return config, generated
@@ -112,6 +112,7 @@ def webhook_configure(*, session: Session, url: str, **fields: Any) -> tuple[Web
     replaces every field. What is left out takes its default, on a new webhook as on a replaced
     one, the secret too (a new one is generated and returned, shown once)."""
     cleaned, generated = _new_config_fields(url=url, **fields)
+    _verify_new_receiver(WebhookConfig.objects.filter(session=session).first(), cleaned, session=session)
     with transaction.atomic():
         config = WebhookConfig.objects.select_for_update().filter(session=session).first()
         if config is None:
@@ -132,6 +133,7 @@ def webhook_change(*, config: WebhookConfig, **changes: Any) -> WebhookConfig:
         # Another format's event names and options mean nothing in this one.
         cleaned.setdefault("events", [])
         cleaned.setdefault("options", _clean_options(fmt_name, {}))
+    _verify_new_receiver(config, cleaned, session=config.session)
     with transaction.atomic():
         locked = WebhookConfig.objects.select_for_update().get(pk=config.pk)
         _save_config(locked, cleaned)
@@ -227,14 +229,25 @@ def _verify_receiver(config: WebhookConfig) -> None:
         verify(config)
 
 
+def _verify_new_receiver(current: WebhookConfig | None, fields: dict[str, Any], *, session: Session) -> None:
+    """Verifies the receiver a change leads to, when it changes (a new address, format or
+    options), before any row is locked: a handshake is a request that can take WEBHOOK_TIMEOUT,
+    and on SQLite a transaction holds the whole database's write lock meanwhile."""
+    if current is not None and all(
+        name not in fields or fields[name] == getattr(current, name) for name in ("url", "format", "options")
+    ):
+        return
+    receiver = ("url", "format", "options", "secret", "source")
+    candidate = WebhookConfig(session=session)
+    for name in receiver:
+        if name in fields or current is not None:
+            setattr(candidate, name, fields[name] if name in fields else getattr(current, name))
+    _verify_receiver(candidate)
+
+
 def _save_config(config: WebhookConfig, fields: dict[str, Any]) -> None:
-    receiver_changed = config.pk is None or any(
-        name in fields and fields[name] != getattr(config, name) for name in ("url", "format", "options")
-    )
     for name, value in fields.items():
         setattr(config, name, value)
-    if receiver_changed:
-        _verify_receiver(config)
     config.is_active = True
     config.save()
 

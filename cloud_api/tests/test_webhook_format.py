@@ -2,16 +2,22 @@
 and each event the Cloud API has a word for becomes one signed delivery in its envelope."""
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
 
 from cloud_api.receiver import hub_signature
 from cloud_api.tests.pywa_receiver import PywaReceiver
 from messaging.inbound_media import message_emit_received
 from messaging.models import Direction, Message, MessageStatus
 from messaging.services import message_transition
+from sessions_app.models import Session
 from webhooks.models import WebhookConfig, WebhookDelivery
 from webhooks.payloads import request_headers
+from webhooks.services import webhook_create
 
 SECRET = "pywa-app-secret-0123456789"
 
@@ -101,3 +107,55 @@ def test_a_cloud_webhook_may_subscribe_to_statuses_only(api, session, pywa_recei
     assert (
         create(api, session, url=receiver.url, secret=SECRET, events=["message.received"]).status_code == 400
     )
+
+
+class HeldHandshake(BaseHTTPRequestHandler):
+    """Answers the handshake only once the test says so (or after 15 s), noting whether the
+    test's database write went through while it was held."""
+
+    started = threading.Event()
+    release = threading.Event()
+    released_in_time: list[bool] = []
+
+    def do_GET(self):
+        type(self).started.set()
+        type(self).released_in_time.append(type(self).release.wait(15))
+        challenge = parse_qs(urlsplit(self.path).query)["hub.challenge"][0].encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(challenge)))
+        self.end_headers()
+        self.wfile.write(challenge)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_handshake_holds_no_lock_on_the_session_or_the_database(settings):
+    """The handshake is a request that can take WEBHOOK_TIMEOUT: made inside the transaction, it
+    held the session's row (on SQLite, the whole database's write lock) the while, and every
+    write of that session (an inbound message, a status) waited behind a stranger's receiver."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.WEBHOOK_TIMEOUT = 30
+    session = Session.objects.create(name="held")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HeldHandshake)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    created: list = []
+
+    def create_webhook():
+        created.append(webhook_create(session=session, url=url, format="cloud", secret=SECRET))
+        connection.close()
+
+    creating = threading.Thread(target=create_webhook)
+    creating.start()
+    try:
+        assert HeldHandshake.started.wait(30), "the handshake never came"
+        Session.objects.filter(pk=session.pk).update(name="renamed while the handshake waits")
+        HeldHandshake.release.set()
+        creating.join(60)
+    finally:
+        HeldHandshake.release.set()
+        server.shutdown()
+    assert HeldHandshake.released_in_time == [True], "the write waited for the handshake"
+    assert created and WebhookConfig.objects.filter(session=session, format="cloud").count() == 1
