@@ -160,17 +160,21 @@ def document_universal_errors(result: dict, generator, request, public) -> dict:
                 )
             if "429" in responses:
                 responses["429"].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
-            if body := operation.get("requestBody"):
-                body["required"] = _body_required(body)
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = _body_required(operation)
     return result
 
 
-def _body_required(body: dict) -> bool:
-    """Every body the API reads must be sent (a missing one is a 400), and says so, except one
-    offered in two types (JSON or multipart): openapi-python-client (0.29) types that argument as
-    optional in any case but imports `Unset` only for an optional body, so a required one makes a
-    client that does not import."""
-    return len(body.get("content", {})) == 1
+def _body_required(operation: dict) -> bool:
+    """Every body the API reads must be sent (a missing one is a 400), and says so, with one
+    exception for generated clients. openapi-python-client 0.29.1 types a body offered in two types
+    (JSON or multipart) as `... | Unset` even when required, but imports `Unset` only for an
+    optional body or parameter (upstream bug #1451): such a required body makes a client module
+    that does not import. So it is required only where the operation has an optional parameter
+    too (messages_send's Idempotency-Key); sandbox_inbound's stays optional until the fix."""
+    if len(operation["requestBody"].get("content", {})) == 1:
+        return True
+    return any(not parameter.get("required") for parameter in operation.get("parameters", []))
 
 
 _RETRY_AFTER = {

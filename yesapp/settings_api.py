@@ -55,6 +55,7 @@ SPECTACULAR_SETTINGS = {
         "GroupWhoEnum": "groups.api.serializers.WHO",
         "GroupActionEnum": "groups.api.serializers.ACTIONS",
         "GroupParticipantStatusEnum": "groups.api.serializers.PARTICIPANT_STATUSES",
+        "PairingCodeStatusEnum": "sessions_app.api.serializers.PAIRING_CODE_STATUSES",
     },
     # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
     "POSTPROCESSING_HOOKS": [

@@ -4,6 +4,8 @@ import re
 
 from rest_framework import serializers
 
+# One `Person` in the schema: a group's members and a chat's contact are the same shape.
+from messaging.api.chat_list_views import PersonSerializer
 from yesapp.errors import InvalidInput
 from yesapp.validators import normalize_phone
 
@@ -49,11 +51,6 @@ def participant_list(**kwargs) -> serializers.ListField:
         help_text=f"Up to {MAX_PARTICIPANTS} people: E.164 numbers or lids.",
         **kwargs,
     )
-
-
-class PersonSerializer(serializers.Serializer):
-    phone = serializers.CharField(allow_null=True, help_text="E.164; null when WhatsApp hides it.")
-    lid = serializers.CharField(allow_null=True, help_text="`...@lid`; null when unknown.")
 
 
 class MemberSerializer(PersonSerializer):
