@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.shortcuts import resolve_url
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_serializer
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions, serializers
 
@@ -182,6 +182,26 @@ _RETRY_AFTER = {
     "required": True,
     "description": "Seconds to wait before trying again.",
 }
+
+
+# A serializer's rule on the body as a whole, carried to its schema component by a vendor
+# extension (the only free-form key drf-spectacular passes on) and made a JSON Schema keyword
+# by `state_body_rules`.
+_MIN_PROPERTIES = "x-yesapp-min-properties"
+
+
+def at_least_one_field(serializer_class):
+    """Class decorator for a body whose fields are each optional but one must be given (a
+    PATCH): `minProperties: 1` in the schema, so a client or fuzzer knows `{}` is refused."""
+    return extend_schema_serializer(extensions={_MIN_PROPERTIES: 1})(serializer_class)
+
+
+def state_body_rules(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: the rules `at_least_one_field` marked, as keywords."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        if (minimum := component.pop(_MIN_PROPERTIES, None)) is not None:
+            component["minProperties"] = minimum
+    return result
 
 
 # The address the examples in views' descriptions are written with.
