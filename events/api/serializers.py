@@ -30,8 +30,11 @@ class EventTypesField(serializers.CharField):
 
 class EventFilterSerializer(serializers.Serializer):
     session = serializers.UUIDField(required=False, help_text="Only this session's events.")
+    # Blank (or only spaces and commas) is no filter, as `types=` is.
     types = EventTypesField(
-        required=False, help_text="Only these events, comma-separated: `message.received,message.status`."
+        required=False,
+        allow_blank=True,
+        help_text="Only these events, comma-separated: `message.received,message.status`.",
     )
 
 

@@ -73,7 +73,9 @@ class HistoryItemSerializer(serializers.Serializer):
 
 
 class HistoryInputSerializer(serializers.Serializer):
-    messages = HistoryItemSerializer(many=True, allow_empty=False, max_length=directory.HISTORY_MAX)
+    messages = HistoryItemSerializer(
+        many=True, allow_empty=False, min_length=1, max_length=directory.HISTORY_MAX
+    )
 
 
 class HistoryOutputSerializer(serializers.Serializer):
