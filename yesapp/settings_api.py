@@ -44,6 +44,9 @@ SPECTACULAR_SETTINGS = {
         "displayRequestDuration": True,
     },
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body is the serializer the view validates with, not a copy with nothing required:
+    # editing a message needs its `text`. Bodies whose fields are each optional say so themselves.
+    "COMPONENT_SPLIT_PATCH": False,
     # Stable names in the schema for enums that several serializers share.
     "ENUM_NAME_OVERRIDES": {
         "SessionStatusEnum": "sessions_app.models.SessionStatus",
@@ -55,11 +58,13 @@ SPECTACULAR_SETTINGS = {
         "GroupWhoEnum": "groups.api.serializers.WHO",
         "GroupActionEnum": "groups.api.serializers.ACTIONS",
         "GroupParticipantStatusEnum": "groups.api.serializers.PARTICIPANT_STATUSES",
+        "PairingCodeStatusEnum": "sessions_app.api.serializers.PAIRING_CODE_STATUSES",
     },
     # Failures every keyed call or request body can meet (429, 413, 415...), documented once.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "yesapp.schema.document_universal_errors",
+        "yesapp.schema.state_body_rules",
         "yesapp.schema.point_examples_at_this_server",
     ],
 }

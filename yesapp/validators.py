@@ -20,6 +20,8 @@ _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{5,40}$")
 # it) and an example.
 PHONE_SCHEMA = {"type": "string", "format": "phone", "example": "+33612345678"}
 RECIPIENT_SCHEMA = {"type": "string", "format": "whatsapp-recipient", "example": "+33612345678"}
+# A person: a number, `<digits>@c.us` or `<digits>@lid`, never a group.
+PERSON_SCHEMA = {"type": "string", "format": "whatsapp-person", "example": "+33612345678"}
 
 
 def normalize_phone(value: str) -> str:

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from yesapp.schema import at_least_one_field
+
 
 class CallSettingsSerializer(serializers.Serializer):
     rejectCalls = serializers.BooleanField(help_text="Reject every incoming call at once (WPP.call.reject).")
@@ -9,6 +11,7 @@ class CallSettingsSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(allow_null=True)
 
 
+@at_least_one_field
 class CallSettingsInputSerializer(serializers.Serializer):
     rejectCalls = serializers.BooleanField(required=False)
     rejectMessage = serializers.CharField(

@@ -1,14 +1,21 @@
 """Shapes of `GET /api/v1/events` and the filters it shares with `GET /api/v1/events/stream`."""
 
 import json
+import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.models import Event
 from yesapp.api.envelope import list_envelope_serializer
 from yesapp.events import ALL_EVENTS
 
+_NAME = "(?:{})".format("|".join(re.escape(name) for name in ALL_EVENTS))
+# Known names between commas, spaces around them allowed, as `to_internal_value` reads them.
+EVENT_TYPES_PATTERN = rf"^ *(?:{_NAME} *)?(?:, *(?:{_NAME} *)?)*$"
 
+
+@extend_schema_field({"type": "string", "pattern": EVENT_TYPES_PATTERN})
 class EventTypesField(serializers.CharField):
     """A comma-separated list of event names, each one YesApp emits."""
 
@@ -23,8 +30,11 @@ class EventTypesField(serializers.CharField):
 
 class EventFilterSerializer(serializers.Serializer):
     session = serializers.UUIDField(required=False, help_text="Only this session's events.")
+    # Blank (or only spaces and commas) is no filter, as `types=` is.
     types = EventTypesField(
-        required=False, help_text="Only these events, comma-separated: `message.received,message.status`."
+        required=False,
+        allow_blank=True,
+        help_text="Only these events, comma-separated: `message.received,message.status`.",
     )
 
 

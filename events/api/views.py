@@ -80,11 +80,7 @@ class EventListApi(APIView):
             "sessions sees only theirs. 410 (`events_pruned`) when events after `after` were "
             "already deleted (EVENT_RETENTION_DAYS)."
         ),
-        parameters=[
-            OpenApiParameter("after", int, description="Only events with a larger id (default 0)."),
-            *_FILTER_PARAMS,
-            OpenApiParameter("limit", int, description="Page size, 1 to 500 (default 100)."),
-        ],
+        parameters=[EventListQuerySerializer],
         responses={
             200: OpenApiResponse(
                 EventListOutputSerializer,

@@ -4,7 +4,10 @@ import re
 
 from rest_framework import serializers
 
+# One `Person` in the schema: a group's members and a chat's contact are the same shape.
+from messaging.api.chat_list_views import PersonSerializer
 from yesapp.errors import InvalidInput
+from yesapp.schema import at_least_one_field
 from yesapp.validators import normalize_phone
 
 MAX_PARTICIPANTS = 50
@@ -49,11 +52,6 @@ def participant_list(**kwargs) -> serializers.ListField:
         help_text=f"Up to {MAX_PARTICIPANTS} people: E.164 numbers or lids.",
         **kwargs,
     )
-
-
-class PersonSerializer(serializers.Serializer):
-    phone = serializers.CharField(allow_null=True, help_text="E.164; null when WhatsApp hides it.")
-    lid = serializers.CharField(allow_null=True, help_text="`...@lid`; null when unknown.")
 
 
 class MemberSerializer(PersonSerializer):
@@ -115,6 +113,7 @@ class GroupCreateOutputSerializer(GroupSerializer):
     )
 
 
+@at_least_one_field
 class GroupUpdateInputSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(max_length=2048, required=False, allow_blank=True)

@@ -9,13 +9,14 @@ from messaging import actions
 from messaging.api.action_serializers import PresenceInputSerializer
 from messaging.api.action_views import ACTION_ERRORS, ACTION_EXAMPLE, QUEUED, accepted
 from sessions_app.selectors import session_get_for_key
+from yesapp.validators import RECIPIENT_SCHEMA
 
 TAG = ["Messages"]
 PATH_PARAMS = [
     OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
     OpenApiParameter(
         "chat_id",
-        OpenApiTypes.STR,
+        RECIPIENT_SCHEMA,
         OpenApiParameter.PATH,
         description="A chat id (`33612345678@c.us`, `...@g.us`) or an E.164 number.",
     ),

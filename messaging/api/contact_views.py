@@ -3,7 +3,6 @@ lid of one person. Thin views: validate, call one service in messaging.contacts.
 
 import re
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +19,7 @@ from messaging.api.views import SESSION_ID_PARAM
 from sessions_app.selectors import session_get_for_key
 from yesapp.errors import InvalidInput
 from yesapp.schema import error_responses
-from yesapp.validators import normalize_phone
+from yesapp.validators import PHONE_SCHEMA, normalize_phone
 
 TAG = ["Contacts"]
 _LID = re.compile(r"^(\d{5,20})(@lid)?$")
@@ -104,7 +103,10 @@ class ContactLidApi(APIView):
         parameters=[
             SESSION_ID_PARAM,
             OpenApiParameter(
-                "lid", OpenApiTypes.STR, OpenApiParameter.PATH, description="`<digits>@lid` or the digits."
+                "lid",
+                {"type": "string", "pattern": _LID.pattern},
+                OpenApiParameter.PATH,
+                description="`<digits>@lid` or the digits.",
             ),
         ],
         description=(
@@ -139,7 +141,7 @@ class ContactPhoneLidApi(APIView):
         operation_id="contacts_phone_lid",
         parameters=[
             SESSION_ID_PARAM,
-            OpenApiParameter("phone", OpenApiTypes.STR, OpenApiParameter.PATH, description="E.164."),
+            OpenApiParameter("phone", PHONE_SCHEMA, OpenApiParameter.PATH, description="E.164."),
         ],
         description=(
             "The `@lid` id WhatsApp uses for a number (wa-js `WPP.contact.getPnLidEntry`), `null` when "

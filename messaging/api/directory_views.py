@@ -21,11 +21,11 @@ from messaging.api.views import SESSION_ID_PARAM
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope, list_envelope_serializer
 from yesapp.schema import error_responses
-from yesapp.validators import RECIPIENT_SCHEMA
+from yesapp.validators import PERSON_SCHEMA
 
 CONTACT_ID_PARAM = OpenApiParameter(
     "contact_id",
-    RECIPIENT_SCHEMA,
+    PERSON_SCHEMA,
     OpenApiParameter.PATH,
     description="`<digits>@c.us`, `<digits>@lid` or an E.164 number (`+33612345678`).",
 )

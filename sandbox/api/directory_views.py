@@ -11,7 +11,7 @@ from sandbox.api.views import SESSION_ID, TAG, SandboxApi
 from sandbox.contacts import sandbox_lid_of
 from sandbox.models import SandboxContact
 from yesapp.errors import NotFound
-from yesapp.schema import error_responses
+from yesapp.schema import at_least_one_field, error_responses
 from yesapp.validators import PHONE_SCHEMA, normalize_phone
 
 PHONE = OpenApiParameter("phone", PHONE_SCHEMA, OpenApiParameter.PATH, description="E.164.")
@@ -31,6 +31,7 @@ STATE_EXAMPLE = {
 STATE_ANSWER = OpenApiExample("A contact", value=STATE_EXAMPLE, response_only=True)
 
 
+@at_least_one_field
 class ContactStateSerializer(serializers.Serializer):
     """What a simulated contact is to the session's WhatsApp (all optional on PUT)."""
 
@@ -72,7 +73,9 @@ class HistoryItemSerializer(serializers.Serializer):
 
 
 class HistoryInputSerializer(serializers.Serializer):
-    messages = HistoryItemSerializer(many=True, allow_empty=False, max_length=directory.HISTORY_MAX)
+    messages = HistoryItemSerializer(
+        many=True, allow_empty=False, min_length=1, max_length=directory.HISTORY_MAX
+    )
 
 
 class HistoryOutputSerializer(serializers.Serializer):

@@ -6,10 +6,12 @@ from sessions_app.models import FailedEvent, FailedEventStatus, Session, Session
 from sessions_app.selectors import pairing_code_state
 from yesapp.validators import OffsetField, PhoneNumberField
 
+PAIRING_CODE_STATUSES = ("pending", "ready", "failed")
+
 
 class PairingCodeStateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=["pending", "ready", "failed"],
+        choices=PAIRING_CODE_STATUSES,
         help_text="pending: the engine has not answered yet · ready: `code` is set · failed: see `error`",
     )
     code = serializers.CharField(

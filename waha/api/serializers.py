@@ -42,11 +42,13 @@ class WahaWebhookConfigSerializer(serializers.Serializer):
     retries = WahaRetriesSerializer(
         required=False, allow_null=True, help_text="Accepted; YesApp's retry policy applies."
     )
-    customHeaders = WahaCustomHeaderSerializer(many=True, required=False, allow_null=True)
+    # A ListField, not `many=True`: DRF hands a many=True serializer's allow_null to each item
+    # too, and a null item must be a 400, not a None for the service to trip on.
+    customHeaders = serializers.ListField(child=WahaCustomHeaderSerializer(), required=False, allow_null=True)
 
 
 class WahaSessionConfigSerializer(serializers.Serializer):
-    webhooks = WahaWebhookConfigSerializer(many=True, required=False, allow_null=True)
+    webhooks = serializers.ListField(child=WahaWebhookConfigSerializer(), required=False, allow_null=True)
     metadata = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
         required=False,

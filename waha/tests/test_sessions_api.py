@@ -200,3 +200,21 @@ def test_bad_webhooks_refuse_the_whole_create(api, settings):
     )
     assert "message.received" in body["message"]
     assert not Session.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"webhooks": [None]},
+        {"webhooks": [{"url": "https://93.184.215.14/a", "customHeaders": [None]}]},
+    ],
+)
+def test_a_null_webhook_or_header_is_a_400_and_a_null_list_is_no_list(api, config):
+    Session.objects.create(name="shop", status="connected")
+    body = waha_error(api.put("/api/sessions/shop", {"config": config}, format="json"), 400)
+    assert "may not be null" in body["message"]
+    waha_error(api.post("/api/sessions", {"name": "new", "config": config}, format="json"), 400)
+    assert not Session.objects.filter(name="new").exists()
+    # A null list is WAHA's "none given", as the field is nullable in its description.
+    nothing = api.put("/api/sessions/shop", {"config": {"webhooks": None}}, format="json")
+    assert nothing.status_code == 200 and nothing.json()["config"] == {"webhooks": []}

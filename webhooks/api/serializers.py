@@ -13,6 +13,7 @@ from webhooks.signing import SECRET_PATTERN
 from yesapp.api.envelope import deprecated_alias, list_envelope_serializer
 from yesapp.events import ALL_EVENTS
 from yesapp.outbound_address import UrlTextField
+from yesapp.schema import at_least_one_field
 from yesapp.validators import OffsetField
 
 LAST_DELIVERIES = 10
@@ -197,6 +198,7 @@ class WebhookConfigInputSerializer(serializers.Serializer):
         self.fields["events"].child.choices = [*all_format_event_names(), "*"]
 
 
+@at_least_one_field
 class WebhookConfigPatchInputSerializer(WebhookConfigInputSerializer):
     """PATCH: the same fields, each optional; at least one."""
 

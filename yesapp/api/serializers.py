@@ -27,11 +27,18 @@ class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
 
 
 class ApiKeyCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_MAX_LENGTH, help_text="What the key is for, e.g. `crm`.")
+    # Not only spaces (they are trimmed), and no NUL: the schema's pattern says what is refused.
+    name = serializers.RegexField(
+        r"^[^\x00]*[^\x00\s][^\x00]*$",
+        max_length=NAME_MAX_LENGTH,
+        error_messages={"invalid": "A key's name must not be blank or hold NUL characters."},
+        help_text="What the key is for, e.g. `crm`.",
+    )
     sessions = serializers.ListField(
         child=serializers.UUIDField(),
         required=False,
         allow_empty=False,
+        min_length=1,  # the schema's minItems (allow_empty is not documented)
         max_length=1000,
         help_text="Limit the key to these sessions. Leave it out for an admin key.",
     )

@@ -1,6 +1,5 @@
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -9,8 +8,6 @@ from drf_spectacular.generators import SchemaGenerator
 from openapi_spec_validator import validate
 
 pytestmark = pytest.mark.django_db
-
-YESAPP_DIR = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture
@@ -52,17 +49,6 @@ def test_probes_are_documented_without_auth(schema):
         operation = schema["paths"][path]["get"]
         assert operation.get("security") in (None, [], [{}])
     assert "503" in schema["paths"]["/ready"]["get"]["responses"]
-
-
-def test_yesapp_views_produce_no_schema_warnings():
-    GENERATOR_STATS.reset()
-    with GENERATOR_STATS.silence():
-        SchemaGenerator().get_schema(request=None, public=True)
-    problems = [
-        msg for msg in [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache] if YESAPP_DIR in msg
-    ]
-    GENERATOR_STATS.reset()
-    assert problems == []
 
 
 class _AssetCollector(HTMLParser):
@@ -118,3 +104,38 @@ def test_a_schema_made_without_a_request_uses_public_url(settings):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     assert schema["servers"][0]["url"] == "https://wa.example.com"
     assert "https://wa.example.com/api/v1/me" in schema["paths"]["/api/v1/me"]["get"]["description"]
+
+
+def test_request_bodies_are_required_except_where_a_generated_client_would_break(schema):
+    bodies = {
+        operation["operationId"]: operation["requestBody"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        if "requestBody" in operation
+    }
+    assert bodies["messages_send"]["required"] is True
+    assert bodies["sessions_create"]["required"] is True
+    # openapi-python-client 0.29.1 bug #1451: a required JSON-or-multipart body without any
+    # optional parameter makes a module that uses `Unset` without importing it. Make it
+    # required once the pinned generator has the fix (test_generated_clients.py shows it).
+    assert set(bodies["sandbox_inbound"]["content"]) == {"application/json", "multipart/form-data"}
+    assert bodies["sandbox_inbound"]["required"] is False
+
+
+def test_component_names_are_chosen_not_made_up_by_the_generator(schema):
+    names = set(schema["components"]["schemas"])
+    assert "PairingCodeStatusEnum" in names
+    assert not [name for name in names if re.fullmatch(r"\w*?\d{2,}Enum", name)]
+    # One `Person` for a chat's contact and a group's members, not two that collide.
+    assert set(schema["components"]["schemas"]["Person"]["properties"]) == {"phone", "lid"}
+
+
+def test_no_app_view_produces_schema_warnings():
+    """Not even a component name collision (which would make one of two shapes wrong); the
+    event stream's dashboard sign-in is the one authenticator the schema does not describe."""
+    GENERATOR_STATS.reset()
+    with GENERATOR_STATS.silence():
+        SchemaGenerator().get_schema(request=None, public=True)
+    problems = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
+    GENERATOR_STATS.reset()
+    assert [problem for problem in problems if "DashboardSessionAuthentication" not in problem] == []
