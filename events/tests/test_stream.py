@@ -7,7 +7,10 @@ commits, from whichever process commits it.
 """
 
 import json
+import os
+import signal
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +24,7 @@ from events.tests.conftest import emit_received
 from messaging.inbound import handle_new_message
 from messaging.tests.conftest import new_message
 from messaging.tests.engine_double import RecordingEngine
+from sessions_app.tests.helpers import wait_for
 from webhooks.models import WebhookConfig, WebhookDelivery
 from yesapp.apikeys import apikey_create
 
@@ -177,4 +181,39 @@ def test_a_stream_cut_by_a_web_server_restart_resumes_without_a_gap(web_server_p
         receive(session, 3)
         resumed = take(events, 2)
     assert json.loads(last.data)["text"] == "message 1"
+    assert [json.loads(e.data)["text"] for e in resumed] == ["message 2", "message 3"]
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def test_a_stream_cut_by_a_crashed_web_worker_resumes_on_its_replacement(web_server_process, make_session):
+    """The worker dies at once (SIGKILL, the OOM killer): no graceful end, the client sees the
+    connection break; gunicorn starts a new worker and the client resumes there."""
+    session = make_session()
+    _, raw = apikey_create(name="crash")
+    (worker,) = worker_pids(web_server_process.proc.pid)
+    with client_for(web_server_process.url, raw) as client, connect_sse(client, "GET", STREAM) as source:
+        events = source.iter_sse()
+        receive(session, 1)
+        last = next(events)
+        os.kill(worker, signal.SIGKILL)
+        with pytest.raises(httpx.TransportError):
+            next(events)
+    receive(session, 2)  # while the worker is being replaced
+    wait_for(
+        lambda: worker_pids(web_server_process.proc.pid) not in ([], [worker]),
+        timeout=60,
+        what="a new worker",
+    )
+    wait_for(web_server_process._up, timeout=60, what="the new worker")
+    with (
+        client_for(web_server_process.url, raw) as client,
+        connect_sse(client, "GET", STREAM, headers={"Last-Event-ID": last.id}) as source,
+    ):
+        events = source.iter_sse()
+        receive(session, 3)
+        resumed = take(events, 2)
     assert [json.loads(e.data)["text"] for e in resumed] == ["message 2", "message 3"]
