@@ -9,6 +9,7 @@ commits, from whichever process commits it.
 import json
 import os
 import signal
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -217,3 +218,37 @@ def test_a_stream_cut_by_a_crashed_web_worker_resumes_on_its_replacement(web_ser
         receive(session, 3)
         resumed = take(events, 2)
     assert [json.loads(e.data)["text"] for e in resumed] == ["message 2", "message 3"]
+
+
+def thread_count(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("Threads:", 1)[1].split()[0])
+
+
+def open_raw_stream(url: str, raw_key: str) -> socket.socket:
+    """A stream opened with a bare socket, read until it is open, then left unread."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.sendall(f"GET {STREAM} HTTP/1.1\r\nHost: {host}:{port}\r\nX-API-Key: {raw_key}\r\n\r\n".encode())
+    received = b""
+    while b": stream open" not in received:
+        chunk = sock.recv(4096)
+        assert chunk, received
+        received += chunk
+    return sock
+
+
+def test_open_streams_do_not_park_a_thread_each(web_server_process):
+    """yesapp/asgi.py: the streams' requests share one thread per worker process."""
+    _, raw = apikey_create(name="threads")
+    (worker,) = worker_pids(web_server_process.proc.pid)
+    open_raw_stream(web_server_process.url, raw).close()  # the first stream starts what is shared
+    before = thread_count(worker)
+    streams = [open_raw_stream(web_server_process.url, raw) for _ in range(20)]
+    try:
+        during = thread_count(worker)
+    finally:
+        for sock in streams:
+            sock.close()
+    # The event loop's own pool (at most 6 threads on 2 cores) may grow meanwhile; not 20 more.
+    assert during <= before + 8, (before, during)
