@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connections
 
 from events.broadcast import async_redis, channel
+from events.interest import interest_mark
 from events.models import Event
 from events.selectors import event_log_end
 
@@ -57,10 +58,12 @@ def sse_event(entry: Event) -> str:
 class Subscriber:
     """One open stream's inbox: entries the hub read, oldest first."""
 
-    __slots__ = ("entries", "overflowed", "_wake")
+    __slots__ = ("entries", "interests", "overflowed", "_wake")
 
-    def __init__(self) -> None:
+    def __init__(self, interests: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.entries: deque[LiveEntry] = deque()
+        # The opt-in events it asked for, marked in Redis while it is open (events/interest.py).
+        self.interests = interests
         self.overflowed = False
         self._wake = asyncio.Event()
 
@@ -112,14 +115,17 @@ class EventHub:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._listening: asyncio.Future | None = None
+        self._marked_at = 0.0
 
-    async def join(self) -> Subscriber:
+    async def join(self, interests: frozenset[tuple[str, str]] = frozenset()) -> Subscriber:
         if self._task is None:
             self._listening = asyncio.get_running_loop().create_future()
             # A context of its own: the hub outlives the request that happened to start it.
             self._task = asyncio.create_task(self._run(), context=contextvars.Context())
         await asyncio.shield(self._listening)  # subscribed before the position is fixed
-        subscriber = Subscriber()
+        subscriber = Subscriber(interests)
+        if interests:  # logged from now on, not from the hub's next round
+            await sync_to_async(interest_mark, thread_sensitive=False)(interests)
         async with self._lock:
             if self.position is None:
                 self.position = await sync_to_async(_log_end, thread_sensitive=False)()
@@ -140,6 +146,7 @@ class EventHub:
             try:
                 await self._wait(pubsub, settings.EVENT_STREAM_HEARTBEAT)
                 await self.read_new()
+                await self._mark_interests()
             except Exception:  # a hub that died would leave every stream silent
                 logger.exception("The event hub failed; it reads the log again in a second")
                 await asyncio.sleep(POLL_WITHOUT_REDIS)
@@ -157,6 +164,16 @@ class EventHub:
                     break
             if not self.subscribers:
                 self.position = None
+
+    async def _mark_interests(self) -> None:
+        """Every heartbeat, the opt-in events the open streams ask for, marked again."""
+        now = asyncio.get_running_loop().time()
+        if now - self._marked_at < settings.EVENT_STREAM_HEARTBEAT:
+            return
+        self._marked_at = now
+        interests = set().union(*(subscriber.interests for subscriber in self.subscribers))
+        if interests:
+            await sync_to_async(interest_mark, thread_sensitive=False)(interests)
 
     async def _wait(self, pubsub, timeout: float) -> None:
         """Returns at the first notice of an entry past the position, or after `timeout`

@@ -10,7 +10,7 @@ socket and a few objects.
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -18,9 +18,11 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 
 from events.hub import BATCH, LiveEntry, event_hub, sse_event
+from events.interest import ALL_SESSIONS, opt_in_wanted
 from events.models import Event
 from events.selectors import events_for_key
 from sessions_app.selectors import sessions_for_key
+from yesapp.events import OPT_IN_EVENTS
 from yesapp.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,15 @@ class StreamFilters:
             return False
         if self.session_id is not None and entry.session_id != str(self.session_id):
             return False
-        return not self.names or entry.name in self.names
+        return entry.name in self.names if self.names else entry.name not in OPT_IN_EVENTS
+
+    def interests(self, scope: frozenset[str] | None) -> frozenset[tuple[str, str]]:
+        """The (opt-in event, session) pairs this stream asks for (events/interest.py)."""
+        if self.session_id is not None:
+            sessions: Iterable[str] = (str(self.session_id),)
+        else:
+            sessions = (ALL_SESSIONS,) if scope is None else scope
+        return frozenset((name, session) for name in opt_in_wanted(self.names) for session in sessions)
 
 
 def sse_error(*, code: str, message: str, details: dict) -> str:
@@ -101,7 +111,7 @@ async def event_stream(
     scope = await sync_to_async(_key_scope)(filters.key)
     hub = event_hub()
     # Joined before the first read: an entry committed in between is in that read or the inbox.
-    subscriber = await hub.join()
+    subscriber = await hub.join(interests=filters.interests(scope))
     try:
         yield ": stream open\n\n"
         loop = asyncio.get_running_loop()
