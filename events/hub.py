@@ -118,7 +118,7 @@ class EventHub:
         self._marked_at = 0.0
 
     async def join(self, interests: frozenset[tuple[str, str]] = frozenset()) -> Subscriber:
-        if self._task is None:
+        if self._task is None or self._task.done():  # done: only if it could not even start
             self._listening = asyncio.get_running_loop().create_future()
             # A context of its own: the hub outlives the request that happened to start it.
             self._task = asyncio.create_task(self._run(), context=contextvars.Context())
