@@ -174,15 +174,20 @@ def test_a_stream_cut_by_a_web_server_restart_resumes_without_a_gap(web_server_p
         assert rest == []
     receive(session, 2)  # while no web server runs
     web_server_process.start()
+    assert json.loads(last.data)["text"] == "message 1"
+    assert resume_after(web_server_process.url, raw, last.id, session) == ["message 2", "message 3"]
+
+
+def resume_after(url: str, raw_key: str, last_id: str, session) -> list[str]:
+    """Reconnects with `Last-Event-ID`, has message 3 arrive, and gives the texts of the first
+    two events: what was missed (message 2), then message 3."""
     with (
-        client_for(web_server_process.url, raw) as client,
-        connect_sse(client, "GET", STREAM, headers={"Last-Event-ID": last.id}) as source,
+        client_for(url, raw_key) as client,
+        connect_sse(client, "GET", STREAM, headers={"Last-Event-ID": last_id}) as source,
     ):
         events = source.iter_sse()
         receive(session, 3)
-        resumed = take(events, 2)
-    assert json.loads(last.data)["text"] == "message 1"
-    assert [json.loads(e.data)["text"] for e in resumed] == ["message 2", "message 3"]
+        return [json.loads(e.data)["text"] for e in take(events, 2)]
 
 
 def worker_pids(master_pid: int) -> list[int]:
@@ -210,14 +215,7 @@ def test_a_stream_cut_by_a_crashed_web_worker_resumes_on_its_replacement(web_ser
         what="a new worker",
     )
     wait_for(web_server_process._up, timeout=60, what="the new worker")
-    with (
-        client_for(web_server_process.url, raw) as client,
-        connect_sse(client, "GET", STREAM, headers={"Last-Event-ID": last.id}) as source,
-    ):
-        events = source.iter_sse()
-        receive(session, 3)
-        resumed = take(events, 2)
-    assert [json.loads(e.data)["text"] for e in resumed] == ["message 2", "message 3"]
+    assert resume_after(web_server_process.url, raw, last.id, session) == ["message 2", "message 3"]
 
 
 def thread_count(pid: int) -> int:
