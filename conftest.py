@@ -17,6 +17,7 @@ POSTGRES_MODULES = frozenset(
     {
         "dashboard/tests/test_failed_events.py",
         "dashboard/tests/test_stats.py",
+        "events/tests/test_hub.py",
         "groups/tests/test_groups_api.py",
         "messaging/tests/test_contacts_api.py",
         "messaging/tests/test_faults.py",

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from events.body import build_body
 from events.broadcast import event_announce
+from events.interest import anyone_listens
 from events.models import Event, EventLogHorizon
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,10 @@ def event_record(*, event: str, session_id: Any, payload: dict[str, Any]) -> Eve
 
 
 def log_domain_event(sender, *, event: str, session_id: Any, payload: dict[str, Any], **kwargs) -> None:
-    """The `yesapp.events.domain_event` receiver."""
+    """The `yesapp.events.domain_event` receiver. Opt-in events nobody listens to are not
+    logged (events/interest.py)."""
+    if not anyone_listens(event=event, session_id=session_id):
+        return
     event_record(event=event, session_id=session_id, payload=payload)
 
 

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from events.models import Event, EventLogHorizon
 from sessions_app.selectors import sessions_for_key
+from yesapp.events import OPT_IN_EVENTS
 from yesapp.models import ApiKey
 
 
@@ -14,16 +15,18 @@ def events_for_key(
     *, key: ApiKey, after: int = 0, session_id: UUID | None = None, names: Iterable[str] = ()
 ) -> QuerySet[Event]:
     """The entries after `after` that `key` may see, oldest first: of `session_id` only when
-    given (the caller has checked the key sees it), of the event `names` only when given."""
+    given (the caller has checked the key sees it), of the event `names` only when given (opt-in
+    events only when named)."""
     entries = Event.objects.filter(id__gt=after).order_by("id")
     if not key.is_admin:
         entries = entries.filter(session__in=sessions_for_key(key=key))
     if session_id is not None:
         entries = entries.filter(session_id=session_id)
     names = list(names)
-    if names:
-        entries = entries.filter(name__in=names)
-    return entries
+    if not names:
+        # Opt-in events (chat.presence) only for readers that name them, as for webhooks.
+        return entries.exclude(name__in=OPT_IN_EVENTS)
+    return entries.filter(name__in=names)
 
 
 def event_log_horizon() -> int:

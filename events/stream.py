@@ -1,34 +1,35 @@
 """`GET /api/v1/events/stream` as an async generator of Server-Sent Events.
 
-It runs on the web server's event loop (ASGI), not in a thread of its own: it waits on a
-Redis pub/sub subscription (events/broadcast.py) and reads the log only when something new
-may be there, so an idle stream costs a socket and a few objects. The log is the truth: a
-stream subscribes first, then reads from its position, so an entry committed in between is
-read rather than missed; a notice is only a reason to read again.
+It runs on the web server's event loop (ASGI), not in a thread of its own. A stream reads
+the log itself from its position when it opens (and when it fell too far behind), then takes
+new entries from its process's hub (events/hub.py), which reads each new entry once for all
+open streams; the stream applies its key scope and filters to them. An idle stream costs a
+socket and a few objects.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-import redis
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from events.broadcast import async_redis, channel
+from events.hub import BATCH, LiveEntry, event_hub, sse_event
+from events.interest import ALL_SESSIONS, opt_in_wanted
 from events.models import Event
 from events.selectors import events_for_key
+from sessions_app.selectors import sessions_for_key
+from yesapp.events import OPT_IN_EVENTS
 from yesapp.models import ApiKey
 
 logger = logging.getLogger(__name__)
 
-# Entries read per query; a stream far behind catches up in pages of this size.
-BATCH = 200
-# While Redis is unreachable, how often a stream looks at the log instead of waiting for notices.
-POLL_WITHOUT_REDIS = 1.0
+# What a quiet stream sends every `heartbeat` seconds: an SSE comment. The blank line ends it,
+# so a client's parser dispatches it (and a proxy or the client sees bytes go by).
+HEARTBEAT = ": heartbeat\n\n"
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,22 @@ class StreamFilters:
     session_id: UUID | None = None
     names: tuple[str, ...] = field(default=())
 
-    def may_want(self, notice: dict) -> bool:
-        """Whether a pub/sub notice can be for this stream (the key's scope is checked by the
-        read itself)."""
-        if self.session_id is not None and notice.get("sessionId") != str(self.session_id):
+    def admits(self, entry: LiveEntry, scope: frozenset[str] | None) -> bool:
+        """Whether a live entry is for this stream: `scope` is the sessions the key sees
+        (None: all, an admin key)."""
+        if scope is not None and entry.session_id not in scope:
             return False
-        return not self.names or notice.get("name") in self.names
+        if self.session_id is not None and entry.session_id != str(self.session_id):
+            return False
+        return entry.name in self.names if self.names else entry.name not in OPT_IN_EVENTS
 
-
-def sse_event(entry: Event) -> str:
-    # The body is compact JSON (no newlines), so it is one `data:` line.
-    return f"id: {entry.id}\nevent: {entry.name}\ndata: {entry.body}\n\n"
+    def interests(self, scope: frozenset[str] | None) -> frozenset[tuple[str, str]]:
+        """The (opt-in event, session) pairs this stream asks for (events/interest.py)."""
+        if self.session_id is not None:
+            sessions: Iterable[str] = (str(self.session_id),)
+        else:
+            sessions = (ALL_SESSIONS,) if scope is None else scope
+        return frozenset((name, session) for name in opt_in_wanted(self.names) for session in sessions)
 
 
 def sse_error(*, code: str, message: str, details: dict) -> str:
@@ -82,36 +88,15 @@ def pruned_position_error(*, after: int, horizon: int) -> str:
     )
 
 
-async def _wait_for_notice(pubsub, filters: StreamFilters, timeout: float) -> bool:
-    """True as soon as a notice this stream may want arrives, False after `timeout` without.
-    Without Redis it polls: True after POLL_WITHOUT_REDIS seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (left := deadline - loop.time()) > 0:
-        try:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
-        except (redis.RedisError, OSError, RuntimeError) as exc:
-            # RuntimeError: never subscribed, Redis was down when the stream opened.
-            logger.warning("Event stream lost its Redis subscription (%s); polling the log", exc)
-            await asyncio.sleep(min(left, POLL_WITHOUT_REDIS))
-            await _resubscribe(pubsub)
-            return True
-        if message is None:
-            continue
-        try:
-            notice = json.loads(message["data"])
-        except (ValueError, TypeError):
-            continue
-        if filters.may_want(notice):
-            return True
-    return False
-
-
-async def _resubscribe(pubsub) -> None:
+def _key_scope(key: ApiKey) -> frozenset[str] | None:
+    """The sessions `key` sees when the stream opens (None: all). A key whose sessions change
+    while a stream is open gets the new scope when its client reconnects."""
     try:
-        await pubsub.subscribe(channel())
-    except (redis.RedisError, OSError):
-        pass  # the next wait polls again
+        if key.is_admin:
+            return None
+        return frozenset(str(pk) for pk in sessions_for_key(key=key).values_list("pk", flat=True))
+    finally:
+        connections.close_all()
 
 
 async def event_stream(
@@ -123,22 +108,34 @@ async def event_stream(
     if 0 < after < pruned_through:
         yield pruned_position_error(after=after, horizon=pruned_through)
         return
-    client = async_redis()
-    pubsub = client.pubsub()
+    scope = await sync_to_async(_key_scope)(filters.key)
+    hub = event_hub()
+    # Joined before the first read: an entry committed in between is in that read or the inbox.
+    subscriber = await hub.join(interests=filters.interests(scope))
     try:
-        # Subscribed before the first read: an entry committed in between is in that read.
-        await _resubscribe(pubsub)
         yield ": stream open\n\n"
+        loop = asyncio.get_running_loop()
         while True:
-            entries = await sync_to_async(_read_batch)(filters, after)
+            subscriber.overflowed = False  # its inbox fills again from here; the read covers the rest
+            while len(entries := await sync_to_async(_read_batch)(filters, after)) == BATCH:
+                for entry in entries:
+                    yield sse_event(entry)
+                after = entries[-1].id
             for entry in entries:
                 yield sse_event(entry)
                 after = entry.id
-            if len(entries) == BATCH:
-                continue
-            # After a quiet heartbeat the log is read anyway, so a lost notice costs one heartbeat.
-            if not await _wait_for_notice(pubsub, filters, heartbeat):
-                yield ": heartbeat\n\n"
+            last_sent = loop.time()
+            while not subscriber.overflowed:
+                batch = await subscriber.take(timeout=max(0.0, last_sent + heartbeat - loop.time()))
+                if batch is None:
+                    yield HEARTBEAT
+                    last_sent = loop.time()
+                    continue
+                for entry in batch:
+                    # The inbox may repeat what the read gave: ids say which.
+                    if entry.id > after and filters.admits(entry, scope):
+                        yield entry.sse
+                        last_sent = loop.time()
+                    after = max(after, entry.id)
     finally:
-        await pubsub.aclose()
-        await client.aclose()
+        hub.leave(subscriber)

@@ -7,14 +7,18 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from events.interest import interest_check_register
         from events.log import event_logged
         from sessions_app.create_options import register_session_create_option
         from webhooks import metrics
+        from webhooks.outbox import webhooks_want
         from webhooks.receivers import store_event_for_webhooks
         from webhooks.session_create_option import WEBHOOK_AT_SESSION_CREATE
         from yesapp.metrics import register_collector
 
         event_logged.connect(store_event_for_webhooks, dispatch_uid="webhooks.outbox")
+        # Opt-in events (chat.presence) are logged only when a webhook or a stream asks for them.
+        interest_check_register(webhooks_want)
         checks.register(check_webhook_settings)
         register_session_create_option(WEBHOOK_AT_SESSION_CREATE)
         register_collector(metrics.webhook_deliveries_by_status)

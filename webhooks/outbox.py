@@ -44,16 +44,26 @@ def webhook_deliveries_record(*, entry: Event) -> list[WebhookDelivery]:
     Called by the `event_logged` receiver. Delivery starts right after the commit; if the
     broker is down then, the row waits for the sweep.
     """
-    configs = list(WebhookConfig.objects.filter(Q(session_id=entry.session_id) | Q(source=WebhookSource.ENV)))
+    deliveries = []
+    for config in _active_configs(entry.session_id):
+        deliveries.extend(_record_for(config, entry))
+    return deliveries
+
+
+def _active_configs(session_id) -> list[WebhookConfig]:
+    """The session's active webhooks, or the default one when it has none of its own."""
+    configs = list(WebhookConfig.objects.filter(Q(session_id=session_id) | Q(source=WebhookSource.ENV)))
     own = [c for c in configs if c.session_id is not None]
     if not own:
         env = env_config_sync(next((c for c in configs if c.source == WebhookSource.ENV), None))
         own = [env] if env is not None else []
-    deliveries = []
-    for config in own:
-        if config.is_active:
-            deliveries.extend(_record_for(config, entry))
-    return deliveries
+    return [config for config in own if config.is_active]
+
+
+def webhooks_want(event: str, session_id) -> bool:
+    """Whether a webhook of the session would be sent `event`: events/interest.py asks before it
+    logs an opt-in event (chat.presence)."""
+    return any(config.wants(event) for config in _active_configs(session_id))
 
 
 def _record_for(config: WebhookConfig, entry: Event) -> list[WebhookDelivery]:

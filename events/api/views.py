@@ -30,7 +30,10 @@ _FILTER_PARAMS = [
     OpenApiParameter(
         "types",
         str,
-        description="Only these events, comma-separated, e.g. `message.received,message.status`.",
+        description=(
+            "Only these events, comma-separated, e.g. `message.received,message.status`. "
+            "`chat.presence` comes only when named here."
+        ),
     ),
 ]
 _EVENT_EXAMPLE = {

@@ -7,7 +7,11 @@ commits, from whichever process commits it.
 """
 
 import json
+import os
+import signal
+import socket
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +25,7 @@ from events.tests.conftest import emit_received
 from messaging.inbound import handle_new_message
 from messaging.tests.conftest import new_message
 from messaging.tests.engine_double import RecordingEngine
+from sessions_app.tests.helpers import wait_for
 from webhooks.models import WebhookConfig, WebhookDelivery
 from yesapp.apikeys import apikey_create
 
@@ -169,12 +174,79 @@ def test_a_stream_cut_by_a_web_server_restart_resumes_without_a_gap(web_server_p
         assert rest == []
     receive(session, 2)  # while no web server runs
     web_server_process.start()
+    assert json.loads(last.data)["text"] == "message 1"
+    assert resume_after(web_server_process.url, raw, last.id, session) == ["message 2", "message 3"]
+
+
+def resume_after(url: str, raw_key: str, last_id: str, session) -> list[str]:
+    """Reconnects with `Last-Event-ID`, has message 3 arrive, and gives the texts of the first
+    two events: what was missed (message 2), then message 3."""
     with (
-        client_for(web_server_process.url, raw) as client,
-        connect_sse(client, "GET", STREAM, headers={"Last-Event-ID": last.id}) as source,
+        client_for(url, raw_key) as client,
+        connect_sse(client, "GET", STREAM, headers={"Last-Event-ID": last_id}) as source,
     ):
         events = source.iter_sse()
         receive(session, 3)
-        resumed = take(events, 2)
-    assert json.loads(last.data)["text"] == "message 1"
-    assert [json.loads(e.data)["text"] for e in resumed] == ["message 2", "message 3"]
+        return [json.loads(e.data)["text"] for e in take(events, 2)]
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def test_a_stream_cut_by_a_crashed_web_worker_resumes_on_its_replacement(web_server_process, make_session):
+    """The worker dies at once (SIGKILL, the OOM killer): no graceful end, the client sees the
+    connection break; gunicorn starts a new worker and the client resumes there."""
+    session = make_session()
+    _, raw = apikey_create(name="crash")
+    (worker,) = worker_pids(web_server_process.proc.pid)
+    with client_for(web_server_process.url, raw) as client, connect_sse(client, "GET", STREAM) as source:
+        events = source.iter_sse()
+        receive(session, 1)
+        last = next(events)
+        os.kill(worker, signal.SIGKILL)
+        with pytest.raises(httpx.TransportError):
+            next(events)
+    receive(session, 2)  # while the worker is being replaced
+    wait_for(
+        lambda: worker_pids(web_server_process.proc.pid) not in ([], [worker]),
+        timeout=60,
+        what="a new worker",
+    )
+    wait_for(web_server_process._up, timeout=60, what="the new worker")
+    assert resume_after(web_server_process.url, raw, last.id, session) == ["message 2", "message 3"]
+
+
+def thread_count(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("Threads:", 1)[1].split()[0])
+
+
+def open_raw_stream(url: str, raw_key: str) -> socket.socket:
+    """A stream opened with a bare socket, read until it is open, then left unread."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.sendall(f"GET {STREAM} HTTP/1.1\r\nHost: {host}:{port}\r\nX-API-Key: {raw_key}\r\n\r\n".encode())
+    received = b""
+    while b": stream open" not in received:
+        chunk = sock.recv(4096)
+        assert chunk, received
+        received += chunk
+    return sock
+
+
+def test_open_streams_do_not_park_a_thread_each(web_server_process):
+    """yesapp/asgi.py: the streams' requests share one thread per worker process."""
+    _, raw = apikey_create(name="threads")
+    (worker,) = worker_pids(web_server_process.proc.pid)
+    open_raw_stream(web_server_process.url, raw).close()  # the first stream starts what is shared
+    before = thread_count(worker)
+    streams = [open_raw_stream(web_server_process.url, raw) for _ in range(20)]
+    try:
+        during = thread_count(worker)
+    finally:
+        for sock in streams:
+            sock.close()
+    # The event loop's own pool (at most 6 threads on 2 cores) may grow meanwhile; not 20 more.
+    assert during <= before + 8, (before, during)
