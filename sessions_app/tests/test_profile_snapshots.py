@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from sessions_app import profile_snapshots
+from sessions_app.fencing import StaleOwner
 from sessions_app.models import ProfileSnapshot, Session
 from sessions_app.profile_snapshots import snapshot_restore, snapshot_take, snapshots_forget
 from sessions_app.tests.helpers import create_and_link, wait_for, wait_status
@@ -98,6 +99,42 @@ def test_forgetting_deletes_every_snapshot_of_the_session(session, tmp_path):
     snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path))
     assert snapshots_forget(session_id=session.pk) == 1
     assert not ProfileSnapshot.objects.exists()
+
+
+def test_with_the_storage_store_the_bytes_live_in_the_file_storage_and_follow_their_rows(
+    session, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PROFILE_SNAPSHOT_STORE, settings.PROFILE_SNAPSHOTS_KEEP = "storage", 2
+    folder = settings.MEDIA_ROOT / "profile-snapshots" / str(session.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path / str(n), marker=f"v{n}"))
+    rows = list(ProfileSnapshot.objects.filter(session=session))
+    assert len(rows) == 2 and all(bytes(row.data) == b"" for row in rows)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        row.stored_name.rsplit("/", 1)[1] for row in rows
+    )
+    assert b"WABrowserId" not in (settings.MEDIA_ROOT / rows[0].stored_name).read_bytes()
+
+    (settings.MEDIA_ROOT / rows[0].stored_name).unlink()  # the newest lost: the older one serves
+    restored = tmp_path / "new" / "profile"
+    assert snapshot_restore(session_id=session.pk, profile_dir=restored)
+    log = restored / "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb/000003.log"
+    assert log.read_text() == "keys v1"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert snapshots_forget(session_id=session.pk) == 2
+    assert list(folder.iterdir()) == []
+
+
+def test_a_snapshot_refused_by_the_fence_leaves_no_object_behind(session, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PROFILE_SNAPSHOT_STORE = "storage"
+    Session.objects.filter(pk=session.pk).update(lease_token=5)
+    with pytest.raises(StaleOwner):
+        snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path), lease_token=4)
+    assert not ProfileSnapshot.objects.exists()
+    assert not any(p.is_file() for p in (settings.MEDIA_ROOT).rglob("*"))
 
 
 @pytest.mark.browser
