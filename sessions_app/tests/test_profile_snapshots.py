@@ -137,6 +137,28 @@ def test_a_snapshot_refused_by_the_fence_leaves_no_object_behind(session, tmp_pa
     assert not any(p.is_file() for p in (settings.MEDIA_ROOT).rglob("*"))
 
 
+def test_snapshots_round_trip_through_an_s3_bucket(
+    session, tmp_path, settings, s3_storage, django_capture_on_commit_callbacks
+):
+    """Against moto's S3 emulator (yesapp/tests/s3.py): taken into the bucket, restored from
+    it onto an empty disk, pruned and forgotten in it."""
+    settings.PROFILE_SNAPSHOT_STORE, settings.PROFILE_SNAPSHOTS_KEEP = "storage", 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path / str(n), marker=f"v{n}"))
+    rows = list(ProfileSnapshot.objects.filter(session=session))
+    assert sorted(s3_storage.keys()) == sorted(row.stored_name for row in rows) and len(rows) == 2
+    assert b"WABrowserId" not in s3_storage.read(rows[0].stored_name)
+
+    restored = tmp_path / "other-node" / "profile"
+    assert snapshot_restore(session_id=session.pk, profile_dir=restored)
+    log = restored / "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb/000003.log"
+    assert log.read_text() == "keys v2"
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshots_forget(session_id=session.pk)
+    assert s3_storage.keys() == []
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_session_linked_on_one_node_reconnects_on_another_with_an_empty_disk_without_a_scan(
