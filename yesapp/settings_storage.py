@@ -18,24 +18,26 @@ def s3_options(env) -> dict:
     bucket = env.str("S3_BUCKET", default="")
     if not bucket:
         raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET (and usually S3_ENDPOINT_URL).")
-    options = {
+    optional = {
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default=""),
+        "region_name": env.str("S3_REGION", default=""),
+        "access_key": env.str("S3_ACCESS_KEY_ID", default=""),
+        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default=""),
+        # "path" for MinIO and most self-hosted servers; "virtual" or "" (boto3 decides) for AWS.
+        "addressing_style": env.str("S3_ADDRESSING_STYLE", default=""),
+    }
+    return {
         "bucket_name": bucket,
-        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
-        "region_name": env.str("S3_REGION", default="") or None,
-        "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
-        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+        **{name: value for name, value in optional.items() if value},
         # A folder inside the bucket, so one bucket can serve several installs.
         "location": env.str("S3_PREFIX", default="").strip("/"),
-        # "path" for MinIO and most self-hosted servers; "virtual" or "" (boto3 decides) for AWS.
-        "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
-        # Private objects: files are only ever served through YesApp's authenticated endpoints.
+        # Private objects (no ACL sent: the bucket's own policy): files are only ever served
+        # through YesApp's authenticated endpoints, never by bucket URLs.
         "default_acl": None,
-        "querystring_auth": True,
         # The file names are YesApp's own (<messageId>.<ext>): writing one again replaces it.
         "file_overwrite": True,
         "verify": env.bool("S3_VERIFY_TLS", default=True),
     }
-    return {name: value for name, value in options.items() if value is not None}
 
 
 def storages_settings(env) -> tuple[str, dict]:
