@@ -80,6 +80,18 @@ def file_sha256(name: str) -> str:
     return digest.hexdigest()
 
 
+def file_storage_problem() -> str | None:
+    """Why the S3 bucket cannot be used (for `/ready`), or None; the disk needs no check."""
+    storage = file_storage()
+    if not hasattr(storage, "bucket_name"):
+        return None
+    try:
+        storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
+    except Exception as exc:  # any client or network error means "not ready"
+        return f"storage: bucket {storage.bucket_name!r}: {exc}"
+    return None
+
+
 class _ObjectBody:
     """An S3 object's body as the file-like FileResponse reads: chunks straight from the
     connection, so a large video is never buffered whole on the web server."""

@@ -6,6 +6,7 @@ machine; FILE_STORAGE=s3 keeps them in an S3-compatible bucket (AWS S3, MinIO, C
 through django-storages, so engine nodes on other machines and the web server share them.
 """
 
+from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
 FILE_STORAGES = ("filesystem", "s3")
@@ -37,6 +38,10 @@ def s3_options(env) -> dict:
         # The file names are YesApp's own (<messageId>.<ext>): writing one again replaces it.
         "file_overwrite": True,
         "verify": env.bool("S3_VERIFY_TLS", default=True),
+        # A server that does not answer fails a request (and /ready) in seconds, not minutes.
+        "client_config": Config(
+            connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}
+        ),
     }
 
 

@@ -65,3 +65,43 @@ def test_files_are_replaced_whole_read_streamed_and_deleted_on_disk(settings, tm
     file_delete("contacts/s/1.png")  # already gone: fine
     assert file_read("contacts/s/1.png") is None and file_stream("contacts/s/1.png") is None
     assert file_sha256("contacts/s/1.png") == "" and file_read("") is None
+
+
+def test_the_bucket_check_names_a_missing_bucket(s3_storage, settings):
+    """Against moto's S3 emulator (yesapp/tests/s3.py)."""
+    from yesapp.file_storage import file_storage_problem
+
+    assert file_storage_problem() is None
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "bucket_name": "no-such-bucket"},
+        },
+    }
+    assert "no-such-bucket" in file_storage_problem()
+
+
+def test_with_s3_ready_also_checks_the_bucket(tmp_path):
+    """A process started with FILE_STORAGE=s3 adds the bucket to /ready's checks."""
+    import os
+    import subprocess
+    import sys
+
+    from yesapp.tests.fixtures import ROOT
+
+    code = "import django; django.setup(); from yesapp import health; print(sorted(health._readiness_checks))"
+    env = dict(os.environ, DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="yesapp.settings")
+    found = {}
+    for kind in ("filesystem", "s3"):
+        run = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**env, "FILE_STORAGE": kind, "S3_BUCKET": "b"},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        found[kind] = "storage" in run.stdout
+    assert found == {"filesystem": False, "s3": True}
