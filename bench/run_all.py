@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = ("sessions", "messaging", "pacing", "webhooks", "api", "web", "dashboard", "soak")
+BENCHMARKS = ("sessions", "messaging", "pacing", "webhooks", "api", "web", "dashboard", "file_storage", "soak")
 
 
 def flatten(value, prefix: str = "") -> dict[str, object]:
