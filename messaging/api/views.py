@@ -28,7 +28,7 @@ from messaging.people import messages_lid_pairs
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import InvalidInput, NotFound
-from yesapp.file_storage import file_stream
+from yesapp.file_storage import STREAM_BLOCK, file_stream
 from yesapp.schema import error_responses
 
 TAG = ["Messages"]
@@ -339,6 +339,7 @@ class MediaDownloadApi(APIView):
             filename=message.media_filename or (message.media_name if is_document else ""),
         )
         response["Content-Length"] = str(size)
+        response.block_size = STREAM_BLOCK
         # Files come from strangers: never let a browser run them as a page of this origin.
         response["Content-Security-Policy"] = "sandbox; default-src 'none'"
         response["X-Content-Type-Options"] = "nosniff"
