@@ -17,7 +17,7 @@ def test_an_upload_lives_in_the_bucket_from_upload_to_delete(
     upload = SimpleUploadedFile("dot.png", PNG, content_type="image/png")
     media_id = cloud.post(f"/v23.0/{session.pk}/media", {"file": upload}, format="multipart").json()["id"]
     row = UploadedMedia.objects.get()
-    assert s3_storage.keys() == [row.name] and not media_root.exists()
+    assert s3_storage.names() == [row.name] and not media_root.exists()
 
     info = cloud.get(f"/v23.0/{media_id}").json()
     assert (info["file_size"], info["sha256"]) == (len(PNG), hashlib.sha256(PNG).hexdigest())
@@ -28,8 +28,8 @@ def test_an_upload_lives_in_the_bucket_from_upload_to_delete(
     sent = send(cloud, session, {"to": TO, "type": "image", "image": {"id": media_id}})
     assert sent.status_code == 200, sent.content
     message = Message.objects.get()
-    assert sorted(s3_storage.keys()) == sorted([row.name, message.media_name])
+    assert sorted(s3_storage.names()) == sorted([row.name, message.media_name])
     with django_capture_on_commit_callbacks(execute=True):
         assert cloud.delete(f"/v23.0/{media_id}").json() == {"success": True}
-    assert s3_storage.keys() == [message.media_name]
+    assert s3_storage.names() == [message.media_name]
     graph_error(cloud.get(f"/v23.0/{media_id}"), 404, 100)

@@ -59,5 +59,5 @@ def test_media_go_both_ways_through_the_bucket_and_download_from_the_web_side(
     assert b"".join(media.streaming_content) == photo and media["Content-Length"] == str(len(photo))
 
     names = {f"{sent_id}.png", f"{received['messageId']}.png"}
-    assert names <= set(s3_storage.keys())
+    assert names <= set(s3_storage.names())
     assert not any((Path(settings.DATA_DIR) / "media" / name).exists() for name in names)

@@ -34,7 +34,7 @@ def test_sent_media_is_stored_in_the_bucket_and_sent_from_it(
         media=MediaSource(kind="image", data=base64.b64encode(PNG).decode()),
     )
 
-    assert s3_storage.keys() == [message.media_name] and s3_storage.read(message.media_name) == PNG
+    assert s3_storage.names() == [message.media_name] and s3_storage.read(message.media_name) == PNG
     assert _disk_files(media_root) == []
     outbound.send_due(session_id=session.pk, engine=engine)
     [call] = engine.sent
@@ -58,7 +58,7 @@ def test_received_media_lands_in_the_bucket_and_the_api_streams_it_back(
     inbound.handle_new_message(session_id=session.pk, data=image_message(), engine=engine)
 
     message = Message.objects.get()
-    assert message.media_status == MediaStatus.STORED and s3_storage.keys() == [f"{message.pk}.png"]
+    assert message.media_status == MediaStatus.STORED and s3_storage.names() == [f"{message.pk}.png"]
     assert _disk_files(media_root) == []
     response = api.get(f"/api/v1/media/{message.pk}", HTTP_ACCEPT="image/*")
     assert response.status_code == 200
@@ -75,12 +75,12 @@ def test_received_media_lands_in_the_bucket_and_the_api_streams_it_back(
 def test_deleting_messages_or_their_session_deletes_their_objects(session, s3_storage):
     first, _ = message_send(session=session, to=TO, media=MediaSource(data=base64.b64encode(PNG).decode()))
     second, _ = message_send(session=session, to=TO, media=MediaSource(data=base64.b64encode(PNG).decode()))
-    assert len(s3_storage.keys()) == 2
+    assert len(s3_storage.names()) == 2
 
     Message.objects.get(pk=first.pk).delete()
-    assert s3_storage.keys() == [second.media_name]
+    assert s3_storage.names() == [second.media_name]
     session_delete(session=session)
-    assert s3_storage.keys() == []
+    assert s3_storage.names() == []
 
 
 def test_old_media_are_pruned_from_the_bucket(session, engine, emitted, s3_storage, settings):
@@ -89,7 +89,7 @@ def test_old_media_are_pruned_from_the_bucket(session, engine, emitted, s3_stora
     Message.objects.update(created_at=timezone.now() - timedelta(days=40))
 
     assert media_prune(older_than_days=30) == 1
-    assert s3_storage.keys() == []
+    assert s3_storage.names() == []
     assert Message.objects.get().media_status == MediaStatus.EXPIRED
 
 
@@ -105,7 +105,7 @@ def test_profile_pictures_are_kept_in_the_bucket_and_served_from_it(
     django_capture_on_commit_callbacks,
 ):
     contact = api.get(url(session, f"contacts/{ALICE}")).json()
-    [key] = s3_storage.keys()
+    [key] = s3_storage.names()
     assert key.startswith(f"contacts/{session.pk}/") and s3_storage.read(key) == PICTURE
     assert _disk_files(media_root) == []
 
@@ -113,4 +113,4 @@ def test_profile_pictures_are_kept_in_the_bucket_and_served_from_it(
     assert picture.status_code == 200 and b"".join(picture.streaming_content) == PICTURE
     with django_capture_on_commit_callbacks(execute=True):
         session.delete()
-    assert s3_storage.keys() == []
+    assert s3_storage.names() == []

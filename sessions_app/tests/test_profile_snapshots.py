@@ -147,7 +147,7 @@ def test_snapshots_round_trip_through_an_s3_bucket(
         for n in range(3):
             snapshot_take(session_id=session.pk, profile_dir=_profile(tmp_path / str(n), marker=f"v{n}"))
     rows = list(ProfileSnapshot.objects.filter(session=session))
-    assert sorted(s3_storage.keys()) == sorted(row.stored_name for row in rows) and len(rows) == 2
+    assert sorted(s3_storage.names()) == sorted(row.stored_name for row in rows) and len(rows) == 2
     assert b"WABrowserId" not in s3_storage.read(rows[0].stored_name)
 
     restored = tmp_path / "other-node" / "profile"
@@ -156,21 +156,31 @@ def test_snapshots_round_trip_through_an_s3_bucket(
     assert log.read_text() == "keys v2"
     with django_capture_on_commit_callbacks(execute=True):
         snapshots_forget(session_id=session.pk)
-    assert s3_storage.keys() == []
+    assert s3_storage.names() == []
 
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.parametrize("store", ["database", "s3"])
 def test_a_session_linked_on_one_node_reconnects_on_another_with_an_empty_disk_without_a_scan(
-    api, engine_worker, tmp_path
+    api, engine_worker, tmp_path, request, store
 ):
-    # Both nodes share only the database and Redis; the secret key is the deployment's.
-    worker = engine_worker("engine-a", SECRET_KEY=settings.SECRET_KEY, PROFILE_SNAPSHOT_FIRST_AFTER="1")
+    # Both nodes share only the database and Redis (and, for "s3", a bucket on moto's S3
+    # emulator: yesapp/tests/s3.py); the secret key is the deployment's.
+    env = {"SECRET_KEY": settings.SECRET_KEY}
+    bucket = None
+    if store == "s3":
+        bucket = request.getfixturevalue("s3_storage")  # before the workers: they inherit it
+        env["PROFILE_SNAPSHOT_STORE"] = "storage"
+    worker = engine_worker("engine-a", PROFILE_SNAPSHOT_FIRST_AFTER="1", **env)
     session = create_and_link(api, name="travels")
     wait_for(lambda: ProfileSnapshot.objects.filter(session=session).exists(), 30, what="a first snapshot")
     worker.stop()  # a clean stop snapshots once more, from the flushed profile
+    if bucket is not None:
+        names = set(ProfileSnapshot.objects.filter(session=session).values_list("stored_name", flat=True))
+        assert "" not in names and names <= set(bucket.names())
     other_disk = tmp_path / "node-b"
-    engine_worker("engine-b", SECRET_KEY=settings.SECRET_KEY, DATA_DIR=str(other_disk))
+    engine_worker("engine-b", DATA_DIR=str(other_disk), **env)
     session = wait_status(session.id, "connected", timeout=90)
     assert session.engine_node.startswith("engine-b@")
     assert (other_disk / "sessions" / str(session.id) / "profile" / "Default" / "IndexedDB").is_dir()
@@ -182,3 +192,7 @@ def test_a_session_linked_on_one_node_reconnects_on_another_with_an_empty_disk_w
     wait_status(session.id, "qr", timeout=30)
     gone = lambda: not ProfileSnapshot.objects.filter(session=session).exists()  # noqa: E731
     wait_for(gone, 10, what="snapshots deleted")
+    if bucket is not None:
+        wait_for(
+            lambda: not any(k.startswith("profile-snapshots/") for k in bucket.names()), 10, what="objects"
+        )

@@ -36,7 +36,7 @@ class S3Bucket:
     client: object
     env: dict[str, str]
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         """The object names under the prefix, without it."""
         listed = self.client.list_objects_v2(Bucket=self.name, Prefix=f"{self.prefix}/")
         return sorted(item["Key"].removeprefix(f"{self.prefix}/") for item in listed.get("Contents", []))
