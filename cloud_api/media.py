@@ -110,7 +110,7 @@ def media_file_for_key(*, key: ApiKey, media_id: str, session: Session | None = 
     kind = message.type if message.type in ("image", "video", "audio", "document", "sticker") else ""
     return MediaFile(
         media_id, message.session_id, message.media_name, message.media_mimetype,
-        file_storage().size(message.media_name), sha256,
+        message.media_size or file_storage().size(message.media_name), sha256,
         message.media_filename, kind if kind else media_store.kind_for(message.media_mimetype),
     )  # fmt: skip
 
