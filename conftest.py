@@ -6,7 +6,7 @@ DJANGO_SETTINGS_MODULE), which pytest-django reads before any conftest.py.
 
 import pytest
 
-pytest_plugins = ["yesapp.tests.fixtures"]
+pytest_plugins = ["yesapp.tests.fixtures", "yesapp.tests.s3"]
 
 # The PostgreSQL pass of `make test` (`-m postgres`) runs the tests of what can behave otherwise
 # there: claims and locks of the queues, transactions and lost connections, real workers racing

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = ("sessions", "messaging", "pacing", "webhooks", "api", "web", "stream", "dashboard", "soak")
+BENCHMARKS = (
+    "sessions", "messaging", "pacing", "webhooks", "api", "web", "stream", "dashboard", "file_storage", "soak",
+)  # fmt: skip
 
 
 def flatten(value, prefix: str = "") -> dict[str, object]:

@@ -12,7 +12,6 @@ deletes, our own sends from the phone, session changes) is not sent in this form
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from cloud_api.ids import media_id_for, wa_id_for, wamid_for
 from cloud_api.messages import MEDIA_TYPES
 from messaging.models import Message
 from sessions_app.models import Session
+from yesapp.file_storage import file_sha256
 
 # The Cloud event names a `cloud` webhook can subscribe to: what arrives, and what happened
 # to what was sent.
@@ -170,10 +170,7 @@ def _media(payload: dict[str, Any], kind: str, *, voice: bool) -> dict[str, Any]
 
 def _file_sha256(message_id: str) -> str:
     message = Message.objects.filter(pk=message_id).only("media_name").first()
-    path = message.media_path if message else None
-    if path is None or not path.is_file():
-        return ""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_sha256(message.media_name) if message else ""
 
 
 def _status(payload: dict[str, Any], *, at: datetime) -> dict[str, Any] | None:

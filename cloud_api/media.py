@@ -10,7 +10,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
@@ -27,6 +26,7 @@ from messaging.storage import media_quota_check
 from sessions_app.models import Session
 from sessions_app.selectors import session_visible_to_key
 from yesapp.errors import ServiceUnavailable
+from yesapp.file_storage import file_exists, file_read, file_sha256, file_storage
 from yesapp.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class MediaFile:
 
     media_id: str
     session_id: object
-    path: Path
+    name: str  # in the file storage (yesapp.file_storage)
     mimetype: str
     size: int
     sha256: str
@@ -76,7 +76,7 @@ def media_upload(*, session: Session, upload: UploadedFile, claimed_type: str = 
     return row
 
 
-def _not_found(media_id: str) -> GraphError:
+def media_not_found(media_id: str) -> GraphError:
     return GraphError(
         f"Unsupported request: media {media_id!r} does not exist, or this key cannot see it.",
         status=404,
@@ -84,14 +84,6 @@ def _not_found(media_id: str) -> GraphError:
         subcode=NO_SUCH_OBJECT,
         code="media_not_found",
     )
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def media_file_for_key(*, key: ApiKey, media_id: str, session: Session | None = None) -> MediaFile:
@@ -102,22 +94,23 @@ def media_file_for_key(*, key: ApiKey, media_id: str, session: Session | None = 
     message = None if upload or not pk else Message.objects.filter(pk=pk).exclude(media_name="").first()
     owner = upload or message
     if owner is None or not session_visible_to_key(key=key, session_id=owner.session_id):
-        raise _not_found(media_id)
+        raise media_not_found(media_id)
     if session is not None and owner.session_id != session.pk:
-        raise _not_found(media_id)
+        raise media_not_found(media_id)
     if upload is not None:
-        if not upload.path.is_file():
-            raise _not_found(media_id)
+        if not file_exists(upload.name):
+            raise media_not_found(media_id)
         return MediaFile(
-            media_id, upload.session_id, upload.path, upload.mimetype, upload.size, upload.sha256,
+            media_id, upload.session_id, upload.name, upload.mimetype, upload.size, upload.sha256,
             upload.filename, upload.kind,
         )  # fmt: skip
-    path = message.media_path
-    if message.media_status != MediaStatus.STORED or path is None or not path.is_file():
-        raise _not_found(media_id)
+    sha256 = file_sha256(message.media_name) if message.media_status == MediaStatus.STORED else ""
+    if not sha256:  # not stored, or gone
+        raise media_not_found(media_id)
     kind = message.type if message.type in ("image", "video", "audio", "document", "sticker") else ""
     return MediaFile(
-        media_id, message.session_id, path, message.media_mimetype, path.stat().st_size, _sha256_of(path),
+        media_id, message.session_id, message.media_name, message.media_mimetype,
+        message.media_size or file_storage().size(message.media_name), sha256,
         message.media_filename, kind if kind else media_store.kind_for(message.media_mimetype),
     )  # fmt: skip
 
@@ -156,7 +149,8 @@ def uploads_prune(*, older_than_days: int | None = None, batch_size: int = 500) 
 
 def media_source_for(media: MediaFile, *, kind: str, filename: str = "") -> MediaSource:
     """A send of this file as `kind` (checked against the bytes again by messaging)."""
-    upload = SimpleUploadedFile(
-        filename or media.filename or media.path.name, media.path.read_bytes(), content_type=media.mimetype
-    )
+    data = file_read(media.name)
+    if data is None:
+        raise media_not_found(media.media_id)
+    upload = SimpleUploadedFile(filename or media.filename or media.name, data, content_type=media.mimetype)
     return MediaSource(kind=kind, upload=upload, filename=filename or media.filename)

@@ -5,16 +5,14 @@ so an upload waits here, in the same media folder, until a message uses it or it
 """
 
 import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.db import models
 
 
 class UploadedMedia(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey("sessions_app.Session", on_delete=models.CASCADE, related_name="+")
-    # The file's name under MEDIA_ROOT (messaging.media.store_file).
+    # The file's name in the file storage (messaging.media.store_file).
     name = models.CharField(max_length=255)
     mimetype = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
@@ -29,7 +27,3 @@ class UploadedMedia(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename or self.name} ({self.mimetype})"
-
-    @property
-    def path(self) -> Path:
-        return Path(settings.MEDIA_ROOT) / self.name

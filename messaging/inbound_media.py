@@ -3,7 +3,7 @@
 A received message is stored before its media is downloaded, so the text never waits for a
 file. One attempt runs right away (messaging.inbound); a failed one is retried after
 MEDIA_RETRY_DELAYS, from the actor's send step when it has nothing to send, until
-MEDIA_DOWNLOAD_MAX_ATTEMPTS. Files go to DATA_DIR/media/<messageId>.<ext>.
+MEDIA_DOWNLOAD_MAX_ATTEMPTS. Files go to the file storage as <messageId>.<ext>.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def download_media(*, message: Message, engine: Engine) -> bool:
     try:
         name = media_store.store_file(message_id=message.pk, data=data, extension=extension)
     except OSError as exc:  # disk full, media folder not writable: retried like a failed download
-        _record_media_failure(message, f"Could not save the file in DATA_DIR/media: {exc}")
+        _record_media_failure(message, f"Could not save the file in the file storage: {exc}")
         return False
     _record_media_stored(message, name=name, data=data, mimetype=mimetype)
     return True

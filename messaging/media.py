@@ -1,5 +1,6 @@
 """Media files of messages: checking what a client sent against its declared type, fetching
-them from a URL, and storing them under DATA_DIR/media/<messageId>.<ext>.
+them from a URL, and storing them as <messageId>.<ext> in the file storage (DATA_DIR/media, or
+an S3 bucket: yesapp.file_storage).
 
 Decoding, sniffing and the size limit are the base layer's (yesapp.media_input): the content
 type always comes from the bytes, never from the client, and never claims an image, video or
@@ -12,7 +13,6 @@ import ipaddress
 import mimetypes
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from yesapp.errors import InvalidInput
+from yesapp.file_storage import file_delete, file_save
 from yesapp.media_input import (
     SAFE_EXTENSION,
     check_data,
@@ -92,24 +93,14 @@ def build_blob(data: bytes, *, kind: str = "", claimed_mimetype: str = "", filen
 
 
 def store_file(*, message_id, data: bytes, extension: str) -> str:
-    """Writes DATA_DIR/media/<messageId>.<ext> atomically; returns the name relative to MEDIA_ROOT."""
-    root = Path(settings.MEDIA_ROOT)
-    root.mkdir(parents=True, exist_ok=True)
+    """Writes media/<messageId>.<ext> to the file storage (DATA_DIR/media or the S3 bucket,
+    whole or not at all); returns its name there."""
     ext = extension if SAFE_EXTENSION.match(extension or "") else "bin"
-    name = f"{message_id}.{ext}"
-    partial = root / f".{name}.part"
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, root / name)
-    except OSError:
-        partial.unlink(missing_ok=True)  # a full disk must not keep half a file
-        raise
-    return name
+    return file_save(f"{message_id}.{ext}", data)
 
 
 def remove_file(name: str) -> None:
-    if name:
-        (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
+    file_delete(name)
 
 
 def extension_for_mimetype(mimetype: str, data: bytes = b"") -> str:

@@ -2,9 +2,7 @@
 exists before anything is handed to a worker or a browser, and every status change is a write."""
 
 import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -216,10 +214,6 @@ class Message(models.Model):
     @property
     def has_media(self) -> bool:
         return self.media_status != MediaStatus.NONE
-
-    @property
-    def media_path(self) -> Path | None:
-        return Path(settings.MEDIA_ROOT) / self.media_name if self.media_name else None
 
 
 class NumberCheck(models.Model):

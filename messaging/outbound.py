@@ -45,6 +45,7 @@ from messaging.services import message_transition
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, MediaFile, SendResult
 from sessions_app.models import Session, SessionStatus
 from yesapp.db_retry import retry_transient_db
+from yesapp.file_storage import file_read
 
 logger = logging.getLogger(__name__)
 
@@ -221,16 +222,16 @@ def _hand_to_engine(message: Message, engine: Engine) -> SendResult | None:
         return engine.send_text(
             message.chat_id, message.text, quoted_id=quoted_id, extra=engine_options(message)
         )
-    path = message.media_path
-    if path is None or not path.exists():
+    data = file_read(message.media_name)
+    if data is None:
         _record(
             message,
             status=MessageStatus.FAILED,
             error_code="media_missing",
-            error=f"The media file {message.media_name!r} is gone from DATA_DIR/media.",
+            error=f"The media file {message.media_name!r} is gone from the file storage.",
         )
         return None
-    return engine.send_media(message.chat_id, _media_file(message, path.read_bytes()))
+    return engine.send_media(message.chat_id, _media_file(message, data))
 
 
 def _media_file(message: Message, data: bytes) -> MediaFile:

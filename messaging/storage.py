@@ -25,7 +25,7 @@ class MediaQuotaExceeded(ServiceError):
 
 
 def session_media_bytes(*, session_id) -> int:
-    """Bytes of media files the session keeps in DATA_DIR/media."""
+    """Bytes of media files the session keeps in the file storage."""
     used = Message.objects.filter(session_id=session_id).exclude(media_name="").aggregate(n=Sum("media_size"))
     return used["n"] or 0
 

@@ -7,7 +7,7 @@ class SessionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sessions_app import metrics
+        from sessions_app import metrics, profile_snapshots  # noqa: F401 (its post_delete receiver)
         from sessions_app.health import ENGINE_READINESS
         from yesapp.health import register_readiness_check
         from yesapp.metrics import register_collector

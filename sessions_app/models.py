@@ -149,7 +149,11 @@ class ProfileSnapshot(models.Model):
     session without a shared disk (sessions_app/profile_snapshots.py)."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="profile_snapshots")
-    data = models.BinaryField(help_text="A gzipped tar of the profile's login parts, encrypted (Fernet).")
+    data = models.BinaryField(
+        blank=True, default=b"", help_text="A gzipped tar of the profile's login parts, encrypted (Fernet)."
+    )
+    # PROFILE_SNAPSHOT_STORE=storage: the same bytes in the file storage (an S3 bucket), `data` empty.
+    stored_name = models.CharField(max_length=255, blank=True, help_text="Its name in the file storage.")
     size = models.PositiveBigIntegerField(help_text="Bytes stored (compressed and encrypted).")
     files = models.PositiveIntegerField(default=0)
     took_ms = models.PositiveIntegerField(default=0, help_text="Time to read, pack and encrypt.")

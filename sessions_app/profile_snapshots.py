@@ -2,9 +2,13 @@
 
 WhatsApp Web keeps what keeps it linked (its keys and device identity) in the page origin's
 IndexedDB and Local Storage, beside the cookies. A node snapshots those parts of the Chromium
-profile (not its caches) into the database: a gzipped tar, encrypted with a key derived from
-SECRET_KEY. A node that starts a session whose profile it does not have restores the newest
-snapshot first, so with only PostgreSQL shared any node can run any session without a new scan.
+profile (not its caches) into a store: a gzipped tar, encrypted with a key derived from
+SECRET_KEY. PROFILE_SNAPSHOT_STORE=database keeps the bytes in the ProfileSnapshot row;
+=storage puts them in the file storage (an S3 bucket when FILE_STORAGE=s3) and the row only
+names them. The rows stay the index either way, so keeping the newest few and the lease
+fencing are one transaction whatever the store. A node that starts a session whose profile it
+does not have restores the newest snapshot first, so with only PostgreSQL (and the bucket, if
+used) shared, any node can run any session without a new scan.
 
 A snapshot is never older than the link it holds: when a session shows a QR (its link is
 gone: logged out, or never made), its snapshots are deleted, and a new link is snapshotted
@@ -17,14 +21,18 @@ import io
 import logging
 import tarfile
 import time
+import uuid
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 from sessions_app.fencing import session_fence_check
 from sessions_app.models import ProfileSnapshot, Session
+from yesapp.file_storage import file_delete, file_read, file_save
 
 logger = logging.getLogger(__name__)
 
@@ -91,26 +99,66 @@ def snapshot_take(
         logger.warning("Profile snapshot of %s skipped: %s (PROFILE_SNAPSHOT_MAX_BYTES)", session_id, exc)
         return None
     data = _fernet().encrypt(packed)
+    # In storage mode the bytes are written before the row, so no row names a missing object.
+    stored_name = _store(session_id, data) if settings.PROFILE_SNAPSHOT_STORE == "storage" else ""
     took_ms = int((time.monotonic() - started) * 1000)
+    try:
+        snapshot = _record(
+            session_id=session_id,
+            lease_token=lease_token,
+            fields={"data": b"" if stored_name else data, "stored_name": stored_name, "size": len(data),
+                    "files": files, "took_ms": took_ms, "node": node},
+        )  # fmt: skip
+    except BaseException:
+        file_delete(stored_name)  # refused (StaleOwner) or failed: the object would be orphaned
+        raise
+    if snapshot is None:
+        file_delete(stored_name)
+        return None
+    logger.info(
+        "Profile snapshot of %s: %s files, %s bytes in %s ms", session_id, files, len(data), took_ms,
+        extra={"session_id": str(session_id)},
+    )  # fmt: skip
+    return snapshot
+
+
+def _store(session_id, data: bytes) -> str:
+    """Writes the encrypted snapshot to the file storage under a fresh name: never overwrites
+    one that a row still names."""
+    return file_save(f"profile-snapshots/{session_id}/{uuid.uuid4().hex}.bin", data)
+
+
+def _record(*, session_id, lease_token: int | None, fields: dict) -> ProfileSnapshot | None:
+    """The snapshot's row, if `lease_token` still owns the session; the oldest beyond
+    PROFILE_SNAPSHOTS_KEEP go (their stored objects follow: snapshot_deleted)."""
     with transaction.atomic():
         session = Session.objects.select_for_update().filter(pk=session_id).first()
         if session is None:
             return None
         session_fence_check(session, lease_token)
-        snapshot = ProfileSnapshot.objects.create(
-            session_id=session_id, data=data, size=len(data), files=files, took_ms=took_ms, node=node
-        )
+        snapshot = ProfileSnapshot.objects.create(session_id=session_id, **fields)
         keep = ProfileSnapshot.objects.filter(session_id=session_id).order_by("-id")[
             : settings.PROFILE_SNAPSHOTS_KEEP
         ]
         ProfileSnapshot.objects.filter(session_id=session_id).exclude(
             pk__in=list(keep.values_list("pk", flat=True))
         ).delete()
-    logger.info(
-        "Profile snapshot of %s: %s files, %s bytes in %s ms", session_id, files, len(data), took_ms,
-        extra={"session_id": str(session_id)},
-    )  # fmt: skip
     return snapshot
+
+
+@receiver(post_delete, sender=ProfileSnapshot, dispatch_uid="sessions_app.remove_snapshot_object")
+def snapshot_deleted(sender, instance: ProfileSnapshot, **kwargs) -> None:
+    """A stored snapshot's object goes with its row (pruned, forgotten, or its session
+    deleted), after the commit: a rolled-back delete must not lose it."""
+    if instance.stored_name:
+        name = instance.stored_name
+        transaction.on_commit(lambda: file_delete(name))
+
+
+def _snapshot_bytes(snapshot: ProfileSnapshot) -> bytes | None:
+    if snapshot.stored_name:
+        return file_read(snapshot.stored_name)
+    return bytes(snapshot.data)
 
 
 def has_login_state(profile_dir: Path) -> bool:
@@ -123,8 +171,12 @@ def snapshot_restore(*, session_id, profile_dir: Path) -> bool:
     if has_login_state(profile_dir):
         return False
     for snapshot in ProfileSnapshot.objects.filter(session_id=session_id).order_by("-id"):
+        data = _snapshot_bytes(snapshot)
+        if data is None:
+            logger.error("Profile snapshot #%s of %s is gone from the file storage", snapshot.pk, session_id)
+            continue
         try:
-            packed = _fernet().decrypt(bytes(snapshot.data))
+            packed = _fernet().decrypt(data)
         except InvalidToken:
             logger.error(
                 "Profile snapshot #%s of %s cannot be decrypted (SECRET_KEY changed?)",

@@ -17,6 +17,7 @@ from kombu import Queue
 from yesapp.settings_api import READER_AUTHENTICATION_CLASSES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
 from yesapp.settings_beat import beat_schedule
 from yesapp.settings_logging import logging_settings
+from yesapp.settings_storage import snapshot_store_setting, storages_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -137,10 +138,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "staticfiles"))).resolve()
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
+# Media, profile pictures and (PROFILE_SNAPSHOT_STORE=storage) login snapshots: the local disk
+# or an S3-compatible bucket (yesapp/settings_storage.py, docs/DEPLOYMENT.md).
+FILE_STORAGE, STORAGES = storages_settings(env)
 # Serve static files straight from the app directories in development and tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -249,6 +249,7 @@ PROFILE_SNAPSHOT_FIRST_AFTER = env.float("PROFILE_SNAPSHOT_FIRST_AFTER", default
 PROFILE_SNAPSHOT_INTERVAL = env.float("PROFILE_SNAPSHOT_INTERVAL", default=300.0)
 PROFILE_SNAPSHOTS_KEEP = env.int("PROFILE_SNAPSHOTS_KEEP", default=3)
 PROFILE_SNAPSHOT_MAX_BYTES = env.int("PROFILE_SNAPSHOT_MAX_BYTES", default=200 * 1024 * 1024)
+PROFILE_SNAPSHOT_STORE = snapshot_store_setting(env)
 INTERNAL_BASE_URL = env.str("INTERNAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 ENGINE_COMMAND_TIMEOUT = env.int("ENGINE_COMMAND_TIMEOUT", default=20)
 ENGINE_START_TIMEOUT = env.int("ENGINE_START_TIMEOUT", default=60)

@@ -30,6 +30,7 @@ from cloud_api.ids import media_id_for
 from cloud_api.messages import cloud_mark_read, cloud_message_send
 from sessions_app.selectors import session_get_for_key
 from yesapp.authentication import ApiKeyAuthentication
+from yesapp.file_storage import STREAM_BLOCK, file_stream
 
 TAG = ["Cloud API compatibility"]
 VERSION = OpenApiParameter(
@@ -302,10 +303,12 @@ class MediaFileApi(CloudApiView):
     )
     def get(self, request, version, media_id):
         media = cloud_media.media_file_for_key(key=request.auth, media_id=media_id)
-        response = FileResponse(
-            media.path.open("rb"), content_type=media.mimetype or "application/octet-stream"
-        )
-        response["Content-Length"] = str(media.size)
+        opened = file_stream(media.name)
+        if opened is None:  # deleted since it was looked up
+            raise cloud_media.media_not_found(media_id)
+        response = FileResponse(opened[0], content_type=media.mimetype or "application/octet-stream")
+        response["Content-Length"] = str(opened[1])
+        response.block_size = STREAM_BLOCK
         return response
 
 

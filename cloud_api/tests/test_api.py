@@ -206,10 +206,10 @@ def test_old_uploads_are_pruned_with_their_files(cloud, session, media_root, set
     upload = SimpleUploadedFile("dot.png", PNG, content_type="image/png")
     cloud.post(f"/v23.0/{session.pk}/media", {"file": upload}, format="multipart")
     row = UploadedMedia.objects.get()
-    assert row.path.is_file()
+    assert (media_root / row.name).is_file()
     settings.MEDIA_RETENTION_DAYS = 30
     assert uploads_prune() == 0
     UploadedMedia.objects.update(created_at=timezone.now() - timedelta(days=31))
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert uploads_prune() == 1
-    assert not row.path.exists() and not UploadedMedia.objects.exists()
+    assert not (media_root / row.name).exists() and not UploadedMedia.objects.exists()

@@ -20,6 +20,7 @@ from messaging.payloads import message_event_payload
 from messaging.people import messages_lid_pairs
 from sessions_app.models import Session
 from yesapp.errors import ServiceError
+from yesapp.file_storage import file_stream
 
 LOG_LIMIT = 50
 
@@ -116,12 +117,12 @@ def contact_check(request: HttpRequest, session_id) -> HttpResponse:
 @viewer_required(perm="view_message")
 def media_download(request: HttpRequest, message_id) -> HttpResponse:
     message = found_or_404(selectors.message_for_key, key=request.viewer.key, message_id=message_id)
-    path = message.media_path
-    if message.media_status != MediaStatus.STORED or path is None or not path.is_file():
+    opened = file_stream(message.media_name) if message.media_status == MediaStatus.STORED else None
+    if opened is None:
         raise Http404("This message has no stored media.")
     return media_response(
         request,
-        path.open("rb"),
+        opened[0],
         mimetype=message.media_mimetype,
-        filename=message.media_filename or path.name,
+        filename=message.media_filename or message.media_name,
     )

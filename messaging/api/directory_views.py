@@ -1,7 +1,6 @@
 """A session's WhatsApp contacts: the list, one contact with their about text and profile
 picture, the picture itself, block and unblock. Thin views over messaging.directory."""
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,6 +19,8 @@ from messaging.api.contact_views import ASKS_THE_PAGE, TAG
 from messaging.api.views import SESSION_ID_PARAM
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope, list_envelope_serializer
+from yesapp.errors import NotFound
+from yesapp.file_storage import file_stream
 from yesapp.schema import error_responses
 from yesapp.validators import PERSON_SCHEMA
 
@@ -141,9 +142,13 @@ class ContactPictureApi(APIView):
     def get(self, request, session_id, contact_id):
         session = session_get_for_key(key=request.auth, session_id=session_id)
         contact = directory.contact_picture(session=session, contact_id=_contact_id(contact_id))
-        response = FileResponse(
-            default_storage.open(contact.picture_name, "rb"), content_type=contact.picture_mimetype
-        )
+        opened = file_stream(contact.picture_name)
+        if opened is None:  # replaced or deleted since it was looked up
+            raise NotFound(
+                "The profile picture is gone; GET the contact again.", code="picture_not_available"
+            )
+        response = FileResponse(opened[0], content_type=contact.picture_mimetype)
+        response["Content-Length"] = str(opened[1])
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, max-age=300"
         return response

@@ -28,6 +28,7 @@ from messaging.people import messages_lid_pairs
 from sessions_app.selectors import session_get_for_key
 from yesapp.api.envelope import list_envelope
 from yesapp.errors import InvalidInput, NotFound
+from yesapp.file_storage import STREAM_BLOCK, file_stream
 from yesapp.schema import error_responses
 
 TAG = ["Messages"]
@@ -319,8 +320,10 @@ class MediaDownloadApi(APIView):
         message = selectors.message_for_key(key=request.auth, message_id=message_id)
         if not message.has_media:
             raise NotFound("This message has no media.", code="no_media")
-        path = message.media_path
-        if message.media_status != MediaStatus.STORED or path is None or not path.is_file():
+        # From the file storage, whichever node downloaded it: streamed through this endpoint
+        # (its key check stands), never a redirect to a presigned URL (docs/DEPLOYMENT.md).
+        opened = file_stream(message.media_name) if message.media_status == MediaStatus.STORED else None
+        if opened is None:
             raise NotFound(
                 "The media of this message is not available"
                 + (f": {message.media_error}" if message.media_error else " yet."),
@@ -328,12 +331,15 @@ class MediaDownloadApi(APIView):
                 details={"mediaStatus": message.media_status},
             )
         is_document = message.type == "document"
+        stream, size = opened
         response = FileResponse(
-            path.open("rb"),
+            stream,
             content_type=message.media_mimetype or "application/octet-stream",
             as_attachment=is_document,
-            filename=message.media_filename or (path.name if is_document else ""),
+            filename=message.media_filename or (message.media_name if is_document else ""),
         )
+        response["Content-Length"] = str(size)
+        response.block_size = STREAM_BLOCK
         # Files come from strangers: never let a browser run them as a page of this origin.
         response["Content-Security-Policy"] = "sandbox; default-src 'none'"
         response["X-Content-Type-Options"] = "nosniff"

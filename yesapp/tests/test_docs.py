@@ -6,7 +6,8 @@ from yesapp.tests.fixtures import ROOT
 
 
 def _settings_read_from_the_environment() -> set[str]:
-    source = (ROOT / "yesapp" / "settings.py").read_text()
+    # settings.py and the parts it imports (settings_storage.py reads the S3 settings).
+    source = "\n".join(path.read_text() for path in sorted((ROOT / "yesapp").glob("settings*.py")))
     names = set(re.findall(r"""env\.\w+\(\s*["']([A-Z][A-Z0-9_]*)["']""", source))
     # The process command lines (scripts/serve.sh, used by the Procfile and the Docker image)
     # and the compose file read settings too.
