@@ -12,7 +12,8 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 BENCHMARKS = (
-    "sessions", "messaging", "pacing", "webhooks", "api", "web", "stream", "dashboard", "file_storage", "soak",
+    "sessions", "messaging", "pacing", "webhooks", "api", "web", "stream", "dashboard", "file_storage",
+    "soak",
 )  # fmt: skip
 
 
