@@ -55,18 +55,23 @@ FUZZ_SETTINGS = hypothesis.settings(
 
 
 # Every check runs, positive_data_acceptance included: what the schema calls valid must not be
-# refused with a 400. Two things no pattern can hold are given to the fuzzer as formats: a phone
-# number that exists (phonenumbers' own example numbers, in the forms people write them) and a
-# recipient (such a number or a chat id).
+# refused with a 400. What no pattern can hold is given to the fuzzer as formats: a phone number
+# that exists (phonenumbers' own example numbers, in the forms people write them), a person
+# (such a number, a c.us or lid id) and a recipient (a person or a group).
 EXCLUDED_CHECKS: list = []
-# Rules between fields that the schema does not say yet, so valid-looking data may get a 400:
-# text or a file (multipart send and inbound), `until` after `since`, header names in a
-# webhook's `headers` (OpenAPI 3.0 has no `propertyNames`). "At least one field" is in the
-# schema (`minProperties`, yesapp.schema.at_least_one_field), so those PATCHes are checked.
+# Operations whose schema-valid data may still get a 400 or 422, each for a rule OpenAPI 3.0
+# cannot state (or not without a schema no generated client reads well); positive_data_acceptance
+# skips them, every other check runs. Rules it can state are in the schema: lengths, enums,
+# patterns, minItems, formats (phone, whatsapp-person, whatsapp-recipient) and `minProperties`
+# for "at least one field" (yesapp.schema.at_least_one_field).
 CROSS_FIELD_RULES = {
+    # Text or a file, by type: an anyOf of required sets would turn the models of generated
+    # clients into unions.
     "POST /api/v1/sessions/{session_id}/messages",
     "POST /api/v1/sandbox/sessions/{session_id}/inbound",
+    # `until` after `since`: a comparison between two fields.
     "GET /api/v1/sessions/{session_id}/messages",
+    # Header names in a webhook's `headers` (3.0 has no `propertyNames`); at creation too.
     "PUT /api/v1/sessions/{session_id}/webhook",
     "POST /api/v1/sessions",
 }
