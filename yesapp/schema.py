@@ -160,9 +160,14 @@ def document_universal_errors(result: dict, generator, request, public) -> dict:
                 )
             if "429" in responses:
                 responses["429"].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
+            body_optional = operation.pop(BODY_OPTIONAL, False)
             if "requestBody" in operation:
-                operation["requestBody"]["required"] = _body_required(operation)
+                operation["requestBody"]["required"] = not body_optional and _body_required(operation)
     return result
+
+
+# `extend_schema(extensions={BODY_OPTIONAL: True})`: the operation reads a missing body as `{}`.
+BODY_OPTIONAL = "x-yesapp-body-optional"
 
 
 def _body_required(operation: dict) -> bool:

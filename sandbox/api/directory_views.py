@@ -73,8 +73,9 @@ class HistoryItemSerializer(serializers.Serializer):
 
 
 class HistoryInputSerializer(serializers.Serializer):
-    messages = HistoryItemSerializer(
-        many=True, allow_empty=False, min_length=1, max_length=directory.HISTORY_MAX
+    # A ListField: drf-spectacular documents its minItems/maxItems, not a many=True serializer's.
+    messages = serializers.ListField(
+        child=HistoryItemSerializer(), allow_empty=False, min_length=1, max_length=directory.HISTORY_MAX
     )
 
 

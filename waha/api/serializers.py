@@ -1,9 +1,11 @@
 """WAHA's request and response bodies, named and shaped as in WAHA's OpenAPI description.
 Fields WAHA has and YesApp ignores are accepted and left alone (docs/COMPATIBILITY.md)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from waha.shapes import ACK_NAMES, WAHA_STATUSES
+from yesapp.validators import RECIPIENT_SCHEMA
 
 SESSION_HELP = "The session's name."
 
@@ -125,9 +127,14 @@ class WahaRequestCodeOutputSerializer(serializers.Serializer):
 # --- sending ------------------------------------------------------------------------------------
 
 
+@extend_schema_field(RECIPIENT_SCHEMA)
+class RecipientTextField(serializers.CharField):
+    """A chat id or a number, checked by the send it is for."""
+
+
 class WahaChatRequestSerializer(serializers.Serializer):
     session = serializers.CharField(required=False, default="default", max_length=100, help_text=SESSION_HELP)
-    chatId = serializers.CharField(max_length=100, help_text="`<number>@c.us`, `<id>@g.us` or a number.")
+    chatId = RecipientTextField(max_length=100, help_text="`<number>@c.us`, `<id>@g.us` or a number.")
 
 
 class _ReplySerializer(WahaChatRequestSerializer):

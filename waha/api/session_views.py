@@ -26,6 +26,7 @@ from waha.shapes import me_info, session_dto, session_info
 from waha.webhook_config import waha_session_config, waha_session_webhooks_set
 from yesapp.authentication import IsAdminKey
 from yesapp.errors import GatewayTimeout
+from yesapp.schema import BODY_OPTIONAL
 
 SESSION_PARAM = OpenApiParameter(
     "session", OpenApiTypes.STR, OpenApiParameter.PATH, description="The session's name."
@@ -89,6 +90,8 @@ class SessionsApi(WahaView):
         "URLs: letters, digits, `_ . -`; `v1`, `schema`, `docs`, `sessions` and `contacts` are "
         "refused (they are YesApp's own paths). Admin keys only.",
         request=s.WahaSessionCreateInputSerializer,
+        # WAHA makes the session "default" from no body at all.
+        extensions={BODY_OPTIONAL: True},
         responses={201: s.WahaSessionDTOSerializer, **waha_errors(403, 409)},
         examples=[
             OpenApiExample(
