@@ -11,17 +11,18 @@ nothing else until the page's own rows are known. A GROUP BY over the messages t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from functools import reduce
-from operator import or_
+from datetime import UTC, datetime
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from messaging.models import Contact, Direction, Message
 from sessions_app.models import Session
 
 CHATS_PER_PAGE = 50
 THREAD_LENGTH = 50
+# Before any message: a chat never answered has every inbound message unread.
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class ChatRow:
     last: Message | None = None
     unread: int = 0
     name: str = ""
+    pushed: str = ""  # the push name on their latest message
 
     @property
     def is_group(self) -> bool:
@@ -59,16 +61,20 @@ def chat_list(*, session: Session, limit: int = CHATS_PER_PAGE) -> tuple[list[Ch
 
 
 def _add_last_messages(session: Session, rows: list[ChatRow]) -> None:
-    wanted = reduce(or_, (Q(chat_id=row.chat_id, created_at=row.last_at) for row in rows))
-    found = Message.objects.filter(wanted, session=session, action="").order_by("created_at")
-    last = {message.chat_id: message for message in found}  # on a tie, the later row wins
+    # The page's chats' messages since the oldest of their last ones: a few per chat, found by
+    # index ranges. (An OR of (chat, time) pairs is one a planner may answer with a full scan.)
+    since = min(row.last_at for row in rows)
+    found = Message.objects.filter(
+        session=session, chat_id__in=[row.chat_id for row in rows], action="", created_at__gte=since
+    ).order_by("created_at")
+    last = {message.chat_id: message for message in found}  # the newest of each chat wins
     for row in rows:
         row.last = last.get(row.chat_id)
 
 
 def answered_until(session: Session, chat_ids: list[str]) -> dict[str, datetime]:
     """When each chat was last answered or marked read from this session: anything outbound
-    (a message, or a `read` action), the moment from which inbound messages count as unread."""
+    (a message, a reaction, a `read` action), from when inbound messages count as unread."""
     outbound = (
         Message.objects.filter(session=session, chat_id__in=chat_ids, direction=Direction.OUTBOUND)
         .values_list("chat_id")
@@ -78,25 +84,43 @@ def answered_until(session: Session, chat_ids: list[str]) -> dict[str, datetime]
     return dict(outbound)
 
 
+def _in_chat(**more):
+    """The messages of the outer row's chat: `session, chat_id, direction[, action]` lead the
+    msg_inbox index, so each subquery is one short index range."""
+    return Message.objects.filter(session_id=OuterRef("session_id"), chat_id=OuterRef("chat_id"), **more)
+
+
 def _add_unread_counts(session: Session, rows: list[ChatRow]) -> None:
-    until = answered_until(session, [row.chat_id for row in rows])
-    waiting = reduce(
-        or_,
-        (
-            Q(chat_id=row.chat_id, created_at__gt=until[row.chat_id])
-            if row.chat_id in until
-            else Q(chat_id=row.chat_id)
-            for row in rows
-        ),
+    """Unread counts and the people's push names, as subqueries per chat on the page's last
+    messages: one query, each part an index range of its own chat (a query over all the chats
+    at once tempts the planner into scanning every inbound message of the session)."""
+    # MAX, not ORDER BY ... LIMIT 1: the latter lures SQLite to the (session, direction,
+    # created_at) index, which walks the session's every outbound message.
+    answered = (
+        _in_chat(direction=Direction.OUTBOUND).values("chat_id").annotate(at=Max("created_at")).values("at")
     )
-    counts = dict(
-        Message.objects.filter(waiting, session=session, direction=Direction.INBOUND, action="")
-        .values_list("chat_id")
+    waiting = (
+        _in_chat(direction=Direction.INBOUND, action="", created_at__gt=OuterRef("answered_at"))
+        .values("chat_id")
         .annotate(n=Count("chat_id"))
-        .order_by()
+        .values("n")
     )
+    pushed = (
+        _in_chat(direction=Direction.INBOUND, action="")
+        .exclude(contact_name="")
+        .order_by("-created_at")
+        .values("contact_name")[:1]
+    )
+    last_ids = [row.last.pk for row in rows if row.last]
+    found = (
+        Message.objects.filter(pk__in=last_ids)
+        .annotate(answered_at=Coalesce(Subquery(answered), Value(NEVER)))
+        .annotate(unread=Subquery(waiting), pushed=Subquery(pushed))
+        .values_list("chat_id", "unread", "pushed")
+    )
+    extra = {chat_id: (unread or 0, name or "") for chat_id, unread, name in found}
     for row in rows:
-        row.unread = counts.get(row.chat_id, 0)
+        row.unread, row.pushed = extra.get(row.chat_id, (0, ""))
 
 
 def _add_names(session: Session, rows: list[ChatRow]) -> None:
@@ -106,19 +130,7 @@ def _add_names(session: Session, rows: list[ChatRow]) -> None:
     contacts = Contact.objects.filter(session=session, wa_id__in=[row.chat_id for row in people])
     names = {c.wa_id: c.name or c.push_name for c in contacts.only("wa_id", "name", "push_name")}
     for row in people:
-        last_in = row.last if row.last and row.last.direction == Direction.INBOUND else None
-        row.name = names.get(row.chat_id) or (last_in.contact_name if last_in else "")
-    unnamed = [row.chat_id for row in people if not row.name]
-    if unnamed:  # their last message is ours: the name is on an earlier one
-        pushed = (
-            Message.objects.filter(session=session, chat_id__in=unnamed, direction=Direction.INBOUND)
-            .exclude(contact_name="")
-            .order_by("created_at")
-            .values_list("chat_id", "contact_name")
-        )
-        latest = dict(pushed)
-        for row in people:
-            row.name = row.name or latest.get(row.chat_id, "")
+        row.name = names.get(row.chat_id) or row.pushed
 
 
 def chat_thread(*, session: Session, chat_id: str, limit: int = THREAD_LENGTH) -> list[Message]:
