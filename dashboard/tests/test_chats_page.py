@@ -4,7 +4,8 @@ fragments, the reply box and "mark as read"."""
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,7 +113,7 @@ def test_chats_page_shows_the_list_and_the_open_conversation(admin_client, shop,
     html = page.content.decode()
     assert 'id="chat-list"' in html and "Choose a conversation" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
-    assert f'data-live-stream="/api/v1/events/stream?session={shop.pk}"' in html
+    assert "data-live-stream" not in html  # WSGI (this test client): the page polls
 
     page = admin_client.get(reverse("dashboard:chat", args=[shop.pk, ANNA]))
     html = page.content.decode()
@@ -160,6 +161,14 @@ def test_mark_as_read_queues_the_read_action_and_clears_the_count(admin_client, 
     assert response.status_code == 200, response.content
     assert Message.objects.filter(action=MessageAction.READ, chat_id=ANNA).exists()
     assert chat_selectors.chat_unread(session=shop, chat_id=ANNA) == 0
+
+
+def test_under_asgi_the_page_carries_the_stream_live_js_follows(admin_client, shop):
+    client = AsyncClient()
+    client.cookies = admin_client.cookies  # signed in
+    page = async_to_sync(client.get)(reverse("dashboard:chats", args=[shop.pk]))
+    assert page.status_code == 200
+    assert f'data-live-stream="/api/v1/events/stream?session={shop.pk}"' in page.content.decode()
 
 
 def test_a_bad_chat_id_is_404(admin_client, shop):
