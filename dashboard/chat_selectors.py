@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
 
 from messaging.models import Contact, Direction, Message
 from sessions_app.models import Session
@@ -42,22 +44,58 @@ class ChatRow:
 def chat_list(*, session: Session, limit: int = CHATS_PER_PAGE) -> tuple[list[ChatRow], int]:
     """The `limit` most recently active chats of `session` and how many chats it has.
 
-    One pass over the index finds each chat's newest message time (a chat list is at most a few
-    thousand short rows, sorted here); then, for the page only, the last messages, the unread
-    counts and the names, each in one query."""
-    newest = (
-        Message.objects.filter(session=session, action="")
-        .values_list("chat_id")
-        .annotate(last_at=Max("created_at"))
-        .order_by()
-    )
-    everything = sorted(newest, key=lambda row: (row[1], row[0]), reverse=True)
+    Each chat's newest message time comes from index seeks (_chats_newest; a chat list is at
+    most a few thousand short rows, sorted here); then, for the page only, the last messages,
+    the unread counts and the names, each in one query."""
+    everything = sorted(_chats_newest(session), key=lambda row: (row[1], row[0]), reverse=True)
     rows = [ChatRow(chat_id=chat_id, last_at=last_at) for chat_id, last_at in everything[:limit]]
     if rows:
         _add_last_messages(session, rows)
         _add_unread_counts(session, rows)
         _add_names(session, rows)
     return rows, len(everything)
+
+
+# A skip scan of msg_inbox: the session's first chat id, then each next one, one seek each
+# (a GROUP BY walks every message of the session: 50-100 ms at 100,000). Then per chat the
+# newest message of each direction, one seek each. Plain SQL that SQLite and PostgreSQL share.
+_NEWEST_SQL = """
+WITH RECURSIVE chats(chat_id) AS (
+    SELECT MIN(chat_id) FROM {table} WHERE session_id = %s
+    UNION ALL
+    SELECT (SELECT MIN(m.chat_id) FROM {table} m WHERE m.session_id = %s AND m.chat_id > chats.chat_id)
+    FROM chats WHERE chats.chat_id IS NOT NULL
+)
+SELECT chat_id,
+    (SELECT MAX(created_at) FROM {table} m
+     WHERE m.session_id = %s AND m.chat_id = chats.chat_id AND m.direction = 'inbound' AND m.action = ''),
+    (SELECT MAX(created_at) FROM {table} m
+     WHERE m.session_id = %s AND m.chat_id = chats.chat_id AND m.direction = 'outbound' AND m.action = '')
+FROM chats WHERE chat_id IS NOT NULL
+"""
+
+
+def _chats_newest(session: Session) -> list[tuple[str, datetime]]:
+    """(chat id, its newest message's time) for every chat of the session with a message (a
+    chat with only action rows has none)."""
+    sql = _NEWEST_SQL.format(table=connection.ops.quote_name(Message._meta.db_table))
+    key = Message._meta.get_field("session").get_db_prep_value(session.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key] * 4)
+        found = cursor.fetchall()
+    newest = []
+    for chat_id, inbound, outbound in found:
+        times = [_as_datetime(value) for value in (inbound, outbound) if value is not None]
+        if times:
+            newest.append((chat_id, max(times)))
+    return newest
+
+
+def _as_datetime(value) -> datetime:
+    """SQLite hands raw SQL's datetimes back as text (UTC, as Django stores them)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_datetime(value).replace(tzinfo=UTC)
 
 
 def _add_last_messages(session: Session, rows: list[ChatRow]) -> None:
