@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
 from dashboard.tests.test_browser import sign_in, wait
-from events.tests.conftest import WebServer
+from events.tests.conftest import WebServer, web_server_process  # noqa: F401 (a fixture)
 from messaging.inbound_media import message_emit_received
 from messaging.models import Direction, Message, MessageStatus
 from sessions_app.models import Session
@@ -28,10 +28,8 @@ MARKER = "window.__yesappPageMarker"
 
 
 @pytest.fixture
-def web(transactional_db):
-    server = WebServer().start()
-    yield server
-    server.stop()
+def web(web_server_process) -> WebServer:  # noqa: F811 (pytest hands in the imported fixture)
+    return web_server_process
 
 
 @pytest.fixture

@@ -13,11 +13,9 @@ from dashboard.forms import ChatReplyForm
 from dashboard.replies import run_form, run_service
 from dashboard.scope import session_for_viewer
 from dashboard.views.message_actions import QUICK_REACTIONS
+from dashboard.views.messages import messages_with_views
 from messaging import actions, services
 from messaging.media import MediaSource
-from messaging.payloads import message_event_payload
-from messaging.people import messages_lid_pairs
-from messaging.selectors import message_texts
 from sessions_app.models import Session
 from yesapp.errors import InvalidInput
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
@@ -36,18 +34,11 @@ def chat_list_context(session: Session, *, open_chat: str = "") -> dict:
 
 
 def chat_thread_context(session: Session, chat_id: str) -> dict:
-    messages = chat_selectors.chat_thread(session=session, chat_id=chat_id)
-    # Each bubble as the API shows the message (kinds, quote, reactions, edits, media).
-    pairs = messages_lid_pairs(messages)
-    quoted = message_texts(ids={m.reply_to_id for m in messages if m.reply_to_id})
-    for message in messages:
-        message.view = message_event_payload(message, lid_pairs=pairs)
-        message.quoted_text = quoted.get(message.reply_to_id, "")
     return {
         "session": session,
         "chat_id": chat_id,
         "chat_phone": phone_from_chat_id(chat_id),
-        "thread": messages,
+        "thread": messages_with_views(chat_selectors.chat_thread(session=session, chat_id=chat_id)),
         "unread": chat_selectors.chat_unread(session=session, chat_id=chat_id),
         "quick_reactions": QUICK_REACTIONS,
     }
