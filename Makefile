@@ -125,6 +125,7 @@ lint: install-dev $(WAJS)
 	$(VENV)/bin/lint-imports
 	$(TSC) -p tsconfig.json
 	$(TSC) -p static/sandbox/tsconfig.json
+	$(TSC) -p static/dashboard/tsconfig.json
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -15,6 +15,7 @@ pytest_plugins = ["yesapp.tests.fixtures", "yesapp.tests.s3"]
 # A test elsewhere joins the pass with @pytest.mark.postgres (browser tests too).
 POSTGRES_MODULES = frozenset(
     {
+        "dashboard/tests/test_chats_page.py",
         "dashboard/tests/test_failed_events.py",
         "dashboard/tests/test_stats.py",
         "events/tests/test_hub.py",

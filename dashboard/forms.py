@@ -105,6 +105,18 @@ class SendForm(TextOrFileForm):
     )
 
 
+class ChatReplyForm(TextOrFileForm):
+    """The reply box of the Chats page: the chat is the page's."""
+
+    text = forms.CharField(
+        required=False,
+        max_length=65536,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a reply", "aria-label": "Reply"}),
+    )
+    file = forms.FileField(required=False, label="Attach a file")
+    reply_to = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+
 class ContactCheckForm(forms.Form):
     phone = E164Field(label="Phone number")
 

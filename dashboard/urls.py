@@ -5,6 +5,7 @@ from django.urls import path
 
 from dashboard.views import (
     auth,
+    chats,
     contacts,
     failed_events,
     groups,
@@ -54,6 +55,16 @@ urlpatterns = [
         name="message-react",
     ),
     path("sessions/<uuid:session_id>/contacts/check", messages.contact_check, name="contact-check"),
+    path("sessions/<uuid:session_id>/chats/", chats.chats_page, name="chats"),
+    path("sessions/<uuid:session_id>/chats/list", chats.chat_list_fragment, name="chat-list"),
+    path("sessions/<uuid:session_id>/chats/<str:chat_id>/", chats.chats_page, name="chat"),
+    path(
+        "sessions/<uuid:session_id>/chats/<str:chat_id>/thread",
+        chats.chat_thread_fragment,
+        name="chat-thread",
+    ),
+    path("sessions/<uuid:session_id>/chats/<str:chat_id>/reply", chats.chat_reply, name="chat-reply"),
+    path("sessions/<uuid:session_id>/chats/<str:chat_id>/read", chats.chat_read, name="chat-read"),
     path("sessions/<uuid:session_id>/contacts/", contacts.contact_list_page, name="contacts"),
     path(
         "sessions/<uuid:session_id>/contacts/<str:contact_id>/block",

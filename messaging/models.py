@@ -181,6 +181,11 @@ class Message(models.Model):
             models.Index(fields=["session", "status", "created_at"], name="msg_session_queue"),
             models.Index(fields=["session", "dispatched_at"], name="msg_session_dispatched"),
             models.Index(fields=["session", "chat_id", "-created_at"], name="msg_session_chat"),
+            # The dashboard's inbox (dashboard/chat_selectors.py): every chat's newest message,
+            # its unread count and last answer, read from this index alone.
+            models.Index(
+                fields=["session", "chat_id", "direction", "action", "created_at"], name="msg_inbox"
+            ),
             # The `phone` filter of the message list.
             models.Index(fields=["session", "phone", "-created_at"], name="msg_session_phone"),
             # Stats over the last day (dashboard, /api/v1/stats) and the per-status metric.

@@ -4,7 +4,10 @@ everything the templates print stays auto-escaped."""
 from datetime import datetime, timedelta
 
 from django import template
+from django.core.handlers.asgi import ASGIRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from dashboard.media import media_kind
@@ -93,3 +96,15 @@ def map_url(location: dict | None) -> str:
         return ""
     lat, lng = location["latitude"], location["longitude"]
     return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=17/{lat}/{lng}"
+
+
+@register.simple_tag(takes_context=True)
+def live_stream(context, session=None) -> str:
+    """The element static/dashboard/live.js follows: the event stream of `session` (of every
+    session the viewer sees without one). Only when this server runs under ASGI, as `make run`
+    starts it: under WSGI (`runserver`, a test's live server) a stream would hold a thread for
+    good, and the page polls as it always did."""
+    if not isinstance(context.get("request"), ASGIRequest):
+        return ""
+    url = reverse("events-stream") + (f"?session={session.pk}" if session is not None else "")
+    return format_html('<div hidden data-live-stream="{}"></div>', url)

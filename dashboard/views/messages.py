@@ -15,7 +15,7 @@ from dashboard.views.message_actions import QUICK_REACTIONS
 from messaging import selectors, services
 from messaging.contacts import contacts_check
 from messaging.media import MediaSource
-from messaging.models import MediaStatus
+from messaging.models import MediaStatus, Message
 from messaging.payloads import message_event_payload
 from messaging.people import messages_lid_pairs
 from sessions_app.models import Session
@@ -25,17 +25,21 @@ from yesapp.file_storage import file_stream
 LOG_LIMIT = 50
 
 
-def message_log_context(session: Session, *, direction: str) -> dict:
-    direction = direction if direction in ("inbound", "outbound") else "all"
-    messages, total = selectors.message_list(session=session, direction=direction, limit=LOG_LIMIT)
-    messages = list(messages)
-    # Each message as the API shows it (kinds, quote, reactions, edits, tally, mentions), read by
-    # the template as `m.view`, and the text of the messages quoted, in one query.
+def messages_with_views(messages: list[Message]) -> list[Message]:
+    """Each message as the API shows it (kinds, quote, reactions, edits, tally, mentions), read
+    by partials/message_body.html as `m.view`, and the text of the messages quoted, in one query."""
     pairs = messages_lid_pairs(messages)
     quoted = selectors.message_texts(ids={m.reply_to_id for m in messages if m.reply_to_id})
     for message in messages:
         message.view = message_event_payload(message, lid_pairs=pairs)
         message.quoted_text = quoted.get(message.reply_to_id, "")
+    return messages
+
+
+def message_log_context(session: Session, *, direction: str) -> dict:
+    direction = direction if direction in ("inbound", "outbound") else "all"
+    messages, total = selectors.message_list(session=session, direction=direction, limit=LOG_LIMIT)
+    messages = messages_with_views(list(messages))
     # Not "messages": that name belongs to Django's flash messages in every template.
     return {
         "session": session,

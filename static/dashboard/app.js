@@ -1,4 +1,5 @@
-// YesApp dashboard: polling of server-rendered fragments, forms sent with fetch (answered by
+// YesApp dashboard: polling of server-rendered fragments (slowed down while live.js has the
+// event stream open and refreshes them on events), forms sent with fetch (answered by
 // a toast), confirmations, phone number checks, and an image lightbox. No inline script
 // anywhere (the pages send a strict Content-Security-Policy); everything hooks in from here.
 (function () {
@@ -8,6 +9,10 @@
   var E164_HINT = "Use international format: + then country code and number, e.g. +33612345678.";
   var HEADERS = { "X-Requested-With": "fetch" };
   var pollers = {};
+  // While the event stream is open, fragments it keeps current (data-live) are polled only this
+  // often, in case an event was missed; static/dashboard/live.js switches it on and off.
+  var LIVE_SAFETY_INTERVAL = 30000;
+  var streaming = false;
 
   // --- Toasts -------------------------------------------------------------------------------
   function toast(text, ok) {
@@ -41,20 +46,23 @@
     this.el = el;
     this.url = el.getAttribute("data-poll");
     this.interval = parseInt(el.getAttribute("data-interval") || "3000", 10);
+    this.live = el.hasAttribute("data-live");
     this.html = null;
     this.inflight = false;
+    this.again = false; // asked again while a fetch was under way: fetch once more after it
     this.timer = null;
   }
 
   Poller.prototype.schedule = function () {
     var self = this;
     clearTimeout(this.timer);
-    this.timer = setTimeout(function () { self.refresh(); }, this.interval);
+    var interval = streaming && this.live ? LIVE_SAFETY_INTERVAL : this.interval;
+    this.timer = setTimeout(function () { self.refresh(); }, interval);
   };
 
   Poller.prototype.refresh = function (force) {
     var self = this;
-    if (this.inflight) return;
+    if (this.inflight) { if (force) this.again = true; return; }
     if (document.hidden && !force) { this.schedule(); return; }
     this.inflight = true;
     var url = this.url;
@@ -80,20 +88,28 @@
         }
       })
       .catch(function () { self.el.classList.add("stale"); })
-      .then(function () { self.inflight = false; self.schedule(); });
+      .then(function () {
+        self.inflight = false;
+        // An event came in while the fetch was under way: what it changed may not be in that answer.
+        if (self.again) { self.again = false; self.refresh(true); } else self.schedule();
+      });
   };
 
   // A fragment holding a list marked data-keyed (the message log) is merged item by item, by
   // data-key: the list element stays, so its scroll position survives; new items are added,
   // changed ones replaced, gone ones removed. When the reader has scrolled down, the item they
-  // are reading stays where it is on screen as items arrive above it. False: no such list in
+  // are reading stays where it is on screen as items arrive above it. A list marked
+  // data-keyed="bottom" (a conversation, newest last) stays scrolled to its end when it was
+  // there, so new messages come into view; otherwise it keeps its place too. False: no such list in
   // both versions (e.g. the empty state), and the caller replaces the fragment whole.
   function mergeKeyed(el, html) {
     var fresh = document.createElement("div");
     fresh.innerHTML = html;
     var list = el.querySelector("[data-keyed]"), next = fresh.querySelector("[data-keyed]");
     if (!list || !next || list.parentNode !== el || next.parentNode !== fresh) return false;
-    var place = readingPlace(list);
+    var bottom = list.getAttribute("data-keyed") === "bottom";
+    var atEnd = bottom && list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+    var place = atEnd ? null : readingPlace(list, bottom);
     var old = {};
     Array.prototype.forEach.call(list.children, function (item) { old[item.getAttribute("data-key")] = item; });
     var previous = null;
@@ -116,17 +132,18 @@
       if (node === next) { before = false; return; }
       if (before) el.insertBefore(node, list); else el.appendChild(node);
     });
-    if (place) {
+    if (atEnd) list.scrollTop = list.scrollHeight;
+    else if (place) {
       var item = list.querySelector('[data-key="' + place.key + '"]');
       if (item) list.scrollTop += item.getBoundingClientRect().top - place.top;
     }
     return true;
   }
 
-  // The first item visible in a scrolled list, and where it is; null at the top of the list,
-  // where the reader sees the newest items come in.
-  function readingPlace(list) {
-    if (list.scrollTop <= 0) return null;
+  // The first item visible in a scrolled list, and where it is; null at the top of a list whose
+  // newest items come first, where the reader sees them come in.
+  function readingPlace(list, anywhere) {
+    if (list.scrollTop <= 0 && !anywhere) return null;
     var top = list.getBoundingClientRect().top;
     var item = Array.prototype.find.call(list.children, function (child) {
       return child.getBoundingClientRect().bottom > top + 1;
@@ -323,6 +340,8 @@
       if (!document.hidden) Object.keys(pollers).forEach(function (id) { pollers[id].refresh(); });
     });
     afterSwap();
+    // A conversation opens at its newest message.
+    document.querySelectorAll('[data-keyed="bottom"]').forEach(function (list) { list.scrollTop = list.scrollHeight; });
     // Flash messages from a form posted without JavaScript become toasts too.
     document.querySelectorAll(".flash li").forEach(function (item) {
       toast(item.textContent, !item.classList.contains("flash-error"));
@@ -331,5 +350,12 @@
     if (flash) flash.remove();
   });
 
-  window.yesapp = { refresh: refresh, toast: toast };
+  // live.js: the stream is open (poll the data-live fragments only as a safety net) or not.
+  function setStreaming(on) {
+    if (streaming === on) return;
+    streaming = on;
+    Object.keys(pollers).forEach(function (id) { if (pollers[id].live) pollers[id].schedule(); });
+  }
+
+  window.yesapp = { refresh: refresh, toast: toast, setStreaming: setStreaming, pollers: pollers };
 })();
