@@ -1,7 +1,8 @@
 """One queued message through its session's sending policy, in the actor's thread.
 
 A message goes through these steps, each as soon as its time comes; between them it stays
-`queued` with `notBefore` and `waitingFor`, so the actor never sleeps and every wait shows:
+`queued` with `notBefore` and `waitingFor`, so the actor does not sleep (but for BRIEF_WAIT) and
+every wait shows:
 1. the rules of messaging.pacing (rate limit, caps, warm-up, quiet hours, jitter);
 2. the first message to a number: is it on WhatsApp (`checkNumberFirst`, messaging.contacts)?
    One that is not fails with `not_on_whatsapp` and nothing is sent;
@@ -35,9 +36,10 @@ from yesapp import events
 
 logger = logging.getLogger(__name__)
 
-# A wait that ends within this many seconds has the actor look again on its next turn rather
-# than at its next periodic look at the queue (sessions_app.engine.actor.SEND_INTERVAL).
-SOON_SECONDS = 2.0
+# A gap ending within this many seconds is waited out in place rather than held: holding it
+# costs a turn of the actor, and under a rolling rate limit a send late by a turn makes the
+# sends that follow it late too (the actor wakes this much early: sessions_app.engine.actor).
+BRIEF_WAIT = 0.05
 # Waits that typing may overlap: typing ends when they do.
 _GAPS = ("rate_limit", "jitter")
 _TYPED = ("text", "voice")
@@ -55,6 +57,8 @@ class Step:
 
 def prepare(message: Message, *, policy: Policy, engine: Engine) -> Step:
     now = pacing.clock.now()
+    if _waited_out(message.not_before, now):
+        now = pacing.clock.now()
     # A wait that only the clock can end is trusted; one that follows from past sends (rate
     # limit, hourly cap, jitter) is computed again, as it is cheap and they may have changed.
     if message.not_before and message.not_before > now and message.waiting_for not in _RECOMPUTED:
@@ -75,6 +79,9 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
     wait = pacing.wait_for(
         session_id=message.session_id, policy=policy, now=now, new_chat=new_chat, jitter=state["jitter"]
     )
+    gap = wait is not None and wait.reason in _GAPS and (not typing or state.get("stage") == "typing")
+    if gap and _waited_out(wait.until, now):
+        now, wait = pacing.clock.now(), None
     if state.get("stage") == "typing":  # typing shown: send once nothing else holds it
         if wait is None:
             return Step("go", new_chat=new_chat)
@@ -97,6 +104,14 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
         send_at = max(now + timedelta(seconds=typing), wait.until if wait else now)
         return _hold(message, pacing.Wait(send_at, "typing"), state)
     return Step("go", new_chat=new_chat)
+
+
+def _waited_out(until: datetime | None, now: datetime) -> bool:
+    """Sleeps until `until` when that is at most BRIEF_WAIT away (True); False otherwise."""
+    if until is None or not timedelta(0) < until - now <= timedelta(seconds=BRIEF_WAIT):
+        return False
+    pacing.clock.sleep((until - now).total_seconds())
+    return True
 
 
 def _typing(message: Message, policy: Policy, state: dict) -> float:
