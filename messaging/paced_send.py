@@ -9,7 +9,8 @@ every wait shows:
 3. a reply to unread messages: they are marked read (`WPP.chat.markIsRead`), no sooner than a
    short random pause after the newest came in (`readBeforeReply`);
 4. "typing…" (`WPP.chat.markIsComposing`), or "recording…" before a voice note
-   (`markIsRecording`), for a time that grows with the length (`typing`);
+   (`markIsRecording`), for a time that grows with the length (`typing`); before a first message
+   the page opens the chat first (`WPP.chat.find`), as WhatsApp Web has none to type in yet;
 5. the send (messaging.outbound).
 Typing starts early enough to end when the rate limit and jitter allow the send, so it fills
 that gap instead of adding to it. What was drawn (jitter, typing time) and done (read, typing)
@@ -74,8 +75,8 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
     last_in, last_out = pacing.chat_history(message.session_id, message.chat_id)
     new_chat = last_in is None and last_out is None
     state.setdefault("jitter", pacing.draw_jitter(policy))
-    # WhatsApp Web shows typing only in a chat it has (wa-js assertGetChat): not before a first one.
-    typing = 0.0 if new_chat else _typing(message, policy, state)
+    # Before a first message the page opens the chat (WPP.chat.find) to show typing in it.
+    typing = _typing(message, policy, state)
     wait = pacing.wait_for(
         session_id=message.session_id, policy=policy, now=now, new_chat=new_chat, jitter=state["jitter"]
     )
