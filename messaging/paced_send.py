@@ -13,8 +13,10 @@ every wait shows:
    the page opens the chat first (`WPP.chat.find`), as WhatsApp Web has none to type in yet;
 5. the send (messaging.outbound).
 Typing starts early enough to end when the rate limit and jitter allow the send, so it fills
-that gap instead of adding to it. What was drawn (jitter, typing time) and done (read, typing)
-is kept in `Message.pacing`, so a restart resumes instead of drawing again.
+that gap instead of adding to it; the actor wakes when a wait ends (`outbound.next_send_in`),
+as a send a turn late would make the rolling window's later slots late too. What was drawn
+(jitter, typing time) and done (read, typing) is kept in `Message.pacing`, so a restart resumes
+instead of drawing again.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ logger = logging.getLogger(__name__)
 # costs a turn of the actor, and under a rolling rate limit a send late by a turn makes the
 # sends that follow it late too (the actor wakes this much early: sessions_app.engine.actor).
 BRIEF_WAIT = 0.05
+# Typing starts at least this long before the send the rate limit and jitter allow. At the default
+# 50 a minute (a send every 1.2 s) it then starts as soon as the previous message is out and fills
+# the whole gap: a message takes one wake of the actor instead of two, and each wake can be late.
+TYPING_LEAD_MIN = 1.5
 # Waits that typing may overlap: typing ends when they do.
 _GAPS = ("rate_limit", "jitter")
 _TYPED = ("text", "voice")
@@ -90,8 +96,9 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
             _set_presence(engine, message, "paused")
             state.pop("stage", None)
         return _hold(message, wait, state)
-    if wait is not None and (wait.reason not in _GAPS or wait.until - timedelta(seconds=typing) > now):
-        start = wait.until - timedelta(seconds=typing if wait.reason in _GAPS else 0)
+    lead = max(typing, TYPING_LEAD_MIN) if typing else 0.0
+    if wait is not None and (wait.reason not in _GAPS or wait.until - timedelta(seconds=lead) > now):
+        start = wait.until - timedelta(seconds=lead if wait.reason in _GAPS else 0)
         return _hold(message, pacing.Wait(start, wait.reason), state)
     if new_chat and policy.check_number_first and _absent(message, engine):
         return Step("done")

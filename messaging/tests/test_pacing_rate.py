@@ -2,6 +2,8 @@
 the limit leaves, and the actor wakes when a wait ends (messaging.outbound.next_send_in) rather
 than a turn later. Driven the way the actor drives it, on a clock moved by hand."""
 
+from datetime import timedelta
+
 import pytest
 
 from messaging import outbound, pacing
@@ -73,3 +75,23 @@ def test_next_send_in_is_when_the_first_wait_ends(session, engine, clock, unlimi
     message.refresh_from_db()
     assert message.waiting_for == "typing"
     assert outbound.next_send_in(session_id=session.pk) == message.pacing["typing"]
+
+
+def test_typing_starts_as_soon_as_the_previous_message_is_out_and_fills_the_gap(
+    session, engine, clock, settings
+):
+    settings.RATE_LIMIT_PER_MINUTE, settings.RATE_LIMIT_BURST = 50, 1  # one every 1.2 s
+    policy(session, readBeforeReply=False, jitter=None, checkNumberFirst=False)
+    talked_with(session)
+    first, second = queue(session, "OK", "OK")
+    first.pacing = second.pacing = {"typing": 0.6}  # shorter than the 1.2 s gap
+    first.save(update_fields=["pacing"])
+    second.save(update_fields=["pacing"])
+
+    drive(session, engine, clock, 0.7)  # the first typed for 0.6 s, then went
+
+    second.refresh_from_db()
+    first.refresh_from_db()
+    # One wake for the second: typing began with the first's send and ends when the limit allows.
+    assert (first.status, second.waiting_for) == ("sent", "typing")
+    assert second.not_before == first.dispatched_at + timedelta(seconds=1.2)
