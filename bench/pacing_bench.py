@@ -1,11 +1,12 @@
 """Pacing benchmark: S sandbox sessions each sending N queued short texts, under the sending
 policy `off` and then `natural`, at the default rate limit (RATE_LIMIT_PER_MINUTE=50).
 
-For each preset: the gaps between a session's consecutive sends (from `sentAt`), the "typing…"
-each contact's phone saw (the sandbox's chat timeline), the throughput per session, and the CPU
-the engine node spent (worker + browsers) as a ratio to its Chromium processes alone ("bare
-Chromium"), and to the same sessions idle. Each contact writes first, so each chat exists and
-typing can show (WhatsApp Web shows it only in a chat it has).
+For each preset, the messages are all queued first (quiet hours hold them) and then released at
+once, so what is measured is the sending, not how fast this client posts. Then: the gaps between
+a session's consecutive sends (from `sentAt`), the "typing…" each contact's phone saw (the
+sandbox's chat timeline), the throughput per session, and the CPU the engine node spent (worker
++ browsers) as a ratio to its Chromium processes alone ("bare Chromium"), and to the same
+sessions idle. Each contact writes first, so each chat exists and typing can show at once.
 
     python -m bench.pacing_bench                          # 10 sessions x 100 messages
     python -m bench.pacing_bench --sessions 2 --messages 20 --redis-db 8
@@ -14,6 +15,8 @@ typing can show (WhatsApp Web shows it only in a chat it has).
 import argparse
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from bench.harness import Stack, browser_pids, cpu_seconds, emit, tree
 from bench.messaging_bench import link_sessions, parse_time
@@ -60,16 +63,38 @@ def typing_seen(stack: Stack, session_id: str, since: float) -> list[float]:
     ]
 
 
-def run_preset(stack: Stack, ids: list[str], preset: str, messages: int, browsers: list[int]) -> dict:
+def hold_now() -> dict:
+    """Quiet hours around now: the session queues what it is given and sends nothing."""
+    now = datetime.now(UTC)
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    return {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "timeZone": "UTC"}
+
+
+def queue_all(stack: Stack, ids: list[str], preset: str, messages: int) -> None:
+    """Every session's messages queued while quiet hours hold them, one client thread per session
+    (in order within it). Setting the policy to `preset` alone then releases them all."""
+    policy = "/api/v1/sessions/{}/sending-policy"
     for sid in ids:
-        stack.put(f"/api/v1/sessions/{sid}/sending-policy", {"preset": preset}).raise_for_status()
-    engine = tree(stack.procs["engine0"].pid)
-    cpu_before, browsers_before, started = cpu_of(engine), cpu_of(browsers), time.time()
-    t0 = time.monotonic()
-    for n in range(messages):
-        for sid in ids:
+        stack.put(policy.format(sid), {"preset": preset, "quietHours": hold_now()}).raise_for_status()
+
+    def post(sid: str) -> None:
+        for n in range(messages):
             body = {"to": CONTACT, "text": f"{TEXTS[n % len(TEXTS)]} {n}", "queue": True}
             stack.post(f"/api/v1/sessions/{sid}/messages", body).raise_for_status()
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        list(pool.map(post, ids))
+
+
+def run_preset(stack: Stack, ids: list[str], preset: str, messages: int, browsers: list[int]) -> dict:
+    started = time.time()
+    # Queued first, sent after: the figures are the sending's, not how fast this client posts.
+    queue_all(stack, ids, preset, messages)
+    engine = tree(stack.procs["engine0"].pid)
+    cpu_before, browsers_before = cpu_of(engine), cpu_of(browsers)
+    t0 = time.monotonic()
+    for sid in ids:
+        stack.put(f"/api/v1/sessions/{sid}/sending-policy", {"preset": preset}).raise_for_status()
 
     def done() -> bool:
         return all(len(sent_times(stack, sid, started)) >= messages for sid in ids)

@@ -49,9 +49,12 @@ def _presence(session_id: UUID, data, engine: Engine) -> None:
 
 
 def _send_due(session_id: UUID, engine: Engine) -> int:
-    # A wait about to end (typing, jitter) counts as work: the actor then looks again at once.
-    sent = outbound.send_due(session_id=session_id, engine=engine)
-    return sent or int(outbound.wait_ends_soon(session_id=session_id))
+    return outbound.send_due(session_id=session_id, engine=engine)
+
+
+def _send_wait(session_id: UUID) -> float | None:
+    # When the next queued message's wait (rate limit, jitter, typing) ends: the actor wakes then.
+    return outbound.next_send_in(session_id=session_id)
 
 
 def _recover(session_id: UUID) -> None:
@@ -133,6 +136,7 @@ def register() -> None:
     registry.on_event("chat.poll_response", _poll_response)
     registry.on_event("chat.presence_change", _presence)
     registry.add_send_step(_send_due)
+    registry.add_send_wait(_send_wait)
     registry.add_start_step(_recover)
     registry.add_catch_up_since(_catch_up_since)
     registry.on_command(contacts.CHECK_COMMAND, _check_numbers)

@@ -31,13 +31,13 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from messaging.inbound_media import retry_media_when_due
 from messaging.models import ACK_STATUS, Direction, MediaStatus, Message, MessageStatus
 from messaging.outbound_actions import hand_action_to_engine
-from messaging.paced_send import SOON_SECONDS, prepare
+from messaging.paced_send import prepare
 from messaging.pacing import clock
 from messaging.send_options import engine_options
 from messaging.sending_policy import policy_for
@@ -109,17 +109,17 @@ def send_due(*, session_id: UUID, engine: Engine) -> int:
     return sent
 
 
-def wait_ends_soon(*, session_id: UUID) -> bool:
-    """Whether a queued message's wait (messaging.paced_send) ends within SOON_SECONDS: the actor
-    should then look again on its next turn, not at its next periodic look at the queue."""
+def next_send_in(*, session_id: UUID) -> float | None:
+    """Seconds until the earliest wait of a queued message (messaging.paced_send) ends, or None
+    when none waits: the actor wakes then to take its next step (typing, the send) on time."""
     now = clock.now()
-    return Message.objects.filter(
+    first = Message.objects.filter(
         session_id=session_id,
         direction=Direction.OUTBOUND,
         status=MessageStatus.QUEUED,
         not_before__gt=now,
-        not_before__lte=now + timedelta(seconds=SOON_SECONDS),
-    ).exists()
+    ).aggregate(first=Min("not_before"))["first"]
+    return None if first is None else (first - now).total_seconds()
 
 
 def _queue_head(session_id: UUID) -> list[Message]:

@@ -1,18 +1,22 @@
 """One queued message through its session's sending policy, in the actor's thread.
 
 A message goes through these steps, each as soon as its time comes; between them it stays
-`queued` with `notBefore` and `waitingFor`, so the actor never sleeps and every wait shows:
+`queued` with `notBefore` and `waitingFor`, so the actor does not sleep (but for BRIEF_WAIT) and
+every wait shows:
 1. the rules of messaging.pacing (rate limit, caps, warm-up, quiet hours, jitter);
 2. the first message to a number: is it on WhatsApp (`checkNumberFirst`, messaging.contacts)?
    One that is not fails with `not_on_whatsapp` and nothing is sent;
 3. a reply to unread messages: they are marked read (`WPP.chat.markIsRead`), no sooner than a
    short random pause after the newest came in (`readBeforeReply`);
 4. "typing…" (`WPP.chat.markIsComposing`), or "recording…" before a voice note
-   (`markIsRecording`), for a time that grows with the length (`typing`);
+   (`markIsRecording`), for a time that grows with the length (`typing`); before a first message
+   the page opens the chat first (`WPP.chat.find`), as WhatsApp Web has none to type in yet;
 5. the send (messaging.outbound).
 Typing starts early enough to end when the rate limit and jitter allow the send, so it fills
-that gap instead of adding to it. What was drawn (jitter, typing time) and done (read, typing)
-is kept in `Message.pacing`, so a restart resumes instead of drawing again.
+that gap instead of adding to it; the actor wakes when a wait ends (`outbound.next_send_in`),
+as a send a turn late would make the rolling window's later slots late too. What was drawn
+(jitter, typing time) and done (read, typing) is kept in `Message.pacing`, so a restart resumes
+instead of drawing again.
 """
 
 from __future__ import annotations
@@ -35,9 +39,14 @@ from yesapp import events
 
 logger = logging.getLogger(__name__)
 
-# A wait that ends within this many seconds has the actor look again on its next turn rather
-# than at its next periodic look at the queue (sessions_app.engine.actor.SEND_INTERVAL).
-SOON_SECONDS = 2.0
+# A gap ending within this many seconds is waited out in place rather than held: holding it
+# costs a turn of the actor, and under a rolling rate limit a send late by a turn makes the
+# sends that follow it late too (the actor wakes this much early: sessions_app.engine.actor).
+BRIEF_WAIT = 0.05
+# Typing starts at least this long before the send the rate limit and jitter allow. At the default
+# 50 a minute (a send every 1.2 s) it then starts as soon as the previous message is out and fills
+# the whole gap: a message takes one wake of the actor instead of two, and each wake can be late.
+TYPING_LEAD_MIN = 1.5
 # Waits that typing may overlap: typing ends when they do.
 _GAPS = ("rate_limit", "jitter")
 _TYPED = ("text", "voice")
@@ -55,6 +64,8 @@ class Step:
 
 def prepare(message: Message, *, policy: Policy, engine: Engine) -> Step:
     now = pacing.clock.now()
+    if _waited_out(message.not_before, now):
+        now = pacing.clock.now()
     # A wait that only the clock can end is trusted; one that follows from past sends (rate
     # limit, hourly cap, jitter) is computed again, as it is cheap and they may have changed.
     if message.not_before and message.not_before > now and message.waiting_for not in _RECOMPUTED:
@@ -70,11 +81,14 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
     last_in, last_out = pacing.chat_history(message.session_id, message.chat_id)
     new_chat = last_in is None and last_out is None
     state.setdefault("jitter", pacing.draw_jitter(policy))
-    # WhatsApp Web shows typing only in a chat it has (wa-js assertGetChat): not before a first one.
-    typing = 0.0 if new_chat else _typing(message, policy, state)
+    # Before a first message the page opens the chat (WPP.chat.find) to show typing in it.
+    typing = _typing(message, policy, state)
     wait = pacing.wait_for(
         session_id=message.session_id, policy=policy, now=now, new_chat=new_chat, jitter=state["jitter"]
     )
+    gap = wait is not None and wait.reason in _GAPS and (not typing or state.get("stage") == "typing")
+    if gap and _waited_out(wait.until, now):
+        now, wait = pacing.clock.now(), None
     if state.get("stage") == "typing":  # typing shown: send once nothing else holds it
         if wait is None:
             return Step("go", new_chat=new_chat)
@@ -82,8 +96,9 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
             _set_presence(engine, message, "paused")
             state.pop("stage", None)
         return _hold(message, wait, state)
-    if wait is not None and (wait.reason not in _GAPS or wait.until - timedelta(seconds=typing) > now):
-        start = wait.until - timedelta(seconds=typing if wait.reason in _GAPS else 0)
+    lead = max(typing, TYPING_LEAD_MIN) if typing else 0.0
+    if wait is not None and (wait.reason not in _GAPS or wait.until - timedelta(seconds=lead) > now):
+        start = wait.until - timedelta(seconds=lead if wait.reason in _GAPS else 0)
         return _hold(message, pacing.Wait(start, wait.reason), state)
     if new_chat and policy.check_number_first and _absent(message, engine):
         return Step("done")
@@ -97,6 +112,14 @@ def _prepare_message(message: Message, policy: Policy, engine: Engine, now: date
         send_at = max(now + timedelta(seconds=typing), wait.until if wait else now)
         return _hold(message, pacing.Wait(send_at, "typing"), state)
     return Step("go", new_chat=new_chat)
+
+
+def _waited_out(until: datetime | None, now: datetime) -> bool:
+    """Sleeps until `until` when that is at most BRIEF_WAIT away (True); False otherwise."""
+    if until is None or not timedelta(0) < until - now <= timedelta(seconds=BRIEF_WAIT):
+        return False
+    pacing.clock.sleep((until - now).total_seconds())
+    return True
 
 
 def _typing(message: Message, policy: Policy, state: dict) -> float:

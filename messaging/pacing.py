@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,10 +37,14 @@ from yesapp.errors import TooManyRequests
 
 
 class Clock:
-    """The time the send path reads. Tests swap in one they move by hand (`clock.now = ...`)."""
+    """The time the send path reads, and its only sleep (a wait of milliseconds, see
+    messaging.paced_send.BRIEF_WAIT). Tests swap in one they move by hand."""
 
     def now(self) -> datetime:
         return timezone.now()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 clock = Clock()

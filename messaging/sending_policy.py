@@ -8,9 +8,9 @@ row follows SENDING_POLICY_DEFAULT_PRESET. messaging.pacing applies the policy w
 Why the presets are what they are (the reports behind them are cited in docs/ANTI_BAN.md):
 - `off`: today's behaviour before policies existed: the server's rate limit and nothing else.
 - `natural` (the default): what any person's phone shows before a message: "typing…", the chat
-  read before a reply, a number that exists. Its jitter (0.5-1.5 s) is shorter than the gap the
-  default 50 messages a minute leave on average (1.2 s), and typing runs during that gap, so short
-  texts still go at the full rate: it changes how sending looks, not how much gets sent.
+  read before a reply, a number that exists. Its jitter (0.4-1.2 s) never exceeds the gap the
+  default 50 messages a minute leave (1.2 s), and typing runs during that gap, so short texts
+  still go at the full rate: it changes how sending looks, not how much gets sent.
 - `careful`: for a new number, or one WhatsApp restricted before: few messages a minute with
   long random gaps, hourly, daily and first-contact caps, and the warm-up curve.
 """
@@ -45,7 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "natural": {
         "typing": True,
         "readBeforeReply": True,
-        "jitter": [0.5, 1.5],
+        "jitter": [0.4, 1.2],
         "perMinute": None,
         "perHour": None,
         "perDay": None,

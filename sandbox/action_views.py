@@ -1,6 +1,6 @@
 """The sandbox page's endpoints for what the session does to a message (sandbox/actions.py):
-`WPP.chat.sendReactionToMessage`, `deleteMessage` and `editMessage`, and the presence
-(`markIsComposing`, `markIsRecording`, `markIsPaused`)."""
+`WPP.chat.sendReactionToMessage`, `deleteMessage` and `editMessage`, the presence
+(`markIsComposing`, `markIsRecording`, `markIsPaused`) and opening a chat (`WPP.chat.find`)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,12 @@ def presence(request: HttpRequest, session) -> HttpResponse:
         state=_text(data, "state"),
     )
     return JsonResponse({})
+
+
+@page_endpoint(("POST",))
+def find_chat(request: HttpRequest, session) -> HttpResponse:
+    data = page_json_body(request)
+    chat_id = actions.sandbox_page_find_chat(
+        session=session, device_token=page_device_token(request), chat_id=_text(data, "chatId")
+    )
+    return JsonResponse({"id": chat_id})

@@ -18,7 +18,7 @@ from django.utils import timezone
 from sandbox import timeline
 from sandbox.models import Direction, EventKind, SandboxContact, SandboxMessage
 from sandbox.selectors import message_model
-from sandbox.services.messages import chat_phone
+from sandbox.services.messages import chat_phone, contact_for
 from sandbox.services.page import sandbox_page_logged_in_device
 from sandbox.services.phone import sandbox_page_event
 from sessions_app.models import Session
@@ -235,6 +235,17 @@ def sandbox_page_presence(*, session: Session, device_token: str, chat_id: str, 
     contact.presence, contact.presence_at = state, timezone.now()
     contact.save(update_fields=["presence", "presence_at"])
     timeline.sandbox_presence_record(contact=contact, state=state, at=contact.presence_at)
+
+
+def sandbox_page_find_chat(*, session: Session, device_token: str, chat_id: str) -> str:
+    """`WPP.chat.find`: the chat with this number, made when there is none yet (wa-js creates it
+    locally, findOrCreateLatestChat), so "typing…" can show before a first message. Answers the
+    chat's id; a group or lid the sandbox does not have is `chat_not_found`."""
+    sandbox_page_logged_in_device(session=session, device_token=device_token)
+    phone = chat_phone(chat_id)
+    if phone is None:
+        return _chat_contact(session, chat_id).chat_id
+    return contact_for(session, phone).chat_id
 
 
 def _chat_contact(session: Session, chat_id: str) -> SandboxContact:

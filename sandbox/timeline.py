@@ -44,7 +44,10 @@ def _messages(contact: SandboxContact) -> list[SandboxMessage]:
 def sandbox_chat_timeline(*, contact: SandboxContact) -> list[dict]:
     """The chat as the contact's phone saw it, oldest first (the latest TIMELINE_MAX messages)."""
     messages = _messages(contact)
-    since = messages[0].created_at if messages else None
+    # Presences from the oldest message shown on, and all of them while no message was cut:
+    # the typing before a first message is part of the chat too.
+    cut = len(messages) == TIMELINE_MAX
+    since = messages[0].created_at if messages and cut else None
     presences = contact.presences.filter(at__gte=since) if since else contact.presences.all()
     entries = [
         _entry(

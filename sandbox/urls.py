@@ -25,6 +25,7 @@ urlpatterns = [
     path("web/<uuid:session_id>/delete", action_views.delete, name="delete"),
     path("web/<uuid:session_id>/edit", action_views.edit, name="edit"),
     path("web/<uuid:session_id>/presence", action_views.presence, name="presence"),
+    path("web/<uuid:session_id>/find-chat", action_views.find_chat, name="find-chat"),
     path("web/<uuid:session_id>/group", group_views.group, name="group"),
     path("web/<uuid:session_id>/call-reject", group_views.call_reject, name="call-reject"),
     path("web/<uuid:session_id>/contacts", directory_views.contacts, name="contacts"),

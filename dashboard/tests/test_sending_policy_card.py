@@ -60,7 +60,7 @@ def test_what_the_api_refuses_the_card_refuses_too(admin_client, make_session):
         url, form(quiet_start="22:00", quiet_end="07:00", quiet_zone="Mars/Base"), **FETCH
     )
     assert bad.status_code == 400
-    assert policy_for(session.pk).jitter == (0.5, 1.5)
+    assert policy_for(session.pk).jitter == (0.4, 1.2)
 
 
 def test_the_message_log_shows_why_a_queued_message_waits(admin_client, make_session):

@@ -76,11 +76,14 @@ class TestClock:
     def advance(self, seconds: float) -> None:
         self.at += timedelta(seconds=seconds)
 
+    sleep = advance  # the send path's brief waits pass on this clock, not on the wall's
+
 
 @pytest.fixture
 def clock(monkeypatch) -> TestClock:
     test_clock = TestClock()
     monkeypatch.setattr(pacing.clock, "now", test_clock.now)
+    monkeypatch.setattr(pacing.clock, "sleep", test_clock.sleep)
     return test_clock
 
 

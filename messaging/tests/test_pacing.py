@@ -86,11 +86,19 @@ def test_a_voice_note_shows_recording(session, engine, clock, unlimited):
     assert voice.pacing["typing"] == 8.0  # 10 s of Opus, capped
 
 
-def test_a_first_message_to_a_new_chat_goes_without_typing(session, engine, clock, unlimited):
-    policy(session, **QUIET | {"typing": True})
-    queue(session, "Hello, we met yesterday")
+def test_a_first_message_to_a_new_chat_is_checked_then_typed(session, engine, clock, unlimited):
+    policy(session, **QUIET | {"typing": True, "checkNumberFirst": True})
+    (message,) = queue(session, "Hello, we met yesterday")
     outbound.send_due(session_id=session.pk, engine=engine)
-    assert [c.method for c in engine.calls] == ["send_text"]
+    # The number is checked before anything shows; the page opens the chat to type in it.
+    assert [(c.method, c.chat_id, c.text) for c in engine.calls] == [
+        ("check_numbers", CHAT, ""),
+        ("act_presence", CHAT, "typing"),
+    ]
+    run(session, engine, clock, 6)
+    message.refresh_from_db()
+    assert (message.status, message.new_chat) == ("sent", True)
+    assert [c.method for c in engine.calls][-1] == "send_text"
 
 
 def test_typing_fills_the_gap_the_rate_limit_leaves_instead_of_adding_to_it(session, engine, clock, settings):

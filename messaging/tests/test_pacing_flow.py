@@ -83,7 +83,7 @@ def test_natural_reads_then_types_before_every_text_for_longer_the_longer_it_is(
     assert Message.objects.get(pk=long).pacing["typing"] > Message.objects.get(pk=short).pacing["typing"]
 
 
-def test_a_number_not_on_whatsapp_fails_and_nothing_reaches_anyone(api, linked):
+def test_a_first_message_types_in_a_new_chat_and_one_to_a_number_not_on_whatsapp_fails(api, linked):
     policy(api, linked, preset="natural")
     absent = "+33612340000"  # the sandbox's numbers ending 0000 are not on WhatsApp
 
@@ -92,6 +92,12 @@ def test_a_number_not_on_whatsapp_fails_and_nothing_reaches_anyone(api, linked):
     assert (failed["status"], failed["error"]["code"]) == ("failed", "not_on_whatsapp")
     outbox = api.get(f"/api/v1/sandbox/sessions/{linked.id}/outbox").json()["messages"]
     assert outbox == []
+
+    # A number on WhatsApp that never wrote: the page opens the chat (WPP.chat.find) and types.
+    newcomer = "+33612345601"
+    settled(api, linked, send(api, linked, newcomer, "Hello, we met yesterday"))
+    seen = [(e["kind"], e["from"]) for e in timeline(api, linked, newcomer) if e["kind"] != "paused"]
+    assert seen == [("typing", None), ("message", "session")]
 
 
 def test_caps_and_quiet_hours_hold_messages_with_their_reason(api, linked):

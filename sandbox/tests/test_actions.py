@@ -201,3 +201,16 @@ def test_presence_and_read_are_what_the_contact_sees(api, sandbox_session, linke
     seen = api.get(chat).json()
     assert (seen["presence"], seen["unreadBySession"]) == ("recording", 0) and seen["presenceAt"]
     assert api.get(api_url(sandbox_session.id, "chats/123@c.us")).status_code == 404
+
+
+def test_find_opens_a_chat_with_a_new_number_so_typing_can_show_in_it(api, sandbox_session, linked):
+    new = "33612345601@c.us"  # never wrote, never written to
+    assert page_post(sandbox_session, linked, "presence", {"chatId": new, "state": "typing"})[0] == 404
+
+    status, body = page_post(sandbox_session, linked, "find-chat", {"chatId": new})
+    assert (status, body) == (200, {"id": new})
+    assert page_post(sandbox_session, linked, "find-chat", {"chatId": new}) == (200, {"id": new})  # found
+    assert page_post(sandbox_session, linked, "presence", {"chatId": new, "state": "typing"})[0] == 200
+    assert api.get(api_url(sandbox_session.id, f"chats/{new}")).json()["presence"] == "typing"
+    unknown_group = page_post(sandbox_session, linked, "find-chat", {"chatId": "123-456@g.us"})
+    assert unknown_group[0] == 404 and unknown_group[1]["error"]["code"] == "chat_not_found"

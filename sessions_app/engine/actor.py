@@ -40,6 +40,9 @@ DRAIN_WAIT_IDLE = 1.0
 IDLE_AFTER = 10.0
 STATE_INTERVAL = 3.0  # seconds between login-state reads when no event asked for one
 SEND_INTERVAL = 2.0  # seconds between looks at the outbound queue without a nudge
+# A turn has work before its send step (events, commands): the actor wakes this much before a
+# send step's wait ends, and the step waits out the rest (messaging.paced_send.BRIEF_WAIT).
+SEND_EARLY = 0.03
 MAX_BACKOFF = 30.0
 
 
@@ -83,6 +86,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self._state_due = True
         self._last_state = 0.0
         self._last_send = 0.0
+        self._send_at: float | None = None  # monotonic time a send step's wait ends
         self._last_busy = 0.0
         self._disconnected_since: float | None = None
         self._qr = ""
@@ -191,7 +195,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self._last_busy = time.monotonic()
         while not self.stop_event.is_set():
             idle = time.monotonic() - self._last_busy > IDLE_AFTER
-            events = engine.drain_events(DRAIN_WAIT_IDLE if idle else DRAIN_WAIT)
+            events = engine.drain_events(self._drain_wait(DRAIN_WAIT_IDLE if idle else DRAIN_WAIT))
             now = time.monotonic()
             # A nudge only matters to a connected session (the others send nothing).
             nudged = self._wake and self.status == SessionStatus.CONNECTED
@@ -206,13 +210,23 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
             if self.status == SessionStatus.CONNECTED:
                 self._recover_missed(engine, nudged)
                 self._snapshot_if_due(engine)
+            send_due = self._send_at is not None and now >= self._send_at - SEND_EARLY
             if self.status == SessionStatus.CONNECTED and (
-                self._wake or now - self._last_send > SEND_INTERVAL
+                self._wake or send_due or now - self._last_send > SEND_INTERVAL
             ):
                 self._wake = False
                 self._last_send = now
                 if registry.run_send_steps(self.session_id, engine):
                     self._wake = True  # more may be due; look again next turn
+                wait = registry.next_send_in(self.session_id)
+                self._send_at = None if wait is None else time.monotonic() + wait
+
+    def _drain_wait(self, wait: float) -> float:
+        """The drain's wait, cut short when a send waits for its time (rate limit, jitter, typing):
+        each turn late would make every later send of the rolling minute late with it."""
+        if self._send_at is None:
+            return wait
+        return min(wait, max(0.0, self._send_at - SEND_EARLY - time.monotonic()))
 
     def _run_commands(self, engine: Engine) -> None:
         while True:

@@ -9,6 +9,8 @@ that owns the session's browser:
   `command(session_id, engine, args) -> dict`;
 - send steps, run while the session is connected: `step(session_id, engine) -> int`, the
   work done (more than 0: more may be due, so the actor looks again at once);
+- send waits: `wait(session_id) -> float | None`, the seconds until a send step has work that
+  is waiting for its time (a rate limit, typing), so the actor wakes then, not a drain later;
 - start steps, run once before the actor's first browser (recovering what a crash left);
 - catch-up: the unix time from which a reconnected session asks the page for messages it
   may have missed (`WPP.chat.list` + `getMessages`), or None when nothing can be missing;
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 EventHandler = Callable[[UUID, Any, "Engine"], None]
 CommandHandler = Callable[[UUID, "Engine", dict], dict]
 SendStep = Callable[[UUID, "Engine"], int]
+SendWait = Callable[[UUID], "float | None"]
 StartStep = Callable[[UUID], Any]
 CatchUpSince = Callable[[UUID], "float | None"]
 
@@ -51,6 +54,7 @@ PageProvider = Callable[["Session"], "PageTarget | None"]
 _event_handlers: dict[str, EventHandler] = {}
 _commands: dict[str, CommandHandler] = {}
 _send_steps: list[SendStep] = []
+_send_waits: list[SendWait] = []
 _start_steps: list[StartStep] = []
 _catch_up_since: list[CatchUpSince] = []
 _page_providers: list[PageProvider] = []
@@ -77,6 +81,10 @@ def on_command(name: str, handler: CommandHandler) -> None:
 
 def add_send_step(step: SendStep) -> None:
     _append_once(_send_steps, step)
+
+
+def add_send_wait(wait: SendWait) -> None:
+    _append_once(_send_waits, wait)
 
 
 def add_start_step(step: StartStep) -> None:
@@ -106,6 +114,12 @@ def command_handler(name: str) -> CommandHandler | None:
 
 def run_send_steps(session_id: UUID, engine: Engine) -> int:
     return sum(step(session_id, engine) or 0 for step in _send_steps)
+
+
+def next_send_in(session_id: UUID) -> float | None:
+    """Seconds until the earliest wait of any send step ends (0 when it already has), or None."""
+    waits = [w for w in (wait(session_id) for wait in _send_waits) if w is not None]
+    return max(0.0, min(waits)) if waits else None
 
 
 def run_start_steps(session_id: UUID) -> None:

@@ -90,3 +90,14 @@ def test_a_page_lacking_a_contract_function_fails_the_session_once_with_the_reas
     assert session.last_error == expected
     assert session.events.order_by("-created_at").first().reason == expected
     assert len(engines) == 1
+
+
+def test_a_drain_is_cut_short_to_wake_just_before_a_send_wait_ends():
+    actor = SessionActor(session_id="s", node="test-node", engine_factory=lambda session: None)
+    assert actor._drain_wait(0.25) == 0.25  # no send waits
+    actor._send_at = time.monotonic() + 0.1
+    assert 0.1 - actor_module.SEND_EARLY - 0.05 <= actor._drain_wait(0.25) <= 0.1 - actor_module.SEND_EARLY
+    actor._send_at = time.monotonic() - 1  # overdue: no wait at all
+    assert actor._drain_wait(0.25) == 0.0
+    actor._send_at = time.monotonic() + 5  # later than the drain's own wait
+    assert actor._drain_wait(0.25) == 0.25

@@ -49,3 +49,14 @@ def test_a_sandbox_session_opens_the_sandbox_page_and_a_real_one_whatsapp_web():
     assert registry.page_target(real, default_url="https://web.whatsapp.com/") == PageTarget(
         url="https://web.whatsapp.com/", inject_wajs=True
     )
+
+
+def test_the_next_send_is_due_when_the_earliest_send_wait_ends(monkeypatch):
+    monkeypatch.setattr(registry, "_send_waits", [])
+    assert registry.next_send_in(uuid.uuid4()) is None
+    registry.add_send_wait(lambda session_id: None)
+    registry.add_send_wait(lambda session_id: 1.5)
+    registry.add_send_wait(lambda session_id: 0.4)
+    assert registry.next_send_in(uuid.uuid4()) == 0.4
+    registry.add_send_wait(lambda session_id: -0.2)  # already over: due now
+    assert registry.next_send_in(uuid.uuid4()) == 0.0

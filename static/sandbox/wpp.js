@@ -903,6 +903,19 @@
     };
   }
 
+  // WPP.chat.find: the chat, made when WhatsApp Web has none yet (a first message), so that
+  // markIsComposing can show typing in it. Only the id of the ChatModel is filled in.
+  function findChat(chat) {
+    return Promise.resolve().then(function () {
+      return requireLogin();
+    }).then(function () {
+      return callJson('POST', 'find-chat', { chatId: chatId(chat) });
+    }).then(function (data) {
+      var model = { id: wid(data.id) };
+      return /** @type {import('@wppconnect/wa-js').whatsapp.ChatModel} */ (/** @type {unknown} */ (model));
+    });
+  }
+
   // --- WPP.group.* and WPP.call.reject: the sandbox's groups (sandbox/group_page.py) -----------
   function groupCall(op, args) {
     return requireLogin().then(function () {
@@ -1078,6 +1091,7 @@
       markIsComposing: presence('typing'),
       markIsRecording: presence('recording'),
       markIsPaused: presence('paused'),
+      find: findChat,
       sendLocationMessage: sendLocationMessage,
       sendVCardContactMessage: sendVCardContactMessage,
       sendCreatePollMessage: sendCreatePollMessage,

@@ -145,15 +145,25 @@ async function markRead(chatId) {
 /**
  * Shows typing, recording or paused in a chat. No duration: wa-js would wait it out before
  * answering, holding the session's actor; WhatsApp drops the state by itself after ~25 s.
+ * Before a first message WhatsApp Web has no chat to show it in (wa-js assertGetChat throws
+ * `chat_not_found`): the chat is opened with `WPP.chat.find`, as a person opens a new chat
+ * before typing in it, and the state shown then.
  * @param {string} chatId
  * @param {string} state typing | recording | paused
  * @returns {Promise<{id: string, ack: number, result: string}>}
  */
 async function setPresence(chatId, state) {
-  if (state === 'typing') await WPP.chat.markIsComposing(chatId);
-  else if (state === 'recording') await WPP.chat.markIsRecording(chatId);
-  else if (state === 'paused') await WPP.chat.markIsPaused(chatId);
-  else return { id: '', ack: 0, result: 'UNKNOWN_STATE' };
+  const mark = { typing: WPP.chat.markIsComposing, recording: WPP.chat.markIsRecording,
+                 paused: WPP.chat.markIsPaused }[state];
+  if (!mark) return { id: '', ack: 0, result: 'UNKNOWN_STATE' };
+  try {
+    await mark(chatId);
+  } catch (error) {
+    const code = error && /** @type {{code?: string}} */ (error).code;
+    if (code !== 'chat_not_found' || state === 'paused') throw error;
+    await WPP.chat.find(chatId);
+    await mark(chatId);
+  }
   return { id: '', ack: 1, result: 'OK' };
 }
 

@@ -11,7 +11,7 @@ export type ContractWPP = Pick<typeof WA, never> & {
   ): unknown;
   blocklist: Pick<typeof WA.blocklist, "all" | "blockContact" | "isBlocked" | "unblockContact">;
   call: Pick<typeof WA.call, "reject">;
-  chat: Pick<typeof WA.chat, "deleteMessage" | "downloadMedia" | "editMessage" | "forwardMessages" | "getMessages" | "list" | "markIsComposing" | "markIsPaused" | "markIsRead" | "markIsRecording" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendReactionToMessage" | "sendTextMessage" | "sendVCardContactMessage">;
+  chat: Pick<typeof WA.chat, "deleteMessage" | "downloadMedia" | "editMessage" | "find" | "forwardMessages" | "getMessages" | "list" | "markIsComposing" | "markIsPaused" | "markIsRead" | "markIsRecording" | "sendCreatePollMessage" | "sendFileMessage" | "sendLocationMessage" | "sendReactionToMessage" | "sendTextMessage" | "sendVCardContactMessage">;
   conn: Pick<typeof WA.conn, "genLinkDeviceCodeForPhoneNumber" | "getAuthCode" | "getMyUserId" | "getStreamData" | "isAuthenticated" | "isMainReady" | "isRegistered" | "logout" | "refreshQR">;
   contact: Pick<typeof WA.contact, "get" | "getPnLidEntry" | "getProfilePictureUrl" | "getStatus" | "list" | "queryWidExists">;
   group: Pick<typeof WA.group, "addParticipants" | "create" | "demoteParticipants" | "getAllGroups" | "getInviteCode" | "getParticipants" | "join" | "leave" | "promoteParticipants" | "removeParticipants" | "revokeInviteCode" | "setDescription" | "setProperty" | "setSubject">;
