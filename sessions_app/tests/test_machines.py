@@ -4,6 +4,7 @@ PostgreSQL, Redis and the web server only over their network links."""
 
 import base64
 import shutil
+import threading
 import time
 from collections import Counter
 
@@ -144,3 +145,57 @@ def test_media_received_on_a_dead_machine_still_download_from_the_web_server(
     media = api.get(f"/api/v1/media/{on_a.pk}")
     assert media.status_code == 200, media.content
     assert b"".join(media.streaming_content) == photo
+
+
+class BrowserSampler:
+    """Counts each machine's browsers every 0.2 s in a thread: [(t, browsers of a, of b), ...]."""
+
+    def __init__(self, a, b):
+        self.a, self.b, self.samples, self.stop = a, b, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, name="browser-sampler", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            self.samples.append((time.monotonic(), len(self.a.browser_pids()), len(self.b.browser_pids())))
+            self.stop.wait(0.2)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(10)
+
+    def first(self, predicate, after: float) -> float | None:
+        return next((t for t, na, nb in self.samples if t >= after and predicate(na, nb)), None)
+
+
+def test_a_machine_cut_off_from_redis_closes_its_browser_before_another_machine_takes_over(
+    machines,  # noqa: F811
+    api,
+):
+    a, b = machines.add(), machines.add()
+    start(a)
+    session = linked_on(a, api)
+    start(b)
+    sampler = BrowserSampler(a, b)
+    try:
+        wait_for(a.browser_pids, 30, what="A's browser")
+        cut_at = time.monotonic()
+        a.cut()  # A keeps running but reaches nothing: not Redis, not the database
+        moved = lambda: Session.objects.get(pk=session.pk).engine_node.startswith(f"{b.name}@")  # noqa: E731
+        wait_for(moved, 120, what="B took the session over")
+        session = wait_status(session.id, "connected", timeout=120)
+        wait_for(b.browser_pids, 30, what="B's browser")
+        a.uncut()  # A comes back: the session is B's now, A must not take it back
+        time.sleep(2 * int(ENGINE_ENV["ENGINE_LEASE_TTL"]))
+        assert Session.objects.get(pk=session.pk).engine_node.startswith(f"{b.name}@")
+    finally:
+        sampler.close()
+
+    both = [(round(t - cut_at, 1), na, nb) for t, na, nb in sampler.samples if na and nb]
+    assert not both, f"two browsers ran the session at once (s after the cut, A, B): {both}"
+    a_closed = sampler.first(lambda na, nb: na == 0, after=cut_at)
+    b_opened = sampler.first(lambda na, nb: nb > 0, after=cut_at)
+    assert a_closed is not None and b_opened is not None and a_closed <= b_opened
+    # Within the lease (6 s here); the margin is for a loaded machine's sampling and scheduling.
+    assert a_closed - cut_at < int(ENGINE_ENV["ENGINE_LEASE_TTL"]) + 4, a_closed - cut_at
+    assert not a.browser_pids()
