@@ -18,6 +18,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from pathlib import Path
 
 import redis
 
@@ -47,7 +48,23 @@ def kill_node(stack: Stack, name: str) -> None:
     proc = stack.procs.pop(name)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(30)
-    shutil.rmtree(stack.tmp / "nodes" / name)
+    data_dir = stack.tmp / "nodes" / name
+    # Chromium runs in a session of its own and dies of its parent's death (pdeathsig) a moment
+    # later: the disk goes once nothing writes there any more.
+    stack.wait(lambda: not processes_using(data_dir), 30, f"{name}'s browsers gone", interval=0.05)
+    shutil.rmtree(data_dir)
+
+
+def processes_using(data_dir) -> list[int]:
+    marker = f"--user-data-dir={data_dir}/".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
 
 
 def session(stack: Stack, session_id: str) -> dict:
