@@ -135,9 +135,14 @@ class Machine:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(10)
-        for pid in self.browser_pids():  # Chromium dies with its parent (pdeathsig); be sure
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        # Chromium runs in a session of its own and dies of its parent's death (pdeathsig) a
+        # moment later; make sure, and wait until nothing writes to the machine's disk.
+        deadline = time.monotonic() + 30
+        while (pids := self.browser_pids(helpers=True)) and time.monotonic() < deadline:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.1)
 
     def stop(self, timeout: float = 30) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -157,15 +162,16 @@ class Machine:
     def uncut(self) -> None:
         ip("link", "set", self.ns_end, "up", ns=self.ns)
 
-    def browser_pids(self) -> list[int]:
-        """Chromium processes of this machine: their profile lies in its DATA_DIR."""
+    def browser_pids(self, *, helpers: bool = False) -> list[int]:
+        """Chromium browsers of this machine (their profile lies in its DATA_DIR); with
+        `helpers`, their renderers and other helper processes too."""
         marker = f"--user-data-dir={self.data_dir}/".encode()
         pids = []
         for proc in Path("/proc").iterdir():
             if proc.name.isdigit():
                 with contextlib.suppress(OSError):
                     cmdline = (proc / "cmdline").read_bytes()
-                    if marker in cmdline and b"--type=" not in cmdline:  # the browser, not its helpers
+                    if marker in cmdline and (helpers or b"--type=" not in cmdline):
                         pids.append(int(proc.name))
         return pids
 
