@@ -20,6 +20,7 @@ from django.db import DatabaseError, close_old_connections, connection
 
 from sessions_app.engine import registry
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError
+from sessions_app.engine.browser_process import kill_processes
 from sessions_app.engine.login_state import ActorLoginState
 from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
@@ -79,6 +80,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self.commands: queue.Queue[Command] = queue.Queue()
         self.stop_event = threading.Event()
         self.stop_reason = ""
+        self.browser_killed = False
         self.engine: Engine | None = None
         self.status = ""
         self.restarts = 0
@@ -133,6 +135,13 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
     def memory_pids(self) -> list[int]:
         engine = self.engine
         return engine.memory_pids() if engine else []
+
+    def kill_browser(self) -> None:
+        """SIGKILLs the browser from outside the actor's thread. A node cut off from the network
+        can have that thread stuck in a database call (a dead TCP link answers nothing), so it
+        never gets to close the browser itself before the lease runs out."""
+        self.browser_killed = True
+        kill_processes(self.memory_pids())
 
     # --- the actor thread -----------------------------------------------------------------
     def _run(self) -> None:

@@ -185,6 +185,11 @@ class SessionHost:
                 )
                 logger.error("Engine node %s: %s", self.node, reason, extra={"session_id": session_id})
                 actor.abandon(reason)
+                if unrenewed >= settings.ENGINE_LEASE_TTL * 3 / 4 and not actor.browser_killed:
+                    # Its thread did not close the browser (stuck on the database?): the lease
+                    # is about to expire, so the browser goes now, whatever the thread is doing.
+                    logger.error("Engine node %s: killing the browser of %s", self.node, session_id)
+                    actor.kill_browser()
 
     def claim(self, session_id: str) -> SessionActor | None:
         """Starts the session here when this node has room and the lease is free."""
