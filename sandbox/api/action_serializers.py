@@ -17,7 +17,8 @@ class ContactEditInputSerializer(serializers.Serializer):
 
 class ContactVoteInputSerializer(serializers.Serializer):
     options = serializers.ListField(
-        child=serializers.CharField(max_length=100),
+        # Not only spaces (they are trimmed away): the schema's pattern says so.
+        child=serializers.RegexField(r"\S", max_length=100),
         max_length=12,
         help_text="The options chosen, by name; [] takes the vote back.",
     )
