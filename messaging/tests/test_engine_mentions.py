@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from events.interest import interest_mark
 from events.models import Event
 from messaging.tests.test_engine_flow import CONTACT, _inbound, message, outbox, png_bytes
 from sessions_app.tests.helpers import create_and_link, wait_for
@@ -112,6 +113,9 @@ def test_a_contacts_votes_in_our_poll_come_back_with_the_tally(api, linked):
 
 
 def test_a_contact_typing_reaches_the_event_log_as_chat_presence(api, linked):
+    # chat.presence is opt-in: logged only while a reader asks for it (events/interest.py), as
+    # an open stream naming it in `types` does.
+    interest_mark([("chat.presence", str(linked.id))])
     inbound = f"/api/v1/sandbox/sessions/{linked.id}/inbound"
     assert api.post(inbound, {"from": CONTACT, "text": "hi"}, format="json").status_code == 202
     _inbound(api, linked.id, 1)

@@ -220,10 +220,14 @@ class SessionHost:
 
     def _forget(self, actor: SessionActor) -> None:
         with self.lock:
-            if self.actors.get(str(actor.session_id)) is actor:
+            registered = self.actors.get(str(actor.session_id)) is actor
+            if registered:
                 del self.actors[str(actor.session_id)]
                 self._renewed_at.pop(str(actor.session_id), None)
-        if not self.stopping.is_set():
+        # Only the registered actor's lease is released: the lease keeper may come upon an actor
+        # that ended from an older look at `actors`, when the session already runs on a new one
+        # here, under a lease of the same node name that a release would take from it.
+        if registered and not self.stopping.is_set():
             self._release(actor)
 
     def _release(self, actor: SessionActor) -> None:

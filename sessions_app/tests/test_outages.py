@@ -132,6 +132,27 @@ def test_a_scan_waiting_on_the_database_does_not_let_the_leases_expire(transacti
         node.stop()
 
 
+def test_an_ended_actor_seen_late_by_the_lease_keeper_leaves_its_successors_lease_alone(transactional_db):
+    """The keeper works from a look at the actors taken before it renews: an actor that ended
+    since, and whose session already runs on a new actor here (same node name, a new lease),
+    must not have 'its' lease released: that took the new actor's lease and closed its browser
+    on the next renewal (seen in the WAHA client test)."""
+    session = running_session("successor")
+    node = SessionHost("successor@test", engine_factory=lambda session: PageDouble())
+    node.start()
+    try:
+        successor = wait_for(lambda: node.actors.get(str(session.pk)), 30, what="the session claimed")
+        # Never started, so not alive: as an actor that ended.
+        ended = SessionActor(
+            session_id=str(session.pk), node=node.node, engine_factory=node.engine_factory, on_exit=None
+        )
+        node._keep_leases([(str(session.pk), ended)])
+        assert lease_owner(session.pk) == "successor@test"
+        assert node.actors[str(session.pk)] is successor and successor.is_alive()
+    finally:
+        node.stop()
+
+
 # --- The database away -----------------------------------------------------------------------
 
 
