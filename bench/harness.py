@@ -110,6 +110,9 @@ class Stack:
             API_RATE_LIMIT="0",
         )
         self.env.update(env or {})
+        if not web_as_make_run:
+            # Threaded WSGI: a sandbox page's long poll would hold a thread for its whole wait.
+            self.env.setdefault("SANDBOX_LONG_POLL_SECONDS", "0")
         self.engine_workers = engine_workers
         # True: the web server exactly as `make run` and Docker start it (scripts/serve.sh web);
         # False: gunicorn with more threads, for the throughput benchmarks.

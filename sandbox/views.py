@@ -13,13 +13,14 @@ import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from sandbox import contacts, message_content, selectors
 from sandbox.models import SandboxContact
+from sandbox.page_poll import PagePoll, page_long_poll, page_poll_reply
 from sandbox.services.device import (
     sandbox_page_hello,
     sandbox_page_issue_qr,
@@ -33,7 +34,6 @@ from sandbox.services.page import (
     sandbox_page_logged_in_device,
     sandbox_page_mark_read,
     sandbox_page_media,
-    sandbox_page_poll,
     sandbox_page_send,
 )
 from sandbox.services.page_url import sandbox_page_session
@@ -107,6 +107,7 @@ def page(request: HttpRequest, session_id) -> HttpResponse:
         "sessionName": session.name,
         "token": token,
         "pollMs": settings.SANDBOX_POLL_MS,
+        "longPollSeconds": settings.SANDBOX_LONG_POLL_SECONDS,
         "qrRefreshMs": settings.SANDBOX_QR_REFRESH_MS,
         "qrMaxRefreshes": settings.SANDBOX_QR_MAX_REFRESHES,
         "mediaMaxBytes": settings.MEDIA_MAX_BYTES,
@@ -124,23 +125,26 @@ def hello(request: HttpRequest, session) -> HttpResponse:
 
 @page_endpoint(("GET",))
 def events(request: HttpRequest, session) -> HttpResponse:
+    """The page's poll. With `wait=<seconds>` a long poll (page_poll.py): answered when there is
+    news, streamed from the event loop so the wait holds no thread; without, answered at once."""
     try:
         after = int(request.GET.get("after", "0"))
+        wait = min(float(request.GET.get("wait", "0")), settings.SANDBOX_LONG_POLL_SECONDS)
     except ValueError as exc:
-        raise InvalidInput("after must be a number.") from exc
+        raise InvalidInput("after and wait must be numbers.") from exc
     refs = tuple(ref.strip() for ref in request.headers.get(LINK_REFS_HEADER, "").split(",") if ref.strip())
-    result = sandbox_page_poll(
-        session=session, after=after, device_token=page_device_token(request), link_refs=refs[:4]
+    poll = PagePoll(
+        session=session,
+        after=after,
+        device_token=page_device_token(request),
+        link_refs=refs[:4],
+        page_offline=request.GET.get("offline") == "1",
     )
-    return JsonResponse(
-        {
-            "auth": result.auth,
-            "link": result.link,
-            "offline": result.offline,
-            "cursor": result.cursor,
-            "events": [selectors.page_event(event, me=result.me) for event in result.events],
-        }
-    )
+    if wait <= 0:
+        return JsonResponse(page_poll_reply(poll))
+    response = StreamingHttpResponse(page_long_poll(poll, seconds=wait), content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @page_endpoint(("POST",))

@@ -229,7 +229,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# The periodic tasks (celery beat) are listed at the end, with the settings they read.
 
 # --- Engine: session browsers -----------------------------------------------------------------
 ENGINE_LEASE_TTL = env.int("ENGINE_LEASE_TTL", default=15)
@@ -244,6 +243,10 @@ CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver"
 CHROMIUM_HEADLESS = env.bool("CHROMIUM_HEADLESS", default=True)
 CHROMIUM_EXTRA_FLAGS = env.list("CHROMIUM_EXTRA_FLAGS", default=[])
 ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
+# Pages ring the engine when they have events (engine/page_push.py); the engine still drains
+# each one every ENGINE_PUSH_POLL seconds in case a ring is lost.
+ENGINE_PUSH = env.bool("ENGINE_PUSH", default=True)
+ENGINE_PUSH_POLL = env.float("ENGINE_PUSH_POLL", default=10.0)
 PROFILE_SNAPSHOTS = env.bool("PROFILE_SNAPSHOTS", default=True)
 PROFILE_SNAPSHOT_FIRST_AFTER = env.float("PROFILE_SNAPSHOT_FIRST_AFTER", default=30.0)
 PROFILE_SNAPSHOT_INTERVAL = env.float("PROFILE_SNAPSHOT_INTERVAL", default=300.0)
@@ -279,6 +282,8 @@ SANDBOX_READ_DELAY_MS = env.int("SANDBOX_READ_DELAY_MS", default=800)
 SANDBOX_QR_REFRESH_MS = env.int("SANDBOX_QR_REFRESH_MS", default=20000)
 SANDBOX_QR_MAX_REFRESHES = env.int("SANDBOX_QR_MAX_REFRESHES", default=5)
 SANDBOX_POLL_MS = env.int("SANDBOX_POLL_MS", default=250)
+# The page's poll is a long poll: answered as soon as there is something, or after this long.
+SANDBOX_LONG_POLL_SECONDS = env.float("SANDBOX_LONG_POLL_SECONDS", default=25.0)
 # The simulated contacts' inbound API; its files are bounded by MEDIA_MAX_BYTES too.
 SANDBOX_INBOUND_PER_MINUTE = env.int("SANDBOX_INBOUND_PER_MINUTE", default=120)
 
@@ -376,12 +381,11 @@ READY_REQUIRES_ENGINE = env.bool("READY_REQUIRES_ENGINE", default=True)
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-# Periodic work (celery beat): yesapp/settings_beat.py.
+# Periodic work (celery beat), with the settings above it reads: yesapp/settings_beat.py.
 CELERY_BEAT_SCHEDULE = beat_schedule(webhook_sweep_interval=WEBHOOK_SWEEP_INTERVAL)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-LOG_DIR.mkdir(parents=True, exist_ok=True)
 LOGGING = logging_settings(
     log_file=LOG_DIR / "yesapp.log",
     level=LOG_LEVEL,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 
 def logging_settings(*, log_file: Path, level: str, max_bytes: int, backups: int) -> dict:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
     return {
         "version": 1,
         "disable_existing_loggers": False,

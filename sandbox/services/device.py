@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from sandbox.models import SandboxDevice, SandboxEvent, SandboxMessage
+from sandbox.page_wakeup import page_wake_on_commit
 from sessions_app.models import Session
 from yesapp.errors import Conflict, InvalidInput
 from yesapp.validators import normalize_phone
@@ -66,6 +67,7 @@ def append_event(
         session_id=device.session_id, cursor=device.last_cursor, kind=kind, message=message, ack=ack, **raw
     )
     SandboxDevice.objects.filter(pk=device.pk).update(last_cursor=device.last_cursor)
+    page_wake_on_commit(device.session_id)
     return device.last_cursor
 
 
@@ -137,6 +139,7 @@ def _unlink(device: SandboxDevice) -> None:
     device.phone = device.push_name = ""
     device.linked_at = device.offline_until = None
     device.page_logged_in = False
+    page_wake_on_commit(device.session_id)  # the page learns it is logged out
     device.save(
         update_fields=[
             "device_token",
@@ -324,6 +327,7 @@ def sandbox_link(
         # A newly linked device gets what arrives from now on, not older events.
         device.delivered_cursor = device.last_cursor
         device.save()
+        page_wake_on_commit(device.session_id)  # the page showing that QR logs in
     return device
 
 
@@ -341,6 +345,7 @@ def sandbox_disconnect(*, session: Session, mode: str, seconds: int = 10) -> San
         elif mode == "offline":
             device.offline_until = timezone.now() + timedelta(seconds=seconds)
             device.save(update_fields=["offline_until", "updated_at"])
+            page_wake_on_commit(device.session_id)
         else:
             raise InvalidInput("mode must be unlink or offline.", details={"mode": mode})
     return device

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 
 from sandbox.models import Ack, Direction, SandboxContact, SandboxMessage
+from sandbox.page_wakeup import page_wake_on_commit
 from sessions_app.models import Session
 from yesapp.errors import InvalidInput
 from yesapp.media_input import OCTET_STREAM, check_data, signature
@@ -83,6 +84,9 @@ def save_message(message: SandboxMessage, data: bytes | None) -> SandboxMessage:
         if message.media:
             message.media.delete(save=False)
         raise
+    if message.direction == Direction.OUTBOUND:
+        # Its receipts fall due later: the page's waiting poll learns when (page_poll.py).
+        page_wake_on_commit(message.session_id)
     return message
 
 

@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -464,3 +465,21 @@ def test_mark_is_read_and_query_wid_exists(open_page, api, sandbox_session):
     assert page.value(pair, stranger_lid) == {"lid": stranger_lid, "pn": None}  # not in its chats
     contact_lid = sandbox_lid_of("+" + CONTACT_CHAT.split("@")[0])
     assert page.value(pair, contact_lid) == {"lid": contact_lid, "pn": CONTACT_CHAT}
+
+
+@pytest.mark.parametrize("long_poll", [25, 0])
+def test_the_page_gets_news_promptly_by_long_poll_and_by_short_polls(
+    open_page, api, sandbox_session, settings, long_poll
+):
+    """SANDBOX_LONG_POLL_SECONDS=25: one waiting request, answered when the message arrives;
+    0 (a threaded WSGI server): short polls every SANDBOX_POLL_MS. Either way within seconds."""
+    settings.SANDBOX_LONG_POLL_SECONDS = long_poll
+    page = open_page(sandbox_session)
+    link(api, page)
+    page.wait_event("conn.authenticated")
+    time.sleep(1)  # the page is waiting in its poll now
+    sent = inbound(api, sandbox_session, text="Anyone?", name="Anna")
+    t0 = time.monotonic()
+    page.wait_event("chat.new_message")
+    assert time.monotonic() - t0 < 10  # a long poll that slept through it would take 25 s
+    page.wait_for(lambda: SandboxMessage.objects.get(wa_id=sent["id"]).delivered_at is not None)

@@ -1,7 +1,8 @@
 """A session actor: the one thread that owns a session's browser.
 
-It loops: drain page events (resolving as soon as there are any), run queued commands, send
-what is due, and re-read the page's login state every few seconds. A crashed or hung
+It loops: drain page events (when the page rings, event_feed.py; or polling the page, resolving
+as soon as there are any), run queued commands, send what is due, and re-read the page's login
+state every few seconds. A crashed or hung
 browser is restarted with backoff; a permanent failure marks the session `failed`.
 """
 
@@ -16,11 +17,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
 from sessions_app.engine import registry
-from sessions_app.engine.base import Engine, EngineCrashed, EngineError
+from sessions_app.engine.base import Engine, EngineCrashed, EngineError, PageEvent
 from sessions_app.engine.browser_process import kill_processes
+from sessions_app.engine.event_feed import EventFeed
 from sessions_app.engine.login_state import ActorLoginState
 from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
@@ -32,6 +35,7 @@ from yesapp.logging import session_id_var
 
 logger = logging.getLogger(__name__)
 
+# When the page cannot push (ENGINE_PUSH=false, no DevTools connection), the actor polls it:
 DRAIN_WAIT = 0.25  # seconds the page may hold a drain call open waiting for events
 # A nudge to send cannot cut a drain short, so a short wait keeps sends prompt; after
 # IDLE_AFTER seconds with nothing to do the wait grows, which saves most of an idle session's
@@ -99,6 +103,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self.last_event: tuple[str, float] | None = None  # (name, unix time): for diagnostics
         self.lease_token: int | None = None  # this node's fencing token (fencing.py)
         self.fenced = False
+        self.feed = EventFeed()  # the actor's bell: page pushes, nudges, commands, stops
         self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
 
     # --- called from other threads --------------------------------------------------------
@@ -113,6 +118,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         if not self.stop_reason:
             self.stop_reason = reason
         self.stop_event.set()
+        self.feed.ring()
 
     def abandon(self, reason: str) -> None:
         """Closes the browser because this node may no longer own the session (its lease could
@@ -127,10 +133,12 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
             # Answered once the browser is closed, by _run's finally.
             self.request_stop(name)
         self.commands.put(command)
+        self.feed.ring()
         return command.future
 
     def wake(self) -> None:
         self._wake = True
+        self.feed.ring()
 
     def memory_pids(self) -> list[int]:
         engine = self.engine
@@ -182,6 +190,8 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
 
     def _run_browser(self, session: Session) -> None:
         engine = self.engine_factory(session)
+        engine.on_push = self.feed.push
+        self.feed.restart()
         self.engine = engine
         try:
             self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
@@ -203,8 +213,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
     def _serve(self, engine: Engine) -> None:
         self._last_busy = time.monotonic()
         while not self.stop_event.is_set():
-            idle = time.monotonic() - self._last_busy > IDLE_AFTER
-            events = engine.drain_events(self._drain_wait(DRAIN_WAIT_IDLE if idle else DRAIN_WAIT))
+            events = self._next_events(engine)
             now = time.monotonic()
             # A nudge only matters to a connected session (the others send nothing).
             nudged = self._wake and self.status == SessionStatus.CONNECTED
@@ -212,7 +221,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
                 self._last_busy = now
             self._handle_events(engine, events)
             self._run_commands(engine)
-            if self._state_due or now - self._last_state > STATE_INTERVAL:
+            if self._state_due or now - self._last_state > self._state_interval(engine):
                 self._sync_state(engine)
                 self._check_timeouts()
                 close_old_connections()
@@ -236,6 +245,24 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         if self._send_at is None:
             return wait
         return min(wait, max(0.0, self._send_at - SEND_EARLY - time.monotonic()))
+
+    def _next_events(self, engine: Engine) -> list[PageEvent]:
+        """Waits for the page's push (sleeping until the next duty is due), or polls it."""
+        if engine.push_active():
+            now = time.monotonic()
+            due = min(
+                self._last_send + SEND_INTERVAL if self.status == SessionStatus.CONNECTED else now + 60,
+                self._last_state + self._state_interval(engine),
+            )
+            return self.feed.next_events(engine, max_wait=self._drain_wait(max(0.0, due - now)))
+        idle = time.monotonic() - self._last_busy > IDLE_AFTER
+        return engine.drain_events(self._drain_wait(DRAIN_WAIT_IDLE if idle else DRAIN_WAIT))
+
+    @staticmethod
+    def _state_interval(engine: Engine) -> float:
+        # A pushing page reports login changes as events (conn.*, which set _state_due), and a
+        # dead browser closes the push connection: the periodic read is only a safety net then.
+        return max(STATE_INTERVAL, settings.ENGINE_PUSH_POLL) if engine.push_active() else STATE_INTERVAL
 
     def _run_commands(self, engine: Engine) -> None:
         while True:

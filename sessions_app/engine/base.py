@@ -7,6 +7,7 @@ outside this package imports Selenium; the rest of the app speaks in these types
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,13 @@ class Engine(abc.ABC):
 
     # The browser profile on disk, whose login state is snapshotted (None: nothing to keep).
     profile_dir: Path | None = None
+    # Set by the actor before start(): called, from another thread, when the page has queued
+    # events (event_feed.py). An engine that never calls it is polled as before.
+    on_push: Callable[[], None] | None = None
+
+    def push_active(self) -> bool:
+        """Whether the page rings `on_push` now; False makes the actor poll the page."""
+        return False
 
     @abc.abstractmethod
     def start(self) -> None:

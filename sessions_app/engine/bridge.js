@@ -32,6 +32,9 @@
   let dropped = 0;
   /** @type {(() => void) | null} */
   let waiter = null;
+  // Whether the engine was told of the queued events (page_push.py): one ring per drain, so a
+  // burst costs one DevTools message, not one per event.
+  let rung = false;
 
   // A Wid or MsgKey is a string or an object with a string `_serialized` (its toString);
   // anything else is no id at all, and the engine quarantines the event instead of guessing.
@@ -221,6 +224,20 @@
       const resolve = waiter;
       waiter = null;
       resolve();
+    } else {
+      ring();
+    }
+  }
+
+  // The engine's DevTools binding (Runtime.addBinding): absent when it polls instead.
+  function ring() {
+    const binding = window.__yesappPush;
+    if (rung || typeof binding !== 'function') return;
+    rung = true;
+    try {
+      binding('');
+    } catch (err) {
+      rung = false; // the next event tries again; the engine's fallback drain comes anyway
     }
   }
 
@@ -269,6 +286,7 @@
       const flush = function () {
         const lost = dropped;
         dropped = 0;
+        rung = false; // what is queued after this answer rings again
         done({ bridge: bridgeId, events: queue.slice(0, MAX_BATCH), dropped: lost });
       };
       if (queue.length) return flush();

@@ -9,12 +9,10 @@ the page's own scripts; for a sandbox session it is the app's sandbox page, whic
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import shutil
 import time
-from pathlib import Path
 
 from django.conf import settings
 from selenium import webdriver
@@ -40,11 +38,11 @@ from sessions_app.engine.browser_process import (
     process_tree,
     profile_dir_for,
 )
-from sessions_app.engine.page_scripts import page_script
+from sessions_app.engine.page_push import PagePush, open_page_push
+from sessions_app.engine.page_scripts import injected_scripts, page_script
 
 logger = logging.getLogger(__name__)
 
-BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text()
 # A drain that takes this much longer than its own wait means the browser hangs.
 HANG_GRACE_SECONDS = 5.0
 
@@ -63,6 +61,7 @@ class ChromiumEngine(Engine):
         self._bridge_id: str | None = None
         self._acked_seq = 0
         self.dropped_events = 0  # events the page had to drop (queue full); a catch-up fetches them
+        self._push: PagePush | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -88,6 +87,7 @@ class ChromiumEngine(Engine):
         self.driver.set_script_timeout(settings.ENGINE_COMMAND_TIMEOUT)
         self.driver.set_page_load_timeout(settings.ENGINE_START_TIMEOUT)
         try:
+            self._open_push()
             self._install_scripts()
             self.driver.get(self.page_url)
             self._wait_for_wpp()
@@ -101,6 +101,14 @@ class ChromiumEngine(Engine):
                 f"Opening {self._page_name()} failed: {_short(exc)}", step="open page"
             ) from exc
 
+    def _open_push(self) -> None:
+        """The page's doorbell (page_push.py), before the page loads; without it, polling."""
+        if settings.ENGINE_PUSH and self.on_push:
+            self._push = open_page_push(self.driver.capabilities, self.on_push, self.session_id)
+
+    def push_active(self) -> bool:
+        return self._push is not None and self._push.alive
+
     def _page_name(self) -> str:
         return "WhatsApp Web" if self.inject_wajs else "the sandbox page"
 
@@ -110,19 +118,7 @@ class ChromiumEngine(Engine):
         WhatsApp Web's CSP blocks inline script tags, so CDP is the only way in; the order of
         registration is the order of execution: config, wa-js, then the bridge.
         """
-        scripts = [f"window.__yesappEvents = {json.dumps(list(wpp_contract.EVENTS))};"]
-        if self.inject_wajs:
-            config = {"deviceName": self.device_name, "poweredBy": "YesApp", "disableGoogleAnalytics": True}
-            scripts.append(f"window.WPPConfig = {json.dumps(config)};")
-            try:
-                scripts.append(wpp_contract.wajs_bundle_path().read_text())
-            except OSError as exc:
-                raise EngineError(
-                    f"The wa-js bundle is missing at {wpp_contract.wajs_bundle_path()}; run `make install`.",
-                    permanent=True,
-                    step="inject wa-js",
-                ) from exc
-        scripts.append(BRIDGE_JS)
+        scripts = injected_scripts(inject_wajs=self.inject_wajs, device_name=self.device_name)
         for source in scripts:
             self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
 
@@ -173,6 +169,9 @@ class ChromiumEngine(Engine):
     def stop(self) -> None:
         driver, service = self.driver, self.service
         self.driver = self.service = None
+        push, self._push = self._push, None
+        if push is not None:
+            push.close()
         browser_pids = self._pids(service) if service else []
         if self._broken:
             # A hung or crashed browser won't answer quit(); don't wait for it.

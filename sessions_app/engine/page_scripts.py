@@ -3,11 +3,16 @@
 Each file holds `async function`s with JSDoc types from @wppconnect/wa-js's declarations, which
 tsc checks in `make lint` (tsconfig.json); Python never carries JavaScript in strings."""
 
+import json
 import re
 from functools import cache
 from pathlib import Path
 
+from sessions_app.engine import wpp_contract
+from sessions_app.engine.base import EngineError
+
 PAGE_DIR = Path(__file__).parent / "page"
+BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text()
 
 # Runs after the file's functions are declared: calls one with the Python arguments and answers
 # {ok, value} or {ok: false, error} through execute_async_script's callback.
@@ -38,3 +43,22 @@ def page_script(file: str, function: str) -> str:
     if not re.search(rf"^async function {re.escape(function)}\(", source, re.MULTILINE):
         raise PageScriptMissing(f"{path} has no `async function {function}(`")
     return source + _CALL.format(function=function)
+
+
+def injected_scripts(*, inject_wajs: bool, device_name: str) -> list[str]:
+    """What runs before the page's own scripts, in order: the contract's event names, for
+    WhatsApp Web the wa-js config and bundle, then the bridge."""
+    scripts = [f"window.__yesappEvents = {json.dumps(list(wpp_contract.EVENTS))};"]
+    if inject_wajs:
+        config = {"deviceName": device_name, "poweredBy": "YesApp", "disableGoogleAnalytics": True}
+        scripts.append(f"window.WPPConfig = {json.dumps(config)};")
+        try:
+            scripts.append(wpp_contract.wajs_bundle_path().read_text())
+        except OSError as exc:
+            raise EngineError(
+                f"The wa-js bundle is missing at {wpp_contract.wajs_bundle_path()}; run `make install`.",
+                permanent=True,
+                step="inject wa-js",
+            ) from exc
+    scripts.append(BRIDGE_JS)
+    return scripts

@@ -1,7 +1,7 @@
 // YesApp sandbox: a stand-in for WhatsApp Web + wa-js. It defines `window.WPP` with exactly
 // the functions and events the engine uses (sessions_app/engine/wpp_contract.py), with the
 // names, arguments and payload shapes of wa-js 4.6.0, and talks to the app (sandbox/views.py)
-// through short polls instead of WhatsApp's servers. No framework and no network beyond
+// through a long poll instead of WhatsApp's servers. No framework and no network beyond
 // this app: the page must work on a machine without internet.
 //
 // tsc checks it (static/sandbox/tsconfig.json, `make lint`): the WPP object must satisfy `Pick`
@@ -38,7 +38,7 @@
     cursor: 0,
     deviceToken: '', // the link's credentials, kept in the profile's IndexedDB
     mainReadyFired: false,
-    lastPollOk: Date.now(),
+    failingSince: 0, // when the app stopped answering the poll (0: it answers)
     blocked: /** @type {string[]} */ ([]), // WPP.blocklist.all(), loaded as the chats load
   };
   var listeners = {};
@@ -206,13 +206,23 @@
   }
 
   // Every call is bounded: a hung server must surface as an error, not a stuck promise.
-  function call(method, path, body, timeoutMs) {
-    var controller = new AbortController();
-    var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 15000);
+  function pageHeaders() {
     /** @type {Record<string, string>} */
     var headers = {};
     headers[config.deviceHeader] = state.loggedIn ? state.deviceToken : '';
     headers[config.linkRefsHeader] = linkRefs();
+    return headers;
+  }
+
+  function pageUrl(path) {
+    var sep = path.indexOf('?') < 0 ? '?' : '&';
+    return base + path + sep + 'token=' + encodeURIComponent(config.token);
+  }
+
+  function call(method, path, body, timeoutMs) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 15000);
+    var headers = pageHeaders();
     /** @type {RequestInit} */
     var init = { method: method, headers: headers, signal: controller.signal, cache: 'no-store' };
     if (body instanceof FormData) {
@@ -221,9 +231,7 @@
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    var sep = path.indexOf('?') < 0 ? '?' : '&';
-    var url = base + path + sep + 'token=' + encodeURIComponent(config.token);
-    return fetch(url, init).then(function (response) {
+    return fetch(pageUrl(path), init).then(function (response) {
       clearTimeout(timer);
       return response;
     }, function (err) {
@@ -267,6 +275,7 @@
       state.qrImage = data.image;
       state.idle = false;
       render();
+      repoll();
       emit('conn.auth_code_change', Object.assign({}, data.authCode));
       return Object.assign({}, data.authCode);
     });
@@ -389,9 +398,47 @@
     }
   }
 
+  var restartPoll = function () {};
+
+  // The QR or pairing code the page shows changed: the poll in flight sent the old ones (the app
+  // hands the link only to a page that shows the code used), so it starts again with the new.
+  function repoll() {
+    restartPoll();
+  }
+
+  // The long poll (sandbox/page_poll.py): the app answers as soon as there is news for the page,
+  // or empty after config.longPollSeconds. Bounded here too, body included (it streams).
+  function longPoll() {
+    var controller = new AbortController();
+    var restarted = false;
+    var timer = setTimeout(function () { controller.abort(); }, (Math.max(0, config.longPollSeconds) + 15) * 1000);
+    restartPoll = function () {
+      restarted = true;
+      controller.abort();
+    };
+    var path = 'events?after=' + state.cursor + '&wait=' + config.longPollSeconds +
+      '&offline=' + (state.mode === 'OFFLINE' ? '1' : '0');
+    /** @type {RequestInit} */
+    var init = { method: 'GET', headers: pageHeaders(), signal: controller.signal, cache: 'no-store' };
+    return fetch(pageUrl(path), init).then(function (response) {
+      return response.json().then(function (data) {
+        clearTimeout(timer);
+        var error = data.error || (response.ok ? null : { message: response.statusText });
+        if (error) throw wppError(error.code || 'http_' + response.status, error.message, {});
+        return data;
+      });
+    }).catch(function (err) {
+      clearTimeout(timer);
+      if (restarted) return null; // no answer: the loop asks again at once
+      if (err && err.code && err.code !== 'network_error') throw err;
+      throw wppError('network_error', 'The sandbox server did not answer: ' + err, {});
+    });
+  }
+
   function pollOnce() {
-    return callJson('GET', 'events?after=' + state.cursor).then(function (reply) {
-      state.lastPollOk = Date.now();
+    return longPoll().then(function (reply) {
+      state.failingSince = 0;
+      if (!reply) return;
       if (!state.loggedIn) {
         // Logged in only once the token is stored: "connected" must survive a browser crash.
         if (reply.link) {
@@ -414,15 +461,18 @@
       state.cursor = Math.max(state.cursor, reply.cursor);
     }, function (err) {
       // The app is down (a restart): for the page that is WhatsApp being unreachable.
-      if (state.loggedIn && Date.now() - state.lastPollOk > OFFLINE_AFTER_MS) setMode('OFFLINE');
+      state.failingSince = state.failingSince || Date.now();
+      if (state.loggedIn && Date.now() - state.failingSince > OFFLINE_AFTER_MS) setMode('OFFLINE');
       throw err;
     });
   }
 
+  // One long poll after another; after a failure, a pause of config.pollMs first.
   function pollLoop() {
-    pollOnce().catch(function (err) {
+    pollOnce().then(function () {
+      setTimeout(pollLoop, config.longPollSeconds > 0 ? 0 : config.pollMs); // 0: short polls
+    }, function (err) {
       if (err && err.code !== 'network_error') console.error('sandbox poll failed', err);
-    }).then(function () {
       setTimeout(pollLoop, config.pollMs);
     });
   }
@@ -1074,6 +1124,7 @@
         }).then(function (data) {
           state.pairingCode = data.code;
           render();
+          repoll();
           return data.code;
         });
       },

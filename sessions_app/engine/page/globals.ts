@@ -21,6 +21,8 @@ declare global {
     WPP: PageWPP;
     /** The contract's event names, set by the engine before the bridge runs. */
     __yesappEvents?: string[];
+    /** The engine's DevTools binding (page_push.py): the bridge calls it when it queues events. */
+    __yesappPush?: (payload: string) => void;
     /** The bridge (bridge.js), installed before the page's own scripts. */
     __yesapp: {
       drain(ack: { bridge: string | null; seq: number } | null, waitMs: number, done: (answer: any) => void): void;
