@@ -13,9 +13,10 @@ import environ
 from kombu import Queue
 
 # The fixed wiring of REST framework and the OpenAPI schema (the API's limits are below), the
-# periodic tasks and the logging configuration, each in a module of its own.
+# database, the periodic tasks and the logging configuration, each in a module of its own.
 from yesapp.settings_api import READER_AUTHENTICATION_CLASSES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
 from yesapp.settings_beat import beat_schedule
+from yesapp.settings_database import database_settings
 from yesapp.settings_logging import logging_settings
 from yesapp.settings_storage import snapshot_store_setting, storages_settings
 
@@ -182,26 +183,7 @@ CORS_ALLOW_HEADERS = ("accept", "content-type", "x-api-key", "x-request-id", "id
 CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
 
 # --- Database ---------------------------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'yesapp.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web and workers write concurrently: WAL lets readers run beside a writer, IMMEDIATE
-    # transactions take the write lock up front, and the timeout (SQLITE_BUSY_TIMEOUT, seconds)
-    # waits instead of failing with "database is locked"; past it, the engine and the workers
-    # wait and try again (yesapp/db_retry.py).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
-        }
-    )
-    # Tests that cross processes (a real Celery worker) need a file, not :memory:.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = database_settings(env, DATA_DIR)
 
 # --- Redis and Celery -------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
