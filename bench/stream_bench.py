@@ -152,6 +152,16 @@ def latencies(stamps: list[tuple[int, float]], per_stream: list[list]) -> dict:
     }
 
 
+def memory_per_stream(stack: Stack, before: dict, with_streams: dict, opened: int) -> dict:
+    return {
+        "web_workers": len(web_workers(stack)),
+        "before": before,
+        "with_streams": with_streams,
+        "rss_kb_per_stream": round((with_streams["rss_kb"] - before["rss_kb"]) / max(opened, 1), 1),
+        "pss_kb_per_stream": round((with_streams["pss_kb"] - before["pss_kb"]) / max(opened, 1), 1),
+    }
+
+
 def run(stack: Stack, args) -> dict:
     session_id = stack.post("/api/v1/sessions", {"name": "stream", "sandbox": True}).json()["id"]
     # Warm both workers (imports, the first stream) so "before" is a server that has served.
@@ -194,13 +204,7 @@ def run(stack: Stack, args) -> dict:
         "events": args.events,
         "interval_s": args.interval,
         "committed_to_received": latencies(stamps, per_stream),
-        "memory": {
-            "web_workers": len(web_workers(stack)),
-            "before": before,
-            "with_streams": with_streams,
-            "rss_kb_per_stream": round((with_streams["rss_kb"] - before["rss_kb"]) / max(opened, 1), 1),
-            "pss_kb_per_stream": round((with_streams["pss_kb"] - before["pss_kb"]) / max(opened, 1), 1),
-        },
+        "memory": memory_per_stream(stack, before, with_streams, opened),
         "get_sessions": {"no_streams": baseline, "while_streaming": probed},
         "load_average_1m": {"before_events": round(load_before, 1), "after": round(os.getloadavg()[0], 1)},
     }
