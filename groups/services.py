@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import transaction
 
 from groups import cache
-from groups.subjects import remember_subjects
 from groups.people import group_json, person_of
+from groups.subjects import remember_subjects
 from messaging.people import lid_pairs_for, person_json
 from sessions_app.models import Session
 from sessions_app.page_query import session_page_query
@@ -251,9 +251,9 @@ def group_update(*, session: Session, group_id: str, changes: dict) -> dict:
     _raw_group(session, group_id)  # 404 before asking to change a group the session is not in
     _ask(session, "updateGroup", group_id, page_changes, group_id=group_id)
     cache.forget_groups(session.id)
-    if "subject" in changes:  # WhatsApp took it; the page's list (read next) may lag behind
-        remember_subjects(session_id=session.id, groups=[{"id": group_id, "subject": changes["subject"]}])
     group = group_get(session=session, group_id=group_id)
+    if "subject" in changes:  # WhatsApp took it, even if the page's list still lags behind
+        remember_subjects(session_id=session.id, groups=[{"id": group_id, "subject": changes["subject"]}])
     group_emit_updated(session=session, group_id=group_id, changes=changes)
     return group
 
