@@ -135,7 +135,7 @@ def test_the_chats_pages_name_a_group_by_its_subject(admin_client, shop, say, dj
     say("120363000000000001@g.us", "Unnamed", 2, author="4915100000000@c.us", contact_name="Carl")
     remember_subjects(session_id=shop.pk, groups=[{"id": TEAM, "subject": "Cake <club>"}])
     html = admin_client.get(reverse("dashboard:chat", args=[shop.pk, TEAM])).content.decode()
-    assert '<h2 id="thread-title">Cake &lt;club&gt;</h2>' in html
+    assert '<h2 id="thread-title" title="Cake &lt;club&gt;">Cake &lt;club&gt;</h2>' in html
     assert f'<span class="small muted">{TEAM}</span>' in html
     listed = admin_client.get(reverse("dashboard:chat-list", args=[shop.pk])).content.decode()
     assert "👥 Cake &lt;club&gt;</span>" in listed and "👥 120363000000000001@g.us</span>" in listed
@@ -156,7 +156,7 @@ def test_a_group_open_beyond_the_first_page_is_named_and_queries_stay_bounded(
     with django_assert_max_num_queries(20):
         html = admin_client.get(reverse("dashboard:chat", args=[shop.pk, TEAM])).content.decode()
     assert f'data-key="{TEAM}"' not in html  # not on the list's page
-    assert '<h2 id="thread-title">Archive</h2>' in html and "👥 G0</span>" in html
+    assert '<h2 id="thread-title" title="Archive">Archive</h2>' in html and "👥 G0</span>" in html
     with django_assert_max_num_queries(20):
         admin_client.get(reverse("dashboard:chats", args=[shop.pk]))
 
@@ -184,7 +184,7 @@ def test_chats_page_shows_the_list_and_the_open_conversation(admin_client, shop,
     page = admin_client.get(reverse("dashboard:chat", args=[shop.pk, ANNA]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert '<h2 id="thread-title">Anna</h2>' in html
+    assert '<h2 id="thread-title" title="Anna">Anna</h2>' in html
     thread = html[html.index('data-keyed="bottom"') :]
     assert thread.index("Is my order on its way?") < thread.index("It left this morning.")
     assert 'data-keyed="bottom"' in html and f'data-live-chat="{ANNA}"' in html
