@@ -109,3 +109,59 @@ def test_chats_fit_the_screen_with_the_reply_box_in_view(
     assert box["width"] >= min(200, width / 2), seen
     assert browser.find_element(By.CSS_SELECTOR, "#reply-form textarea").is_displayed()
     screenshot(f"chats-thread-{name}", width=width)
+
+
+@pytest.mark.slow
+def test_a_sandbox_group_reads_by_its_subject_and_a_rename_follows(browser, live_server, api, engine_worker):
+    """Through every real part: a simulated person makes a group with the session (the page's
+    group.participant_changed has the engine read its subject), a member writes in it, and the
+    Chats list names it; renamed through the API, the list follows without a reload."""
+    from sessions_app.tests.helpers import PHONE, create_and_link, wait_for
+
+    owner, ana = "+4915112345678", "+4915187654321"
+    engine_worker("engine-chats")
+    session = create_and_link(api, name="chats-groups")
+    sandbox = f"/api/v1/sandbox/sessions/{session.id}"
+    created = api.post(
+        f"{sandbox}/groups", {"owner": owner, "subject": "Club", "participants": [ana]}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    gid = created.json()["id"]
+    api.post(f"{sandbox}/groups/{gid}/messages", {"from": ana, "text": "hi from the club"}, format="json")
+    wait_for(
+        lambda: Message.objects.filter(session_id=session.id, chat_id=gid).exists() or None,
+        30,
+        what="message",
+    )
+
+    sign_in(browser, live_server, api._credentials["HTTP_X_API_KEY"])
+    browser.set_window_size(1280, 800)
+    browser.get(f"{live_server.url}/sessions/{session.id}/chats/")
+    row = f'#chat-list [data-chat="{gid}"] .chat-name'
+    wait(browser, 20).until(lambda b: b.find_element(By.CSS_SELECTOR, row).text.endswith("Club"))
+    browser.execute_script("window.__notReloaded = true")
+
+    # The owner makes the session an admin; the session renames the group through the API.
+    api.post(
+        f"{sandbox}/groups/{gid}/participants",
+        {"by": owner, "action": "promote", "participants": [PHONE]},
+        format="json",
+    )
+    renamed = wait_for(
+        lambda: (
+            (
+                r := api.patch(
+                    f"/api/v1/sessions/{session.id}/groups/{gid}", {"subject": "Club 2027"}, format="json"
+                )
+            ).status_code
+            == 200
+            and r
+        ),
+        30,
+        what="the rename",
+    )
+    assert renamed.json()["subject"] == "Club 2027"
+    wait(browser, 20).until(lambda b: b.find_element(By.CSS_SELECTOR, row).text.endswith("Club 2027"))
+    assert browser.execute_script("return window.__notReloaded") is True
+    browser.get(f"{live_server.url}/sessions/{session.id}/chats/{gid}/")
+    assert browser.find_element(By.ID, "thread-title").text == "Club 2027"
