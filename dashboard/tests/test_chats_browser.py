@@ -104,8 +104,8 @@ def test_chats_fit_the_screen_with_the_reply_box_in_view(
     assert seen["scrollWidth"] <= seen["innerWidth"], seen
     box = seen["box"]
     # The reply box is on screen as the page opens, wide enough to write in.
-    assert box and 0 <= box["left"] and box["right"] <= seen["innerWidth"], seen
-    assert 0 <= box["top"] and box["bottom"] <= seen["innerHeight"], seen
+    assert box and box["left"] >= 0 and box["right"] <= seen["innerWidth"], seen
+    assert box["top"] >= 0 and box["bottom"] <= seen["innerHeight"], seen
     assert box["width"] >= min(200, width / 2), seen
     assert browser.find_element(By.CSS_SELECTOR, "#reply-form textarea").is_displayed()
     screenshot(f"chats-thread-{name}", width=width)
