@@ -18,6 +18,7 @@ from django.db.models import Count, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
+from groups.subjects import subjects_of
 from messaging.models import Contact, Direction, Message
 from sessions_app.models import Session
 
@@ -162,13 +163,29 @@ def _add_unread_counts(session: Session, rows: list[ChatRow]) -> None:
 
 
 def _add_names(session: Session, rows: list[ChatRow]) -> None:
-    """The address-book name, else the name they gave themselves: the contact list's, else the
-    push name of their latest message. Groups keep their id: a member's name is not theirs."""
-    people = [row for row in rows if not row.is_group]
-    contacts = Contact.objects.filter(session=session, wa_id__in=[row.chat_id for row in people])
-    names = {c.wa_id: c.name or c.push_name for c in contacts.only("wa_id", "name", "push_name")}
-    for row in people:
-        row.name = names.get(row.chat_id) or row.pushed
+    """People: the address-book name, else the name they gave themselves (the contact list's,
+    else the push name of their latest message). Groups: the subject YesApp last learned
+    (groups/subjects.py), never a member's push name; unknown, the page shows the id. One
+    query each for the page's people and its groups."""
+    people = [row.chat_id for row in rows if not row.is_group]
+    names = _people_names(session, people) if people else {}
+    groups = [row.chat_id for row in rows if row.is_group]
+    names |= subjects_of(session_id=session.pk, group_ids=groups)
+    for row in rows:
+        row.name = names.get(row.chat_id) or ("" if row.is_group else row.pushed)
+
+
+def _people_names(session: Session, wa_ids: list[str]) -> dict[str, str]:
+    contacts = Contact.objects.filter(session=session, wa_id__in=wa_ids).only("wa_id", "name", "push_name")
+    return {c.wa_id: c.name or c.push_name for c in contacts}
+
+
+def chat_name(*, session: Session, chat_id: str) -> str:
+    """One chat's name as the chat list shows it (for a chat open beyond the list's page),
+    without the push-name fallback; "" when unknown."""
+    if chat_id.endswith("@g.us"):
+        return subjects_of(session_id=session.pk, group_ids=[chat_id]).get(chat_id, "")
+    return _people_names(session, [chat_id]).get(chat_id, "")
 
 
 def chat_thread(*, session: Session, chat_id: str, limit: int = THREAD_LENGTH) -> list[Message]:

@@ -2,7 +2,8 @@
 
 Every call is a command to the session's browser with a bounded wait (session_page_query: 409
 when the session is not connected, 504 when the page is slow). The list of groups is cached
-briefly (groups/cache.py) and dropped on every change. wa-js's refusals become clear errors:
+briefly (groups/cache.py) and dropped on every change; the subjects it shows are kept in the
+database (groups/subjects.py) for the dashboard's Chats. wa-js's refusals become clear errors:
 404 `group_not_found`, 403 `not_group_admin`, 404 `invalid_invite_code`.
 """
 
@@ -15,6 +16,7 @@ from django.db import transaction
 
 from groups import cache
 from groups.people import group_json, person_of
+from groups.subjects import remember_subjects
 from messaging.people import lid_pairs_for, person_json
 from sessions_app.models import Session
 from sessions_app.page_query import session_page_query
@@ -93,6 +95,7 @@ def _raw_groups(session: Session, *, fresh: bool = False) -> list[dict]:
     if groups is None:
         groups = [g for g in _ask(session, "listGroups") or [] if isinstance(g, dict)]
         cache.cache_groups(session.id, groups)
+        remember_subjects(session_id=session.id, groups=groups)
     return groups
 
 
@@ -249,6 +252,8 @@ def group_update(*, session: Session, group_id: str, changes: dict) -> dict:
     _ask(session, "updateGroup", group_id, page_changes, group_id=group_id)
     cache.forget_groups(session.id)
     group = group_get(session=session, group_id=group_id)
+    if "subject" in changes:  # WhatsApp took it, even if the page's list still lags behind
+        remember_subjects(session_id=session.id, groups=[{"id": group_id, "subject": changes["subject"]}])
     group_emit_updated(session=session, group_id=group_id, changes=changes)
     return group
 

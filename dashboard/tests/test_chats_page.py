@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dashboard import chat_selectors
 from dashboard.tests.conftest import sign_in_with_key
+from groups.subjects import remember_subjects
 from messaging.models import Contact, Direction, Message, MessageAction, MessageStatus
 
 ANNA = "4915112345678@c.us"
@@ -62,6 +63,7 @@ def test_chats_are_newest_first_with_last_message_unread_count_and_name(shop, sa
     assert anna.name == "Anna"
     assert bob.unread == 1 and bob.name == "Bob (supplier)"  # the address book wins
     assert team.is_group and team.name == ""  # a member's push name is not the group's name
+    # (its subject is, once YesApp learned it: test_groups_are_named_by_their_last_known_subject)
 
 
 def test_actions_are_not_last_messages_but_count_as_having_read_the_chat(shop, say):
@@ -95,6 +97,70 @@ def test_chat_list_query_count_does_not_grow_with_chats(shop, say, django_assert
         assert len(chats) == 40
 
 
+def test_groups_are_named_by_their_last_known_subject(shop, say, make_session):
+    say(TEAM, "Meeting at 3", 2, author="4915100000000@c.us", contact_name="Carl")
+    say("120363000000000001@g.us", "Unnamed", 1, author="4915100000000@c.us", contact_name="Carl")
+    remember_subjects(session_id=shop.pk, groups=[{"id": TEAM, "subject": "Shop team"}])
+    other = make_session("other", status="connected")
+    remember_subjects(session_id=other.pk, groups=[{"id": TEAM, "subject": "Not this session's"}])
+
+    unnamed, team = chat_selectors.chat_list(session=shop)[0]
+    assert (team.name, unnamed.name) == ("Shop team", "")  # unknown: the page shows the id
+    assert chat_selectors.chat_name(session=shop, chat_id=TEAM) == "Shop team"
+
+    # A rename (the groups API lists the groups again) replaces it; blank subjects never do.
+    remember_subjects(session_id=shop.pk, groups=[{"id": TEAM, "subject": "Shop"}, {"id": TEAM + "x"}])
+    remember_subjects(session_id=shop.pk, groups=[{"id": TEAM, "subject": "  "}])
+    assert chat_selectors.chat_list(session=shop)[0][1].name == "Shop"
+
+
+def test_chat_list_queries_stay_bounded_with_people_and_groups(shop, say, django_assert_max_num_queries):
+    for i in range(20):
+        say(f"49151000000{i:02d}@c.us", f"m{i}", i)
+        say(f"1203630000000000{i:02d}@g.us", f"g{i}", i + 0.5)
+    remember_subjects(
+        session_id=shop.pk,
+        groups=[{"id": f"1203630000000000{i:02d}@g.us", "subject": f"G{i}"} for i in range(20)],
+    )
+    Contact.objects.create(session=shop, wa_id="4915100000000@c.us", name="Zero")
+    with django_assert_max_num_queries(7):
+        chats, _ = chat_selectors.chat_list(session=shop)
+    assert len(chats) == 40
+    assert {c.name for c in chats if c.is_group} == {f"G{i}" for i in range(20)}
+    assert "Zero" in {c.name for c in chats}
+
+
+def test_the_chats_pages_name_a_group_by_its_subject(admin_client, shop, say, django_assert_max_num_queries):
+    say(TEAM, "Who brings the cake?", 1, author="4915100000000@c.us", contact_name="Carl")
+    say("120363000000000001@g.us", "Unnamed", 2, author="4915100000000@c.us", contact_name="Carl")
+    remember_subjects(session_id=shop.pk, groups=[{"id": TEAM, "subject": "Cake <club>"}])
+    html = admin_client.get(reverse("dashboard:chat", args=[shop.pk, TEAM])).content.decode()
+    assert '<h2 id="thread-title" title="Cake &lt;club&gt;">Cake &lt;club&gt;</h2>' in html
+    assert f'<span class="small muted">{TEAM}</span>' in html
+    listed = admin_client.get(reverse("dashboard:chat-list", args=[shop.pk])).content.decode()
+    assert "👥 Cake &lt;club&gt;</span>" in listed and "👥 120363000000000001@g.us</span>" in listed
+
+
+def test_a_group_open_beyond_the_first_page_is_named_and_queries_stay_bounded(
+    admin_client, shop, say, django_assert_max_num_queries
+):
+    say(TEAM, "Old news", 500, author="4915100000000@c.us")
+    for i in range(chat_selectors.CHATS_PER_PAGE):
+        say(f"1203630000000000{i:02d}@g.us", f"g{i}", i, author="4915100000000@c.us")
+        say(f"49151000000{i:02d}@c.us", f"m{i}", i + 0.5)
+    remember_subjects(
+        session_id=shop.pk,
+        groups=[{"id": TEAM, "subject": "Archive"}]
+        + [{"id": f"1203630000000000{i:02d}@g.us", "subject": f"G{i}"} for i in range(50)],
+    )
+    with django_assert_max_num_queries(20):
+        html = admin_client.get(reverse("dashboard:chat", args=[shop.pk, TEAM])).content.decode()
+    assert f'data-key="{TEAM}"' not in html  # not on the list's page
+    assert '<h2 id="thread-title" title="Archive">Archive</h2>' in html and "👥 G0</span>" in html
+    with django_assert_max_num_queries(20):
+        admin_client.get(reverse("dashboard:chats", args=[shop.pk]))
+
+
 def test_thread_is_oldest_first_without_action_rows(shop, say):
     first = say(ANNA, "first", 3, wa_id="wa-1")
     say(ANNA, "second", 2, inbound=False)
@@ -118,7 +184,7 @@ def test_chats_page_shows_the_list_and_the_open_conversation(admin_client, shop,
     page = admin_client.get(reverse("dashboard:chat", args=[shop.pk, ANNA]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert '<h2 id="thread-title">Anna</h2>' in html
+    assert '<h2 id="thread-title" title="Anna">Anna</h2>' in html
     thread = html[html.index('data-keyed="bottom"') :]
     assert thread.index("Is my order on its way?") < thread.index("It left this morning.")
     assert 'data-keyed="bottom"' in html and f'data-live-chat="{ANNA}"' in html

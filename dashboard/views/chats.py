@@ -28,6 +28,14 @@ def _chat_id(raw: str) -> str:
         raise Http404(exc.message) from exc
 
 
+def _open_chat_name(session: Session, chats: list, chat_id: str) -> str:
+    """The open chat's name from the list when it is on it, else looked up on its own."""
+    if not chat_id:
+        return ""
+    listed = next((c for c in chats if c.chat_id == chat_id), None)
+    return listed.name if listed else chat_selectors.chat_name(session=session, chat_id=chat_id)
+
+
 def chat_list_context(session: Session, *, open_chat: str = "") -> dict:
     chats, total = chat_selectors.chat_list(session=session)
     return {"session": session, "chats": chats, "chats_total": total, "open_chat": open_chat}
@@ -53,7 +61,7 @@ def chats_page(request: HttpRequest, session_id, chat_id: str = "") -> HttpRespo
     context = {
         **listed,
         **(chat_thread_context(session, chat_id) if chat_id else {}),
-        "chat_name": next((c.name for c in listed["chats"] if c.chat_id == chat_id), ""),
+        "chat_name": _open_chat_name(session, listed["chats"], chat_id),
         "reply_form": ChatReplyForm(),
         "can": request.viewer.can,
         "nav": "sessions",

@@ -228,3 +228,41 @@ def emitted_events():
     domain_event.connect(receiver)
     yield seen
     domain_event.disconnect(receiver)
+
+
+def test_listing_groups_and_renaming_one_keep_its_subject_in_the_database(api, session, page):
+    from groups.models import GroupSubject
+
+    assert api.get(url(session)).status_code == 200
+    assert GroupSubject.objects.get(session=session, group_id=GID).subject == "Team"
+    # Renamed through the API: stored at once, even before the page's list shows it.
+    page.answers["updateGroup"] = {"value": None}
+    assert api.patch(url(session, f"/{GID}"), {"subject": "Team A"}, format="json").status_code == 200
+    assert GroupSubject.objects.get(session=session, group_id=GID).subject == "Team A"
+
+
+def test_a_group_the_session_is_added_to_has_its_subject_read_from_the_page(session):
+    from groups.engine_handlers import _participant_changed
+    from groups.subjects import subjects_of
+    from sessions_app.engine.base import PageTimeout
+
+    class Engine:
+        asked: list = []
+        answer: object = {"value": [GROUP]}
+
+        def group_op(self, function, *args, wait):
+            self.asked.append(function)
+            if isinstance(self.answer, Exception):
+                raise self.answer
+            return self.answer
+
+    engine = Engine()
+    engine.answer = PageTimeout("slow page")
+    change = {"groupId": GID, "action": "add", "participants": [ME], "author": LID}
+    _participant_changed(session.id, change, engine)  # the page is slow: the group stays unnamed
+    assert subjects_of(session_id=session.id, group_ids=[GID]) == {}
+    engine.answer = {"value": [GROUP]}
+    _participant_changed(session.id, change, engine)
+    assert subjects_of(session_id=session.id, group_ids=[GID]) == {GID: "Team"}
+    _participant_changed(session.id, {**change, "action": "promote"}, engine)
+    assert engine.asked == ["listGroups", "listGroups"]  # known now: not asked again
