@@ -12,7 +12,7 @@ sessions idle. Each contact writes first, so each chat exists and typing can sho
 this machine's load makes the sends late: each message's planned time is the `notBefore` of the
 last wait event (`message.status`, status `queued`) the event log holds for it; `scheduled_gap_s`
 is the planned time less the previous message's `sentAt`, `late_s` is `sentAt` less the planned
-time, and `per_minute_per_session` the rate the scheduled gaps alone give. It also counts the
+time, and `per_minute_per_session` is computed as above on the planned times. It also counts the
 wait events (how many per message, by `waitingFor`), which webhooks receive too.
 
     python -m bench.pacing_bench                          # 10 sessions x 100 messages
@@ -85,9 +85,10 @@ def status_events(stack: Stack, session_id: str, since: float) -> list[dict]:
 def schedule_figures(stack: Stack, session_id: str, since: float, released: float) -> dict:
     """What the schedule asked for, from the wait events (docs/WEBHOOKS.md, "Waits"): a message's
     planned time is the `notBefore` of the last wait announced for it (none: it was due at once).
-    `scheduled_gap` is planned − the previous message's sentAt (what the policy asked for, given
-    when the previous one really went); `late` is sentAt − planned (the actor's lateness and the
-    send's own time in the page). Only the waits after `released` count (not the quiet hours that
+    `scheduled_gap` is planned − the previous message's sentAt (what the policy asked for once the
+    previous one was out: under `natural` mostly its typing); `late` is sentAt − planned (the
+    actor's lateness and the send's own time in the page); `rate` is a session's messages a
+    minute from first to last planned time. Only the waits after `released` count (not the quiet hours that
     held the queue while it was filled). Also the wait events a message got, by kind."""
     went = sent_at(stack, session_id, since)
     planned: dict[str, float] = {}
@@ -99,7 +100,9 @@ def schedule_figures(stack: Stack, session_id: str, since: float, released: floa
     order = sorted(went, key=went.get)
     gaps = [planned.get(mid, went[mid]) - went[prev] for prev, mid in zip(order, order[1:], strict=False)]
     late = [went[mid] - planned[mid] for mid in order if mid in planned]
-    return {"gaps": gaps, "late": late, "kinds": kinds, "waited": len(planned), "sent": len(went)}
+    plan = sorted(planned.get(mid, went[mid]) for mid in order)
+    rate = (len(plan) - 1) / (plan[-1] - plan[0]) * 60 if len(plan) > 1 and plan[-1] > plan[0] else 0
+    return {"gaps": gaps, "late": late, "kinds": kinds, "waited": len(planned), "rate": rate}
 
 
 def typing_seen(stack: Stack, session_id: str, since: float) -> list[float]:
@@ -146,7 +149,7 @@ def sent_figures(stack: Stack, ids: list[str], messages: int, started: float, re
         plan = schedule_figures(stack, sid, started, released)
         planned_gaps += plan["gaps"]
         late += plan["late"]
-        planned_rates.append(60 / statistics.fmean(plan["gaps"]) if plan["gaps"] else 0)
+        planned_rates.append(plan["rate"])
         waited += plan["waited"]
         for kind, n in plan["kinds"].items():
             kinds[kind] = kinds.get(kind, 0) + n
