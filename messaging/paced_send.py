@@ -17,6 +17,10 @@ that gap instead of adding to it; the actor wakes when a wait ends (`outbound.ne
 as a send a turn late would make the rolling window's later slots late too. What was drawn
 (jitter, typing time) and done (read, typing) is kept in `Message.pacing`, so a restart resumes
 instead of drawing again.
+Typing cannot overlap the page's own time: it shows once the previous send's call has returned,
+so a send the page takes long over (a loaded machine) makes the gap longer by that much.
+Each wait that begins, whatever its reason, is a `message.status` event (`_hold`; the rule is
+`_worth_an_event`, docs/WEBHOOKS.md "Waits"); looking at a waiting message again is not.
 """
 
 from __future__ import annotations
