@@ -8,6 +8,13 @@ sandbox's chat timeline), the throughput per session, and the CPU the engine nod
 + browsers) as a ratio to its Chromium processes alone ("bare Chromium"), and to the same
 sessions idle. Each contact writes first, so each chat exists and typing can show at once.
 
+`schedule` gives the same from what the schedule asked for rather than when messages went, as
+this machine's load makes the sends late: each message's planned time is the `notBefore` of the
+last wait event (`message.status`, status `queued`) the event log holds for it; `scheduled_gap_s`
+is the planned time less the previous message's `sentAt`, `late_s` is `sentAt` less the planned
+time, and `per_minute_per_session` is computed as above on the planned times. It also counts the
+wait events (how many per message, by `waitingFor`), which webhooks receive too.
+
     python -m bench.pacing_bench                          # 10 sessions x 100 messages
     python -m bench.pacing_bench --sessions 2 --messages 20 --redis-db 8
 """
@@ -54,6 +61,50 @@ def sent_times(stack: Stack, session_id: str, since: float) -> list[float]:
     return sorted(t for t in times if t >= since)
 
 
+def sent_at(stack: Stack, session_id: str, since: float) -> dict[str, float]:
+    """messageId → sentAt of the session's messages sent since `since`."""
+    body = stack.get(
+        f"/api/v1/sessions/{session_id}/messages", params={"limit": 500, "direction": "outbound"}
+    ).json()
+    times = {m["messageId"]: parse_time(m["sentAt"]) for m in body["items"] if m["sentAt"]}
+    return {mid: t for mid, t in times.items() if t >= since}
+
+
+def status_events(stack: Stack, session_id: str, since: float) -> list[dict]:
+    """The session's `message.status` events logged since `since`, oldest first (their `data`)."""
+    found, after = [], 0
+    while True:
+        params = {"session": session_id, "types": "message.status", "after": after, "limit": 500}
+        page = stack.get("/api/v1/events", params=params).json()["items"]
+        found += [item["data"] for item in page if parse_time(item["createdAt"]) >= since]
+        if len(page) < 500:
+            return found
+        after = page[-1]["id"]
+
+
+def schedule_figures(stack: Stack, session_id: str, since: float, released: float) -> dict:
+    """What the schedule asked for, from the wait events (docs/WEBHOOKS.md, "Waits"): a message's
+    planned time is the `notBefore` of the last wait announced for it (none: it was due at once).
+    `scheduled_gap` is planned − the previous message's sentAt (what the policy asked for once the
+    previous one was out: under `natural` mostly its typing); `late` is sentAt − planned (the
+    actor's lateness and the send's own time in the page); `rate` is a session's messages a
+    minute from first to last planned time. Only the waits after `released` count (not the quiet hours that
+    held the queue while it was filled). Also the wait events a message got, by kind."""
+    went = sent_at(stack, session_id, since)
+    planned: dict[str, float] = {}
+    kinds: dict[str, int] = {}
+    for data in status_events(stack, session_id, released):
+        if data["messageId"] in went and data.get("waitingFor"):
+            planned[data["messageId"]] = parse_time(data["notBefore"])
+            kinds[data["waitingFor"]] = kinds.get(data["waitingFor"], 0) + 1
+    order = sorted(went, key=went.get)
+    gaps = [planned.get(mid, went[mid]) - went[prev] for prev, mid in zip(order, order[1:], strict=False)]
+    late = [went[mid] - planned[mid] for mid in order if mid in planned]
+    plan = sorted(planned.get(mid, went[mid]) for mid in order)
+    rate = (len(plan) - 1) / (plan[-1] - plan[0]) * 60 if len(plan) > 1 and plan[-1] > plan[0] else 0
+    return {"gaps": gaps, "late": late, "kinds": kinds, "waited": len(planned), "rate": rate}
+
+
 def typing_seen(stack: Stack, session_id: str, since: float) -> list[float]:
     timeline = stack.get(f"/api/v1/sandbox/sessions/{session_id}/chats/{CHAT}").json()["timeline"]
     return [
@@ -86,13 +137,45 @@ def queue_all(stack: Stack, ids: list[str], preset: str, messages: int) -> None:
         list(pool.map(post, ids))
 
 
+def sent_figures(stack: Stack, ids: list[str], messages: int, started: float, released: float) -> dict:
+    """Per preset: when messages went (sentAt, the contacts' phones) and what the schedule asked."""
+    gaps, typing, rates = [], [], []
+    planned_gaps, late, planned_rates, kinds, waited = [], [], [], {}, 0
+    for sid in ids:
+        times = sent_times(stack, sid, started)
+        gaps += [b - a for a, b in zip(times, times[1:], strict=False)]
+        rates.append((len(times) - 1) / (times[-1] - times[0]) * 60 if len(times) > 1 else 0)
+        typing += typing_seen(stack, sid, started)
+        plan = schedule_figures(stack, sid, started, released)
+        planned_gaps += plan["gaps"]
+        late += plan["late"]
+        planned_rates.append(plan["rate"])
+        waited += plan["waited"]
+        for kind, n in plan["kinds"].items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    return {
+        "per_minute_per_session": distribution(rates),
+        "gap_s": distribution(gaps),
+        "typing_s": distribution(typing),
+        # From the schedule (the wait events' notBefore), not the machine's lateness:
+        "schedule": {
+            "per_minute_per_session": distribution(planned_rates),
+            "scheduled_gap_s": distribution(planned_gaps),
+            "late_s": distribution(late),
+            "messages_that_waited": waited,
+            "wait_events_by_kind": kinds,
+            "wait_events_per_message": round(sum(kinds.values()) / (len(ids) * messages), 2),
+        },
+    }
+
+
 def run_preset(stack: Stack, ids: list[str], preset: str, messages: int, browsers: list[int]) -> dict:
     started = time.time()
     # Queued first, sent after: the figures are the sending's, not how fast this client posts.
     queue_all(stack, ids, preset, messages)
     engine = tree(stack.procs["engine0"].pid)
     cpu_before, browsers_before = cpu_of(engine), cpu_of(browsers)
-    t0 = time.monotonic()
+    t0, released = time.monotonic(), time.time()
     for sid in ids:
         stack.put(f"/api/v1/sessions/{sid}/sending-policy", {"preset": preset}).raise_for_status()
 
@@ -103,19 +186,11 @@ def run_preset(stack: Stack, ids: list[str], preset: str, messages: int, browser
     elapsed = time.monotonic() - t0
     engine_cpu = cpu_of(tree(stack.procs["engine0"].pid)) - cpu_before
     browser_cpu = cpu_of(browsers) - browsers_before
-    gaps, typing, rates = [], [], []
-    for sid in ids:
-        times = sent_times(stack, sid, started)
-        gaps += [b - a for a, b in zip(times, times[1:], strict=False)]
-        rates.append((len(times) - 1) / (times[-1] - times[0]) * 60 if len(times) > 1 else 0)
-        typing += typing_seen(stack, sid, started)
     return {
         "preset": preset,
         "messages_per_session": messages,
         "seconds_to_send_all": round(elapsed, 1),
-        "per_minute_per_session": distribution(rates),
-        "gap_s": distribution(gaps),
-        "typing_s": distribution(typing),
+        **sent_figures(stack, ids, messages, started, released),
         "engine_cpu_pct": round(engine_cpu / elapsed * 100, 1),
         "cpu_ratio_to_bare_chromium": round(engine_cpu / browser_cpu, 2) if browser_cpu else None,
     }

@@ -164,7 +164,8 @@ class Message(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     # A queued message's wait under its session's sending policy (messaging.pacing): when it is
     # expected to go and why not sooner. `pacing` keeps its drawn jitter and typing time and how
-    # far it got (read, typing), so a restart resumes rather than draws again.
+    # far it got (read, typing), so a restart resumes rather than draws again, and the wait last
+    # announced as a `message.status` event (`announced`: [reason, notBefore]).
     not_before = models.DateTimeField(null=True, blank=True)
     waiting_for = models.CharField(max_length=20, blank=True)
     pacing = models.JSONField(default=dict, blank=True)

@@ -17,6 +17,10 @@ that gap instead of adding to it; the actor wakes when a wait ends (`outbound.ne
 as a send a turn late would make the rolling window's later slots late too. What was drawn
 (jitter, typing time) and done (read, typing) is kept in `Message.pacing`, so a restart resumes
 instead of drawing again.
+Typing cannot overlap the page's own time: it shows once the previous send's call has returned,
+so a send the page takes long over (a loaded machine) makes the gap longer by that much.
+Each wait that begins, whatever its reason, is a `message.status` event (`_hold`; the rule is
+`_worth_an_event`, docs/WEBHOOKS.md "Waits"); looking at a waiting message again is not.
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ TYPING_LEAD_MIN = 1.5
 _GAPS = ("rate_limit", "jitter")
 _TYPED = ("text", "voice")
 _RECOMPUTED = ("rate_limit", "hourly_cap", "jitter")
+# A wait already announced (a `message.status` event) is announced again when its reason stays
+# but its end moves by this many seconds or more: less is noise to a receiver showing the time.
+WAIT_EVENT_SHIFT = 5.0
 
 
 @dataclass(frozen=True)
@@ -182,22 +189,38 @@ def _waiting(message: Message) -> Step:
 
 
 def _hold(message: Message, wait: pacing.Wait, state: dict | None = None) -> Step:
-    """Records the wait on the queued row; a long wait that begins is a `message.status` event."""
-    previous = message.waiting_for
-    unchanged = (message.not_before, previous) == (wait.until, wait.reason) and state in (
+    """Records the wait on the queued row; a wait that begins or moves is a `message.status` event."""
+    unchanged = (message.not_before, message.waiting_for) == (wait.until, wait.reason) and state in (
         None,
         message.pacing,
     )
     message.not_before, message.waiting_for = wait.until, wait.reason
-    if state is not None:
-        message.pacing = state
     if unchanged:  # the same wait seen again: nothing to write
         return _waiting(message)
+    state = dict(message.pacing or {}) if state is None else state
+    announce = _worth_an_event(state.get("announced"), wait)
+    if announce:
+        state["announced"] = [wait.reason, wait.until.isoformat()]
+    message.pacing = state
     with transaction.atomic():
         updated = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
             not_before=wait.until, waiting_for=wait.reason, pacing=message.pacing
         )
-        if updated and wait.reason != previous and wait.reason in pacing.LONG_WAITS:
+        if updated and announce:
             payload = message_event_payload(message) | {"previousStatus": MessageStatus.QUEUED}
             events.emit(events.MESSAGE_STATUS, session_id=message.session_id, payload=payload)
     return _waiting(message)
+
+
+def _worth_an_event(announced: list | None, wait: pacing.Wait) -> bool:
+    """A wait is announced when it begins: a reason the message was not last announced waiting
+    for, or the same reason with a `notBefore` WAIT_EVENT_SHIFT seconds or more away from the
+    announced one. Looking at the queue again, or a rolling window's end moving by a fraction of
+    a second, is not an event (docs/WEBHOOKS.md, "Waits")."""
+    if not announced:
+        return True
+    reason, until = announced
+    if reason != wait.reason:
+        return True
+    moved = abs((wait.until - datetime.fromisoformat(until)).total_seconds())
+    return moved >= WAIT_EVENT_SHIFT

@@ -60,15 +60,12 @@ WAIT_REASONS = (
     "jitter",
     "typing",
 )
-# Waits that can hold a message for minutes or hours: each start of one is a `message.status`
-# event; the second-long ones (rate limit, jitter, typing) show in the API only.
-LONG_WAITS = frozenset({"hourly_cap", "daily_cap", "new_chats_cap", "warmup", "quiet_hours"})
 
+# With `queue: false`, a message the policy would hold longer than this is refused (429).
+NO_QUEUE_WAIT_MAX = 60
 # Messages a number may send on its n-th day after it was first linked, while `warmup` is on:
 # from 20 on the first day, about one and a half times more each day, for two weeks. Day 15 on,
 # only the other caps apply. docs/ANTI_BAN.md tells where the shape comes from.
-# With `queue: false`, a message the policy would hold longer than this is refused (429).
-NO_QUEUE_WAIT_MAX = 60
 WARMUP_CURVE = (20, 30, 45, 70, 100, 150, 220, 330, 500, 750, 1000, 1000, 1000, 1000)
 
 

@@ -104,6 +104,8 @@ def _message_events(body: dict) -> list[tuple[str, dict]]:
 
 
 def _status_events(body: dict) -> list[tuple[str, dict]]:
+    if body.get("waitingFor"):  # a queued message's wait (docs/WEBHOOKS.md): WAHA has no such event
+        return []
     # WAHA's message.any also fires for our own messages, once WhatsApp has them.
     rendered = [("message.ack", wa_message(body))]
     if body.get("status") == "sent":

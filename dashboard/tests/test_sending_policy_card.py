@@ -1,8 +1,9 @@
 """The session page's sending policy card: shows the policy and today's use, edits it with the
-API's own checks, and the message log shows why a queued message waits."""
+API's own checks, and the message log and the chat show why a queued message waits."""
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -63,7 +64,8 @@ def test_what_the_api_refuses_the_card_refuses_too(admin_client, make_session):
     assert policy_for(session.pk).jitter == (0.4, 1.2)
 
 
-def test_the_message_log_shows_why_a_queued_message_waits(admin_client, make_session):
+@pytest.mark.parametrize("reason", ["quiet_hours", "rate_limit", "jitter", "typing"])
+def test_the_message_log_and_the_chat_show_why_a_queued_message_waits(admin_client, make_session, reason):
     session = make_session("paced", status="connected")
     until = timezone.now() + timedelta(hours=3)
     Message.objects.create(
@@ -72,8 +74,10 @@ def test_the_message_log_shows_why_a_queued_message_waits(admin_client, make_ses
         chat_id="33612345678@c.us",
         text="later",
         status="queued",
-        waiting_for="quiet_hours",
+        waiting_for=reason,
         not_before=until,
     )
     page = admin_client.get(reverse("dashboard:session", args=[session.pk])).content.decode()
-    assert 'data-msg-wait="quiet_hours"' in page
+    assert f'data-msg-wait="{reason}"' in page
+    chat = reverse("dashboard:chat-thread", args=[session.pk, "33612345678@c.us"])
+    assert f'data-msg-wait="{reason}"' in admin_client.get(chat).content.decode()

@@ -63,6 +63,44 @@ def test_off_sends_at_the_full_rate_too_when_each_turn_is_late(session, engine, 
     assert len(times) == 100 and per_minute(times) >= 49.5
 
 
+def slow_engine(engine, clock, seconds: float):
+    """Each call to the page takes `seconds` of the test clock, as a browser's work does."""
+    for name in ("send_text", "set_presence", "mark_read"):
+
+        def slow(*args, _call=getattr(engine, name), **kwargs):
+            clock.advance(seconds)
+            return _call(*args, **kwargs)
+
+        setattr(engine, name, slow)
+    return engine
+
+
+@pytest.mark.slow
+def test_50_short_texts_queued_at_once_go_within_a_minute_under_natural(session, engine, clock, settings):
+    """The schedule itself: typing and jitter run inside the 1.2 s the limit leaves between sends,
+    the next send going at the latest of (rate-limit slot, previous send + jitter, end of its
+    typing), not at their sum. Only the page's own time (the previous send, showing typing) comes
+    before the typing: 100 ms a call here."""
+    settings.RATE_LIMIT_PER_MINUTE, settings.RATE_LIMIT_BURST = 50, 5
+    pacing.rng.seed(50)
+    policy(session, "natural")
+    talked_with(session)
+    queued_at = clock.at
+    queue(session, *(f"{TEXTS[n % len(TEXTS)]} {n}" for n in range(50)))
+
+    times = drive(session, slow_engine(engine, clock, 0.1), clock, 90)
+
+    assert len(times) == 50
+    # The limit alone: 50 in a minute (49 gaps of 1.2 s); the first waits for the read and typing.
+    assert (times[-1] - times[0]).total_seconds() <= 49 * 1.2 + 1.5
+    assert (times[-1] - queued_at).total_seconds() <= 60 + 5
+    sent = session.messages.filter(status=MessageStatus.SENT).order_by("dispatched_at")
+    drawn = [m.pacing["typing"] for m in sent]
+    # Their sum would be far over a minute: typing (and jitter) did not add to the gaps.
+    assert sum(drawn) + sum(m.pacing["jitter"] for m in sent) > 70
+    assert [c.method for c in engine.calls].count("act_presence") == 50  # typing before each
+
+
 def test_next_send_in_is_when_the_first_wait_ends(session, engine, clock, unlimited):
     policy(session, readBeforeReply=False, jitter=None, checkNumberFirst=False)
     assert outbound.next_send_in(session_id=session.pk) is None  # nothing queued

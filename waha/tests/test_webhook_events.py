@@ -189,3 +189,13 @@ def test_the_receiver_check_in_compatibility_md_accepts_a_real_delivery(session,
     exec(snippet, namespace)  # noqa: S102 - the documented code, run as written
     assert namespace["verified"](delivery.body.encode(), headers, key)
     assert not namespace["verified"](delivery.body.encode() + b" ", headers, key)
+
+
+def test_a_queued_messages_wait_has_no_waha_event(session):
+    message = Message.objects.create(
+        session=session, direction="outbound", status="queued", chat_id=CHAT, text="hi", waiting_for="typing"
+    )
+    payload = message_event_payload(message) | {"previousStatus": "queued"}
+    body = build_body(event="message.status", session_id=session.pk, payload=payload)
+    # WAHA tells of a message once WhatsApp has it (message.ack); YesApp's waits are its own.
+    assert waha_events(name="message.status", body_text=body, session=session, entry_id=3) == []
