@@ -77,6 +77,7 @@ class ChromiumEngine(Engine):
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         clear_stale_profile_lock(self.profile_dir)
         self.service = chromedriver_service(self.profile_dir)
+        self.start_marks: dict[str, float] = {}  # unix times of the steps (the actor logs them)
         try:
             self.driver = webdriver.Chrome(service=self.service, options=chromium_options(self.profile_dir))
         except WebDriverException as exc:
@@ -89,9 +90,12 @@ class ChromiumEngine(Engine):
         try:
             self._open_push()
             self._install_scripts()
+            self.start_marks["browser_up"] = time.time()
             self.driver.get(self.page_url)
+            self.start_marks["page_loaded"] = time.time()
             self._wait_for_wpp()
             self._check_contract()
+            self.start_marks["wajs_ready"] = time.time()
         except EngineError:
             self.stop()
             raise
@@ -174,8 +178,7 @@ class ChromiumEngine(Engine):
             push.close()
         browser_pids = self._pids(service) if service else []
         if self._broken:
-            # A hung or crashed browser won't answer quit(); don't wait for it.
-            kill_processes(browser_pids)
+            kill_processes(browser_pids)  # hung or crashed: it won't answer quit(); don't wait
         if driver is not None and not self._broken:
             try:
                 driver.command_executor.client_config.timeout = 5
@@ -203,11 +206,8 @@ class ChromiumEngine(Engine):
 
     # --- page calls ---------------------------------------------------------------------
     def _call(self, step: str, script: str, *args, is_async: bool = True, timeout: float | None = None):
-        """Runs a script in the page; a dead or hung browser becomes EngineCrashed.
-
-        `timeout` bounds the HTTP call to ChromeDriver: short for the frequent drains and
-        heartbeats (so a hung browser is noticed in seconds), longer for sends and downloads.
-        """
+        """Runs a script in the page; a dead or hung browser becomes EngineCrashed. `timeout` bounds
+        the call to ChromeDriver: short for drains and heartbeats, longer for sends and downloads."""
         if self.driver is None:
             raise EngineCrashed("The browser is not running.", step=step)
         self.driver.command_executor.client_config.timeout = timeout or settings.ENGINE_COMMAND_TIMEOUT
