@@ -1,12 +1,12 @@
 """The session host: lives in each engine worker process and runs its sessions' actors.
 
-Three times per ENGINE_LEASE_TTL it announces the node and renews the leases of the sessions it
-runs (a thread of its own, so that renewals never wait behind the database or a scan). Every
-ENGINE_SCAN_INTERVAL seconds, and as soon as another node's lease on a wanted session expires,
-it drops the sessions it lost or that were stopped, and claims those whose desired state is
-running and whose lease is free. So a restart of everything brings every session back by
-itself, a dead node's sessions move within a TTL and a browser start, and a second node shares
-the load.
+Every second (lease.lease_renew_interval) it announces the node and renews the leases of the
+sessions it runs (a thread of its own, so renewals never wait behind the database or a scan).
+Every ENGINE_SCAN_INTERVAL seconds, and as soon as another node's lease on a wanted session
+expires, it drops the sessions it lost or that were stopped, and claims those whose desired
+state is running and whose lease is free. So a restart of everything brings every session
+back by itself, a dead node's sessions move within a TTL and a browser start, and a second
+node shares the load.
 """
 
 from __future__ import annotations
