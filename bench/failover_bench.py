@@ -7,9 +7,14 @@ directory deleted while a standby node runs; a message is sent at that moment. M
 the kill: the session `connected` on the standby (login restored from the database snapshot,
 no scan), and that message `sent`. Also the login snapshots' size and time.
 
-Where the seconds go (`breakdown_s`, from the SIGKILL): the dead node's lease expiring, the
-standby claiming it, its actor starting, the profile restored, Chromium up, the page loaded,
-wa-js ready, `connected`, the first send (the standby's `start marks` log line, actor.py).
+Where the seconds go (`breakdown_s`, seconds from the SIGKILL itself, where `connected_s` and
+`first_message_out_s` count from the moment the dead node's disk is gone, a few hundred ms
+later): the dead node's lease expiring (`lease_expired`, its remaining TTL at the kill), the
+standby claiming the session, its actor starting, the apps' start steps done, the login
+snapshot restored, ChromeDriver and Chromium started, the page's push channel and scripts
+installed (`browser_up`), the page loaded, wa-js ready, `connected`, and the first send out of
+the page (`first_send`, which includes the sending policy's typing, 0.6 s at least). From
+the standby's `start marks` log line (sessions_app/engine/actor.py).
 
 Slow node mode (`--slow-runs`, after the takeovers): the owning node is SIGSTOPped for
 `--slow-stop` seconds (default half of ENGINE_LEASE_TTL), as a long garbage collection or a
@@ -44,6 +49,7 @@ STEPS = (
     "actor_started",
     "start_steps_done",
     "profile_restored",
+    "chromium_started",
     "browser_up",
     "page_loaded",
     "wajs_ready",

@@ -83,6 +83,7 @@ class ChromiumEngine(Engine):
         except WebDriverException as exc:
             self.stop()
             raise EngineError(f"Chromium did not start: {_short(exc)}", step="launch") from exc
+        self.start_marks["chromium_started"] = time.time()  # ChromeDriver and Chromium
         # Every WebDriver call is bounded: a hung browser must surface as an error, not a hang.
         self.driver.command_executor.client_config.timeout = settings.ENGINE_COMMAND_TIMEOUT
         self.driver.set_script_timeout(settings.ENGINE_COMMAND_TIMEOUT)
