@@ -138,6 +138,7 @@ class SessionHost:
         connection.close()
 
     def scan(self) -> None:
+        self._next_expiry = None  # a scan that fails (Redis away) must not leave a short wait
         with self.lock:
             actors = list(self.actors.items())
         wanted_ids = self._wanted_session_ids()
@@ -155,7 +156,6 @@ class SessionHost:
     def _watch_expiries(self, wanted_ids: set[str]) -> None:
         """When the wanted sessions held by other nodes' leases expire: a dead node's sessions
         are claimed the moment its leases run out, not up to a scan interval later."""
-        self._next_expiry = None
         with self.lock:
             if len(self.actors) >= self.max_sessions:
                 return
