@@ -290,7 +290,8 @@ def test_a_node_frozen_past_its_lease_loses_the_session_and_sends_nothing_on_wak
         wait_for(lambda: pages_b[0].sent, 10, what="the standby's send")
         assert lease_owner(session.pk) == "b@test" and len(pages_a) == 1
         assert pages_a[0].sent == [] and [call.text for call in pages_b[0].sent] == ["once"]
-        assert Message.objects.get(pk=message.pk).status == MessageStatus.SENT
+        sent = lambda: Message.objects.get(pk=message.pk).status == MessageStatus.SENT  # noqa: E731
+        wait_for(sent, 10, what="the message recorded as sent")
     finally:
         b_started.set()
         node_b.stop()
