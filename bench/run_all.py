@@ -13,7 +13,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results"
 BENCHMARKS = (
     "sessions", "messaging", "pacing", "webhooks", "api", "web", "stream", "dashboard", "file_storage",
-    "soak",
+    "soak", "failover",
 )  # fmt: skip
 
 

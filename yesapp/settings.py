@@ -213,7 +213,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Engine: session browsers -----------------------------------------------------------------
-ENGINE_LEASE_TTL = env.int("ENGINE_LEASE_TTL", default=15)
+ENGINE_LEASE_TTL = env.int("ENGINE_LEASE_TTL", default=5)
 ENGINE_SCAN_INTERVAL = env.float("ENGINE_SCAN_INTERVAL", default=2.0)
 ENGINE_MAX_SESSIONS = env.int("ENGINE_MAX_SESSIONS", default=20)
 WAJS_BUNDLE_PATH = env.str(

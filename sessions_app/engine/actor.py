@@ -9,6 +9,7 @@ browser is restarted with backoff; a permanent failure marks the session `failed
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import queue
 import threading
@@ -24,6 +25,7 @@ from sessions_app.engine import registry
 from sessions_app.engine.base import Engine, EngineCrashed, EngineError, PageEvent
 from sessions_app.engine.browser_process import kill_processes
 from sessions_app.engine.event_feed import EventFeed
+from sessions_app.engine.lease import lease_renew_interval
 from sessions_app.engine.login_state import ActorLoginState
 from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
@@ -102,6 +104,10 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self._last_failed_check = 0.0
         self.last_event: tuple[str, float] | None = None  # (name, unix time): for diagnostics
         self.lease_token: int | None = None  # this node's fencing token (fencing.py)
+        # When this node's lease may have expired (time.monotonic()), as the host last renewed it;
+        # None for an actor run without a host (tests): no limit.
+        self.lease_expires_at: float | None = None
+        self.marks: dict[str, float] = {}  # unix times of the start's steps (logged, for the bench)
         self.fenced = False
         self.feed = EventFeed()  # the actor's bell: page pushes, nudges, commands, stops
         self.thread = threading.Thread(target=self._run, name=f"session-{session_id}", daemon=True)
@@ -140,6 +146,21 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self._wake = True
         self.feed.ring()
 
+    def lease_renewed(self, expires_at: float) -> None:
+        """The host renewed (or took) this session's lease; sends held back for it go now."""
+        was_held = self.lease_held()
+        self.lease_expires_at = expires_at
+        if not was_held:
+            self.wake()
+
+    def lease_held(self) -> bool:
+        """Whether this node may still send for the session: its lease has at least one renewal
+        interval left. A node frozen past that (SIGSTOP, starved of CPU) sends nothing on waking
+        until its lease keeper renewed, or learnt that another node took the session."""
+        if self.lease_expires_at is None:
+            return True
+        return time.monotonic() < self.lease_expires_at - lease_renew_interval()
+
     def memory_pids(self) -> list[int]:
         engine = self.engine
         return engine.memory_pids() if engine else []
@@ -160,8 +181,10 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
             while not self.stop_event.is_set():
                 try:
                     if not recovered:
+                        self._mark("actor_started")
                         self.lease_token = session_fence_take(session_id=self.session_id)
                         registry.run_start_steps(self.session_id)
+                        self._mark("start_steps_done")
                         recovered = True
                     session = Session.objects.filter(pk=self.session_id).first()
                     if session is None or session.desired_state != DesiredState.RUNNING:
@@ -196,7 +219,9 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         try:
             self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
             self._restore_profile(engine)
+            self._mark("profile_restored")
             engine.start()
+            self.marks.update(getattr(engine, "start_marks", {}))
             self._state_due = self._wake = True
             self._serve_through_db_blips(engine)
         finally:
@@ -229,13 +254,16 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
                 self._recover_missed(engine, nudged)
                 self._snapshot_if_due(engine)
             send_due = self._send_at is not None and now >= self._send_at - SEND_EARLY
-            if self.status == SessionStatus.CONNECTED and (
-                self._wake or send_due or now - self._last_send > SEND_INTERVAL
+            if (
+                self.status == SessionStatus.CONNECTED
+                and (self._wake or send_due or now - self._last_send > SEND_INTERVAL)
+                and self.lease_held()
             ):
                 self._wake = False
                 self._last_send = now
                 if registry.run_send_steps(self.session_id, engine):
                     self._wake = True  # more may be due; look again next turn
+                    self._mark("first_send", log=True)
                 wait = registry.next_send_in(self.session_id)
                 self._send_at = None if wait is None else time.monotonic() + wait
 
@@ -354,5 +382,16 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
             return
         if session.status == SessionStatus.CONNECTED and self.status != SessionStatus.CONNECTED:
             self._catch_up_due = True  # anything that arrived while we were away is fetched
+            self._mark("connected", log=True)
         self.status = session.status
         self._status_changed_for_snapshots(session.status)
+
+    def _mark(self, step: str, *, log: bool = False) -> None:
+        """Notes when a step of the session's start first happened; `log` writes them all in one
+        line (`start marks`), which bench/failover_bench.py reads to say where a takeover's
+        seconds go."""
+        if step in self.marks:
+            return
+        self.marks[step] = time.time()
+        if log:
+            logger.info("Session %s start marks %s", self.session_id, json.dumps(self.marks))

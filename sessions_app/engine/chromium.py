@@ -34,6 +34,7 @@ from sessions_app.engine.browser_process import (
     chromedriver_service,
     chromium_options,
     clear_stale_profile_lock,
+    early_chromedriver,
     kill_processes,
     process_tree,
     profile_dir_for,
@@ -57,9 +58,8 @@ class ChromiumEngine(Engine):
         self.driver: webdriver.Remote | None = None
         self.service: Service | None = None
         self._broken = False  # set when the browser stopped answering
-        # Ack-after-commit: the page load whose events we acknowledge, and the last one stored.
-        self._bridge_id: str | None = None
-        self._acked_seq = 0
+        self._bridge_id: str | None = None  # ack-after-commit: the page load whose events we ack,
+        self._acked_seq = 0  # and the last one stored
         self.dropped_events = 0  # events the page had to drop (queue full); a catch-up fetches them
         self._push: PagePush | None = None
 
@@ -76,12 +76,14 @@ class ChromiumEngine(Engine):
             )
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         clear_stale_profile_lock(self.profile_dir)
-        self.service = chromedriver_service(self.profile_dir)
+        self.service = self.service or chromedriver_service(self.profile_dir)  # prepare()'s, if any
+        self.start_marks: dict[str, float] = {}  # unix times of the steps (the actor logs them)
         try:
             self.driver = webdriver.Chrome(service=self.service, options=chromium_options(self.profile_dir))
         except WebDriverException as exc:
             self.stop()
             raise EngineError(f"Chromium did not start: {_short(exc)}", step="launch") from exc
+        self.start_marks["chromium_started"] = time.time()  # ChromeDriver and Chromium
         # Every WebDriver call is bounded: a hung browser must surface as an error, not a hang.
         self.driver.command_executor.client_config.timeout = settings.ENGINE_COMMAND_TIMEOUT
         self.driver.set_script_timeout(settings.ENGINE_COMMAND_TIMEOUT)
@@ -89,9 +91,12 @@ class ChromiumEngine(Engine):
         try:
             self._open_push()
             self._install_scripts()
+            self.start_marks["browser_up"] = time.time()
             self.driver.get(self.page_url)
+            self.start_marks["page_loaded"] = time.time()
             self._wait_for_wpp()
             self._check_contract()
+            self.start_marks["wajs_ready"] = time.time()
         except EngineError:
             self.stop()
             raise
@@ -100,6 +105,10 @@ class ChromiumEngine(Engine):
             raise EngineCrashed(
                 f"Opening {self._page_name()} failed: {_short(exc)}", step="open page"
             ) from exc
+
+    def prepare(self) -> None:
+        """ChromeDriver started ahead of start(), while the actor restores the login snapshot."""
+        self.service = early_chromedriver(self.profile_dir)
 
     def _open_push(self) -> None:
         """The page's doorbell (page_push.py), before the page loads; without it, polling."""
@@ -113,11 +122,8 @@ class ChromiumEngine(Engine):
         return "WhatsApp Web" if self.inject_wajs else "the sandbox page"
 
     def _install_scripts(self) -> None:
-        """Registers our scripts to run before the page's own scripts on every navigation.
-
-        WhatsApp Web's CSP blocks inline script tags, so CDP is the only way in; the order of
-        registration is the order of execution: config, wa-js, then the bridge.
-        """
+        """Registers our scripts to run before the page's own on every navigation (WhatsApp Web's
+        CSP blocks inline script tags, so CDP is the only way in), in order: config, wa-js, bridge."""
         scripts = injected_scripts(inject_wajs=self.inject_wajs, device_name=self.device_name)
         for source in scripts:
             self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
@@ -174,8 +180,7 @@ class ChromiumEngine(Engine):
             push.close()
         browser_pids = self._pids(service) if service else []
         if self._broken:
-            # A hung or crashed browser won't answer quit(); don't wait for it.
-            kill_processes(browser_pids)
+            kill_processes(browser_pids)  # hung or crashed: it won't answer quit(); don't wait
         if driver is not None and not self._broken:
             try:
                 driver.command_executor.client_config.timeout = 5
@@ -187,8 +192,7 @@ class ChromiumEngine(Engine):
                 service.stop()
             except Exception as exc:  # the kill below is what matters
                 logger.debug("Stopping ChromeDriver for %s failed: %s", self.session_id, _short(exc))
-        # Whatever survived quit() (a stray renderer) is killed.
-        kill_processes(browser_pids)
+        kill_processes(browser_pids)  # whatever survived quit() (a stray renderer)
         self._broken = False
 
     def _pids(self, service: Service) -> list[int]:
@@ -203,11 +207,8 @@ class ChromiumEngine(Engine):
 
     # --- page calls ---------------------------------------------------------------------
     def _call(self, step: str, script: str, *args, is_async: bool = True, timeout: float | None = None):
-        """Runs a script in the page; a dead or hung browser becomes EngineCrashed.
-
-        `timeout` bounds the HTTP call to ChromeDriver: short for the frequent drains and
-        heartbeats (so a hung browser is noticed in seconds), longer for sends and downloads.
-        """
+        """Runs a script in the page; a dead or hung browser becomes EngineCrashed. `timeout` bounds
+        the call to ChromeDriver: short for drains and heartbeats, longer for sends and downloads."""
         if self.driver is None:
             raise EngineCrashed("The browser is not running.", step=step)
         self.driver.command_executor.client_config.timeout = timeout or settings.ENGINE_COMMAND_TIMEOUT

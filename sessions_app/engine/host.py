@@ -1,10 +1,12 @@
 """The session host: lives in each engine worker process and runs its sessions' actors.
 
-Every ENGINE_SCAN_INTERVAL seconds it announces the node and renews the leases of the sessions
-it runs (a thread of its own, so that renewals never wait behind the database), drops those it
-lost or that were stopped, and claims sessions whose desired state is running and whose lease is
-free. So a restart of everything brings every session back by itself, and a second node shares
-the load.
+Every second (lease.lease_renew_interval) it announces the node and renews the leases of the
+sessions it runs (a thread of its own, so renewals never wait behind the database or a scan).
+Every ENGINE_SCAN_INTERVAL seconds, and as soon as another node's lease on a wanted session
+expires, it drops the sessions it lost or that were stopped, and claims those whose desired
+state is running and whose lease is free. So a restart of everything brings every session
+back by itself, a dead node's sessions move within a TTL and a browser start, and a second
+node shares the load.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from redis.exceptions import RedisError
 from sessions_app.engine import registry
 from sessions_app.engine.actor import SessionActor
 from sessions_app.engine.base import Engine
-from sessions_app.engine.lease import lease_acquire, lease_release, lease_renew
+from sessions_app.engine.lease import (
+    lease_acquire,
+    lease_release,
+    lease_renew,
+    lease_renew_interval,
+    leases_expire_in,
+)
 from sessions_app.engine.memory import browser_memory_report, pss_bytes
 from sessions_app.engine.nodes import node_gone, node_heartbeat
 from sessions_app.models import DesiredState, Session, SessionStatus
@@ -30,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 # Seconds between measures of the browsers' memory (reading /proc costs a few ms a session).
 MEMORY_REPORT_INTERVAL = 30.0
+# A standby wakes this long after another node's lease is due to expire (Redis expires keys
+# on access or within ~100 ms, so the claim finds it free).
+EXPIRY_GRACE = 0.05
 
 _current: SessionHost | None = None
 
@@ -61,8 +72,10 @@ class SessionHost:
         self.lease_thread = threading.Thread(target=self._lease_loop, name="session-leases", daemon=True)
         self._memory_reported_at = 0.0
         self._memory_measured: set[str] = set()
-        # When each running session's lease was last renewed (time.monotonic()).
+        # When each running session's lease was last renewed (time.monotonic() just before the
+        # renewal went out, so never later than Redis's own start of the new TTL).
         self._renewed_at: dict[str, float] = {}
+        self._next_expiry: float | None = None  # seconds until a lease we wait for expires
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -110,7 +123,7 @@ class SessionHost:
                 self._keep_leases(actors)
             except Exception as exc:  # never let the keeper die: leases would expire unseen
                 logger.warning("Engine node %s could not keep its leases: %s", self.node, exc)
-            self.stopping.wait(settings.ENGINE_SCAN_INTERVAL)
+            self.stopping.wait(lease_renew_interval())
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
@@ -120,11 +133,12 @@ class SessionHost:
                 logger.warning("Engine node %s scan failed: %s", self.node, exc)
             finally:
                 close_old_connections()
-            self.wakeup.wait(settings.ENGINE_SCAN_INTERVAL)
+            self.wakeup.wait(self._scan_wait())
             self.wakeup.clear()
         connection.close()
 
     def scan(self) -> None:
+        self._next_expiry = None  # a scan that fails (Redis away) must not leave a short wait
         with self.lock:
             actors = list(self.actors.items())
         wanted_ids = self._wanted_session_ids()
@@ -133,10 +147,27 @@ class SessionHost:
                 actor.request_stop("stop")
         for session_id in sorted(wanted_ids):
             self.claim(session_id)
+        self._watch_expiries(wanted_ids)
         now = time.monotonic()
         if now - self._memory_reported_at >= MEMORY_REPORT_INTERVAL or self._new_browser():
             self._memory_reported_at = now
             self.report_memory()
+
+    def _watch_expiries(self, wanted_ids: set[str]) -> None:
+        """When the wanted sessions held by other nodes' leases expire: a dead node's sessions
+        are claimed the moment its leases run out, not up to a scan interval later."""
+        with self.lock:
+            if len(self.actors) >= self.max_sessions:
+                return
+            waiting = wanted_ids - set(self.actors)
+        expiries = leases_expire_in(waiting)
+        if expiries:
+            self._next_expiry = min(expiries.values())
+
+    def _scan_wait(self) -> float:
+        if self._next_expiry is None:
+            return settings.ENGINE_SCAN_INTERVAL
+        return min(settings.ENGINE_SCAN_INTERVAL, self._next_expiry + EXPIRY_GRACE)
 
     def _wanted_session_ids(self) -> set[str]:
         wanted = Session.objects.filter(desired_state=DesiredState.RUNNING).exclude(
@@ -162,8 +193,10 @@ class SessionHost:
                 continue
             if reachable:
                 try:
+                    asked_at = time.monotonic()
                     if lease_renew(session_id=session_id, node=self.node):
-                        self._renewed_at[session_id] = time.monotonic()
+                        self._renewed_at[session_id] = asked_at
+                        actor.lease_renewed(asked_at + settings.ENGINE_LEASE_TTL)
                         continue
                     logger.error(
                         "Engine node %s lost the lease of session %s; closing its browser",
@@ -200,15 +233,18 @@ class SessionHost:
                 return self.actors[session_id]
             if len(self.actors) >= self.max_sessions:
                 return None
+            asked_at = time.monotonic()
             if not lease_acquire(session_id=session_id, node=self.node):
                 return None
-            self._renewed_at[session_id] = time.monotonic()
+            self._renewed_at[session_id] = asked_at
             actor = SessionActor(
                 session_id=session_id,
                 node=self.node,
                 engine_factory=self.engine_factory,
                 on_exit=self._forget,
             )
+            actor.lease_renewed(asked_at + settings.ENGINE_LEASE_TTL)
+            actor.marks["claimed"] = time.time()
             self.actors[session_id] = actor
             # Started under the lock: a scan that saw it in `actors` before its thread ran would
             # take it for dead, release the lease and let a second actor claim the session.

@@ -156,6 +156,15 @@ class Machine:
             pass
         self.kill()
 
+    def freeze(self) -> None:
+        """The engine worker stops dead (SIGSTOP), as a long garbage collection or a starved CPU
+        would stop it: no lease renewal, no page turn. Its Chromium, in a session of its own,
+        runs on, as it would through a stall of the worker alone."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
     def cut(self) -> None:
         """Pulls the machine's network cable: its only interface goes down."""
         ip("link", "set", self.ns_end, "down", ns=self.ns)

@@ -20,8 +20,8 @@ from yesapp.tests.test_end_to_end import CONTACT, SENT, Receiver, png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.postgres]
 
-# Shorter than the defaults (15 s, 2 s) so the test waits less; the bench measures the defaults.
-ENGINE_ENV = {"ENGINE_LEASE_TTL": "6", "ENGINE_SCAN_INTERVAL": "0.5", "PROFILE_SNAPSHOT_FIRST_AFTER": "1"}
+# The default lease (5 s); a shorter scan, so a session is claimed sooner after a link.
+ENGINE_ENV = {"ENGINE_LEASE_TTL": "5", "ENGINE_SCAN_INTERVAL": "0.5", "PROFILE_SNAPSHOT_FIRST_AFTER": "1"}
 
 
 @pytest.fixture
@@ -202,6 +202,43 @@ def test_a_machine_cut_off_from_redis_closes_its_browser_before_another_machine_
     a_closed = sampler.first(lambda na, nb: na == 0, after=cut_at)
     b_opened = sampler.first(lambda na, nb: nb > 0, after=cut_at)
     assert a_closed is not None and b_opened is not None and a_closed <= b_opened
-    # Within the lease (6 s here); the margin is for a loaded machine's sampling and scheduling.
+    # Within the lease (5 s here); the margin is for a loaded machine's sampling and scheduling.
     assert a_closed - cut_at < int(ENGINE_ENV["ENGINE_LEASE_TTL"]) + 4, a_closed - cut_at
     assert not a.browser_pids()
+
+
+def test_a_machine_frozen_for_half_its_lease_keeps_its_session_and_one_frozen_past_it_loses_it_cleanly(
+    machines,  # noqa: F811
+    api,
+):
+    """SIGSTOP of A's engine worker, B standing by. Half a lease: A renews on waking (its keeper
+    renews every second), B never takes the session, A sends. Twice the lease: B takes it over
+    and sends; A, woken with a message queued, sends nothing and closes its browser."""
+    ttl = int(ENGINE_ENV["ENGINE_LEASE_TTL"])
+    a, b = machines.add(), machines.add()
+    start(a)
+    session = linked_on(a, api)
+    start(b)
+    token = Session.objects.get(pk=session.pk).lease_token
+    a.freeze()
+    time.sleep(ttl / 2)
+    a.thaw()
+    time.sleep(2)  # a renewal after the thaw, and B's scans: nothing may move meanwhile
+    session = Session.objects.get(pk=session.pk)
+    assert session.engine_node.startswith(f"{a.name}@") and session.lease_token == token
+    after = send(api, session, "after a short freeze")
+    wait_for(lambda: Message.objects.filter(pk=after, status__in=SENT).exists(), 60, what="sent by A")
+    assert Session.objects.get(pk=session.pk).engine_node.startswith(f"{a.name}@")
+
+    a.freeze()
+    try:
+        wait_for(lambda: connected_on(b, session), 120, what="connected on B")
+        during = send(api, session, "queued as A wakes")
+    finally:
+        a.thaw()
+    wait_for(lambda: Message.objects.filter(pk=during, status__in=SENT).exists(), 60, what="sent by B")
+    wait_for(lambda: not a.browser_pids(), 30, what="A's browser closed")
+    time.sleep(2)  # room for a duplicate from A, were there one
+    outbox = Counter(m.text for m in SandboxMessage.objects.filter(session_id=session.id, direction="out"))
+    assert outbox == {"after a short freeze": 1, "queued as A wakes": 1}, outbox
+    assert connected_on(b, session)

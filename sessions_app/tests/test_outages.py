@@ -11,9 +11,9 @@ from django.db import connection
 
 from messaging.models import Message, MessageStatus
 from messaging.tests.engine_double import RecordingEngine
-from sessions_app.engine.actor import SessionActor
+from sessions_app.engine.actor import SEND_INTERVAL, SessionActor
 from sessions_app.engine.host import SessionHost
-from sessions_app.engine.lease import lease_owner
+from sessions_app.engine.lease import lease_acquire, lease_owner
 from sessions_app.models import DesiredState, Session, SessionEvent, SessionStatus
 from sessions_app.tests.helpers import wait_for, wait_status
 from yesapp.tests.fixtures import BLIP_APP_NAME
@@ -151,6 +151,151 @@ def test_an_ended_actor_seen_late_by_the_lease_keeper_leaves_its_successors_leas
         assert node.actors[str(session.pk)] is successor and successor.is_alive()
     finally:
         node.stop()
+
+
+# --- A node dead, or frozen for a while -------------------------------------------------------
+
+
+def test_a_standby_claims_a_dead_nodes_session_as_soon_as_its_lease_expires(transactional_db, settings):
+    """The standby does not wait for its next scan (30 s here): it sleeps until the dead
+    node's lease is due to expire, then claims it; never before it expired."""
+    settings.ENGINE_LEASE_TTL = 2
+    settings.ENGINE_SCAN_INTERVAL = 30
+    session = running_session("orphan")
+    assert lease_acquire(session_id=session.pk, node="dead@test")
+    expires_at = time.time() + settings.ENGINE_LEASE_TTL
+    standby = SessionHost("standby@test", engine_factory=lambda session: PageDouble())
+    standby.start()
+    try:
+        actor = wait_for(lambda: standby.actors.get(str(session.pk)), 10, what="the session claimed")
+        assert lease_owner(session.pk) == "standby@test"
+        assert actor.marks["claimed"] >= expires_at - 0.01  # Redis's clock is this machine's
+    finally:
+        standby.stop()
+
+
+class Freezer:
+    """Freezes a node's threads as SIGSTOP or a long garbage collection would: its actor's page
+    loop, its lease keeper and its scan each stop at their next step until thawed."""
+
+    def __init__(self, node: SessionHost):
+        self.actor_thawed, self.keeper_thawed = threading.Event(), threading.Event()
+        self.actor_thawed.set()
+        self.keeper_thawed.set()
+        keep, wanted = node._keep_leases, node._wanted_session_ids
+        node._keep_leases = lambda actors: self.keeper_thawed.wait(60) and keep(actors)
+        node._wanted_session_ids = lambda: self.keeper_thawed.wait(60) and wanted()
+
+    def freeze(self) -> None:
+        self.actor_thawed.clear()
+        self.keeper_thawed.clear()
+
+
+class FreezablePage(PageDouble):
+    """Its loop stops while the freezer's actor is frozen; its start waits for `started`."""
+
+    def __init__(self, freezer: Freezer | None = None, started: threading.Event | None = None):
+        super().__init__()
+        self.freezer = freezer
+        self.started = started
+
+    def start(self) -> None:
+        if self.started is not None:
+            self.started.wait(60)
+        super().start()
+
+    def drain_events(self, wait: float):
+        events = super().drain_events(min(wait, 0.1))
+        if self.freezer:
+            self.freezer.actor_thawed.wait(60)
+        return events
+
+
+def two_nodes(session: Session, b_started: threading.Event | None = None):
+    """Node a runs the session (its threads can be frozen), node b stands by (its browsers
+    start once `b_started` is set)."""
+    pages_a: list[FreezablePage] = []
+    pages_b: list[FreezablePage] = []
+
+    def page_a(session):
+        pages_a.append(FreezablePage(freezer))
+        return pages_a[-1]
+
+    def page_b(session):
+        pages_b.append(FreezablePage(started=b_started))
+        return pages_b[-1]
+
+    node_a = SessionHost("a@test", engine_factory=page_a)
+    freezer = Freezer(node_a)
+    node_a.start()
+    wait_status(session.pk, SessionStatus.CONNECTED, timeout=30)
+    node_b = SessionHost("b@test", engine_factory=page_b)
+    node_b.start()
+    return node_a, freezer, pages_a, node_b, pages_b
+
+
+@pytest.mark.slow
+def test_a_node_frozen_for_less_than_the_lease_keeps_its_sessions(transactional_db, settings):
+    """Half a TTL frozen: the lease was renewed three times per TTL, so it has not expired when
+    the node thaws; the standby never takes the session and the node goes on sending."""
+    settings.ENGINE_LEASE_TTL = 3
+    settings.ENGINE_SCAN_INTERVAL = 0.2
+    session = running_session("frozen-briefly")
+    node_a, freezer, pages_a, node_b, pages_b = two_nodes(session)
+    try:
+        token = Session.objects.get(pk=session.pk).lease_token
+        freezer.freeze()
+        time.sleep(settings.ENGINE_LEASE_TTL / 2)
+        freezer.actor_thawed.set()
+        freezer.keeper_thawed.set()
+        time.sleep(settings.ENGINE_LEASE_TTL)  # what is tested is nothing happening meanwhile
+        assert lease_owner(session.pk) == "a@test" and pages_b == []
+        assert Session.objects.get(pk=session.pk).lease_token == token
+        Message.objects.create(
+            session=session, direction="outbound", chat_id=CHAT, text="after", status="queued"
+        )
+        wait_for(lambda: pages_a[0].sent, 10, what="the send after the freeze")
+        assert len(pages_a) == 1 and pages_a[0].stopped_at is None
+    finally:
+        node_b.stop()
+        node_a.stop()
+
+
+@pytest.mark.slow
+def test_a_node_frozen_past_its_lease_loses_the_session_and_sends_nothing_on_waking(
+    transactional_db, settings
+):
+    """Frozen for twice the TTL: the standby takes the session over. The frozen node wakes
+    while the standby's browser is still starting and a message is queued, its actor before its
+    lease keeper (the worst order): it sends nothing, its browser is closed (by its fencing
+    token's check or by the keeper finding the lease gone, whichever comes first), and the
+    message goes out once, from the standby."""
+    settings.ENGINE_LEASE_TTL = 2
+    settings.ENGINE_SCAN_INTERVAL = 0.2
+    session = running_session("frozen-long")
+    b_started = threading.Event()
+    node_a, freezer, pages_a, node_b, pages_b = two_nodes(session, b_started)
+    try:
+        freezer.freeze()
+        wait_for(lambda: pages_b, 3 * settings.ENGINE_LEASE_TTL, what="the standby taking over")
+        message = Message.objects.create(
+            session=session, direction="outbound", chat_id=CHAT, text="once", status="queued"
+        )
+        freezer.actor_thawed.set()
+        time.sleep(SEND_INTERVAL + 0.5)  # node a's actor has its turns, its keeper still frozen
+        assert pages_a[0].sent == []
+        freezer.keeper_thawed.set()
+        wait_for(lambda: pages_a[0].stopped_at, 10, what="node a closing its browser")
+        b_started.set()
+        wait_for(lambda: pages_b[0].sent, 10, what="the standby's send")
+        assert lease_owner(session.pk) == "b@test" and len(pages_a) == 1
+        assert pages_a[0].sent == [] and [call.text for call in pages_b[0].sent] == ["once"]
+        sent = lambda: Message.objects.get(pk=message.pk).status == MessageStatus.SENT  # noqa: E731
+        wait_for(sent, 10, what="the message recorded as sent")
+    finally:
+        b_started.set()
+        node_b.stop()
+        node_a.stop()
 
 
 # --- The database away -----------------------------------------------------------------------
