@@ -1,0 +1,70 @@
+"""Bursts: kept-alive connections to each receiver (still checked at every new connect), and a
+slow receiver that cannot take every worker from the others."""
+
+import socket
+
+import pytest
+
+from webhooks import attempts, transport
+from webhooks.attempts import webhook_lane_drain
+from webhooks.models import DeliveryStatus, WebhookDelivery
+from webhooks.services import webhook_configure
+from webhooks.tests.conftest import Answer, emit_message
+from yesapp.outbound_address import is_public_address
+
+
+@pytest.fixture(autouse=True)
+def private_targets_allowed(settings, monkeypatch):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.WEBHOOK_URL = ""
+    settings.WEBHOOK_RETRY_DELAYS = "0,0,0"
+    monkeypatch.setattr(attempts, "LANE_TURN", 60.0)  # room for a loaded test machine
+
+
+def lane_of(session) -> list[WebhookDelivery]:
+    return list(WebhookDelivery.objects.filter(session=session).order_by("id"))
+
+
+def test_a_lanes_backlog_and_other_lanes_go_over_one_kept_alive_connection(make_session, receiver):
+    first, second = make_session("a"), make_session("b")
+    for session in (first, second):
+        webhook_configure(session=session, url=receiver.url())
+        for n in range(8):
+            emit_message(session, f"{session.name}{n}")
+    assert webhook_lane_drain(delivery_id=lane_of(first)[0].pk) == 8
+    assert webhook_lane_drain(delivery_id=lane_of(second)[0].pk) == 8
+    assert len(receiver.received()) == 16
+    assert receiver.connections() == 1  # the worker's pooled connection to the receiver
+
+
+def test_every_new_connection_is_checked_again_after_a_dns_change(settings, make_session, receiver, monkeypatch):
+    """A kept-alive connection was checked when it opened; once the receiver closes it, the
+    next one resolves the host again and the new address is checked before connecting."""
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    # For this test 127.0.0.1 counts as public, and 127.0.0.2 stays private.
+    monkeypatch.setattr(transport, "is_public_address", lambda a: a == "127.0.0.1" or is_public_address(a))
+    real_getaddrinfo, lookups = socket.getaddrinfo, []
+
+    def changing_dns(host, port, *args, **kwargs):
+        if host == "hooks.change.test":
+            lookups.append(host)
+            address = "127.0.0.1" if len(lookups) == 1 else "127.0.0.2"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", changing_dns)
+    session = make_session()
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the URL's form only: addresses are checked on connect
+    webhook_configure(session=session, url=f"http://hooks.change.test:{receiver.port}/hook")
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    lookups.clear()
+    receiver.script("/hook", Answer(200), Answer(200), Answer(200, close=True))
+    for n in range(4):
+        emit_message(session, f"m{n}")
+    deliveries = lane_of(session)
+    assert webhook_lane_drain(delivery_id=deliveries[0].pk) == 4
+    assert len(receiver.received()) == 3 and receiver.connections() == 1
+    assert len(lookups) == 2  # one per connection, not one per request
+    last = WebhookDelivery.objects.get(pk=deliveries[-1].pk)
+    assert last.status == DeliveryStatus.FAILED  # refused for good: a private address
+    assert "127.0.0.2" in last.last_error and "private" in last.last_error
