@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from webhooks import receiver_slots
 from webhooks.attempt_log import Sent, record_attempts
 from webhooks.models import (
     OPEN_STATUSES,
@@ -37,6 +38,7 @@ from webhooks.models import (
 from webhooks.nudge import lane_mark_clear, nudge_delivery
 from webhooks.payloads import request_headers
 from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delays
+from webhooks.receiver_slots import receiver_slot
 from webhooks.transport import post_webhook
 from yesapp.db_retry import retry_transient_db
 
@@ -73,6 +75,7 @@ class Lane:
     config_id: int
     session_id: Any
     ordered: bool
+    url: str = ""
 
 
 @dataclass
@@ -93,12 +96,20 @@ def _lane_of(delivery_id: int) -> tuple[Lane | None, bool]:
     row = (
         WebhookDelivery.objects.filter(pk=delivery_id)
         .annotate(blocked=lane_blocked())
-        .values("config_id", "session_id", "config__ordered", "status", "next_attempt_at", "blocked")
+        .values(
+            "config_id",
+            "session_id",
+            "config__ordered",
+            "config__url",
+            "status",
+            "next_attempt_at",
+            "blocked",
+        )
         .first()
     )
     if row is None:
         return None, False
-    lane = Lane(row["config_id"], row["session_id"], row["config__ordered"])
+    lane = Lane(row["config_id"], row["session_id"], row["config__ordered"], row["config__url"])
     due = row["status"] == DeliveryStatus.PENDING and row["next_attempt_at"] <= timezone.now()
     return lane, due and not (lane.ordered and row["blocked"])
 
@@ -211,6 +222,7 @@ def _attempt_verdict(
 
 def _send_and_record(claim: Claim, *, turn_ends: float) -> list[Sent]:
     sent = _send(claim, turn_ends=turn_ends)
+    receiver_slots.note_speed(claim.lane.url, (item.result for item in sent))
     # Recording is retried for as long as the claim holds after the last attempt.
     retry_transient_db(
         partial(record_attempts, claim.deliveries, claim.claimed_until, sent),
@@ -253,13 +265,26 @@ def webhook_lane_drain(*, delivery_id: int) -> int:
     so a delivery stored while the mark held back its nudge is queued now. A task that claims
     nothing touches neither: the worker holding the lane's head does that when it is done.
     """
-    turn_ends = time.monotonic() + LANE_TURN
     lane, ready = _lane_of(delivery_id)
-    claim = _claim_retried(lane, delivery_id, batch=LANE_BATCH) if ready else None
-    if claim is None:
+    if not ready:
         # Not its turn, or taken: whoever holds the lane's head hands the lane on. Handing it
         # on from here too queued a task per stray nudge, and each of those queued another.
         return 0
+    hold = settings.WEBHOOK_TIMEOUT + LANE_TURN + CLAIM_MARGIN.total_seconds()
+    with receiver_slot(lane.url, hold=hold) as allowed:
+        if not allowed:
+            # A slow receiver has all the workers it may have: the lane waits its turn (the
+            # lane's mark, if any, stays: this task still has the lane).
+            nudge_delivery(delivery_id, countdown=receiver_slots.RETRY_AFTER)
+            return 0
+        return _drain(lane, delivery_id)
+
+
+def _drain(lane: Lane, delivery_id: int) -> int:
+    turn_ends = time.monotonic() + LANE_TURN
+    claim = _claim_retried(lane, delivery_id, batch=LANE_BATCH)
+    if claim is None:
+        return 0  # taken meanwhile
     made = 0
     try:
         while claim is not None:

@@ -6,11 +6,14 @@ import socket
 import pytest
 
 from webhooks import attempts, transport
-from webhooks.attempts import webhook_lane_drain
+from webhooks.attempts import webhook_delivery_attempt, webhook_lane_drain
 from webhooks.models import DeliveryStatus, WebhookDelivery
+from webhooks.receiver_slots import receiver_slot
 from webhooks.services import webhook_configure
-from webhooks.tests.conftest import Answer, emit_message
+from webhooks.tests.conftest import Answer, Receiver, emit_message
+from webhooks.tests.test_outbox import queued_delivery_ids
 from yesapp.outbound_address import is_public_address
+from yesapp.redis import get_redis
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +40,9 @@ def test_a_lanes_backlog_and_other_lanes_go_over_one_kept_alive_connection(make_
     assert receiver.connections() == 1  # the worker's pooled connection to the receiver
 
 
-def test_every_new_connection_is_checked_again_after_a_dns_change(settings, make_session, receiver, monkeypatch):
+def test_every_new_connection_is_checked_again_after_a_dns_change(
+    settings, make_session, receiver, monkeypatch
+):
     """A kept-alive connection was checked when it opened; once the receiver closes it, the
     next one resolves the host again and the new address is checked before connecting."""
     settings.WEBHOOK_ALLOW_PRIVATE = False
@@ -68,3 +73,60 @@ def test_every_new_connection_is_checked_again_after_a_dns_change(settings, make
     last = WebhookDelivery.objects.get(pk=deliveries[-1].pk)
     assert last.status == DeliveryStatus.FAILED  # refused for good: a private address
     assert "127.0.0.2" in last.last_error and "private" in last.last_error
+
+
+@pytest.fixture
+def slow_receiver():
+    server = Receiver(default=Answer(200, delay=0.3)).start()
+    yield server
+    server.stop()
+
+
+def test_a_slow_receiver_gets_its_slots_and_no_more_while_another_receiver_flows(
+    settings, make_session, receiver, slow_receiver
+):
+    """Once a receiver answers slowly, lanes over its slots wait (queued again a second later,
+    nothing claimed) instead of taking a worker; another receiver's lanes go on at once."""
+    settings.WEBHOOK_SLOW_RECEIVER_SECONDS = 0.2
+    settings.WEBHOOK_SLOW_RECEIVER_SLOTS = 1
+    slow_a, slow_b, fast = make_session("slow-a"), make_session("slow-b"), make_session("fast")
+    webhook_configure(session=slow_a, url=slow_receiver.url())
+    webhook_configure(session=slow_b, url=slow_receiver.url())
+    webhook_configure(session=fast, url=receiver.url())
+    for session in (slow_a, slow_b, fast):
+        for n in range(3):
+            emit_message(session, f"{session.name}-{n}")
+    get_redis().delete("webhooks")
+    assert webhook_lane_drain(delivery_id=lane_of(slow_a)[0].pk) == 3  # found slow meanwhile
+    # Another worker is sending slow_a's lane (it holds the receiver's one slot) ...
+    with receiver_slot(slow_receiver.url(), hold=60) as allowed:
+        assert allowed
+        head = lane_of(slow_b)[0]
+        assert webhook_lane_drain(delivery_id=head.pk) == 0  # ... so slow_b's lane waits
+        assert queued_delivery_ids() == [head.pk]  # for a second, nothing claimed
+        head.refresh_from_db()
+        assert (head.status, head.attempts) == (DeliveryStatus.PENDING, 0)
+        assert webhook_lane_drain(delivery_id=lane_of(fast)[0].pk) == 3  # not held up
+    assert [r.json["messageId"] for r in receiver.received()] == ["fast-0", "fast-1", "fast-2"]
+    assert len(slow_receiver.received()) == 3
+    # The slot is free again: slow_b's lane goes.
+    assert webhook_lane_drain(delivery_id=head.pk) == 3
+    assert [r.json["messageId"] for r in slow_receiver.received()][3:] == ["slow-b-0", "slow-b-1", "slow-b-2"]
+
+
+def test_a_receiver_that_answers_fast_again_is_no_longer_capped(settings, make_session, receiver):
+    settings.WEBHOOK_SLOW_RECEIVER_SECONDS = 0.2
+    session = make_session()
+    webhook_configure(session=session, url=receiver.url())
+    receiver.script("/hook", Answer(200, delay=0.3))
+    for n in range(2):
+        emit_message(session, f"m{n}")
+    first, second = lane_of(session)
+    assert webhook_delivery_attempt(delivery_id=first.pk) is not None
+    with receiver_slot(receiver.url(), hold=60) as allowed:
+        assert allowed
+        with receiver_slot(receiver.url(), hold=60) as second_allowed:
+            assert not second_allowed  # slow: one slot
+    assert webhook_delivery_attempt(delivery_id=second.pk) is not None  # a fast answer
+    with receiver_slot(receiver.url(), hold=60) as allowed, receiver_slot(receiver.url(), hold=60) as also:
+        assert allowed and also

@@ -124,7 +124,9 @@ def test_a_busy_ordered_lane_has_one_queued_task_and_its_end_queues_what_came_me
     assert queued_delivery_ids() == [lane_of(session)[-1].pk]
 
 
-def test_stray_nudges_of_a_busy_lane_queue_nothing_more(make_session, receiver, django_capture_on_commit_callbacks):
+def test_stray_nudges_of_a_busy_lane_queue_nothing_more(
+    make_session, receiver, django_capture_on_commit_callbacks
+):
     """Duplicate tasks (a retry's nudge, the sweep's, a hand-on racing the emitter) that find
     nothing to claim leave the lane to the task that holds its head: before, each queued one
     more task for the head, so a burst's queue filled with tasks that only read."""
