@@ -6,6 +6,7 @@ deliveries right behind it (up to LANE_BATCH), sends them one after another over
 connection and logs them in one transaction; it goes on with the lane for up to LANE_TURN
 seconds, then hands the rest back to the queue. A burst so costs two database writes per
 batch instead of several per delivery; a slow receiver still holds one worker slot at a time,
+many lanes to one slow receiver hold at most WEBHOOK_SLOW_RECEIVER_SLOTS (receiver_slots.py),
 and a lane with much to send lets the others have their turn. Unordered lanes send one
 delivery per claim, at most WEBHOOK_UNORDERED_CONCURRENCY at once.
 
@@ -47,9 +48,10 @@ CLAIM_MARGIN = timedelta(seconds=30)
 # Deliveries claimed together in an ordered lane: few writes per burst, and little sent
 # twice when a worker is killed mid-batch.
 LANE_BATCH = 20
-# Seconds one task keeps sending one lane before it hands the rest back to the queue: short,
-# so a lane that just got an event (a new message) waits little behind busy ones.
-LANE_TURN = 0.25
+# Seconds one task keeps a lane before it hands the rest back to the queue (a claimed batch is
+# sent whole unless sending it alone takes this long): short, so a lane that just got an event
+# (a new message) waits little behind busy ones.
+LANE_TURN = 0.5
 
 
 def retry_delays() -> list[float]:
@@ -187,12 +189,18 @@ def _claim_unordered(lane: Lane, due, claim: dict, *, delivery_id: int) -> list[
 # --- Sending ----------------------------------------------------------------------
 
 
-def _send(claim: Claim, *, turn_ends: float) -> list[Sent]:
+def _send(claim: Claim, *, budget: float) -> list[Sent]:
     """Sends the claimed deliveries in order, until one must wait for its retry (the lane
-    waits with it) or the turn is over. Never raises for a receiver's failure."""
+    waits with it) or sending has taken `budget` seconds (a slow receiver). Never raises for
+    a receiver's failure.
+
+    The budget counts from the first request, not from the turn's start: on a loaded machine
+    claiming can take most of a turn, and a batch cut after one request made every delivery
+    pay for a claim and a log of its own."""
     sent: list[Sent] = []
+    stop_at = time.monotonic() + budget
     for delivery in claim.deliveries:
-        if sent and (sent[-1].status == DeliveryStatus.PENDING or time.monotonic() >= turn_ends):
+        if sent and (sent[-1].status == DeliveryStatus.PENDING or time.monotonic() >= stop_at):
             break
         started_at = timezone.now()
         result = post_webhook(
@@ -220,8 +228,8 @@ def _attempt_verdict(
     return DeliveryStatus.FAILED, AttemptOutcome.FAILED, retry_in
 
 
-def _send_and_record(claim: Claim, *, turn_ends: float) -> list[Sent]:
-    sent = _send(claim, turn_ends=turn_ends)
+def _send_and_record(claim: Claim, *, budget: float) -> list[Sent]:
+    sent = _send(claim, budget=budget)
     receiver_slots.note_speed(claim.lane.url, (item.result for item in sent))
     # Recording is retried for as long as the claim holds after the last attempt.
     retry_transient_db(
@@ -251,7 +259,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     claim = _claim_retried(lane, delivery_id, batch=1) if ready else None
     if claim is None:
         return None
-    _send_and_record(claim, turn_ends=math.inf)
+    _send_and_record(claim, budget=math.inf)
     _hand_lane_on(lane)
     return claim.deliveries[0]
 
@@ -288,7 +296,7 @@ def _drain(lane: Lane, delivery_id: int) -> int:
     made = 0
     try:
         while claim is not None:
-            sent = _send_and_record(claim, turn_ends=turn_ends)
+            sent = _send_and_record(claim, budget=LANE_TURN)
             made += len(sent)
             head_id = _next_head(lane, sent[-1]) if time.monotonic() < turn_ends else None
             claim = _claim_retried(lane, head_id, batch=LANE_BATCH) if head_id is not None else None
