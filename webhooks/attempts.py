@@ -36,7 +36,7 @@ from webhooks.models import (
     WebhookConfig,
     WebhookDelivery,
 )
-from webhooks.nudge import lane_mark_clear, nudge_delivery
+from webhooks.nudge import HANDED_ON_PRIORITY, lane_mark_clear, nudge_delivery
 from webhooks.payloads import request_headers
 from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delays
 from webhooks.receiver_slots import receiver_slot
@@ -283,7 +283,7 @@ def webhook_lane_drain(*, delivery_id: int) -> int:
         if not allowed:
             # A slow receiver has all the workers it may have: the lane waits its turn (the
             # lane's mark, if any, stays: this task still has the lane).
-            nudge_delivery(delivery_id, countdown=receiver_slots.RETRY_AFTER)
+            nudge_delivery(delivery_id, countdown=receiver_slots.RETRY_AFTER, priority=HANDED_ON_PRIORITY)
             return 0
         return _drain(lane, delivery_id)
 
@@ -323,7 +323,7 @@ def _hand_lane_on(lane: Lane) -> None:
         return
     wait = (head["next_attempt_at"] - timezone.now()).total_seconds()
     if wait <= 0 or head["round_attempts"] == 0:
-        nudge_delivery(head["id"], countdown=max(0.0, wait))
+        nudge_delivery(head["id"], countdown=max(0.0, wait), priority=HANDED_ON_PRIORITY)
 
 
 def _lane_head(lane: Lane) -> dict | None:

@@ -11,9 +11,8 @@ from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.receiver_slots import receiver_slot
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, Receiver, emit_message
-from webhooks.tests.test_outbox import queued_delivery_ids
+from webhooks.tests.test_outbox import clear_queue, queued_by_priority, queued_delivery_ids
 from yesapp.outbound_address import is_public_address
-from yesapp.redis import get_redis
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +95,7 @@ def test_a_slow_receiver_gets_its_slots_and_no_more_while_another_receiver_flows
     for session in (slow_a, slow_b, fast):
         for n in range(3):
             emit_message(session, f"{session.name}-{n}")
-    get_redis().delete("webhooks")
+    clear_queue()
     assert webhook_lane_drain(delivery_id=lane_of(slow_a)[0].pk) == 3  # found slow meanwhile
     # Another worker is sending slow_a's lane (it holds the receiver's one slot) ...
     with receiver_slot(slow_receiver.url(), hold=60) as allowed:
@@ -130,3 +129,24 @@ def test_a_receiver_that_answers_fast_again_is_no_longer_capped(settings, make_s
     assert webhook_delivery_attempt(delivery_id=second.pk) is not None  # a fast answer
     with receiver_slot(receiver.url(), hold=60) as allowed, receiver_slot(receiver.url(), hold=60) as also:
         assert allowed and also
+
+
+def test_a_quiet_sessions_new_event_is_taken_before_busy_lanes_next_turns(
+    make_session, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A busy lane handed back after its turn waits in the low-priority list; a new message in
+    a quiet session goes to the list the workers take first, so it does not wait for every busy
+    lane's next turn."""
+    monkeypatch.setattr(attempts, "LANE_TURN", 0.0)  # the turn is over after one attempt
+    busy, quiet = make_session("busy"), make_session("quiet")
+    webhook_configure(session=busy, url=receiver.url())
+    webhook_configure(session=quiet, url=receiver.url())
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            emit_message(busy, f"busy-{n}")
+    first, second, _ = lane_of(busy)
+    clear_queue()
+    assert webhook_lane_drain(delivery_id=first.pk) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        emit_message(quiet, "quiet-0")
+    assert queued_by_priority() == {"webhooks": [lane_of(quiet)[0].pk], "webhooks\x06\x166": [second.pk]}

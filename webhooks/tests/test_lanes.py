@@ -14,8 +14,7 @@ from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookDeliveryAtte
 from webhooks.outbox import webhook_deliveries_sweep
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
-from webhooks.tests.test_outbox import queued_delivery_ids
-from yesapp.redis import get_redis
+from webhooks.tests.test_outbox import clear_queue, queued_delivery_ids
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +115,7 @@ def test_a_busy_ordered_lane_has_one_queued_task_and_its_end_queues_what_came_me
     a0, a1, a2 = lane_of(session)
     # The first event of the lane is queued; the others wait for that task. Unordered: each.
     assert queued_delivery_ids() == sorted([a0.pk, *(d.pk for d in lane_of(other))])
-    get_redis().delete("webhooks")
+    clear_queue()
     # The task sends a0 (and the rest of the lane): a0's nudge was the lane's only one.
     assert webhook_lane_drain(delivery_id=a0.pk) == 3
     with django_capture_on_commit_callbacks(execute=True):
@@ -137,7 +136,7 @@ def test_stray_nudges_of_a_busy_lane_queue_nothing_more(
             emit_message(session, f"m{n}")
     m0, m1, m2 = lane_of(session)
     assert queued_delivery_ids() == [m0.pk]
-    get_redis().delete("webhooks")
+    clear_queue()
     for stray in (m1, m2):  # not their turn: m0 is the head
         assert webhook_lane_drain(delivery_id=stray.pk) == 0
     WebhookDelivery.objects.filter(pk=m0.pk).update(
