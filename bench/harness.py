@@ -246,6 +246,9 @@ class Stack:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        if keep := os.environ.get("BENCH_KEEP_LOGS"):  # a directory to copy the stack's logs to
+            for log in self.tmp.glob("*.log"):
+                shutil.copy(log, Path(keep) / log.name)
         shutil.rmtree(self.tmp, ignore_errors=True)
         import redis
 

@@ -6,6 +6,7 @@ deliveries right behind it (up to LANE_BATCH), sends them one after another over
 connection and logs them in one transaction; it goes on with the lane for up to LANE_TURN
 seconds, then hands the rest back to the queue. A burst so costs two database writes per
 batch instead of several per delivery; a slow receiver still holds one worker slot at a time,
+many lanes to one slow receiver hold at most WEBHOOK_SLOW_RECEIVER_SLOTS (receiver_slots.py),
 and a lane with much to send lets the others have their turn. Unordered lanes send one
 delivery per claim, at most WEBHOOK_UNORDERED_CONCURRENCY at once.
 
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from webhooks import receiver_slots
 from webhooks.attempt_log import Sent, record_attempts
 from webhooks.models import (
     OPEN_STATUSES,
@@ -34,9 +36,10 @@ from webhooks.models import (
     WebhookConfig,
     WebhookDelivery,
 )
-from webhooks.nudge import lane_mark_clear, nudge_delivery
+from webhooks.nudge import HANDED_ON_PRIORITY, lane_mark_clear, nudge_delivery
 from webhooks.payloads import request_headers
 from webhooks.policy import AttemptResult, is_retryable, next_delay, parse_delays
+from webhooks.receiver_slots import receiver_slot
 from webhooks.transport import post_webhook
 from yesapp.db_retry import retry_transient_db
 
@@ -45,8 +48,10 @@ CLAIM_MARGIN = timedelta(seconds=30)
 # Deliveries claimed together in an ordered lane: few writes per burst, and little sent
 # twice when a worker is killed mid-batch.
 LANE_BATCH = 20
-# Seconds one task keeps sending one lane before it hands the rest back to the queue.
-LANE_TURN = 1.0
+# Seconds one task keeps a lane before it hands the rest back to the queue (a claimed batch is
+# sent whole unless sending it alone takes this long): short, so a lane that just got an event
+# (a new message) waits little behind busy ones.
+LANE_TURN = 0.5
 
 
 def retry_delays() -> list[float]:
@@ -72,6 +77,7 @@ class Lane:
     config_id: int
     session_id: Any
     ordered: bool
+    url: str = ""
 
 
 @dataclass
@@ -92,12 +98,20 @@ def _lane_of(delivery_id: int) -> tuple[Lane | None, bool]:
     row = (
         WebhookDelivery.objects.filter(pk=delivery_id)
         .annotate(blocked=lane_blocked())
-        .values("config_id", "session_id", "config__ordered", "status", "next_attempt_at", "blocked")
+        .values(
+            "config_id",
+            "session_id",
+            "config__ordered",
+            "config__url",
+            "status",
+            "next_attempt_at",
+            "blocked",
+        )
         .first()
     )
     if row is None:
         return None, False
-    lane = Lane(row["config_id"], row["session_id"], row["config__ordered"])
+    lane = Lane(row["config_id"], row["session_id"], row["config__ordered"], row["config__url"])
     due = row["status"] == DeliveryStatus.PENDING and row["next_attempt_at"] <= timezone.now()
     return lane, due and not (lane.ordered and row["blocked"])
 
@@ -175,12 +189,18 @@ def _claim_unordered(lane: Lane, due, claim: dict, *, delivery_id: int) -> list[
 # --- Sending ----------------------------------------------------------------------
 
 
-def _send(claim: Claim, *, turn_ends: float) -> list[Sent]:
+def _send(claim: Claim, *, budget: float) -> list[Sent]:
     """Sends the claimed deliveries in order, until one must wait for its retry (the lane
-    waits with it) or the turn is over. Never raises for a receiver's failure."""
+    waits with it) or sending has taken `budget` seconds (a slow receiver). Never raises for
+    a receiver's failure.
+
+    The budget counts from the first request, not from the turn's start: on a loaded machine
+    claiming can take most of a turn, and a batch cut after one request made every delivery
+    pay for a claim and a log of its own."""
     sent: list[Sent] = []
+    stop_at = time.monotonic() + budget
     for delivery in claim.deliveries:
-        if sent and (sent[-1].status == DeliveryStatus.PENDING or time.monotonic() >= turn_ends):
+        if sent and (sent[-1].status == DeliveryStatus.PENDING or time.monotonic() >= stop_at):
             break
         started_at = timezone.now()
         result = post_webhook(
@@ -208,8 +228,9 @@ def _attempt_verdict(
     return DeliveryStatus.FAILED, AttemptOutcome.FAILED, retry_in
 
 
-def _send_and_record(claim: Claim, *, turn_ends: float) -> list[Sent]:
-    sent = _send(claim, turn_ends=turn_ends)
+def _send_and_record(claim: Claim, *, budget: float) -> list[Sent]:
+    sent = _send(claim, budget=budget)
+    receiver_slots.note_speed(claim.lane.url, (item.result for item in sent))
     # Recording is retried for as long as the claim holds after the last attempt.
     retry_transient_db(
         partial(record_attempts, claim.deliveries, claim.claimed_until, sent),
@@ -238,7 +259,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     claim = _claim_retried(lane, delivery_id, batch=1) if ready else None
     if claim is None:
         return None
-    _send_and_record(claim, turn_ends=math.inf)
+    _send_and_record(claim, budget=math.inf)
     _hand_lane_on(lane)
     return claim.deliveries[0]
 
@@ -249,21 +270,36 @@ def webhook_lane_drain(*, delivery_id: int) -> int:
     due, not its turn, or taken). What is left goes back to the queue.
 
     Clears the lane's mark (`webhooks.nudge.nudge_lane`) and then looks at the lane once more,
-    so a delivery stored while the mark held back its nudge is queued now.
+    so a delivery stored while the mark held back its nudge is queued now. A task that claims
+    nothing touches neither: the worker holding the lane's head does that when it is done.
     """
-    turn_ends = time.monotonic() + LANE_TURN
     lane, ready = _lane_of(delivery_id)
-    if lane is None:
+    if not ready:
+        # Not its turn, or taken: whoever holds the lane's head hands the lane on. Handing it
+        # on from here too queued a task per stray nudge, and each of those queued another.
         return 0
-    made, head_id = 0, delivery_id if ready else None
+    hold = settings.WEBHOOK_TIMEOUT + LANE_TURN + CLAIM_MARGIN.total_seconds()
+    with receiver_slot(lane.url, hold=hold) as allowed:
+        if not allowed:
+            # A slow receiver has all the workers it may have: the lane waits its turn (the
+            # lane's mark, if any, stays: this task still has the lane).
+            nudge_delivery(delivery_id, countdown=receiver_slots.RETRY_AFTER, priority=HANDED_ON_PRIORITY)
+            return 0
+        return _drain(lane, delivery_id)
+
+
+def _drain(lane: Lane, delivery_id: int) -> int:
+    turn_ends = time.monotonic() + LANE_TURN
+    claim = _claim_retried(lane, delivery_id, batch=LANE_BATCH)
+    if claim is None:
+        return 0  # taken meanwhile
+    made = 0
     try:
-        while head_id is not None:
-            claim = _claim_retried(lane, head_id, batch=LANE_BATCH)
-            if claim is None:
-                break
-            sent = _send_and_record(claim, turn_ends=turn_ends)
+        while claim is not None:
+            sent = _send_and_record(claim, budget=LANE_TURN)
             made += len(sent)
             head_id = _next_head(lane, sent[-1]) if time.monotonic() < turn_ends else None
+            claim = _claim_retried(lane, head_id, batch=LANE_BATCH) if head_id is not None else None
     finally:
         lane_mark_clear(config_id=lane.config_id, session_id=lane.session_id)
     _hand_lane_on(lane)
@@ -287,7 +323,7 @@ def _hand_lane_on(lane: Lane) -> None:
         return
     wait = (head["next_attempt_at"] - timezone.now()).total_seconds()
     if wait <= 0 or head["round_attempts"] == 0:
-        nudge_delivery(head["id"], countdown=max(0.0, wait))
+        nudge_delivery(head["id"], countdown=max(0.0, wait), priority=HANDED_ON_PRIORITY)
 
 
 def _lane_head(lane: Lane) -> dict | None:

@@ -29,7 +29,13 @@ def _broker_connection():
     return connection
 
 
-def nudge_delivery(delivery_id: int, *, countdown: float = 0) -> None:
+# A lane handed on after its turn waits behind lanes that just got their first event: a new
+# message in a quiet session is not queued behind every busy lane's next turn. (Redis queues
+# take priority 0 first; Celery tasks have 0 unless told otherwise.)
+HANDED_ON_PRIORITY = 6
+
+
+def nudge_delivery(delivery_id: int, *, countdown: float = 0, priority: int | None = None) -> None:
     """Queues one attempt of the delivery after `countdown` seconds; logs instead of raising."""
     from webhooks.tasks import deliver_webhook
 
@@ -37,7 +43,11 @@ def nudge_delivery(delivery_id: int, *, countdown: float = 0) -> None:
     for last_try in (False, True):
         try:
             deliver_webhook.apply_async(
-                (delivery_id,), countdown=countdown or None, retry=False, connection=_broker_connection()
+                (delivery_id,),
+                countdown=countdown or None,
+                priority=priority,
+                retry=False,
+                connection=_broker_connection(),
             )
             return
         except Exception:

@@ -327,6 +327,10 @@ WEBHOOK_RETRY_DELAYS = env.str("WEBHOOK_RETRY_DELAYS", default="0,1,2")
 WEBHOOK_ORDERED = env.bool("WEBHOOK_ORDERED", default=True)
 # With ordering off, a bound per session keeps workers free for the others.
 WEBHOOK_UNORDERED_CONCURRENCY = env.int("WEBHOOK_UNORDERED_CONCURRENCY", default=2)
+# A receiver whose answers take this long is slow: at most WEBHOOK_SLOW_RECEIVER_SLOTS lanes
+# (sessions) send to it at once, so it cannot hold every worker (webhooks/receiver_slots.py).
+WEBHOOK_SLOW_RECEIVER_SECONDS = env.float("WEBHOOK_SLOW_RECEIVER_SECONDS", default=1.0)
+WEBHOOK_SLOW_RECEIVER_SLOTS = env.int("WEBHOOK_SLOW_RECEIVER_SLOTS", default=1)
 WEBHOOK_RESPONSE_EXCERPT_BYTES = env.int("WEBHOOK_RESPONSE_EXCERPT_BYTES", default=1024)
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=7)
 # The sweep re-sends deliveries whose Celery nudge was lost (Redis or worker down).

@@ -22,6 +22,7 @@ class Received:
     body: bytes
     at: float  # time.monotonic() when the request arrived
     answered: int = 0
+    client: tuple = ()  # the client's (address, port): one per TCP connection
 
     @property
     def json(self) -> dict:
@@ -33,6 +34,7 @@ class Answer:
     status: int = 200
     delay: float = 0.0
     body: bytes = b"ok"
+    close: bool = False  # answer with Connection: close and close it
 
 
 @dataclass
@@ -65,7 +67,9 @@ class Receiver:
                 with receiver.changed:
                     queue = receiver.scripts.get(self.path) or []
                     answer = queue.pop(0) if queue else receiver.default
-                    record = Received(self.path, dict(self.headers), body, arrived, answer.status)
+                    record = Received(
+                        self.path, dict(self.headers), body, arrived, answer.status, self.client_address
+                    )
                     receiver.requests.append(record)
                     receiver.changed.notify_all()
                 if answer.delay:
@@ -73,6 +77,9 @@ class Receiver:
                 try:
                     self.send_response(answer.status)
                     self.send_header("Content-Length", str(len(answer.body)))
+                    if answer.close:
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
                     self.end_headers()
                     self.wfile.write(answer.body)
                 except OSError:  # the client gave up waiting (a timeout test)
@@ -94,6 +101,11 @@ class Receiver:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+    def connections(self) -> int:
+        """How many TCP connections the requests came over."""
+        with self.changed:
+            return len({r.client for r in self.requests})
 
     def received(self, path: str | None = None) -> list[Received]:
         with self.changed:

@@ -14,8 +14,7 @@ from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookDeliveryAtte
 from webhooks.outbox import webhook_deliveries_sweep
 from webhooks.services import webhook_configure
 from webhooks.tests.conftest import Answer, emit_message
-from webhooks.tests.test_outbox import queued_delivery_ids
-from yesapp.redis import get_redis
+from webhooks.tests.test_outbox import clear_queue, queued_delivery_ids
 
 
 @pytest.fixture(autouse=True)
@@ -116,12 +115,40 @@ def test_a_busy_ordered_lane_has_one_queued_task_and_its_end_queues_what_came_me
     a0, a1, a2 = lane_of(session)
     # The first event of the lane is queued; the others wait for that task. Unordered: each.
     assert queued_delivery_ids() == sorted([a0.pk, *(d.pk for d in lane_of(other))])
-    get_redis().delete("webhooks")
+    clear_queue()
     # The task sends a0 (and the rest of the lane): a0's nudge was the lane's only one.
     assert webhook_lane_drain(delivery_id=a0.pk) == 3
     with django_capture_on_commit_callbacks(execute=True):
         emit_message(session, "a3")  # the lane is free again: queued at once
     assert queued_delivery_ids() == [lane_of(session)[-1].pk]
+
+
+def test_stray_nudges_of_a_busy_lane_queue_nothing_more(
+    make_session, receiver, django_capture_on_commit_callbacks
+):
+    """Duplicate tasks (a retry's nudge, the sweep's, a hand-on racing the emitter) that find
+    nothing to claim leave the lane to the task that holds its head: before, each queued one
+    more task for the head, so a burst's queue filled with tasks that only read."""
+    session = make_session()
+    webhook_configure(session=session, url=receiver.url())
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            emit_message(session, f"m{n}")
+    m0, m1, m2 = lane_of(session)
+    assert queued_delivery_ids() == [m0.pk]
+    clear_queue()
+    for stray in (m1, m2):  # not their turn: m0 is the head
+        assert webhook_lane_drain(delivery_id=stray.pk) == 0
+    WebhookDelivery.objects.filter(pk=m0.pk).update(
+        status=DeliveryStatus.SENDING, claimed_until=timezone.now() + timedelta(minutes=1)
+    )
+    assert webhook_lane_drain(delivery_id=m0.pk) == 0  # another worker is sending it
+    assert queued_delivery_ids() == []
+    # The lane's mark still holds: a new event is left to the task that has the lane.
+    with django_capture_on_commit_callbacks(execute=True):
+        emit_message(session, "m3")
+    assert queued_delivery_ids() == []
+    assert receiver.received() == []
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_the_lane_keeps_its_order(

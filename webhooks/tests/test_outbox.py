@@ -35,14 +35,31 @@ def private_targets_allowed(settings):
     settings.WEBHOOK_RETRY_DELAYS = "0,0,0"
 
 
+# The `webhooks` queue's Redis lists, one per priority step (kombu: 0 is taken first).
+WEBHOOK_QUEUES = ("webhooks", "webhooks\x06\x163", "webhooks\x06\x166", "webhooks\x06\x169")
+
+
+def queued_by_priority() -> dict[str, list[int]]:
+    """The delivery ids waiting in the real `webhooks` queue in Redis, by priority list."""
+    queued = {}
+    for queue in WEBHOOK_QUEUES:
+        ids = []
+        for raw in get_redis().lrange(queue, 0, -1):
+            message = json.loads(raw)
+            args, _, _ = json.loads(__import__("base64").b64decode(message["body"]))
+            ids.append(args[0])
+        if ids:
+            queued[queue] = sorted(ids)
+    return queued
+
+
 def queued_delivery_ids() -> list[int]:
-    """The delivery ids waiting in the real `webhooks` queue in Redis."""
-    ids = []
-    for raw in get_redis().lrange("webhooks", 0, -1):
-        message = json.loads(raw)
-        args, _, _ = json.loads(__import__("base64").b64decode(message["body"]))
-        ids.append(args[0])
-    return sorted(ids)
+    """The delivery ids waiting in the real `webhooks` queue in Redis, whatever their priority."""
+    return sorted(i for ids in queued_by_priority().values() for i in ids)
+
+
+def clear_queue() -> None:
+    get_redis().delete(*WEBHOOK_QUEUES)
 
 
 def test_an_event_is_stored_in_the_emitters_transaction_and_queued_on_commit(
@@ -210,7 +227,7 @@ def test_sweep_requeues_lost_nudges_and_expired_claims_but_only_lane_heads(make_
     )
     assert webhook_deliveries_sweep(grace=60) == 1  # a1 isn't overdue enough yet; b1 is stale
     assert queued_delivery_ids() == [b1.pk]
-    get_redis().delete("webhooks")
+    clear_queue()
     WebhookDelivery.objects.filter(pk__in=[a1.pk, a2.pk]).update(
         next_attempt_at=timezone.now() - timedelta(minutes=5)
     )
