@@ -29,6 +29,12 @@ class RunningActor:
     def memory_pids(self):
         return self.pids
 
+    def js_heap(self):
+        return None
+
+    def request_recycle(self, reason):
+        return False
+
 
 @pytest.fixture
 def big_process():
