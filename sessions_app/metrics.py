@@ -6,8 +6,8 @@ from django.db.models import Count
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from sessions_app.engine.memory import browser_memory_all, js_heap_all
-from sessions_app.engine.recycle import RECYCLE_REASON
 from sessions_app.engine.nodes import live_nodes
+from sessions_app.engine.recycle import RECYCLE_REASON
 from sessions_app.engine.wpp_contract import CONTRACT_BROKEN_MARK
 from sessions_app.models import Session, SessionEvent, SessionStatus
 

@@ -3,9 +3,9 @@
 WhatsApp Web grows as it keeps the chats it has seen (docs/PERFORMANCE.md, soak): operators
 need to see it per session. The node that runs a session measures its browser's process tree
 (PSS: pages shared between browsers are split between them) into Redis, where any web
-process reads it; a figure no node has renewed for a few scans is stale and not shown. Beside it, the page's JS
-heap (used bytes, `Performance.getMetrics` over the engine's DevTools connection), which tells a
-page that keeps what it has seen from a browser that grows by itself.
+process reads it; a figure no node has renewed for a few scans is stale and not shown. Beside
+it, the page's JS heap (used bytes, `Performance.getMetrics` over the engine's DevTools
+connection), which tells a page that keeps what it has seen from a browser growing by itself.
 
 A session above ENGINE_SESSION_MEMORY_MAX has its browser recycled (engine/recycle.py).
 """

@@ -43,7 +43,7 @@ def stored(session) -> list[str]:
     return sorted(Message.objects.filter(session=session).values_list("text", flat=True))
 
 
-def test_a_recycle_restarts_the_browser_quietly_and_nothing_is_lost_or_stored_twice(transactional_db, settings):
+def test_a_recycle_restarts_the_browser_quietly_and_nothing_is_lost_or_twice(transactional_db, settings):
     settings.METRICS_ENABLED, settings.METRICS_TOKEN = True, ""
     session = Session.objects.create(
         name="recycle", status=SessionStatus.CONNECTED, desired_state=DesiredState.RUNNING, wid=ME
