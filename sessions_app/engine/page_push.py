@@ -150,6 +150,10 @@ class PagePush:
                 logger.info("Page push connection closed (%s); polling the page instead", exc)
         finally:
             self.alive = False
+            with self._lock:  # readings in flight get no answer now: they need not wait it out
+                waiting = list(self._waiting.values())
+            for waiter in waiting:
+                waiter[0].set()
             self.ring()  # the actor notices at once and goes back to polling
 
 
