@@ -27,8 +27,9 @@ SMALL_PAGE = "data:text/html,<title>bare</title><h1>Bare Chromium</h1><p>A small
 
 
 @contextmanager
-def bare_chromium(n: int):
-    """Yields the root pids (ChromeDriver, whose tree holds its Chromium) of `n` idle browsers."""
+def bare_chromium(n: int, *, with_drivers: bool = False):
+    """Yields the root pids (ChromeDriver, whose tree holds its Chromium) of `n` idle browsers;
+    `with_drivers`: (those pids, their WebDriver sessions), e.g. to read their JS heap."""
     tmp = Path(tempfile.mkdtemp(prefix="yesapp-bare-"))
     drivers = []
     try:
@@ -41,7 +42,8 @@ def bare_chromium(n: int):
             driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
             drivers.append(driver)
             driver.get(SMALL_PAGE)
-        yield [driver.service.process.pid for driver in drivers]
+        roots = [driver.service.process.pid for driver in drivers]
+        yield (roots, drivers) if with_drivers else roots
     finally:
         for driver in drivers:
             try:

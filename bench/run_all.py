@@ -46,6 +46,8 @@ def main() -> int:
         if not path.exists():
             continue
         for key, value in flatten(json.loads(path.read_text())).items():
+            if key.startswith("series"):  # the soak's samples: in its JSON, not the summary
+                continue
             print(f"  {name:10} {key:60} {value}")
     if failed:
         print(f"\nFailed: {', '.join(failed)}")

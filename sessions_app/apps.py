@@ -15,6 +15,7 @@ class SessionsConfig(AppConfig):
         register_readiness_check(ENGINE_READINESS)
         register_collector(metrics.sessions_by_status)
         register_collector(metrics.engine_restarts)
+        register_collector(metrics.engine_recycles)
         register_collector(metrics.wajs_contract_broken)
         register_collector(metrics.engine_nodes, reads_redis=True)
         register_collector(metrics.browser_memory, reads_redis=True)

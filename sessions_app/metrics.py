@@ -5,8 +5,9 @@ from collections.abc import Iterator
 from django.db.models import Count
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from sessions_app.engine.memory import browser_memory_all
+from sessions_app.engine.memory import browser_memory_all, js_heap_all
 from sessions_app.engine.nodes import live_nodes
+from sessions_app.engine.recycle import RECYCLE_REASON
 from sessions_app.engine.wpp_contract import CONTRACT_BROKEN_MARK
 from sessions_app.models import Session, SessionEvent, SessionStatus
 
@@ -29,6 +30,15 @@ def engine_restarts() -> Iterator[Metric]:
         "yesapp_engine_restarts",
         "Browser restarts after a crash or hang, per session (status events with a browser problem).",
         RESTART_REASON,
+    )
+
+
+def engine_recycles() -> Iterator[Metric]:
+    yield _status_events_per_session(
+        "yesapp_engine_recycles",
+        "Browsers restarted on their profile because they grew above ENGINE_SESSION_MEMORY_MAX, "
+        "per session (the session stays connected).",
+        RECYCLE_REASON,
     )
 
 
@@ -71,3 +81,11 @@ def browser_memory() -> Iterator[Metric]:
     for session_id, size in sorted(browser_memory_all().items()):
         memory.add_metric([session_id], size)
     yield memory
+    heap = GaugeMetricFamily(
+        "yesapp_session_js_heap_bytes",
+        "JS heap used by each running session's page (Performance.getMetrics), measured with the PSS.",
+        labels=["session_id"],
+    )
+    for session_id, size in sorted(js_heap_all().items()):
+        heap.add_metric([session_id], size)
+    yield heap

@@ -229,6 +229,9 @@ ENGINE_BROWSER_LOGS = env.bool("ENGINE_BROWSER_LOGS", default=False)
 # each one every ENGINE_PUSH_POLL seconds in case a ring is lost.
 ENGINE_PUSH = env.bool("ENGINE_PUSH", default=True)
 ENGINE_PUSH_POLL = env.float("ENGINE_PUSH_POLL", default=10.0)
+# A session's browser above this PSS (MB) is restarted on its profile at a quiet moment, no new
+# scan and nothing lost (engine/recycle.py); 0 = no cap. WhatsApp Web runs at 300-600 MB.
+ENGINE_SESSION_MEMORY_MAX = env.int("ENGINE_SESSION_MEMORY_MAX", default=1024)
 PROFILE_SNAPSHOTS = env.bool("PROFILE_SNAPSHOTS", default=True)
 PROFILE_SNAPSHOT_FIRST_AFTER = env.float("PROFILE_SNAPSHOT_FIRST_AFTER", default=30.0)
 PROFILE_SNAPSHOT_INTERVAL = env.float("PROFILE_SNAPSHOT_INTERVAL", default=300.0)

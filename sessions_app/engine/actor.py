@@ -29,6 +29,7 @@ from sessions_app.engine.lease import lease_renew_interval
 from sessions_app.engine.login_state import ActorLoginState
 from sessions_app.engine.page_events import ActorPageEvents
 from sessions_app.engine.recovery import ActorRecovery
+from sessions_app.engine.recycle import ActorRecycle, RecycleBrowser
 from sessions_app.engine.snapshots import ActorProfileSnapshots
 from sessions_app.fencing import StaleOwner, session_fence_take
 from sessions_app.models import DesiredState, Session, SessionStatus
@@ -68,7 +69,7 @@ class Command:
     future: Future = field(default_factory=Future)
 
 
-class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfileSnapshots):
+class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfileSnapshots, ActorRecycle):
     """Runs one session on this node. `engine_factory(session)` makes its browser."""
 
     def __init__(
@@ -165,6 +166,10 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         engine = self.engine
         return engine.memory_pids() if engine else []
 
+    def js_heap(self) -> tuple[int, int] | None:
+        engine = self.engine
+        return engine.js_heap() if engine else None
+
     def kill_browser(self) -> None:
         """SIGKILLs the browser from outside the actor's thread. A node cut off from the network
         can have that thread stuck in a database call (a dead TCP link answers nothing), so it
@@ -193,7 +198,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
                     self.status = session.status
                     self._run_browser(session)
                     backoff = 1.0
-                except RestartBrowser:
+                except (RestartBrowser, RecycleBrowser):
                     backoff = 1.0
                 except StaleOwner as exc:
                     self._lost_to_newer_owner(exc)
@@ -217,12 +222,16 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
         self.feed.restart()
         self.engine = engine
         try:
-            self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
+            recycling, self._recycling = self._recycling, False
+            if not recycling:  # a recycle keeps the session connected (recycle.py)
+                self._set(SessionStatus.STARTING, "browser starting", engine_node=self.node)
             self._restore_profile(engine)
             self._mark("profile_restored")
             engine.start()
             self.marks.update(getattr(engine, "start_marks", {}))
             self._state_due = self._wake = True
+            if recycling:
+                self._recycled(engine)
             self._serve_through_db_blips(engine)
         finally:
             self.engine = None
@@ -266,6 +275,7 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
                     self._mark("first_send", log=True)
                 wait = registry.next_send_in(self.session_id)
                 self._send_at = None if wait is None else time.monotonic() + wait
+            self._recycle_if_quiet(engine, busy=bool(events) or nudged)
 
     def _drain_wait(self, wait: float) -> float:
         """The drain's wait, cut short when a send waits for its time (rate limit, jitter, typing):

@@ -210,3 +210,8 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def memory_pids(self) -> list[int]:
         """Process ids of the browser's process tree, for memory figures."""
+
+    def js_heap(self) -> tuple[int, int] | None:
+        """The page's JS heap (used, total) in bytes, read from any thread; None when this
+        engine cannot tell (no DevTools connection)."""
+        return None

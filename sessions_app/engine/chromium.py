@@ -202,6 +202,10 @@ class ChromiumEngine(Engine):
     def memory_pids(self) -> list[int]:
         return self._pids(self.service) if self.service else []
 
+    def js_heap(self) -> tuple[int, int] | None:
+        push = self._push
+        return push.js_heap() if push is not None else None
+
     def delete_profile(self) -> None:
         shutil.rmtree(self.profile_dir.parent, ignore_errors=True)
 

@@ -30,7 +30,7 @@ from sessions_app.engine.lease import (
     lease_renew_interval,
     leases_expire_in,
 )
-from sessions_app.engine.memory import browser_memory_report, pss_bytes
+from sessions_app.engine.memory import browser_memory_report, memory_cap_bytes, pss_bytes
 from sessions_app.engine.nodes import node_gone, node_heartbeat
 from sessions_app.models import DesiredState, Session, SessionStatus
 
@@ -302,13 +302,22 @@ class SessionHost:
             }
 
     def report_memory(self) -> None:
-        """Measures each running session's browser (sessions_app/engine/memory.py)."""
+        """Measures each running session's browser and page (sessions_app/engine/memory.py);
+        a browser above ENGINE_SESSION_MEMORY_MAX is recycled (engine/recycle.py)."""
         with self.lock:
             actors = list(self.actors.items())
         figures = {session_id: pss_bytes(actor.memory_pids()) for session_id, actor in actors}
         figures = {session_id: size for session_id, size in figures.items() if size}
+        heaps = {session_id: actor.js_heap() for session_id, actor in actors if session_id in figures}
         self._memory_measured = set(figures)
-        browser_memory_report(figures)
+        browser_memory_report(figures, {sid: heap[0] for sid, heap in heaps.items() if heap})
+        cap = memory_cap_bytes()
+        for session_id, actor in actors:
+            size = figures.get(session_id, 0)
+            if cap and size > cap:
+                reason = f"{size >> 20} MB above ENGINE_SESSION_MEMORY_MAX ({cap >> 20} MB)"
+                if actor.request_recycle(reason):
+                    logger.info("Session %s: recycle asked, %s", session_id, reason)
 
     def _new_browser(self) -> bool:
         """A session whose browser runs but was not measured yet (it just started)."""

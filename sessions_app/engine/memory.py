@@ -3,7 +3,11 @@
 WhatsApp Web grows as it keeps the chats it has seen (docs/PERFORMANCE.md, soak): operators
 need to see it per session. The node that runs a session measures its browser's process tree
 (PSS: pages shared between browsers are split between them) into Redis, where any web
-process reads it; a figure no node has renewed for a few scans is stale and not shown.
+process reads it; a figure no node has renewed for a few scans is stale and not shown. Beside
+it, the page's JS heap (used bytes, `Performance.getMetrics` over the engine's DevTools
+connection), which tells a page that keeps what it has seen from a browser growing by itself.
+
+A session above ENGINE_SESSION_MEMORY_MAX has its browser recycled (engine/recycle.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from yesapp.redis import get_redis
 # One hash for all sessions, {session id: "<bytes> <unix time measured>"}: reading every
 # figure is one call, not a scan of the database.
 MEMORY_KEY = "yesapp:browser_memory"
+HEAP_KEY = "yesapp:browser_js_heap"  # the same, for the page's JS heap (used bytes)
 
 
 def _stale_after() -> float:
@@ -40,11 +45,18 @@ def pss_bytes(pids: Iterable[int]) -> int:
     return total_kb * 1024
 
 
-def browser_memory_report(figures: dict[str, int]) -> None:
-    """Stores each session's figure; it counts until a few scans from now (then it is stale)."""
-    if figures:
-        now = int(time.time())
-        get_redis().hset(MEMORY_KEY, mapping={sid: f"{size} {now}" for sid, size in figures.items()})
+def memory_cap_bytes() -> int:
+    """ENGINE_SESSION_MEMORY_MAX (MB) in bytes; 0 when no cap is set."""
+    return max(0, int(settings.ENGINE_SESSION_MEMORY_MAX)) << 20
+
+
+def browser_memory_report(figures: dict[str, int], heaps: dict[str, int] | None = None) -> None:
+    """Stores each session's figures (PSS; JS heap when read); they count until a few scans
+    from now (then they are stale)."""
+    now = int(time.time())
+    for key, values in ((MEMORY_KEY, figures), (HEAP_KEY, heaps or {})):
+        if values:
+            get_redis().hset(key, mapping={sid: f"{size} {now}" for sid, size in values.items()})
 
 
 def _fresh(value: bytes | None, now: float) -> int | None:
@@ -65,10 +77,16 @@ def browser_memory_of(session_ids: Iterable) -> dict[str, int]:
     return {sid: size for sid, size in figures.items() if size is not None}
 
 
-def browser_memory_all() -> dict[str, int]:
-    """Every running session's last figure, in bytes; stale ones are dropped from Redis."""
+def browser_memory_all(key: str = MEMORY_KEY) -> dict[str, int]:
+    """Every running session's last figure, in bytes; stale ones are dropped from Redis.
+    `key`: HEAP_KEY for the pages' JS heaps."""
     redis, now = get_redis(), time.time()
-    figures = {sid.decode(): _fresh(value, now) for sid, value in redis.hgetall(MEMORY_KEY).items()}
+    figures = {sid.decode(): _fresh(value, now) for sid, value in redis.hgetall(key).items()}
     if stale := [sid for sid, size in figures.items() if size is None]:
-        redis.hdel(MEMORY_KEY, *stale)
+        redis.hdel(key, *stale)
     return {sid: size for sid, size in figures.items() if size is not None}
+
+
+def js_heap_all() -> dict[str, int]:
+    """Every running session's last JS heap figure (used bytes)."""
+    return browser_memory_all(HEAP_KEY)

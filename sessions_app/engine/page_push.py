@@ -10,6 +10,9 @@ A reader thread blocks on that socket, so an idle session costs no CPU at all.
 The doorbell carries no events: the engine still drains them with execute_async_script and
 acknowledges them after the database commit, so delivery stays at-least-once whatever happens
 here. A lost ring only delays events until the next fallback drain (ENGINE_PUSH_POLL seconds).
+
+The same connection answers the node's memory readings (`js_heap`: `Performance.getMetrics`),
+from the host's thread while the actor's thread drives the page over WebDriver.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ logger = logging.getLogger(__name__)
 # The name the bridge calls (bridge.js); a binding lives on every page load of the target.
 BINDING = "__yesappPush"
 CONNECT_TIMEOUT = 5.0
+# Seconds a reading waits for its answer (a busy page answers late; no figure then).
+CALL_TIMEOUT = 5.0
 
 
 class PushUnavailable(Exception):
@@ -45,6 +50,9 @@ class PagePush:
         self._socket: websocket.WebSocket | None = None
         self._thread: threading.Thread | None = None
         self._next_id = 0
+        self._lock = threading.Lock()
+        # Answers the reader thread hands over: {command id: [event, answer]}, one per call in flight.
+        self._waiting: dict[int, list] = {}
 
     def open(self) -> None:
         """Connects to the page's target and installs the binding (before the page loads, so
@@ -56,6 +64,7 @@ class PagePush:
             # Without Runtime.enable the binding is gone after the first navigation.
             self._command("Runtime.enable", {})
             self._command("Runtime.addBinding", {"name": BINDING})
+            self._command("Performance.enable", {})  # for js_heap's Performance.getMetrics
         except (OSError, ValueError, websocket.WebSocketException) as exc:
             self.close()
             raise PushUnavailable(f"DevTools connection to the page failed: {exc}") from exc
@@ -77,6 +86,43 @@ class PagePush:
             except (OSError, websocket.WebSocketException):
                 pass
 
+    def js_heap(self) -> tuple[int, int] | None:
+        """The page's JS heap (used, total) in bytes, or None when it cannot be read now."""
+        answer = self.call("Performance.getMetrics", {})
+        if not answer:
+            return None
+        metrics = {m.get("name"): m.get("value") for m in answer.get("metrics") or []}
+        used, total = metrics.get("JSHeapUsedSize"), metrics.get("JSHeapTotalSize")
+        return (int(used), int(total)) if used is not None and total is not None else None
+
+    def call(self, method: str, params: dict, timeout: float = CALL_TIMEOUT) -> dict | None:
+        """A DevTools command once the reader runs: its result, or None (closed, error, late)."""
+        sock = self._socket
+        if sock is None or not self.alive:
+            return None
+        waiter: list = [threading.Event(), None]
+        with self._lock:
+            self._next_id += 1
+            command_id = self._next_id
+            self._waiting[command_id] = waiter
+        try:
+            sock.send(json.dumps({"id": command_id, "method": method, "params": params}))
+            waiter[0].wait(timeout)
+        except (OSError, websocket.WebSocketException):
+            return None
+        finally:
+            with self._lock:
+                self._waiting.pop(command_id, None)
+        answer = waiter[1]
+        return answer.get("result") if isinstance(answer, dict) and "error" not in answer else None
+
+    def _answered(self, message: dict) -> None:
+        with self._lock:
+            waiter = self._waiting.get(message["id"])
+        if waiter is not None:
+            waiter[1] = message
+            waiter[0].set()
+
     def _command(self, method: str, params: dict) -> None:
         self._next_id += 1
         self._socket.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
@@ -92,6 +138,9 @@ class PagePush:
         try:
             while sock is not None and self.alive:
                 message = json.loads(sock.recv() or "{}")
+                if "id" in message:
+                    self._answered(message)
+                    continue
                 params = message.get("params") or {}
                 if message.get("method") == "Runtime.bindingCalled" and params.get("name") == BINDING:
                     self.pushes += 1
@@ -101,6 +150,10 @@ class PagePush:
                 logger.info("Page push connection closed (%s); polling the page instead", exc)
         finally:
             self.alive = False
+            with self._lock:  # readings in flight get no answer now: they need not wait it out
+                waiting = list(self._waiting.values())
+            for waiter in waiting:
+                waiter[0].set()
             self.ring()  # the actor notices at once and goes back to polling
 
 

@@ -29,6 +29,12 @@ class RunningActor:
     def memory_pids(self):
         return self.pids
 
+    def js_heap(self):
+        return None
+
+    def request_recycle(self, reason):
+        return False
+
 
 @pytest.fixture
 def big_process():
@@ -93,3 +99,34 @@ def test_a_new_browser_is_measured_at_the_next_scan_then_every_30_s():
 
 def test_pss_of_processes_that_are_gone_is_zero():
     assert pss_bytes([999_999_999]) == 0 and pss_bytes([os.getpid()]) > 0
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_engine_reads_its_pages_js_heap_over_devtools_from_another_thread():
+    import threading
+    import uuid
+
+    from sessions_app.engine.chromium import ChromiumEngine
+    from sessions_app.tests.test_chromium_engine import serving
+    from sessions_app.tests.test_page_push import FAKE_WPP_PAGE
+
+    with serving(FAKE_WPP_PAGE) as url:
+        engine = ChromiumEngine(session_id=uuid.uuid4(), page_url=url, inject_wajs=False)
+        engine.on_push = lambda: None
+        engine._check_contract = lambda: None  # the stand-in WPP has no functions
+        try:
+            engine.start()
+            heaps = []
+            reader = threading.Thread(target=lambda: heaps.append(engine.js_heap()))
+            reader.start()
+            assert engine.drain_events(0) is not None  # the actor's WebDriver call meanwhile
+            reader.join(10)
+            used, total = heaps[0]
+            assert 0 < used <= total < 512 << 20
+            engine.driver.execute_script("window.__big = new Array(4 << 20).fill(1);")  # 32 MB
+            assert engine.js_heap()[0] > used + (16 << 20)
+        finally:
+            engine.stop()
+            engine.delete_profile()
+    assert engine.js_heap() is None  # no browser, no figure
