@@ -64,3 +64,9 @@ API_RATE_LIMIT = 0
 # Staff passwords are hashed with PBKDF2's many rounds in production; tests sign users in by the
 # hundred, and the hash's strength is not what they test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# WhiteNoise reads every static file's metadata when its middleware is made, and Django's test
+# client makes the middleware anew for each client, so for nearly every test (tens of ms each).
+# Its development mode looks files up per request instead and serves the same files: in tests
+# they come from the finders either way (STATIC_ROOT stays empty), and no test reads the scan.
+WHITENOISE_AUTOREFRESH = True
