@@ -165,9 +165,11 @@ class WorkerProcess:
     def wait_ready(self, timeout: float = 30) -> None:
         from yesapp.celery import app
 
+        # Asked by name, the ping returns as soon as this worker answers, not after its timeout.
+        node = f"{self.name}@{socket.gethostname()}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            replies = app.control.ping(timeout=0.5) or []
+            replies = app.control.ping(destination=[node], timeout=0.5) or []
             if any(self.name in list(reply)[0] for reply in replies):
                 return
             if self.proc.poll() is not None:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
-# Under pytest-xdist (`make test` runs `-n 2`) each worker gwN needs a Redis database and a data
-# directory of its own, since tests empty theirs; worker gwN takes the Nth URL of TEST_REDIS_URL.
+# Under pytest-xdist (`make test TEST_WORKERS=2` runs `-n 2`) each worker gwN needs a Redis
+# database and a data directory of its own, since tests empty theirs; worker gwN takes the Nth
+# URL of TEST_REDIS_URL.
 DEFAULT_TEST_REDIS_URLS = f"{DEFAULT_TEST_REDIS_URL},redis://127.0.0.1:6379/14"
 
 
