@@ -1,19 +1,12 @@
 """The admin's read-only pages for what the engine writes (contacts)."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from messaging.models import Contact
 from sessions_app.models import Session
 
 pytestmark = pytest.mark.django_db
 CONTACTS = "/admin/messaging/contact/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser("admin", "a@example.com", "pw-long-enough-1"))
-    return client
 
 
 def test_contacts_are_found_by_number_and_name_and_cannot_be_added_or_changed(admin_client):

@@ -1,16 +1,9 @@
 import pytest
-from django.contrib.auth.models import User
 
 from sessions_app.models import Session, SessionStatus
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sessions_app/session/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser("admin", "a@example.com", "pw-long-enough-1"))
-    return client
 
 
 def test_sessions_are_listed_filterable_and_cannot_be_added_by_hand(admin_client):

@@ -96,6 +96,7 @@ def test_a_node_cut_off_from_redis_closes_its_browser_before_the_lease_expires_a
     assert not SessionEvent.objects.filter(session=session, to_status=SessionStatus.FAILED).exists()
 
 
+@pytest.mark.slow
 def test_a_scan_waiting_on_the_database_does_not_let_the_leases_expire(transactional_db, settings):
     """A scan can wait on the database for long (SQLite's busy timeout is 20 s; a PostgreSQL
     lock): the leases of the sessions already running are renewed meanwhile, so their browsers

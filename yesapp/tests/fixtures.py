@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: keys, API clients, Redis, a real Celery worker."""
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -41,6 +42,19 @@ def api(raw_api_key) -> APIClient:
 @pytest.fixture
 def anon_api() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(scope="session")
+def openapi_schema() -> Iterator[dict]:
+    """The OpenAPI schema drf-spectacular makes without a request (PUBLIC_URL as its server),
+    made once per run: a generation takes seconds and a dozen modules read it. Read it, never
+    change it: the run fails at its end if a test did."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    made = json.dumps(schema, sort_keys=True)
+    yield schema
+    assert json.dumps(schema, sort_keys=True) == made, "a test changed the shared openapi_schema"
 
 
 # Written into the test Redis database by the test run itself: a database that holds keys but
@@ -151,9 +165,11 @@ class WorkerProcess:
     def wait_ready(self, timeout: float = 30) -> None:
         from yesapp.celery import app
 
+        # Asked by name, the ping returns as soon as this worker answers, not after its timeout.
+        node = f"{self.name}@{socket.gethostname()}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            replies = app.control.ping(timeout=0.5) or []
+            replies = app.control.ping(destination=[node], timeout=0.5) or []
             if any(self.name in list(reply)[0] for reply in replies):
                 return
             if self.proc.poll() is not None:

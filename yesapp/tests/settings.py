@@ -11,8 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
-# Under pytest-xdist (`make test` runs `-n 2`) each worker gwN needs a Redis database and a data
-# directory of its own, since tests empty theirs; worker gwN takes the Nth URL of TEST_REDIS_URL.
+# Under pytest-xdist (`make test TEST_WORKERS=2` runs `-n 2`) each worker gwN needs a Redis
+# database and a data directory of its own, since tests empty theirs; worker gwN takes the Nth
+# URL of TEST_REDIS_URL.
 DEFAULT_TEST_REDIS_URLS = f"{DEFAULT_TEST_REDIS_URL},redis://127.0.0.1:6379/14"
 
 
@@ -64,3 +65,9 @@ API_RATE_LIMIT = 0
 # Staff passwords are hashed with PBKDF2's many rounds in production; tests sign users in by the
 # hundred, and the hash's strength is not what they test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# WhiteNoise reads every static file's metadata when its middleware is made, and Django's test
+# client makes the middleware anew for each client, so for nearly every test (tens of ms each).
+# Its development mode looks files up per request instead and serves the same files: in tests
+# they come from the finders either way (STATIC_ROOT stays empty), and no test reads the scan.
+WHITENOISE_AUTOREFRESH = True

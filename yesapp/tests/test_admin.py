@@ -10,13 +10,6 @@ from yesapp.models import ApiKey
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client):
-    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "a-long-passphrase-42")
-    client.force_login(user)
-    return client
-
-
 def test_createsuperuser_works_non_interactively(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-passphrase-42")
     call_command("createsuperuser", "--noinput", "--username", "ops", "--email", "ops@example.com")

@@ -14,7 +14,6 @@ import re
 import shlex
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
 from openapi_schema_validator import OAS31Validator
 
 from yesapp import errors
@@ -27,8 +26,14 @@ README = ROOT / "README.md"
 
 
 @pytest.fixture(scope="module")
-def schema() -> dict:
-    return SchemaGenerator().get_schema(request=None, public=True)
+def schema(openapi_schema) -> dict:
+    return openapi_schema
+
+
+@pytest.fixture(scope="module")
+def components(schema) -> dict:
+    """The schema's components, strict (`_strict`): made once, not once per example."""
+    return _strict(schema["components"])
 
 
 def _strict(node):
@@ -47,8 +52,8 @@ def _strict(node):
     return node
 
 
-def _problems(schema: dict, body_schema: dict, value) -> list[str]:
-    root = {**_strict(copy.deepcopy(body_schema)), "components": _strict(schema["components"])}
+def _problems(components: dict, body_schema: dict, value) -> list[str]:
+    root = {**_strict(copy.deepcopy(body_schema)), "components": components}
     return [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in OAS31Validator(root).iter_errors(value)
     ]
@@ -59,7 +64,7 @@ def _json_response(operation: dict, status: str) -> dict | None:
     return content.get("application/json")
 
 
-def test_every_response_example_in_the_schema_matches_its_serializer(schema):
+def test_every_response_example_in_the_schema_matches_its_serializer(schema, components):
     wrong = {}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -68,7 +73,7 @@ def test_every_response_example_in_the_schema_matches_its_serializer(schema):
                 if not answer or "schema" not in answer:
                     continue
                 for name, example in (answer.get("examples") or {}).items():
-                    if problems := _problems(schema, answer["schema"], example["value"]):
+                    if problems := _problems(components, answer["schema"], example["value"]):
                         wrong[f"{method.upper()} {path} {status} {name!r}"] = problems
     assert not wrong, json.dumps(wrong, indent=1)
 
@@ -92,7 +97,7 @@ def _reference_examples() -> list[tuple[str, str, str]]:
     return found
 
 
-def test_every_answer_in_the_api_reference_matches_its_serializer(schema):
+def test_every_answer_in_the_api_reference_matches_its_serializer(schema, components):
     examples = _reference_examples()
     assert len(examples) > 20  # the parser found them
     wrong = {}
@@ -103,7 +108,7 @@ def test_every_answer_in_the_api_reference_matches_its_serializer(schema):
             continue  # not a DRF view (e.g. /metrics); test_docs_reference names every endpoint
         answer = _json_response(operation, status)
         assert answer and "schema" in answer, f"{endpoint} documents a {status} JSON answer it does not send"
-        if problems := _problems(schema, answer["schema"], json.loads(text)):
+        if problems := _problems(components, answer["schema"], json.loads(text)):
             wrong[f"{endpoint} {status}"] = problems
     assert not wrong, json.dumps(wrong, indent=1)
 
@@ -137,7 +142,7 @@ def _operation_for(schema: dict, method: str, path: str) -> dict | None:
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda guide: guide.name)
-def test_curl_examples_in_the_guides_call_real_endpoints_with_valid_bodies(schema, guide):
+def test_curl_examples_in_the_guides_call_real_endpoints_with_valid_bodies(schema, components, guide):
     calls = _curl_calls(guide)
     assert calls  # the parser found them
     wrong = {}
@@ -147,7 +152,7 @@ def test_curl_examples_in_the_guides_call_real_endpoints_with_valid_bodies(schem
             wrong[f"{method} {path}"] = ["no such endpoint"]
         elif body is not None:
             request = operation["requestBody"]["content"]["application/json"]["schema"]
-            if problems := _problems(schema, request, body):
+            if problems := _problems(components, request, body):
                 wrong[f"{method} {path}"] = problems
     assert not wrong, json.dumps(wrong, indent=1)
 

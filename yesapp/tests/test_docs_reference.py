@@ -4,7 +4,6 @@ make a first call: every operation has a summary, a description, examples and it
 import re
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
 
 from yesapp.tests.fixtures import ROOT
 
@@ -25,8 +24,8 @@ KNOWN_MISSING_RESPONSE_EXAMPLES = {
 
 
 @pytest.fixture(scope="module")
-def schema() -> dict:
-    return SchemaGenerator().get_schema(request=None, public=True)
+def schema(openapi_schema) -> dict:
+    return openapi_schema
 
 
 def _operations(schema: dict):

@@ -112,6 +112,7 @@ def test_logs_go_to_a_rotating_file_under_data_dir():
     assert [line["level"] for line in lines if line["message"] == marker] == ["WARNING"]
 
 
+@pytest.mark.slow  # a process of its own: seconds to start Django
 def test_log_level_comes_from_the_environment():
     code = "import django, logging; django.setup(); print(logging.getLevelName(logging.getLogger().level))"
     out = subprocess.run(
@@ -151,6 +152,7 @@ def test_worker_log_lines_carry_the_task_id(start_worker):
     assert any("succeeded" in line["message"] for line in mine), worker.tail()
 
 
+@pytest.mark.slow  # a process of its own: seconds to start Django
 def test_manage_py_commands_print_no_json_log_lines_but_the_file_keeps_them(transactional_db):
     """`manage.py createapikey` prints its key, not JSON log lines between its own output."""
     result = subprocess.run(

@@ -54,6 +54,7 @@ def test_one_key_spending_its_bucket_leaves_the_others_theirs(api, limit, db):
     assert other.get("/api/v1/sessions").status_code == 200
 
 
+@pytest.mark.slow
 def test_the_bucket_refills_at_the_rate(api, limit):
     # A token every 2 s: slow enough that a loaded machine's next request still finds none.
     limit(rate=0.5, burst=1)
