@@ -87,7 +87,8 @@ def message_transition(
     A jump (sent → read) fills the skipped timestamps with the same time.
     """
     at = at or timezone.now()
-    with transaction.atomic():
+    # On SQLite, in line with the API's sends rather than in SQLite's busy wait (yesapp.db_writer).
+    with sqlite_writer_turn(), transaction.atomic():
         # Lock only the message row: the session row is what message_send locks.
         message = Message.objects.select_for_update(of=("self",)).select_related("session").get(pk=message.pk)
         previous = message.status
