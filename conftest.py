@@ -34,6 +34,7 @@ POSTGRES_MODULES = frozenset(
         "messaging/tests/test_pacing.py",
         "messaging/tests/test_read_api.py",
         "messaging/tests/test_send_api.py",
+        "messaging/tests/test_send_concurrency.py",
         "messaging/tests/test_sending_policy_api.py",
         "messaging/tests/test_storage.py",
         "messaging/tests/test_web_never_waits.py",

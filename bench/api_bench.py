@@ -5,16 +5,28 @@ themselves the bottleneck.
 
     python -m bench.api_bench                      # 2 wrk threads, 8 connections, 20 s per endpoint
     python -m bench.api_bench --connections 16 --seconds 30
+    python -m bench.api_bench --sessions 10        # POSTs spread over 10 connected sandbox sessions
+    python -m bench.api_bench --database-url postgres://postgres@127.0.0.1:5432/yesapp_bench
+
+With `--sessions N`, the POSTs go to N connected sandbox sessions in turn while their engine
+sends what is accepted (sending policy `off`: as fast as the engine goes), so the API's writes
+meet the engine's (`sent` updates, events) as in production. `--database-url` runs the stack on
+that database instead of a fresh SQLite file: a database of the benchmark's own, which it
+empties first (`manage.py flush`).
 """
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from urllib.parse import urlsplit
 
 from bench.harness import Stack, emit
+from bench.messaging_bench import link_sessions
 
 # Latency above wrk's --timeout is left out of its histogram (counted as a timeout instead), so
 # the timeout is set well above any tail we expect, or p99 would be cut off.
@@ -72,8 +84,9 @@ def wrk_version() -> str:
     return (run.stdout or run.stderr).splitlines()[0].split(" Copyright")[0].strip()
 
 
-def wrk_script(stack: Stack, body: dict | None) -> tuple[str, str, list[str]]:
-    """wrk's method, Lua script and extra headers: POST `body` as JSON, or GET without one."""
+def wrk_script(stack: Stack, body: dict | None, paths: list[str] | None = None) -> tuple[str, str, list[str]]:
+    """wrk's method, Lua script and extra headers: POST `body` as JSON, or GET without one.
+    With `paths`, each request goes to the next of them in turn (one per session)."""
     if body is None:
         return "GET", REPORT_LUA, ["-H", f"X-API-Key: {stack.key}"]
     script = REPORT_LUA + (
@@ -82,6 +95,16 @@ def wrk_script(stack: Stack, body: dict | None) -> tuple[str, str, list[str]]:
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["X-API-Key"] = {lua_string(stack.key)}\n'
     )
+    if paths and len(paths) > 1:
+        listed = ", ".join(lua_string(path) for path in paths)
+        script += (
+            f"local paths = {{{listed}}}\n"
+            "local turn = math.random(#paths)\n"
+            "function request()\n"
+            "  turn = turn % #paths + 1\n"
+            "  return wrk.format(nil, paths[turn])\n"
+            "end\n"
+        )
     return "POST", script, []
 
 
@@ -133,11 +156,12 @@ def load(
     threads: int,
     connections: int,
     seconds: int,
+    paths: list[str] | None = None,
 ) -> dict:
-    """Runs wrk against one endpoint (POST `body` as JSON, or GET without one) and returns its
-    figures; exits if more than 1 % of the answers are not `expected` (a load run full of 4xx
-    would measure nothing)."""
-    method, script, headers = wrk_script(stack, body)
+    """Runs wrk against one endpoint (POST `body` as JSON, or GET without one; POSTs spread
+    over `paths` when given) and returns its figures; exits if more than 1 % of the answers are
+    not `expected` (a load run full of 4xx would measure nothing)."""
+    method, script, headers = wrk_script(stack, body, paths)
     run = run_wrk(stack, path, script, headers, threads=threads, connections=connections, seconds=seconds)
     report = next((line for line in reversed(run.stdout.splitlines()) if line.startswith("{")), None)
     if run.returncode or report is None:
@@ -155,14 +179,76 @@ def load(
     return result
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections kept open")
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per endpoint")
+    parser.add_argument("--sessions", type=int, default=1, help="connected sandbox sessions the POSTs go to")
+    parser.add_argument(
+        "--database-url", default="", help="run on this database (emptied first) instead of SQLite"
+    )
+    parser.add_argument("--redis-db", type=int, default=8, help="the stack's Redis database")
     args = parser.parse_args()
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (each wrk thread needs one)")
+    if args.sessions < 1:
+        parser.error("--sessions must be at least 1")
+    return args
+
+
+def stack_env(args: argparse.Namespace) -> dict:
+    # Accepting is what is measured: the queue may grow. The sessions send what is accepted as
+    # fast as their engine goes (policy `off`, no rate limit).
+    env = {
+        "QUEUE_MAX": "1000000",
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "SENDING_POLICY_DEFAULT_PRESET": "off",
+        "ENGINE_MAX_SESSIONS": str(max(10, args.sessions)),
+    }
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    return env
+
+
+def database_name(url: str) -> str:
+    """The database's kind and name, without its credentials."""
+    if not url:
+        return "sqlite"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}{parts.path}"
+
+
+def sent_count(stack: Stack, session_ids: list[str]) -> int:
+    """Messages the sessions' engine has sent so far (`sent` or beyond, as the API lists them)."""
+    total = 0
+    for session_id in session_ids:
+        for status in ("sent", "delivered", "read"):
+            page = stack.get(f"/api/v1/sessions/{session_id}/messages", params={"status": status, "limit": 1})
+            total += page.json().get("total", 0) if page.ok else 0
+    return total
+
+
+def measure(stack: Stack, args: argparse.Namespace) -> dict:
+    if args.database_url:
+        stack.manage("flush", "--noinput")  # a database of the benchmark's own, emptied first
+        stack.key = stack.manage("createapikey", "--name", "bench").split("API Key:", 1)[1].split()[0]
+    ids = link_sessions(stack, args.sessions)
+    paths = [f"/api/v1/sessions/{session_id}/messages" for session_id in ids]
+    knobs = {"threads": args.threads, "connections": args.connections, "seconds": args.seconds}
+    body = {"to": "+33698765432", "text": "load"}
+    post = load(stack, paths[0], body=body, expected=202, paths=paths, **knobs)
+    sent_during_post = sent_count(stack, ids)
+    get = load(stack, paths[0] + "?limit=50", body=None, expected=200, **knobs)
+    return {
+        "post_messages": post,
+        "get_messages": get,
+        "sessions": {"count": args.sessions, "sent_when_post_ended": sent_during_post},
+    }
+
+
+def main() -> None:
+    args = parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: run scripts/install-bench-tools.sh (make bench does it)")
     settings = {
@@ -172,19 +258,19 @@ def main() -> None:
         "seconds_per_endpoint": args.seconds,
         "timeout_s": TIMEOUT_S,
     }
-    # Accepting is what is measured: the queue may grow, sending is the messaging benchmark's.
-    env = {"QUEUE_MAX": "1000000", "RATE_LIMIT_PER_MINUTE": "0"}
-    with Stack(redis_db=8, env=env) as stack:
-        session_id = stack.post("/api/v1/sessions", {"name": "api", "sandbox": True}).json()["id"]
-        stack.wait(lambda: stack.status(session_id) == "qr", 120, "qr")
-        stack.post(f"/api/v1/sandbox/sessions/{session_id}/link", {"phone": "+33612345678"})
-        stack.wait(lambda: stack.status(session_id) == "connected", 60, "connected")
-        path = f"/api/v1/sessions/{session_id}/messages"
-        knobs = {"threads": args.threads, "connections": args.connections, "seconds": args.seconds}
-        post = load(stack, path, body={"to": "+33698765432", "text": "load"}, expected=202, **knobs)
-        get = load(stack, path + "?limit=50", body=None, expected=200, **knobs)
+    started = time.monotonic()
+    with Stack(redis_db=args.redis_db, env=stack_env(args)) as stack:
+        figures_ = measure(stack, args)
     emit(
-        {"benchmark": "api", "load_tool": "wrk", "wrk": settings, "post_messages": post, "get_messages": get},
+        {
+            "benchmark": "api",
+            "load_tool": "wrk",
+            "wrk": settings,
+            "database": database_name(args.database_url),
+            **figures_,
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+            "wall_s": round(time.monotonic() - started, 1),
+        },
         "api",
     )
 

@@ -19,10 +19,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from messaging.admission import SessionNotConnected, check_can_accept
 from messaging.models import Direction, Message, MessageAction, MessageStatus
-from messaging.services import SessionNotConnected, check_can_accept
 from sessions_app.models import Session
-from sessions_app.services import session_nudge
+from sessions_app.nudger import session_nudge_soon
+from yesapp.db_writer import sqlite_writer_turn
 from yesapp.errors import Conflict, InvalidInput, NotFound
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
@@ -75,8 +76,8 @@ def _queue(*, target: Message, action: str, text: str = "") -> Message:
 
 def _queue_in_chat(*, session_id, chat_id: str, action: str, text: str = "", target: Message | None = None):
     """Stores the action `queued` behind whatever the session already has queued."""
-    with transaction.atomic():
-        locked = Session.objects.select_for_update().get(pk=session_id)
+    with sqlite_writer_turn(), transaction.atomic():
+        locked = Session.objects.select_for_update(no_key=True).get(pk=session_id)
         if not locked.can_send():
             raise SessionNotConnected(
                 f"Session {locked.name!r} is {locked.status}, not connected; actions on messages are "
@@ -96,7 +97,7 @@ def _queue_in_chat(*, session_id, chat_id: str, action: str, text: str = "", tar
             text=text,
         )
         session_id = locked.pk
-        transaction.on_commit(lambda: session_nudge(session_id))
+        transaction.on_commit(lambda: session_nudge_soon(session_id))
     logger.info(
         "Action queued", extra={"session_id": str(session_id), "message_id": str(row.pk), "type": action}
     )

@@ -15,11 +15,13 @@ import logging
 from django.db import IntegrityError, transaction
 
 from messaging.actions import _check_target  # one home for "can this message be acted on"
+from messaging.admission import SessionNotConnected, check_can_accept
 from messaging.contacts import contact_refuse_if_absent
 from messaging.models import Direction, Message, MessageStatus
-from messaging.services import SessionNotConnected, check_can_accept, message_find_by_idempotency_key
+from messaging.services import message_find_by_idempotency_key
 from sessions_app.models import Session
-from sessions_app.services import session_nudge
+from sessions_app.nudger import session_nudge_soon
+from yesapp.db_writer import sqlite_writer_turn
 from yesapp.errors import Conflict
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
@@ -70,8 +72,8 @@ def message_forward(*, target: Message, to: str, idempotency_key: str = "") -> t
 
 
 def _queue(session: Session, fields: dict) -> Message:
-    with transaction.atomic():
-        locked = Session.objects.select_for_update().get(pk=session.pk)
+    with sqlite_writer_turn(), transaction.atomic():
+        locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         if not locked.can_send():
             raise SessionNotConnected(
                 f"Session {locked.name!r} is {locked.status}, not connected; forwards are accepted only "
@@ -82,6 +84,6 @@ def _queue(session: Session, fields: dict) -> Message:
         message = Message.objects.create(
             session=locked, direction=Direction.OUTBOUND, status=MessageStatus.QUEUED, **fields
         )
-        transaction.on_commit(lambda: session_nudge(locked.pk))
+        transaction.on_commit(lambda: session_nudge_soon(locked.pk))
     logger.info("Forward queued", extra={"session_id": str(locked.pk), "message_id": str(message.pk)})
     return message

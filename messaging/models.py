@@ -197,6 +197,14 @@ class Message(models.Model):
             # Retention (messages and media older than a date) and the media retry sweep.
             models.Index(fields=["created_at"], name="msg_created"),
             models.Index(fields=["session", "media_status", "media_retry_at"], name="msg_media_retry"),
+            # QUEUE_MAX: the session's waiting outbound messages, counted under its row lock on
+            # every send (messaging.admission), from this index alone.
+            # Partial: only waiting rows; all three columns, so the count needs no table row.
+            models.Index(
+                fields=["session", "direction", "status"],
+                condition=Q(status__in=["pending", "queued", "sending"]),
+                name="msg_outbound_backlog",
+            ),
             # The media fetch sweep looks for these every 30 s; few at any time, so a partial index.
             models.Index(
                 fields=["created_at"], condition=Q(status="pending"), name="msg_pending_media_fetch"

@@ -237,12 +237,24 @@ class SendingPolicyHolds(TooManyRequests):
     code = "sending_policy_wait"
 
 
+def may_hold_long(policy: Policy) -> bool:
+    """Whether `policy` has a rule that can hold a message longer than NO_QUEUE_WAIT_MAX. The
+    rolling minute (and its burst) frees a place within 60 s, so only the hourly and daily caps,
+    the warm-up, the new-chats cap and quiet hours can; without them a send asks no query."""
+    rules = (policy.per_hour, policy.per_day, policy.warmup, policy.quiet_hours)
+    return any(rules) or policy.new_chats_per_day is not None
+
+
 def pacing_refuse_if_held(*, session: Session, chat_id: str) -> None:
     """With `queue: false`: 429 naming the rule (`waitingFor`) when the sending policy would hold
     the message longer than NO_QUEUE_WAIT_MAX seconds, as such a caller expects it to go soon."""
+    policy = policy_for(session.pk)
+    if not may_hold_long(policy):
+        return
     now = clock.now()
-    new_chat = chat_history(session.pk, chat_id) == (None, None)
-    wait = wait_for(session_id=session.pk, policy=policy_for(session.pk), now=now, new_chat=new_chat)
+    # Only the new-chats cap asks whether the chat is new (an aggregate over the chat's messages).
+    new_chat = policy.new_chats_per_day is not None and chat_history(session.pk, chat_id) == (None, None)
+    wait = wait_for(session_id=session.pk, policy=policy, now=now, new_chat=new_chat)
     if wait is None or (wait.until - now).total_seconds() <= NO_QUEUE_WAIT_MAX:
         return
     raise SendingPolicyHolds(

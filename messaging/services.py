@@ -9,22 +9,20 @@ and emits `message.status` in the same transaction.
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging import media as media_store
 from messaging import pacing
+from messaging.admission import check_can_accept
 from messaging.contacts import contact_refuse_if_absent
 from messaging.content import MessageContent
 from messaging.media import MediaSource
 from messaging.models import (
-    BACKLOG_STATUSES,
     STATUS_RANK,
     Direction,
     MediaStatus,
@@ -36,9 +34,10 @@ from messaging.selectors import message_quotable
 from messaging.send_options import send_extras
 from messaging.storage import media_quota_check
 from sessions_app.models import Session
-from sessions_app.services import session_nudge
+from sessions_app.nudger import session_nudge_soon
 from yesapp import events
-from yesapp.errors import Conflict, InvalidInput, ServiceUnavailable, TooManyRequests
+from yesapp.db_writer import sqlite_writer_turn
+from yesapp.errors import InvalidInput, ServiceUnavailable
 from yesapp.validators import normalize_chat_id, phone_from_chat_id
 
 logger = logging.getLogger(__name__)
@@ -47,14 +46,6 @@ logger = logging.getLogger(__name__)
 TEXT_MAX_CHARS = 65536
 # Statuses that are bookkeeping, not news: no `message.status` event for them.
 _SILENT_STATUSES = (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)
-
-
-class SessionNotConnected(Conflict):
-    code = "session_not_connected"
-
-
-class QueueFull(TooManyRequests):
-    code = "queue_full"
 
 
 # --- Status transitions ------------------------------------------------------------------------
@@ -96,7 +87,8 @@ def message_transition(
     A jump (sent → read) fills the skipped timestamps with the same time.
     """
     at = at or timezone.now()
-    with transaction.atomic():
+    # On SQLite, in line with the API's sends rather than in SQLite's busy wait (yesapp.db_writer).
+    with sqlite_writer_turn(), transaction.atomic():
         # Lock only the message row: the session row is what message_send locks.
         message = Message.objects.select_for_update(of=("self",)).select_related("session").get(pk=message.pk)
         previous = message.status
@@ -141,36 +133,6 @@ def _record_progress_times(message: Message, *, previous: str, at: datetime) -> 
 
 
 # --- Queueing (the API side) -------------------------------------------------------------------
-
-
-def queue_depth(session_id) -> int:
-    return Message.objects.filter(
-        session_id=session_id, direction=Direction.OUTBOUND, status__in=BACKLOG_STATUSES
-    ).count()
-
-
-def _retry_after_seconds() -> int:
-    """Roughly how long until the rate limit lets one more message out."""
-    per_minute = settings.RATE_LIMIT_PER_MINUTE
-    return max(1, math.ceil(60 / per_minute)) if per_minute > 0 else 1
-
-
-def check_can_accept(session: Session, *, queue: bool) -> None:
-    """409 unless the session is connected (or `queue`), 429 once QUEUE_MAX messages wait."""
-    if not session.can_send() and not queue:
-        raise SessionNotConnected(
-            f"Session {session.name!r} is {session.status}, not connected. Send with "
-            '"queue": true to keep the message queued until it connects.',
-            details={"sessionStatus": session.status},
-        )
-    depth = queue_depth(session.pk)
-    if depth >= settings.QUEUE_MAX:
-        raise QueueFull(
-            f"Session {session.name!r} already has {depth} messages waiting "
-            f"(QUEUE_MAX={settings.QUEUE_MAX}); retry later.",
-            retry_after=_retry_after_seconds(),
-            details={"queued": depth, "queueMax": settings.QUEUE_MAX},
-        )
 
 
 def message_find_by_idempotency_key(*, session: Session, idempotency_key: str) -> Message | None:
@@ -229,7 +191,7 @@ def message_send(
     if existing is not None:
         return existing, False
     _check_text(text, has_media=media is not None or content is not None)
-    _refuse_early(session, chat_id=chat_id, queue=queue)
+    _refuse_early(session, chat_id=chat_id, queue=queue, has_media=media is not None)
     text, extras = send_extras(
         session_id=session.pk, chat_id=chat_id, text=text, mentions=mentions, link_preview=link_preview
     )
@@ -259,12 +221,13 @@ def _store_once(
     return message, True
 
 
-def _refuse_early(session: Session, *, chat_id: str, queue: bool) -> None:
+def _refuse_early(session: Session, *, chat_id: str, queue: bool, has_media: bool) -> None:
     """The cheap refusals, before any media is read or fetched: a number known to be absent,
-    a session that cannot take it (repeated under the lock in _insert_queued), and, for a send
-    that must go now, a sending policy that would hold it."""
+    a session that cannot take it (repeated under the lock in _insert_queued; a full queue is
+    counted here only before media work), and, for a send that must go now, a sending policy
+    that would hold it."""
     contact_refuse_if_absent(session=session, chat_id=chat_id)
-    check_can_accept(session, queue=queue)
+    check_can_accept(session, queue=queue, count=has_media)
     if not queue:
         pacing.pacing_refuse_if_held(session=session, chat_id=chat_id)
 
@@ -332,9 +295,11 @@ def _insert_queued(
     fields: dict[str, Any],
     blob: media_store.MediaBlob | None,
 ) -> Message:
-    with transaction.atomic():
-        # The row lock makes the QUEUE_MAX check and the insert one step per session.
-        locked = Session.objects.select_for_update().get(pk=session.pk)
+    with sqlite_writer_turn(), transaction.atomic():
+        # The row lock makes the QUEUE_MAX check and the insert one step per session. NO KEY
+        # UPDATE (PostgreSQL): rows inserted meanwhile that point at the session (the engine's
+        # inbound messages, events) take KEY SHARE on it, which this does not wait for.
+        locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         check_can_accept(locked, queue=queue)
         if blob is not None:  # under the row lock: two sends cannot both fit in the last space
             media_quota_check(session_id=locked.pk, adding=len(blob.data))
@@ -351,7 +316,7 @@ def _hand_on_after_commit(message: Message) -> None:
     if message.status == MessageStatus.PENDING:
         transaction.on_commit(lambda: fetch_media_later(message_id))
     else:
-        transaction.on_commit(lambda: session_nudge(session_id))
+        transaction.on_commit(lambda: session_nudge_soon(session_id))
 
 
 def _stored_media_fields(blob: media_store.MediaBlob | None, stored_name: str) -> dict[str, Any]:

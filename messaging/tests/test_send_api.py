@@ -9,6 +9,7 @@ import pytest
 from messaging.media import MediaSource
 from messaging.models import MediaStatus, Message
 from messaging.tests.conftest import JPEG, PDF, PNG
+from sessions_app.nudger import NUDGER
 from yesapp.apikeys import apikey_create
 
 
@@ -496,7 +497,7 @@ def test_queued_message_nudges_the_engine_after_commit(
     from messaging import services
 
     nudged = []
-    monkeypatch.setattr(services, "session_nudge", lambda session_id: nudged.append(session_id))
+    monkeypatch.setattr(services, "session_nudge_soon", lambda session_id: nudged.append(session_id))
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post(api, session, {"to": "+33612345678", "text": "hi"})
@@ -520,6 +521,7 @@ def test_failing_nudge_does_not_fail_the_request(
 
     assert response.status_code == 202
     assert Message.objects.get().status == "queued"
+    assert NUDGER.wait_idle()  # the nudge, sent beside the request, failed there and was logged
 
 
 def test_idempotency_race_returns_the_winner_and_removes_the_losers_file(session, monkeypatch, media_root):
