@@ -162,14 +162,6 @@ class SessionActor(ActorPageEvents, ActorLoginState, ActorRecovery, ActorProfile
             return True
         return time.monotonic() < self.lease_expires_at - lease_renew_interval()
 
-    def memory_pids(self) -> list[int]:
-        engine = self.engine
-        return engine.memory_pids() if engine else []
-
-    def js_heap(self) -> tuple[int, int] | None:
-        engine = self.engine
-        return engine.js_heap() if engine else None
-
     def kill_browser(self) -> None:
         """SIGKILLs the browser from outside the actor's thread. A node cut off from the network
         can have that thread stuck in a database call (a dead TCP link answers nothing), so it

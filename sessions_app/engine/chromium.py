@@ -40,7 +40,7 @@ from sessions_app.engine.browser_process import (
     profile_dir_for,
 )
 from sessions_app.engine.page_push import PagePush, open_page_push
-from sessions_app.engine.page_scripts import injected_scripts, page_script
+from sessions_app.engine.page_scripts import injected_scripts, page_script, send_options
 
 logger = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ class ChromiumEngine(Engine):
     def send_text(
         self, chat_id: str, text: str, *, quoted_id: str = "", extra: dict | None = None
     ) -> SendResult:
-        return self._send("send text", "sendText", chat_id, text, _send_options(quoted_id) | (extra or {}))
+        return self._send("send text", "sendText", chat_id, text, send_options(quoted_id) | (extra or {}))
 
     def send_media(self, chat_id: str, media: MediaFile) -> SendResult:
         data_url = f"data:{media.mimetype};base64,{base64.b64encode(media.data).decode()}"
@@ -342,17 +342,17 @@ class ChromiumEngine(Engine):
             "lng": location["longitude"],
             "name": location.get("name") or None,
             "address": location.get("address") or None,
-            **_send_options(quoted_id),
+            **send_options(quoted_id),
         }
         return self._send("send location", "sendLocation", chat_id, options)
 
     def send_contacts(self, chat_id: str, contacts: list[dict], *, quoted_id: str = "") -> SendResult:
         cards = [{"id": f"{c['phone'].lstrip('+')}@c.us", "name": c["name"]} for c in contacts]
-        return self._send("send contacts", "sendContacts", chat_id, cards, _send_options(quoted_id))
+        return self._send("send contacts", "sendContacts", chat_id, cards, send_options(quoted_id))
 
     def send_poll(self, chat_id: str, poll: dict, *, quoted_id: str = "") -> SendResult:
         # wa-js selectableCount: 0 lets a voter pick any number of options, 1 just one.
-        options = {"selectableCount": 0 if poll["multipleAnswers"] else 1, **_send_options(quoted_id)}
+        options = {"selectableCount": 0 if poll["multipleAnswers"] else 1, **send_options(quoted_id)}
         return self._send("send poll", "sendPoll", chat_id, poll["question"], poll["options"], options)
 
     def _send(self, step: str, function: str, *args) -> SendResult:
@@ -391,11 +391,6 @@ class ChromiumEngine(Engine):
         return answer
 
     ask_page = _page_query  # Engine.ask_page: a page/contacts.js read
-
-
-def _send_options(quoted_id: str) -> dict:
-    """wa-js SendMessageOptions every send uses: wait for WhatsApp's verdict, quote a message."""
-    return {"waitForAck": True, "quotedMsg": quoted_id} if quoted_id else {"waitForAck": True}
 
 
 def _short(exc: BaseException) -> str:

@@ -62,3 +62,8 @@ def injected_scripts(*, inject_wajs: bool, device_name: str) -> list[str]:
             ) from exc
     scripts.append(BRIDGE_JS)
     return scripts
+
+
+def send_options(quoted_id: str) -> dict:
+    """wa-js SendMessageOptions every send uses: wait for WhatsApp's verdict, quote a message."""
+    return {"waitForAck": True, "quotedMsg": quoted_id} if quoted_id else {"waitForAck": True}

@@ -61,11 +61,20 @@ class ActorRecycle:
     _send_at: float | None
     _catch_up_due: bool
     _state_due: bool
+    engine: Engine | None
     _recycle_asked_at: float | None = None
     _recycle_reason: str = ""
     _recycling: bool = False
     _recycled_at: float | None = None
     recycles: int = 0
+
+    def memory_pids(self) -> list[int]:
+        engine = self.engine
+        return engine.memory_pids() if engine else []
+
+    def js_heap(self) -> tuple[int, int] | None:
+        engine = self.engine
+        return engine.js_heap() if engine else None
 
     def request_recycle(self, reason: str) -> bool:
         """Asks for a recycle (from the host's thread); False when one is pending or too recent."""
