@@ -17,7 +17,6 @@ from pathlib import Path
 
 from django.conf import settings
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 
 logger = logging.getLogger(__name__)
@@ -137,30 +136,6 @@ def chromium_options(profile_dir: Path) -> webdriver.ChromeOptions:
     return options
 
 
-class EarlyService(Service):
-    """A ChromeDriver that may be started ahead of its browser (`early_chromedriver`): the
-    WebDriver's own start() then leaves the running one alone."""
-
-    def start(self) -> None:
-        process = getattr(self, "process", None)
-        if process is None or process.poll() is not None:
-            super().start()
-
-
-def early_chromedriver(profile_dir: Path) -> Service | None:
-    """ChromeDriver started now, while the actor restores the login snapshot: it starts no
-    Chromium yet, so the profile is not read before it is complete. None when it did not start
-    (the engine's start() tries again, as it would have)."""
-    try:
-        profile_dir.parent.mkdir(parents=True, exist_ok=True)  # its log's (the profile is the restore's)
-        service = chromedriver_service(profile_dir)
-        service.start()
-        return service
-    except (OSError, WebDriverException) as exc:
-        logger.info("ChromeDriver did not start ahead of its browser: %s", exc)
-        return None
-
-
 def chromedriver_service(profile_dir: Path) -> Service:
     """ChromeDriver, started through the wrapper that kills the browser if the worker dies
     without closing it (SIGKILL, OOM): an orphaned page would go on receiving, and
@@ -175,7 +150,7 @@ def chromedriver_service(profile_dir: Path) -> Service:
         # ChromeDriver's and Chromium's own logs, for diagnosing browser crashes.
         log_output = open(profile_dir.parent / "chromedriver.log", "a")  # noqa: SIM115
         service_args = ["--enable-chrome-logs"]
-    return EarlyService(
+    return Service(
         executable_path=str(WRAPPERS_DIR / "chromedriver"),
         log_output=log_output,
         service_args=service_args,

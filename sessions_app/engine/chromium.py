@@ -34,7 +34,6 @@ from sessions_app.engine.browser_process import (
     chromedriver_service,
     chromium_options,
     clear_stale_profile_lock,
-    early_chromedriver,
     kill_processes,
     process_tree,
     profile_dir_for,
@@ -58,8 +57,9 @@ class ChromiumEngine(Engine):
         self.driver: webdriver.Remote | None = None
         self.service: Service | None = None
         self._broken = False  # set when the browser stopped answering
-        self._bridge_id: str | None = None  # ack-after-commit: the page load whose events we ack,
-        self._acked_seq = 0  # and the last one stored
+        # Ack-after-commit: the page load whose events we acknowledge, and the last one stored.
+        self._bridge_id: str | None = None
+        self._acked_seq = 0
         self.dropped_events = 0  # events the page had to drop (queue full); a catch-up fetches them
         self._push: PagePush | None = None
 
@@ -76,7 +76,7 @@ class ChromiumEngine(Engine):
             )
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         clear_stale_profile_lock(self.profile_dir)
-        self.service = self.service or chromedriver_service(self.profile_dir)  # prepare()'s, if any
+        self.service = chromedriver_service(self.profile_dir)
         self.start_marks: dict[str, float] = {}  # unix times of the steps (the actor logs them)
         try:
             self.driver = webdriver.Chrome(service=self.service, options=chromium_options(self.profile_dir))
@@ -106,10 +106,6 @@ class ChromiumEngine(Engine):
                 f"Opening {self._page_name()} failed: {_short(exc)}", step="open page"
             ) from exc
 
-    def prepare(self) -> None:
-        """ChromeDriver started ahead of start(), while the actor restores the login snapshot."""
-        self.service = early_chromedriver(self.profile_dir)
-
     def _open_push(self) -> None:
         """The page's doorbell (page_push.py), before the page loads; without it, polling."""
         if settings.ENGINE_PUSH and self.on_push:
@@ -122,8 +118,11 @@ class ChromiumEngine(Engine):
         return "WhatsApp Web" if self.inject_wajs else "the sandbox page"
 
     def _install_scripts(self) -> None:
-        """Registers our scripts to run before the page's own on every navigation (WhatsApp Web's
-        CSP blocks inline script tags, so CDP is the only way in), in order: config, wa-js, bridge."""
+        """Registers our scripts to run before the page's own scripts on every navigation.
+
+        WhatsApp Web's CSP blocks inline script tags, so CDP is the only way in; the order of
+        registration is the order of execution: config, wa-js, then the bridge.
+        """
         scripts = injected_scripts(inject_wajs=self.inject_wajs, device_name=self.device_name)
         for source in scripts:
             self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
@@ -192,7 +191,8 @@ class ChromiumEngine(Engine):
                 service.stop()
             except Exception as exc:  # the kill below is what matters
                 logger.debug("Stopping ChromeDriver for %s failed: %s", self.session_id, _short(exc))
-        kill_processes(browser_pids)  # whatever survived quit() (a stray renderer)
+        # Whatever survived quit() (a stray renderer) is killed.
+        kill_processes(browser_pids)
         self._broken = False
 
     def _pids(self, service: Service) -> list[int]:

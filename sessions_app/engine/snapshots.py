@@ -36,19 +36,9 @@ class ActorProfileSnapshots:
     _snapshot_thread: threading.Thread | None = None
 
     def _restore_profile(self, engine: Engine) -> None:
-        """Restores the login while the engine prepares what needs no profile yet (ChromeDriver),
-        in a thread beside: a takeover's browser is up that much sooner."""
         profile_dir = _profile_dir_of(engine)
         if settings.PROFILE_SNAPSHOTS and profile_dir is not None:
-            prepare = getattr(engine, "prepare", None)
-            ahead = threading.Thread(target=prepare, name=f"prepare-{self.session_id}", daemon=True)
-            if prepare:
-                ahead.start()
-            try:
-                profile_snapshots.snapshot_restore(session_id=self.session_id, profile_dir=profile_dir)
-            finally:
-                if prepare:
-                    ahead.join()
+            profile_snapshots.snapshot_restore(session_id=self.session_id, profile_dir=profile_dir)
 
     def _status_changed_for_snapshots(self, status: str) -> None:
         if status == SessionStatus.CONNECTED:
