@@ -11,7 +11,7 @@ Where the seconds go (`breakdown_s`, seconds from the SIGKILL itself, where `con
 `first_message_out_s` count from the moment the dead node's disk is gone, a few hundred ms
 later): the dead node's lease expiring (`lease_expired`, its remaining TTL at the kill), the
 standby claiming the session, its actor starting, the apps' start steps done, the login
-snapshot restored (ChromeDriver starts beside it: this waits for both), Chromium started,
+snapshot restored, ChromeDriver and Chromium started,
 the page's push channel and scripts installed (`browser_up`), the page loaded, wa-js ready,
 `connected`, and the first send out of the page (`first_send`, which includes the sending
 policy's typing, 0.6 s at least). From the standby's `start marks` log line
