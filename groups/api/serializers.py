@@ -12,7 +12,7 @@ from yesapp.schema import at_least_one_field
 from yesapp.validators import normalize_phone
 
 MAX_PARTICIPANTS = 50
-_LID = re.compile(r"^\d{5,20}@lid$")
+_LID = re.compile(r"^[0-9]{5,20}@lid$")
 ACTIONS = ("add", "remove", "promote", "demote")
 # Not only spaces: they are trimmed away, and a blank subject is refused.
 NOT_BLANK = r"\S"

@@ -132,7 +132,7 @@ schemathesis.openapi.format("phone", PHONES)
 schemathesis.openapi.format("whatsapp-recipient", st.one_of(PHONES, CHAT_IDS))
 schemathesis.openapi.format("whatsapp-person", st.one_of(PHONES, PERSON_IDS))
 # A group's participant (groups.api.serializers): a number or a lid.
-schemathesis.openapi.format("whatsapp-participant", st.one_of(PHONES, st.from_regex(r"\A\d{5,20}@lid\Z")))
+schemathesis.openapi.format("whatsapp-participant", st.one_of(PHONES, st.from_regex(r"\A[0-9]{5,20}@lid\Z")))
 # Public hosts, as the DNS would answer for a name that is one (the test has no DNS to ask).
 _HOST_NAME = re.compile(r"[^\s/?#@:\[\]]+")
 
