@@ -63,8 +63,9 @@ EXCLUDED_CHECKS: list = []
 # Operations whose schema-valid data may still get a 400 or 422, each for a rule OpenAPI 3.0
 # cannot state (or not without a schema no generated client reads well); positive_data_acceptance
 # skips them, every other check runs. Rules it can state are in the schema: lengths, enums,
-# patterns, minItems, formats (phone, whatsapp-person, whatsapp-recipient) and `minProperties`
-# for "at least one field" (yesapp.schema.at_least_one_field).
+# patterns, minItems, formats (phone, whatsapp-person, whatsapp-participant, whatsapp-recipient)
+# and `minProperties` for "at least one field" (yesapp.schema.at_least_one_field). What depends on
+# state answers 404 or 409, which the check accepts.
 CROSS_FIELD_RULES = {
     # Text or a file, by type: an anyOf of required sets would turn the models of generated
     # clients into unions.
@@ -81,7 +82,8 @@ CROSS_FIELD_RULES |= {
     # jitter's min not above its max, quiet hours that start and end apart, a known time zone.
     "PUT /api/v1/sessions/{session_id}/sending-policy",
     "PATCH /api/v1/sessions/{session_id}/sending-policy",
-    # The Cloud API facade: `to` must be a number that exists, a wamid one of this session's.
+    # The Cloud API facade: `to` must be a number that exists, a wamid one of this session's;
+    # answered 400 as Meta's API answers them (its clients expect that), not 404.
     "POST /v{version}/{phone_number_id}/messages",
 }
 # Exactly one of add, remove, promote and demote (a oneOf of required sets would make the body
@@ -98,7 +100,9 @@ CROSS_FIELD_RULES |= {
 # a poll's options; its chat ids are in the schema (format whatsapp-recipient).
 _WAHA_SENDS = ("Image", "File", "Voice", "Video", "ContactVcard", "Poll")
 CROSS_FIELD_RULES |= {f"POST /api/send{kind}" for kind in _WAHA_SENDS}
-# Group ids and people (`<number>@c.us`) in WAHA's group calls.
+# Group ids and people (`<number>@c.us` of a number that exists, or a lid) in WAHA's group calls.
+# (These are reached only through a session of the path's name, and the world's is `fuzz`: a
+# random `{session}` answers 404 first, so a run passing with them unlisted proves nothing.)
 CROSS_FIELD_RULES |= {
     "POST /api/{session}/groups",
     "POST /api/{session}/groups/{id}/participants/add",
@@ -107,7 +111,8 @@ CROSS_FIELD_RULES |= {
     "POST /api/{session}/groups/{id}/admin/demote",
     "POST /api/{session}/groups/join",
 }
-# Session names usable in URL paths, webhook URLs that are public.
+# Session names usable in URL paths and not one of /api/'s own words, webhook URLs that are
+# public, custom header names that are HTTP tokens and not ones YesApp sets.
 CROSS_FIELD_RULES |= {"POST /api/sessions", "PUT /api/sessions/{session}"}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 # Numbers that are on WhatsApp: the sandbox's WhatsApp has no number ending in 0000 (a state of
