@@ -121,15 +121,16 @@ def group_get(*, session: Session, group_id: str) -> dict:
 
 
 def _chat_ids_to_add(session: Session, people: list[str]) -> list[str]:
-    """Phone chat ids for E.164 numbers and lids whose number is known; 400 for a lid without."""
+    """Phone chat ids for E.164 numbers and lids whose number is known; 404 for a lid without
+    (a state of what the session has seen, not a malformed request)."""
     pairs = lid_pairs_for(session_id=session.id, ids=[p for p in people if p.endswith("@lid")])
     ids = []
     for person in people:
         phone = pairs.get(person) if person.endswith("@lid") else person
         if not phone:
-            raise InvalidInput(
+            raise NotFound(
                 f"The number behind {person} is unknown; add people by phone number.",
-                code="invalid_participants",
+                code="lid_number_unknown",
                 details={"participant": person},
             )
         ids.append(phone_to_chat_id(phone))

@@ -5,6 +5,8 @@ Views document their failures with `error_responses(400, 404, ...)`, e.g.
 `@extend_schema(responses={200: OutputSerializer, **error_responses(400, 404)})`.
 """
 
+import copy
+import json
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -206,6 +208,27 @@ def state_body_rules(result: dict, generator, request, public) -> dict:
     for component in result.get("components", {}).get("schemas", {}).values():
         if (minimum := component.pop(_MIN_PROPERTIES, None)) is not None:
             component["minProperties"] = minimum
+    return result
+
+
+def keep_patch_body_names(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: a PATCH body keeps the `Patched<Name>Request` name
+    clients were generated with, though it is now the serializer the view validates with
+    (COMPONENT_SPLIT_PATCH off, so its required fields stay required). A body PUT shares with
+    PATCH (the sending policy) gets a copy under that name."""
+    schemas = result.get("components", {}).get("schemas", {})
+    renamed: set[str] = set()
+    for item in result.get("paths", {}).values():
+        for content in item.get("patch", {}).get("requestBody", {}).get("content", {}).values():
+            name = content.get("schema", {}).get("$ref", "").rpartition("/")[2]
+            if name in schemas and not name.startswith("Patched"):
+                schemas.setdefault(f"Patched{name}", copy.deepcopy(schemas[name]))
+                content["schema"]["$ref"] = f"#/components/schemas/Patched{name}"
+                renamed.add(name)
+    text = json.dumps(result, default=str)  # lazy translations are text too
+    for name in renamed:
+        if f'"#/components/schemas/{name}"' not in text:
+            del schemas[name]
     return result
 
 

@@ -65,6 +65,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "yesapp.schema.document_universal_errors",
         "yesapp.schema.state_body_rules",
+        "yesapp.schema.keep_patch_body_names",
         "yesapp.schema.point_examples_at_this_server",
     ],
 }

@@ -2,6 +2,7 @@
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # One `Person` in the schema: a group's members and a chat's contact are the same shape.
@@ -11,8 +12,12 @@ from yesapp.schema import at_least_one_field
 from yesapp.validators import normalize_phone
 
 MAX_PARTICIPANTS = 50
-_LID = re.compile(r"^\d{5,20}@lid$")
+_LID = re.compile(r"^[0-9]{5,20}@lid$")
 ACTIONS = ("add", "remove", "promote", "demote")
+# Not only spaces: they are trimmed away, and a blank subject is refused.
+NOT_BLANK = r"\S"
+# An invite code, or the whole link (groups.services reads the code out of it).
+INVITE_CODE_PATTERN = r"^(?:https?://chat\.whatsapp\.com/)?[A-Za-z0-9]{10,40}$"
 WHO = ("all", "admins")
 PARTICIPANT_STATUSES = (
     "added",
@@ -30,6 +35,11 @@ PARTICIPANT_STATUSES = (
 )
 
 
+# A number (which no pattern holds, hence a format, as yesapp.validators' PHONE_SCHEMA) or a lid.
+PARTICIPANT_SCHEMA = {"type": "string", "format": "whatsapp-participant", "example": "+33612345678"}
+
+
+@extend_schema_field(PARTICIPANT_SCHEMA)
 class ParticipantField(serializers.CharField):
     """A person: an E.164 number, or a `<digits>@lid`."""
 
@@ -103,7 +113,9 @@ class ParticipantResultSerializer(serializers.Serializer):
 
 
 class GroupCreateInputSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=100, help_text="The group's name, 1 to 100 characters.")
+    subject = serializers.RegexField(
+        NOT_BLANK, max_length=100, help_text="The group's name, 1 to 100 characters."
+    )
     participants = participant_list(min_length=1)
 
 
@@ -115,7 +127,7 @@ class GroupCreateOutputSerializer(GroupSerializer):
 
 @at_least_one_field
 class GroupUpdateInputSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=100, required=False)
+    subject = serializers.RegexField(NOT_BLANK, max_length=100, required=False)
     description = serializers.CharField(max_length=2048, required=False, allow_blank=True)
     whoCanSend = serializers.ChoiceField(choices=WHO, required=False)
     whoCanEdit = serializers.ChoiceField(choices=WHO, required=False)
@@ -152,8 +164,15 @@ class InviteSerializer(serializers.Serializer):
     link = serializers.CharField(help_text="https://chat.whatsapp.com/<code>")
 
 
+@extend_schema_field({"type": "string", "pattern": INVITE_CODE_PATTERN, "maxLength": 100})
+class InviteCodeField(serializers.CharField):
+    """Checked by groups.services.group_join (400 `invalid_invite_code`); the schema says how."""
+
+
 class JoinInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=100, help_text="The invite code, or the whole link.")
+    code = InviteCodeField(
+        max_length=100, help_text="The invite code (10 to 40 letters and digits), or the whole link."
+    )
 
 
 class JoinOutputSerializer(serializers.Serializer):

@@ -120,9 +120,9 @@ def test_invalid_participant_changes_are_400_and_ask_nothing(api, session, page,
     assert page.calls == []
 
 
-def test_adding_a_lid_whose_number_is_unknown_is_400(api, session, page):
+def test_adding_a_lid_whose_number_is_unknown_is_404(api, session, page):
     response = api.post(url(session, f"/{GID}/participants"), {"add": ["987654321098765@lid"]}, format="json")
-    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_participants"
+    assert response.status_code == 404 and response.json()["error"]["code"] == "lid_number_unknown"
 
 
 @pytest.mark.parametrize("body", [{}, {"whoCanSend": "everyone"}, {"subject": ""}, {"subject": "x" * 101}])

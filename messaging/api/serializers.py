@@ -239,12 +239,11 @@ class MessageListQuerySerializer(serializers.Serializer):
     phone = PhoneNumberField(required=False, help_text="Only messages with this number (E.164).")
     status = serializers.ChoiceField(choices=MessageStatus.choices, required=False)
     since = serializers.DateTimeField(required=False, help_text="ISO 8601; stored at or after.")
-    until = serializers.DateTimeField(required=False, help_text="ISO 8601; stored before.")
-
-    def validate(self, attrs):
-        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
-            raise serializers.ValidationError({"until": ["until must be after since."]})
-        return attrs
+    # A range that ends at or before its start is empty, not an error: the schema can state
+    # neither field's bound in terms of the other, so any two valid times are a valid query.
+    until = serializers.DateTimeField(
+        required=False, help_text="ISO 8601; stored before (at or before `since`: nothing)."
+    )
 
 
 class MessageMediaOutputSerializer(serializers.Serializer):

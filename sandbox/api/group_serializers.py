@@ -3,8 +3,12 @@
 from rest_framework import serializers
 
 from sandbox.models import GroupRole
+from yesapp.validators import PhoneTextField
 
 ACTIONS = ("add", "remove", "promote", "demote")
+# Not only spaces (they are trimmed away, and a blank subject or text is refused): the schema's
+# pattern says so. The simulated people are numbers (a service also reads `<digits>@c.us`).
+NOT_BLANK = r"\S"
 
 
 class SandboxMemberSerializer(serializers.Serializer):
@@ -30,17 +34,17 @@ class SandboxGroupListSerializer(serializers.Serializer):
 
 
 class SandboxGroupCreateSerializer(serializers.Serializer):
-    owner = serializers.CharField(help_text="The simulated person who creates it (E.164).")
-    subject = serializers.CharField(max_length=100)
-    participants = serializers.ListField(child=serializers.CharField(), max_length=256, default=list)
+    owner = PhoneTextField(max_length=32, help_text="The simulated person who creates it (E.164).")
+    subject = serializers.RegexField(NOT_BLANK, max_length=100)
+    participants = serializers.ListField(child=PhoneTextField(max_length=32), max_length=256, default=list)
     withSession = serializers.BooleanField(default=True, help_text="Add the session at once.")
     lidAddressing = serializers.BooleanField(default=False, help_text="Members appear by lid.")
 
 
 class SandboxGroupMembersSerializer(serializers.Serializer):
-    by = serializers.CharField(help_text="The admin who does it (E.164).")
+    by = PhoneTextField(max_length=32, help_text="The admin who does it (E.164).")
     action = serializers.ChoiceField(choices=ACTIONS)
-    participants = serializers.ListField(child=serializers.CharField(), min_length=1, max_length=256)
+    participants = serializers.ListField(child=PhoneTextField(max_length=32), min_length=1, max_length=256)
 
 
 class SandboxGroupMemberResultSerializer(serializers.Serializer):
@@ -55,21 +59,21 @@ class SandboxGroupMembersOutputSerializer(serializers.Serializer):
 
 
 class SandboxGroupUpdateSerializer(serializers.Serializer):
-    by = serializers.CharField(help_text="The member who changes it (E.164).")
-    subject = serializers.CharField(max_length=100, required=False)
+    by = PhoneTextField(max_length=32, help_text="The member who changes it (E.164).")
+    subject = serializers.RegexField(NOT_BLANK, max_length=100, required=False)
     description = serializers.CharField(max_length=2048, required=False, allow_blank=True)
     announce = serializers.BooleanField(required=False)
     restrict = serializers.BooleanField(required=False)
 
 
 class SandboxGroupMessageSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=4096)
+    text = serializers.RegexField(NOT_BLANK, max_length=4096)
     name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
 
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so it is added by name.
-        fields["from"] = serializers.CharField(max_length=32, help_text="The member who writes (E.164).")
+        fields["from"] = PhoneTextField(max_length=32, help_text="The member who writes (E.164).")
         return fields
 
 
@@ -86,7 +90,7 @@ class SandboxCallInputSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = serializers.CharField(max_length=32, help_text="The caller (E.164).")
+        fields["from"] = PhoneTextField(max_length=32, help_text="The caller (E.164).")
         return fields
 
 

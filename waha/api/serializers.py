@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from waha.shapes import ACK_NAMES, WAHA_STATUSES
-from yesapp.validators import RECIPIENT_SCHEMA
+from yesapp.validators import RECIPIENT_SCHEMA, PhoneTextField
 
 SESSION_HELP = "The session's name."
 
@@ -267,7 +267,7 @@ class WahaEmptySerializer(serializers.Serializer):
 
 
 class WahaCheckExistsQuerySerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=30, help_text="The number, digits only or with +.")
+    phone = PhoneTextField(max_length=30, help_text="The number, digits only or with +.")
     session = serializers.CharField(required=False, default="default", max_length=100, help_text=SESSION_HELP)
 
 
