@@ -75,6 +75,7 @@ class SessionHost:
         # When each running session's lease was last renewed (time.monotonic() just before the
         # renewal went out, so never later than Redis's own start of the new TTL).
         self._renewed_at: dict[str, float] = {}
+        self._redis_lost = False  # the last heartbeat failed: the outage was logged
         self._next_expiry: float | None = None  # seconds until a lease we wait for expires
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -183,9 +184,13 @@ class SessionHost:
         try:
             node_heartbeat(self.node)
             reachable = True
+            if self._redis_lost:
+                logger.warning("Engine node %s reaches Redis again", self.node)
         except RedisError as exc:
-            logger.warning("Engine node %s cannot reach Redis: %s", self.node, exc)
+            if not self._redis_lost:  # said once per outage, not at every renewal
+                logger.warning("Engine node %s cannot reach Redis: %s", self.node, exc)
             reachable = False
+        self._redis_lost = not reachable
         now = time.monotonic()
         for session_id, actor in actors:
             if not actor.is_alive():
@@ -216,7 +221,8 @@ class SessionHost:
                     "so its browser was closed before another node could take it over; it starts "
                     "again once Redis answers"
                 )
-                logger.error("Engine node %s: %s", self.node, reason, extra={"session_id": session_id})
+                if actor.stop_reason != "abandon":  # logged once, not at every tick until it ends
+                    logger.error("Engine node %s: %s", self.node, reason, extra={"session_id": session_id})
                 actor.abandon(reason)
                 if unrenewed >= settings.ENGINE_LEASE_TTL * 3 / 4 and not actor.browser_killed:
                     # Its thread did not close the browser (stuck on the database?): the lease

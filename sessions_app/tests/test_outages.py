@@ -58,7 +58,7 @@ def running_session(name: str) -> Session:
 
 @pytest.mark.slow
 def test_a_node_cut_off_from_redis_closes_its_browser_before_the_lease_expires_and_takes_it_back(
-    private_redis, transactional_db, settings
+    private_redis, transactional_db, settings, caplog
 ):
     """docs/ARCHITECTURE.md promises that a node which cannot renew a lease closes the browser
     within ENGINE_LEASE_TTL, so that no second node ever drives the same number. Before, the
@@ -91,9 +91,16 @@ def test_a_node_cut_off_from_redis_closes_its_browser_before_the_lease_expires_a
         wait_for(lambda: len(pages) == 2, 30, what="the session taken back once Redis answers")
         wait_status(session.pk, SessionStatus.CONNECTED, timeout=30)
         assert lease_owner(session.pk) == "cut-off@test"
+        # The keeper's next heartbeat says the outage is over.
+        wait_for(lambda: "reaches Redis again" in caplog.text, 10, what="the end of the outage logged")
     finally:
         node.stop()
     assert not SessionEvent.objects.filter(session=session, to_status=SessionStatus.FAILED).exists()
+    # One outage, said once though the keeper ticked every second through it.
+    messages = [record.getMessage() for record in caplog.records if record.name == "sessions_app.engine.host"]
+    assert sum("cannot reach Redis" in m for m in messages) == 1, messages
+    assert sum("reaches Redis again" in m for m in messages) == 1, messages
+    assert sum("went unrenewed" in m for m in messages) == 1, messages
 
 
 @pytest.mark.slow
