@@ -181,16 +181,7 @@ class SessionHost:
         reached the leases run out unseen, and another node may take the sessions once they
         have: so a session whose lease went unrenewed for half its TTL has its browser closed
         now, before it expires (never two browsers on one number). Taken back when Redis is."""
-        try:
-            node_heartbeat(self.node)
-            reachable = True
-            if self._redis_lost:
-                logger.warning("Engine node %s reaches Redis again", self.node)
-        except RedisError as exc:
-            if not self._redis_lost:  # said once per outage, not at every renewal
-                logger.warning("Engine node %s cannot reach Redis: %s", self.node, exc)
-            reachable = False
-        self._redis_lost = not reachable
+        reachable = self._heartbeat()
         now = time.monotonic()
         for session_id, actor in actors:
             if not actor.is_alive():
@@ -216,19 +207,37 @@ class SessionHost:
                     reachable = False  # one timeout is enough: don't wait on it for every session
             unrenewed = now - self._renewed_at.get(session_id, now)
             if unrenewed >= settings.ENGINE_LEASE_TTL / 2:
-                reason = (
-                    f"Redis unreachable: the lease of this session went unrenewed for {unrenewed:.0f}s, "
-                    "so its browser was closed before another node could take it over; it starts "
-                    "again once Redis answers"
-                )
-                if actor.stop_reason != "abandon":  # logged once, not at every tick until it ends
-                    logger.error("Engine node %s: %s", self.node, reason, extra={"session_id": session_id})
-                actor.abandon(reason)
-                if unrenewed >= settings.ENGINE_LEASE_TTL * 3 / 4 and not actor.browser_killed:
-                    # Its thread did not close the browser (stuck on the database?): the lease
-                    # is about to expire, so the browser goes now, whatever the thread is doing.
-                    logger.error("Engine node %s: killing the browser of %s", self.node, session_id)
-                    actor.kill_browser()
+                self._close_unrenewed(session_id, actor, unrenewed)
+
+    def _heartbeat(self) -> bool:
+        """Announces the node; False when Redis cannot be reached. An outage is logged once, at
+        its start, and again at its end, not at every renewal."""
+        try:
+            node_heartbeat(self.node)
+        except RedisError as exc:
+            if not self._redis_lost:
+                logger.warning("Engine node %s cannot reach Redis: %s", self.node, exc)
+            self._redis_lost = True
+            return False
+        if self._redis_lost:
+            logger.warning("Engine node %s reaches Redis again", self.node)
+        self._redis_lost = False
+        return True
+
+    def _close_unrenewed(self, session_id: str, actor: SessionActor, unrenewed: float) -> None:
+        reason = (
+            f"Redis unreachable: the lease of this session went unrenewed for {unrenewed:.0f}s, "
+            "so its browser was closed before another node could take it over; it starts "
+            "again once Redis answers"
+        )
+        if actor.stop_reason != "abandon":  # logged once, not at every tick until it ends
+            logger.error("Engine node %s: %s", self.node, reason, extra={"session_id": session_id})
+        actor.abandon(reason)
+        if unrenewed >= settings.ENGINE_LEASE_TTL * 3 / 4 and not actor.browser_killed:
+            # Its thread did not close the browser (stuck on the database?): the lease is about
+            # to expire, so the browser goes now, whatever the thread is doing.
+            logger.error("Engine node %s: killing the browser of %s", self.node, session_id)
+            actor.kill_browser()
 
     def claim(self, session_id: str) -> SessionActor | None:
         """Starts the session here when this node has room and the lease is free."""
