@@ -30,11 +30,13 @@ CHECK_BATCH_MAX = 50
 # A new sender's phone–lid pair is asked of the page before its message is stored, so the
 # message's payload can carry both; briefly, as the message waits for it.
 LEARN_WAIT_SECONDS = 2.0
-# A person WhatsApp Web could not pair is not asked about again for this long.
+# A person WhatsApp Web could not pair is not asked about again for this long; after a page
+# too slow to answer (a busy browser), much sooner: the pair is likely known, just late.
 UNPAIRED_RETRY_SECONDS = 3600
+UNANSWERED_RETRY_SECONDS = 30
 
 logger = logging.getLogger(__name__)
-_unpaired: dict[tuple[UUID, str], float] = {}  # (session, id) -> monotonic time of the last try
+_unpaired: dict[tuple[UUID, str], float] = {}  # (session, id) -> monotonic time to ask again
 
 
 class NotOnWhatsApp(ServiceError):
@@ -217,15 +219,16 @@ def contact_learn_sender(*, session_id: UUID, data, engine: Engine) -> None:
     if not sender or lid_pairs_for(session_id=session_id, ids=[sender]):
         return
     now = time.monotonic()
-    if now - _unpaired.get((session_id, sender), -UNPAIRED_RETRY_SECONDS) < UNPAIRED_RETRY_SECONDS:
+    if now < _unpaired.get((session_id, sender), now):
         return
+    retry_in = UNPAIRED_RETRY_SECONDS
     try:
         entry = engine.pn_lid_entry(sender, wait=min(LEARN_WAIT_SECONDS, settings.CONTACTS_QUERY_TIMEOUT))
     except EngineCrashed:
         raise
     except EngineError as exc:
         logger.info("No phone-lid pair for %s: %s", sender, exc, extra={"session_id": str(session_id)})
-        entry = {}
+        entry, retry_in = {}, UNANSWERED_RETRY_SECONDS
     phone, lid = phone_from_chat_id(entry.get("phone") or ""), entry.get("lid") or ""
     if phone and lid:
         LidMapping.objects.update_or_create(session_id=session_id, lid=lid, defaults={"phone": phone})
@@ -233,4 +236,4 @@ def contact_learn_sender(*, session_id: UUID, data, engine: Engine) -> None:
     else:
         if len(_unpaired) > 10_000:
             _unpaired.clear()  # bounded: forgetting only means asking again
-        _unpaired[(session_id, sender)] = now
+        _unpaired[(session_id, sender)] = now + retry_in

@@ -140,6 +140,15 @@ def test_chats_history_and_sending_to_a_lid_in_the_browser(api, engine_worker):
     inbound = api.post(f"{_sandbox(session)}/inbound", {"from": STRANGER, "text": "hello"}, format="json")
     assert inbound.status_code in (200, 201, 202), inbound.content
     lid = sandbox_lid_of(STRANGER)
+    # Answered as an integrator would, once the message is stored (its webhook sent): sent at
+    # once, the answer could go out before the page has even seen the stranger's message.
+    received = wait_for(
+        lambda: Message.objects.filter(session=session, direction="inbound", text="hello").first(),
+        30,
+        what="the stranger's message to be stored",
+    )
+    received_detail = api.get(f"/api/v1/sessions/{session.id}/messages/{received.pk}").json()
+    assert received_detail["contact"] == {"phone": STRANGER, "lid": lid}
     sent = api.post(f"/api/v1/sessions/{session.id}/messages", {"to": lid, "text": "hi lid"}, format="json")
     assert sent.status_code == 202, sent.content
     message = wait_for(

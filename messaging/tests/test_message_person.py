@@ -70,6 +70,24 @@ def test_a_slow_page_does_not_keep_the_message_from_being_stored(session):
     assert message_event_payload(message)["contact"] == {"phone": "+33612345678", "lid": None}
 
 
+def test_a_page_too_slow_to_answer_is_asked_again_soon_not_an_hour_later(session, monkeypatch):
+    from messaging import contacts
+
+    engine = PairingEngine(error=PageTimeout("slow"))
+    receive(session, engine, new_message())
+    engine.error = None
+    engine.pairs = {"33612345678@c.us": {"phone": "33612345678@c.us", "lid": LID}}
+    receive(session, engine, new_message("false_33612345678@c.us_DEF"))
+    assert engine.asked == ["33612345678@c.us"]  # not at once: a busy page is not asked per message
+
+    later = contacts.time.monotonic() + contacts.UNANSWERED_RETRY_SECONDS + 1
+    monkeypatch.setattr(contacts.time, "monotonic", lambda: later)
+    message = receive(session, engine, new_message("false_33612345678@c.us_GHI"))
+
+    assert engine.asked == ["33612345678@c.us"] * 2
+    assert message_event_payload(message)["contact"] == {"phone": "+33612345678", "lid": LID}
+
+
 def test_a_crashed_browser_is_left_to_the_actor(session):
     with pytest.raises(EngineCrashed):
         receive(session, PairingEngine(error=EngineCrashed("gone")), new_message())
