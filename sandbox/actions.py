@@ -4,7 +4,7 @@ The page side stands in for `WPP.chat.sendReactionToMessage`, `deleteMessage` an
 `editMessage`: what the session does to a message is recorded on it, as the contact's phone
 would show it. The phone side lets a contact react to, delete or edit a message; the page then
 fires `chat.new_reaction`, `chat.msg_revoke` or `chat.msg_edited` with wa-js's payload shapes
-(Wids as strings here; static/sandbox/wpp.js turns them into Wid objects).
+(Wids as strings here; the page's static/sandbox/wpp/conn.js turns them into Wid objects).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The page endpoints behind the sandbox's `WPP.group.*` and `WPP.call.reject` (static/sandbox/
-wpp.js); authenticated like every page endpoint (sandbox/views.py `page_endpoint`)."""
+"""The page endpoints behind the sandbox's `WPP.group.*` and `WPP.call.reject`
+(static/sandbox/wpp/group.js); authenticated like every page endpoint (sandbox/views.py
+`page_endpoint`)."""
 
 from __future__ import annotations
 

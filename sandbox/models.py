@@ -1,6 +1,6 @@
 """The sandbox's simulated WhatsApp: one phone/device per session, contacts, and messages.
 
-The sandbox page (templates/sandbox/page.html + static/sandbox/wpp.js) stands in for
+The sandbox page (templates/sandbox/page.html + static/sandbox/wpp/) stands in for
 WhatsApp Web; these rows are what WhatsApp's servers and the contacts' phones would hold.
 Everything the page must learn about (a new message, a receipt) is a `SandboxEvent` with a
 per-session cursor, so the page polls "everything after N" and nothing is skipped.

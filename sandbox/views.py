@@ -1,4 +1,4 @@
-"""The sandbox page and the JSON endpoints its script (static/sandbox/wpp.js) calls.
+"""The sandbox page and the JSON endpoints its scripts (static/sandbox/wpp/*.js) call.
 
 These stand in for WhatsApp Web and WhatsApp's servers. They are authenticated by the
 signed page token in `?token=` (bound to the session id), not by an API key: the engine's

@@ -3,10 +3,13 @@ played by calling the same services its views call."""
 
 import base64
 import hashlib
+import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -474,11 +477,27 @@ def test_page_of_a_whatsapp_web_session_is_404(real_session):
     assert response.status_code == 404
 
 
-def test_page_serves_html_that_loads_wpp_js(sandbox_session):
-    response = Client().get(page_path(sandbox_session, "page"))
+def test_page_loads_every_part_of_its_wpp_in_head_each_after_the_parts_it_uses(sandbox_session):
+    """The parts of static/sandbox/wpp/ are plain scripts sharing `Sandbox*` globals: a part
+    left out, or loaded before one it uses, would leave window.WPP undefined."""
+    client = Client()
+    response = client.get(page_path(sandbox_session, "page"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "sandbox/wpp.js" in html and 'id="sandbox-config"' in html
+    head = html[: html.index("</head>")]
+    assert 'id="sandbox-config"' in head
+    srcs = re.findall(r'<script src="([^"]+)"></script>', head)
+    parts_dir = Path(settings.BASE_DIR) / "static" / "sandbox" / "wpp"
+    assert [src.rpartition("/")[2] for src in srcs][-1] == "wpp.js"
+    assert sorted(src.rpartition("/")[2] for src in srcs) == sorted(p.name for p in parts_dir.glob("*.js"))
+    sources = [(parts_dir / src.rpartition("/")[2]).read_text() for src in srcs]
+    publishes = [set(re.findall(r"^var (Sandbox\w+) =", source, re.MULTILINE)) for source in sources]
+    shared = set().union(*publishes)
+    defined: set[str] = set()
+    for src, source, own in zip(srcs, sources, publishes, strict=True):
+        assert client.get(src).status_code == 200, src
+        assert set(re.findall(r"\bSandbox[A-Z]\w*", source)) & shared - own <= defined, src
+        defined |= own
 
 
 def test_page_endpoints_answer_bad_input_with_the_error_shape(sandbox_session):

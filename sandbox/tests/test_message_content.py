@@ -13,7 +13,7 @@ CHAT = "4915112345678@c.us"
 
 
 def page_send(session, token: str, body: dict):
-    """What the page's WPP posts for a send (static/sandbox/wpp.js `sendJson`)."""
+    """What the page's WPP posts for a send (static/sandbox/wpp/send.js `sendJson`)."""
     return Client().post(
         page_path(session, "send"),
         {"chatId": CHAT, "markIsRead": True, "cursor": 0, **body},

@@ -16,7 +16,7 @@ from sessions_app.engine import wpp_contract
 ROOT = Path(settings.BASE_DIR)
 TSC = ROOT / "node_modules" / ".bin" / "tsc"
 PAGE = Path("sessions_app/engine/page")
-SANDBOX = Path("static/sandbox/wpp.js")
+SANDBOX = Path("static/sandbox")  # tsconfig.json and the parts of its WPP, wpp/*.js
 BRIDGE = Path("sessions_app/engine/bridge.js")
 
 
@@ -39,10 +39,11 @@ def tsc(project: Path) -> subprocess.CompletedProcess:
 
 
 def copy_checked_tree(tmp_path: Path) -> Path:
-    for name in ("tsconfig.json", "static/sandbox/tsconfig.json", SANDBOX, BRIDGE):
+    for name in ("tsconfig.json", BRIDGE):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / PAGE, tmp_path / PAGE)
+    shutil.copytree(ROOT / SANDBOX, tmp_path / SANDBOX)
     (tmp_path / "node_modules").symlink_to((ROOT / "node_modules").resolve())
     return tmp_path
 
@@ -97,20 +98,33 @@ def test_tsc_rejects_wrong_arguments_to_wa_js_in_a_page_script_or_the_bridge(tmp
 @pytest.mark.slow
 def test_tsc_rejects_an_answer_or_event_real_wa_js_would_never_give_in_the_sandbox(tmp_path):
     tree = copy_checked_tree(tmp_path)
-    wpp = tree / SANDBOX
+    parts = tree / SANDBOX / "wpp"
+    send, conn, chat, wpp = (parts / name for name in ("send.js", "conn.js", "chat.js", "wpp.js"))
     wrong = {
         # a send verdict outside WhatsApp's SendMsgResult
-        mutate(wpp, "sendVerdict('OK', msg.t)", "sendVerdict('SENT', msg.t)"),
+        (send, mutate(send, "sendVerdict('OK', msg.t)", "sendVerdict('SENT', msg.t)")),
         # a receipt whose ack is not a number
-        mutate(wpp, "emit('chat.msg_ack_change', { ack: 1,", "emit('chat.msg_ack_change', { ack: '1',"),
+        (
+            send,
+            mutate(send, "emit('chat.msg_ack_change', { ack: 1,", "emit('chat.msg_ack_change', { ack: '1',"),
+        ),
         # an event wa-js does not have
-        mutate(wpp, "emit('conn.authenticated', undefined);", "emit('conn.authenticate', undefined);"),
+        (
+            conn,
+            mutate(conn, "emit('conn.authenticated', undefined);", "emit('conn.authenticate', undefined);"),
+        ),
     }
-    # A wrong answer is reported where the function takes its place in WPP (its type is checked there).
-    mutate(wpp, "return { wid: wid(to), unreadCount: data.unreadCount };", "return { unreadCount: 1 };")
-    wrong.add(line_of(wpp, "markIsRead: markIsRead,"))
+    # A wrong answer is reported where the function takes its place in WPP (its type is checked
+    # there), even when the function is defined in another part.
+    mutate(chat, "return { wid: wid(to), unreadCount: data.unreadCount };", "return { unreadCount: 1 };")
+    wrong.add((wpp, line_of(wpp, "markIsRead: SandboxChat.markIsRead,")))
     mutate(wpp, "return data.code;", "return 12345678;")
-    wrong.add(line_of(wpp, "genLinkDeviceCodeForPhoneNumber: function"))
-    result = tsc(tree / "static/sandbox/tsconfig.json")
+    wrong.add((wpp, line_of(wpp, "genLinkDeviceCodeForPhoneNumber: function")))
+    result = tsc(tree / SANDBOX / "tsconfig.json")
     assert result.returncode != 0
-    assert wrong <= rejected_lines(result, "wpp.js"), result.stdout
+    found = {
+        (path, line)
+        for path in (send, conn, chat, wpp)
+        for line in rejected_lines(result, f"wpp/{path.name}")
+    }
+    assert wrong <= found, result.stdout

@@ -1,4 +1,4 @@
-// What the page scripts (this folder) and the sandbox's WPP (static/sandbox/wpp.js) find in the
+// What the page scripts (this folder) and the sandbox's WPP (static/sandbox/wpp/) find in the
 // page, for tsc (tsconfig.json). Hand-written; the contract part is generated (wpp-contract.ts).
 import type * as WA from '@wppconnect/wa-js';
 import type { ContractWPP } from './wpp-contract';
@@ -7,7 +7,7 @@ declare global {
   /** The `WPP` the engine may rely on: the contract's functions plus the loader's flags. */
   type PageWPP = ContractWPP & Pick<typeof WA, 'version' | 'isInjected' | 'isReady' | 'isFullReady'>;
 
-  /** The sandbox's WPP (static/sandbox/wpp.js): PageWPP, plus `off` (wa-js has it too). */
+  /** The sandbox's WPP (static/sandbox/wpp/wpp.js): PageWPP, plus `off` (wa-js has it too). */
   type SandboxWPP = PageWPP & { off: ContractWPP['on'] };
 
   /** A message as the bridge hands it to Python (bridge.js `message`). */
