@@ -78,9 +78,12 @@ def test_natural_reads_then_types_before_every_text_for_longer_the_longer_it_is(
         ("typing", None),
         ("message", "session"),
     ]
-    first_typing, second_typing = seen[2]["seconds"], seen[4]["seconds"]
-    assert 0.15 <= first_typing < second_typing <= 1.6
-    assert Message.objects.get(pk=long).pacing["typing"] > Message.objects.get(pk=short).pacing["typing"]
+    # The typing time grows with the text, and the phone saw "typing…" for at least that long.
+    # (What it saw is real time, stretched on a loaded machine: only its lower bound is checked.)
+    planned = [Message.objects.get(pk=message_id).pacing["typing"] for message_id in (short, long)]
+    assert 0.2 <= planned[0] < planned[1] <= 1.0
+    shown = [seen[2]["seconds"], seen[4]["seconds"]]
+    assert all(seconds >= 0.9 * want for seconds, want in zip(shown, planned, strict=True)), (shown, planned)
 
 
 def test_a_first_message_types_in_a_new_chat_and_one_to_a_number_not_on_whatsapp_fails(api, linked):
