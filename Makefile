@@ -108,9 +108,10 @@ serve:
 COVERAGE_MIN ?= 88
 TEST_WORKERS ?= 0
 TEST_DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/yesapp_ci
+# Each pass lists its slowest tests (--durations), so a run that got slower says where.
 test: install-dev lint
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --cov-fail-under=$(COVERAGE_MIN)
-	DATABASE_URL=$(TEST_DATABASE_URL_PG) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m postgres --no-cov -p no:cacheprovider
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --durations=25 --cov-fail-under=$(COVERAGE_MIN)
+	DATABASE_URL=$(TEST_DATABASE_URL_PG) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m postgres --durations=10 --no-cov -p no:cacheprovider
 
 # No coverage here: measuring it doubles the CPU a run takes, and `make test` measures it.
 test-fast: install-dev
