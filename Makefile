@@ -108,9 +108,24 @@ serve:
 COVERAGE_MIN ?= 88
 TEST_WORKERS ?= 0
 TEST_DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/yesapp_ci
+# The schema fuzzing (yesapp/tests/test_fuzz.py) is most of a serial run's CPU, all of it in
+# generating cases, while the browser tests mostly wait: it runs beside the SQLite pass in a
+# process of its own, without coverage, with its own Redis database and data directory
+# (TEST_FUZZ_REDIS_URL, data/test-fuzz), its output printed after that pass.
 # Each pass lists its slowest tests (--durations), so a run that got slower says where.
+TEST_FUZZ_REDIS_URL ?= redis://127.0.0.1:6379/13
+FUZZ_LOG = data/test-fuzz.log
 test: install-dev lint
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --durations=25 --cov-fail-under=$(COVERAGE_MIN)
+	@mkdir -p data
+	@TEST_REDIS_URL=$(TEST_FUZZ_REDIS_URL) TEST_DATA_DIR=$(CURDIR)/data/test-fuzz \
+	  $(VENV)/bin/pytest yesapp/tests/test_fuzz.py --durations=5 --no-cov -p no:cacheprovider \
+	  > $(FUZZ_LOG) 2>&1 & fuzz=$$!; \
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --ignore=yesapp/tests/test_fuzz.py --durations=25 \
+	  --cov-fail-under=$(COVERAGE_MIN); tested=$$?; \
+	wait $$fuzz; fuzzed=$$?; \
+	echo "--- yesapp/tests/test_fuzz.py (run beside the pass above; whole log: $(FUZZ_LOG)) ---"; \
+	if [ $$fuzzed -eq 0 ]; then tail -n 12 $(FUZZ_LOG); else cat $(FUZZ_LOG); fi; \
+	[ $$tested -eq 0 ] && [ $$fuzzed -eq 0 ]
 	DATABASE_URL=$(TEST_DATABASE_URL_PG) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m postgres --durations=10 --no-cov -p no:cacheprovider
 
 # No coverage here: measuring it doubles the CPU a run takes, and `make test` measures it.
