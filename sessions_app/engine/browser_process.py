@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from functools import cache
 from pathlib import Path
@@ -136,14 +137,18 @@ def chromium_options(profile_dir: Path) -> webdriver.ChromeOptions:
     return options
 
 
-def chromedriver_service(profile_dir: Path) -> Service:
+def chromedriver_service(profile_dir: Path, *, lease_file: str | None = None) -> Service:
     """ChromeDriver, started through the wrapper that kills the browser if the worker dies
     without closing it (SIGKILL, OOM): an orphaned page would go on receiving, and
     acknowledging, messages no one stores.
 
     The explicit driver path keeps Selenium Manager from ever trying to download one. A
     session of its own keeps Ctrl-C and process-group signals meant for the worker away from
-    the browser: the worker closes it politely, so the profile is flushed to disk."""
+    the browser: the worker closes it politely, so the profile is flushed to disk.
+
+    With `lease_file` (a node's browser), the wrapper starts the fence (bin/fence.py) in that
+    session: it kills the browser once the lease written there has run out, which a frozen
+    worker cannot do."""
     log_output = subprocess.DEVNULL
     service_args = []
     if settings.ENGINE_BROWSER_LOGS:
@@ -158,6 +163,7 @@ def chromedriver_service(profile_dir: Path) -> Service:
             **browser_environment(),
             "YESAPP_CHROMEDRIVER": settings.CHROMEDRIVER_PATH,
             "YESAPP_CHROMIUM": settings.CHROMIUM_PATH,
+            **({"YESAPP_LEASE_FILE": str(lease_file), "YESAPP_PYTHON": sys.executable} if lease_file else {}),
         },
         popen_kw={"start_new_session": True},
     )

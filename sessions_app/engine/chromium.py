@@ -48,11 +48,13 @@ HANG_GRACE_SECONDS = 5.0
 
 
 class ChromiumEngine(Engine):
-    def __init__(self, *, session_id, page_url: str, inject_wajs: bool, device_name: str = "YesApp"):
+    device_name = "YesApp"  # how the phone lists this browser under Linked devices
+
+    def __init__(self, *, session_id, page_url: str, inject_wajs: bool, lease_file: str | None = None):
         self.session_id = session_id
+        self.lease_file = lease_file  # the node's lease on the session, for the browser's fence
         self.page_url = page_url
         self.inject_wajs = inject_wajs
-        self.device_name = device_name
         self.profile_dir = profile_dir_for(session_id)
         self.driver: webdriver.Remote | None = None
         self.service: Service | None = None
@@ -76,7 +78,7 @@ class ChromiumEngine(Engine):
             )
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         clear_stale_profile_lock(self.profile_dir)
-        self.service = chromedriver_service(self.profile_dir)
+        self.service = chromedriver_service(self.profile_dir, lease_file=self.lease_file)
         self.start_marks: dict[str, float] = {}  # unix times of the steps (the actor logs them)
         try:
             self.driver = webdriver.Chrome(service=self.service, options=chromium_options(self.profile_dir))

@@ -25,10 +25,12 @@ from sessions_app.engine.actor import SessionActor
 from sessions_app.engine.base import Engine
 from sessions_app.engine.lease import (
     lease_acquire,
+    lease_file_for,
     lease_release,
     lease_renew,
     lease_renew_interval,
     leases_expire_in,
+    publish_lease_until,
 )
 from sessions_app.engine.memory import browser_memory_report, memory_cap_bytes, pss_bytes
 from sessions_app.engine.nodes import node_gone, node_heartbeat
@@ -56,7 +58,13 @@ def engine_for(session: Session) -> Engine:
     from sessions_app.engine.chromium import ChromiumEngine
 
     target = registry.page_target(session, default_url=settings.WHATSAPP_WEB_URL)
-    return ChromiumEngine(session_id=session.id, page_url=target.url, inject_wajs=target.inject_wajs)
+    host = current_host()
+    return ChromiumEngine(
+        session_id=session.id,
+        page_url=target.url,
+        inject_wajs=target.inject_wajs,
+        lease_file=str(lease_file_for(session.id, host.node)) if host else None,
+    )
 
 
 class SessionHost:
@@ -189,9 +197,10 @@ class SessionHost:
                 continue
             if reachable:
                 try:
-                    asked_at = time.monotonic()
+                    asked_at, asked_wall = time.monotonic(), time.time()
                     if lease_renew(session_id=session_id, node=self.node):
                         self._renewed_at[session_id] = asked_at
+                        publish_lease_until(session_id, self.node, asked_wall + settings.ENGINE_LEASE_TTL)
                         actor.lease_renewed(asked_at + settings.ENGINE_LEASE_TTL)
                         continue
                     logger.error(
@@ -248,10 +257,13 @@ class SessionHost:
                 return self.actors[session_id]
             if len(self.actors) >= self.max_sessions:
                 return None
-            asked_at = time.monotonic()
+            asked_at, asked_wall = time.monotonic(), time.time()
             if not lease_acquire(session_id=session_id, node=self.node):
                 return None
             self._renewed_at[session_id] = asked_at
+            # Before the browser starts: its fence (engine/bin/fence.py) kills it once this
+            # time has passed without a renewal, even if this whole process is frozen.
+            publish_lease_until(session_id, self.node, asked_wall + settings.ENGINE_LEASE_TTL)
             actor = SessionActor(
                 session_id=session_id,
                 node=self.node,

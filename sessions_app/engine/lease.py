@@ -6,9 +6,16 @@ moment it expires (`leases_expire_in`) rather than at its next scan. Renew and r
 when the key still names this node, so a node that lost its lease can never steal it back.
 """
 
+import logging
+import os
+import threading
+from pathlib import Path
+
 from django.conf import settings
 
 from yesapp.redis import get_redis
+
+logger = logging.getLogger(__name__)
 
 LEASE_KEY = "yesapp:lease:session:{session_id}"
 
@@ -72,3 +79,22 @@ def leases_expire_in(session_ids) -> dict[str, float]:
         for session_id, ms in zip(session_ids, pipe.execute(), strict=True)
         if ms is not None and ms >= 0
     }
+
+
+def lease_file_for(session_id, node: str) -> Path:
+    """Where `node` writes when its lease on the session runs out, for the browser's fence
+    (engine/bin/fence.py). One file a node: two nodes sharing a disk never extend each other's."""
+    return Path(settings.SESSIONS_DIR) / str(session_id) / f"lease-until.{node.replace(os.sep, '_')}"
+
+
+def publish_lease_until(session_id, node: str, until: float) -> None:
+    """Tells the fence of the session's browser that the lease holds until `until` (unix time).
+    Written whole (os.replace); a failed write only lets the fence kill the browser early."""
+    path = lease_file_for(session_id, node)
+    part = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(f"{until:.3f}\n")
+        os.replace(part, path)
+    except OSError as exc:
+        logger.warning("Could not write %s: %s", path, exc, extra={"session_id": str(session_id)})
