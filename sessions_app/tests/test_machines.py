@@ -212,26 +212,33 @@ def test_a_machine_frozen_for_half_its_lease_keeps_its_session_and_one_frozen_pa
     api,
 ):
     """SIGSTOP of A's engine worker, B standing by. Half a lease: A renews on waking (its keeper
-    renews every second), B never takes the session, A sends. Twice the lease: B takes it over
-    and sends; A, woken with a message queued, sends nothing and closes its browser."""
+    renews every second), B never takes the session, its browser's fence leaves it alone, A
+    sends. Past the lease: the fence kills A's browser while A is still frozen, before B's is
+    connected; B takes the session over and sends; A, woken with a message queued, sends
+    nothing."""
     ttl = int(ENGINE_ENV["ENGINE_LEASE_TTL"])
     a, b = machines.add(), machines.add()
     start(a)
     session = linked_on(a, api)
     start(b)
     token = Session.objects.get(pk=session.pk).lease_token
+    browser = set(a.browser_pids(helpers=True))
     a.freeze()
     time.sleep(ttl / 2)
     a.thaw()
     time.sleep(2)  # a renewal after the thaw, and B's scans: nothing may move meanwhile
     session = Session.objects.get(pk=session.pk)
     assert session.engine_node.startswith(f"{a.name}@") and session.lease_token == token
+    assert browser and browser <= set(a.browser_pids(helpers=True)), "a browser killed for a late lease"
     after = send(api, session, "after a short freeze")
     wait_for(lambda: Message.objects.filter(pk=after, status__in=SENT).exists(), 60, what="sent by A")
     assert Session.objects.get(pk=session.pk).engine_node.startswith(f"{a.name}@")
 
     a.freeze()
     try:
+        # Only A's fence, a process beside its browser, can close that browser now.
+        wait_for(lambda: not a.browser_pids(helpers=True), ttl + 15, what="A's browser killed, A frozen")
+        assert not connected_on(b, session), "B connected while A's browser was still open"
         wait_for(lambda: connected_on(b, session), 120, what="connected on B")
         during = send(api, session, "queued as A wakes")
     finally:
