@@ -4,6 +4,7 @@ Fields WAHA has and YesApp ignores are accepted and left alone (docs/COMPATIBILI
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from groups.api.serializers import PARTICIPANT_SCHEMA, InviteCodeField
 from waha.shapes import ACK_NAMES, WAHA_STATUSES
 from yesapp.validators import RECIPIENT_SCHEMA, PhoneTextField
 
@@ -290,8 +291,14 @@ class WahaChatSerializer(serializers.Serializer):
 # --- groups -------------------------------------------------------------------------------------
 
 
+@extend_schema_field(PARTICIPANT_SCHEMA)
+class WahaParticipantIdField(serializers.CharField):
+    """Read by waha.api.group_views._people and checked by the groups service (400 for what is
+    neither a number nor a lid): in the schema, the groups API's participant."""
+
+
 class WahaParticipantSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100, help_text="`<number>@c.us` or `<id>@lid`")
+    id = WahaParticipantIdField(max_length=100, help_text="`<number>@c.us` or `<id>@lid`")
 
 
 class WahaGroupCreateSerializer(serializers.Serializer):
@@ -300,7 +307,8 @@ class WahaGroupCreateSerializer(serializers.Serializer):
 
 
 class WahaParticipantsSerializer(serializers.Serializer):
-    participants = WahaParticipantSerializer(many=True, min_length=1, max_length=256)
+    # A ListField, not many=True: drf-spectacular documents only a ListField's lengths.
+    participants = serializers.ListField(child=WahaParticipantSerializer(), min_length=1, max_length=256)
 
 
 class WahaSubjectSerializer(serializers.Serializer):
@@ -316,9 +324,8 @@ class WahaAdminsOnlySerializer(serializers.Serializer):
 
 
 class WahaJoinSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        max_length=200, help_text="An invite code or https://chat.whatsapp.com/ link."
-    )
+    # The groups API's field: the same rule (groups.services.group_join), stated in the schema.
+    code = InviteCodeField(max_length=100, help_text="An invite code or https://chat.whatsapp.com/ link.")
 
 
 class WahaGroupParticipantSerializer(serializers.Serializer):
