@@ -191,7 +191,8 @@ class WahaVcardContactSerializer(serializers.Serializer):
 
 
 class WahaSendContactVcardSerializer(_ReplySerializer):
-    contacts = WahaVcardContactSerializer(many=True, min_length=1, max_length=20)
+    # A ListField, not many=True: drf-spectacular documents only a ListField's lengths.
+    contacts = serializers.ListField(child=WahaVcardContactSerializer(), min_length=1, max_length=20)
 
 
 class WahaPollSerializer(serializers.Serializer):

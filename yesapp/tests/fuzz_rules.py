@@ -13,10 +13,17 @@ import re
 import zoneinfo
 from collections.abc import Callable
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
 from webhooks.formats import DEFAULT_FORMAT, webhook_format
+from yesapp.errors import InvalidInput
+from yesapp.outbound_address import validate_public_url
 
 # A number on the sandbox's WhatsApp (none ending in 0000 is missing from it).
 PERSON = "+33612345678"
+# The world's session (test_fuzz.world), which WAHA's paths name.
+WORLD_SESSION = "fuzz"
 
 FIXES: dict[str, Callable[[dict], dict]] = {}
 
@@ -126,4 +133,56 @@ fixes(
 def _session_webhook(body: dict) -> dict:
     if isinstance(body.get("webhook"), dict):
         body["webhook"] = _webhook_fields(body["webhook"])
+    return body
+
+
+# --- WAHA's sessions -------------------------------------------------------------------------
+
+_WAHA_RESERVED = {"v1", "schema", "docs", "sessions", "contacts"}  # waha.services.RESERVED_NAMES
+_URL = URLValidator(schemes=["http", "https"])
+
+
+def _public_url(url: str) -> bool:
+    """What the serializer's URLField and then the webhook's own check take."""
+    try:
+        _URL(url)
+        validate_public_url(url, allow_private=False)
+    except (ValidationError, InvalidInput):
+        return False
+    return True
+
+
+def _waha_session_name(name: str) -> str:
+    """Usable in a URL path (waha.services.NAME_PATTERN) and not one of /api/'s own words."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "", name).lstrip("_.-")[:100] or "s"
+    return f"{name[:90]}-fuzz" if name.lower() in _WAHA_RESERVED else name
+
+
+def _waha_webhook(webhook: dict) -> dict:
+    """A public http(s) URL, WAHA's own event names, an HMAC key as YesApp's secrets are and
+    extra headers named as HTTP tokens (the `waha` format's webhook)."""
+    if not _public_url(webhook["url"]):
+        webhook["url"] = "https://hooks.example.com/waha"
+    if isinstance(webhook.get("events"), list):
+        names = webhook_format("waha").event_names
+        webhook["events"] = [event for event in webhook["events"] if event in (*names, "*")]
+    key = (webhook.get("hmac") or {}).get("key")
+    if key and not re.fullmatch(r"[!-~]{16,200}", key):
+        webhook["hmac"] = None
+    if isinstance(webhook.get("customHeaders"), list):
+        webhook["customHeaders"] = [
+            {"name": _header_name(header["name"]), "value": re.sub(r"[\r\n\0]", "", header["value"])[:1000]}
+            for header in webhook["customHeaders"][:20]
+        ]
+    return webhook
+
+
+@fixes("POST /api/sessions", "PUT /api/sessions/{session}")
+def _waha_session(body: dict) -> dict:
+    if isinstance(body.get("name"), str):
+        body["name"] = _waha_session_name(body["name"])
+    webhooks = (body.get("config") or {}).get("webhooks")
+    if isinstance(webhooks, list):
+        # The world's session already has one webhook of its own; ten at most in all.
+        body["config"]["webhooks"] = [_waha_webhook(webhook) for webhook in webhooks[:9]]
     return body
