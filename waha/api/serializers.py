@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from groups.api.serializers import PARTICIPANT_SCHEMA, InviteCodeField
 from waha.shapes import ACK_NAMES, WAHA_STATUSES
-from yesapp.validators import RECIPIENT_SCHEMA, PhoneTextField
+from yesapp.validators import RECIPIENT_SCHEMA, OffsetField, PhoneTextField
 
 SESSION_HELP = "The session's name."
 
@@ -117,7 +117,7 @@ class WahaBase64FileSerializer(serializers.Serializer):
 
 
 class WahaRequestCodeInputSerializer(serializers.Serializer):
-    phoneNumber = serializers.CharField(max_length=30)
+    phoneNumber = PhoneTextField(max_length=30, help_text="The number, digits only or with +.")
     method = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
@@ -280,7 +280,7 @@ class WahaNumberExistsSerializer(serializers.Serializer):
 
 class WahaPageQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=1000)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    offset = OffsetField()  # bounded: past SQL's 64-bit integers the query failed (a 500)
 
 
 class WahaChatSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from groups.api.serializers import INVITE_CODE_PATTERN
 from messaging.models import Message
 from sessions_app.models import Session
 from waha.tests.test_sessions_api import waha_error
+from yesapp.validators import OffsetField
 
 pytestmark = pytest.mark.django_db
 CHAT = "33612345678@c.us"
@@ -170,3 +171,23 @@ def test_the_schema_states_what_waha_refuses_in_group_calls_and_contact_cards(ap
     cards = api.post("/api/sendContactVcard", {"chatId": "33612345678@c.us", "contacts": []}, format="json")
 
     assert (empty.status_code, code.status_code, cards.status_code) == (400, 400, 400)
+
+
+def test_an_offset_past_sqls_integers_is_wahas_400_not_a_500(api, working, openapi_schema):
+    """Found by fuzzing through the session's real name: offset=2**64 failed in the query."""
+    waha_error(api.get("/api/default/chats", {"offset": 2**64}), 400)
+    waha_error(api.get(f"/api/default/chats/{CHAT}/messages", {"offset": 2**64}), 400)
+    [offset] = [
+        p
+        for p in openapi_schema["paths"]["/api/{session}/chats"]["get"]["parameters"]
+        if p["name"] == "offset"
+    ]
+    assert offset["schema"]["maximum"] == OffsetField.MAX_OFFSET
+
+
+def test_a_pairing_code_for_what_is_not_a_number_is_400_and_the_schema_says_phone(
+    api, working, openapi_schema
+):
+    waha_error(api.post("/api/default/auth/request-code", {"phoneNumber": "0" * 29}, format="json"), 400)
+    body = openapi_schema["components"]["schemas"]["WahaRequestCodeInputRequest"]
+    assert body["properties"]["phoneNumber"]["format"] == "phone"
