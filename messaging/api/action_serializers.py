@@ -1,16 +1,37 @@
 """Input shapes of the actions on a message or a chat (messaging/api/action_views.py,
 chat_views.py)."""
 
+from django.core.validators import ProhibitNullCharactersValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from messaging.actions import EMOJI_MAX_CHARS, EMOJI_PATTERN
 from messaging.api.serializers import StrictBooleanField, StrictCharField
 from messaging.services import TEXT_MAX_CHARS
 
 
+@extend_schema_field({"type": "string", "maxLength": EMOJI_MAX_CHARS, "pattern": EMOJI_PATTERN})
+class EmojiField(serializers.Field):
+    """Checked by messaging.actions.message_react (400 `invalid_emoji`); the schema says how.
+    Not a CharField: "" is one of its values (it removes the reaction), and a CharField that
+    allows blanks is a oneOf in the schema, one that does not says minLength 1."""
+
+    def __init__(self, **kwargs):
+        no_nul_or_surrogates = [ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator()]
+        super().__init__(validators=no_nul_or_surrogates, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"Expected a string, got {type(data).__name__}.")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class ReactionInputSerializer(serializers.Serializer):
-    emoji = StrictCharField(
-        allow_blank=True, trim_whitespace=False, max_length=32, help_text='One emoji; "" removes ours.'
-    )
+    emoji = EmojiField(help_text='One emoji; "" removes ours.')
 
 
 class EditInputSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 and sent in order by messaging.outbound (with a recording Engine), and the page events that
 report a contact's reaction, edit or delete (messaging.inbound_actions)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -61,13 +62,23 @@ def test_react_is_202_with_a_queued_action_not_listed_with_messages(api, receive
     assert api.get(response["Location"]).json()["status"] == "queued"
 
 
-@pytest.mark.parametrize("emoji", ["thumbs up", "ok", " ", "👍 👍", "👍" * 17, 5, None])
+@pytest.mark.parametrize("emoji", ["thumbs up", "ok", " ", "👍 👍", "👍\n", "👍" * 17, 5, None])
 def test_react_with_something_not_an_emoji_is_400(api, received, emoji):
     response = api.post(url(received, "/reaction"), {"emoji": emoji}, format="json")
 
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] in ("invalid_emoji", "validation_error")
     assert not Message.objects.exclude(pk=received.pk).exists()
+
+
+@pytest.mark.parametrize("emoji", ["", "❤️", "👍🏽", "👨‍👩‍👧", "🇫🇷", "👍" * 16])
+def test_react_with_what_the_schemas_emoji_pattern_allows_is_202(api, received, emoji, openapi_schema):
+    rule = openapi_schema["components"]["schemas"]["ReactionInputRequest"]["properties"]["emoji"]
+    assert re.fullmatch(rule["pattern"], emoji) and len(emoji) <= rule["maxLength"]
+
+    response = api.post(url(received, "/reaction"), {"emoji": emoji}, format="json")
+
+    assert response.status_code == 202, response.content
 
 
 def test_react_to_an_unknown_message_is_404_in_the_one_error_shape(api, session, other_session):

@@ -4,8 +4,9 @@ Fields WAHA has and YesApp ignores are accepted and left alone (docs/COMPATIBILI
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from groups.api.serializers import PARTICIPANT_SCHEMA, InviteCodeField
 from waha.shapes import ACK_NAMES, WAHA_STATUSES
-from yesapp.validators import RECIPIENT_SCHEMA, PhoneTextField
+from yesapp.validators import RECIPIENT_SCHEMA, OffsetField, PhoneTextField
 
 SESSION_HELP = "The session's name."
 
@@ -116,7 +117,7 @@ class WahaBase64FileSerializer(serializers.Serializer):
 
 
 class WahaRequestCodeInputSerializer(serializers.Serializer):
-    phoneNumber = serializers.CharField(max_length=30)
+    phoneNumber = PhoneTextField(max_length=30, help_text="The number, digits only or with +.")
     method = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
@@ -190,7 +191,8 @@ class WahaVcardContactSerializer(serializers.Serializer):
 
 
 class WahaSendContactVcardSerializer(_ReplySerializer):
-    contacts = WahaVcardContactSerializer(many=True, min_length=1, max_length=20)
+    # A ListField, not many=True: drf-spectacular documents only a ListField's lengths.
+    contacts = serializers.ListField(child=WahaVcardContactSerializer(), min_length=1, max_length=20)
 
 
 class WahaPollSerializer(serializers.Serializer):
@@ -278,7 +280,7 @@ class WahaNumberExistsSerializer(serializers.Serializer):
 
 class WahaPageQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=1000)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    offset = OffsetField()  # bounded: past SQL's 64-bit integers the query failed (a 500)
 
 
 class WahaChatSerializer(serializers.Serializer):
@@ -290,8 +292,14 @@ class WahaChatSerializer(serializers.Serializer):
 # --- groups -------------------------------------------------------------------------------------
 
 
+@extend_schema_field(PARTICIPANT_SCHEMA)
+class WahaParticipantIdField(serializers.CharField):
+    """Read by waha.api.group_views._people and checked by the groups service (400 for what is
+    neither a number nor a lid): in the schema, the groups API's participant."""
+
+
 class WahaParticipantSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100, help_text="`<number>@c.us` or `<id>@lid`")
+    id = WahaParticipantIdField(max_length=100, help_text="`<number>@c.us` or `<id>@lid`")
 
 
 class WahaGroupCreateSerializer(serializers.Serializer):
@@ -300,7 +308,8 @@ class WahaGroupCreateSerializer(serializers.Serializer):
 
 
 class WahaParticipantsSerializer(serializers.Serializer):
-    participants = WahaParticipantSerializer(many=True, min_length=1, max_length=256)
+    # A ListField, not many=True: drf-spectacular documents only a ListField's lengths.
+    participants = serializers.ListField(child=WahaParticipantSerializer(), min_length=1, max_length=256)
 
 
 class WahaSubjectSerializer(serializers.Serializer):
@@ -316,9 +325,8 @@ class WahaAdminsOnlySerializer(serializers.Serializer):
 
 
 class WahaJoinSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        max_length=200, help_text="An invite code or https://chat.whatsapp.com/ link."
-    )
+    # The groups API's field: the same rule (groups.services.group_join), stated in the schema.
+    code = InviteCodeField(max_length=100, help_text="An invite code or https://chat.whatsapp.com/ link.")
 
 
 class WahaGroupParticipantSerializer(serializers.Serializer):

@@ -138,6 +138,8 @@ class SessionDetailApi(WahaView):
         "Other config fields are accepted and not kept.",
         parameters=[SESSION_PARAM],
         request=s.WahaSessionUpdateInputSerializer,
+        # Every field is optional, and no body at all changes nothing (as `{}`).
+        extensions={BODY_OPTIONAL: True},
         responses={200: s.WahaSessionDTOSerializer, **waha_errors(404)},
         examples=[
             OpenApiExample("Webhooks", value={"config": {"webhooks": [WEBHOOK_EXAMPLE]}}, request_only=True),

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from groups.api.serializers import INVITE_CODE_PATTERN
 from messaging.models import Message
 from sessions_app.models import Session
 from waha.tests.test_sessions_api import waha_error
+from yesapp.validators import OffsetField
 
 pytestmark = pytest.mark.django_db
 CHAT = "33612345678@c.us"
@@ -152,3 +154,40 @@ def test_a_key_limited_to_other_sessions_cannot_send_through_this_one(anon_api, 
     waha_error(anon_api.get("/api/default/chats"), 404)
     waha_error(anon_api.get("/api/contacts/check-exists", {"phone": "33612345678"}), 404)
     assert not Message.objects.exists()
+
+
+def test_the_schema_states_what_waha_refuses_in_group_calls_and_contact_cards(api, openapi_schema):
+    """Found by fuzzing through the session's real name: an empty list of people or cards and an
+    invite code of any text were valid by the schema, and answered 400."""
+    schemas = openapi_schema["components"]["schemas"]
+    assert schemas["WahaParticipantsRequest"]["properties"]["participants"]["minItems"] == 1
+    assert schemas["WahaParticipantRequest"]["properties"]["id"]["format"] == "whatsapp-participant"
+    assert schemas["WahaJoinRequest"]["properties"]["code"]["pattern"] == INVITE_CODE_PATTERN
+    assert schemas["WahaSendContactVcardRequest"]["properties"]["contacts"]["minItems"] == 1
+    Session.objects.create(name="default", sandbox=True)
+
+    empty = api.post("/api/default/groups/123@g.us/participants/add", {"participants": []}, format="json")
+    code = api.post("/api/default/groups/join", {"code": "not a code"}, format="json")
+    cards = api.post("/api/sendContactVcard", {"chatId": "33612345678@c.us", "contacts": []}, format="json")
+
+    assert (empty.status_code, code.status_code, cards.status_code) == (400, 400, 400)
+
+
+def test_an_offset_past_sqls_integers_is_wahas_400_not_a_500(api, working, openapi_schema):
+    """Found by fuzzing through the session's real name: offset=2**64 failed in the query."""
+    waha_error(api.get("/api/default/chats", {"offset": 2**64}), 400)
+    waha_error(api.get(f"/api/default/chats/{CHAT}/messages", {"offset": 2**64}), 400)
+    [offset] = [
+        p
+        for p in openapi_schema["paths"]["/api/{session}/chats"]["get"]["parameters"]
+        if p["name"] == "offset"
+    ]
+    assert offset["schema"]["maximum"] == OffsetField.MAX_OFFSET
+
+
+def test_a_pairing_code_for_what_is_not_a_number_is_400_and_the_schema_says_phone(
+    api, working, openapi_schema
+):
+    waha_error(api.post("/api/default/auth/request-code", {"phoneNumber": "0" * 29}, format="json"), 400)
+    body = openapi_schema["components"]["schemas"]["WahaRequestCodeInputRequest"]
+    assert body["properties"]["phoneNumber"]["format"] == "phone"

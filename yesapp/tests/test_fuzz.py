@@ -4,7 +4,8 @@ Every operation in `/api/schema/` gets generated requests, valid and invalid, th
 real WSGI stack: no answer may be a 5xx, and every answer must be documented (status code,
 content type, body shape, headers). One pass without a key, one with an admin key. In the
 keyed pass, path ids are often swapped for ids that exist (a sandbox session with a message,
-media and a webhook delivery), so the fuzzer reaches past the 404s.
+media and a webhook delivery; WAHA's `{session}` gets its name), so the fuzzer reaches past
+the 404s.
 
 Budget: FUZZ_EXAMPLES examples per operation (small by default, for `make test`);
 `make fuzz` raises it for a long run. FUZZ_ONLY (a regex on "METHOD /path") fuzzes only the
@@ -36,6 +37,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from messaging.models import Direction, MediaStatus, Message, MessageStatus
 from sessions_app.models import Session, SessionStatus
 from yesapp.apikeys import apikey_create
+from yesapp.tests.fuzz_rules import WORLD_SESSION, keep_cross_field_rules
 from yesapp.wsgi import application
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -64,56 +66,26 @@ EXCLUDED_CHECKS: list = []
 # cannot state (or not without a schema no generated client reads well); positive_data_acceptance
 # skips them, every other check runs. Rules it can state are in the schema: lengths, enums,
 # patterns, minItems, formats (phone, whatsapp-person, whatsapp-participant, whatsapp-recipient)
-# and `minProperties` for "at least one field" (yesapp.schema.at_least_one_field). What depends on
-# state answers 404 or 409, which the check accepts.
+# and `minProperties` for "at least one field" (yesapp.schema.at_least_one_field). Rules across
+# fields are taught to the fuzzer (yesapp.tests.fuzz_rules: jitter, quiet hours, one participants
+# action, a webhook's events, options and header names, WAHA's session names). What depends on
+# state answers 404 or 409 (WAHA: 422), which the check accepts.
 CROSS_FIELD_RULES = {
-    # Text or a file, by type: an anyOf of required sets would turn the models of generated
-    # clients into unions.
+    # Text or a file, by type (an anyOf of required sets would turn the models of generated
+    # clients into unions); not taught to the fuzzer yet: one body field per type, media whose
+    # base64 bytes are of its type, mentions and linkPreview by type, a vCard with FN and TEL.
     "POST /api/v1/sessions/{session_id}/messages",
     "POST /api/v1/sandbox/sessions/{session_id}/inbound",
-    # Header names in a webhook's `headers` (3.0 has no `propertyNames`); at creation too.
-    "PUT /api/v1/sessions/{session_id}/webhook",
-    "POST /api/v1/sessions",
-}
-# Rules no pattern holds (the other checks still run on these): a reaction is one emoji
-# (a grapheme cluster).
-CROSS_FIELD_RULES |= {
-    "POST /api/v1/sessions/{session_id}/messages/{message_id}/reaction",
-    # jitter's min not above its max, quiet hours that start and end apart, a known time zone.
-    "PUT /api/v1/sessions/{session_id}/sending-policy",
-    "PATCH /api/v1/sessions/{session_id}/sending-policy",
     # The Cloud API facade: `to` must be a number that exists, a wamid one of this session's;
     # answered 400 as Meta's API answers them (its clients expect that), not 404.
     "POST /v{version}/{phone_number_id}/messages",
 }
-# Exactly one of add, remove, promote and demote (a oneOf of required sets would make the body
-# a union in generated clients; minProperties/maxProperties 1 would count unknown fields DRF
-# ignores).
-CROSS_FIELD_RULES |= {"POST /api/v1/sessions/{session_id}/groups/{group_id}/participants"}
-# A webhook's events and options depend on its format (its own event names, its own settings).
-CROSS_FIELD_RULES |= {
-    "PATCH /api/v1/sessions/{session_id}/webhook",
-    "POST /api/v1/sessions/{session_id}/webhooks",
-    "PATCH /api/v1/sessions/{session_id}/webhooks/{webhook_id}",
-}
-# The WAHA-compatible sends (waha app): a file by url or data (not both), a vCard or a contact,
-# a poll's options; its chat ids are in the schema (format whatsapp-recipient).
+# The WAHA-compatible sends (waha app): a file by url or data (not both) whose bytes are of the
+# send's kind, a vCard or a named number, a poll's options unique once trimmed. Not taught yet:
+# a send gets past a 404 only through the world's session (`session: fuzz` in the body), where
+# an accepted send waits WAHA_SEND_WAIT for an engine this test has not, then answers 504.
 _WAHA_SENDS = ("Image", "File", "Voice", "Video", "ContactVcard", "Poll")
 CROSS_FIELD_RULES |= {f"POST /api/send{kind}" for kind in _WAHA_SENDS}
-# Group ids and people (`<number>@c.us` of a number that exists, or a lid) in WAHA's group calls.
-# (These are reached only through a session of the path's name, and the world's is `fuzz`: a
-# random `{session}` answers 404 first, so a run passing with them unlisted proves nothing.)
-CROSS_FIELD_RULES |= {
-    "POST /api/{session}/groups",
-    "POST /api/{session}/groups/{id}/participants/add",
-    "POST /api/{session}/groups/{id}/participants/remove",
-    "POST /api/{session}/groups/{id}/admin/promote",
-    "POST /api/{session}/groups/{id}/admin/demote",
-    "POST /api/{session}/groups/join",
-}
-# Session names usable in URL paths and not one of /api/'s own words, webhook URLs that are
-# public, custom header names that are HTTP tokens and not ones YesApp sets.
-CROSS_FIELD_RULES |= {"POST /api/sessions", "PUT /api/sessions/{session}"}
 _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 # Numbers that are on WhatsApp: the sandbox's WhatsApp has no number ending in 0000 (a state of
 # its world, as a number nobody registered is, not a rule of the schema).
@@ -172,6 +144,13 @@ def public_dns(monkeypatch, settings):
     settings.MEDIA_URL_ALLOW_PRIVATE = True
 
 
+@pytest.fixture(autouse=True)
+def receivers_pass_handshakes(monkeypatch):
+    """Every receiver answers the Cloud API's verification handshake (cloud_api.receiver), as
+    every host name is public: a webhook of the `cloud` format is refused only for its fields."""
+    monkeypatch.setattr("cloud_api.webhook_format.verify_receiver", lambda **kwargs: None)
+
+
 @pytest.fixture
 def world(db, settings, tmp_path):
     """Real rows for the fuzzer to hit: a connected sandbox session, a stored inbound photo,
@@ -181,7 +160,7 @@ def world(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     session = Session.objects.create(
-        name="fuzz",
+        name=WORLD_SESSION,
         sandbox=True,
         status=SessionStatus.CONNECTED,
         wid="33611111111@c.us",
@@ -218,6 +197,8 @@ def world(db, settings, tmp_path):
         "session_id": str(session.pk),
         "message_id": str(message.pk),
         "delivery_id": str(delivery.uuid),
+        "webhook_id": str(config.uuid),
+        "session": session.name,  # WAHA's paths name the session
     }
 
 
@@ -251,6 +232,12 @@ def api_part(request, openapi_document):
     # the whole API that the schema does not repeat on each string: valid data has none.
     schema.config.generation.update(allow_x00=False)
     schema.app = application
+    if request.param == "waha":
+        # WAHA answers a session that is not WORKING (YesApp's 409 session_not_connected) with
+        # 422, and its validation errors with 400: there, 422 is a state, as 409 is elsewhere.
+        check = schema.config.checks.positive_data_acceptance
+        check.expected_statuses = [*check.expected_statuses, "422"]
+    schema.hook("map_case")(keep_cross_field_rules)
     return schema
 
 
