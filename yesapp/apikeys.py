@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -13,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yesapp.errors import Conflict, InvalidInput, NotFound
+from yesapp.file_storage import write_whole
 from yesapp.models import ApiKey
 from yesapp.validators import parse_session_id
 
@@ -121,11 +121,8 @@ def apikey_ensure_initial() -> str | None:
             return None
         key, raw_key = apikey_create(name="initial")
     path = settings.DATA_DIR / INITIAL_KEY_FILE
-    partial = path.with_name(f".{INITIAL_KEY_FILE}.{os.getpid()}.part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(raw_key + "\n")
-    os.replace(partial, path)  # a key from an earlier, reset database is superseded
+    # A key from an earlier, reset database is superseded.
+    write_whole(path, (raw_key + "\n").encode(), mode=0o600)
     logger.warning(
         "Initial admin API key %s… made; shown on the console and kept in %s",
         key.prefix,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -37,14 +38,24 @@ def file_save(name: str, data: bytes) -> str:
         return storage.save(name, ContentFile(data))
     path = Path(storage.path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
+    write_whole(path, data)
+    return name
+
+
+def write_whole(path: Path, data: bytes, *, mode: int = 0o666) -> None:
+    """Writes `data` beside `path` and renames it into place: a reader sees the old file or the
+    new one, never half of it, and a failed write (a full disk) leaves no partial file. The
+    partial name is this thread's own, and it is made anew with `mode` (0o600 for a secret)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
     try:
-        partial.write_bytes(data)
+        partial.unlink(missing_ok=True)  # a crashed writer's leftover keeps its own mode
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
         os.replace(partial, path)
     except OSError:
         partial.unlink(missing_ok=True)
         raise
-    return name
 
 
 def file_exists(name: str) -> bool:

@@ -8,11 +8,11 @@ when the key still names this node, so a node that lost its lease can never stea
 
 import logging
 import os
-import threading
 from pathlib import Path
 
 from django.conf import settings
 
+from yesapp.file_storage import write_whole
 from yesapp.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -89,12 +89,10 @@ def lease_file_for(session_id, node: str) -> Path:
 
 def publish_lease_until(session_id, node: str, until: float) -> None:
     """Tells the fence of the session's browser that the lease holds until `until` (unix time).
-    Written whole (os.replace); a failed write only lets the fence kill the browser early."""
+    Written whole; a failed write only lets the fence kill the browser early."""
     path = lease_file_for(session_id, node)
-    part = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(f"{until:.3f}\n")
-        os.replace(part, path)
+        write_whole(path, f"{until:.3f}\n".encode())
     except OSError as exc:
         logger.warning("Could not write %s: %s", path, exc, extra={"session_id": str(session_id)})
