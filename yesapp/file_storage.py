@@ -49,9 +49,8 @@ def write_whole(path: Path, data: bytes, *, mode: int = 0o666) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
     try:
         partial.unlink(missing_ok=True)  # a crashed writer's leftover keeps its own mode
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+        partial.write_bytes(data)  # into the file made above: its mode stays
         os.replace(partial, path)
     except OSError:
         partial.unlink(missing_ok=True)
