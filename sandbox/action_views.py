@@ -59,6 +59,7 @@ def presence(request: HttpRequest, session) -> HttpResponse:
         device_token=page_device_token(request),
         chat_id=_text(data, "chatId"),
         state=_text(data, "state"),
+        page_ms=data.get("at"),
     )
     return JsonResponse({})
 

@@ -10,7 +10,7 @@ fires `chat.new_reaction`, `chat.msg_revoke` or `chat.msg_edited` with wa-js's p
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +26,7 @@ from yesapp.errors import Conflict, InvalidInput, NotFound
 
 # WhatsApp lets a sender edit a text this long after sending it (its canEditMsg).
 EDIT_WINDOW = timedelta(minutes=15)
+PAGE_CLOCK_SLACK = timedelta(seconds=5)
 
 
 def _message(session: Session, wa_id: str, *, for_update: bool = True) -> SandboxMessage:
@@ -227,14 +228,31 @@ def sandbox_phone_message(*, session: Session, wa_id: str) -> SandboxMessage:
 # --- Chats: presence, and what the contact sees of them ------------------------------------------
 
 
-def sandbox_page_presence(*, session: Session, device_token: str, chat_id: str, state: str) -> None:
+def sandbox_page_presence(
+    *, session: Session, device_token: str, chat_id: str, state: str, page_ms: object = None
+) -> None:
     """`WPP.chat.markIsComposing` / `markIsRecording` / `markIsPaused`: what the contact sees
-    (`typing`, `recording`, `paused`). An unknown chat is `chat_not_found`, as in wa-js."""
+    (`typing`, `recording`, `paused`). An unknown chat is `chat_not_found`, as in wa-js.
+    `page_ms` is when the page sent it (its clock, in ms): how long "typing…" showed is then
+    what the page did, not how long this request waited for the database."""
     sandbox_page_logged_in_device(session=session, device_token=device_token)
     contact = _chat_contact(session, chat_id)
-    contact.presence, contact.presence_at = state, timezone.now()
+    contact.presence, contact.presence_at = state, _page_time(page_ms)
     contact.save(update_fields=["presence", "presence_at"])
     timeline.sandbox_presence_record(contact=contact, state=state, at=contact.presence_at)
+
+
+def _page_time(page_ms: object) -> datetime:
+    """The page's time when it is a number near ours, else now: a wrong clock cannot move what
+    the contact saw by more than PAGE_CLOCK_SLACK."""
+    now = timezone.now()
+    if isinstance(page_ms, bool) or not isinstance(page_ms, int | float):
+        return now
+    try:
+        page_time = datetime.fromtimestamp(page_ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return now
+    return page_time if abs(page_time - now) <= PAGE_CLOCK_SLACK else now
 
 
 def sandbox_page_find_chat(*, session: Session, device_token: str, chat_id: str) -> str:

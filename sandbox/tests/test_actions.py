@@ -3,7 +3,8 @@ in for WPP.chat.sendReactionToMessage / deleteMessage / editMessage, and the pho
 makes a contact react, delete or edit (the page then fires the wa-js event)."""
 
 import json
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -214,3 +215,20 @@ def test_find_opens_a_chat_with_a_new_number_so_typing_can_show_in_it(api, sandb
     assert api.get(api_url(sandbox_session.id, f"chats/{new}")).json()["presence"] == "typing"
     unknown_group = page_post(sandbox_session, linked, "find-chat", {"chatId": "123-456@g.us"})
     assert unknown_group[0] == 404 and unknown_group[1]["error"]["code"] == "chat_not_found"
+
+
+@pytest.mark.parametrize(
+    ("page_offset_s", "honoured"), [(-0.3, True), (4, True), (-60, False), (3600, False), (None, False)]
+)
+def test_presence_time_is_the_pages_clock_when_near_ours(
+    api, sandbox_session, linked, page_offset_s, honoured
+):
+    theirs(api, sandbox_session)
+    now = time.time()
+    at = "soon" if page_offset_s is None else (now + page_offset_s) * 1000
+    body = {"chatId": CHAT, "state": "typing", "at": at}
+    assert page_post(sandbox_session, linked, "presence", body)[0] == 200
+
+    shown = datetime.fromisoformat(api.get(api_url(sandbox_session.id, f"chats/{CHAT}")).json()["presenceAt"])
+    expected = now + (page_offset_s if honoured else 0)
+    assert abs(shown.timestamp() - expected) < 1.0, (shown, page_offset_s)

@@ -131,7 +131,7 @@ var SandboxChat = (function () {
         to = chatId(chat);
         return requireLogin();
       }).then(function () {
-        return callJson('POST', 'presence', { chatId: to, state: state });
+        return callJson('POST', 'presence', { chatId: to, state: state, at: Date.now() });
       }).then(function () {
         logLine('… ' + state + ' in ' + to);
         if (state !== 'paused' && duration) {
