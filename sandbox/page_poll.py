@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import redis
 from asgiref.sync import sync_to_async
-from django.db import connections
+from django.db import IntegrityError, connections
 from django.db.models import Min
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from sandbox.page_wakeup import async_redis, page_wakeup_channel
 from sandbox.services.device import PAGE_ALIVE_SECONDS, sandbox_device
 from sandbox.services.page import sandbox_page_poll
 from sessions_app.models import Session
-from yesapp.errors import ServiceError
+from yesapp.errors import NotFound, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,11 @@ def _look(poll: PagePoll) -> tuple[dict, float | None]:
     try:
         reply = page_poll_reply(poll)
         return reply, (None if _is_news(reply, poll) else _seconds_to_next_change(poll.session))
+    except IntegrityError as exc:
+        # The session was deleted while its page waited: its device row cannot be made again.
+        if Session.objects.filter(pk=poll.session.pk).exists():
+            raise
+        raise NotFound("No session with this id.", details={"sessionId": str(poll.session.pk)}) from exc
     finally:
         connections.close_all()  # a waiting page must not hold a database connection
 
